@@ -30,7 +30,7 @@ from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61gora/auth/v1/auth.proto\x12\ragora.auth.v1\x1a\x1c\x61gora/policy/v1/policy.proto\x1a\x18\x61gora/user/v1/user.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1bgoogle/protobuf/empty.proto\"\xf2\x01\n\x0fRegisterRequest\x12 \n\x05\x65mail\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x18\xfe\x01`\x01R\x05\x65mail\x12&\n\x08password\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x0c\x18\x80\x01R\x08password\x12,\n\x0c\x64isplay_name\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64R\x0b\x64isplayName\x12>\n\x05roles\x18\x04 \x03(\x0e\x32\x13.agora.user.v1.RoleB\x13\xbaH\x10\x92\x01\r\x10\x02\x18\x01\"\x07\x82\x01\x04\x18\x01\x18\x02R\x05roles\x12\'\n\nrequest_id\x18\x05 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01R\trequestId\"m\n\x10RegisterResponse\x12\'\n\x04user\x18\x01 \x01(\x0b\x32\x13.agora.user.v1.UserR\x04user\x12\x30\n\x06tokens\x18\x02 \x01(\x0b\x32\x18.agora.auth.v1.TokenPairR\x06tokens\"X\n\x0cLoginRequest\x12 \n\x05\x65mail\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x03\x18\xfe\x01R\x05\x65mail\x12&\n\x08password\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x01R\x08password\"\x91\x01\n\tTokenPair\x12!\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\tR\x0b\x61\x63\x63\x65ssToken\x12\x1d\n\ntoken_type\x18\x02 \x01(\tR\ttokenType\x12\x1d\n\nexpires_in\x18\x03 \x01(\x05R\texpiresIn\x12#\n\rrefresh_token\x18\x04 \x01(\tR\x0crefreshToken\"A\n\x0eRefreshRequest\x12/\n\rrefresh_token\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10 \x18\x80\x01R\x0crefreshToken\"@\n\rLogoutRequest\x12/\n\rrefresh_token\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10 \x18\x80\x01R\x0crefreshToken\"\x12\n\x10LogoutAllRequest\"\x10\n\x0eGetJwksRequest2\xf9\x04\n\x0b\x41uthService\x12o\n\x08Register\x12\x1e.agora.auth.v1.RegisterRequest\x1a\x1f.agora.auth.v1.RegisterResponse\"\"\x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x16\"\x11/v1/auth:register:\x01*\x12_\n\x05Login\x12\x1b.agora.auth.v1.LoginRequest\x1a\x18.agora.auth.v1.TokenPair\"\x1f\x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x13\"\x0e/v1/auth:login:\x01*\x12\x65\n\x07Refresh\x12\x1d.agora.auth.v1.RefreshRequest\x1a\x18.agora.auth.v1.TokenPair\"!\x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x15\"\x10/v1/auth:refresh:\x01*\x12`\n\x06Logout\x12\x1c.agora.auth.v1.LogoutRequest\x1a\x16.google.protobuf.Empty\" \x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/auth:logout:\x01*\x12i\n\tLogoutAll\x12\x1f.agora.auth.v1.LogoutAllRequest\x1a\x16.google.protobuf.Empty\"#\x8a\xb5\x18\x02\x10\x01\x82\xd3\xe4\x93\x02\x17\"\x12/v1/auth:logoutAll:\x01*\x12\x64\n\x07GetJwks\x12\x1d.agora.auth.v1.GetJwksRequest\x1a\x14.google.api.HttpBody\"$\x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x18\x12\x16/.well-known/jwks.jsonB\x16Z\x14\x61gora/auth/v1;authv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61gora/auth/v1/auth.proto\x12\ragora.auth.v1\x1a\x1c\x61gora/policy/v1/policy.proto\x1a\x18\x61gora/user/v1/user.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1bgoogle/protobuf/empty.proto\"\xf5\x01\n\x0fRegisterRequest\x12 \n\x05\x65mail\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x18\xfe\x01`\x01R\x05\x65mail\x12&\n\x08password\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x0c\x18\x80\x01R\x08password\x12,\n\x0c\x64isplay_name\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64R\x0b\x64isplayName\x12>\n\x05roles\x18\x04 \x03(\x0e\x32\x13.agora.user.v1.RoleB\x13\xbaH\x10\x92\x01\r\x10\x02\x18\x01\"\x07\x82\x01\x04\x18\x01\x18\x02R\x05roles\x12*\n\nrequest_id\x18\x05 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01R\trequestId\"m\n\x10RegisterResponse\x12\'\n\x04user\x18\x01 \x01(\x0b\x32\x13.agora.user.v1.UserR\x04user\x12\x30\n\x06tokens\x18\x02 \x01(\x0b\x32\x18.agora.auth.v1.TokenPairR\x06tokens\"X\n\x0cLoginRequest\x12 \n\x05\x65mail\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x03\x18\xfe\x01R\x05\x65mail\x12&\n\x08password\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x01R\x08password\"\x91\x01\n\tTokenPair\x12!\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\tR\x0b\x61\x63\x63\x65ssToken\x12\x1d\n\ntoken_type\x18\x02 \x01(\tR\ttokenType\x12\x1d\n\nexpires_in\x18\x03 \x01(\x05R\texpiresIn\x12#\n\rrefresh_token\x18\x04 \x01(\tR\x0crefreshToken\"A\n\x0eRefreshRequest\x12/\n\rrefresh_token\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10 \x18\x80\x01R\x0crefreshToken\"@\n\rLogoutRequest\x12/\n\rrefresh_token\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10 \x18\x80\x01R\x0crefreshToken\"\x12\n\x10LogoutAllRequest\"\x10\n\x0eGetJwksRequest2\xf9\x04\n\x0b\x41uthService\x12o\n\x08Register\x12\x1e.agora.auth.v1.RegisterRequest\x1a\x1f.agora.auth.v1.RegisterResponse\"\"\x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x16\"\x11/v1/auth:register:\x01*\x12_\n\x05Login\x12\x1b.agora.auth.v1.LoginRequest\x1a\x18.agora.auth.v1.TokenPair\"\x1f\x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x13\"\x0e/v1/auth:login:\x01*\x12\x65\n\x07Refresh\x12\x1d.agora.auth.v1.RefreshRequest\x1a\x18.agora.auth.v1.TokenPair\"!\x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x15\"\x10/v1/auth:refresh:\x01*\x12`\n\x06Logout\x12\x1c.agora.auth.v1.LogoutRequest\x1a\x16.google.protobuf.Empty\" \x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/auth:logout:\x01*\x12i\n\tLogoutAll\x12\x1f.agora.auth.v1.LogoutAllRequest\x1a\x16.google.protobuf.Empty\"#\x8a\xb5\x18\x02\x10\x01\x82\xd3\xe4\x93\x02\x17\"\x12/v1/auth:logoutAll:\x01*\x12\x64\n\x07GetJwks\x12\x1d.agora.auth.v1.GetJwksRequest\x1a\x14.google.api.HttpBody\"$\x8a\xb5\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x18\x12\x16/.well-known/jwks.jsonB\x16Z\x14\x61gora/auth/v1;authv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,7 +47,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REGISTERREQUEST'].fields_by_name['roles']._loaded_options = None
   _globals['_REGISTERREQUEST'].fields_by_name['roles']._serialized_options = b'\272H\020\222\001\r\020\002\030\001\"\007\202\001\004\030\001\030\002'
   _globals['_REGISTERREQUEST'].fields_by_name['request_id']._loaded_options = None
-  _globals['_REGISTERREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\005r\003\260\001\001'
+  _globals['_REGISTERREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\010r\003\260\001\001\330\001\001'
   _globals['_LOGINREQUEST'].fields_by_name['email']._loaded_options = None
   _globals['_LOGINREQUEST'].fields_by_name['email']._serialized_options = b'\272H\007r\005\020\003\030\376\001'
   _globals['_LOGINREQUEST'].fields_by_name['password']._loaded_options = None
@@ -69,21 +69,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHSERVICE'].methods_by_name['GetJwks']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['GetJwks']._serialized_options = b'\212\265\030\002\010\001\202\323\344\223\002\030\022\026/.well-known/jwks.json'
   _globals['_REGISTERREQUEST']._serialized_start=215
-  _globals['_REGISTERREQUEST']._serialized_end=457
-  _globals['_REGISTERRESPONSE']._serialized_start=459
-  _globals['_REGISTERRESPONSE']._serialized_end=568
-  _globals['_LOGINREQUEST']._serialized_start=570
-  _globals['_LOGINREQUEST']._serialized_end=658
-  _globals['_TOKENPAIR']._serialized_start=661
-  _globals['_TOKENPAIR']._serialized_end=806
-  _globals['_REFRESHREQUEST']._serialized_start=808
-  _globals['_REFRESHREQUEST']._serialized_end=873
-  _globals['_LOGOUTREQUEST']._serialized_start=875
-  _globals['_LOGOUTREQUEST']._serialized_end=939
-  _globals['_LOGOUTALLREQUEST']._serialized_start=941
-  _globals['_LOGOUTALLREQUEST']._serialized_end=959
-  _globals['_GETJWKSREQUEST']._serialized_start=961
-  _globals['_GETJWKSREQUEST']._serialized_end=977
-  _globals['_AUTHSERVICE']._serialized_start=980
-  _globals['_AUTHSERVICE']._serialized_end=1613
+  _globals['_REGISTERREQUEST']._serialized_end=460
+  _globals['_REGISTERRESPONSE']._serialized_start=462
+  _globals['_REGISTERRESPONSE']._serialized_end=571
+  _globals['_LOGINREQUEST']._serialized_start=573
+  _globals['_LOGINREQUEST']._serialized_end=661
+  _globals['_TOKENPAIR']._serialized_start=664
+  _globals['_TOKENPAIR']._serialized_end=809
+  _globals['_REFRESHREQUEST']._serialized_start=811
+  _globals['_REFRESHREQUEST']._serialized_end=876
+  _globals['_LOGOUTREQUEST']._serialized_start=878
+  _globals['_LOGOUTREQUEST']._serialized_end=942
+  _globals['_LOGOUTALLREQUEST']._serialized_start=944
+  _globals['_LOGOUTALLREQUEST']._serialized_end=962
+  _globals['_GETJWKSREQUEST']._serialized_start=964
+  _globals['_GETJWKSREQUEST']._serialized_end=980
+  _globals['_AUTHSERVICE']._serialized_start=983
+  _globals['_AUTHSERVICE']._serialized_end=1616
 # @@protoc_insertion_point(module_scope)
