@@ -1,0 +1,60 @@
+"""Typed settings shared by every service process (pydantic-settings).
+
+``MeshSettings`` reads the ``AGORA_`` variables all services share (docs/architecture.md);
+each service subclasses ``ServiceSettings`` with its own prefix (``AGORA_USER_``).
+Nothing is read at import time: ``app.py`` builds the settings object.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class MeshSettings(BaseSettings):
+    """Settings shared across the mesh (prefix ``AGORA_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="AGORA_", extra="ignore")
+
+    environment: str = Field("development", description="development | test | production")
+    cert_dir: Path = Field(Path(".agora/certs"), description="root_ca.crt, <name>.crt/.key")
+    endpoints: dict[str, str] = Field(default_factory=dict,
+                                      description="service name -> gRPC target")
+    jwt_issuer: str = "https://auth.agora.local"
+    jwt_audience: str = "agora"
+    log_level: str = "INFO"
+
+
+class ServiceSettings(BaseSettings):
+    """Base of per-service settings; subclasses set ``env_prefix`` (``AGORA_USER_``)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    listen: str = Field("127.0.0.1:0", description="host:port of the gRPC server")
+    grace_seconds: float = Field(5.0, description="drain time on shutdown, seconds")
+    health_interval_seconds: float = Field(2.0, description="dependency probe period")
+
+
+def normalise_database_url(url: str) -> str:
+    """Return ``url`` with the ``postgresql+psycopg://`` driver SQLAlchemy needs.
+
+    Accepts ``postgres://``, ``postgresql://`` and ``postgresql+psycopg://``; raises
+    ``ValueError`` for any other scheme.
+    """
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    raise ValueError(f"not a PostgreSQL URL: {url.split('://')[0]}://...")
+
+
+class DatabaseSettingsMixin(BaseSettings):
+    """Adds a normalised ``database_url`` to a service's settings."""
+
+    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise(cls, value: str) -> str:
+        return normalise_database_url(value)

@@ -1,0 +1,45 @@
+"""Server bootstrap and interceptors shared by every Agora service.
+
+Public surface: ``GrpcServer`` and ``Registration`` (bootstrap), ``health_probe``,
+``peer_identity``, the interceptors, ``Principal`` / ``current_principal`` /
+``require_principal``, the ``TokenVerifier`` port with ``JwksTokenVerifier`` and
+``decode_access_token``, and ``to_status`` (domain error -> ``google.rpc.Status``).
+"""
+
+from pkg.server._health import HealthReporter, Probe
+from pkg.server._interceptors import (
+    AuthInterceptor,
+    ErrorInterceptor,
+    RequestContextInterceptor,
+    ValidationInterceptor,
+)
+from pkg.server._principal import (
+    JwksTokenVerifier,
+    Principal,
+    TokenVerifier,
+    current_principal,
+    decode_access_token,
+    require_principal,
+)
+from pkg.server._server import GrpcServer, Registration, health_probe, peer_identity
+from pkg.server._status import to_status
+
+__all__ = [
+    "AuthInterceptor",
+    "ErrorInterceptor",
+    "GrpcServer",
+    "HealthReporter",
+    "JwksTokenVerifier",
+    "Principal",
+    "Probe",
+    "Registration",
+    "RequestContextInterceptor",
+    "TokenVerifier",
+    "ValidationInterceptor",
+    "current_principal",
+    "decode_access_token",
+    "health_probe",
+    "peer_identity",
+    "require_principal",
+    "to_status",
+]

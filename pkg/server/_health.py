@@ -1,0 +1,72 @@
+"""gRPC health (``grpc.health.v1``) that follows the service's real dependencies."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+
+from grpc_health.v1 import health, health_pb2
+
+from pkg.obs import get_logger
+
+Probe = Callable[[], Awaitable[bool]]
+_log = get_logger("agora.health")
+
+
+class HealthReporter:
+    """Runs dependency probes every ``interval`` seconds and publishes the result.
+
+    ``probes`` maps a dependency name (``database``, ``redis``, ``user``) to a coroutine
+    returning ``True`` when it is usable; a probe that raises or takes longer than
+    ``timeout`` seconds counts as down.  The overall service (``""``) and each name in
+    ``services`` are SERVING only while every probe passes, and NOT_SERVING otherwise;
+    the state recovers by itself when the dependency returns.
+    """
+
+    def __init__(self, servicer: health.aio.HealthServicer, services: Iterable[str],
+                 probes: Mapping[str, Probe], *, interval: float = 2.0,
+                 timeout: float = 1.0) -> None:
+        self._servicer = servicer
+        self._services = ["", *services]
+        self._probes = dict(probes)
+        self._interval = interval
+        self._timeout = timeout
+        self._task: asyncio.Task[None] | None = None
+        self.serving: bool | None = None
+        self.down: list[str] = []
+
+    async def _probe(self, probe: Probe) -> bool:
+        try:
+            return await asyncio.wait_for(probe(), self._timeout)
+        except Exception:
+            return False
+
+    async def check_once(self) -> bool:
+        """Run every probe once, publish the status, and return whether all passed."""
+        results = await asyncio.gather(*(self._probe(p) for p in self._probes.values()))
+        down = [name for name, ok in zip(self._probes, results, strict=True) if not ok]
+        serving = not down
+        status = (health_pb2.HealthCheckResponse.SERVING if serving
+                  else health_pb2.HealthCheckResponse.NOT_SERVING)
+        for name in self._services:
+            await self._servicer.set(name, status)
+        if serving != self.serving:
+            _log.info("health changed", extra={"serving": serving, "down": down})
+        self.serving, self.down = serving, down
+        return serving
+
+    async def _loop(self) -> None:
+        while True:
+            await self.check_once()
+            await asyncio.sleep(self._interval)
+
+    def start(self) -> None:
+        """Start probing in a background task."""
+        self._task = asyncio.create_task(self._loop(), name="health-probes")
+
+    async def stop(self) -> None:
+        """Stop probing and mark everything NOT_SERVING (graceful shutdown)."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._servicer.enter_graceful_shutdown()

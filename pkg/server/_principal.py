@@ -1,0 +1,137 @@
+"""Who is calling: the verified access token's principal, and the token verifier port."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import jwt
+
+from pkg.errors import Unauthenticated
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The subject of a verified access token: user id, roles and token id (``jti``)."""
+
+    subject: str
+    roles: frozenset[str]
+    token_id: str
+    expires_at: float
+
+
+_PRINCIPAL: ContextVar[Principal | None] = ContextVar("agora_principal", default=None)
+
+
+def current_principal() -> Principal | None:
+    """The principal of the running RPC, or ``None`` when it carried no valid token."""
+    return _PRINCIPAL.get()
+
+
+def require_principal() -> Principal:
+    """The running RPC's principal; raises ``Unauthenticated`` when there is none."""
+    principal = _PRINCIPAL.get()
+    if principal is None:
+        raise Unauthenticated("an access token is required", reason="TOKEN_MISSING")
+    return principal
+
+
+def bind_principal(principal: Principal | None) -> object:
+    """Set the running RPC's principal; returns the token for ``unbind_principal``."""
+    return _PRINCIPAL.set(principal)
+
+
+def unbind_principal(token: object) -> None:
+    """Undo ``bind_principal``."""
+    _PRINCIPAL.reset(token)  # type: ignore[arg-type]
+
+
+class TokenVerifier(Protocol):
+    """Port: turn a bearer access token into a ``Principal``.
+
+    Implementations raise ``Unauthenticated`` (reason TOKEN_INVALID / TOKEN_EXPIRED) for a
+    token that is malformed, tampered with, expired, or for another issuer or audience.
+    """
+
+    async def verify(self, token: str) -> Principal: ...
+
+
+def decode_access_token(token: str, key: Any, *, issuer: str, audience: str) -> Principal:
+    """Verify an ES256 access JWT (RFC 7519) with ``key``; return its principal.
+
+    Requires ``sub``, ``exp``, ``iat``, ``jti``, ``iss`` and ``aud``; allows 30 s of clock
+    skew.  Raises ``Unauthenticated`` with reason TOKEN_EXPIRED or TOKEN_INVALID.
+    """
+    try:
+        claims = jwt.decode(token, key, algorithms=["ES256"], audience=audience,
+                            issuer=issuer, leeway=30,
+                            options={"require": ["sub", "exp", "iat", "jti", "iss", "aud"]})
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthenticated("the access token has expired", reason="TOKEN_EXPIRED") from exc
+    except jwt.InvalidTokenError as exc:
+        raise Unauthenticated(f"the access token is invalid: {exc}",
+                              reason="TOKEN_INVALID") from exc
+    roles = claims.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise Unauthenticated("the access token's roles claim is malformed",
+                              reason="TOKEN_INVALID")
+    return Principal(subject=str(claims["sub"]), roles=frozenset(roles),
+                     token_id=str(claims["jti"]), expires_at=float(claims["exp"]))
+
+
+class JwksTokenVerifier:
+    """Verifies access tokens against a JSON Web Key Set (RFC 7517) fetched on demand.
+
+    ``fetch_jwks`` returns the JWKS document as a dict (the auth service's GetJwks).  Keys
+    are cached for ``max_age`` seconds; a token whose ``kid`` is unknown triggers a refetch
+    at most every ``min_refetch`` seconds, so rotated keys are picked up quickly and a
+    flood of forged ``kid`` values cannot hammer the auth service.
+    """
+
+    def __init__(self, fetch_jwks: Callable[[], Awaitable[Mapping[str, Any]]], *,
+                 issuer: str, audience: str, max_age: float = 300.0,
+                 min_refetch: float = 10.0) -> None:
+        self._fetch = fetch_jwks
+        self._issuer = issuer
+        self._audience = audience
+        self._max_age = max_age
+        self._min_refetch = min_refetch
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def _refresh(self, *, force: bool) -> None:
+        async with self._lock:
+            age = time.monotonic() - self._fetched_at
+            if (force and age < self._min_refetch) or (not force and age < self._max_age):
+                return
+            try:
+                document = await self._fetch()
+            except Exception as exc:
+                if self._keys:
+                    return
+                raise Unauthenticated("the token keys are unavailable",
+                                      reason="JWKS_UNAVAILABLE") from exc
+            keys = jwt.PyJWKSet.from_dict(dict(document)).keys
+            self._keys = {k.key_id: k.key for k in keys if k.key_id}
+            self._fetched_at = time.monotonic()
+
+    async def verify(self, token: str) -> Principal:
+        """See ``TokenVerifier.verify``."""
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated("the access token is malformed",
+                                  reason="TOKEN_INVALID") from exc
+        await self._refresh(force=False)
+        if kid not in self._keys:
+            await self._refresh(force=True)
+        key = self._keys.get(kid)
+        if key is None:
+            raise Unauthenticated("the access token's signing key is unknown",
+                                  reason="TOKEN_INVALID")
+        return decode_access_token(token, key, issuer=self._issuer, audience=self._audience)
