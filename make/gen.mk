@@ -1,9 +1,9 @@
 .PHONY: gen gen-check lint-proto breaking vendor-protos
 
-vendor-protos: ## Vendor google/* and buf/validate protos into api/third_party
+vendor-protos: venv ## Vendor google/* and buf/validate protos into api/third_party
 	$(PYTHON) tools/vendor_protos.py
 
-gen: ## Generate Python stubs and the descriptor set from api/
+gen: venv ## Generate Python stubs and the descriptor set from api/
 	buf generate
 	buf build --exclude-source-info -o gen/agora.binpb
 
@@ -11,7 +11,7 @@ gen-check: gen ## Fail when generated code and contracts disagree
 	git diff --exit-code --stat -- gen/ || (echo "gen/ is stale: run 'make gen' and commit" && exit 1)
 	@test -z "$$(git status --porcelain -- gen/)" || (git status --porcelain -- gen/; echo "untracked generated files"; exit 1)
 
-lint-proto: ## buf lint
+lint-proto: venv ## buf lint
 	buf lint
 
 breaking: ## buf breaking against the previous commit on main

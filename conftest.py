@@ -1,0 +1,3 @@
+"""Root pytest configuration: loads Agora's async test kit fixtures."""
+
+pytest_plugins = ["pkg.testing.plugin"]

@@ -1,0 +1,19 @@
+PYTEST := $(VENV)/bin/python -m pytest
+PYTEST_ARGS ?=
+
+.PHONY: test test-unit test-integration test-e2e lint
+
+test: venv gen-check lint-proto lint ## Everything CI runs: generated code, buf lint, ruff, all test depths
+	$(PYTEST) -q $(PYTEST_ARGS)
+
+test-unit: venv ## Unit tests (fakes only)
+	$(PYTEST) -q -m "not integration and not e2e" $(PYTEST_ARGS)
+
+test-integration: venv ## Integration and contract tests against real PostgreSQL and Redis
+	$(PYTEST) -q -m integration $(PYTEST_ARGS)
+
+test-e2e: venv ## End-to-end tests through the running mesh and the Envoy edge
+	$(PYTEST) -q -m e2e $(PYTEST_ARGS)
+
+lint: venv ## ruff
+	$(VENV)/bin/ruff check pkg services tests tools

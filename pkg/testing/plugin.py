@@ -1,0 +1,51 @@
+"""pytest fixtures of the async test kit (loaded by the root ``conftest.py``).
+
+Session fixtures: ``cert_dir`` (a development CA's certificates for auth, user, edge,
+cli), ``token_mint`` (``TokenMint``), ``postgres_url`` and ``redis_url`` (servers named by
+``TEST_DATABASE_URL`` / ``TEST_REDIS_URL``, else embedded ones started for the session).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pkg.pki import DevelopmentCA, ensure_mesh_certificates
+from pkg.testing._kit import TokenMint
+
+WORKLOADS = ("auth", "user", "edge", "cli")
+
+
+@pytest.fixture(scope="session")
+def cert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A certificate directory (step-ca layout) with leaves for every workload."""
+    root = tmp_path_factory.mktemp("mesh-pki")
+    certs = root / "certs"
+    ensure_mesh_certificates(DevelopmentCA(root / "pki"), certs, WORKLOADS)
+    return certs
+
+
+@pytest.fixture(scope="session")
+def token_mint() -> TokenMint:
+    """Signs access tokens that ``token_mint.verifier`` accepts."""
+    return TokenMint()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a PostgreSQL server for the session (``postgresql://.../postgres``)."""
+    from pkg.runtime import postgres_server
+
+    with postgres_server(tmp_path_factory.mktemp("postgres")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a Redis server for the session (``redis://127.0.0.1:<port>/0``)."""
+    from pkg.runtime import redis_server
+
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
