@@ -1,0 +1,32 @@
+"""Workload identities and certificates for Agora's mTLS mesh.
+
+Public API: SPIFFE identities (``TRUST_DOMAIN``, ``spiffe_id``, ``identity_from_certificate``,
+``identity_from_pem``, ``caller_identity``), the ``CertificateAuthority`` port with its
+``IssuedCertificate``, the ``DevelopmentCA`` adapter, and the certificate-directory
+maintenance used by ``agora up`` (``ensure_mesh_certificates``, ``seconds_until_expiry``).
+See docs/adr/0004-development-ca.md.
+"""
+
+from pkg.pki._ca import DevelopmentCA
+from pkg.pki._identity import (
+    TRUST_DOMAIN,
+    caller_identity,
+    identity_from_certificate,
+    identity_from_pem,
+    spiffe_id,
+)
+from pkg.pki._mesh import ensure_mesh_certificates, seconds_until_expiry
+from pkg.pki._port import CertificateAuthority, IssuedCertificate
+
+__all__ = [
+    "TRUST_DOMAIN",
+    "CertificateAuthority",
+    "DevelopmentCA",
+    "IssuedCertificate",
+    "caller_identity",
+    "ensure_mesh_certificates",
+    "identity_from_certificate",
+    "identity_from_pem",
+    "seconds_until_expiry",
+    "spiffe_id",
+]
