@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+# One image for every Python process of the mesh (docs/adr/0010-compose.md):
+#   python -m services.auth | services.user | services.user migrate   (ENTRYPOINT python -m)
+#   agora certs --data-dir /data                                        (entrypoint: agora)
+#   python /opt/agora/edge_config.py /data/envoy/envoy.yaml             (edge-config job)
+#   python /opt/agora/grpc_health.py 127.0.0.1:50051 --server auth      (healthchecks)
+
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY gen ./gen
+COPY pkg ./pkg
+COPY services ./services
+RUN /opt/venv/bin/pip install . \
+ && /opt/venv/bin/python -c "import agora, pkg.edge, pkg.pki, pkg.cli.main, services.auth, services.user"
+
+FROM python:3.11-slim
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    AGORA_DESCRIPTOR_SET=/opt/agora/agora.binpb
+# uid/gid 10001 is fixed: the edge (Envoy image) runs as the same uid to read edge.key (0600).
+# The mount points exist here, owned by agora, so empty named volumes start owned by agora.
+RUN groupadd --system --gid 10001 agora \
+ && useradd --system --uid 10001 --gid agora --create-home --home-dir /home/agora \
+      --shell /usr/sbin/nologin agora \
+ && install -d -o agora -g agora -m 0755 /data /data/envoy \
+ && install -d -o agora -g agora -m 0700 /data/pki /data/certs /data/auth-keys
+COPY --from=build /opt/venv /opt/venv
+COPY gen/agora.binpb /opt/agora/agora.binpb
+COPY deploy/compose/grpc_health.py deploy/compose/edge_config.py /opt/agora/
+USER agora:agora
+WORKDIR /home/agora
+ENTRYPOINT ["python", "-m"]
+CMD ["services.auth"]
