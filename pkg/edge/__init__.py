@@ -1,0 +1,28 @@
+"""The Envoy edge configuration, generated from the contracts (descriptor set).
+
+Routes, transcoding, JWT requirements and per-route timeouts are derived from each RPC's
+``google.api.http`` rule and ``(agora.policy.v1.rule)`` / ``(agora.policy.v1.route)``
+options, so the edge cannot drift from the API. See docs/adr/0005-edge-from-contracts.md.
+
+    write_envoy_config(Path("envoy.yaml"), descriptor_set=Path("gen/agora.binpb"),
+                       cert_dir=Path("/abs/certs"), endpoints={"auth": [("127.0.0.1", 50051)],
+                                                               "user": [("127.0.0.1", 50052)]})
+"""
+
+from ._bootstrap import EDGE_LISTENER, JWKS_LISTENER, render_envoy_config, write_envoy_config
+from ._contracts import Contracts, EdgeConfigError, HttpBinding, MethodContract, load_contracts
+from ._routes import RouteEntry, route_table
+
+__all__ = [
+    "EDGE_LISTENER",
+    "JWKS_LISTENER",
+    "Contracts",
+    "EdgeConfigError",
+    "HttpBinding",
+    "MethodContract",
+    "RouteEntry",
+    "load_contracts",
+    "render_envoy_config",
+    "route_table",
+    "write_envoy_config",
+]

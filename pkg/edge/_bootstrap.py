@@ -1,0 +1,131 @@
+"""Assemble the Envoy v3 bootstrap of the edge and write it as YAML."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._clusters import jwks_cluster, service_cluster, tls_certificate
+from ._contracts import Contracts, EdgeConfigError, load_contracts
+from ._filters import (
+    JWKS_PATH,
+    buffer_filter,
+    http_connection_manager,
+    jwt_filter,
+    router_filter,
+    transcoder_filter,
+)
+from ._routes import REFLECTION_CLUSTER, envoy_routes
+
+EDGE_LISTENER = "edge_https"
+JWKS_LISTENER = "edge_jwks"
+_JWKS_SERVICE = "agora.auth.v1.AuthService"
+_JWKS_RPC = f"/{_JWKS_SERVICE}/GetJwks"
+_CONNECTIONS_MONITOR = ("type.googleapis.com/envoy.extensions.resource_monitors."
+                        "downstream_connections.v3.DownstreamConnectionsConfig")
+_DOWNSTREAM_TLS = ("type.googleapis.com/envoy.extensions.transport_sockets.tls.v3."
+                   "DownstreamTlsContext")
+
+
+def _address(host: str, port: int) -> dict[str, Any]:
+    return {"socket_address": {"address": host, "port_value": port}}
+
+
+def _edge_listener(contracts: Contracts, listen: tuple[str, int], cert_dir: Path,
+                   jwt: dict[str, Any]) -> dict[str, Any]:
+    filters = [buffer_filter(),
+               transcoder_filter(contracts.descriptor_set, contracts.transcoded_services),
+               jwt, router_filter()]
+    return {
+        "name": EDGE_LISTENER,
+        "address": _address(*listen),
+        "per_connection_buffer_limit_bytes": 1024 * 1024,
+        "filter_chains": [{
+            "transport_socket": {"name": "envoy.transport_sockets.tls", "typed_config": {
+                "@type": _DOWNSTREAM_TLS,
+                "common_tls_context": {
+                    "alpn_protocols": ["h2", "http/1.1"],
+                    "tls_params": {"tls_minimum_protocol_version": "TLSv1_2"},
+                    "tls_certificates": [tls_certificate(cert_dir)],
+                },
+            }},
+            "filters": [http_connection_manager("edge", envoy_routes(contracts), filters)],
+        }],
+    }
+
+
+def _jwks_listener(contracts: Contracts, jwks_listen: tuple[str, int]) -> dict[str, Any]:
+    try:
+        method = contracts.method(_JWKS_RPC)
+    except KeyError:
+        raise EdgeConfigError(f"the contracts lack {_JWKS_RPC}, which serves the JWKS") from None
+    route = {"match": {"path": method.grpc_path, "grpc": {}},
+             "route": {"cluster": method.domain, "timeout": "5s"}}
+    filters = [transcoder_filter(contracts.descriptor_set, [_JWKS_SERVICE]), router_filter()]
+    return {"name": JWKS_LISTENER, "address": _address(*jwks_listen),
+            "filter_chains": [{"filters": [http_connection_manager("jwks", [route], filters)]}]}
+
+
+def render_envoy_config(
+    *,
+    descriptor_set: Path,
+    cert_dir: Path,
+    endpoints: Mapping[str, Sequence[tuple[str, int]]],
+    listen: tuple[str, int] = ("127.0.0.1", 8443),
+    admin: tuple[str, int] = ("127.0.0.1", 9901),
+    jwks_listen: tuple[str, int] = ("127.0.0.1", 9902),
+    jwt_issuer: str = "https://auth.agora.local",
+    jwt_audience: str = "agora",
+) -> dict[str, Any]:
+    """The edge's Envoy v3 bootstrap as a plain dict (YAML/JSON-ready).
+
+    ``descriptor_set`` is ``gen/agora.binpb``; ``cert_dir`` holds ``edge.crt``, ``edge.key``
+    and ``root_ca.crt`` (paths are written as given, so pass an absolute one); ``endpoints``
+    maps a service name (``auth``, ``user``) to its ``(host, port)`` gRPC addresses.
+    Listeners: ``edge_https`` on ``listen`` (TLS; HTTP/1.1, HTTP/2, gRPC) and ``edge_jwks``
+    on ``jwks_listen`` (plain HTTP, only ``GET /.well-known/jwks.json``). Clusters: one per
+    endpoints key plus ``jwks``. Admin on ``admin``, which should stay on loopback.
+
+    Raises ``EdgeConfigError`` for a malformed policy, a routed service (or ``auth``, which
+    serves the JWKS and reflection) with no endpoints, and ``OSError`` if a file is unreadable.
+    """
+    contracts = load_contracts(descriptor_set)
+    needed = {m.domain for m in contracts.methods if m.routed} | {REFLECTION_CLUSTER}
+    missing = sorted(name for name in needed if not endpoints.get(name))
+    if missing:
+        raise EdgeConfigError(f"no endpoints for routed services: {', '.join(missing)}")
+    jwks_uri = f"http://{jwks_listen[0]}:{jwks_listen[1]}{JWKS_PATH}"
+    jwt = jwt_filter(issuer=jwt_issuer, audience=jwt_audience, jwks_uri=jwks_uri)
+    clusters = [service_cluster(name, list(addresses), cert_dir)
+                for name, addresses in sorted(endpoints.items())]
+    return {
+        "node": {"id": "agora-edge", "cluster": "agora-edge"},
+        "admin": {"address": _address(*admin)},
+        "static_resources": {
+            "listeners": [_edge_listener(contracts, listen, cert_dir, jwt),
+                          _jwks_listener(contracts, jwks_listen)],
+            "clusters": [*clusters, jwks_cluster(jwks_listen)],
+        },
+        "overload_manager": {"resource_monitors": [{
+            "name": "envoy.resource_monitors.global_downstream_max_connections",
+            "typed_config": {"@type": _CONNECTIONS_MONITOR,
+                             "max_active_downstream_connections": 10000},
+        }]},
+    }
+
+
+def write_envoy_config(path: Path, **kwargs: Any) -> Path:
+    """Render the bootstrap (same keyword arguments as ``render_envoy_config``) to ``path``.
+
+    Writes YAML atomically (temporary file, then rename), creating parent folders; returns
+    ``path``. Raises what ``render_envoy_config`` raises, and ``OSError`` on write failure.
+    """
+    config = render_envoy_config(**kwargs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(yaml.safe_dump(config, sort_keys=False, width=120), encoding="utf-8")
+    temporary.replace(path)
+    return path

@@ -1,0 +1,115 @@
+"""The edge's route table, as data and as Envoy v3 ``Route`` entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pkg.policy import Access
+
+from ._contracts import Contracts, MethodContract, load_contracts
+
+JWT_FILTER = "envoy.filters.http.jwt_authn"
+BUFFER_FILTER = "envoy.filters.http.buffer"
+JWT_REQUIREMENT = "agora"
+REFLECTION_PREFIXES = ("/grpc.reflection.v1.ServerReflection/",
+                       "/grpc.reflection.v1alpha.ServerReflection/")
+REFLECTION_CLUSTER = "auth"
+_FILTERS = "type.googleapis.com/envoy.extensions.filters.http"
+_PER_ROUTE_JWT = f"{_FILTERS}.jwt_authn.v3.PerRouteConfig"
+_PER_ROUTE_BUFFER = {"@type": f"{_FILTERS}.buffer.v3.BufferPerRoute", "disabled": True}
+
+
+@dataclass(frozen=True)
+class RouteEntry:
+    """One public HTTP binding of an RPC, as the edge serves it.
+
+    ``verb`` and ``template`` come from ``google.api.http`` (e.g. ``GET``,
+    ``/v1/{name=users/*}``); ``rpc`` is the gRPC path; ``cluster`` the upstream service;
+    ``access`` and ``roles`` the ``(agora.policy.v1.rule)``; ``timeout_ms`` the edge timeout
+    in milliseconds (0 means none).
+    """
+
+    verb: str
+    template: str
+    body: str
+    rpc: str
+    cluster: str
+    access: Access
+    roles: tuple[str, ...]
+    timeout_ms: int
+
+    @property
+    def requires_jwt(self) -> bool:
+        """Whether the edge rejects the request (401) without a valid access token."""
+        return self.access in (Access.AUTHENTICATED, Access.ROLES)
+
+
+def route_table(descriptor_set: Path | bytes | Contracts) -> list[RouteEntry]:
+    """Every public HTTP binding, sorted by template then verb; internal RPCs are absent.
+
+    Raises ``EdgeConfigError`` like ``load_contracts``. Useful for docs and route diffs.
+    """
+    contracts = (descriptor_set if isinstance(descriptor_set, Contracts)
+                 else load_contracts(descriptor_set))
+    entries = [
+        RouteEntry(verb=binding.verb, template=binding.template, body=binding.body,
+                   rpc=method.grpc_path, cluster=method.domain,
+                   access=method.rule.access, roles=tuple(sorted(method.rule.values)),
+                   timeout_ms=method.effective_timeout_ms)
+        for method in contracts.methods if method.routed and method.rule is not None
+        for binding in method.bindings
+    ]
+    return sorted(entries, key=lambda e: (e.template, e.verb))
+
+
+def _seconds(milliseconds: int) -> str:
+    return f"{milliseconds / 1000:g}s"
+
+
+def _per_route(*, jwt: bool, buffered: bool) -> dict[str, Any]:
+    config: dict[str, Any] = {"@type": _PER_ROUTE_JWT}
+    if jwt:
+        config["requirement_name"] = JWT_REQUIREMENT
+    else:
+        config["disabled"] = True
+    per_route = {JWT_FILTER: config}
+    if not buffered:
+        per_route[BUFFER_FILTER] = _PER_ROUTE_BUFFER
+    return per_route
+
+
+def _method_route(method: MethodContract) -> dict[str, Any]:
+    timeout = _seconds(method.effective_timeout_ms)
+    return {
+        "name": method.grpc_path.lstrip("/"),
+        "match": {"path": method.grpc_path, "grpc": {}},
+        "route": {
+            "cluster": method.domain,
+            "timeout": timeout,
+            "max_stream_duration": {"grpc_timeout_header_max": timeout},
+        },
+        "typed_per_filter_config": _per_route(jwt=method.requires_jwt,
+                                              buffered=not method.client_streaming),
+    }
+
+
+def envoy_routes(contracts: Contracts) -> list[dict[str, Any]]:
+    """Envoy ``Route`` dicts: one per routed RPC on its gRPC path, then server reflection.
+
+    The transcoder rewrites an HTTP request's path to the gRPC path and clears the route
+    cache, so native gRPC and transcoded requests meet the same route and JWT requirement.
+    Routes of streaming requests (client streaming, reflection) are not buffered.
+    """
+    routes = [_method_route(m) for m in contracts.methods if m.routed]
+    routes += [
+        {
+            "name": prefix.strip("/"),
+            "match": {"prefix": prefix, "grpc": {}},
+            "route": {"cluster": REFLECTION_CLUSTER, "timeout": "0s"},
+            "typed_per_filter_config": _per_route(jwt=False, buffered=False),
+        }
+        for prefix in REFLECTION_PREFIXES
+    ]
+    return routes

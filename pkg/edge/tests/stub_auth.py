@@ -1,0 +1,86 @@
+"""A stub ``agora.auth.v1.AuthService`` on a TLS ``grpc.aio`` server, for edge tests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import jwt
+from agora.auth.v1 import auth_pb2, auth_pb2_grpc
+from cryptography.hazmat.primitives.asymmetric import ec
+from google.api import httpbody_pb2
+from google.protobuf import empty_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio
+from grpc_reflection.v1alpha import reflection
+
+KID = "test-key"
+PASSWORD = "correct horse"  # noqa: S105
+
+
+@dataclass
+class StubAuth(auth_pb2_grpc.AuthServiceServicer):
+    """Answers Login and LogoutAll, serves a JWKS; records each call's metadata."""
+
+    key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(
+        ec.SECP256R1()))
+    calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    def sign(self, *, issuer: str, audience: str, subject: str = "users/1") -> str:
+        """An ES256 access token that the edge accepts for ``issuer``/``audience``."""
+        claims = {"iss": issuer, "aud": audience, "sub": subject, "exp": 4102444800}
+        return jwt.encode(claims, self.key, algorithm="ES256", headers={"kid": KID})
+
+    def last_call(self, name: str) -> dict[str, str]:
+        """Metadata of the latest call of RPC ``name``; ``LookupError`` when there was none."""
+        for called, metadata in reversed(self.calls):
+            if called == name:
+                return metadata
+        raise LookupError(name)
+
+    def _record(self, name: str, context: grpc.aio.ServicerContext) -> None:
+        self.calls.append((name, {k: v for k, v in context.invocation_metadata() or ()
+                                  if isinstance(v, str)}))
+
+    async def Login(self, request: auth_pb2.LoginRequest,
+                    context: grpc.aio.ServicerContext) -> auth_pb2.TokenPair:
+        self._record("Login", context)
+        if request.password != PASSWORD:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "wrong email or password")
+        return auth_pb2.TokenPair(access_token=f"token-for-{request.email}",
+                                  token_type="Bearer", expires_in=900)  # noqa: S106
+
+    async def LogoutAll(self, request: auth_pb2.LogoutAllRequest,
+                        context: grpc.aio.ServicerContext) -> empty_pb2.Empty:
+        self._record("LogoutAll", context)
+        return empty_pb2.Empty()
+
+    async def GetJwks(self, request: auth_pb2.GetJwksRequest,
+                      context: grpc.aio.ServicerContext) -> httpbody_pb2.HttpBody:
+        self._record("GetJwks", context)
+        key = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.key.public_key()))
+        key.update(kid=KID, alg="ES256", use="sig")
+        return httpbody_pb2.HttpBody(content_type="application/json",
+                                     data=json.dumps({"keys": [key]}).encode())
+
+
+async def start_stub_auth(cert_dir: Path, stub: StubAuth) -> tuple[grpc.aio.Server, int]:
+    """Start ``stub`` with mTLS (``auth.crt``, clients under ``root_ca.crt``), health and
+    reflection on 127.0.0.1; return the server and its port."""
+    server = grpc.aio.server()
+    auth_pb2_grpc.add_AuthServiceServicer_to_server(stub, server)  # type: ignore[no-untyped-call]
+    health = health_aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    await health.set("", health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        [auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name,
+         reflection.SERVICE_NAME], server)
+    credentials = grpc.ssl_server_credentials(
+        [((cert_dir / "auth.key").read_bytes(), (cert_dir / "auth.crt").read_bytes())],
+        root_certificates=(cert_dir / "root_ca.crt").read_bytes(),
+        require_client_auth=True)
+    port = server.add_secure_port("127.0.0.1:0", credentials)
+    await server.start()
+    return server, port

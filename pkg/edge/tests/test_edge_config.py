@@ -1,0 +1,132 @@
+"""The rendered bootstrap: shape of listeners, routes and clusters; Envoy accepts it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pkg.edge import (
+    EDGE_LISTENER,
+    JWKS_LISTENER,
+    EdgeConfigError,
+    render_envoy_config,
+    write_envoy_config,
+)
+from pkg.edge.__main__ import main
+
+from .conftest import envoy_validate
+
+ENDPOINTS = {"auth": [("127.0.0.1", 50051)], "user": [("127.0.0.1", 50052), ("127.0.0.1", 50062)]}
+
+
+@pytest.fixture
+def config(descriptor_set: Path, cert_dir: Path) -> dict[str, Any]:
+    return render_envoy_config(descriptor_set=descriptor_set, cert_dir=cert_dir,
+                               endpoints=ENDPOINTS)
+
+
+def _listener(config: dict[str, Any], name: str) -> dict[str, Any]:
+    listeners = config["static_resources"]["listeners"]
+    return next(listener for listener in listeners if listener["name"] == name)
+
+
+def _hcm(config: dict[str, Any], name: str) -> dict[str, Any]:
+    typed: dict[str, Any] = _listener(config, name)["filter_chains"][0]["filters"][0][
+        "typed_config"]
+    return typed
+
+
+def _routes(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    routes = _hcm(config, EDGE_LISTENER)["route_config"]["virtual_hosts"][0]["routes"]
+    return {route["match"].get("path") or route["match"]["prefix"]: route for route in routes}
+
+
+def test_edge_listens_with_tls_on_8443_and_admin_on_loopback(config: dict[str, Any]) -> None:
+    edge = _listener(config, EDGE_LISTENER)
+    tls = edge["filter_chains"][0]["transport_socket"]["typed_config"]["common_tls_context"]
+
+    assert edge["address"]["socket_address"] == {"address": "127.0.0.1", "port_value": 8443}
+    assert tls["alpn_protocols"] == ["h2", "http/1.1"]
+    assert tls["tls_certificates"][0]["certificate_chain"]["filename"].endswith("edge.crt")
+    assert config["admin"]["address"]["socket_address"] == {"address": "127.0.0.1",
+                                                            "port_value": 9901}
+
+
+def test_filters_run_buffer_transcoder_jwt_router(config: dict[str, Any]) -> None:
+    names = [f["name"].rsplit(".", 1)[1] for f in _hcm(config, EDGE_LISTENER)["http_filters"]]
+
+    assert names == ["buffer", "grpc_json_transcoder", "jwt_authn", "router"]
+
+
+def test_routes_carry_policy_and_internal_rpcs_have_none(config: dict[str, Any]) -> None:
+    routes = _routes(config)
+    jwt = "envoy.filters.http.jwt_authn"
+
+    login = routes["/agora.auth.v1.AuthService/Login"]
+    assert login["route"]["cluster"] == "auth" and login["route"]["timeout"] == "5s"
+    assert login["typed_per_filter_config"][jwt]["disabled"] is True
+    list_users = routes["/agora.user.v1.UserService/ListUsers"]
+    assert list_users["route"]["cluster"] == "user"
+    assert list_users["typed_per_filter_config"][jwt]["requirement_name"] == "agora"
+    assert "/agora.user.v1.UserInternalService/CreateUser" not in routes
+    assert routes["/grpc.reflection.v1.ServerReflection/"]["route"]["cluster"] == "auth"
+    assert not any(path.startswith("/grpc.health.v1") for path in routes)
+
+
+def test_clusters_use_mtls_with_the_services_spiffe_id(config: dict[str, Any]) -> None:
+    clusters = {c["name"]: c for c in config["static_resources"]["clusters"]}
+    user = clusters["user"]
+    tls = user["transport_socket"]["typed_config"]["common_tls_context"]
+
+    assert set(clusters) == {"auth", "user", "jwks"}
+    assert len(user["load_assignment"]["endpoints"][0]["lb_endpoints"]) == 2
+    assert tls["validation_context"]["match_typed_subject_alt_names"] == [
+        {"san_type": "URI", "matcher": {"exact": "spiffe://agora.local/user"}}]
+    assert "grpc_health_check" in user["health_checks"][0]
+    assert user["lb_policy"] == "ROUND_ROBIN" and "outlier_detection" in user
+
+
+def test_jwks_comes_through_the_loopback_listener(config: dict[str, Any]) -> None:
+    jwt = next(f for f in _hcm(config, EDGE_LISTENER)["http_filters"]
+               if f["name"].endswith("jwt_authn"))["typed_config"]
+    provider = jwt["providers"]["agora"]
+    jwks_routes = _hcm(config, JWKS_LISTENER)["route_config"]["virtual_hosts"][0]["routes"]
+
+    assert provider["remote_jwks"]["http_uri"]["uri"] == (
+        "http://127.0.0.1:9902/.well-known/jwks.json")
+    assert (provider["issuer"], provider["audiences"], provider["forward"]) == (
+        "https://auth.agora.local", ["agora"], True)
+    assert [r["match"]["path"] for r in jwks_routes] == ["/agora.auth.v1.AuthService/GetJwks"]
+
+
+def test_a_routed_service_without_endpoints_is_refused(descriptor_set: Path,
+                                                        cert_dir: Path) -> None:
+    with pytest.raises(EdgeConfigError, match="user"):
+        render_envoy_config(descriptor_set=descriptor_set, cert_dir=cert_dir,
+                            endpoints={"auth": [("127.0.0.1", 50051)]})
+
+
+def test_envoy_accepts_the_written_config(descriptor_set: Path, cert_dir: Path,
+                                          tmp_path: Path) -> None:
+    path = write_envoy_config(tmp_path / "envoy" / "envoy.yaml", descriptor_set=descriptor_set,
+                              cert_dir=cert_dir, endpoints=ENDPOINTS)
+
+    assert yaml.safe_load(path.read_text())["static_resources"]["listeners"]
+    result = envoy_validate(path)
+    assert result.returncode == 0, result.stderr[-2000:] + result.stdout[-2000:]
+
+
+def test_the_command_line_writes_a_config(descriptor_set: Path, cert_dir: Path,
+                                          tmp_path: Path) -> None:
+    out = tmp_path / "envoy.yaml"
+
+    status = main(["--descriptor-set", str(descriptor_set), "--cert-dir", str(cert_dir),
+                   "--out", str(out), "--endpoint", "auth=127.0.0.1:50051",
+                   "--endpoint", "user=127.0.0.1:50052"])
+
+    assert status == 0
+    clusters = yaml.safe_load(out.read_text())["static_resources"]["clusters"]
+    assert [c["name"] for c in clusters] == ["auth", "user", "jwks"]

@@ -1,0 +1,193 @@
+"""A real Envoy, configured from the contracts, in front of a stub auth service over mTLS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import ssl
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import httpx
+import pytest
+from agora.user.v1 import user_pb2, user_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from pkg.edge import write_envoy_config
+
+from .conftest import free_port
+from .stub_auth import PASSWORD, StubAuth, start_stub_auth
+
+ISSUER, AUDIENCE = "https://auth.agora.local", "agora"
+
+
+@dataclass
+class Edge:
+    base_url: str
+    address: str
+    root_ca: Path
+    stub: StubAuth
+
+    def client(self) -> httpx.AsyncClient:
+        context = ssl.create_default_context(cafile=str(self.root_ca))
+        return httpx.AsyncClient(base_url=self.base_url, verify=context, timeout=10)
+
+
+async def _wait_until_serving(edge: Edge, envoy: asyncio.subprocess.Process) -> None:
+    async with edge.client() as client:
+        for _ in range(150):
+            if envoy.returncode is not None:
+                raise RuntimeError(f"envoy exited with {envoy.returncode}")
+            try:
+                if (await client.get("/.well-known/jwks.json")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError("the edge did not serve the JWKS within 15 s")
+
+
+@pytest.fixture(scope="module")
+async def edge(descriptor_set: Path, cert_dir: Path,
+               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Edge]:
+    stub = StubAuth()
+    server, auth_port = await start_stub_auth(cert_dir, stub)
+    listen = ("127.0.0.1", free_port())
+    config = write_envoy_config(
+        tmp_path_factory.mktemp("edge") / "envoy.yaml", descriptor_set=descriptor_set,
+        cert_dir=cert_dir, listen=listen, admin=("127.0.0.1", free_port()),
+        jwks_listen=("127.0.0.1", free_port()),
+        endpoints={"auth": [("127.0.0.1", auth_port)], "user": [("127.0.0.1", free_port())]})
+    log = (config.parent / "envoy.log").open("wb")
+    envoy = await asyncio.create_subprocess_exec(
+        shutil.which("envoy") or "envoy", "-c", str(config), "--base-id", str(listen[1]),
+        stdout=log, stderr=log)
+    edge = Edge(f"https://localhost:{listen[1]}", f"localhost:{listen[1]}",
+                cert_dir / "root_ca.crt", stub)
+    try:
+        await _wait_until_serving(edge, envoy)
+        yield edge
+    finally:
+        if envoy.returncode is None:
+            envoy.terminate()
+            await envoy.wait()
+        log.close()
+        await server.stop(None)
+
+
+async def test_login_is_transcoded_with_request_id_and_client_address(edge: Edge) -> None:
+    async with edge.client() as client:
+        response = await client.post("/v1/auth:login",
+                                     json={"email": "ann@example.com", "password": PASSWORD})
+
+    assert response.status_code == 200
+    assert response.json() == {"accessToken": "token-for-ann@example.com",
+                               "tokenType": "Bearer", "expiresIn": 900}
+    metadata = edge.stub.last_call("Login")
+    assert metadata["x-request-id"] == response.headers["x-request-id"]
+    assert metadata["x-forwarded-for"]
+
+
+async def test_a_grpc_error_becomes_json_status(edge: Edge) -> None:
+    async with edge.client() as client:
+        response = await client.post("/v1/auth:login",
+                                     json={"email": "ann@example.com", "password": "wrong"})
+
+    assert response.status_code == 401
+    assert response.json() == {"code": 16, "message": "wrong email or password"}
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/v1/auth:login?debug=1", b'{"email": "a@b.c"}'),
+    ("/v1/auth:login", b'{"email": '),
+])
+async def test_bad_requests_get_400_with_json(edge: Edge, path: str, body: bytes) -> None:
+    async with edge.client() as client:
+        response = await client.post(path, content=body,
+                                     headers={"content-type": "application/json"})
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["code"] == 400 and response.json()["message"]
+
+
+async def test_internal_rpc_is_404_over_http_and_unimplemented_over_grpc(edge: Edge) -> None:
+    async with edge.client() as client:
+        response = await client.post("/agora.user.v1.UserInternalService/CreateUser", json={})
+    credentials = grpc.ssl_channel_credentials(edge.root_ca.read_bytes())
+    async with grpc.aio.secure_channel(edge.address, credentials) as channel:
+        stub = user_pb2_grpc.UserInternalServiceStub(channel)  # type: ignore[no-untyped-call]
+        with pytest.raises(grpc.aio.AioRpcError) as error:
+            await stub.CreateUser(user_pb2.CreateUserRequest(email="a@b.c"), timeout=5)
+
+    assert response.status_code == 404 and response.json()["code"] == 404
+    assert error.value.code() is grpc.StatusCode.UNIMPLEMENTED
+
+
+async def test_a_route_needing_a_jwt_answers_401_json_without_one(edge: Edge) -> None:
+    async with edge.client() as client:
+        response = await client.get("/v1/users")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == 401
+    assert "Jwt is missing" in response.json()["message"]
+
+
+async def test_a_valid_token_passes_and_reaches_the_service(edge: Edge) -> None:
+    token = edge.stub.sign(issuer=ISSUER, audience=AUDIENCE)
+    async with edge.client() as client:
+        for _ in range(50):
+            response = await client.post("/v1/auth:logoutAll", json={},
+                                         headers={"authorization": f"Bearer {token}"})
+            if response.status_code == 200:
+                break
+            await asyncio.sleep(0.2)
+
+    assert response.status_code == 200, response.text
+    assert edge.stub.last_call("LogoutAll")["authorization"] == f"Bearer {token}"
+
+
+async def test_a_token_for_another_audience_is_refused(edge: Edge) -> None:
+    token = edge.stub.sign(issuer=ISSUER, audience="someone-else")
+    async with edge.client() as client:
+        response = await client.post("/v1/auth:logoutAll", json={},
+                                     headers={"authorization": f"Bearer {token}"})
+
+    assert response.status_code in (401, 403)
+    assert response.json()["code"] == response.status_code
+
+
+async def test_a_body_over_one_mebibyte_gets_413_with_json(edge: Edge) -> None:
+    body = json.dumps({"email": "x" * (1024 * 1024 + 1), "password": "p"})
+    async with edge.client() as client:
+        response = await client.post("/v1/auth:login", content=body,
+                                     headers={"content-type": "application/json"})
+
+    assert response.status_code == 413
+    assert response.json()["code"] == 413
+
+
+async def test_grpcurl_lists_services_through_the_edge(edge: Edge) -> None:
+    grpcurl = shutil.which("grpcurl")
+    if grpcurl is None:
+        pytest.skip("grpcurl is not installed")
+    process = await asyncio.create_subprocess_exec(
+        grpcurl, "-cacert", str(edge.root_ca), edge.address, "list",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+
+    assert process.returncode == 0, err.decode()
+    assert "agora.auth.v1.AuthService" in out.decode().split()
+
+
+async def test_health_is_not_routed(edge: Edge) -> None:
+    credentials = grpc.ssl_channel_credentials(edge.root_ca.read_bytes())
+    async with grpc.aio.secure_channel(edge.address, credentials) as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as error:
+            await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
+                                                            timeout=5)
+
+    assert error.value.code() is grpc.StatusCode.UNIMPLEMENTED
