@@ -1,0 +1,129 @@
+"""Refresh-token families in Redis, keyed by SHA-256 hashes of the tokens only.
+
+Keys (every one expires ``ttl`` seconds after the family's last rotation):
+
+- ``auth:rt:<sha256>``: hash ``family``, ``user``, ``state`` (``active`` | ``rotated``);
+- ``auth:family:<id>``: hash ``user``, ``roles`` (comma-separated), ``created`` (Unix
+  seconds), ``state`` (``active`` | ``revoked``);
+- ``auth:user:<user id>:families``: set of the user's live family ids (for logout-all).
+
+Rotation and revocation are Lua scripts, so check-and-rotate is atomic: of two concurrent
+refreshes with one token, one rotates it and the other sees it rotated (reuse).  A token's
+family is read first (it never changes), so every key a script touches is passed in
+``KEYS`` as Redis requires (https://redis.io/docs/latest/develop/programmability/eval-intro/).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as redis
+
+from services.auth.domain import RefreshOutcome, Rotation, TokenFamily
+
+_ROTATE = """
+local state = redis.call('HGET', KEYS[1], 'state')
+local fam = redis.call('HMGET', KEYS[3], 'state', 'user', 'roles', 'created')
+if not state or not fam[1] then return {'unknown'} end
+if fam[1] == 'revoked' then return {'revoked', fam[2], fam[3], fam[4]} end
+if state ~= 'active' then
+  redis.call('HSET', KEYS[3], 'state', 'revoked')
+  redis.call('SREM', KEYS[4], ARGV[2])
+  return {'reused', fam[2], fam[3], fam[4]}
+end
+redis.call('HSET', KEYS[1], 'state', 'rotated')
+redis.call('HSET', KEYS[2], 'family', ARGV[2], 'user', fam[2], 'state', 'active')
+for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[1]) end
+return {'rotated', fam[2], fam[3], fam[4]}
+"""
+
+_REVOKE = """
+local was = redis.call('HGET', KEYS[1], 'state')
+redis.call('SREM', KEYS[2], ARGV[1])
+if not was then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'revoked')
+if was == 'revoked' then return 0 end
+return 1
+"""
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisTokenStore:
+    """``TokenStore`` over ``redis.asyncio``; ``ttl_seconds`` is the refresh-token TTL.
+
+    Raises ``redis.RedisError`` when Redis is unreachable (the RPC fails as INTERNAL and
+    health turns NOT_SERVING through the ``redis`` probe).
+    """
+
+    def __init__(self, client: redis.Redis, *, ttl_seconds: int, prefix: str = "auth:") -> None:
+        self._redis = client
+        self._ttl = ttl_seconds
+        self._prefix = prefix
+        self._rotate = client.register_script(_ROTATE)
+        self._revoke = client.register_script(_REVOKE)
+
+    def _token(self, token_hash: str) -> str:
+        return f"{self._prefix}rt:{token_hash}"
+
+    def _family(self, family_id: str) -> str:
+        return f"{self._prefix}family:{family_id}"
+
+    def _user(self, user_id: str) -> str:
+        return f"{self._prefix}user:{user_id}:families"
+
+    async def create_family(self, family: TokenFamily, token_hash: str) -> None:
+        """See ``TokenStore.create_family``."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._family(family.family_id), mapping={
+                "user": family.user_id, "roles": ",".join(family.roles),
+                "created": str(family.created_at), "state": "active"})
+            pipe.hset(self._token(token_hash), mapping={
+                "family": family.family_id, "user": family.user_id, "state": "active"})
+            pipe.sadd(self._user(family.user_id), family.family_id)
+            for key in (self._family(family.family_id), self._token(token_hash),
+                        self._user(family.user_id)):
+                pipe.expire(key, self._ttl)
+            await pipe.execute()
+
+    async def _owner(self, token_hash: str) -> tuple[str, str] | None:
+        family, user = await self._redis.hmget(self._token(token_hash), ["family", "user"])
+        return None if family is None or user is None else (_text(family), _text(user))
+
+    async def rotate(self, token_hash: str, successor_hash: str) -> Rotation:
+        """See ``TokenStore.rotate``."""
+        owner = await self._owner(token_hash)
+        if owner is None:
+            return Rotation(RefreshOutcome.UNKNOWN)
+        family_id, user_id = owner
+        reply = await self._rotate(
+            keys=[self._token(token_hash), self._token(successor_hash),
+                  self._family(family_id), self._user(user_id)],
+            args=[self._ttl, family_id])
+        outcome = RefreshOutcome(_text(reply[0]))
+        if outcome is RefreshOutcome.UNKNOWN:
+            return Rotation(outcome)
+        user, roles, created = (_text(v) for v in reply[1:4])
+        return Rotation(outcome, TokenFamily(
+            family_id=family_id, user_id=user, roles=tuple(r for r in roles.split(",") if r),
+            created_at=float(created)))
+
+    async def revoke_family_of(self, token_hash: str) -> bool:
+        """See ``TokenStore.revoke_family_of``."""
+        owner = await self._owner(token_hash)
+        if owner is None:
+            return False
+        family_id, user_id = owner
+        return bool(await self._revoke(keys=[self._family(family_id), self._user(user_id)],
+                                       args=[family_id]))
+
+    async def revoke_user(self, user_id: str) -> int:
+        """See ``TokenStore.revoke_user``."""
+        families = [_text(f) for f in await self._redis.smembers(self._user(user_id))]
+        revoked = 0
+        for family_id in families:
+            revoked += int(await self._revoke(
+                keys=[self._family(family_id), self._user(user_id)], args=[family_id]))
+        return revoked

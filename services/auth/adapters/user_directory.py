@@ -1,0 +1,76 @@
+"""``UserDirectory`` over the user service's ``UserInternalService`` gRPC stub.
+
+The stub's channel is an mTLS channel presenting auth's certificate (the user service
+admits only the ``auth`` identity to these RPCs).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import grpc
+from agora.user.v1 import user_pb2, user_pb2_grpc
+
+from pkg.obs import current
+from services.auth.adapters.rpc_errors import domain_error
+from services.auth.domain import Account, InvalidCredentials, NewAccount
+
+
+def role_name(role: int) -> str:
+    """``ROLE_CUSTOMER`` -> ``customer``: the lower-case name used in tokens."""
+    return str(user_pb2.Role.Name(role)).removeprefix("ROLE_").lower()  # type: ignore[arg-type, unused-ignore]
+
+
+def account_from_user(user: user_pb2.User) -> Account:
+    """The ``Account`` of a ``agora.user.v1.User`` (``users/{uuid}`` -> ``user_id``)."""
+    return Account(
+        user_id=user.name.removeprefix("users/"), email=user.email,
+        display_name=user.display_name, roles=tuple(role_name(r) for r in user.roles),
+        create_time=user.create_time.ToDatetime(UTC) if user.HasField("create_time")
+        else None,
+        update_time=user.update_time.ToDatetime(UTC) if user.HasField("update_time")
+        else None,
+        etag=user.etag)
+
+
+class GrpcUserDirectory:
+    """Calls ``CreateUser`` and ``VerifyCredentials`` with a deadline of ``timeout`` s.
+
+    The running request's ``x-request-id`` is forwarded.  Errors the end user caused come
+    back as ``pkg.errors`` (``adapters.rpc_errors.domain_error``); a wrong password as
+    ``InvalidCredentials``; anything else is re-raised as ``grpc.aio.AioRpcError``.
+    """
+
+    def __init__(self, stub: user_pb2_grpc.UserInternalServiceStub, *,
+                 timeout: float = 5.0) -> None:
+        self._stub = stub
+        self._timeout = timeout
+
+    def _metadata(self) -> tuple[tuple[str, str], ...]:
+        request_id = current().request_id
+        return (("x-request-id", request_id),) if request_id else ()
+
+    async def create_user(self, account: NewAccount) -> Account:
+        """See ``UserDirectory.create_user``."""
+        request = user_pb2.CreateUserRequest(
+            email=account.email, password=account.password,
+            display_name=account.display_name, request_id=account.request_id,
+            roles=[user_pb2.Role.Value(f"ROLE_{r.upper()}") for r in account.roles])
+        try:
+            user = await self._stub.CreateUser(request, timeout=self._timeout,
+                                               metadata=self._metadata())
+        except grpc.aio.AioRpcError as exc:
+            raise (domain_error(exc, "user") or exc) from exc
+        return account_from_user(user)
+
+    async def verify_credentials(self, email: str, password: str) -> Account:
+        """See ``UserDirectory.verify_credentials``."""
+        request = user_pb2.VerifyCredentialsRequest(email=email, password=password)
+        try:
+            user = await self._stub.VerifyCredentials(request, timeout=self._timeout,
+                                                      metadata=self._metadata())
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() is grpc.StatusCode.UNAUTHENTICATED:
+                raise InvalidCredentials() from exc
+            raise (domain_error(exc, "user") or exc) from exc
+        return account_from_user(user)

@@ -1,0 +1,81 @@
+"""Composition root of the auth service: ``build`` wires the adapters into a server."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from agora.auth.v1 import auth_pb2_grpc
+from agora.user.v1 import user_pb2_grpc
+
+from pkg.config import MeshSettings
+from pkg.mtls import secure_channel, server_credentials
+from pkg.server import GrpcServer, Probe, Registration, health_probe, peer_identity
+from services.auth.adapters import (
+    FileKeyStore,
+    GrpcUserDirectory,
+    RedisAttemptThrottle,
+    RedisTokenStore,
+)
+from services.auth.config import AuthSettings
+from services.auth.entrypoints.grpc import SERVICE_NAME, AuthServicer
+from services.auth.service import (
+    AccessTokens,
+    AttemptThrottle,
+    Sessions,
+    SigningKeys,
+    TokenStore,
+    UserDirectory,
+)
+
+
+def build(settings: AuthSettings, mesh: MeshSettings, *, users: UserDirectory | None = None,
+          tokens: TokenStore | None = None, throttle: AttemptThrottle | None = None,
+          keys: SigningKeys | None = None) -> GrpcServer:
+    """The auth server, not started; ``server.stop()`` closes everything it opened.
+
+    Real adapters are built for every port not passed in: Redis (one connection pool)
+    for ``tokens`` and ``throttle``, the keys directory for ``keys`` (read, or created
+    with a first key, here), and the user service's stub over an mTLS channel as ``auth``
+    for ``users``.  Health probes: ``redis`` (PING) and ``user`` (its gRPC health), for
+    the adapters built here.  Raises ``ValueError`` for settings unfit for
+    ``mesh.environment``, ``OSError`` for unreadable certificates or keys, ``KeyError``
+    when ``mesh.endpoints`` has no ``user``.  Call it inside the event loop.
+    """
+    settings.check_environment(mesh.environment)
+    probes: dict[str, Probe] = {}
+    cleanups: list[Callable[[], Awaitable[None]]] = []
+    if tokens is None or throttle is None:
+        import redis.asyncio as redis
+
+        client = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
+
+        async def ping() -> bool:
+            return bool(await client.ping())
+
+        probes["redis"] = ping
+        cleanups.append(client.aclose)
+        tokens = tokens or RedisTokenStore(client, ttl_seconds=settings.refresh_token_ttl_seconds)
+        throttle = throttle or RedisAttemptThrottle(client)
+    if users is None:
+        channel = secure_channel(mesh.cert_dir, "auth", mesh.endpoints["user"], "user")
+        probes["user"] = health_probe(channel)
+        cleanups.append(channel.close)
+        users = GrpcUserDirectory(user_pb2_grpc.UserInternalServiceStub(channel),  # type: ignore[no-untyped-call]
+                                  timeout=settings.user_timeout_seconds)
+    if keys is None:
+        store = FileKeyStore(settings.keys_dir, rescan_seconds=settings.key_rescan_seconds)
+        store.load()
+        keys = store
+    access = AccessTokens(keys, issuer=mesh.jwt_issuer, audience=mesh.jwt_audience,
+                          ttl_seconds=settings.access_token_ttl_seconds)
+    sessions = Sessions(users=users, tokens=tokens, access=access, throttle=throttle,
+                        throttle_policy=settings.throttle_policy())
+    servicer = AuthServicer(sessions, identity_of=peer_identity,
+                            xff_trusted_hops=settings.xff_trusted_hops)
+    return GrpcServer(
+        identity="auth", listen=settings.listen,
+        registrations=[Registration(SERVICE_NAME, servicer,
+                                    auth_pb2_grpc.add_AuthServiceServicer_to_server)],
+        verifier=access, credentials=server_credentials(mesh.cert_dir, "auth"),
+        probes=probes, health_interval=settings.health_interval_seconds,
+        grace=settings.grace_seconds, cleanups=cleanups)

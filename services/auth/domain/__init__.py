@@ -1,0 +1,45 @@
+"""The auth domain: accounts, tokens and token families, throttle rules, errors.
+
+Pure Python: no gRPC, Redis or file I/O here.
+"""
+
+from services.auth.domain.accounts import DEFAULT_ROLES, Account, NewAccount, account_key
+from services.auth.domain.errors import (
+    InvalidCredentials,
+    InvalidRefreshToken,
+    RefreshTokenReused,
+    TooManyAttempts,
+)
+from services.auth.domain.throttle import LoginThrottlePolicy, ThrottleKey, ThrottleRule
+from services.auth.domain.tokens import (
+    AccessClaims,
+    RefreshOutcome,
+    Rotation,
+    TokenFamily,
+    TokenPair,
+    hash_refresh_token,
+    new_family_id,
+    new_refresh_token,
+)
+
+__all__ = [
+    "DEFAULT_ROLES",
+    "AccessClaims",
+    "Account",
+    "InvalidCredentials",
+    "InvalidRefreshToken",
+    "LoginThrottlePolicy",
+    "NewAccount",
+    "RefreshOutcome",
+    "RefreshTokenReused",
+    "Rotation",
+    "ThrottleKey",
+    "ThrottleRule",
+    "TokenFamily",
+    "TokenPair",
+    "TooManyAttempts",
+    "account_key",
+    "hash_refresh_token",
+    "new_family_id",
+    "new_refresh_token",
+]

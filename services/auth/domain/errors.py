@@ -1,0 +1,60 @@
+"""Errors of the auth domain, each a subclass of a ``pkg.errors`` base (fixes the code).
+
+Stable reasons (``google.rpc.ErrorInfo.reason``) are part of the API: clients branch on
+``REFRESH_TOKEN_REUSED`` (log the user out everywhere) and ``TOO_MANY_ATTEMPTS`` (wait
+``RetryInfo.retry_delay``).
+"""
+
+from __future__ import annotations
+
+from pkg.errors import ResourceExhausted, Unauthenticated
+
+
+class InvalidCredentials(Unauthenticated):
+    """The email and password do not match an account (UNAUTHENTICATED).
+
+    The message never says which of the two was wrong (OWASP Authentication Cheat Sheet,
+    "Authentication and Error Messages").
+    """
+
+    reason = "INVALID_CREDENTIALS"
+
+    def __init__(self) -> None:
+        super().__init__("wrong email or password")
+
+
+class InvalidRefreshToken(Unauthenticated):
+    """The refresh token is unknown, expired or its family was revoked (UNAUTHENTICATED)."""
+
+    reason = "INVALID_REFRESH_TOKEN"
+
+    def __init__(self, message: str = "the refresh token is invalid or has expired") -> None:
+        super().__init__(message)
+
+
+class RefreshTokenReused(Unauthenticated):
+    """A refresh token that was already rotated was presented again (UNAUTHENTICATED).
+
+    The token family has been revoked: either the client or an attacker holds a stolen
+    copy, and the server cannot tell which (RFC 6819 §4.14.2; OAuth 2.1 draft §6.1).
+    """
+
+    reason = "REFRESH_TOKEN_REUSED"
+
+    def __init__(self) -> None:
+        super().__init__("the refresh token was already used; every session of its "
+                         "family has been revoked")
+
+
+class TooManyAttempts(ResourceExhausted):
+    """Too many failed logins for an account or client address (RESOURCE_EXHAUSTED).
+
+    ``retry_after`` is in seconds until the throttle window that blocks the login ends.
+    ``scope`` (``account`` or ``address``) goes to ``ErrorInfo.metadata``.
+    """
+
+    reason = "TOO_MANY_ATTEMPTS"
+
+    def __init__(self, *, retry_after: float, scope: str) -> None:
+        super().__init__("too many failed login attempts; try again later",
+                         retry_after=retry_after, metadata={"scope": scope})

@@ -1,0 +1,66 @@
+"""The ``agora.auth.v1.AuthService`` servicer: mapper -> use case -> mapper.
+
+Validation (protovalidate), authentication (LogoutAll) and error mapping are done by the
+shared interceptors of ``pkg.server.GrpcServer`` before and after these handlers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import grpc
+from agora.auth.v1 import auth_pb2, auth_pb2_grpc
+from google.api import httpbody_pb2
+from google.protobuf import empty_pb2
+
+from pkg.server import peer_identity, require_principal
+from services.auth.entrypoints.grpc import mappers
+from services.auth.service import Sessions
+
+SERVICE_NAME = auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
+
+
+class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
+    """Register, Login, Refresh, Logout, LogoutAll and GetJwks over ``Sessions``.
+
+    ``identity_of`` reads the caller's mTLS identity (``pkg.server.peer_identity``);
+    ``xff_trusted_hops`` is passed to ``mappers.client_address``.
+    """
+
+    def __init__(self, sessions: Sessions, *,
+                 identity_of: Callable[[grpc.aio.ServicerContext], str | None] = peer_identity,
+                 xff_trusted_hops: int = 0) -> None:
+        self._sessions = sessions
+        self._identity_of = identity_of
+        self._hops = xff_trusted_hops
+
+    async def Register(self, request: auth_pb2.RegisterRequest,
+                       context: grpc.aio.ServicerContext) -> auth_pb2.RegisterResponse:
+        account, pair = await self._sessions.register(mappers.new_account(request))
+        return auth_pb2.RegisterResponse(user=mappers.user(account),
+                                         tokens=mappers.token_pair(pair))
+
+    async def Login(self, request: auth_pb2.LoginRequest,
+                    context: grpc.aio.ServicerContext) -> auth_pb2.TokenPair:
+        address = mappers.client_address(context, self._identity_of, self._hops)
+        pair = await self._sessions.login(request.email, request.password,
+                                          client_address=address)
+        return mappers.token_pair(pair)
+
+    async def Refresh(self, request: auth_pb2.RefreshRequest,
+                      context: grpc.aio.ServicerContext) -> auth_pb2.TokenPair:
+        return mappers.token_pair(await self._sessions.refresh(request.refresh_token))
+
+    async def Logout(self, request: auth_pb2.LogoutRequest,
+                     context: grpc.aio.ServicerContext) -> empty_pb2.Empty:
+        await self._sessions.logout(request.refresh_token)
+        return empty_pb2.Empty()
+
+    async def LogoutAll(self, request: auth_pb2.LogoutAllRequest,
+                        context: grpc.aio.ServicerContext) -> empty_pb2.Empty:
+        await self._sessions.logout_all(require_principal().subject)
+        return empty_pb2.Empty()
+
+    async def GetJwks(self, request: auth_pb2.GetJwksRequest,
+                      context: grpc.aio.ServicerContext) -> httpbody_pb2.HttpBody:
+        return mappers.jwks_body(await self._sessions.jwks())

@@ -1,0 +1,22 @@
+"""Auth use cases (``Sessions``, ``AccessTokens``) and the ports they consume."""
+
+from services.auth.service.access_tokens import AccessTokens, public_jwk
+from services.auth.service.ports import (
+    AttemptThrottle,
+    SigningKey,
+    SigningKeys,
+    TokenStore,
+    UserDirectory,
+)
+from services.auth.service.sessions import Sessions
+
+__all__ = [
+    "AccessTokens",
+    "AttemptThrottle",
+    "Sessions",
+    "SigningKey",
+    "SigningKeys",
+    "TokenStore",
+    "UserDirectory",
+    "public_jwk",
+]

@@ -1,0 +1,73 @@
+"""Access tokens: ES256 JWTs (RFC 7519, RFC 7515) signed with the newest signing key.
+
+``AccessTokens`` issues them, publishes the public keys as a JWKS (RFC 7517), and
+verifies them for auth's own authenticated RPCs (it implements
+``pkg.server.TokenVerifier`` with local keys, so auth never calls itself).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+from jwt.algorithms import ECAlgorithm
+
+from pkg.errors import Unauthenticated
+from pkg.server import Principal, decode_access_token
+from services.auth.domain import AccessClaims
+from services.auth.service.ports import SigningKey, SigningKeys
+
+
+def public_jwk(key: SigningKey) -> dict[str, Any]:
+    """The public JWK of ``key``: ``kty`` EC, ``crv`` P-256, ``x``, ``y``, ``kid``, ``use``
+    ``sig``, ``alg`` ES256 (RFC 7517 §4, RFC 7518 §6.2.1).  Never the private ``d``."""
+    jwk = dict(ECAlgorithm.to_jwk(key.private_key.public_key(), as_dict=True))
+    jwk.update(kid=key.kid, use="sig", alg="ES256")
+    return jwk
+
+
+class AccessTokens:
+    """Issues, publishes the keys of, and verifies access tokens.
+
+    ``issuer``/``audience`` are ``iss``/``aud`` (``AGORA_JWT_ISSUER``/``_AUDIENCE``);
+    ``ttl_seconds`` is the lifetime (900 s by default); ``clock`` returns Unix seconds.
+    """
+
+    def __init__(self, keys: SigningKeys, *, issuer: str, audience: str,
+                 ttl_seconds: int, clock: Callable[[], float] = time.time) -> None:
+        self._keys = keys
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl_seconds = ttl_seconds
+        self._clock = clock
+
+    async def issue(self, subject: str, roles: tuple[str, ...]) -> str:
+        """A signed token for user ``subject`` (uuid) holding ``roles``, kid in the header."""
+        key = await self._keys.signing_key()
+        claims = AccessClaims.new(issuer=self.issuer, audience=self.audience,
+                                  subject=subject, roles=roles, now=self._clock(),
+                                  ttl_seconds=self.ttl_seconds)
+        return jwt.encode(claims.as_jwt_claims(), key.private_key, algorithm="ES256",
+                          headers={"kid": key.kid})
+
+    async def jwks(self) -> dict[str, Any]:
+        """The JWK Set ``{"keys": [...]}`` of every key not retired, newest first."""
+        keys = await self._keys.verification_keys()
+        return {"keys": [public_jwk(k) for k in keys.values()]}
+
+    async def verify(self, token: str) -> Principal:
+        """See ``pkg.server.TokenVerifier``: ``Unauthenticated`` (TOKEN_INVALID,
+        TOKEN_EXPIRED) for a malformed, tampered, expired, foreign or unknown-kid token."""
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated("the access token is malformed",
+                                  reason="TOKEN_INVALID") from exc
+        key = (await self._keys.verification_keys()).get(str(kid))
+        if key is None:
+            raise Unauthenticated("the access token's signing key is unknown",
+                                  reason="TOKEN_INVALID")
+        return decode_access_token(token, key.private_key.public_key(),
+                                   issuer=self.issuer, audience=self.audience)

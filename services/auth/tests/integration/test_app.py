@@ -1,0 +1,64 @@
+"""The composed auth server with real Redis and a real keys directory."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from pathlib import Path
+
+import grpc
+import jwt
+import pytest
+from agora.auth.v1 import auth_pb2, auth_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from pkg.config import MeshSettings
+from pkg.mtls import secure_channel
+from pkg.testing import serving, status_details
+from services.auth.adapters import rotate_key
+from services.auth.app import build
+from services.auth.config import AuthSettings
+from services.auth.tests.fakes import FakeUserDirectory
+
+pytestmark = pytest.mark.integration
+PASSWORD = "correct horse battery"  # noqa: S105
+
+
+async def test_sessions_survive_a_key_rotation_and_reuse_is_refused(
+        redis_url: str, cert_dir: Path, tmp_path: Path) -> None:
+    settings = AuthSettings(listen="127.0.0.1:0", redis_url=redis_url,  # type: ignore[call-arg]
+                            keys_dir=tmp_path / "keys", key_rescan_seconds=0.05)
+    server = build(settings, MeshSettings(cert_dir=cert_dir),  # type: ignore[call-arg]
+                   users=FakeUserDirectory())
+    async with serving(server) as target:
+        channel = secure_channel(cert_dir, "cli", target, "auth")
+        auth = auth_pb2_grpc.AuthServiceStub(channel)  # type: ignore[no-untyped-call]
+        health = health_pb2_grpc.HealthStub(channel)
+        try:
+            reply = await health.Check(health_pb2.HealthCheckRequest())
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+            registered = await auth.Register(auth_pb2.RegisterRequest(
+                email=f"{uuid.uuid4().hex}@example.com", password=PASSWORD,
+                display_name="Ann"))
+            assert len(list((tmp_path / "keys").glob("*.pem"))) == 1
+
+            added = rotate_key(tmp_path / "keys")
+            await asyncio.sleep(0.1)
+            refreshed = await auth.Refresh(auth_pb2.RefreshRequest(
+                refresh_token=registered.tokens.refresh_token))
+            assert jwt.get_unverified_header(refreshed.access_token)["kid"] == added.kid
+            jwks = json.loads((await auth.GetJwks(auth_pb2.GetJwksRequest())).data)
+            kids = {k["kid"] for k in jwks["keys"]}
+            assert jwt.get_unverified_header(registered.tokens.access_token)["kid"] in kids
+            await auth.LogoutAll(auth_pb2.LogoutAllRequest(), metadata=(
+                ("authorization", f"Bearer {registered.tokens.access_token}"),))
+
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await auth.Refresh(auth_pb2.RefreshRequest(
+                    refresh_token=refreshed.refresh_token))
+            assert caught.value.code() is grpc.StatusCode.UNAUTHENTICATED
+            assert status_details(caught.value)["error_info"].reason == \
+                "INVALID_REFRESH_TOKEN"
+        finally:
+            await channel.close()

@@ -1,0 +1,97 @@
+"""Access tokens: claims, JWKS shape, verification, and key rotation."""
+
+from __future__ import annotations
+
+import json
+
+import jwt
+import pytest
+
+from pkg.errors import Unauthenticated
+from pkg.server import JwksTokenVerifier, decode_access_token
+from services.auth.service import AccessTokens
+from services.auth.tests.unit.conftest import AUDIENCE, ISSUER, World
+
+
+async def test_token_carries_the_agreed_header_and_claims(world: World) -> None:
+    token = await world.access.issue("0b7e-uuid", ("Customer", "provider"))
+    header = jwt.get_unverified_header(token)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert header["alg"] == "ES256"
+    assert header["kid"] == world.keys.keys[-1].kid
+    assert claims["iss"] == ISSUER and claims["aud"] == AUDIENCE
+    assert claims["sub"] == "0b7e-uuid"
+    assert claims["roles"] == ["customer", "provider"]
+    assert claims["exp"] - claims["iat"] == 900
+    assert claims["jti"]
+
+
+async def test_jwks_holds_public_keys_only(world: World) -> None:
+    world.keys.rotate()
+    document = await world.access.jwks()
+    assert [k["kid"] for k in document["keys"]] == ["kid-2", "kid-1"]
+    for key in document["keys"]:
+        assert set(key) == {"kty", "crv", "x", "y", "kid", "use", "alg"}
+        assert (key["kty"], key["crv"], key["use"], key["alg"]) == ("EC", "P-256", "sig",
+                                                                    "ES256")
+
+
+async def test_tokens_verify_with_the_shared_decoder_and_a_jwks_verifier(world: World) -> None:
+    token = await world.access.issue("user-1", ("customer",))
+    public = world.keys.keys[-1].private_key.public_key()
+    assert decode_access_token(token, public, issuer=ISSUER, audience=AUDIENCE).subject \
+        == "user-1"
+
+    async def fetch() -> dict[str, object]:
+        document: dict[str, object] = json.loads(json.dumps(await world.access.jwks()))
+        return document
+
+    verifier = JwksTokenVerifier(fetch, issuer=ISSUER, audience=AUDIENCE)
+    assert (await verifier.verify(token)).roles == {"customer"}
+
+
+async def test_key_rotation_keeps_earlier_tokens_valid(world: World) -> None:
+    before = await world.access.issue("user-1", ("customer",))
+    world.keys.rotate()
+    after = await world.access.issue("user-1", ("customer",))
+    assert jwt.get_unverified_header(after)["kid"] != jwt.get_unverified_header(before)["kid"]
+    assert (await world.access.verify(before)).subject == "user-1"
+    assert (await world.access.verify(after)).subject == "user-1"
+
+
+async def test_a_token_for_another_audience_is_rejected(world: World) -> None:
+    other = AccessTokens(world.keys, issuer=ISSUER, audience="someone-else", ttl_seconds=900)
+    token = await other.issue("user-1", ())
+    with pytest.raises(Unauthenticated) as caught:
+        await world.access.verify(token)
+    assert caught.value.reason == "TOKEN_INVALID"
+
+
+async def test_a_tampered_token_is_rejected(world: World) -> None:
+    token = await world.access.issue("user-1", ("customer",))
+    header, payload, signature = token.split(".")
+    forged_claims = jwt.decode(token, options={"verify_signature": False}) | {
+        "roles": ["admin"]}
+    forged_payload = jwt.utils.base64url_encode(json.dumps(forged_claims).encode()).decode()
+    with pytest.raises(Unauthenticated):
+        await world.access.verify(f"{header}.{forged_payload}.{signature}")
+    flipped = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")
+    with pytest.raises(Unauthenticated):
+        await world.access.verify(f"{header}.{payload}.{flipped}")
+
+
+async def test_an_expired_token_is_rejected(world: World) -> None:
+    old = AccessTokens(world.keys, issuer=ISSUER, audience=AUDIENCE, ttl_seconds=900,
+                       clock=lambda: 1_000_000.0)
+    with pytest.raises(Unauthenticated) as caught:
+        await world.access.verify(await old.issue("user-1", ()))
+    assert caught.value.reason == "TOKEN_EXPIRED"
+
+
+async def test_a_token_signed_by_an_unknown_key_is_rejected(world: World) -> None:
+    from services.auth.tests.fakes import FakeSigningKeys
+
+    stranger = AccessTokens(FakeSigningKeys(), issuer=ISSUER, audience=AUDIENCE,
+                            ttl_seconds=900)
+    with pytest.raises(Unauthenticated):
+        await world.access.verify(await stranger.issue("user-1", ()))
