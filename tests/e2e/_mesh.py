@@ -1,0 +1,240 @@
+"""Driving a real mesh from the outside: ``agora up/down``, ``mesh.json``, logs, processes.
+
+Only the operator's interface is used (the ``agora`` console script, files in the data
+directory), so these tests see what a user of ``agora up`` sees.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+UP_TIMEOUT = 120.0
+DOWN_TIMEOUT = 120.0
+
+
+def executable(name: str) -> str:
+    """The path of console script ``name``, preferring the running virtualenv's ``bin``."""
+    local = Path(sys.executable).parent / name
+    if local.exists():
+        return str(local)
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} is not installed (pip install -e '.[test]')")
+    return found
+
+
+def tool_env() -> dict[str, str]:
+    """``os.environ`` with the virtualenv's ``bin`` first on PATH (envoy, buf, grpcurl)."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def free_port_base(width: int = 16) -> int:
+    """A base ``b`` such that ``b .. b + width`` are all free (services use ``b + offset``)."""
+    for _ in range(200):
+        base = free_port()
+        if base + width < 65000 and all(_port_is_free(base + i) for i in range(width + 1)):
+            return base
+    raise RuntimeError(f"no free range of {width + 1} ports")
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    """The last ``lines`` lines of ``path`` ('' when missing)."""
+    try:
+        text = path.read_bytes()[-64 * 1024:].decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass(frozen=True)
+class Mesh:
+    """A mesh started by ``agora up`` in ``data_dir``; ``state`` is its ``mesh.json``."""
+
+    data_dir: Path
+    state: dict[str, Any]
+
+    @property
+    def edge_port(self) -> int:
+        return int(self.state["ports"]["edge"])
+
+    @property
+    def edge_url(self) -> str:
+        return f"https://localhost:{self.edge_port}"
+
+    @property
+    def edge_target(self) -> str:
+        return f"localhost:{self.edge_port}"
+
+    @property
+    def cert_dir(self) -> Path:
+        return Path(self.state.get("cert_dir") or self.data_dir / "certs")
+
+    @property
+    def root_ca(self) -> Path:
+        return self.cert_dir / "root_ca.crt"
+
+    @property
+    def logs(self) -> Path:
+        return Path(self.state.get("logs") or self.data_dir / "logs")
+
+    def service_port(self, name: str) -> int:
+        return int(self.state["ports"]["services"][name])
+
+    def log_tails(self, lines: int = 40) -> str:
+        return log_tails(self.data_dir, lines)
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """The environment ``agora up`` gives service ``name`` (from ``supervisord.conf``)."""
+        return service_env(self.data_dir, name)
+
+
+def log_tails(data_dir: Path, lines: int = 40) -> str:
+    """The tail of every log of the mesh in ``data_dir``, one section per file."""
+    logs = data_dir / "logs"
+    files = sorted(logs.glob("*.log")) + sorted(logs.glob("*.out")) if logs.is_dir() else []
+    if not files:
+        return f"(no logs under {logs})"
+    return "\n".join(f"----- {path.name} (last {lines} lines) -----\n{tail(path, lines)}"
+                     for path in files)
+
+
+def service_env(data_dir: Path, name: str) -> dict[str, str]:
+    """The ``environment=`` of ``[program:<name>]`` in ``<data>/supervisord.conf``.
+
+    Parsed with supervisor's own parser (``%%`` unescaped). Raises ``LookupError`` when the
+    file or the program is missing.
+    """
+    from supervisor.datatypes import dict_of_key_value_pairs
+
+    conf = data_dir / "supervisord.conf"
+    parser = configparser.RawConfigParser()
+    if not parser.read(conf):
+        raise LookupError(f"{conf} does not exist")
+    section = f"program:{name}"
+    if not parser.has_option(section, "environment"):
+        raise LookupError(f"{conf} has no environment for {section}")
+    pairs = dict_of_key_value_pairs(parser.get(section, "environment"))
+    return {key: value.replace("%%", "%") for key, value in pairs.items()}
+
+
+def agora(*args: str, timeout: float, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """Run ``agora <args>``; raises ``subprocess.TimeoutExpired`` after ``timeout`` s."""
+    return subprocess.run([executable("agora"), *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=cwd, env=tool_env(), check=False)
+
+
+def _describe(result: subprocess.CompletedProcess[str] | None) -> str:
+    if result is None:
+        return ""
+    return (f"exit status {result.returncode}\nstdout:\n{result.stdout[-4000:]}\n"
+            f"stderr:\n{result.stderr[-4000:]}")
+
+
+class MeshStartError(RuntimeError):
+    """``agora up`` failed or the edge did not answer in time."""
+
+
+def start_mesh(data_dir: Path, *, timeout: float = UP_TIMEOUT) -> Mesh:
+    """``agora up --detach`` in ``data_dir`` on free ports; wait until the edge serves JWKS.
+
+    Raises ``MeshStartError`` with the command's output and the logs' tails.
+    """
+    import httpx
+
+    edge_port, port_base = free_port(), free_port_base()
+    deadline = time.monotonic() + timeout
+    result = None
+    try:
+        result = agora("up", "--detach", "--data-dir", str(data_dir),
+                       "--edge-port", str(edge_port), "--port-base", str(port_base),
+                       timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise MeshStartError(f"`agora up` did not return within {timeout:g} s\n"
+                             f"{exc.stdout!r}\n{exc.stderr!r}\n{log_tails(data_dir)}") from None
+    if result.returncode != 0:
+        raise MeshStartError(f"`agora up` failed: {_describe(result)}\n{log_tails(data_dir)}")
+    try:
+        state = json.loads((data_dir / "mesh.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise MeshStartError(f"no readable mesh.json after `agora up`: {exc}\n"
+                             f"{_describe(result)}\n{log_tails(data_dir)}") from None
+    mesh = Mesh(data_dir, state)
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            with httpx.Client(verify=ssl_context(mesh.root_ca), timeout=5) as client:
+                response = client.get(f"{mesh.edge_url}/.well-known/jwks.json")
+            if response.status_code == 200:
+                return mesh
+            last = f"{response.status_code} {response.text[:300]}"
+        except (httpx.HTTPError, OSError) as exc:
+            last = repr(exc)
+        time.sleep(0.5)
+    raise MeshStartError(f"edge {mesh.edge_url} did not serve the JWKS within {timeout:g} s "
+                         f"(last: {last})\n{_describe(result)}\n{log_tails(data_dir)}")
+
+
+def stop_mesh(data_dir: Path, *, timeout: float = DOWN_TIMEOUT) -> subprocess.CompletedProcess[str]:
+    """``agora down --data-dir <data_dir>``."""
+    return agora("down", "--data-dir", str(data_dir), timeout=timeout)
+
+
+def processes_of(data_dir: Path) -> list[str]:
+    """Live processes whose command line or environment names ``data_dir`` (``pid cmd``)."""
+    needle = str(data_dir).encode()
+    found = []
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            try:
+                environ = (entry / "environ").read_bytes()
+            except PermissionError:
+                environ = b""
+            status = (entry / "status").read_text()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        if "State:\tZ" in status:
+            continue
+        if needle in cmdline or needle in environ:
+            command = cmdline.replace(b"\0", b" ").decode(errors="replace")
+            found.append(f"{entry.name} {command}")
+    return found
+
+
+def ssl_context(root_ca: Path) -> Any:
+    """A client ``ssl.SSLContext`` trusting only ``root_ca``."""
+    import ssl
+
+    return ssl.create_default_context(cafile=str(root_ca))
