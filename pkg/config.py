@@ -18,8 +18,8 @@ class MeshSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="AGORA_", extra="ignore")
 
-    environment: str = Field("development", description="development | test | production")
-    cert_dir: Path = Field(Path(".agora/certs"), description="root_ca.crt, <name>.crt/.key")
+    environment: str = Field(default="development", description="development | test | production")
+    cert_dir: Path = Field(default=Path(".agora/certs"), description="root_ca.crt, <name>.crt/.key")
     endpoints: dict[str, str] = Field(default_factory=dict,
                                       description="service name -> gRPC target")
     jwt_issuer: str = "https://auth.agora.local"
@@ -32,9 +32,9 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    listen: str = Field("127.0.0.1:0", description="host:port of the gRPC server")
-    grace_seconds: float = Field(5.0, description="drain time on shutdown, seconds")
-    health_interval_seconds: float = Field(2.0, description="dependency probe period")
+    listen: str = Field(default="127.0.0.1:0", description="host:port of the gRPC server")
+    grace_seconds: float = Field(default=5.0, description="drain time on shutdown, seconds")
+    health_interval_seconds: float = Field(default=2.0, description="dependency probe period")
 
 
 def normalise_database_url(url: str) -> str:

@@ -11,7 +11,13 @@ printed is the Protocol Buffers language specification
 
 from __future__ import annotations
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_encoding, text_format
+from google.protobuf import (
+    descriptor_pb2,
+    descriptor_pool,
+    message_factory,
+    text_encoding,
+    text_format,
+)
 from google.protobuf.message import Message
 
 _T = descriptor_pb2.FieldDescriptorProto

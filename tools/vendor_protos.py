@@ -28,7 +28,7 @@ import google.api
 from google.protobuf import descriptor_pb2, duration_pb2, field_mask_pb2, timestamp_pb2
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from descriptor_to_proto import descriptor_to_proto  # noqa: E402
+from descriptor_to_proto import descriptor_to_proto
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 THIRD_PARTY = ROOT / "api" / "third_party"
@@ -90,8 +90,8 @@ def _strip(fd: descriptor_pb2.FileDescriptorProto) -> descriptor_pb2.FileDescrip
 
 
 def _round_trip(expected: descriptor_pb2.FileDescriptorProto) -> None:
-    from grpc_tools import protoc  # imported late: heavy, and only this check needs it
     import grpc_tools
+    from grpc_tools import protoc  # imported late: heavy, and only this check needs it
 
     include = pathlib.Path(grpc_tools.__path__[0]) / "_proto"
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,7 +111,8 @@ def main() -> None:
     fd = _validate_descriptor()
     dest = THIRD_PARTY / "buf" / "validate" / "validate.proto"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    header = (f"// Printed from the descriptor in PyPI {PROTOVALIDATE_WHEEL} by tools/vendor_protos.py.\n"
+    header = (f"// Printed from the descriptor in PyPI {PROTOVALIDATE_WHEEL}"
+              " by tools/vendor_protos.py.\n"
               "// Copyright 2023-2026 Buf Technologies, Inc. Apache License 2.0. Do not edit.\n")
     dest.write_text(header + descriptor_to_proto(fd, _deps()))
     _round_trip(fd)

@@ -5,7 +5,13 @@ per-request fields for the duration of a block), ``current`` (read them), and
 ``new_request_id`` / ``parse_traceparent`` for the interceptor that starts a request.
 """
 
-from pkg.obs._context import RequestFields, current, new_request_id, parse_traceparent, request_context
+from pkg.obs._context import (
+    RequestFields,
+    current,
+    new_request_id,
+    parse_traceparent,
+    request_context,
+)
 from pkg.obs._logging import configure_logging, get_logger
 
 __all__ = [

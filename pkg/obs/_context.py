@@ -25,7 +25,8 @@ class RequestFields:
     caller: str = ""
 
 
-_FIELDS: ContextVar[RequestFields] = ContextVar("agora_request_fields", default=RequestFields())
+_EMPTY = RequestFields()
+_FIELDS: ContextVar[RequestFields] = ContextVar("agora_request_fields", default=_EMPTY)
 
 
 def current() -> RequestFields:

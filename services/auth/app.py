@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 
 from agora.auth.v1 import auth_pb2_grpc
 from agora.user.v1 import user_pb2_grpc
-
 from pkg.config import MeshSettings
 from pkg.mtls import secure_channel, server_credentials
 from pkg.server import GrpcServer, Probe, Registration, health_probe, peer_identity

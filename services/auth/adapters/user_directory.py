@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC
 
 import grpc
-from agora.user.v1 import user_pb2, user_pb2_grpc
 
+from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.obs import current
 from services.auth.adapters.rpc_errors import domain_error
 from services.auth.domain import Account, InvalidCredentials, NewAccount

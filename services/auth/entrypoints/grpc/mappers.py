@@ -10,11 +10,11 @@ from typing import Any, cast
 from urllib.parse import unquote
 
 import grpc
-from agora.auth.v1 import auth_pb2
-from agora.user.v1 import user_pb2
 from google.api import httpbody_pb2
 from google.protobuf import timestamp_pb2
 
+from agora.auth.v1 import auth_pb2
+from agora.user.v1 import user_pb2
 from services.auth.domain import Account, NewAccount, TokenPair
 
 EDGE_IDENTITY = "edge"

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import grpc
-from agora.auth.v1 import auth_pb2, auth_pb2_grpc
 from google.api import httpbody_pb2
 from google.protobuf import empty_pb2
 
+from agora.auth.v1 import auth_pb2, auth_pb2_grpc
 from pkg.server import peer_identity, require_principal
 from services.auth.entrypoints.grpc import mappers
 from services.auth.service import Sessions

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import grpc
 import pytest
-from agora.auth.v1 import auth_pb2_grpc
 
+from agora.auth.v1 import auth_pb2_grpc
 from pkg.config import MeshSettings
 from pkg.mtls import secure_channel
 from pkg.testing import serving

@@ -7,14 +7,14 @@ import uuid
 
 import grpc
 import pytest
+
 from agora.auth.v1 import auth_pb2
 from agora.user.v1 import user_pb2
-
 from pkg.server import JwksTokenVerifier
 from pkg.testing import status_details
 from services.auth.tests.contract.conftest import Auth
 
-PASSWORD = "correct horse battery"  # noqa: S105
+PASSWORD = "correct horse battery"
 WRONG = "guess"
 
 
@@ -34,7 +34,7 @@ async def test_register_login_refresh_and_reuse(auth: Auth) -> None:
     registered = await auth.stub.Register(register_request())
     assert registered.user.name.startswith("users/")
     assert registered.user.roles == [user_pb2.ROLE_PROVIDER]
-    assert registered.tokens.token_type == "Bearer"  # noqa: S105
+    assert registered.tokens.token_type == "Bearer"
     assert registered.tokens.expires_in == 900
 
     login = await auth.stub.Login(auth_pb2.LoginRequest(email="ANN@example.com",

@@ -15,10 +15,10 @@ from pathlib import Path
 import grpc
 import jwt
 import pytest
-from agora.auth.v1 import auth_pb2, auth_pb2_grpc
-from agora.user.v1 import user_pb2, user_pb2_grpc
 from google.protobuf import timestamp_pb2
 
+from agora.auth.v1 import auth_pb2, auth_pb2_grpc
+from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg import errors
 from pkg.config import MeshSettings
 from pkg.mtls import secure_channel, server_credentials
@@ -28,7 +28,7 @@ from services.auth.app import build
 from services.auth.tests.contract.conftest import settings
 from services.auth.tests.fakes import FakeSigningKeys, FakeThrottle, FakeTokenStore
 
-PASSWORD = "correct horse battery"  # noqa: S105
+PASSWORD = "correct horse battery"
 COMMON = "password123456"
 WRONG = "nope"
 CREATED = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)

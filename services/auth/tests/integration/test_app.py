@@ -10,9 +10,9 @@ from pathlib import Path
 import grpc
 import jwt
 import pytest
-from agora.auth.v1 import auth_pb2, auth_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from agora.auth.v1 import auth_pb2, auth_pb2_grpc
 from pkg.config import MeshSettings
 from pkg.mtls import secure_channel
 from pkg.testing import serving, status_details
@@ -22,7 +22,7 @@ from services.auth.config import AuthSettings
 from services.auth.tests.fakes import FakeUserDirectory
 
 pytestmark = pytest.mark.integration
-PASSWORD = "correct horse battery"  # noqa: S105
+PASSWORD = "correct horse battery"
 
 
 async def test_sessions_survive_a_key_rotation_and_reuse_is_refused(

@@ -15,7 +15,7 @@ from services.auth.domain import (
 )
 from services.auth.tests.unit.conftest import World
 
-PASSWORD = "correct horse battery"  # noqa: S105
+PASSWORD = "correct horse battery"
 
 
 def new_account(email: str = "ann@example.com") -> NewAccount:

@@ -8,7 +8,7 @@ from pkg.errors import ResourceExhausted
 from services.auth.domain import InvalidCredentials, TooManyAttempts
 from services.auth.tests.unit.conftest import World
 
-PASSWORD = "correct horse battery"  # noqa: S105
+PASSWORD = "correct horse battery"
 
 
 async def fail(world: World, email: str, address: str = "10.0.0.1") -> None:
