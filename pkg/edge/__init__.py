@@ -2,7 +2,8 @@
 
 Routes, transcoding, JWT requirements and per-route timeouts are derived from each RPC's
 ``google.api.http`` rule and ``(agora.policy.v1.rule)`` / ``(agora.policy.v1.route)``
-options, so the edge cannot drift from the API. See docs/adr/0005-edge-from-contracts.md.
+options, so the edge cannot drift from the API; so is the Lua filter that rejects unknown JSON
+body fields (``strict_json_schema``). See docs/adr/0005-edge-from-contracts.md.
 
     write_envoy_config(Path("envoy.yaml"), descriptor_set=Path("gen/agora.binpb"),
                        cert_dir=Path("/abs/certs"), endpoints={"auth": [("127.0.0.1", 50051)],
@@ -12,6 +13,7 @@ options, so the edge cannot drift from the API. See docs/adr/0005-edge-from-cont
 from ._bootstrap import EDGE_LISTENER, JWKS_LISTENER, render_envoy_config, write_envoy_config
 from ._contracts import Contracts, EdgeConfigError, HttpBinding, MethodContract, load_contracts
 from ._routes import RouteEntry, route_table
+from ._strict_json import StrictJsonSchema, strict_json_schema
 
 __all__ = [
     "EDGE_LISTENER",
@@ -21,8 +23,10 @@ __all__ = [
     "HttpBinding",
     "MethodContract",
     "RouteEntry",
+    "StrictJsonSchema",
     "load_contracts",
     "render_envoy_config",
     "route_table",
+    "strict_json_schema",
     "write_envoy_config",
 ]

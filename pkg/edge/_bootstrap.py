@@ -19,6 +19,7 @@ from ._filters import (
     transcoder_filter,
 )
 from ._routes import REFLECTION_CLUSTER, envoy_routes
+from ._strict_json import strict_json_filter
 
 EDGE_LISTENER = "edge_https"
 JWKS_LISTENER = "edge_jwks"
@@ -36,7 +37,7 @@ def _address(host: str, port: int) -> dict[str, Any]:
 
 def _edge_listener(contracts: Contracts, listen: tuple[str, int], cert_dir: Path,
                    jwt: dict[str, Any]) -> dict[str, Any]:
-    filters = [buffer_filter(),
+    filters = [buffer_filter(), strict_json_filter(contracts),
                transcoder_filter(contracts.descriptor_set, contracts.transcoded_services),
                jwt, router_filter()]
     return {

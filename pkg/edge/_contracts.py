@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from agora.policy.v1 import policy_pb2
 from google.api import annotations_pb2, http_pb2
 from google.protobuf import descriptor, descriptor_pb2, descriptor_pool
 
+from agora.policy.v1 import policy_pb2
 from pkg.policy import Access, AccessRule, PolicyError, parse_rule
 
 DEFAULT_TIMEOUT_MS = 5000

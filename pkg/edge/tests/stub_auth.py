@@ -8,7 +8,6 @@ from pathlib import Path
 
 import grpc
 import jwt
-from agora.auth.v1 import auth_pb2, auth_pb2_grpc
 from cryptography.hazmat.primitives.asymmetric import ec
 from google.api import httpbody_pb2
 from google.protobuf import empty_pb2
@@ -16,8 +15,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
+from agora.auth.v1 import auth_pb2, auth_pb2_grpc
+
 KID = "test-key"
-PASSWORD = "correct horse"  # noqa: S105
+PASSWORD = "correct horse"
 
 
 @dataclass
@@ -27,6 +28,7 @@ class StubAuth(auth_pb2_grpc.AuthServiceServicer):
     key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(
         ec.SECP256R1()))
     calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    last_login: auth_pb2.LoginRequest | None = None
 
     def sign(self, *, issuer: str, audience: str, subject: str = "users/1") -> str:
         """An ES256 access token that the edge accepts for ``issuer``/``audience``."""
@@ -47,10 +49,11 @@ class StubAuth(auth_pb2_grpc.AuthServiceServicer):
     async def Login(self, request: auth_pb2.LoginRequest,
                     context: grpc.aio.ServicerContext) -> auth_pb2.TokenPair:
         self._record("Login", context)
+        self.last_login = request
         if request.password != PASSWORD:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "wrong email or password")
         return auth_pb2.TokenPair(access_token=f"token-for-{request.email}",
-                                  token_type="Bearer", expires_in=900)  # noqa: S106
+                                  token_type="Bearer", expires_in=900)
 
     async def LogoutAll(self, request: auth_pb2.LogoutAllRequest,
                         context: grpc.aio.ServicerContext) -> empty_pb2.Empty:

@@ -55,10 +55,10 @@ def test_edge_listens_with_tls_on_8443_and_admin_on_loopback(config: dict[str, A
                                                             "port_value": 9901}
 
 
-def test_filters_run_buffer_transcoder_jwt_router(config: dict[str, Any]) -> None:
+def test_filters_run_buffer_strict_json_transcoder_jwt_router(config: dict[str, Any]) -> None:
     names = [f["name"].rsplit(".", 1)[1] for f in _hcm(config, EDGE_LISTENER)["http_filters"]]
 
-    assert names == ["buffer", "grpc_json_transcoder", "jwt_authn", "router"]
+    assert names == ["buffer", "lua", "grpc_json_transcoder", "jwt_authn", "router"]
 
 
 def test_routes_carry_policy_and_internal_rpcs_have_none(config: dict[str, Any]) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from agora.policy.v1 import policy_pb2
 from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
 
+from agora.policy.v1 import policy_pb2
 from pkg.edge import EdgeConfigError, load_contracts, route_table
 from pkg.policy import Access
 

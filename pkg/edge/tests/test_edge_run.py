@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import ssl
@@ -13,12 +14,12 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
-from agora.user.v1 import user_pb2, user_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.edge import write_envoy_config
 
-from .conftest import free_port
+from .conftest import free_port, with_tree_service
 from .stub_auth import PASSWORD, StubAuth, start_stub_auth
 
 ISSUER, AUDIENCE = "https://auth.agora.local", "agora"
@@ -50,17 +51,19 @@ async def _wait_until_serving(edge: Edge, envoy: asyncio.subprocess.Process) -> 
     raise TimeoutError("the edge did not serve the JWKS within 15 s")
 
 
-@pytest.fixture(scope="module")
-async def edge(descriptor_set: Path, cert_dir: Path,
-               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Edge]:
+@contextlib.asynccontextmanager
+async def _running_edge(descriptor_set: Path, cert_dir: Path, folder: Path,
+                        **endpoints: list[tuple[str, int]]) -> AsyncIterator[Edge]:
+    """Envoy configured from ``descriptor_set`` in front of a stub auth service."""
     stub = StubAuth()
     server, auth_port = await start_stub_auth(cert_dir, stub)
     listen = ("127.0.0.1", free_port())
     config = write_envoy_config(
-        tmp_path_factory.mktemp("edge") / "envoy.yaml", descriptor_set=descriptor_set,
+        folder / "envoy.yaml", descriptor_set=descriptor_set,
         cert_dir=cert_dir, listen=listen, admin=("127.0.0.1", free_port()),
         jwks_listen=("127.0.0.1", free_port()),
-        endpoints={"auth": [("127.0.0.1", auth_port)], "user": [("127.0.0.1", free_port())]})
+        endpoints={"auth": [("127.0.0.1", auth_port)], "user": [("127.0.0.1", free_port())],
+                   **endpoints})
     log = (config.parent / "envoy.log").open("wb")
     envoy = await asyncio.create_subprocess_exec(
         shutil.which("envoy") or "envoy", "-c", str(config), "--base-id", str(listen[1]),
@@ -76,6 +79,13 @@ async def edge(descriptor_set: Path, cert_dir: Path,
             await envoy.wait()
         log.close()
         await server.stop(None)
+
+
+@pytest.fixture(scope="module")
+async def edge(descriptor_set: Path, cert_dir: Path,
+               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Edge]:
+    async with _running_edge(descriptor_set, cert_dir, tmp_path_factory.mktemp("edge")) as edge:
+        yield edge
 
 
 async def test_login_is_transcoded_with_request_id_and_client_address(edge: Edge) -> None:
@@ -103,6 +113,8 @@ async def test_a_grpc_error_becomes_json_status(edge: Edge) -> None:
 @pytest.mark.parametrize(("path", "body"), [
     ("/v1/auth:login?debug=1", b'{"email": "a@b.c"}'),
     ("/v1/auth:login", b'{"email": '),
+    ("/v1/auth:login", b'{"email": "a@b.c",}'),
+    ("/v1/auth:login", b'{"email": ' + b"[" * 40 + b"]" * 40 + b"}"),
 ])
 async def test_bad_requests_get_400_with_json(edge: Edge, path: str, body: bytes) -> None:
     async with edge.client() as client:
@@ -191,3 +203,88 @@ async def test_health_is_not_routed(edge: Edge) -> None:
                                                             timeout=5)
 
     assert error.value.code() is grpc.StatusCode.UNIMPLEMENTED
+
+
+def _logins(edge: Edge) -> int:
+    return sum(1 for name, _ in edge.stub.calls if name == "Login")
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain", None])
+async def test_an_unknown_body_field_gets_400_naming_it_and_never_reaches_the_service(
+        edge: Edge, content_type: str | None) -> None:
+    body = json.dumps({"email": "ann@example.com", "password": PASSWORD, "bogus": 1})
+    before = _logins(edge)
+    async with edge.client() as client:
+        response = await client.post("/v1/auth:login", content=body, headers={
+            "content-type": content_type} if content_type else {})
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["code"] == 400
+    assert response.json()["message"] == 'unknown field "bogus" in request body'
+    assert response.json()["request_id"] == response.headers["x-request-id"]
+    assert _logins(edge) == before
+
+
+async def test_an_unknown_field_of_a_body_field_is_named(edge: Edge) -> None:
+    async with edge.client() as client:
+        response = await client.patch("/v1/users/me",
+                                      json={"displayName": "Ann", "display_name": "Ann",
+                                            "name": "users/me", "nickname": "A"})
+
+    assert response.status_code == 400
+    assert response.json()["message"] == 'unknown field "nickname" in request body'
+
+
+@pytest.mark.parametrize("email", [
+    'a\\"{b}[c]\\u00e9\\ud83d\\ude00@example.com',
+    'x\\",\\"bogus\\": 1, \\"y',
+    "  {\\/}  ",
+])
+async def test_strings_with_braces_quotes_and_escapes_pass_intact(edge: Edge, email: str) -> None:
+    body = f'{{ "email" : "{email}",\n\t"password":"{PASSWORD}" }}'.encode()
+    async with edge.client() as client:
+        response = await client.post("/v1/auth:login", content=body,
+                                     headers={"content-type": "application/json"})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["accessToken"] == "token-for-" + json.loads(body)["email"]
+
+
+async def test_a_tricky_password_reaches_the_service(edge: Edge) -> None:
+    body = b'{"email": "ann@example.com", "password": "pass\\"wo{rd}\\u00e9"}'
+    before = _logins(edge)
+    async with edge.client() as client:
+        response = await client.post("/v1/auth:login", content=body,
+                                     headers={"content-type": "application/json"})
+
+    assert response.status_code == 401
+    assert response.json() == {"code": 16, "message": "wrong email or password"}
+    assert _logins(edge) == before + 1
+    assert edge.stub.last_login is not None
+    assert edge.stub.last_login.password == 'pass"wo{rd}\u00e9'
+
+
+async def test_nested_messages_lists_and_maps_are_checked(descriptor_set: Path, cert_dir: Path,
+                                                          tmp_path: Path) -> None:
+    tree = tmp_path / "tree.binpb"
+    tree.write_bytes(with_tree_service(descriptor_set))
+    bodies = {
+        '{"kids": [{"byName": {"k1": {"kids": [{"oops": 1}]}}}]}':
+            "kids[0].byName.k1.kids[0].oops",
+        '{"by_name": {"any key": {"node_id": "a", "nope": 1}}}': "by_name.any?key.nope",
+        '{"kids": [{}, {"x": {"y": 1}}]}': "kids[1].x",
+    }
+    valid = ('{"nodeId": "x", "kids": [{"node_id": "a", "byName": {"k": {"kids": [],'
+             ' "extra": "2020-01-01T00:00:00Z"}}}], "by_name": {"k2": null}}')
+    async with (_running_edge(tree, cert_dir, tmp_path, tree=[("127.0.0.1", free_port())])
+                as edge, edge.client() as client):
+        refused = {body: await client.post("/v1/trees/t1:plant", content=body,
+                                           headers={"content-type": "application/json"})
+                   for body in bodies}
+        passed = await client.post("/v1/trees/t1:plant", content=valid,
+                                   headers={"content-type": "application/json"})
+
+    assert {body: response.json()["message"] for body, response in refused.items()} == {
+        body: f'unknown field "{path}" in request body' for body, path in bodies.items()}
+    assert passed.status_code == 503, passed.text  # checked, transcoded, no tree upstream

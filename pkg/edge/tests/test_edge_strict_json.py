@@ -1,0 +1,94 @@
+"""The schema of allowed JSON body keys and the Lua source, derived from the contracts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from google.api import annotations_pb2
+from google.protobuf import descriptor_pb2
+
+from pkg.edge import load_contracts, strict_json_schema
+from pkg.edge._strict_json import lua_pattern, strict_json_source
+
+from .conftest import with_tree_service
+
+USER_KEYS = {"name", "email", "displayName", "display_name", "roles", "createTime",
+             "create_time", "updateTime", "update_time", "etag"}
+UPDATE = ("PATCH", "/v1/{user.name=users/*}")
+
+
+def test_register_allows_json_and_proto_names(descriptor_set: Path) -> None:
+    schema = strict_json_schema(load_contracts(descriptor_set))
+
+    assert schema.keys("POST", "/v1/auth:register") == {
+        "email", "password", "displayName", "display_name", "roles", "requestId", "request_id"}
+    assert schema.keys("POST", "/v1/auth:login") == {"email", "password"}
+    assert schema.keys("POST", "/v1/auth:logoutAll") == set()
+
+
+def test_update_user_checks_the_user_field_as_the_body(descriptor_set: Path) -> None:
+    schema = strict_json_schema(load_contracts(descriptor_set))
+
+    assert schema.keys(*UPDATE) == USER_KEYS
+    assert ("PATCH", "/v1/{user.name=users/*}", "^/v1/users/[^/]+$") in {
+        rule[:3] for rule in schema.rules}
+
+
+def test_rules_without_a_body_and_internal_rpcs_are_not_checked(descriptor_set: Path) -> None:
+    templates = {rule[1] for rule in strict_json_schema(load_contracts(descriptor_set)).rules}
+
+    assert "/v1/users" not in templates and "/v1/{name=users/*}" not in templates
+    assert "/.well-known/jwks.json" not in templates
+    assert len(templates) == 6
+
+
+def test_a_star_body_descends_into_messages_but_not_well_known_types(
+        descriptor_set: Path) -> None:
+    files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes())
+    for method in (m for f in files.file for s in f.service for m in s.method):
+        if method.name == "UpdateUser":
+            method.options.Extensions[annotations_pb2.http].body = "*"
+    schema = strict_json_schema(load_contracts(bytes(files.SerializeToString())))
+
+    assert schema.keys(*UPDATE) == {"user", "updateMask", "update_mask"}
+    assert schema.keys(*UPDATE, "user") == USER_KEYS
+    with pytest.raises(KeyError, match="leaf"):
+        schema.keys(*UPDATE, "updateMask")
+    with pytest.raises(KeyError, match="leaf"):
+        schema.keys(*UPDATE, "user", "createTime")
+
+
+def test_recursive_messages_repeated_fields_and_maps(descriptor_set: Path) -> None:
+    schema = strict_json_schema(load_contracts(with_tree_service(descriptor_set)))
+    plant = ("POST", "/v1/{node_id=trees/*}:plant")
+    node_keys = {"nodeId", "node_id", "kids", "byName", "by_name", "extra"}
+    root = next(rule[3] for rule in schema.rules if rule[:2] == plant)
+
+    assert schema.keys(*plant) == node_keys
+    assert schema.keys(*plant, "kids", "by_name", "kids") == node_keys
+    assert schema.nodes[root - 1]["byName"] == -root and schema.nodes[root - 1]["kids"] == root
+    assert schema.nodes[root - 1]["extra"] == 0
+    assert next(rule[2] for rule in schema.rules if rule[:2] == plant) == (
+        "^/v1/trees/[^/]+:plant$")
+
+
+@pytest.mark.parametrize(("template", "pattern"), [
+    ("/v1/auth:login", "^/v1/auth:login$"),
+    ("/v1/{name=users/*}", "^/v1/users/[^/]+$"),
+    ("/v1/{name}", "^/v1/[^/]+$"),
+    ("/.well-known/jwks.json", "^/%.well%-known/jwks%.json$"),
+    ("/v1/{name=shelves/*/books/**}:archive", "^/v1/shelves/[^/]+/books/.*:archive$"),
+])
+def test_path_templates_become_anchored_lua_patterns(template: str, pattern: str) -> None:
+    assert lua_pattern(template) == pattern
+
+
+def test_the_lua_source_embeds_the_schema(descriptor_set: Path) -> None:
+    source = strict_json_source(strict_json_schema(load_contracts(descriptor_set)))
+
+    assert "@NODES@" not in source and "@RULES@" not in source and "@MAX_DEPTH@" not in source
+    assert re.search(r'\{"POST", "\^/v1/auth:login\$", \d+\}', source)
+    assert '["display_name"] = 0' in source
+    assert "function envoy_on_request(handle)" in source
