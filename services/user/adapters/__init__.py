@@ -1,0 +1,1 @@
+"""Adapters of the user service: PostgreSQL repository, argon2id hasher, auth client."""

@@ -1,0 +1,61 @@
+"""SQLAlchemy 2 declarative tables of the user service's own database.
+
+The rows are persistence records, not the domain ``User``: the repository maps between
+them, so the domain stays free of SQLAlchemy.  ``Base.metadata`` is what Alembic's
+autogenerate compares against; the schema itself is created by the migrations.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, MetaData, Text, Uuid, func
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+EMAIL_INDEX = "users_email_lower_key"
+IDEMPOTENCY_KEY = "idempotency_keys_pkey"
+
+_NAMING = {
+    "ix": "%(table_name)s_%(column_0_N_name)s_idx",
+    "uq": "%(table_name)s_%(column_0_N_name)s_key",
+    "ck": "%(table_name)s_%(constraint_name)s_check",
+    "fk": "%(table_name)s_%(column_0_name)s_fkey",
+    "pk": "%(table_name)s_pkey",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with PostgreSQL's own constraint naming."""
+
+    metadata = MetaData(naming_convention=_NAMING)
+
+
+class UserRow(Base):
+    """One user; ``roles`` holds ``Role`` values, ``version`` backs the etag."""
+
+    __tablename__ = "users"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    email: Mapped[str] = mapped_column(Text)
+    display_name: Mapped[str] = mapped_column(Text)
+    roles: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    password_hash: Mapped[str] = mapped_column(Text)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    update_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer)
+
+
+Index(EMAIL_INDEX, func.lower(UserRow.email), unique=True)
+Index("users_create_time_id_idx", UserRow.create_time.desc(), UserRow.id.desc())
+
+
+class IdempotencyKeyRow(Base):
+    """A CreateUser ``request_id`` (AIP-155) and the user it created."""
+
+    __tablename__ = "idempotency_keys"
+
+    request_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    user_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))

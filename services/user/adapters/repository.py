@@ -1,0 +1,105 @@
+"""``UserRepository`` on PostgreSQL with SQLAlchemy 2's asyncio ORM and psycopg 3."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import exists, func, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.user.adapters.orm import EMAIL_INDEX, IdempotencyKeyRow, UserRow
+from services.user.domain import Email, EmailTaken, Role, User, UserNotFound
+from services.user.service.paging import PageCursor
+
+
+def _to_domain(row: UserRow) -> User:
+    return User(id=row.id, email=Email(row.email), display_name=row.display_name,
+                roles=frozenset(Role(r) for r in row.roles), password_hash=row.password_hash,
+                create_time=row.create_time, update_time=row.update_time, version=row.version)
+
+
+def _to_row(user: User) -> UserRow:
+    return UserRow(id=user.id, email=user.email.value, display_name=user.display_name,
+                   roles=sorted(r.value for r in user.roles), password_hash=user.password_hash,
+                   create_time=user.create_time, update_time=user.update_time,
+                   version=user.version)
+
+
+def _violated(error: IntegrityError) -> str | None:
+    diag = getattr(error.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+class SqlUserRepository:
+    """See ``services.user.service.ports.UserRepository``; one transaction per method."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def get(self, user_id: UUID) -> User | None:
+        async with self._sessions() as session:
+            row = await session.get(UserRow, user_id)
+            return _to_domain(row) if row is not None else None
+
+    async def get_by_email(self, email: Email) -> User | None:
+        query = select(UserRow).where(func.lower(UserRow.email) == email.normalized)
+        async with self._sessions() as session:
+            row = await session.scalar(query)
+            return _to_domain(row) if row is not None else None
+
+    async def get_by_request_id(self, request_id: UUID) -> User | None:
+        query = (select(UserRow).join(IdempotencyKeyRow, IdempotencyKeyRow.user_id == UserRow.id)
+                 .where(IdempotencyKeyRow.request_id == request_id))
+        async with self._sessions() as session:
+            row = await session.scalar(query)
+            return _to_domain(row) if row is not None else None
+
+    async def add(self, user: User, *, request_id: UUID | None = None) -> User:
+        try:
+            async with self._sessions.begin() as session:
+                session.add(_to_row(user))
+                await session.flush()
+                if request_id is not None:
+                    session.add(IdempotencyKeyRow(request_id=request_id, user_id=user.id,
+                                                  create_time=user.create_time))
+        except IntegrityError as exc:
+            if request_id is not None:
+                earlier = await self.get_by_request_id(request_id)
+                if earlier is not None:
+                    return earlier
+            if _violated(exc) == EMAIL_INDEX:
+                raise EmailTaken() from exc
+            raise
+        return user
+
+    async def save(self, user: User, *, expected_version: int) -> bool:
+        statement = (update(UserRow)
+                     .where(UserRow.id == user.id, UserRow.version == expected_version)
+                     .values(display_name=user.display_name, update_time=user.update_time,
+                             version=user.version)
+                     .execution_options(synchronize_session=False))
+        async with self._sessions.begin() as session:
+            result = await session.execute(statement)
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                return True
+            if not await session.scalar(select(exists().where(UserRow.id == user.id))):
+                raise UserNotFound(user.id)
+            return False
+
+    async def set_password_hash(self, user_id: UUID, password_hash: str) -> None:
+        statement = (update(UserRow).where(UserRow.id == user_id)
+                     .values(password_hash=password_hash)
+                     .execution_options(synchronize_session=False))
+        async with self._sessions.begin() as session:
+            await session.execute(statement)
+
+    async def list_newest(self, limit: int, after: PageCursor | None = None) -> list[User]:
+        query = (select(UserRow).order_by(UserRow.create_time.desc(), UserRow.id.desc())
+                 .limit(limit))
+        if after is not None:
+            query = query.where(tuple_(UserRow.create_time, UserRow.id)
+                                < tuple_(after.create_time, after.user_id))
+        async with self._sessions() as session:
+            rows = await session.scalars(query)
+            return [_to_domain(row) for row in rows]

@@ -1,0 +1,42 @@
+"""Settings of the user service (pydantic-settings, prefix ``AGORA_USER_``).
+
+``AGORA_USER_LISTEN``, ``AGORA_USER_DATABASE_URL`` (normalised to ``postgresql+psycopg://``),
+the pool size, and the argon2id parameters, whose defaults are the OWASP Password Storage
+Cheat Sheet's minimum (19 MiB, 2 iterations, parallelism 1).  Built by ``__main__``,
+never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from pkg.config import DatabaseSettingsMixin, ServiceSettings
+from services.user.adapters.hashing import (
+    OWASP_MEMORY_COST_KIB,
+    OWASP_PARALLELISM,
+    OWASP_TIME_COST,
+)
+
+
+class UserSettings(ServiceSettings, DatabaseSettingsMixin):
+    """The user service's settings; see docs/architecture.md for the shared ones."""
+
+    model_config = SettingsConfigDict(env_prefix="AGORA_USER_", extra="ignore")
+
+    listen: str = Field(default="127.0.0.1:50052", description="gRPC listen host:port")
+    database_url: str = Field(
+        default="postgresql+psycopg://postgres@127.0.0.1:54329/agora_user",
+        description="the service's own database")
+    database_pool_size: int = Field(default=10, ge=1, description="pooled connections")
+    database_max_overflow: int = Field(default=5, ge=0, description="extra connections")
+    argon2_memory_cost_kib: int = Field(default=OWASP_MEMORY_COST_KIB, ge=8,
+                                        description="argon2id memory per hash, KiB")
+    argon2_time_cost: int = Field(default=OWASP_TIME_COST, ge=1,
+                                  description="argon2id iterations")
+    argon2_parallelism: int = Field(default=OWASP_PARALLELISM, ge=1,
+                                    description="argon2id lanes")
+    hash_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1,
+                              description="threads hashing passwords at once")

@@ -1,0 +1,80 @@
+"""The user service's domain errors, each with a stable ``reason`` (AIP-193 ``ErrorInfo``).
+
+They derive from ``pkg.errors``, whose base decides the gRPC status code; the server's
+error interceptor does the mapping, so nothing here knows about gRPC.
+"""
+
+from __future__ import annotations
+
+from pkg.errors import (
+    Aborted,
+    AlreadyExists,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+
+
+class UserNotFound(NotFound):
+    """No user has the given id (NOT_FOUND)."""
+
+    reason = "USER_NOT_FOUND"
+
+    def __init__(self, user_id: object) -> None:
+        super().__init__(f"user {user_id} does not exist", metadata={"user": str(user_id)})
+
+
+class EmailTaken(AlreadyExists):
+    """Another user already has this email address, regardless of case (ALREADY_EXISTS)."""
+
+    reason = "EMAIL_TAKEN"
+
+    def __init__(self) -> None:
+        super().__init__("a user with this email address exists already")
+
+
+class InvalidCredentials(Unauthenticated):
+    """The email and password do not match a user (UNAUTHENTICATED).
+
+    Raised alike for an unknown email and a wrong password, so callers cannot tell
+    which accounts exist.
+    """
+
+    reason = "INVALID_CREDENTIALS"
+
+    def __init__(self) -> None:
+        super().__init__("the email or password is wrong")
+
+
+class EtagMismatch(Aborted):
+    """The request's etag is not the user's current one (ABORTED, AIP-154)."""
+
+    reason = "ETAG_MISMATCH"
+
+    def __init__(self, current: str) -> None:
+        super().__init__("the user was changed since it was read; read it again",
+                         metadata={"etag": current})
+
+
+class NotAllowed(PermissionDenied):
+    """The caller is authenticated but may not do this to this user (PERMISSION_DENIED)."""
+
+    reason = "NOT_ALLOWED"
+
+
+class InvalidField(InvalidArgument):
+    """One field of a request is invalid (INVALID_ARGUMENT with one field violation).
+
+    ``field`` names the field as the use case knows it (``email``, ``display_name``,
+    ``update_mask``, ``page_token``); the entrypoint may prefix it with its message path.
+    """
+
+    reason = "INVALID_FIELD"
+
+    def __init__(self, field: str, description: str, *, reason: str) -> None:
+        super().__init__(f"{field}: {description}", reason=reason,
+                         violations=[FieldViolation(field=field, description=description,
+                                                    reason=reason)])
+        self.field = field

@@ -1,0 +1,112 @@
+"""Proto <-> domain for the user service: resource names, roles, users, callers.
+
+With the servicers, the only module that knows ``agora.user.v1``.  Field paths in errors
+are the request's (``name``, ``user.display_name``, ``roles[1]``), as AIP-193 asks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from uuid import UUID
+
+from google.protobuf import timestamp_pb2
+
+from agora.user.v1 import user_pb2
+from pkg.errors import Unauthenticated
+from pkg.server import Principal
+from services.user.domain import Caller, InvalidField, Role, User
+
+_PREFIX = "users/"
+_ME = "users/me"
+_TO_PROTO = {Role.CUSTOMER: user_pb2.ROLE_CUSTOMER, Role.PROVIDER: user_pb2.ROLE_PROVIDER,
+             Role.ADMIN: user_pb2.ROLE_ADMIN}
+_FROM_PROTO: dict[int, Role] = {v: k for k, v in _TO_PROTO.items()}
+
+
+def user_name(user_id: UUID) -> str:
+    """The resource name ``users/{uuid}``."""
+    return f"{_PREFIX}{user_id}"
+
+
+def parse_user_name(name: str, caller: Caller, *, field: str = "name") -> UUID:
+    """The user id ``name`` denotes; ``users/me`` is the caller.
+
+    Raises ``InvalidField`` (at ``field``) for anything but ``users/me`` or ``users/{uuid}``.
+    """
+    if name == _ME:
+        return caller.user_id
+    try:
+        if not name.startswith(_PREFIX):
+            raise ValueError(name)
+        return UUID(name.removeprefix(_PREFIX))
+    except ValueError:
+        raise InvalidField(field, "must be users/me or users/{uuid}",
+                           reason="NAME_INVALID") from None
+
+
+def caller_from_principal(principal: Principal) -> Caller:
+    """The ``Caller`` of an access token whose ``sub`` is a user id (``{uuid}`` or
+    ``users/{uuid}``); ``Unauthenticated`` (SUBJECT_NOT_A_USER) for any other subject."""
+    try:
+        user_id = UUID(principal.subject.removeprefix(_PREFIX))
+    except ValueError:
+        raise Unauthenticated("the access token's subject is not a user",
+                              reason="SUBJECT_NOT_A_USER") from None
+    return Caller.of(user_id, principal.roles)
+
+
+def roles_from_proto(values: list[int] | tuple[int, ...]) -> list[Role]:
+    """Domain roles of a request's ``roles``; ``InvalidField`` (``roles[i]``) for
+    ROLE_UNSPECIFIED or an unknown number."""
+    roles = []
+    for index, value in enumerate(values):
+        role = _FROM_PROTO.get(value)
+        if role is None:
+            raise InvalidField(f"roles[{index}]", "must be a role", reason="ROLE_INVALID")
+        roles.append(role)
+    return roles
+
+
+def parse_request_id(text: str, *, field: str = "request_id") -> UUID | None:
+    """The idempotency key (a UUID), or ``None`` when empty; ``InvalidField`` otherwise."""
+    if not text:
+        return None
+    try:
+        return UUID(text)
+    except ValueError:
+        raise InvalidField(field, "must be a UUID", reason="REQUEST_ID_INVALID") from None
+
+
+def _timestamp(instant: datetime) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(instant)
+    return stamp
+
+
+def user_to_proto(user: User, *, show_email: bool) -> user_pb2.User:
+    """The ``agora.user.v1.User`` of ``user``; ``email`` empty unless ``show_email``.
+
+    Roles are in enum order; the password hash never leaves the service.
+    """
+    return user_pb2.User(
+        name=user_name(user.id), email=user.email.value if show_email else "",
+        display_name=user.display_name,
+        roles=sorted(_TO_PROTO[r] for r in user.roles),
+        create_time=_timestamp(user.create_time), update_time=_timestamp(user.update_time),
+        etag=user.etag)
+
+
+@contextlib.contextmanager
+def request_fields(paths: Mapping[str, str]) -> Iterator[None]:
+    """Re-raise ``InvalidField`` with its field renamed by ``paths`` (``display_name`` ->
+    ``user.display_name``); other fields and errors pass unchanged."""
+    try:
+        yield
+    except InvalidField as exc:
+        if exc.field not in paths:
+            raise
+        violation = exc.violations[0]
+        raise InvalidField(paths[exc.field], violation.description,
+                           reason=exc.reason) from exc

@@ -1,0 +1,90 @@
+"""The gRPC servicers of ``agora.user.v1``: request -> mapper -> use case -> mapper -> reply.
+
+Access rules (who may call which RPC) come from the contract and are enforced by the
+server's interceptors before these run; the use cases check per-user permissions.
+"""
+
+from __future__ import annotations
+
+import grpc
+
+from agora.user.v1 import user_pb2, user_pb2_grpc
+from pkg.server import require_principal
+from services.user.entrypoints.grpc import mappers
+from services.user.service import (
+    Clock,
+    PasswordHasher,
+    UserRepository,
+    create_user,
+    get_user,
+    list_users,
+    update_profile,
+    verify_credentials,
+)
+
+_UPDATE_FIELDS = {"display_name": "user.display_name"}
+
+
+class UserServicer(user_pb2_grpc.UserServiceServicer):
+    """``agora.user.v1.UserService``: profiles, for callers with an access token."""
+
+    def __init__(self, users: UserRepository, now: Clock) -> None:
+        self._users = users
+        self._now = now
+
+    async def GetUser(self, request: user_pb2.GetUserRequest,
+                      context: grpc.aio.ServicerContext) -> user_pb2.User:
+        """Any caller with a token; email only for themself and admins. NOT_FOUND."""
+        caller = mappers.caller_from_principal(require_principal())
+        view = await get_user(self._users, caller, mappers.parse_user_name(request.name, caller))
+        return mappers.user_to_proto(view.user, show_email=view.show_email)
+
+    async def UpdateUser(self, request: user_pb2.UpdateUserRequest,
+                         context: grpc.aio.ServicerContext) -> user_pb2.User:
+        """The user themself or an admin; PERMISSION_DENIED, ABORTED (stale etag),
+        INVALID_ARGUMENT (update_mask, user.display_name), NOT_FOUND."""
+        caller = mappers.caller_from_principal(require_principal())
+        user_id = mappers.parse_user_name(request.user.name, caller, field="user.name")
+        with mappers.request_fields(_UPDATE_FIELDS):
+            view = await update_profile(
+                self._users, caller, user_id, display_name=request.user.display_name,
+                fields=list(request.update_mask.paths), etag=request.user.etag or None,
+                now=self._now)
+        return mappers.user_to_proto(view.user, show_email=view.show_email)
+
+    async def ListUsers(self, request: user_pb2.ListUsersRequest,
+                        context: grpc.aio.ServicerContext) -> user_pb2.ListUsersResponse:
+        """Admins; newest first; INVALID_ARGUMENT for a bad page_token."""
+        caller = mappers.caller_from_principal(require_principal())
+        page = await list_users(self._users, caller, requested_size=request.page_size,
+                                page_token=request.page_token)
+        return user_pb2.ListUsersResponse(
+            users=[mappers.user_to_proto(u, show_email=caller.may_see_private(u))
+                   for u in page.users],
+            next_page_token=page.next_page_token)
+
+
+class UserInternalServicer(user_pb2_grpc.UserInternalServiceServicer):
+    """``agora.user.v1.UserInternalService``: credentials, for the auth service only."""
+
+    def __init__(self, users: UserRepository, hasher: PasswordHasher, now: Clock) -> None:
+        self._users = users
+        self._hasher = hasher
+        self._now = now
+
+    async def CreateUser(self, request: user_pb2.CreateUserRequest,
+                         context: grpc.aio.ServicerContext) -> user_pb2.User:
+        """Idempotent per request_id; ALREADY_EXISTS (EMAIL_TAKEN), INVALID_ARGUMENT."""
+        user = await create_user(
+            self._users, self._hasher, email=request.email, password=request.password,
+            display_name=request.display_name,
+            roles=mappers.roles_from_proto(list(request.roles)),
+            request_id=mappers.parse_request_id(request.request_id), now=self._now)
+        return mappers.user_to_proto(user, show_email=True)
+
+    async def VerifyCredentials(self, request: user_pb2.VerifyCredentialsRequest,
+                                context: grpc.aio.ServicerContext) -> user_pb2.User:
+        """The user, or UNAUTHENTICATED (INVALID_CREDENTIALS) alike for every mismatch."""
+        user = await verify_credentials(self._users, self._hasher, email=request.email,
+                                        password=request.password)
+        return mappers.user_to_proto(user, show_email=True)

@@ -1,0 +1,109 @@
+"""Use cases on users' profiles: get one, update one's own, list all (admins).
+
+Each takes the ports it needs and the ``Caller`` the entrypoint resolved from the access
+token; none of them knows about gRPC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from uuid import UUID
+
+from services.user.domain import (
+    Caller,
+    EtagMismatch,
+    InvalidField,
+    NotAllowed,
+    User,
+    UserNotFound,
+    parse_display_name,
+)
+from services.user.service.paging import (
+    PageCursor,
+    decode_page_token,
+    encode_page_token,
+    page_size,
+)
+from services.user.service.ports import Clock, UserRepository
+
+UPDATABLE_FIELDS = frozenset({"display_name"})
+_SAVE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A user as one caller may see it: ``show_email`` is False for other users' profiles."""
+
+    user: User
+    show_email: bool
+
+
+@dataclass(frozen=True)
+class UserPage:
+    """One page of ListUsers; ``next_page_token`` is empty on the last page."""
+
+    users: list[User]
+    next_page_token: str
+
+
+async def get_user(users: UserRepository, caller: Caller, user_id: UUID) -> UserView:
+    """The user ``user_id``, with the email only for the user themself and admins.
+
+    Raises ``UserNotFound``.
+    """
+    user = await users.get(user_id)
+    if user is None:
+        raise UserNotFound(user_id)
+    return UserView(user, show_email=caller.may_see_private(user))
+
+
+async def update_profile(users: UserRepository, caller: Caller, user_id: UUID, *,
+                         display_name: str, fields: Collection[str], etag: str | None,
+                         now: Clock) -> UserView:
+    """Change the named ``fields`` (AIP-134; only ``display_name`` exists) of ``user_id``.
+
+    ``etag`` (AIP-154), when given, must be the user's current one.  Without it a write
+    that races another is retried on the fresh state (last writer wins).  Raises
+    ``InvalidField`` (``update_mask``, ``display_name``), ``NotAllowed`` unless the caller
+    is that user or an admin, ``UserNotFound``, and ``EtagMismatch``.
+    """
+    if not fields or not set(fields) <= UPDATABLE_FIELDS:
+        raise InvalidField("update_mask", f"must name only {sorted(UPDATABLE_FIELDS)}",
+                           reason="UPDATE_MASK_INVALID")
+    name = parse_display_name(display_name)
+    if not caller.may_edit(user_id):
+        raise NotAllowed("only the user themself or an admin may change a profile")
+    for _ in range(_SAVE_ATTEMPTS):
+        current = await users.get(user_id)
+        if current is None:
+            raise UserNotFound(user_id)
+        if etag and etag != current.etag:
+            raise EtagMismatch(current.etag)
+        changed = current.renamed(name, now())
+        if await users.save(changed, expected_version=current.version):
+            return UserView(changed, show_email=caller.may_see_private(changed))
+        if etag:
+            break
+    latest = await users.get(user_id)
+    raise EtagMismatch(latest.etag if latest else "")
+
+
+async def list_users(users: UserRepository, caller: Caller, *, requested_size: int,
+                     page_token: str) -> UserPage:
+    """A page of users, newest first, with keyset pagination (AIP-158).
+
+    ``requested_size`` 0 means 20, larger than 100 means 100.  Raises ``NotAllowed``
+    unless the caller is an admin and ``InvalidField`` (``page_size``, ``page_token``).
+    """
+    if not caller.is_admin:
+        raise NotAllowed("only admins may list users")
+    size = page_size(requested_size)
+    after = decode_page_token(page_token) if page_token else None
+    found = await users.list_newest(size + 1, after)
+    page = found[:size]
+    token = ""
+    if len(found) > size:
+        last = page[-1]
+        token = encode_page_token(PageCursor(last.create_time, last.id))
+    return UserPage(page, token)

@@ -1,0 +1,48 @@
+"""Fixtures of the unit tests: fakes of the ports and a user factory."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable, Iterable
+
+import pytest
+
+from services.user.domain import Role, User
+from services.user.service import create_user
+from services.user.tests.unit.fakes import FakeClock, FakeHasher, FakeUserRepository
+
+PASSWORD = "correct horse battery"
+NewUser = Callable[..., Awaitable[User]]
+
+
+def random_email() -> str:
+    """A fresh address, e.g. ``user-1a2b3c4d@example.com``."""
+    return f"user-{secrets.token_hex(4)}@example.com"
+
+
+@pytest.fixture
+def users() -> FakeUserRepository:
+    return FakeUserRepository()
+
+
+@pytest.fixture
+def hasher() -> FakeHasher:
+    return FakeHasher()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def new_user(users: FakeUserRepository, hasher: FakeHasher, clock: FakeClock) -> NewUser:
+    """Creates a user through the use case: ``await new_user(roles=[Role.ADMIN])``."""
+
+    async def make(email: str | None = None, roles: Iterable[Role] = (),
+                   display_name: str = "Ada") -> User:
+        return await create_user(users, hasher, email=email or random_email(),
+                                 password=PASSWORD, display_name=display_name, roles=roles,
+                                 now=clock, allow_admin=True)
+
+    return make

@@ -1,0 +1,90 @@
+"""In-memory fakes of the user service's ports (same Protocols as the real adapters)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from services.user.domain import Email, EmailTaken, User, UserNotFound
+from services.user.service import PageCursor
+
+
+class FakeUserRepository:
+    """``UserRepository`` in dicts; ``adds`` counts stored users."""
+
+    def __init__(self) -> None:
+        self.users: dict[UUID, User] = {}
+        self.request_ids: dict[UUID, UUID] = {}
+        self.adds = 0
+
+    async def get(self, user_id: UUID) -> User | None:
+        return self.users.get(user_id)
+
+    async def get_by_email(self, email: Email) -> User | None:
+        return next((u for u in self.users.values() if u.email == email), None)
+
+    async def get_by_request_id(self, request_id: UUID) -> User | None:
+        user_id = self.request_ids.get(request_id)
+        return self.users.get(user_id) if user_id else None
+
+    async def add(self, user: User, *, request_id: UUID | None = None) -> User:
+        if request_id is not None and request_id in self.request_ids:
+            return self.users[self.request_ids[request_id]]
+        if await self.get_by_email(user.email) is not None:
+            raise EmailTaken()
+        self.users[user.id] = user
+        if request_id is not None:
+            self.request_ids[request_id] = user.id
+        self.adds += 1
+        return user
+
+    async def save(self, user: User, *, expected_version: int) -> bool:
+        stored = self.users.get(user.id)
+        if stored is None:
+            raise UserNotFound(user.id)
+        if stored.version != expected_version:
+            return False
+        self.users[user.id] = user
+        return True
+
+    async def set_password_hash(self, user_id: UUID, password_hash: str) -> None:
+        self.users[user_id] = replace(self.users[user_id], password_hash=password_hash)
+
+    async def list_newest(self, limit: int, after: PageCursor | None = None) -> list[User]:
+        ordered = sorted(self.users.values(), key=lambda u: (u.create_time, u.id), reverse=True)
+        if after is not None:
+            ordered = [u for u in ordered if (u.create_time, u.id) < (after.create_time,
+                                                                      after.user_id)]
+        return ordered[:limit]
+
+
+class FakeHasher:
+    """``PasswordHasher`` with readable hashes: ``v2$<password>`` (current parameters) or
+    ``v1$<password>`` (outdated ones).  Counts dummy verifications."""
+
+    def __init__(self) -> None:
+        self.dummy_verifications = 0
+
+    async def hash(self, password: str) -> str:
+        return f"v2${password}"
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        return password_hash.split("$", 1)[1] == password
+
+    async def verify_dummy(self, password: str) -> None:
+        self.dummy_verifications += 1
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return not password_hash.startswith("v2$")
+
+
+class FakeClock:
+    """A clock that advances one second per reading, from 2025-01-01T00:00:00Z."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2025, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.current += timedelta(seconds=1)
+        return self.current

@@ -1,0 +1,108 @@
+"""CreateUser and VerifyCredentials use cases against in-memory fakes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from uuid import uuid4
+
+import pytest
+
+from services.user.domain import EmailTaken, InvalidCredentials, InvalidField, Role
+from services.user.service import create_user, verify_credentials
+from services.user.tests.unit.conftest import PASSWORD, NewUser
+from services.user.tests.unit.fakes import FakeClock, FakeHasher, FakeUserRepository
+
+
+async def test_new_user_is_a_customer_with_a_hashed_password(
+        users: FakeUserRepository, hasher: FakeHasher, clock: FakeClock) -> None:
+    user = await create_user(users, hasher, email=" Ada@Example.com ", password=PASSWORD,
+                             display_name="Ada", now=clock)
+    assert user.roles == {Role.CUSTOMER}
+    assert user.email.value == "Ada@Example.com"
+    assert user.password_hash != PASSWORD
+    assert await users.get(user.id) == user
+
+
+async def test_admin_cannot_be_requested(users: FakeUserRepository, hasher: FakeHasher,
+                                         clock: FakeClock) -> None:
+    with pytest.raises(InvalidField) as caught:
+        await create_user(users, hasher, email="eve@example.com", password=PASSWORD,
+                          display_name="Eve", roles=[Role.CUSTOMER, Role.ADMIN], now=clock)
+    assert caught.value.field == "roles"
+    assert users.adds == 0
+
+
+async def test_email_is_unique_regardless_of_case(users: FakeUserRepository,
+                                                  hasher: FakeHasher, clock: FakeClock,
+                                                  new_user: NewUser) -> None:
+    await new_user(email="ada@example.com")
+    with pytest.raises(EmailTaken):
+        await create_user(users, hasher, email="ADA@example.COM", password=PASSWORD,
+                          display_name="Impostor", now=clock)
+    assert users.adds == 1
+
+
+@pytest.mark.parametrize(("field", "changes"), [
+    ("email", {"email": "not-an-email"}),
+    ("password", {"password": "short"}),
+    ("display_name", {"display_name": "  "}),
+])
+async def test_invalid_input_names_the_field_and_stores_nothing(
+        users: FakeUserRepository, hasher: FakeHasher, clock: FakeClock, field: str,
+        changes: dict[str, str]) -> None:
+    request = {"email": "ada@example.com", "password": PASSWORD, "display_name": "Ada",
+               **changes}
+    with pytest.raises(InvalidField) as caught:
+        await create_user(users, hasher, email=request["email"], password=request["password"],
+                          display_name=request["display_name"], now=clock)
+    assert caught.value.field == field
+    assert users.adds == 0
+
+
+async def test_same_request_id_returns_the_same_user_once(
+        users: FakeUserRepository, hasher: FakeHasher, clock: FakeClock) -> None:
+    request_id = uuid4()
+    first = await create_user(users, hasher, email="ada@example.com", password=PASSWORD,
+                              display_name="Ada", request_id=request_id, now=clock)
+    again = await create_user(users, hasher, email="ada@example.com", password=PASSWORD,
+                              display_name="Ada", request_id=request_id, now=clock)
+    assert again == first
+    assert users.adds == 1
+
+
+async def test_right_password_returns_the_user(users: FakeUserRepository, hasher: FakeHasher,
+                                               new_user: NewUser) -> None:
+    ada = await new_user(email="ada@example.com")
+    assert await verify_credentials(users, hasher, email="ADA@example.com",
+                                    password=PASSWORD) == ada
+
+
+@pytest.mark.parametrize(("email", "password"), [
+    ("ada@example.com", "wrong password!"),
+    ("nobody@example.com", PASSWORD),
+    ("not an email", PASSWORD),
+])
+async def test_wrong_credentials_fail_alike(users: FakeUserRepository, hasher: FakeHasher,
+                                            new_user: NewUser, email: str,
+                                            password: str) -> None:
+    await new_user(email="ada@example.com")
+    with pytest.raises(InvalidCredentials) as caught:
+        await verify_credentials(users, hasher, email=email, password=password)
+    assert caught.value.reason == "INVALID_CREDENTIALS"
+
+
+async def test_unknown_email_spends_a_dummy_verification(
+        users: FakeUserRepository, hasher: FakeHasher) -> None:
+    with pytest.raises(InvalidCredentials):
+        await verify_credentials(users, hasher, email="nobody@example.com", password=PASSWORD)
+    assert hasher.dummy_verifications == 1
+
+
+async def test_outdated_hash_is_replaced_on_login(users: FakeUserRepository,
+                                                  hasher: FakeHasher, new_user: NewUser) -> None:
+    ada = await new_user()
+    users.users[ada.id] = replace(ada, password_hash=f"v1${PASSWORD}")
+    await verify_credentials(users, hasher, email=ada.email.value, password=PASSWORD)
+    stored = await users.get(ada.id)
+    assert stored is not None and stored.password_hash == f"v2${PASSWORD}"
+    assert stored.version == ada.version
