@@ -7,7 +7,10 @@ cli), ``token_mint`` (``TokenMint``), ``postgres_url`` and ``redis_url`` (server
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,21 @@ from pkg.pki import DevelopmentCA, ensure_mesh_certificates
 from pkg.testing._kit import TokenMint
 
 WORKLOADS = ("auth", "user", "edge", "cli")
+
+
+@contextmanager
+def _private_dir(prefix: str) -> Iterator[Path]:
+    """A fresh directory outside pytest's temp tree.
+
+    Each new pytest session makes ``/tmp/pytest-of-<user>`` mode 0700 again; as root,
+    the embedded PostgreSQL runs as an unprivileged account and would lose access to a
+    data directory in there whenever another session starts.
+    """
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -34,18 +52,18 @@ def token_mint() -> TokenMint:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     """URL of a PostgreSQL server for the session (``postgresql://.../postgres``)."""
     from pkg.runtime import postgres_server
 
-    with postgres_server(tmp_path_factory.mktemp("postgres")) as url:
+    with _private_dir("agora-test-postgres-") as data_dir, postgres_server(data_dir) as url:
         yield url
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def redis_url() -> Iterator[str]:
     """URL of a Redis server for the session (``redis://127.0.0.1:<port>/0``)."""
     from pkg.runtime import redis_server
 
-    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+    with _private_dir("agora-test-redis-") as data_dir, redis_server(data_dir) as url:
         yield url
