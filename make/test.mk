@@ -15,5 +15,6 @@ test-integration: venv ## Integration and contract tests against real PostgreSQL
 test-e2e: venv ## End-to-end tests through the running mesh and the Envoy edge
 	$(PYTEST) -q -m e2e $(PYTEST_ARGS)
 
-lint: venv ## ruff
-	$(VENV)/bin/ruff check pkg services tests tools
+lint: venv ## ruff, and mypy (strict for pkg/ and the services' domain code)
+	$(VENV)/bin/ruff check pkg services tests tools bench deploy
+	$(VENV)/bin/mypy pkg $(wildcard services/*/domain)

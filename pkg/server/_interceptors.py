@@ -14,6 +14,7 @@ import grpc
 import protovalidate
 from google.protobuf.message import Message
 
+from buf.validate import validate_pb2
 from pkg import errors
 from pkg.obs import get_logger, new_request_id, parse_traceparent, request_context
 from pkg.policy import Access, AccessRule
@@ -183,7 +184,7 @@ class AuthInterceptor(_WrappingInterceptor):
             unbind_principal(bound)
 
 
-def _field_path(violation: protovalidate.Violations) -> str:  # type: ignore[name-defined]
+def _field_path(violation: validate_pb2.Violation) -> str:
     parts: list[str] = []
     for element in violation.field.elements:
         kind = element.WhichOneof("subscript")

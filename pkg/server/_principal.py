@@ -123,7 +123,7 @@ class JwksTokenVerifier:
     async def verify(self, token: str) -> Principal:
         """See ``TokenVerifier.verify``."""
         try:
-            kid = jwt.get_unverified_header(token).get("kid")
+            kid = str(jwt.get_unverified_header(token).get("kid") or "")
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated("the access token is malformed",
                                   reason="TOKEN_INVALID") from exc

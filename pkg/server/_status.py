@@ -24,7 +24,7 @@ _CODES: list[tuple[type[errors.DomainError], int]] = [
 
 def _pack(message: object) -> any_pb2.Any:
     packed = any_pb2.Any()
-    packed.Pack(message)  # type: ignore[arg-type]
+    packed.Pack(message)
     return packed
 
 

@@ -71,13 +71,13 @@ async def channels(user_target: str, cert_dir: Path) -> AsyncIterator[
 
 
 @pytest.fixture
-def public(channels: Callable[[str], grpc.aio.Channel]) -> user_pb2_grpc.UserServiceStub:
+async def public(channels: Callable[[str], grpc.aio.Channel]) -> user_pb2_grpc.UserServiceStub:
     """UserService as the edge forwards it."""
     return user_stub(channels("edge"))
 
 
 @pytest.fixture
-def internal(channels: Callable[[str], grpc.aio.Channel]
+async def internal(channels: Callable[[str], grpc.aio.Channel]
              ) -> user_pb2_grpc.UserInternalServiceStub:
     """UserInternalService as the auth service calls it."""
     return internal_stub(channels("auth"))
