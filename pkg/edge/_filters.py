@@ -6,6 +6,7 @@ import base64
 from collections.abc import Sequence
 from typing import Any
 
+from ._local_reply import local_reply_config
 from ._routes import BUFFER_FILTER, JWT_FILTER, JWT_REQUIREMENT
 
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -62,6 +63,8 @@ def jwt_filter(*, issuer: str, audience: str, jwks_uri: str) -> dict[str, Any]:
 
     The JWKS (RFC 7517) is fetched from ``jwks_uri`` through cluster ``jwks``, without
     delaying start-up, cached for 5 minutes and refetched in the background.
+    Its rejections (401, and 403 for a wrong ``aud``) all become 401 UNAUTHENTICATED with
+    ``WWW-Authenticate`` per RFC 6750 in ``_local_reply``.
     """
     return {
         "name": JWT_FILTER,
@@ -93,25 +96,10 @@ def router_filter() -> dict[str, Any]:
             "typed_config": {"@type": f"{_TYPES}.http.router.v3.Router"}}
 
 
-def _local_reply_config() -> dict[str, Any]:
-    not_found = {
-        "filter": {"response_flag_filter": {"flags": ["NR"]}},
-        "body": {"inline_string": "no route for this method and path"},
-    }
-    return {
-        "mappers": [not_found],
-        "body_format": {"json_format": {
-            "code": "%RESPONSE_CODE%",
-            "message": "%LOCAL_REPLY_BODY%",
-            "details": "%RESPONSE_CODE_DETAILS%",
-            "request_id": "%REQ(X-REQUEST-ID)%",
-        }},
-    }
-
-
 def http_connection_manager(stat_prefix: str, routes: list[dict[str, Any]],
                             http_filters: list[dict[str, Any]]) -> dict[str, Any]:
-    """An HTTP connection manager (HTTP/1.1 and HTTP/2) with JSON local replies.
+    """An HTTP connection manager (HTTP/1.1 and HTTP/2) whose own replies are
+    ``google.rpc.Status`` JSON like the services' errors (see ``_local_reply``).
 
     It generates ``x-request-id`` (and returns it), and sets ``x-forwarded-for`` from the
     peer address (``use_remote_address``) so upstreams see the real client address.
@@ -134,7 +122,7 @@ def http_connection_manager(stat_prefix: str, routes: list[dict[str, Any]],
                 "headers_with_underscores_action": "REJECT_REQUEST",
             },
             "http2_protocol_options": {"max_concurrent_streams": 100},
-            "local_reply_config": _local_reply_config(),
+            "local_reply_config": local_reply_config(max_request_bytes=MAX_REQUEST_BYTES),
             "route_config": {"name": f"{stat_prefix}_routes", "virtual_hosts": [
                 {"name": stat_prefix, "domains": ["*"], "routes": routes},
             ]},

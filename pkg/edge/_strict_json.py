@@ -17,6 +17,7 @@ from typing import Any
 from google.protobuf import descriptor, descriptor_pb2, descriptor_pool
 
 from ._contracts import Contracts
+from ._local_reply import STRICT_JSON_METADATA
 
 LUA_FILTER = "envoy.filters.http.lua"
 MAX_DEPTH = 32
@@ -120,7 +121,8 @@ def strict_json_source(schema: StrictJsonSchema) -> str:
     nodes = "{\n" + "".join(f"  {{fields = {_lua(n)}}},\n" for n in schema.nodes) + "}"
     rules = "{\n" + "".join(f"  {_lua((v, p, n))},\n" for v, _, p, n in schema.rules) + "}"
     return (template.replace("@NODES@", nodes).replace("@RULES@", rules)
-            .replace("@MAX_DEPTH@", str(MAX_DEPTH)))
+            .replace("@MAX_DEPTH@", str(MAX_DEPTH))
+            .replace("@METADATA@", _lua(STRICT_JSON_METADATA)))
 
 
 def strict_json_filter(contracts: Contracts) -> dict[str, Any]:

@@ -4,8 +4,11 @@
 -- (envoyproxy/envoy#46623). This filter runs before it: for a non-gRPC request whose method and
 -- path match a transcoded rule with a body, it parses the body (strict RFC 8259 JSON) and walks
 -- it against the rule's schema of allowed keys (JSON and proto names), answering 400 on the
--- first unknown key, on malformed JSON, or on nesting deeper than MAX_DEPTH. The reply goes
--- through the listener's local_reply_config, which renders it as the edge's JSON error shape.
+-- first unknown key, on malformed JSON, or on nesting deeper than MAX_DEPTH. Before answering
+-- it records why in dynamic metadata (namespace METADATA: "reason", and "field", the path of an
+-- unknown key); the listener's local_reply_config matches that metadata and renders the reply
+-- as a google.rpc.Status (code 3 INVALID_ARGUMENT, ErrorInfo with the reason, and for an unknown
+-- key a BadRequest field violation naming it).
 
 -- NODES[i].fields maps an allowed key to 0 (a leaf: scalar, enum, well-known type), k > 0 (a
 -- message: NODES[k]) or -k (a map whose values are NODES[k] messages). Arrays apply the node to
@@ -14,18 +17,19 @@
 local NODES = @NODES@
 local RULES = @RULES@
 local MAX_DEPTH = @MAX_DEPTH@
+local METADATA = @METADATA@
 
 local byte, find, gsub, sub, char = string.byte, string.find, string.gsub, string.sub, string.char
 local concat, floor = table.concat, math.floor
 
 local Reject = {}  -- metatable that marks a rejection raised with error()
 
-local function reject(message)
-  error(setmetatable({message = message}, Reject), 0)
+local function reject(reason, message, field)
+  error(setmetatable({reason = reason, message = message, field = field}, Reject), 0)
 end
 
 local function malformed(at, what)
-  reject("malformed JSON in request body at byte " .. at .. ": " .. what)
+  reject("strict_json_malformed", "malformed JSON in request body at byte " .. at .. ": " .. what)
 end
 
 local function skip_ws(s, i)
@@ -110,7 +114,7 @@ local function walk(s, i, node, path, depth)
   local c = byte(s, i)
   if c == 123 or c == 91 then  -- '{' or '['
     if depth >= MAX_DEPTH then
-      reject("request body nests deeper than " .. MAX_DEPTH .. " levels")
+      reject("strict_json_too_deep", "request body nests deeper than " .. MAX_DEPTH .. " levels")
     end
     local close, n = (c == 123) and 125 or 93, 0
     i = skip_ws(s, i + 1)
@@ -128,7 +132,9 @@ local function walk(s, i, node, path, depth)
           if node.map then
             child = node.map
           elseif code == nil then
-            reject('unknown field "' .. printable(child_path) .. '" in request body')
+            local field = printable(child_path)
+            reject("strict_json_unknown_field", 'unknown field "' .. field .. '" in request body',
+                   field)
           elseif code == 0 then
             child = nil
           else
@@ -181,7 +187,10 @@ function envoy_on_request(handle)
   if ok then return end
   if getmetatable(err) ~= Reject then  -- a bug here: fail closed, keep the details in the log
     handle:logErr("strict_json: " .. tostring(err))
-    err = {message = "request body could not be checked"}
+    err = {reason = "strict_json_unchecked", message = "request body could not be checked"}
   end
+  local metadata = handle:streamInfo():dynamicMetadata()
+  metadata:set(METADATA, "reason", err.reason)
+  if err.field then metadata:set(METADATA, "field", err.field) end
   handle:respond({[":status"] = "400", ["content-type"] = "text/plain"}, err.message)
 end

@@ -12,7 +12,16 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from ._api import PASSWORD, b64url, bearer, json_error, jwt_parts, random_email, register
+from ._api import (
+    PASSWORD,
+    b64url,
+    bearer,
+    detail,
+    json_error,
+    jwt_parts,
+    random_email,
+    register,
+)
 from ._mesh import Mesh
 
 pytestmark = pytest.mark.e2e
@@ -59,10 +68,12 @@ def test_short_password(http: httpx.Client) -> None:
                400, "password")
 
 
-@pytest.mark.xfail(strict=True, reason="ADR 0005: Envoy's transcoder drops unknown JSON body "
-                   "fields and cannot reject them (envoyproxy/envoy#46623)")
 def test_unknown_json_field(http: httpx.Client) -> None:
-    json_error(http.post(REGISTER, json=_register_body(isAdmin=True)), 400, "isAdmin")
+    body = json_error(http.post(REGISTER, json=_register_body(isAdmin=True)), 400, "isAdmin")
+    assert body.get("code") == 3, body  # INVALID_ARGUMENT
+    violations = detail(body, "google.rpc.BadRequest")
+    assert violations is not None, body
+    assert [v.get("field") for v in violations.get("fieldViolations", [])] == ["isAdmin"], body
 
 
 def test_unknown_json_fields_grant_nothing(http: httpx.Client) -> None:

@@ -5,25 +5,42 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import grpc
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from google.api import httpbody_pb2
-from google.protobuf import empty_pb2
+from google.protobuf import any_pb2, empty_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
 
 from agora.auth.v1 import auth_pb2, auth_pb2_grpc
 
 KID = "test-key"
 PASSWORD = "correct horse"
+UNAVAILABLE_TOKEN = "x" * 32  # Refresh with this token: UNAVAILABLE from the service itself
+
+
+def _status(code: int, message: str, *details: Any) -> status_pb2.Status:
+    packed = []
+    for detail in details:
+        packed.append(any_pb2.Any())
+        packed[-1].Pack(detail)
+    return status_pb2.Status(code=code, message=message, details=packed)
 
 
 @dataclass
 class StubAuth(auth_pb2_grpc.AuthServiceServicer):
-    """Answers Login and LogoutAll, serves a JWKS; records each call's metadata."""
+    """Answers Login and LogoutAll, serves a JWKS; records each call's metadata.
+
+    Errors with ``google.rpc.Status`` details, as the real services send them: Register is
+    always INVALID_ARGUMENT (BadRequest on ``email``), Logout always PERMISSION_DENIED
+    (ErrorInfo), Refresh with ``UNAVAILABLE_TOKEN`` UNAVAILABLE (ErrorInfo).
+    """
 
     key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(
         ec.SECP256R1()))
@@ -59,6 +76,33 @@ class StubAuth(auth_pb2_grpc.AuthServiceServicer):
                         context: grpc.aio.ServicerContext) -> empty_pb2.Empty:
         self._record("LogoutAll", context)
         return empty_pb2.Empty()
+
+    async def Register(self, request: auth_pb2.RegisterRequest,
+                       context: grpc.aio.ServicerContext) -> auth_pb2.RegisterResponse:
+        self._record("Register", context)
+        violation = error_details_pb2.BadRequest.FieldViolation(
+            field="email", description="value must be a valid email address")
+        await context.abort_with_status(rpc_status.to_status(_status(
+            code_pb2.INVALID_ARGUMENT, "invalid RegisterRequest",
+            error_details_pb2.BadRequest(field_violations=[violation]))))
+        raise AssertionError("unreachable")
+
+    async def Logout(self, request: auth_pb2.LogoutRequest,
+                     context: grpc.aio.ServicerContext) -> empty_pb2.Empty:
+        self._record("Logout", context)
+        await context.abort_with_status(rpc_status.to_status(_status(
+            code_pb2.PERMISSION_DENIED, "not yours",
+            error_details_pb2.ErrorInfo(reason="NOT_OWNER", domain="auth.agora.local"))))
+        raise AssertionError("unreachable")
+
+    async def Refresh(self, request: auth_pb2.RefreshRequest,
+                      context: grpc.aio.ServicerContext) -> auth_pb2.TokenPair:
+        self._record("Refresh", context)
+        if request.refresh_token == UNAVAILABLE_TOKEN:
+            await context.abort_with_status(rpc_status.to_status(_status(
+                code_pb2.UNAVAILABLE, "token store is down",
+                error_details_pb2.ErrorInfo(reason="REDIS_DOWN", domain="auth.agora.local"))))
+        return auth_pb2.TokenPair(access_token="refreshed", token_type="Bearer", expires_in=900)
 
     async def GetJwks(self, request: auth_pb2.GetJwksRequest,
                       context: grpc.aio.ServicerContext) -> httpbody_pb2.HttpBody:

@@ -16,6 +16,7 @@ from pkg.edge import (
     write_envoy_config,
 )
 from pkg.edge.__main__ import main
+from pkg.edge._local_reply import GRPC_CODE_BY_HTTP_STATUS
 
 from .conftest import envoy_validate
 
@@ -100,6 +101,23 @@ def test_jwks_comes_through_the_loopback_listener(config: dict[str, Any]) -> Non
     assert (provider["issuer"], provider["audiences"], provider["forward"]) == (
         "https://auth.agora.local", ["agora"], True)
     assert [r["match"]["path"] for r in jwks_routes] == ["/agora.auth.v1.AuthService/GetJwks"]
+
+
+def test_local_replies_are_google_rpc_status_with_one_mapper_per_status(
+        config: dict[str, Any]) -> None:
+    replies = _hcm(config, EDGE_LISTENER)["local_reply_config"]
+    by_status = {m["filter"]["status_code_filter"]["comparison"]["value"]["default_value"]:
+                 m["body_format_override"]["json_format"]["code"]
+                 for m in replies["mappers"] if "status_code_filter" in m["filter"]}
+    fallback = replies["body_format"]["json_format"]
+
+    assert by_status == GRPC_CODE_BY_HTTP_STATUS == {
+        400: 3, 401: 16, 403: 7, 404: 5, 413: 8, 429: 8, 503: 14, 504: 4}
+    assert (fallback["code"], fallback["message"]) == (2, "%LOCAL_REPLY_BODY%")
+    assert fallback["details"][-1]["@type"] == "type.googleapis.com/google.rpc.ErrorInfo"
+    assert not any("status_code_filter" in m["filter"] and "status_code" in m
+                   for m in replies["mappers"]), "only jwt_authn replies change status"
+    assert _hcm(config, JWKS_LISTENER)["local_reply_config"] == replies
 
 
 def test_a_routed_service_without_endpoints_is_refused(descriptor_set: Path,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import shutil
@@ -10,19 +11,43 @@ import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from agora.auth.v1 import auth_pb2, auth_pb2_grpc
 from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.edge import write_envoy_config
 
 from .conftest import free_port, with_tree_service
-from .stub_auth import PASSWORD, StubAuth, start_stub_auth
+from .stub_auth import PASSWORD, UNAVAILABLE_TOKEN, StubAuth, start_stub_auth
 
 ISSUER, AUDIENCE = "https://auth.agora.local", "agora"
+_RPC = "type.googleapis.com/google.rpc."
+
+
+def _detail(body: dict[str, Any], name: str) -> dict[str, Any]:
+    found = [d for d in body.get("details", []) if d.get("@type") == _RPC + name]
+    assert len(found) == 1, body
+    return found[0]
+
+
+def edge_status(response: httpx.Response, http_status: int, code: int) -> dict[str, Any]:
+    """Assert ``response`` is a reply of the edge itself: HTTP ``http_status`` with a JSON
+    ``google.rpc.Status`` of google.rpc.Code ``code``, a message and an ErrorInfo (domain
+    ``agora.local``, Envoy's response code details, the request id); return the body."""
+    assert response.status_code == http_status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body: dict[str, Any] = response.json()
+    assert set(body) == {"code", "message", "details"}, body
+    assert body["code"] == code and body["message"], body
+    info = _detail(body, "ErrorInfo")
+    assert info["domain"] == "agora.local" and info["reason"], body
+    assert info["metadata"] == {"request_id": response.headers["x-request-id"]}
+    return body
 
 
 @dataclass
@@ -121,9 +146,7 @@ async def test_bad_requests_get_400_with_json(edge: Edge, path: str, body: bytes
         response = await client.post(path, content=body,
                                      headers={"content-type": "application/json"})
 
-    assert response.status_code == 400
-    assert response.headers["content-type"] == "application/json"
-    assert response.json()["code"] == 400 and response.json()["message"]
+    edge_status(response, 400, 3)  # INVALID_ARGUMENT
 
 
 async def test_internal_rpc_is_404_over_http_and_unimplemented_over_grpc(edge: Edge) -> None:
@@ -135,7 +158,7 @@ async def test_internal_rpc_is_404_over_http_and_unimplemented_over_grpc(edge: E
         with pytest.raises(grpc.aio.AioRpcError) as error:
             await stub.CreateUser(user_pb2.CreateUserRequest(email="a@b.c"), timeout=5)
 
-    assert response.status_code == 404 and response.json()["code"] == 404
+    edge_status(response, 404, 5)  # NOT_FOUND
     assert error.value.code() is grpc.StatusCode.UNIMPLEMENTED
 
 
@@ -143,9 +166,10 @@ async def test_a_route_needing_a_jwt_answers_401_json_without_one(edge: Edge) ->
     async with edge.client() as client:
         response = await client.get("/v1/users")
 
-    assert response.status_code == 401
-    assert response.json()["code"] == 401
-    assert "Jwt is missing" in response.json()["message"]
+    body = edge_status(response, 401, 16)  # UNAUTHENTICATED
+    assert body["message"] == "Jwt is missing"
+    assert _detail(body, "ErrorInfo")["reason"] == "jwt_authn_access_denied{Jwt_is_missing}"
+    assert response.headers["www-authenticate"] == "Bearer"
 
 
 async def test_a_valid_token_passes_and_reaches_the_service(edge: Edge) -> None:
@@ -162,14 +186,80 @@ async def test_a_valid_token_passes_and_reaches_the_service(edge: Edge) -> None:
     assert edge.stub.last_call("LogoutAll")["authorization"] == f"Bearer {token}"
 
 
-async def test_a_token_for_another_audience_is_refused(edge: Edge) -> None:
-    token = edge.stub.sign(issuer=ISSUER, audience="someone-else")
+def _calls(edge: Edge, rpc: str) -> int:
+    return sum(1 for name, _ in edge.stub.calls if name == rpc)
+
+
+def _tampered(token: str, **claims: str) -> str:
+    header, payload, signature = token.split(".")
+    decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    forged = base64.urlsafe_b64encode(json.dumps({**decoded, **claims}).encode()).rstrip(b"=")
+    return f"{header}.{forged.decode()}.{signature}"
+
+
+@pytest.mark.parametrize("bad", ["audience", "issuer", "tampered-aud", "tampered-sub", "garbage"])
+async def test_a_bad_token_gets_401_invalid_token(edge: Edge, bad: str) -> None:
+    good = edge.stub.sign(issuer=ISSUER, audience=AUDIENCE)
+    token = {
+        "audience": edge.stub.sign(issuer=ISSUER, audience="someone-else"),
+        "issuer": edge.stub.sign(issuer="https://evil.example", audience=AUDIENCE),
+        "tampered-aud": _tampered(good, aud="someone-else"),  # jwt_authn checks aud first
+        "tampered-sub": _tampered(good, sub="users/2"),
+        "garbage": "x.y.z",
+    }[bad]
+    before = _calls(edge, "LogoutAll")
     async with edge.client() as client:
         response = await client.post("/v1/auth:logoutAll", json={},
                                      headers={"authorization": f"Bearer {token}"})
 
-    assert response.status_code in (401, 403)
-    assert response.json()["code"] == response.status_code
+    body = edge_status(response, 401, 16)  # never jwt_authn's 403 for a wrong audience
+    assert _detail(body, "ErrorInfo")["reason"].startswith("jwt_authn_access_denied{")
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert _calls(edge, "LogoutAll") == before
+
+
+async def test_grpc_clients_get_unauthenticated_with_a_plain_message(edge: Edge) -> None:
+    wrong_audience = edge.stub.sign(issuer=ISSUER, audience="someone-else")
+    credentials = grpc.ssl_channel_credentials(edge.root_ca.read_bytes())
+    errors = []
+    async with grpc.aio.secure_channel(edge.address, credentials) as channel:
+        stub = auth_pb2_grpc.AuthServiceStub(channel)  # type: ignore[no-untyped-call]
+        for metadata in [(), (("authorization", f"Bearer {wrong_audience}"),)]:
+            with pytest.raises(grpc.aio.AioRpcError) as error:
+                await stub.LogoutAll(auth_pb2.LogoutAllRequest(), metadata=metadata, timeout=5)
+            errors.append((error.value.code(), error.value.details()))
+
+    assert errors == [(grpc.StatusCode.UNAUTHENTICATED, "Jwt is missing"),
+                      (grpc.StatusCode.UNAUTHENTICATED, "Audiences in Jwt are not allowed")]
+
+
+async def test_service_errors_keep_their_status_and_details(edge: Edge) -> None:
+    async with edge.client() as client:
+        invalid = await client.post("/v1/auth:register", json={"email": "x"})
+        denied = await client.post("/v1/auth:logout", json={"refreshToken": "r" * 32})
+        unavailable = await client.post("/v1/auth:refresh",
+                                        json={"refreshToken": UNAVAILABLE_TOKEN})
+
+    assert (invalid.status_code, invalid.json()) == (400, {
+        "code": 3, "message": "invalid RegisterRequest", "details": [{
+            "@type": _RPC + "BadRequest", "fieldViolations": [
+                {"field": "email", "description": "value must be a valid email address"}]}]})
+    assert (denied.status_code, denied.json()) == (403, {
+        "code": 7, "message": "not yours", "details": [{
+            "@type": _RPC + "ErrorInfo", "reason": "NOT_OWNER", "domain": "auth.agora.local"}]})
+    assert "www-authenticate" not in denied.headers
+    assert (unavailable.status_code, unavailable.json()) == (503, {
+        "code": 14, "message": "token store is down", "details": [{
+            "@type": _RPC + "ErrorInfo", "reason": "REDIS_DOWN", "domain": "auth.agora.local"}]})
+
+
+async def test_an_unreachable_service_gets_503_unavailable(edge: Edge) -> None:
+    token = edge.stub.sign(issuer=ISSUER, audience=AUDIENCE)
+    async with edge.client() as client:
+        response = await client.get("/v1/users/me", headers={"authorization": f"Bearer {token}"})
+
+    body = edge_status(response, 503, 14)  # the user cluster has nothing listening
+    assert _detail(body, "ErrorInfo")["reason"].startswith("upstream_reset_before_response")
 
 
 async def test_a_body_over_one_mebibyte_gets_413_with_json(edge: Edge) -> None:
@@ -178,8 +268,9 @@ async def test_a_body_over_one_mebibyte_gets_413_with_json(edge: Edge) -> None:
         response = await client.post("/v1/auth:login", content=body,
                                      headers={"content-type": "application/json"})
 
-    assert response.status_code == 413
-    assert response.json()["code"] == 413
+    reply = edge_status(response, 413, 8)  # RESOURCE_EXHAUSTED, like gRPC's own size limit
+    assert reply["message"] == "request body is larger than 1048576 bytes"
+    assert _detail(reply, "ErrorInfo")["reason"] == "request_payload_too_large"
 
 
 async def test_grpcurl_lists_services_through_the_edge(edge: Edge) -> None:
@@ -206,7 +297,7 @@ async def test_health_is_not_routed(edge: Edge) -> None:
 
 
 def _logins(edge: Edge) -> int:
-    return sum(1 for name, _ in edge.stub.calls if name == "Login")
+    return _calls(edge, "Login")
 
 
 @pytest.mark.parametrize("content_type", ["application/json", "text/plain", None])
@@ -218,11 +309,11 @@ async def test_an_unknown_body_field_gets_400_naming_it_and_never_reaches_the_se
         response = await client.post("/v1/auth:login", content=body, headers={
             "content-type": content_type} if content_type else {})
 
-    assert response.status_code == 400
-    assert response.headers["content-type"] == "application/json"
-    assert response.json()["code"] == 400
-    assert response.json()["message"] == 'unknown field "bogus" in request body'
-    assert response.json()["request_id"] == response.headers["x-request-id"]
+    reply = edge_status(response, 400, 3)
+    assert reply["message"] == 'unknown field "bogus" in request body'
+    assert _detail(reply, "BadRequest") == {"@type": _RPC + "BadRequest", "fieldViolations": [
+        {"field": "bogus", "description": 'unknown field "bogus" in request body'}]}
+    assert _detail(reply, "ErrorInfo")["reason"] == "strict_json_unknown_field"
     assert _logins(edge) == before
 
 
@@ -232,8 +323,24 @@ async def test_an_unknown_field_of_a_body_field_is_named(edge: Edge) -> None:
                                       json={"displayName": "Ann", "display_name": "Ann",
                                             "name": "users/me", "nickname": "A"})
 
-    assert response.status_code == 400
-    assert response.json()["message"] == 'unknown field "nickname" in request body'
+    body = edge_status(response, 400, 3)
+    assert body["message"] == 'unknown field "nickname" in request body'
+    assert _detail(body, "BadRequest")["fieldViolations"][0]["field"] == "nickname"
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    (b'{"email": ', "strict_json_malformed"),
+    (b'{"email": ' + b"[" * 40 + b"]" * 40 + b"}", "strict_json_too_deep"),
+])
+async def test_a_body_the_filter_cannot_accept_is_named_by_reason(edge: Edge, body: bytes,
+                                                                  reason: str) -> None:
+    async with edge.client() as client:
+        response = await client.post("/v1/auth:login", content=body,
+                                     headers={"content-type": "application/json"})
+
+    reply = edge_status(response, 400, 3)
+    assert [d["@type"] for d in reply["details"]] == [_RPC + "ErrorInfo"]
+    assert reply["details"][0]["reason"] == reason
 
 
 @pytest.mark.parametrize("email", [
@@ -287,4 +394,6 @@ async def test_nested_messages_lists_and_maps_are_checked(descriptor_set: Path, 
 
     assert {body: response.json()["message"] for body, response in refused.items()} == {
         body: f'unknown field "{path}" in request body' for body, path in bodies.items()}
+    assert {body: _detail(response.json(), "BadRequest")["fieldViolations"][0]["field"]
+            for body, response in refused.items()} == bodies
     assert passed.status_code == 503, passed.text  # checked, transcoded, no tree upstream
