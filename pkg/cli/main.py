@@ -1,0 +1,240 @@
+"""The ``agora`` command: ``up``, ``status``, ``down``, ``certs``.
+
+``agora up`` starts the whole mesh on this machine (see docs/architecture.md) and, in the
+foreground, stops it on Ctrl-C or SIGTERM; ``--detach`` leaves it running for
+``agora status`` and ``agora down``. State lives in one data directory (``--data-dir``,
+default ``$AGORA_HOME`` or ``./.agora``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from pkg.runtime import (
+    SERVICES,
+    MeshError,
+    MeshLayout,
+    MeshPlan,
+    MeshPorts,
+    StartFailure,
+    issue_certificates,
+    mesh_status,
+    start_mesh,
+    stop_mesh,
+)
+from pkg.runtime._mesh import DEFAULT_EDGE_PORT, DEFAULT_PORT_BASE
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("AGORA_HOME") or ".agora")
+
+
+def _services(value: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    known = {s.name for s in SERVICES}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown service(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return names
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``agora`` (subcommands up, status, down, certs)."""
+    parser = argparse.ArgumentParser(prog="agora", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_data_dir(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--data-dir", type=Path, default=None,
+                         help="state directory (default: $AGORA_HOME or ./.agora)")
+        return sub
+
+    up = with_data_dir(commands.add_parser("up", help="start the mesh and wait for health"))
+    up.add_argument("--detach", action="store_true",
+                    help="return once healthy and leave the mesh running")
+    up.add_argument("--edge-port", type=int, default=DEFAULT_EDGE_PORT,
+                    help="HTTPS/gRPC port of the edge (default %(default)s)")
+    up.add_argument("--port-base", type=int, default=DEFAULT_PORT_BASE,
+                    help="services listen on base+1 (auth), base+2 (user), ... (default "
+                         "%(default)s); with a non-default base the ports below are chosen "
+                         "free unless given")
+    up.add_argument("--postgres-port", type=int, help="embedded PostgreSQL (default 54329)")
+    up.add_argument("--redis-port", type=int, help="embedded Redis (default 63790)")
+    up.add_argument("--admin-port", type=int, help="Envoy admin (default 9901)")
+    up.add_argument("--jwks-port", type=int, help="Envoy's JWKS listener (default 9902)")
+    up.add_argument("--services", type=_services, default=tuple(s.name for s in SERVICES),
+                    help="comma-separated services to run (default: all; '' for none)")
+    up.add_argument("--no-edge", dest="edge", action="store_false", help="do not run Envoy")
+    up.add_argument("--timeout", type=float, default=60.0,
+                    help="seconds each start stage may take to become healthy")
+    up.add_argument("--log-level", default=os.environ.get("AGORA_LOG_LEVEL", "INFO"))
+
+    with_data_dir(commands.add_parser("status", help="show each process's state and health"))
+    down = with_data_dir(commands.add_parser("down", help="stop a detached mesh"))
+    down.add_argument("--timeout", type=float, default=120.0, help="seconds to wait")
+    certs = with_data_dir(commands.add_parser("certs",
+                                              help="issue or renew the mesh certificates"))
+    certs.add_argument("--every", type=float, metavar="SECONDS",
+                       help="keep running, checking every SECONDS (what `up` supervises)")
+    return parser
+
+
+def _plan(args: argparse.Namespace, layout: MeshLayout) -> MeshPlan:
+    ports = MeshPorts.derive(edge=args.edge_port, port_base=args.port_base,
+                             admin=args.admin_port, jwks=args.jwks_port,
+                             postgres=args.postgres_port, redis=args.redis_port)
+    return MeshPlan(layout=layout, ports=ports, services=args.services, edge=args.edge,
+                    database_url=os.environ.get("DATABASE_URL") or None,
+                    redis_url=os.environ.get("REDIS_URL") or None,
+                    log_level=args.log_level,
+                    envoy=str(Path(sys.executable).with_name("envoy")))
+
+
+def _summary(plan: MeshPlan) -> str:
+    layout = plan.layout
+    ca = layout.certs / "root_ca.crt"
+    lines = ["", "Agora is up."]
+    if plan.edge:
+        lines.append(f"  edge:          {plan.edge_url}")
+    for name in plan.services:
+        lines.append(f"  {name + ':':<14} 127.0.0.1:{plan.ports.services[name]} (gRPC, mTLS)")
+    lines += [f"  PostgreSQL:    {plan.server_database_url}",
+              f"  Redis:         {plan.server_redis_url}",
+              f"  logs:          {layout.logs}/<process>.log",
+              f"  state:         {layout.mesh_file}",
+              f"  certificates:  {layout.certs} (CA: {ca})"]
+    if plan.edge:
+        edge = plan.edge_url
+        body = '{"email": "ada@example.com", "password": "correct horse battery", '
+        lines += [
+            "", "Try:",
+            f"  curl --cacert {ca} -H 'content-type: application/json' \\",
+            f"       -d '{body}\"display_name\": \"Ada\"}}' {edge}/v1/auth:register",
+            f"  curl --cacert {ca} -H 'content-type: application/json' \\",
+            "       -d '{\"email\": \"ada@example.com\", \"password\": \"correct horse battery\"}' "
+            f"{edge}/v1/auth:login",
+            f"  grpcurl -cacert {ca} localhost:{plan.ports.edge} list",
+        ]
+    if plan.services:
+        first = plan.services[0]
+        lines.append(f"  grpcurl -cacert {ca} -cert {layout.certs / 'cli.crt'} "
+                     f"-key {layout.certs / 'cli.key'} localhost:{plan.ports.services[first]} list")
+    return "\n".join(lines)
+
+
+class _Stop(Exception):
+    """SIGINT or SIGTERM arrived."""
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
+def _up(args: argparse.Namespace, layout: MeshLayout) -> int:
+    plan = _plan(args, layout)
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    supervisor = None
+    started = time.monotonic()
+    try:
+        print(f"Starting the mesh in {layout.data_dir} ...", flush=True)
+        supervisor = start_mesh(plan, timeout=args.timeout,
+                                report=lambda line: print(line, flush=True))
+        print(_summary(plan), flush=True)
+        print(f"\nHealthy after {time.monotonic() - started:.1f} s.", flush=True)
+        if args.detach:
+            print(f"Running in the background: `agora status --data-dir {layout.data_dir}`, "
+                  f"`agora down --data-dir {layout.data_dir}`.")
+            return 0
+        print("Press Ctrl-C to stop.", flush=True)
+        while supervisor.reachable():
+            time.sleep(0.5)
+        print("supervisord exited; the mesh is down.", file=sys.stderr)
+        return 1
+    except StartFailure as failure:
+        print(f"\nFailed to start {failure.program}: {failure.reason}", file=sys.stderr)
+        print(f"--- last lines of {failure.log_path} ---\n{failure.log_tail}\n---",
+              file=sys.stderr)
+        print("Stopped everything.", file=sys.stderr)
+        return 1
+    except MeshError as error:
+        print(f"agora up: {error}", file=sys.stderr)
+        return 1
+    except _Stop as stop:
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        print(f"\n{stop}: stopping the mesh ...", flush=True)
+        stop_mesh(layout.data_dir)
+        print("Stopped.", flush=True)
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _status(layout: MeshLayout) -> int:
+    statuses = mesh_status(layout.data_dir)
+    if statuses is None:
+        print(f"no mesh is running from {layout.data_dir}")
+        return 3
+    print(f"{'PROCESS':<14} {'STATE':<9} {'PID':>7} {'UPTIME':>8}  {'PORT':>5}  HEALTH")
+    healthy = True
+    for status in statuses:
+        if status.ready is None:
+            health = "done" if status.state == "EXITED" else "-"
+        else:
+            health = "ready" if status.ready else "NOT READY"
+            healthy = healthy and status.ready
+        uptime = f"{status.uptime:.0f}s" if status.uptime else "-"
+        print(f"{status.name:<14} {status.state:<9} {status.pid or '-':>7} {uptime:>8}  "
+              f"{status.port or '-':>5}  {health}")
+    return 0 if healthy else 1
+
+
+def _certs(layout: MeshLayout, every: float | None) -> int:
+    if every is not None:
+        signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        while True:
+            issued = issue_certificates(layout)
+            print(f"certificates in {layout.certs}: "
+                  + (f"issued {', '.join(issued)}" if issued else "all valid"), flush=True)
+            if every is None:
+                return 0
+            time.sleep(every)
+    except (_Stop, KeyboardInterrupt):
+        return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``agora`` with ``argv`` (default ``sys.argv[1:]``); return the exit code.
+
+    Exit codes: 0 success; 1 failure (start failed, unhealthy); 3 ``status``: not running.
+    """
+    args = build_parser().parse_args(argv)
+    layout = MeshLayout.at(args.data_dir or _default_data_dir())
+    try:
+        if args.command == "up":
+            return _up(args, layout)
+        if args.command == "status":
+            return _status(layout)
+        if args.command == "down":
+            if stop_mesh(layout.data_dir, args.timeout):
+                print(f"stopped the mesh in {layout.data_dir}")
+            else:
+                print(f"no mesh is running from {layout.data_dir}")
+            return 0
+        return _certs(layout, args.every)
+    except MeshError as error:
+        print(f"agora {args.command}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Agora's local runtime: embedded PostgreSQL and Redis, readiness probes, and the
+supervised mesh behind ``agora up`` / ``agora status`` / ``agora down``.
+
+Servers: ``EmbeddedPostgres``, ``EmbeddedRedis`` (PyPI wheels, foreground processes),
+``ensure_database``, and the test-suite context managers ``postgres_server`` /
+``redis_server`` (honour ``TEST_DATABASE_URL`` / ``TEST_REDIS_URL``).
+Probes: ``free_port``, ``wait_for_port``, ``grpc_health``, ``wait_for_grpc_health``,
+``envoy_ready``. Mesh: ``SERVICES`` (the service table), ``MeshPlan``, ``MeshPorts``,
+``MeshLayout``, ``start_mesh``, ``mesh_status``, ``stop_mesh``, ``read_mesh_state``,
+``issue_certificates``. See docs/architecture.md and docs/adr/0006-process-supervision.md.
+Nothing here does I/O at import time.
+"""
+
+from pkg.runtime._fixtures import postgres_server, redis_server
+from pkg.runtime._health import envoy_ready, grpc_health, wait_for_grpc_health
+from pkg.runtime._mesh import (
+    SERVICES,
+    MeshLayout,
+    MeshPlan,
+    MeshPorts,
+    Program,
+    ServiceSpec,
+    read_mesh_state,
+)
+from pkg.runtime._ports import free_port, port_is_open, wait_for_port
+from pkg.runtime._postgres import EmbeddedPostgres, ensure_database
+from pkg.runtime._redis import EmbeddedRedis
+from pkg.runtime._supervisor import Supervisor, SupervisorError, render_supervisord_conf
+from pkg.runtime._up import (
+    MeshError,
+    ProgramStatus,
+    StartFailure,
+    issue_certificates,
+    mesh_status,
+    start_mesh,
+    stop_mesh,
+)
+
+__all__ = [
+    "SERVICES",
+    "EmbeddedPostgres",
+    "EmbeddedRedis",
+    "MeshError",
+    "MeshLayout",
+    "MeshPlan",
+    "MeshPorts",
+    "Program",
+    "ProgramStatus",
+    "ServiceSpec",
+    "StartFailure",
+    "Supervisor",
+    "SupervisorError",
+    "ensure_database",
+    "envoy_ready",
+    "free_port",
+    "grpc_health",
+    "issue_certificates",
+    "mesh_status",
+    "port_is_open",
+    "postgres_server",
+    "read_mesh_state",
+    "redis_server",
+    "render_supervisord_conf",
+    "start_mesh",
+    "stop_mesh",
+    "wait_for_grpc_health",
+    "wait_for_port",
+]

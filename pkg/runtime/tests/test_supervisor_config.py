@@ -1,0 +1,108 @@
+"""The generated supervisord.conf is what supervisord itself reads back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from supervisor.options import ServerOptions
+
+from pkg.runtime import MeshLayout, MeshPlan, MeshPorts, render_supervisord_conf
+
+
+def _ports() -> MeshPorts:
+    free = iter(range(61000, 61100))
+    return MeshPorts.derive(edge=42443, port_base=42000, pick_free=lambda: next(free))
+
+
+def _read_back(layout: MeshLayout, plan: MeshPlan) -> dict[str, Any]:
+    layout.logs.mkdir(parents=True, exist_ok=True)
+    layout.supervisord_conf.write_text(render_supervisord_conf(layout, plan.programs()))
+    options = ServerOptions()
+    options.realize(args=["-c", str(layout.supervisord_conf)])
+    return {config.name: config for group in options.process_group_configs
+            for config in group.process_configs}
+
+
+def test_programs_start_in_order_with_their_commands(tmp_path: Path) -> None:
+    layout = MeshLayout.at(tmp_path)
+    plan = MeshPlan(layout=layout, ports=_ports())
+    programs = _read_back(layout, plan)
+
+    assert [(name, c.priority) for name, c in programs.items()] == [
+        ("certs", 10), ("postgres", 10), ("redis", 10), ("migrate-user", 20), ("auth", 30),
+        ("user", 30), ("edge", 40)]
+    assert programs["migrate-user"].command.endswith("-m services.user migrate")
+    assert programs["auth"].command.endswith("-m services.auth")
+    assert f"-c {layout.envoy_config} --base-id {layout.envoy_base_id}" in programs["edge"].command
+    assert f"-D {layout.postgres} -h 127.0.0.1 -p 61002" in programs["postgres"].command
+    assert "--port 61003" in programs["redis"].command
+    assert all(not c.autostart for c in programs.values())
+    assert all(c.killasgroup for c in programs.values())
+    assert not programs["postgres"].stopasgroup
+    assert programs["auth"].stdout_logfile == str(layout.log("auth"))
+    assert programs["migrate-user"].autorestart is False
+
+
+def test_service_environment_follows_the_architecture(tmp_path: Path) -> None:
+    layout = MeshLayout.at(tmp_path)
+    plan = MeshPlan(layout=layout, ports=_ports(), log_level="DEBUG")
+    programs = _read_back(layout, plan)
+    user, auth = programs["user"].environment, programs["auth"].environment
+
+    assert json.loads(user["AGORA_ENDPOINTS"]) == {"auth": "ipv4:127.0.0.1:42001",
+                                                   "user": "ipv4:127.0.0.1:42002"}
+    assert user["AGORA_CERT_DIR"] == str(layout.certs)
+    assert user["AGORA_JWT_ISSUER"] == "https://auth.agora.local"
+    assert user["AGORA_JWT_AUDIENCE"] == "agora"
+    assert user["AGORA_LOG_LEVEL"] == "DEBUG"
+    assert user["AGORA_USER_LISTEN"] == "127.0.0.1:42002"
+    assert user["AGORA_USER_DATABASE_URL"] == (
+        "postgresql+psycopg://postgres@127.0.0.1:61002/agora_user")
+    assert user["AGORA_USER_REDIS_URL"] == "redis://127.0.0.1:61003/0"
+    assert auth["AGORA_AUTH_LISTEN"] == "127.0.0.1:42001"
+    assert auth["AGORA_AUTH_KEYS_DIR"] == str(layout.data_dir / "auth" / "keys")
+    assert "AGORA_AUTH_DATABASE_URL" not in auth
+    assert programs["migrate-user"].environment == user
+
+
+def test_external_servers_replace_the_embedded_ones(tmp_path: Path) -> None:
+    layout = MeshLayout.at(tmp_path)
+    plan = MeshPlan(layout=layout, ports=_ports(),
+                    database_url="postgresql://app:p%40ss@db.internal:5432/postgres?sslmode=require",
+                    redis_url="redis://cache.internal:6379/2")
+    programs = _read_back(layout, plan)
+
+    assert "postgres" not in programs and "redis" not in programs
+    user = programs["user"].environment
+    assert user["AGORA_USER_DATABASE_URL"] == (
+        "postgresql+psycopg://app:p%40ss@db.internal:5432/agora_user?sslmode=require")
+    assert user["AGORA_USER_REDIS_URL"] == "redis://cache.internal:6379/2"
+
+
+def test_default_ports_are_the_documented_ones() -> None:
+    ports = MeshPorts.derive()
+    assert (ports.edge, ports.admin, ports.jwks, ports.postgres, ports.redis) == (
+        8443, 9901, 9902, 54329, 63790)
+    assert ports.services == {"auth": 50051, "user": 50052}
+
+
+def test_a_second_mesh_gets_other_ports() -> None:
+    ports = MeshPorts.derive(edge=9443, port_base=51050)
+    assert ports.services == {"auth": 51051, "user": 51052}
+    assert {ports.admin, ports.jwks, ports.postgres, ports.redis}.isdisjoint(
+        {9901, 9902, 54329, 63790})
+
+
+def test_meshes_in_different_directories_get_different_envoy_base_ids(tmp_path: Path) -> None:
+    first, second = MeshLayout.at(tmp_path / "a"), MeshLayout.at(tmp_path / "b")
+    assert first.envoy_base_id != second.envoy_base_id
+
+
+def test_values_supervisord_cannot_carry_are_refused(tmp_path: Path) -> None:
+    layout = MeshLayout.at(tmp_path)
+    plan = MeshPlan(layout=layout, ports=_ports(), log_level="INFO\nX=1")
+    with pytest.raises(ValueError, match="newlines"):
+        render_supervisord_conf(layout, plan.programs())
