@@ -26,6 +26,7 @@ from pkg.runtime import (
     StartFailure,
     issue_certificates,
     mesh_status,
+    read_mesh_state,
     start_mesh,
     stop_mesh,
 )
@@ -194,6 +195,10 @@ def _status(layout: MeshLayout) -> int:
         uptime = f"{status.uptime:.0f}s" if status.uptime else "-"
         print(f"{status.name:<14} {status.state:<9} {status.pid or '-':>7} {uptime:>8}  "
               f"{status.port or '-':>5}  {health}")
+    state = read_mesh_state(layout.data_dir)
+    if state.get("edge"):
+        print(f"\nedge: {state['edge_url']} (admin 127.0.0.1:{state['ports']['admin']}, "
+              "the PORT above is what each process is probed on)")
     return 0 if healthy else 1
 
 

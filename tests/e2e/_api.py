@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-PASSWORD = "correct horse battery staple"  # noqa: S105 (test account)
-WRONG_PASSWORD = "not the right password"  # noqa: S105
+PASSWORD = "correct horse battery staple"
+WRONG_PASSWORD = "not the right password"
 
 
 def random_email() -> str:

@@ -64,7 +64,7 @@ def test_over_long_display_name(http: httpx.Client) -> None:
 
 
 def test_short_password(http: httpx.Client) -> None:
-    json_error(http.post(REGISTER, json=_register_body(password="short")),  # noqa: S106
+    json_error(http.post(REGISTER, json=_register_body(password="short")),
                400, "password")
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import grpc
 import pytest
+
 from agora.auth.v1 import auth_pb2, auth_pb2_grpc
 from agora.user.v1 import user_pb2, user_pb2_grpc
-
 from pkg.testing import status_details
 
 from ._api import PASSWORD, WRONG_PASSWORD, random_email
@@ -24,7 +24,7 @@ async def test_login_and_get_user_with_stubs(edge_channel: grpc.aio.Channel,
     auth = auth_pb2_grpc.AuthServiceStub(edge_channel)
     pair = await auth.Login(auth_pb2.LoginRequest(email=customer["email"],
                                                   password=customer["password"]), timeout=10)
-    assert pair.token_type == "Bearer"  # noqa: S105
+    assert pair.token_type == "Bearer"
     assert pair.access_token and pair.refresh_token
 
     users = user_pb2_grpc.UserServiceStub(edge_channel)

@@ -7,8 +7,8 @@ from typing import Any
 import grpc
 import httpx
 import pytest
-from agora.user.v1 import user_pb2, user_pb2_grpc
 
+from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.testing import status_details
 
 from ._api import PASSWORD, WRONG_PASSWORD, json_error, random_email
