@@ -1,8 +1,9 @@
-# Agora: modular targets live in make/*.mk.
+# Agora: modular targets live in make/*.mk. Every target that needs Python tools depends
+# on `venv` (make/venv.mk), which creates .venv and installs the project on first use.
 .DEFAULT_GOAL := help
-PYTHON ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
-VENV_BIN := $(dir $(PYTHON))
-export PATH := $(abspath $(VENV_BIN)):$(PATH)
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+export PATH := $(abspath $(VENV)/bin):$(PATH)
 
 include make/*.mk
 

@@ -14,5 +14,5 @@ gen-check: gen ## Fail when generated code and contracts disagree
 lint-proto: venv ## buf lint
 	buf lint
 
-breaking: ## buf breaking against the previous commit on main
+breaking: venv ## buf breaking against the previous commit on main
 	@if git rev-parse -q --verify HEAD~1 >/dev/null; then buf breaking --against '.git#ref=HEAD~1'; else echo "no previous commit"; fi

@@ -3,7 +3,7 @@ PYTEST_ARGS ?=
 
 .PHONY: test test-unit test-integration test-e2e lint
 
-test: venv gen-check lint-proto lint ## Everything CI runs: generated code, buf lint, ruff, all test depths
+test: venv gen-check lint-proto breaking lint ## Everything CI runs: generated code, buf lint and breaking, ruff, mypy, all test depths
 	$(PYTEST) -q $(PYTEST_ARGS)
 
 test-unit: venv ## Unit tests (fakes only)

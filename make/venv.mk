@@ -1,6 +1,5 @@
 # The project's virtual environment: created and filled on first use by every target
 # that needs it, so a fresh clone needs nothing but python3 (3.11+) and make.
-VENV := .venv
 VENV_STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 $(VENV_STAMP): pyproject.toml
