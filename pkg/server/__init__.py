@@ -14,6 +14,7 @@ from pkg.server._interceptors import (
     ValidationInterceptor,
 )
 from pkg.server._principal import (
+    CachingTokenVerifier,
     JwksTokenVerifier,
     Principal,
     TokenVerifier,
@@ -26,6 +27,7 @@ from pkg.server._status import to_status
 
 __all__ = [
     "AuthInterceptor",
+    "CachingTokenVerifier",
     "ErrorInterceptor",
     "GrpcServer",
     "HealthReporter",

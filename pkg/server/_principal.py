@@ -135,3 +135,36 @@ class JwksTokenVerifier:
             raise Unauthenticated("the access token's signing key is unknown",
                                   reason="TOKEN_INVALID")
         return decode_access_token(token, key, issuer=self._issuer, audience=self._audience)
+
+
+class CachingTokenVerifier:
+    """Remembers tokens ``inner`` verified, until they expire (a hot-path saving).
+
+    A client sends the same access token with every request for up to its lifetime, and
+    an ES256 verification costs far more than a dict lookup.  Only successes are cached,
+    keyed by the exact token text, and each entry is dropped once its ``exp`` passes, so
+    an expired token is verified (and refused) again.  A key retired from the JWKS stops
+    new tokens at once but lets already-cached ones live out their remaining lifetime
+    (at most one access-token TTL).  At most ``max_entries`` tokens are kept; when full,
+    the oldest entry is evicted.
+    """
+
+    def __init__(self, inner: TokenVerifier, *, max_entries: int = 10_000,
+                 clock: Callable[[], float] = time.time) -> None:
+        self._inner = inner
+        self._max = max_entries
+        self._clock = clock
+        self._cache: dict[str, Principal] = {}
+
+    async def verify(self, token: str) -> Principal:
+        """See ``TokenVerifier.verify``."""
+        cached = self._cache.get(token)
+        if cached is not None:
+            if cached.expires_at > self._clock():
+                return cached
+            del self._cache[token]
+        principal = await self._inner.verify(token)
+        if len(self._cache) >= self._max:
+            del self._cache[next(iter(self._cache))]
+        self._cache[token] = principal
+        return principal

@@ -22,7 +22,7 @@ from pkg.server._interceptors import (
     RequestContextInterceptor,
     ValidationInterceptor,
 )
-from pkg.server._principal import TokenVerifier
+from pkg.server._principal import CachingTokenVerifier, TokenVerifier
 
 _log = get_logger("agora.server")
 _OPEN_SERVICES = frozenset({health.SERVICE_NAME, reflection.SERVICE_NAME,
@@ -73,7 +73,8 @@ class GrpcServer:
         self.server = grpc.aio.server(interceptors=[
             RequestContextInterceptor(self.identity_of),
             ErrorInterceptor(),
-            AuthInterceptor(rules, self.verifier, self.identity_of, _OPEN_SERVICES),
+            AuthInterceptor(rules, CachingTokenVerifier(self.verifier), self.identity_of,
+                            _OPEN_SERVICES),
             ValidationInterceptor(),
         ], options=[("grpc.so_reuseport", 0)])
         for registration in self.registrations:

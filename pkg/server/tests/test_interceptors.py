@@ -179,3 +179,29 @@ async def test_request_id_is_echoed(target: str, cert_dir: Path, token_mint: Tok
             metadata=(*_bearer(token_mint.token()), ("x-request-id", "req-42")))
         await call
         assert ("x-request-id", "req-42") in tuple(await call.initial_metadata())
+
+
+async def test_caching_verifier_verifies_once_and_refuses_after_expiry() -> None:
+    from pkg.server import CachingTokenVerifier, Principal
+
+    calls: list[str] = []
+    now = [1000.0]
+
+    class Inner:
+        async def verify(self, token: str) -> Principal:
+            calls.append(token)
+            if now[0] >= 1060.0:
+                raise errors.Unauthenticated("expired", reason="TOKEN_EXPIRED")
+            return Principal("s", frozenset(), "j", expires_at=1060.0)
+
+    verifier = CachingTokenVerifier(Inner(), max_entries=2, clock=lambda: now[0])
+    assert (await verifier.verify("a")).subject == "s"
+    await verifier.verify("a")
+    assert calls == ["a"]
+    await verifier.verify("b")
+    await verifier.verify("c")
+    await verifier.verify("a")
+    assert calls == ["a", "b", "c", "a"]
+    now[0] = 1060.0
+    with pytest.raises(errors.Unauthenticated):
+        await verifier.verify("a")
