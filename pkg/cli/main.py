@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from pkg.runtime import (
     StartFailure,
     issue_certificates,
     mesh_status,
+    program_environment,
     read_mesh_state,
     start_mesh,
     stop_mesh,
@@ -48,7 +50,7 @@ def _services(value: str) -> tuple[str, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``agora`` (subcommands up, status, down, certs)."""
+    """The argument parser of ``agora`` (up, status, down, certs, create-admin)."""
     parser = argparse.ArgumentParser(prog="agora", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -84,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
                                               help="issue or renew the mesh certificates"))
     certs.add_argument("--every", type=float, metavar="SECONDS",
                        help="keep running, checking every SECONDS (what `up` supervises)")
+    admin = with_data_dir(commands.add_parser(
+        "create-admin", help="create an admin user in the running mesh's user service"))
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--display-name", required=True)
+    admin.add_argument("--password", help="asked for on the terminal when left out")
     return parser
 
 
@@ -217,6 +224,15 @@ def _certs(layout: MeshLayout, every: float | None) -> int:
         return 0
 
 
+def _create_admin(layout: MeshLayout, args: argparse.Namespace) -> int:
+    env = {**os.environ, **program_environment(layout.data_dir, "user")}
+    argv = [sys.executable, "-m", "services.user", "create-admin", "--email", args.email,
+            "--display-name", args.display_name]
+    if args.password:
+        argv += ["--password", args.password]
+    return subprocess.run(argv, env=env, check=False).returncode
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``agora`` with ``argv`` (default ``sys.argv[1:]``); return the exit code.
 
@@ -235,8 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 print(f"no mesh is running from {layout.data_dir}")
             return 0
+        if args.command == "create-admin":
+            return _create_admin(layout, args)
         return _certs(layout, args.every)
-    except MeshError as error:
+    except (MeshError, LookupError) as error:
         print(f"agora {args.command}: {error}", file=sys.stderr)
         return 1
 

@@ -25,7 +25,12 @@ from pkg.runtime._mesh import (
 from pkg.runtime._ports import free_port, port_is_open, wait_for_port
 from pkg.runtime._postgres import EmbeddedPostgres, ensure_database
 from pkg.runtime._redis import EmbeddedRedis
-from pkg.runtime._supervisor import Supervisor, SupervisorError, render_supervisord_conf
+from pkg.runtime._supervisor import (
+    Supervisor,
+    SupervisorError,
+    program_environment,
+    render_supervisord_conf,
+)
 from pkg.runtime._up import (
     MeshError,
     ProgramStatus,
@@ -58,6 +63,7 @@ __all__ = [
     "mesh_status",
     "port_is_open",
     "postgres_server",
+    "program_environment",
     "read_mesh_state",
     "redis_server",
     "render_supervisord_conf",

@@ -224,3 +224,26 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def program_environment(data_dir: Path, name: str) -> dict[str, str]:
+    """The environment ``agora up`` gives program ``name`` (``environment=`` of
+    ``[program:<name>]`` in ``<data>/supervisord.conf``, read with supervisor's parser).
+
+    Lets an operator run a one-off command (``python -m services.user create-admin``) with
+    exactly the settings of the running service.  Raises ``LookupError`` when the file or
+    the program is missing.
+    """
+    import configparser
+
+    from supervisor.datatypes import dict_of_key_value_pairs
+
+    conf = data_dir / "supervisord.conf"
+    parser = configparser.RawConfigParser()
+    if not parser.read(conf):
+        raise LookupError(f"{conf} does not exist: is a mesh set up in {data_dir}?")
+    section = f"program:{name}"
+    if not parser.has_option(section, "environment"):
+        raise LookupError(f"{conf} has no environment for {section}")
+    pairs = dict_of_key_value_pairs(parser.get(section, "environment"))
+    return {key: value.replace("%%", "%") for key, value in pairs.items()}

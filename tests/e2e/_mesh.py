@@ -6,7 +6,6 @@ directory), so these tests see what a user of ``agora up`` sees.
 
 from __future__ import annotations
 
-import configparser
 import json
 import os
 import shutil
@@ -17,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pkg.runtime import program_environment
 
 REPO = Path(__file__).resolve().parents[2]
 UP_TIMEOUT = 120.0
@@ -114,7 +115,7 @@ class Mesh:
 
     def service_env(self, name: str) -> dict[str, str]:
         """The environment ``agora up`` gives service ``name`` (from ``supervisord.conf``)."""
-        return service_env(self.data_dir, name)
+        return program_environment(self.data_dir, name)
 
 
 def log_tails(data_dir: Path, lines: int = 40) -> str:
@@ -125,25 +126,6 @@ def log_tails(data_dir: Path, lines: int = 40) -> str:
         return f"(no logs under {logs})"
     return "\n".join(f"----- {path.name} (last {lines} lines) -----\n{tail(path, lines)}"
                      for path in files)
-
-
-def service_env(data_dir: Path, name: str) -> dict[str, str]:
-    """The ``environment=`` of ``[program:<name>]`` in ``<data>/supervisord.conf``.
-
-    Parsed with supervisor's own parser (``%%`` unescaped). Raises ``LookupError`` when the
-    file or the program is missing.
-    """
-    from supervisor.datatypes import dict_of_key_value_pairs
-
-    conf = data_dir / "supervisord.conf"
-    parser = configparser.RawConfigParser()
-    if not parser.read(conf):
-        raise LookupError(f"{conf} does not exist")
-    section = f"program:{name}"
-    if not parser.has_option(section, "environment"):
-        raise LookupError(f"{conf} has no environment for {section}")
-    pairs = dict_of_key_value_pairs(parser.get(section, "environment"))
-    return {key: value.replace("%%", "%") for key, value in pairs.items()}
 
 
 def agora(*args: str, timeout: float, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
