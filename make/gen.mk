@@ -6,13 +6,16 @@ vendor-protos: venv ## Vendor google/* and buf/validate protos into api/third_pa
 gen: venv ## Generate Python stubs and the descriptor set from api/
 	buf generate
 	buf build --exclude-source-info -o gen/agora.binpb
+	$(PYTHON) tools/route_table.py write
 
 gen-check: gen ## Fail when generated code and contracts disagree
-	git diff --exit-code --stat -- gen/ || (echo "gen/ is stale: run 'make gen' and commit" && exit 1)
-	@test -z "$$(git status --porcelain -- gen/)" || (git status --porcelain -- gen/; echo "untracked generated files"; exit 1)
+	git diff --exit-code --stat -- gen/ docs/http-routes.md || (echo "gen/ is stale: run 'make gen' and commit" && exit 1)
+	@test -z "$$(git status --porcelain -- gen/ docs/http-routes.md)" || (git status --porcelain -- gen/ docs/http-routes.md; echo "untracked generated files"; exit 1)
 
 lint-proto: venv ## buf lint
 	buf lint
 
-breaking: venv ## buf breaking against the previous commit on main
-	@if git rev-parse -q --verify HEAD~1 >/dev/null; then buf breaking --against '.git#ref=HEAD~1'; else echo "no previous commit"; fi
+breaking: venv ## buf breaking and the HTTP route diff against the previous commit
+	@if git rev-parse -q --verify HEAD~1 >/dev/null; then \
+	  buf breaking --against '.git#ref=HEAD~1' && $(PYTHON) tools/route_table.py breaking --against HEAD~1; \
+	else echo "no previous commit"; fi
