@@ -55,7 +55,7 @@ class ServiceSpec:
 
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("auth", port_offset=1, env=(("AGORA_AUTH_KEYS_DIR", "{data}/auth/keys"),)),
-    ServiceSpec("user", port_offset=2, database=True),
+    ServiceSpec("user", port_offset=2, database=True, redis=False),
 )
 
 
