@@ -5,7 +5,9 @@ Routes, transcoding, JWT requirements and per-route timeouts are derived from ea
 options, so the edge cannot drift from the API; so is the Lua filter that rejects unknown JSON
 body fields (``strict_json_schema``). Every reply the edge makes itself is a
 ``google.rpc.Status`` in JSON, like the services' errors (``_local_reply``). See
-docs/adr/0005-edge-from-contracts.md.
+docs/adr/0005-edge-from-contracts.md. ``write_envoy_config`` also writes filesystem SDS files
+(``<config dir>/sds/``) so renewed certificates are picked up without restart (``_sds``,
+docs/adr/0011-certificate-reload.md).
 
     write_envoy_config(Path("envoy.yaml"), descriptor_set=Path("gen/agora.binpb"),
                        cert_dir=Path("/abs/certs"), endpoints={"auth": [("127.0.0.1", 50051)],

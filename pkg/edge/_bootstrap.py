@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from ._clusters import jwks_cluster, service_cluster, tls_certificate
+from ._clusters import jwks_cluster, service_cluster
 from ._contracts import Contracts, EdgeConfigError, load_contracts
 from ._filters import (
     JWKS_PATH,
@@ -19,6 +19,7 @@ from ._filters import (
     transcoder_filter,
 )
 from ._routes import REFLECTION_CLUSTER, envoy_routes
+from ._sds import EDGE_CERT_SDS, SDS_FOLDER, sds_secret_config, tls_certificate, write_sds_files
 from ._strict_json import strict_json_filter
 
 EDGE_LISTENER = "edge_https"
@@ -35,8 +36,20 @@ def _address(host: str, port: int) -> dict[str, Any]:
     return {"socket_address": {"address": host, "port_value": port}}
 
 
+def _downstream_tls(cert_dir: Path, sds_dir: Path | None) -> dict[str, Any]:
+    common: dict[str, Any] = {"alpn_protocols": ["h2", "http/1.1"],
+                              "tls_params": {"tls_minimum_protocol_version": "TLSv1_2"}}
+    if sds_dir is None:
+        common["tls_certificates"] = [tls_certificate(cert_dir)]
+    else:
+        common["tls_certificate_sds_secret_configs"] = [sds_secret_config(EDGE_CERT_SDS,
+                                                                          sds_dir)]
+    return {"name": "envoy.transport_sockets.tls",
+            "typed_config": {"@type": _DOWNSTREAM_TLS, "common_tls_context": common}}
+
+
 def _edge_listener(contracts: Contracts, listen: tuple[str, int], cert_dir: Path,
-                   jwt: dict[str, Any]) -> dict[str, Any]:
+                   sds_dir: Path | None, jwt: dict[str, Any]) -> dict[str, Any]:
     filters = [buffer_filter(), strict_json_filter(contracts),
                transcoder_filter(contracts.descriptor_set, contracts.transcoded_services),
                jwt, router_filter()]
@@ -45,14 +58,7 @@ def _edge_listener(contracts: Contracts, listen: tuple[str, int], cert_dir: Path
         "address": _address(*listen),
         "per_connection_buffer_limit_bytes": 1024 * 1024,
         "filter_chains": [{
-            "transport_socket": {"name": "envoy.transport_sockets.tls", "typed_config": {
-                "@type": _DOWNSTREAM_TLS,
-                "common_tls_context": {
-                    "alpn_protocols": ["h2", "http/1.1"],
-                    "tls_params": {"tls_minimum_protocol_version": "TLSv1_2"},
-                    "tls_certificates": [tls_certificate(cert_dir)],
-                },
-            }},
+            "transport_socket": _downstream_tls(cert_dir, sds_dir),
             "filters": [http_connection_manager("edge", envoy_routes(contracts), filters)],
         }],
     }
@@ -80,6 +86,7 @@ def render_envoy_config(
     jwks_listen: tuple[str, int] = ("127.0.0.1", 9902),
     jwt_issuer: str = "https://auth.agora.local",
     jwt_audience: str = "agora",
+    sds_dir: Path | None = None,
 ) -> dict[str, Any]:
     """The edge's Envoy v3 bootstrap as a plain dict (YAML/JSON-ready).
 
@@ -89,6 +96,11 @@ def render_envoy_config(
     Listeners: ``edge_https`` on ``listen`` (TLS; HTTP/1.1, HTTP/2, gRPC) and ``edge_jwks``
     on ``jwks_listen`` (plain HTTP, only ``GET /.well-known/jwks.json``). Clusters: one per
     endpoints key plus ``jwks``. Admin on ``admin``, which should stay on loopback.
+
+    Certificates: with ``sds_dir`` (absolute; ``write_envoy_config`` passes
+    ``<config dir>/sds`` and writes the files there), the edge certificate and the trust
+    bundle are filesystem SDS secrets that Envoy reloads when ``pkg.pki`` renews the files
+    (see ``_sds``); without it the files are named inline and read once at start.
 
     Raises ``EdgeConfigError`` for a malformed policy, a routed service (or ``auth``, which
     serves the JWKS and reflection) with no endpoints, and ``OSError`` if a file is unreadable.
@@ -100,13 +112,13 @@ def render_envoy_config(
         raise EdgeConfigError(f"no endpoints for routed services: {', '.join(missing)}")
     jwks_uri = f"http://{jwks_listen[0]}:{jwks_listen[1]}{JWKS_PATH}"
     jwt = jwt_filter(issuer=jwt_issuer, audience=jwt_audience, jwks_uri=jwks_uri)
-    clusters = [service_cluster(name, list(addresses), cert_dir)
+    clusters = [service_cluster(name, list(addresses), cert_dir, sds_dir)
                 for name, addresses in sorted(endpoints.items())]
     return {
         "node": {"id": "agora-edge", "cluster": "agora-edge"},
         "admin": {"address": _address(*admin)},
         "static_resources": {
-            "listeners": [_edge_listener(contracts, listen, cert_dir, jwt),
+            "listeners": [_edge_listener(contracts, listen, cert_dir, sds_dir, jwt),
                           _jwks_listener(contracts, jwks_listen)],
             "clusters": [*clusters, jwks_cluster(jwks_listen)],
         },
@@ -121,10 +133,18 @@ def render_envoy_config(
 def write_envoy_config(path: Path, **kwargs: Any) -> Path:
     """Render the bootstrap (same keyword arguments as ``render_envoy_config``) to ``path``.
 
-    Writes YAML atomically (temporary file, then rename), creating parent folders; returns
-    ``path``. Raises what ``render_envoy_config`` raises, and ``OSError`` on write failure.
+    The certificates are served by filesystem SDS from ``sds_dir``, by default
+    ``<path's folder>/sds`` (absolute; ``None`` names the files inline instead):
+    ``edge_cert.yaml`` and ``trusted_ca.yaml`` are written there first, so a renewal in
+    ``cert_dir`` takes effect without restarting Envoy. Every
+    file is written atomically (temporary file, then rename), creating parent folders;
+    returns ``path``. Raises what ``render_envoy_config`` raises, and ``OSError`` on write
+    failure.
     """
+    kwargs.setdefault("sds_dir", path.parent.absolute() / SDS_FOLDER)
     config = render_envoy_config(**kwargs)
+    if kwargs["sds_dir"] is not None:
+        write_sds_files(kwargs["sds_dir"], kwargs["cert_dir"])
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(yaml.safe_dump(config, sort_keys=False, width=120), encoding="utf-8")

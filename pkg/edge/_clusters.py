@@ -8,6 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from ._filters import JWKS_CLUSTER
+from ._sds import (
+    EDGE_CERT_SDS,
+    TRUSTED_CA_SDS,
+    sds_secret_config,
+    tls_certificate,
+)
 
 TRUST_DOMAIN = "agora.local"
 _TLS = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3"
@@ -29,18 +35,36 @@ def _load_assignment(name: str, endpoints: Sequence[tuple[str, int]]) -> dict[st
     ]}]}
 
 
-def tls_certificate(cert_dir: Path, name: str = "edge") -> dict[str, Any]:
-    """A ``TlsCertificate`` from ``<cert_dir>/<name>.crt`` (leaf + chain) and ``.key``."""
-    return {"certificate_chain": {"filename": str(cert_dir / f"{name}.crt")},
-            "private_key": {"filename": str(cert_dir / f"{name}.key")}}
+def upstream_tls_context(name: str, cert_dir: Path, sds_dir: Path | None) -> dict[str, Any]:
+    """The ``CommonTlsContext`` towards service ``name``: present ``edge.crt``, accept only a
+    certificate under ``root_ca.crt`` with URI SAN ``spiffe://agora.local/<name>``.
+
+    With ``sds_dir`` the certificate and trust bundle come from the filesystem SDS secrets
+    there (reloaded on renewal, see ``_sds``); without it the files are named inline and
+    read once at start.
+    """
+    san = [{"san_type": "URI", "matcher": {"exact": f"spiffe://{TRUST_DOMAIN}/{name}"}}]
+    if sds_dir is None:
+        return {"alpn_protocols": ["h2"],
+                "tls_certificates": [tls_certificate(cert_dir)],
+                "validation_context": {
+                    "trusted_ca": {"filename": str(cert_dir / "root_ca.crt")},
+                    "match_typed_subject_alt_names": san}}
+    return {"alpn_protocols": ["h2"],
+            "tls_certificate_sds_secret_configs": [sds_secret_config(EDGE_CERT_SDS, sds_dir)],
+            "combined_validation_context": {
+                "default_validation_context": {"match_typed_subject_alt_names": san},
+                "validation_context_sds_secret_config": sds_secret_config(TRUSTED_CA_SDS,
+                                                                          sds_dir)}}
 
 
 def service_cluster(name: str, endpoints: Sequence[tuple[str, int]],
-                    cert_dir: Path) -> dict[str, Any]:
+                    cert_dir: Path, sds_dir: Path | None = None) -> dict[str, Any]:
     """The cluster of service ``name``: HTTP/2 over mTLS, round robin, gRPC health checks.
 
     Envoy presents ``edge.crt`` and accepts only a server certificate issued under
-    ``root_ca.crt`` whose URI SAN is ``spiffe://agora.local/<name>``. Hosts failing the
+    ``root_ca.crt`` whose URI SAN is ``spiffe://agora.local/<name>`` (from the SDS files in
+    ``sds_dir`` when given, see ``upstream_tls_context``). Hosts failing the
     ``grpc.health.v1.Health`` check or returning repeated 5xx are taken out of rotation.
     """
     static = all(_is_ip(host) for host, _ in endpoints)
@@ -72,17 +96,7 @@ def service_cluster(name: str, endpoints: Sequence[tuple[str, int]],
         "transport_socket": {"name": "envoy.transport_sockets.tls", "typed_config": {
             "@type": f"{_TLS}.UpstreamTlsContext",
             "sni": name,
-            "common_tls_context": {
-                "alpn_protocols": ["h2"],
-                "tls_certificates": [tls_certificate(cert_dir)],
-                "validation_context": {
-                    "trusted_ca": {"filename": str(cert_dir / "root_ca.crt")},
-                    "match_typed_subject_alt_names": [{
-                        "san_type": "URI",
-                        "matcher": {"exact": f"spiffe://{TRUST_DOMAIN}/{name}"},
-                    }],
-                },
-            },
+            "common_tls_context": upstream_tls_context(name, cert_dir, sds_dir),
         }},
     }
 

@@ -56,6 +56,8 @@ def build(settings: AuthSettings, mesh: MeshSettings, *, users: UserDirectory | 
         tokens = tokens or RedisTokenStore(client, ttl_seconds=settings.refresh_token_ttl_seconds)
         throttle = throttle or RedisAttemptThrottle(client)
     if users is None:
+        # A ReloadingChannel: the health probe and the stub below re-bind to a new channel
+        # when auth.crt is renewed; the replaced one closes after its in-flight calls.
         channel = secure_channel(mesh.cert_dir, "auth", mesh.endpoints["user"], "user")
         probes["user"] = health_probe(channel)
         cleanups.append(channel.close)

@@ -50,7 +50,7 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
     (tests).  Health follows the database (``SELECT 1``).  Raises ``OSError`` when a
     certificate file is missing and ``ValueError`` when no auth endpoint is configured.
     """
-    credentials = server_credentials(mesh.cert_dir, IDENTITY)
+    credentials = server_credentials(mesh.cert_dir, IDENTITY)  # reloads renewed files
     if verifier is None and "auth" not in mesh.endpoints:
         raise ValueError("AGORA_ENDPOINTS has no 'auth' target (needed for its JWKS)")
     engine = create_engine(settings.database_url, pool_size=settings.database_pool_size,
@@ -59,6 +59,7 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
     hasher = _hasher(settings)
     cleanups = [engine.dispose, hasher.close]
     if verifier is None:
+        # A ReloadingChannel: the stub below re-binds to a new channel when user.crt is renewed.
         channel = secure_channel(mesh.cert_dir, IDENTITY, mesh.endpoints["auth"], "auth")
         verifier = JwksTokenVerifier(jwks_fetcher(channel), issuer=mesh.jwt_issuer,
                                      audience=mesh.jwt_audience)
