@@ -531,7 +531,9 @@ def test_edge_config_job_targets_the_compose_services(
     listener = config["static_resources"]["listeners"][0]
     assert listener["address"]["socket_address"] == {"address": "0.0.0.0", "port_value": 8443}
     assert config["admin"]["address"]["socket_address"]["address"] == "127.0.0.1"
-    assert f"{CERT_DIR}/edge.key" in (tmp_path / "envoy.yaml").read_text()
+    sds = tmp_path / "sds" / "edge_cert.yaml"
+    assert f"{tmp_path}/sds/edge_cert.yaml" in (tmp_path / "envoy.yaml").read_text()
+    assert f"{CERT_DIR}/edge.key" in sds.read_text()
 
 
 def test_envoy_accepts_the_edge_config(services: dict[str, dict[str, Any]], tmp_path: Path,

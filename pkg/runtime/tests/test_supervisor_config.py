@@ -79,7 +79,7 @@ def test_external_servers_replace_the_embedded_ones(tmp_path: Path) -> None:
     user = programs["user"].environment
     assert user["AGORA_USER_DATABASE_URL"] == (
         "postgresql+psycopg://app:p%40ss@db.internal:5432/agora_user?sslmode=require")
-    assert user["AGORA_USER_REDIS_URL"] == "redis://cache.internal:6379/2"
+    assert programs["auth"].environment["AGORA_AUTH_REDIS_URL"] == "redis://cache.internal:6379/2"
 
 
 def test_default_ports_are_the_documented_ones() -> None:
