@@ -35,8 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     retire.add_argument("--older-than-days", type=float, required=True)
     args = parser.parse_args(argv)
 
-    mesh = MeshSettings()  # type: ignore[call-arg]
-    settings = AuthSettings()  # type: ignore[call-arg]
+    mesh = MeshSettings()
+    settings = AuthSettings()
     configure_logging("auth", mesh.log_level)
     if args.command == "rotate-key":
         from services.auth.adapters import rotate_key

@@ -7,6 +7,7 @@ runs at import time.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from agora.user.v1 import user_pb2, user_pb2_grpc
@@ -57,7 +58,7 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
                            max_overflow=settings.database_max_overflow)
     users = SqlUserRepository(session_factory(engine))
     hasher = _hasher(settings)
-    cleanups = [engine.dispose, hasher.close]
+    cleanups: list[Callable[[], Awaitable[None]]] = [engine.dispose, hasher.close]
     if verifier is None:
         # A ReloadingChannel: the stub below re-binds to a new channel when user.crt is renewed.
         channel = secure_channel(mesh.cert_dir, IDENTITY, mesh.endpoints["auth"], "auth")
@@ -76,7 +77,7 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
         verifier=verifier, credentials=credentials,
         probes={"database": database_probe(engine)},
         health_interval=settings.health_interval_seconds, grace=settings.grace_seconds,
-        cleanups=list(cleanups))
+        cleanups=cleanups)
 
 
 async def create_admin(settings: UserSettings, *, email: str, password: str,

@@ -8,9 +8,10 @@ Keys (every one expires ``ttl`` seconds after the family's last rotation):
 - ``auth:user:<user id>:families``: set of the user's live family ids (for logout-all).
 
 Rotation and revocation are Lua scripts, so check-and-rotate is atomic: of two concurrent
-refreshes with one token, one rotates it and the other sees it rotated (reuse).  A token's
-family is read first (it never changes), so every key a script touches is passed in
-``KEYS`` as Redis requires (https://redis.io/docs/latest/develop/programmability/eval-intro/).
+refreshes with one token, one rotates it and the other sees it rotated (reuse); logout-all
+revokes every family of the user in one script call.  A token's family is read first (it
+never changes), so every key a script touches is passed in ``KEYS`` as Redis requires
+(https://redis.io/docs/latest/develop/programmability/eval-intro/).
 """
 
 from __future__ import annotations
@@ -38,12 +39,16 @@ return {'rotated', fam[2], fam[3], fam[4]}
 """
 
 _REVOKE = """
-local was = redis.call('HGET', KEYS[1], 'state')
-redis.call('SREM', KEYS[2], ARGV[1])
-if not was then return 0 end
-redis.call('HSET', KEYS[1], 'state', 'revoked')
-if was == 'revoked' then return 0 end
-return 1
+local live = 0
+for i = 2, #KEYS do
+  redis.call('SREM', KEYS[1], ARGV[i - 1])
+  local was = redis.call('HGET', KEYS[i], 'state')
+  if was and was ~= 'revoked' then
+    redis.call('HSET', KEYS[i], 'state', 'revoked')
+    live = live + 1
+  end
+end
+return live
 """
 
 
@@ -116,14 +121,13 @@ class RedisTokenStore:
         if owner is None:
             return False
         family_id, user_id = owner
-        return bool(await self._revoke(keys=[self._family(family_id), self._user(user_id)],
-                                       args=[family_id]))
+        return bool(await self._revoke_families(user_id, [family_id]))
 
     async def revoke_user(self, user_id: str) -> int:
         """See ``TokenStore.revoke_user``."""
         families = [_text(f) for f in await self._redis.smembers(self._user(user_id))]
-        revoked = 0
-        for family_id in families:
-            revoked += int(await self._revoke(
-                keys=[self._family(family_id), self._user(user_id)], args=[family_id]))
-        return revoked
+        return await self._revoke_families(user_id, families) if families else 0
+
+    async def _revoke_families(self, user_id: str, family_ids: list[str]) -> int:
+        keys = [self._user(user_id), *(self._family(f) for f in family_ids)]
+        return int(await self._revoke(keys=keys, args=family_ids))

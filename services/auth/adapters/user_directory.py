@@ -6,31 +6,13 @@ admits only the ``auth`` identity to these RPCs).
 
 from __future__ import annotations
 
-from datetime import UTC
-
 import grpc
 
 from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.obs import current
 from services.auth.adapters.rpc_errors import domain_error
 from services.auth.domain import Account, InvalidCredentials, NewAccount
-
-
-def role_name(role: int) -> str:
-    """``ROLE_CUSTOMER`` -> ``customer``: the lower-case name used in tokens."""
-    return str(user_pb2.Role.Name(role)).removeprefix("ROLE_").lower()  # type: ignore[arg-type, unused-ignore]
-
-
-def account_from_user(user: user_pb2.User) -> Account:
-    """The ``Account`` of a ``agora.user.v1.User`` (``users/{uuid}`` -> ``user_id``)."""
-    return Account(
-        user_id=user.name.removeprefix("users/"), email=user.email,
-        display_name=user.display_name, roles=tuple(role_name(r) for r in user.roles),
-        create_time=user.create_time.ToDatetime(UTC) if user.HasField("create_time")
-        else None,
-        update_time=user.update_time.ToDatetime(UTC) if user.HasField("update_time")
-        else None,
-        etag=user.etag)
+from services.auth.entrypoints.grpc import mappers
 
 
 class GrpcUserDirectory:
@@ -55,13 +37,13 @@ class GrpcUserDirectory:
         request = user_pb2.CreateUserRequest(
             email=account.email, password=account.password,
             display_name=account.display_name, request_id=account.request_id,
-            roles=[user_pb2.Role.Value(f"ROLE_{r.upper()}") for r in account.roles])
+            roles=[mappers.role_value(r) for r in account.roles])
         try:
             user = await self._stub.CreateUser(request, timeout=self._timeout,
                                                metadata=self._metadata())
         except grpc.aio.AioRpcError as exc:
             raise (domain_error(exc, "user") or exc) from exc
-        return account_from_user(user)
+        return mappers.account(user)
 
     async def verify_credentials(self, email: str, password: str) -> Account:
         """See ``UserDirectory.verify_credentials``."""
@@ -73,4 +55,4 @@ class GrpcUserDirectory:
             if exc.code() is grpc.StatusCode.UNAUTHENTICATED:
                 raise InvalidCredentials() from exc
             raise (domain_error(exc, "user") or exc) from exc
-        return account_from_user(user)
+        return mappers.account(user)

@@ -19,6 +19,7 @@ from services.auth.domain import (
     NewAccount,
     RefreshOutcome,
     RefreshTokenReused,
+    ThrottleKey,
     TokenFamily,
     TokenPair,
     TooManyAttempts,
@@ -68,7 +69,8 @@ class Sessions:
         ``InvalidCredentials`` for a wrong email or password, which counts one failure
         against both.  Success clears the account's failures.
         """
-        keys = self._policy.keys(account_key(email), client_address)
+        subject = account_key(email)
+        keys = self._policy.keys(subject, client_address)
         blocked = await self._throttle.blocked(keys)
         if blocked is not None:
             key, retry_after = blocked
@@ -79,7 +81,7 @@ class Sessions:
         except InvalidCredentials:
             await self._throttle.record_failure(keys)
             raise
-        await self._throttle.reset(keys[0])
+        await self._throttle.reset(ThrottleKey(self._policy.account, subject))
         return await self._open_family(account)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
@@ -102,10 +104,7 @@ class Sessions:
             raise InvalidRefreshToken("the refresh token's session has been revoked")
         if rotation.outcome is not RefreshOutcome.ROTATED or rotation.family is None:
             raise InvalidRefreshToken()
-        family = rotation.family
-        access = await self._access.issue(family.user_id, family.roles)
-        return TokenPair(access_token=access, expires_in=self._access.ttl_seconds,
-                         refresh_token=successor)
+        return await self._pair(rotation.family, successor)
 
     async def logout(self, refresh_token: str) -> None:
         """Revoke the family of ``refresh_token``; an unknown token is not an error."""
@@ -124,6 +123,9 @@ class Sessions:
                              roles=account.roles, created_at=self._clock())
         refresh_token = new_refresh_token()
         await self._tokens.create_family(family, hash_refresh_token(refresh_token))
-        access = await self._access.issue(account.user_id, account.roles)
+        return await self._pair(family, refresh_token)
+
+    async def _pair(self, family: TokenFamily, refresh_token: str) -> TokenPair:
+        access = await self._access.issue(family.user_id, family.roles)
         return TokenPair(access_token=access, expires_in=self._access.ttl_seconds,
                          refresh_token=refresh_token)

@@ -38,17 +38,20 @@ class SqlUserRepository:
         self._sessions = sessions
 
     async def get(self, user_id: UUID) -> User | None:
+        """See ``UserRepository.get``."""
         async with self._sessions() as session:
             row = await session.get(UserRow, user_id)
             return _to_domain(row) if row is not None else None
 
     async def get_by_email(self, email: Email) -> User | None:
+        """See ``UserRepository.get_by_email``."""
         query = select(UserRow).where(func.lower(UserRow.email) == email.normalized)
         async with self._sessions() as session:
             row = await session.scalar(query)
             return _to_domain(row) if row is not None else None
 
     async def get_by_request_id(self, request_id: UUID) -> User | None:
+        """See ``UserRepository.get_by_request_id``."""
         query = (select(UserRow).join(IdempotencyKeyRow, IdempotencyKeyRow.user_id == UserRow.id)
                  .where(IdempotencyKeyRow.request_id == request_id))
         async with self._sessions() as session:
@@ -56,6 +59,7 @@ class SqlUserRepository:
             return _to_domain(row) if row is not None else None
 
     async def add(self, user: User, *, request_id: UUID | None = None) -> User:
+        """See ``UserRepository.add``."""
         try:
             async with self._sessions.begin() as session:
                 session.add(_to_row(user))
@@ -74,6 +78,7 @@ class SqlUserRepository:
         return user
 
     async def save(self, user: User, *, expected_version: int) -> bool:
+        """See ``UserRepository.save``."""
         statement = (update(UserRow)
                      .where(UserRow.id == user.id, UserRow.version == expected_version)
                      .values(display_name=user.display_name, update_time=user.update_time,
@@ -88,6 +93,7 @@ class SqlUserRepository:
             return False
 
     async def set_password_hash(self, user_id: UUID, password_hash: str) -> None:
+        """See ``UserRepository.set_password_hash``."""
         statement = (update(UserRow).where(UserRow.id == user_id)
                      .values(password_hash=password_hash)
                      .execution_options(synchronize_session=False))
@@ -95,6 +101,7 @@ class SqlUserRepository:
             await session.execute(statement)
 
     async def list_newest(self, limit: int, after: PageCursor | None = None) -> list[User]:
+        """See ``UserRepository.list_newest``."""
         query = (select(UserRow).order_by(UserRow.create_time.desc(), UserRow.id.desc())
                  .limit(limit))
         if after is not None:

@@ -34,6 +34,9 @@ class Role(enum.Enum):
     ADMIN = "admin"
 
 
+_ROLES = {role.value: role for role in Role}
+
+
 @dataclass(frozen=True)
 class Email:
     """An email address: surrounding whitespace trimmed, compared regardless of case.
@@ -122,8 +125,7 @@ class Caller:
     @classmethod
     def of(cls, user_id: UUID, role_names: Iterable[str]) -> Caller:
         """A caller with the known roles among ``role_names``; unknown names are ignored."""
-        known = {r.value: r for r in Role}
-        return cls(user_id, frozenset(known[n] for n in role_names if n in known))
+        return cls(user_id, frozenset(_ROLES[n] for n in role_names if n in _ROLES))
 
     @property
     def is_admin(self) -> bool:

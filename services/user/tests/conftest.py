@@ -1,4 +1,4 @@
-"""Fixtures shared by the user service's integration and contract tests."""
+"""Fixtures and test data shared by the user service's unit, integration and contract tests."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from psycopg import sql
 
 from pkg.runtime import ensure_database
 from services.user.adapters.schema import upgrade_database
+
+PASSWORD = "correct horse battery"
+"""A password every use case and the contract accept (12 to 128 characters)."""
 
 
 def random_email() -> str:

@@ -1,4 +1,8 @@
-"""Protobuf <-> domain mapping for the AuthService servicer (the only proto-aware layer).
+"""Protobuf <-> domain mapping of the auth service: its own messages and ``agora.user.v1.User``.
+
+The servicer maps requests and replies here; ``adapters/user_directory.py`` maps the user
+service's ``User`` replies here too, so roles and ``Account`` fields are translated in one
+place.
 """
 
 from __future__ import annotations
@@ -6,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import unquote
 
@@ -21,7 +26,7 @@ EDGE_IDENTITY = "edge"
 
 
 def role_name(role: int) -> str:
-    """``ROLE_PROVIDER`` -> ``provider``."""
+    """``ROLE_PROVIDER`` -> ``provider``: the lower-case name used in access tokens."""
     return str(user_pb2.Role.Name(role)).removeprefix("ROLE_").lower()  # type: ignore[arg-type, unused-ignore]
 
 
@@ -38,12 +43,16 @@ def new_account(request: auth_pb2.RegisterRequest) -> NewAccount:
                       request_id=request.request_id or str(uuid.uuid4()))
 
 
-def _timestamp(value: Any) -> timestamp_pb2.Timestamp | None:
+def _timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     if value is None:
         return None
     stamp = timestamp_pb2.Timestamp()
     stamp.FromDatetime(value)
     return stamp
+
+
+def _instant(stamp: timestamp_pb2.Timestamp, present: bool) -> datetime | None:
+    return stamp.ToDatetime(UTC) if present else None
 
 
 def user(account: Account) -> user_pb2.User:
@@ -53,6 +62,17 @@ def user(account: Account) -> user_pb2.User:
                          roles=[role_value(r) for r in account.roles],
                          create_time=_timestamp(account.create_time),
                          update_time=_timestamp(account.update_time), etag=account.etag)
+
+
+def account(user: user_pb2.User) -> Account:
+    """The ``Account`` of an ``agora.user.v1.User`` (``users/{uuid}`` -> ``user_id``);
+    the inverse of ``user``.  Unset timestamps become ``None``."""
+    return Account(
+        user_id=user.name.removeprefix("users/"), email=user.email,
+        display_name=user.display_name, roles=tuple(role_name(r) for r in user.roles),
+        create_time=_instant(user.create_time, user.HasField("create_time")),
+        update_time=_instant(user.update_time, user.HasField("update_time")),
+        etag=user.etag)
 
 
 def token_pair(pair: TokenPair) -> auth_pb2.TokenPair:

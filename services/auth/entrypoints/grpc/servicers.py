@@ -36,12 +36,16 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
 
     async def Register(self, request: auth_pb2.RegisterRequest,
                        context: grpc.aio.ServicerContext) -> auth_pb2.RegisterResponse:
+        """Create the user (user service) and open a session; ALREADY_EXISTS
+        (EMAIL_TAKEN), INVALID_ARGUMENT, UNAVAILABLE (USER_UNAVAILABLE)."""
         account, pair = await self._sessions.register(mappers.new_account(request))
         return auth_pb2.RegisterResponse(user=mappers.user(account),
                                          tokens=mappers.token_pair(pair))
 
     async def Login(self, request: auth_pb2.LoginRequest,
                     context: grpc.aio.ServicerContext) -> auth_pb2.TokenPair:
+        """A new session; UNAUTHENTICATED (INVALID_CREDENTIALS), RESOURCE_EXHAUSTED
+        (TOO_MANY_ATTEMPTS, with RetryInfo), UNAVAILABLE (USER_UNAVAILABLE)."""
         address = mappers.client_address(context, self._identity_of, self._hops)
         pair = await self._sessions.login(request.email, request.password,
                                           client_address=address)
@@ -49,18 +53,23 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
 
     async def Refresh(self, request: auth_pb2.RefreshRequest,
                       context: grpc.aio.ServicerContext) -> auth_pb2.TokenPair:
+        """Rotate the refresh token; UNAUTHENTICATED (INVALID_REFRESH_TOKEN,
+        REFRESH_TOKEN_REUSED: the whole family is revoked)."""
         return mappers.token_pair(await self._sessions.refresh(request.refresh_token))
 
     async def Logout(self, request: auth_pb2.LogoutRequest,
                      context: grpc.aio.ServicerContext) -> empty_pb2.Empty:
+        """Revoke the refresh token's family; an unknown token is no error."""
         await self._sessions.logout(request.refresh_token)
         return empty_pb2.Empty()
 
     async def LogoutAll(self, request: auth_pb2.LogoutAllRequest,
                         context: grpc.aio.ServicerContext) -> empty_pb2.Empty:
+        """Revoke every session of the access token's subject."""
         await self._sessions.logout_all(require_principal().subject)
         return empty_pb2.Empty()
 
     async def GetJwks(self, request: auth_pb2.GetJwksRequest,
                       context: grpc.aio.ServicerContext) -> httpbody_pb2.HttpBody:
+        """The public signing keys as a JWK Set (RFC 7517), ``application/json``."""
         return mappers.jwks_body(await self._sessions.jwks())

@@ -7,7 +7,7 @@ are the request's (``name``, ``user.display_name``, ``roles[1]``), as AIP-193 as
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -37,13 +37,10 @@ def parse_user_name(name: str, caller: Caller, *, field: str = "name") -> UUID:
     """
     if name == _ME:
         return caller.user_id
-    try:
-        if not name.startswith(_PREFIX):
-            raise ValueError(name)
-        return UUID(name.removeprefix(_PREFIX))
-    except ValueError:
-        raise InvalidField(field, "must be users/me or users/{uuid}",
-                           reason="NAME_INVALID") from None
+    if name.startswith(_PREFIX):
+        with contextlib.suppress(ValueError):
+            return UUID(name.removeprefix(_PREFIX))
+    raise InvalidField(field, "must be users/me or users/{uuid}", reason="NAME_INVALID")
 
 
 def caller_from_principal(principal: Principal) -> Caller:
@@ -57,7 +54,7 @@ def caller_from_principal(principal: Principal) -> Caller:
     return Caller.of(user_id, principal.roles)
 
 
-def roles_from_proto(values: list[int] | tuple[int, ...]) -> list[Role]:
+def roles_from_proto(values: Sequence[int]) -> list[Role]:
     """Domain roles of a request's ``roles``; ``InvalidField`` (``roles[i]``) for
     ROLE_UNSPECIFIED or an unknown number."""
     roles = []

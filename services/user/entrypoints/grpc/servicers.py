@@ -78,7 +78,7 @@ class UserInternalServicer(user_pb2_grpc.UserInternalServiceServicer):
         user = await create_user(
             self._users, self._hasher, email=request.email, password=request.password,
             display_name=request.display_name,
-            roles=mappers.roles_from_proto(list(request.roles)),
+            roles=mappers.roles_from_proto(request.roles),
             request_id=mappers.parse_request_id(request.request_id), now=self._now)
         return mappers.user_to_proto(user, show_email=True)
 

@@ -20,10 +20,7 @@ from pkg.mtls import secure_channel
 from pkg.testing import TokenMint, serving
 from services.user.app import build
 from services.user.config import UserSettings
-from services.user.tests.conftest import random_email
-
-PASSWORD = "correct horse battery"
-Stubs = Callable[[str], Any]
+from services.user.tests.conftest import PASSWORD, random_email
 
 
 def cheap_settings(database_url: str, **overrides: Any) -> UserSettings:

@@ -11,8 +11,8 @@ import pytest
 
 from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.testing import status_details
-from services.user.tests.conftest import random_email
-from services.user.tests.contract.conftest import PASSWORD, internal_stub, register
+from services.user.tests.conftest import PASSWORD, random_email
+from services.user.tests.contract.conftest import internal_stub, register
 
 pytestmark = pytest.mark.integration
 

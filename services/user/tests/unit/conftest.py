@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable, Iterable
 
 import pytest
 
 from services.user.domain import Role, User
 from services.user.service import create_user
+from services.user.tests.conftest import PASSWORD, random_email
 from services.user.tests.unit.fakes import FakeClock, FakeHasher, FakeUserRepository
 
-PASSWORD = "correct horse battery"
 NewUser = Callable[..., Awaitable[User]]
-
-
-def random_email() -> str:
-    """A fresh address, e.g. ``user-1a2b3c4d@example.com``."""
-    return f"user-{secrets.token_hex(4)}@example.com"
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import pytest
 
 from services.user.domain import EmailTaken, InvalidCredentials, InvalidField, Role
 from services.user.service import create_user, verify_credentials
-from services.user.tests.unit.conftest import PASSWORD, NewUser
+from services.user.tests.conftest import PASSWORD
+from services.user.tests.unit.conftest import NewUser
 from services.user.tests.unit.fakes import FakeClock, FakeHasher, FakeUserRepository
 
 
