@@ -163,6 +163,7 @@ def _up(args: argparse.Namespace, layout: MeshLayout) -> int:
         print("Press Ctrl-C to stop.", flush=True)
         while supervisor.reachable():
             time.sleep(0.5)
+        stop_mesh(layout.data_dir)
         print("supervisord exited; the mesh is down.", file=sys.stderr)
         return 1
     except StartFailure as failure:

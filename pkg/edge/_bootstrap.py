@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from pkg.pki import write_atomic
+
 from ._clusters import jwks_cluster, service_cluster
 from ._contracts import Contracts, EdgeConfigError, load_contracts
 from ._filters import (
@@ -136,8 +138,8 @@ def write_envoy_config(path: Path, **kwargs: Any) -> Path:
     The certificates are served by filesystem SDS from ``sds_dir``, by default
     ``<path's folder>/sds`` (absolute; ``None`` names the files inline instead):
     ``edge_cert.yaml`` and ``trusted_ca.yaml`` are written there first, so a renewal in
-    ``cert_dir`` takes effect without restarting Envoy. Every
-    file is written atomically (temporary file, then rename), creating parent folders;
+    ``cert_dir`` takes effect without restarting Envoy. Every file is written atomically
+    (``pkg.pki.write_atomic``, mode 0644: no secret inside), creating parent folders;
     returns ``path``. Raises what ``render_envoy_config`` raises, and ``OSError`` on write
     failure.
     """
@@ -146,7 +148,5 @@ def write_envoy_config(path: Path, **kwargs: Any) -> Path:
     if kwargs["sds_dir"] is not None:
         write_sds_files(kwargs["sds_dir"], kwargs["cert_dir"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(yaml.safe_dump(config, sort_keys=False, width=120), encoding="utf-8")
-    temporary.replace(path)
+    write_atomic(path, yaml.safe_dump(config, sort_keys=False, width=120).encode(), mode=0o644)
     return path

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pkg.pki import spiffe_id
+
 from ._filters import JWKS_CLUSTER
 from ._sds import (
     EDGE_CERT_SDS,
@@ -15,7 +17,6 @@ from ._sds import (
     tls_certificate,
 )
 
-TRUST_DOMAIN = "agora.local"
 _TLS = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3"
 _HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
@@ -43,7 +44,7 @@ def upstream_tls_context(name: str, cert_dir: Path, sds_dir: Path | None) -> dic
     there (reloaded on renewal, see ``_sds``); without it the files are named inline and
     read once at start.
     """
-    san = [{"san_type": "URI", "matcher": {"exact": f"spiffe://{TRUST_DOMAIN}/{name}"}}]
+    san = [{"san_type": "URI", "matcher": {"exact": spiffe_id(name)}}]
     if sds_dir is None:
         return {"alpn_protocols": ["h2"],
                 "tls_certificates": [tls_certificate(cert_dir)],

@@ -20,13 +20,12 @@ See docs/adr/0011-certificate-reload.md.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from pkg.pki import write_atomic
 
 EDGE_CERT_SDS = "edge_cert"
 TRUSTED_CA_SDS = "trusted_ca"
@@ -66,26 +65,15 @@ def sds_secret_config(name: str, sds_dir: Path) -> dict[str, Any]:
     }}
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)  # no secret inside: file names only
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
 def write_sds_files(sds_dir: Path, cert_dir: Path) -> list[Path]:
     """Write ``sds_secrets(cert_dir)`` into ``sds_dir`` (created if missing), each file
-    atomically (temporary file in ``sds_dir``, then rename); return their paths."""
+    atomically (``pkg.pki.write_atomic``, mode 0644: file names only, no secret); return
+    their paths."""
     sds_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, document in sds_secrets(cert_dir).items():
         path = sds_dir / name
-        _write_atomic(path, yaml.safe_dump(document, sort_keys=False, width=120))
+        write_atomic(path, yaml.safe_dump(document, sort_keys=False, width=120).encode(),
+                     mode=0o644)
         written.append(path)
     return written

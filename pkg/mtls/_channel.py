@@ -12,7 +12,7 @@ from typing import Any
 
 import grpc
 
-from pkg.mtls._files import CHECK_INTERVAL, IdentityFiles, Material
+from pkg.mtls._files import CHECK_INTERVAL, IdentityFiles, Material, RenewalWatch
 from pkg.obs import get_logger
 
 _log = get_logger("agora.mtls")
@@ -30,8 +30,12 @@ def _credentials(material: Material) -> grpc.ChannelCredentials:
 
 def channel_credentials(cert_dir: Path, name: str) -> grpc.ChannelCredentials:
     """Fixed mTLS client credentials presenting workload ``name``'s certificate as it is now
-    (they never reload; ``secure_channel`` does). ``OSError`` if a file is missing."""
-    return _credentials(IdentityFiles(cert_dir, name).read())
+    (they never reload; ``secure_channel`` does), for short-lived synchronous channels.
+
+    Waits out a torn renewal (new key, old certificate) for about a second. Raises
+    ``OSError`` when a file is missing and ``ValueError`` when key and certificate differ.
+    """
+    return _credentials(IdentityFiles(cert_dir, name).initial()[1])
 
 
 class _MultiCallable:
@@ -94,17 +98,15 @@ class ReloadingChannel(grpc.aio.Channel):
     def __init__(self, cert_dir: Path, identity: str, target: str, server: str, *,
                  check_interval: float = CHECK_INTERVAL, grace: float = CLOSE_GRACE,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._files = IdentityFiles(cert_dir, identity)
-        self._stamp, self._material = self._files.initial()
+        files = IdentityFiles(cert_dir, identity)
+        self._renewals = RenewalWatch(files, *files.initial(), check_interval=check_interval,
+                                      clock=clock)
         self._target = target
         self._options = [("grpc.ssl_target_name_override", server),
                          ("grpc.service_config", _SERVICE_CONFIG),
                          ("grpc.enable_retries", 1)]
-        self._interval = check_interval
         self._grace = grace
-        self._clock = clock
-        self._next_check = clock() + check_interval
-        self._channel = self._build(self._material)
+        self._channel = self._build(self._renewals.material)
         self._retiring: dict[asyncio.Task[None], grpc.aio.Channel] = {}
         self._unclosed: list[grpc.aio.Channel] = []
         self._closed = False
@@ -114,27 +116,13 @@ class ReloadingChannel(grpc.aio.Channel):
                                        options=self._options)
 
     def _current_channel(self) -> grpc.aio.Channel:
-        now = self._clock()
-        if now >= self._next_check and not self._closed:
-            self._next_check = now + self._interval
-            self._reload_if_changed()
+        material = None if self._closed else self._renewals.poll()
+        if material is not None:
+            old, self._channel = self._channel, self._build(material)
+            _log.info("client certificate reloaded; channel rebuilt",
+                      extra={"identity": self._renewals.files.name, "target": self._target})
+            self._retire(old)
         return self._channel
-
-    def _reload_if_changed(self) -> None:
-        stamp = self._files.stamp()
-        if stamp is None or stamp == self._stamp:
-            return
-        loaded = self._files.load()
-        if loaded is None:
-            return
-        self._stamp, material = loaded
-        if material == self._material:
-            return
-        self._material = material
-        old, self._channel = self._channel, self._build(material)
-        _log.info("client certificate reloaded; channel rebuilt",
-                  extra={"identity": self._files.name, "target": self._target})
-        self._retire(old)
 
     def _retire(self, old: grpc.aio.Channel) -> None:
         try:

@@ -1,9 +1,11 @@
-"""A workload's certificate files: a cheap change stamp and a consistent, matching read."""
+"""A workload's certificate files: a cheap change stamp, a consistent matching read, and a
+throttled watch for renewals."""
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,3 +95,40 @@ class IdentityFiles:
                 time.sleep(pause)
         raise ValueError(f"{self.name}.key does not match the first certificate of "
                          f"{self.name}.crt")
+
+
+class RenewalWatch:
+    """The current material of one identity, switched only to complete renewals.
+
+    ``poll()`` costs nothing until ``check_interval`` seconds (of ``clock``) have passed since
+    the previous look; then one ``stat`` per file, and a read (``IdentityFiles.load``) only
+    when the stamp changed. Not thread-safe: callers serialise ``poll()``.
+    """
+
+    def __init__(self, files: IdentityFiles, stamp: Stamp, material: Material, *,
+                 check_interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.files = files
+        self.material = material
+        self._stamp = stamp
+        self._interval = check_interval
+        self._clock = clock
+        self._next_check = clock() + check_interval
+
+    def poll(self) -> Material | None:
+        """The new material when a complete renewal with different bytes appeared since the
+        last switch, else ``None`` (not yet time to look, unchanged, missing or torn)."""
+        now = self._clock()
+        if now < self._next_check:
+            return None
+        self._next_check = now + self._interval
+        stamp = self.files.stamp()
+        if stamp is None or stamp == self._stamp:
+            return None
+        loaded = self.files.load()
+        if loaded is None:
+            return None
+        self._stamp, material = loaded
+        if material == self.material:
+            return None
+        self.material = material
+        return material

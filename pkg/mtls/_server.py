@@ -9,7 +9,7 @@ from pathlib import Path
 
 import grpc
 
-from pkg.mtls._files import CHECK_INTERVAL, IdentityFiles, Material, Stamp
+from pkg.mtls._files import CHECK_INTERVAL, IdentityFiles, Material, RenewalWatch, Stamp
 from pkg.obs import get_logger
 
 _log = get_logger("agora.mtls")
@@ -33,42 +33,26 @@ class CertificateFetcher:
 
     def __init__(self, files: IdentityFiles, stamp: Stamp, material: Material, *,
                  check_interval: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._files = files
-        self._stamp = stamp
-        self._material = material
-        self._interval = check_interval
-        self._clock = clock
-        self._next_check = clock() + check_interval
+        self._renewals = RenewalWatch(files, stamp, material, check_interval=check_interval,
+                                      clock=clock)
         self._lock = threading.Lock()
 
     def __call__(self) -> grpc.ServerCertificateConfiguration | None:
         if not self._lock.acquire(blocking=False):
             return None
+        name = self._renewals.files.name
         try:
-            return self._fetch()
+            material = self._renewals.poll()
+            if material is None:
+                return None
+            configuration = _configuration(material)
         except Exception:  # gRPC would ignore it too; keep serving the current certificate
-            _log.exception("certificate reload failed", extra={"identity": self._files.name})
+            _log.exception("certificate reload failed", extra={"identity": name})
             return None
         finally:
             self._lock.release()
-
-    def _fetch(self) -> grpc.ServerCertificateConfiguration | None:
-        now = self._clock()
-        if now < self._next_check:
-            return None
-        self._next_check = now + self._interval
-        stamp = self._files.stamp()
-        if stamp is None or stamp == self._stamp:
-            return None
-        loaded = self._files.load()
-        if loaded is None:
-            return None
-        self._stamp, material = loaded
-        if material == self._material:
-            return None
-        self._material = material
-        _log.info("server certificate reloaded", extra={"identity": self._files.name})
-        return _configuration(material)
+        _log.info("server certificate reloaded", extra={"identity": name})
+        return configuration
 
 
 def server_credentials(cert_dir: Path, name: str, *,

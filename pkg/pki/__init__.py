@@ -3,11 +3,13 @@
 Public API: SPIFFE identities (``TRUST_DOMAIN``, ``spiffe_id``, ``identity_from_certificate``,
 ``identity_from_pem``, ``caller_identity``), the ``CertificateAuthority`` port with its
 ``IssuedCertificate``, the ``DevelopmentCA`` adapter, and the certificate-directory
-maintenance used by ``agora up`` (``ensure_mesh_certificates``, ``seconds_until_expiry``).
-See docs/adr/0004-development-ca.md.
+maintenance used by ``agora up`` (``ensure_mesh_certificates``, ``seconds_until_expiry``),
+and ``write_atomic``, the crash-safe write every file a certificate watcher reads goes
+through (also ``pkg.edge``'s SDS files). See docs/adr/0004-development-ca.md.
 """
 
 from pkg.pki._ca import DevelopmentCA
+from pkg.pki._files import write_atomic
 from pkg.pki._identity import (
     TRUST_DOMAIN,
     caller_identity,
@@ -29,4 +31,5 @@ __all__ = [
     "identity_from_pem",
     "seconds_until_expiry",
     "spiffe_id",
+    "write_atomic",
 ]

@@ -4,17 +4,17 @@ supervised mesh behind ``agora up`` / ``agora status`` / ``agora down``.
 Servers: ``EmbeddedPostgres``, ``EmbeddedRedis`` (PyPI wheels, foreground processes),
 ``ensure_database``, and the test-suite context managers ``postgres_server`` /
 ``redis_server`` (honour ``TEST_DATABASE_URL`` / ``TEST_REDIS_URL``).
-Probes: ``free_port``, ``wait_for_port``, ``grpc_health``, ``wait_for_grpc_health``,
-``envoy_ready``. Mesh: ``SERVICES`` (the service table), ``MeshPlan``, ``MeshPorts``,
-``MeshLayout``, ``start_mesh``, ``mesh_status``, ``stop_mesh``, ``read_mesh_state``,
-``issue_certificates``. See docs/architecture.md and docs/adr/0006-process-supervision.md.
+``free_port`` for tests. Mesh: ``SERVICES`` (the service table), ``MeshPlan``, ``MeshPorts``,
+``MeshLayout``, ``start_mesh``, ``mesh_status``, ``stop_mesh`` (also of programs a killed
+supervisord left running), ``read_mesh_state``, ``issue_certificates``,
+``program_environment``. See docs/architecture.md and docs/adr/0006-process-supervision.md.
 Nothing here does I/O at import time.
 """
 
 from pkg.runtime._fixtures import postgres_server, redis_server
-from pkg.runtime._health import envoy_ready, grpc_health, wait_for_grpc_health
 from pkg.runtime._mesh import (
     SERVICES,
+    MeshError,
     MeshLayout,
     MeshPlan,
     MeshPorts,
@@ -22,7 +22,7 @@ from pkg.runtime._mesh import (
     ServiceSpec,
     read_mesh_state,
 )
-from pkg.runtime._ports import free_port, port_is_open, wait_for_port
+from pkg.runtime._ports import free_port
 from pkg.runtime._postgres import EmbeddedPostgres, ensure_database
 from pkg.runtime._redis import EmbeddedRedis
 from pkg.runtime._supervisor import (
@@ -32,7 +32,6 @@ from pkg.runtime._supervisor import (
     render_supervisord_conf,
 )
 from pkg.runtime._up import (
-    MeshError,
     ProgramStatus,
     StartFailure,
     issue_certificates,
@@ -56,12 +55,9 @@ __all__ = [
     "Supervisor",
     "SupervisorError",
     "ensure_database",
-    "envoy_ready",
     "free_port",
-    "grpc_health",
     "issue_certificates",
     "mesh_status",
-    "port_is_open",
     "postgres_server",
     "program_environment",
     "read_mesh_state",
@@ -69,6 +65,4 @@ __all__ = [
     "render_supervisord_conf",
     "start_mesh",
     "stop_mesh",
-    "wait_for_grpc_health",
-    "wait_for_port",
 ]

@@ -23,7 +23,10 @@ DEFAULT_ADMIN_PORT = 9901
 DEFAULT_JWKS_PORT = 9902
 JWT_ISSUER = "https://auth.agora.local"
 JWT_AUDIENCE = "agora"
-WORKLOADS = ("auth", "user", "edge", "cli")
+
+
+class MeshError(RuntimeError):
+    """The mesh cannot be started, reached or stopped; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,10 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("auth", port_offset=1, env=(("AGORA_AUTH_KEYS_DIR", "{data}/auth/keys"),)),
     ServiceSpec("user", port_offset=2, database=True, redis=False),
 )
+
+
+WORKLOADS = (*(s.name for s in SERVICES), "edge", "cli")
+"""Every identity ``agora up`` issues a certificate for: the services, Envoy, the operator."""
 
 
 def service_spec(name: str) -> ServiceSpec:

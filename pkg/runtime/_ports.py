@@ -1,9 +1,8 @@
-"""TCP port helpers: pick a free loopback port, probe one, wait for one to accept."""
+"""TCP port helpers: pick a free loopback port, probe one, tell whether one can be bound."""
 
 from __future__ import annotations
 
 import socket
-import time
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -35,18 +34,3 @@ def port_is_free(host: str, port: int) -> bool:
         except OSError:
             return False
         return True
-
-
-def wait_for_port(host: str, port: int, timeout: float = 30.0, *, interval: float = 0.1) -> None:
-    """Block until ``host:port`` accepts TCP connections.
-
-    ``timeout`` and ``interval`` are in seconds. Raises ``TimeoutError`` when the port is
-    still closed after ``timeout``.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        if port_is_open(host, port, timeout=min(1.0, timeout)):
-            return
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"{host}:{port} did not accept connections within {timeout:g} s")
-        time.sleep(interval)

@@ -19,7 +19,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pkg.runtime._mesh import MeshLayout, Program
+from pkg.runtime._logs import tail
+from pkg.runtime._mesh import MeshError, MeshLayout, Program
+from pkg.runtime._orphans import stop_orphans
 
 
 def _escape(value: str) -> str:
@@ -102,7 +104,7 @@ def render_supervisord_conf(layout: MeshLayout, programs: Iterable[Program]) -> 
     return "\n".join(lines) + "\n"
 
 
-class SupervisorError(RuntimeError):
+class SupervisorError(MeshError):
     """supervisord could not be started or reached."""
 
 
@@ -133,13 +135,25 @@ class Supervisor:
         return bool(state.get("statename") == "RUNNING")
 
     def pid(self) -> int | None:
-        """supervisord's pid from its pid file when that process is alive, else None."""
+        """supervisord's pid from its pid file when that process is alive, else None.
+
+        Where ``/proc`` exists, the process must also be this mesh's supervisord (its
+        command line names ``supervisord.conf``), so a stale pid file whose pid was reused
+        never makes another process look like, or get signalled as, the mesh.
+        """
         try:
             pid = int(self.layout.pid_file.read_text().strip())
             os.kill(pid, 0)
         except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
             return None
-        return pid
+        proc = Path("/proc")
+        if not proc.is_dir():
+            return pid
+        try:
+            cmdline = (proc / str(pid) / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return None
+        return pid if str(self.layout.supervisord_conf).encode() in cmdline else None
 
     def launch(self, timeout: float = 15.0) -> subprocess.Popen[bytes]:
         """Start ``supervisord -c <data>/supervisord.conf`` in a new session; wait for it.
@@ -160,8 +174,6 @@ class Supervisor:
         deadline = time.monotonic() + timeout
         while not self.reachable():
             if process.poll() is not None or time.monotonic() > deadline:
-                from pkg.runtime._logs import tail
-
                 if process.poll() is None:
                     process.kill()
                     process.wait()
@@ -187,9 +199,9 @@ class Supervisor:
         """Stop every program (reverse priority order) and supervisord itself; wait.
 
         Uses XML-RPC ``shutdown`` when the socket answers, else SIGTERM to the pid from
-        the pid file. ``timeout`` in seconds, after which supervisord gets SIGKILL (its
-        children then get SIGKILL by process group where still known). Returns False when
-        no supervisord was running.
+        the pid file. ``timeout`` in seconds, after which supervisord gets SIGKILL. When no
+        supervisord runs but programs it started do (it was killed), they are stopped
+        (``_orphans``). Returns False when neither supervisord nor any program was running.
         """
         pid = self.pid()
         if self.reachable():
@@ -200,7 +212,7 @@ class Supervisor:
         elif pid is not None:
             os.kill(pid, signal.SIGTERM)
         else:
-            return False
+            return bool(stop_orphans(self.layout, timeout))
         if pid is None:
             return True
         deadline = time.monotonic() + timeout

@@ -20,17 +20,25 @@ from typing import Any
 
 from pkg.runtime._health import envoy_ready, grpc_health
 from pkg.runtime._logs import tail
-from pkg.runtime._mesh import WORKLOADS, MeshLayout, MeshPlan, Program, service_spec
+from pkg.runtime._mesh import (
+    JWT_AUDIENCE,
+    JWT_ISSUER,
+    WORKLOADS,
+    MeshError,
+    MeshLayout,
+    MeshPlan,
+    Program,
+    read_mesh_state,
+    service_spec,
+)
+from pkg.runtime._orphans import orphaned_programs
 from pkg.runtime._ports import port_is_free
 from pkg.runtime._postgres import EmbeddedPostgres, ensure_database
+from pkg.runtime._redis import EmbeddedRedis
 from pkg.runtime._supervisor import Supervisor, render_supervisord_conf
 
 Report = Callable[[str], None]
 _FAILED = {"BACKOFF", "FATAL", "EXITED", "STOPPED", "UNKNOWN"}
-
-
-class MeshError(RuntimeError):
-    """The mesh cannot be started, reached or stopped; the message says why."""
 
 
 class StartFailure(MeshError):
@@ -90,6 +98,14 @@ def _check_ports(plan: MeshPlan) -> None:
         raise MeshError("ports already in use: " + "; ".join(busy))
 
 
+def _check_orphans(layout: MeshLayout) -> None:
+    orphans = orphaned_programs(layout)
+    if orphans:
+        raise MeshError(f"supervisord of the mesh in {layout.data_dir} is gone but its programs "
+                        f"still run ({', '.join(sorted(orphans.values()))}): `agora down` "
+                        "stops them")
+
+
 def _check_external(plan: MeshPlan) -> None:
     if plan.database_url is not None:
         import psycopg
@@ -145,17 +161,11 @@ def prepare(plan: MeshPlan) -> list[Program]:
             endpoints={name: [("127.0.0.1", port)] for name, port in plan.ports.services.items()},
             listen=("127.0.0.1", plan.ports.edge), admin=("127.0.0.1", plan.ports.admin),
             jwks_listen=("127.0.0.1", plan.ports.jwks),
-            jwt_issuer=_jwt()[0], jwt_audience=_jwt()[1])
+            jwt_issuer=JWT_ISSUER, jwt_audience=JWT_AUDIENCE)
     programs = plan.programs()
     layout.supervisord_conf.write_text(render_supervisord_conf(layout, programs))
     layout.mesh_file.write_text(json.dumps(plan.state(), indent=2) + "\n")
     return programs
-
-
-def _jwt() -> tuple[str, str]:
-    from pkg.runtime._mesh import JWT_AUDIENCE, JWT_ISSUER
-
-    return JWT_ISSUER, JWT_AUDIENCE
 
 
 def probe(program: dict[str, Any], state: dict[str, Any], cert_dir: Path) -> bool:
@@ -170,8 +180,6 @@ def probe(program: dict[str, Any], state: dict[str, Any], cert_dir: Path) -> boo
     if kind == "postgres":
         return EmbeddedPostgres(Path(state["data_dir"]) / "postgres", port).is_ready()
     if kind == "redis":
-        from pkg.runtime._redis import EmbeddedRedis
-
         return EmbeddedRedis(Path(state["data_dir"]) / "redis", port).is_ready()
     if kind == "grpc":
         return grpc_health(f"127.0.0.1:{port}", cert_dir, timeout=1.0) == "SERVING"
@@ -233,6 +241,7 @@ def start_mesh(plan: MeshPlan, *, timeout: float = 60.0, report: Report = print)
     supervisor = Supervisor(plan.layout)
     if supervisor.reachable() or supervisor.pid() is not None:
         raise MeshError(f"a mesh already runs from {plan.layout.data_dir}: `agora down` first")
+    _check_orphans(plan.layout)
     _check_external(plan)
     _check_ports(plan)
     programs = prepare(plan)
@@ -270,12 +279,18 @@ class ProgramStatus:
 
 
 def mesh_status(data_dir: Path) -> list[ProgramStatus] | None:
-    """Each program's status, or None when no mesh runs from ``data_dir``."""
+    """Each program's status, or None when no mesh runs from ``data_dir``.
+
+    Raises ``MeshError`` when supervisord is gone but programs it started still run.
+    """
     layout = MeshLayout.at(data_dir)
     supervisor = Supervisor(layout)
-    if not layout.mesh_file.exists() or not supervisor.reachable():
+    if not supervisor.reachable():
+        _check_orphans(layout)
         return None
-    state = json.loads(layout.mesh_file.read_text())
+    if not layout.mesh_file.exists():
+        return None
+    state = read_mesh_state(layout.data_dir)
     entries = {p["name"]: p for p in state["programs"]}
     order = {name: index for index, name in enumerate(entries)}
     result = []
@@ -294,6 +309,7 @@ def mesh_status(data_dir: Path) -> list[ProgramStatus] | None:
 def stop_mesh(data_dir: Path, timeout: float = 120.0) -> bool:
     """Stop the mesh running from ``data_dir`` and wait (``timeout`` seconds).
 
-    Returns False when none was running.
+    Also stops programs left running by a killed supervisord. Returns False when none was
+    running.
     """
     return Supervisor(MeshLayout.at(data_dir)).shutdown(timeout)

@@ -161,3 +161,27 @@ def test_foreground_up_stops_everything_on_a_signal(tmp_path: Path, signum: int)
     assert "Stopped." in rest
     assert alive(pids) == []
     assert mentioning(data) == []
+
+
+def test_down_stops_the_programs_of_a_killed_supervisord(tmp_path: Path) -> None:
+    data = tmp_path / "mesh"
+    args = ("--data-dir", str(data), "--edge-port", str(free_port()), "--port-base",
+            str(_port_base()), "--services", "", "--no-edge")
+    up = _agora("up", "--detach", *args)
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        statuses = mesh_status(data)
+        assert statuses is not None
+        pids = [s.pid for s in statuses if s.pid]
+        os.kill(int((data / "supervisord.pid").read_text()), signal.SIGKILL)
+        time.sleep(0.5)
+
+        status = _agora("status", "--data-dir", str(data))
+        again = _agora("up", "--detach", *args)
+    finally:
+        down = _agora("down", "--data-dir", str(data))
+    assert status.returncode == 1 and "still run" in status.stderr, status.stderr
+    assert again.returncode == 1 and "`agora down` stops them" in again.stderr, again.stderr
+    assert down.returncode == 0 and "stopped the mesh" in down.stdout, down.stdout + down.stderr
+    assert alive(pids) == []
+    assert mentioning(data) == []
