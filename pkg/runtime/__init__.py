@@ -14,6 +14,7 @@ Nothing here does I/O at import time.
 from pkg.runtime._fixtures import postgres_server, redis_server
 from pkg.runtime._mesh import (
     SERVICES,
+    WORKLOADS,
     MeshError,
     MeshLayout,
     MeshPlan,
@@ -42,6 +43,7 @@ from pkg.runtime._up import (
 
 __all__ = [
     "SERVICES",
+    "WORKLOADS",
     "EmbeddedPostgres",
     "EmbeddedRedis",
     "MeshError",

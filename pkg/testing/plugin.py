@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 from pkg.pki import DevelopmentCA, ensure_mesh_certificates
+from pkg.runtime import WORKLOADS
 from pkg.testing._kit import TokenMint
-
-WORKLOADS = ("auth", "user", "edge", "cli")
 
 
 @contextmanager

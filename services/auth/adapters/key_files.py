@@ -14,7 +14,6 @@ import contextlib
 import fcntl
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from pkg.obs import get_logger
+from pkg.pki import write_atomic
 from services.auth.service import SigningKey
 
 _TIME_FORMAT = "%Y%m%dT%H%M%S%fZ"
@@ -85,13 +85,7 @@ def create_key(keys_dir: Path, *, now: datetime | None = None) -> SigningKey:
     pem = private.private_bytes(serialization.Encoding.PEM,
                                 serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-    temporary = keys_dir / f".{kid}.tmp"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(pem)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, keys_dir / f"{kid}.pem")
+    write_atomic(keys_dir / f"{kid}.pem", pem, mode=0o600)
     _log.info("signing key created", extra={"kid": kid})
     return SigningKey(kid=kid, private_key=private, created_at=created.timestamp())
 
