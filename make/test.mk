@@ -1,4 +1,7 @@
-PYTEST := $(VENV)/bin/python -m pytest
+# A whole-run bound (seconds): the suite takes about two minutes; a hang (e.g. a gRPC
+# server left running at interpreter exit) should fail CI quickly rather than eat its time.
+PYTEST_BOUND ?= 1800
+PYTEST := timeout --kill-after=30 $(PYTEST_BOUND) $(VENV)/bin/python -m pytest
 PYTEST_ARGS ?=
 
 .PHONY: test test-unit test-integration test-e2e lint

@@ -82,27 +82,28 @@ async def _running_edge(descriptor_set: Path, cert_dir: Path, folder: Path,
     """Envoy configured from ``descriptor_set`` in front of a stub auth service."""
     stub = StubAuth()
     server, auth_port = await start_stub_auth(cert_dir, stub)
-    listen = ("127.0.0.1", free_port())
-    config = write_envoy_config(
-        folder / "envoy.yaml", descriptor_set=descriptor_set,
-        cert_dir=cert_dir, listen=listen, admin=("127.0.0.1", free_port()),
-        jwks_listen=("127.0.0.1", free_port()),
-        endpoints={"auth": [("127.0.0.1", auth_port)], "user": [("127.0.0.1", free_port())],
-                   **endpoints})
-    log = (config.parent / "envoy.log").open("wb")
-    envoy = await asyncio.create_subprocess_exec(
-        shutil.which("envoy") or "envoy", "-c", str(config), "--base-id", str(listen[1]),
-        stdout=log, stderr=log)
-    edge = Edge(f"https://localhost:{listen[1]}", f"localhost:{listen[1]}",
-                cert_dir / "root_ca.crt", stub)
     try:
-        await _wait_until_serving(edge, envoy)
-        yield edge
+        listen = ("127.0.0.1", free_port())
+        config = write_envoy_config(
+            folder / "envoy.yaml", descriptor_set=descriptor_set,
+            cert_dir=cert_dir, listen=listen, admin=("127.0.0.1", free_port()),
+            jwks_listen=("127.0.0.1", free_port()),
+            endpoints={"auth": [("127.0.0.1", auth_port)], "user": [("127.0.0.1", free_port())],
+                       **endpoints})
+        with (config.parent / "envoy.log").open("wb") as log:
+            envoy = await asyncio.create_subprocess_exec(
+                shutil.which("envoy") or "envoy", "-c", str(config),
+                "--base-id", str(listen[1]), stdout=log, stderr=log)
+            edge = Edge(f"https://localhost:{listen[1]}", f"localhost:{listen[1]}",
+                        cert_dir / "root_ca.crt", stub)
+            try:
+                await _wait_until_serving(edge, envoy)
+                yield edge
+            finally:
+                if envoy.returncode is None:
+                    envoy.terminate()
+                    await envoy.wait()
     finally:
-        if envoy.returncode is None:
-            envoy.terminate()
-            await envoy.wait()
-        log.close()
         await server.stop(None)
 
 
