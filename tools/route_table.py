@@ -33,11 +33,13 @@ def render(entries: list[RouteEntry]) -> str:
     lines = ["# HTTP routes", "",
              "Generated from the contracts by `tools/route_table.py` (`make gen`); do not edit.",
              "Every route is served by the edge over TLS; internal RPCs have none (404).", "",
-             "| method | path | body | RPC | access | timeout |",
-             "|---|---|---|---|---|---|"]
+             "| method | path | body | RPC | access | timeout | rate limit |",
+             "|---|---|---|---|---|---|---|"]
     for e in entries:
+        limit = (f"{e.requests_per_second}/s, burst {e.burst}" if e.requests_per_second
+                 else "-")
         lines.append(f"| {e.verb} | `{e.template}` | {e.body or '-'} | `{e.rpc}` | "
-                     f"{_access(e)} | {e.timeout_ms / 1000:g} s |")
+                     f"{_access(e)} | {e.timeout_ms / 1000:g} s | {limit} |")
     return "\n".join(lines) + "\n"
 
 

@@ -17,6 +17,7 @@ from ._filters import (
     buffer_filter,
     http_connection_manager,
     jwt_filter,
+    rate_limit_filter,
     router_filter,
     transcoder_filter,
 )
@@ -54,7 +55,7 @@ def _edge_listener(contracts: Contracts, listen: tuple[str, int], cert_dir: Path
                    sds_dir: Path | None, jwt: dict[str, Any]) -> dict[str, Any]:
     filters = [buffer_filter(), strict_json_filter(contracts),
                transcoder_filter(contracts.descriptor_set, contracts.transcoded_services),
-               jwt, router_filter()]
+               rate_limit_filter(), jwt, router_filter()]
     return {
         "name": EDGE_LISTENER,
         "address": _address(*listen),

@@ -36,7 +36,8 @@ class MethodContract:
     """One RPC: its gRPC path ``/pkg.Service/Method``, HTTP bindings, rule and edge timeout.
 
     ``rule`` is ``None`` when the RPC has no ``(agora.policy.v1.rule)``; ``timeout_ms`` is
-    the ``(agora.policy.v1.route).timeout_ms`` in milliseconds, or ``None`` when unset.
+    the ``(agora.policy.v1.route).timeout_ms`` in milliseconds, or ``None`` when unset;
+    ``requests_per_second`` and ``burst`` its token-bucket rate limit (0: none).
     """
 
     service: str
@@ -47,6 +48,8 @@ class MethodContract:
     timeout_ms: int | None
     client_streaming: bool = False
     server_streaming: bool = False
+    requests_per_second: int = 0
+    burst: int = 0
 
     @property
     def grpc_path(self) -> str:
@@ -119,11 +122,14 @@ def _method(method: descriptor.MethodDescriptor, package: str) -> MethodContract
         bindings = _bindings(options.Extensions[annotations_pb2.http])
     if rule is not None and rule.access is Access.CALLERS and bindings:
         raise EdgeConfigError(f"{path} is internal (callers) but has a google.api.http rule")
+    route = options.Extensions[policy_pb2.route]
     contract = MethodContract(
         service=method.containing_service.full_name, name=method.name,
         domain=_domain(package), bindings=tuple(bindings), rule=rule,
-        timeout_ms=options.Extensions[policy_pb2.route].timeout_ms or None,
-        client_streaming=method.client_streaming, server_streaming=method.server_streaming)
+        timeout_ms=route.timeout_ms or None,
+        client_streaming=method.client_streaming, server_streaming=method.server_streaming,
+        requests_per_second=route.requests_per_second,
+        burst=route.burst or route.requests_per_second)
     if contract.routed and not contract.domain:
         raise EdgeConfigError(f"{path} has an HTTP route but is not in a package agora.<domain>.v1")
     return contract

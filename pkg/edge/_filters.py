@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._local_reply import local_reply_config
-from ._routes import BUFFER_FILTER, JWT_FILTER, JWT_REQUIREMENT
+from ._routes import BUFFER_FILTER, JWT_FILTER, JWT_REQUIREMENT, RATE_LIMIT_FILTER
 
 MAX_REQUEST_BYTES = 1024 * 1024
 JWKS_PATH = "/.well-known/jwks.json"
@@ -94,6 +94,14 @@ def router_filter() -> dict[str, Any]:
     """The terminal ``router`` filter."""
     return {"name": "envoy.filters.http.router",
             "typed_config": {"@type": f"{_TYPES}.http.router.v3.Router"}}
+
+
+def rate_limit_filter() -> dict[str, Any]:
+    """The local rate-limit filter; it limits only routes whose contract sets a rate
+    (``(agora.policy.v1.route).requests_per_second``, see ``_routes.rate_limit``)."""
+    return {"name": RATE_LIMIT_FILTER, "typed_config": {
+        "@type": f"{_TYPES}.http.local_ratelimit.v3.LocalRateLimit",
+        "stat_prefix": "edge_rate_limit"}}
 
 
 def http_connection_manager(stat_prefix: str, routes: list[dict[str, Any]],

@@ -12,6 +12,9 @@ from ._contracts import Contracts, MethodContract, load_contracts
 
 JWT_FILTER = "envoy.filters.http.jwt_authn"
 BUFFER_FILTER = "envoy.filters.http.buffer"
+RATE_LIMIT_FILTER = "envoy.filters.http.local_ratelimit"
+_RATE_LIMIT = "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
+_ALWAYS = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
 JWT_REQUIREMENT = "agora"
 REFLECTION_PREFIXES = ("/grpc.reflection.v1.ServerReflection/",
                        "/grpc.reflection.v1alpha.ServerReflection/")
@@ -28,7 +31,8 @@ class RouteEntry:
     ``verb`` and ``template`` come from ``google.api.http`` (e.g. ``GET``,
     ``/v1/{name=users/*}``); ``rpc`` is the gRPC path; ``cluster`` the upstream service;
     ``access`` and ``roles`` the ``(agora.policy.v1.rule)``; ``timeout_ms`` the edge timeout
-    in milliseconds (0 means none).
+    in milliseconds (0 means none); ``requests_per_second`` and ``burst`` the edge's token
+    bucket for the RPC (0 means no limit).
     """
 
     verb: str
@@ -39,6 +43,8 @@ class RouteEntry:
     access: Access
     roles: tuple[str, ...]
     timeout_ms: int
+    requests_per_second: int = 0
+    burst: int = 0
 
     @property
     def requires_jwt(self) -> bool:
@@ -57,7 +63,8 @@ def route_table(descriptor_set: Path | bytes | Contracts) -> list[RouteEntry]:
         RouteEntry(verb=binding.verb, template=binding.template, body=binding.body,
                    rpc=method.grpc_path, cluster=method.domain,
                    access=method.rule.access, roles=tuple(sorted(method.rule.values)),
-                   timeout_ms=method.effective_timeout_ms)
+                   timeout_ms=method.effective_timeout_ms,
+                   requests_per_second=method.requests_per_second, burst=method.burst)
         for method in contracts.methods if method.routed and method.rule is not None
         for binding in method.bindings
     ]
@@ -80,8 +87,32 @@ def _per_route(*, jwt: bool, buffered: bool) -> dict[str, Any]:
     return per_route
 
 
+def rate_limit(method: MethodContract) -> dict[str, Any] | None:
+    """The per-route ``LocalRateLimit`` of ``method``'s contract, or ``None`` for no limit.
+
+    A token bucket per Envoy process (shared by its workers) holding ``burst`` tokens and
+    refilled with ``requests_per_second`` every second; an empty bucket answers 429, which
+    gRPC callers see as RESOURCE_EXHAUSTED.
+    """
+    if not method.requests_per_second:
+        return None
+    return {
+        "@type": _RATE_LIMIT,
+        "stat_prefix": "rate_limit_" + method.grpc_path.strip("/").replace("/", "_"),
+        "token_bucket": {"max_tokens": method.burst, "tokens_per_fill":
+                         method.requests_per_second, "fill_interval": "1s"},
+        "filter_enabled": {"runtime_key": "edge_rate_limit_enabled", **_ALWAYS},
+        "filter_enforced": {"runtime_key": "edge_rate_limit_enforced", **_ALWAYS},
+        "rate_limited_as_resource_exhausted": True,
+    }
+
+
 def _method_route(method: MethodContract) -> dict[str, Any]:
     timeout = _seconds(method.effective_timeout_ms)
+    per_route = _per_route(jwt=method.requires_jwt, buffered=not method.client_streaming)
+    limit = rate_limit(method)
+    if limit is not None:
+        per_route[RATE_LIMIT_FILTER] = limit
     return {
         "name": method.grpc_path.lstrip("/"),
         "match": {"path": method.grpc_path, "grpc": {}},
@@ -90,8 +121,7 @@ def _method_route(method: MethodContract) -> dict[str, Any]:
             "timeout": timeout,
             "max_stream_duration": {"grpc_timeout_header_max": timeout},
         },
-        "typed_per_filter_config": _per_route(jwt=method.requires_jwt,
-                                              buffered=not method.client_streaming),
+        "typed_per_filter_config": per_route,
     }
 
 

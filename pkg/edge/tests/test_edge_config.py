@@ -56,10 +56,11 @@ def test_edge_listens_with_tls_on_8443_and_admin_on_loopback(config: dict[str, A
                                                             "port_value": 9901}
 
 
-def test_filters_run_buffer_strict_json_transcoder_jwt_router(config: dict[str, Any]) -> None:
+def test_filter_order(config: dict[str, Any]) -> None:
     names = [f["name"].rsplit(".", 1)[1] for f in _hcm(config, EDGE_LISTENER)["http_filters"]]
 
-    assert names == ["buffer", "lua", "grpc_json_transcoder", "jwt_authn", "router"]
+    assert names == ["buffer", "lua", "grpc_json_transcoder", "local_ratelimit", "jwt_authn",
+                     "router"]
 
 
 def test_routes_carry_policy_and_internal_rpcs_have_none(config: dict[str, Any]) -> None:
@@ -148,3 +149,14 @@ def test_the_command_line_writes_a_config(descriptor_set: Path, cert_dir: Path,
     assert status == 0
     clusters = yaml.safe_load(out.read_text())["static_resources"]["clusters"]
     assert [c["name"] for c in clusters] == ["auth", "user", "jwks"]
+
+
+def test_rate_limits_come_from_the_contract(config: dict[str, Any]) -> None:
+    routes = _routes(config)
+    limit = "envoy.filters.http.local_ratelimit"
+
+    login = routes["/agora.auth.v1.AuthService/Login"]["typed_per_filter_config"][limit]
+    assert login["token_bucket"] == {"max_tokens": 100, "tokens_per_fill": 50,
+                                     "fill_interval": "1s"}
+    assert login["rate_limited_as_resource_exhausted"] is True
+    assert limit not in routes["/agora.user.v1.UserService/GetUser"]["typed_per_filter_config"]

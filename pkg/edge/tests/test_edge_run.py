@@ -16,9 +16,11 @@ from typing import Any
 import grpc
 import httpx
 import pytest
+from google.protobuf import descriptor_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from agora.auth.v1 import auth_pb2, auth_pb2_grpc
+from agora.policy.v1 import policy_pb2
 from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.edge import write_envoy_config
 
@@ -397,3 +399,53 @@ async def test_nested_messages_lists_and_maps_are_checked(descriptor_set: Path, 
     assert {body: _detail(response.json(), "BadRequest")["fieldViolations"][0]["field"]
             for body, response in refused.items()} == bodies
     assert passed.status_code == 503, passed.text  # checked, transcoded, no tree upstream
+
+
+def _with_login_limit(descriptor_set: Path, per_second: int, burst: int) -> bytes:
+    """The descriptor set with Login's ``(agora.policy.v1.route)`` rate limit replaced."""
+    files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes())
+    for file in files.file:
+        for service in file.service:
+            for method in service.method:
+                if f"{file.package}.{service.name}.{method.name}" == \
+                        "agora.auth.v1.AuthService.Login":
+                    route = method.options.Extensions[policy_pb2.route]
+                    route.requests_per_second, route.burst = per_second, burst
+    return files.SerializeToString()
+
+
+async def test_a_route_over_its_contract_rate_gets_429_and_resource_exhausted(
+        descriptor_set: Path, cert_dir: Path, tmp_path: Path) -> None:
+    limited = tmp_path / "limited.binpb"
+    limited.write_bytes(_with_login_limit(descriptor_set, per_second=1, burst=2))
+    body = {"email": "ann@example.com", "password": PASSWORD}
+    async with _running_edge(limited, cert_dir, tmp_path) as edge, edge.client() as client:
+        before = _logins(edge)
+        started = asyncio.get_running_loop().time()
+        responses = []
+        for _ in range(30):
+            responses.append(await client.post("/v1/auth:login", json=body))
+            if responses[-1].status_code == 429:
+                break
+        elapsed = asyncio.get_running_loop().time() - started
+        served = _logins(edge) - before
+        credentials = grpc.ssl_channel_credentials(edge.root_ca.read_bytes())
+        async with grpc.aio.secure_channel(edge.address, credentials) as channel:
+            stub = auth_pb2_grpc.AuthServiceStub(channel)
+            codes = []
+            for _ in range(30):
+                try:
+                    await stub.Login(auth_pb2.LoginRequest(email="ann@example.com",
+                                                           password=PASSWORD))
+                except grpc.aio.AioRpcError as error:
+                    codes.append(error.code())
+                    break
+        jwks = await client.get("/.well-known/jwks.json")
+
+    accepted = [r.status_code for r in responses].count(200)
+    assert responses[-1].status_code == 429
+    assert accepted <= 2 + int(elapsed) + 1  # the burst, plus one token per second
+    assert served == accepted
+    edge_status(responses[-1], 429, 8)
+    assert codes == [grpc.StatusCode.RESOURCE_EXHAUSTED]
+    assert jwks.status_code == 200  # routes without a limit are not limited

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61gora/policy/v1/policy.proto\x12\x0f\x61gora.policy.v1\x1a google/protobuf/descriptor.proto\"t\n\x04Rule\x12\x16\n\x06public\x18\x01 \x01(\x08R\x06public\x12$\n\rauthenticated\x18\x02 \x01(\x08R\rauthenticated\x12\x14\n\x05roles\x18\x03 \x03(\tR\x05roles\x12\x18\n\x07\x63\x61llers\x18\x04 \x03(\tR\x07\x63\x61llers\"&\n\x05Route\x12\x1d\n\ntimeout_ms\x18\x01 \x01(\rR\ttimeoutMs:K\n\x04rule\x12\x1e.google.protobuf.MethodOptions\x18\xd1\x86\x03 \x01(\x0b\x32\x15.agora.policy.v1.RuleR\x04rule:N\n\x05route\x12\x1e.google.protobuf.MethodOptions\x18\xd2\x86\x03 \x01(\x0b\x32\x16.agora.policy.v1.RouteR\x05routeB\x1aZ\x18\x61gora/policy/v1;policyv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61gora/policy/v1/policy.proto\x12\x0f\x61gora.policy.v1\x1a google/protobuf/descriptor.proto\"t\n\x04Rule\x12\x16\n\x06public\x18\x01 \x01(\x08R\x06public\x12$\n\rauthenticated\x18\x02 \x01(\x08R\rauthenticated\x12\x14\n\x05roles\x18\x03 \x03(\tR\x05roles\x12\x18\n\x07\x63\x61llers\x18\x04 \x03(\tR\x07\x63\x61llers\"l\n\x05Route\x12\x1d\n\ntimeout_ms\x18\x01 \x01(\rR\ttimeoutMs\x12.\n\x13requests_per_second\x18\x02 \x01(\rR\x11requestsPerSecond\x12\x14\n\x05\x62urst\x18\x03 \x01(\rR\x05\x62urst:K\n\x04rule\x12\x1e.google.protobuf.MethodOptions\x18\xd1\x86\x03 \x01(\x0b\x32\x15.agora.policy.v1.RuleR\x04rule:N\n\x05route\x12\x1e.google.protobuf.MethodOptions\x18\xd2\x86\x03 \x01(\x0b\x32\x16.agora.policy.v1.RouteR\x05routeB\x1aZ\x18\x61gora/policy/v1;policyv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,5 +36,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RULE']._serialized_start=83
   _globals['_RULE']._serialized_end=199
   _globals['_ROUTE']._serialized_start=201
-  _globals['_ROUTE']._serialized_end=239
+  _globals['_ROUTE']._serialized_end=309
 # @@protoc_insertion_point(module_scope)

@@ -24,7 +24,11 @@ class Rule(_message.Message):
     def __init__(self, public: _Optional[bool] = ..., authenticated: _Optional[bool] = ..., roles: _Optional[_Iterable[str]] = ..., callers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Route(_message.Message):
-    __slots__ = ("timeout_ms",)
+    __slots__ = ("timeout_ms", "requests_per_second", "burst")
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    BURST_FIELD_NUMBER: _ClassVar[int]
     timeout_ms: int
-    def __init__(self, timeout_ms: _Optional[int] = ...) -> None: ...
+    requests_per_second: int
+    burst: int
+    def __init__(self, timeout_ms: _Optional[int] = ..., requests_per_second: _Optional[int] = ..., burst: _Optional[int] = ...) -> None: ...
