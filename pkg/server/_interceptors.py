@@ -16,10 +16,10 @@ from google.protobuf.message import Message
 
 from buf.validate import validate_pb2
 from pkg import errors
-from pkg.obs import get_logger, new_request_id, parse_traceparent, request_context
+from pkg.obs import current, get_logger, new_request_id, parse_traceparent, request_context
 from pkg.policy import Access, AccessRule
 from pkg.server._principal import TokenVerifier, bind_principal, unbind_principal
-from pkg.server._status import abort_with, to_status
+from pkg.server._status import abort_with, retry_after_metadata, to_status
 
 _log = get_logger("agora.rpc")
 
@@ -83,7 +83,9 @@ class RequestContextInterceptor(_WrappingInterceptor):
     """Binds request id, trace ids and caller for logging, and logs each call's outcome.
 
     The request id comes from ``x-request-id`` metadata (the edge sets it) or is new; it
-    is echoed back in the ``x-request-id`` initial metadata.
+    is echoed back in the ``x-request-id`` trailing metadata.  Nothing is sent ahead of the
+    reply, so an error is a trailers-only response whose metadata (``retry-after``) the
+    edge can pass on to HTTP clients as headers.
     """
 
     def __init__(self, identity_of: Callable[[grpc.aio.ServicerContext], str | None]) -> None:
@@ -98,7 +100,7 @@ class RequestContextInterceptor(_WrappingInterceptor):
         started = time.perf_counter()
         with request_context(rpc=method, request_id=request_id, trace_id=trace_id,
                              span_id=span_id, caller=caller):
-            await context.send_initial_metadata((("x-request-id", request_id),))
+            context.set_trailing_metadata((("x-request-id", request_id),))
             try:
                 result = await call()
             finally:
@@ -120,7 +122,8 @@ class ErrorInterceptor(_WrappingInterceptor):
         try:
             return await call()
         except errors.DomainError as exc:
-            await abort_with(context, to_status(exc))
+            await abort_with(context, to_status(exc), (
+                ("x-request-id", current().request_id), *retry_after_metadata(exc)))
         except grpc.aio.AbortError:
             raise
         except Exception:

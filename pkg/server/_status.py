@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
@@ -50,7 +52,22 @@ def to_status(error: errors.DomainError) -> status_pb2.Status:
     return status_pb2.Status(code=code, message=error.message, details=details)
 
 
-async def abort_with(context: grpc.aio.ServicerContext, status: status_pb2.Status) -> None:
-    """Abort the RPC with ``status``, details in the ``grpc-status-details-bin`` trailer."""
+def retry_after_metadata(error: errors.DomainError) -> tuple[tuple[str, str], ...]:
+    """A ``retry-after`` entry (whole seconds, rounded up) for ``ResourceExhausted``.
+
+    Sent as trailing metadata of the (trailers-only) error response, so it reaches HTTP
+    clients through the edge as the ``Retry-After`` header (RFC 9110 §10.2.3) beside the
+    ``RetryInfo`` detail; empty for every other error.
+    """
+    if isinstance(error, errors.ResourceExhausted):
+        return (("retry-after", str(max(1, math.ceil(error.retry_after)))),)
+    return ()
+
+
+async def abort_with(context: grpc.aio.ServicerContext, status: status_pb2.Status,
+                     metadata: tuple[tuple[str, str], ...] = ()) -> None:
+    """Abort the RPC with ``status``, details in the ``grpc-status-details-bin`` trailer,
+    and any extra trailing ``metadata``."""
     converted = rpc_status.to_status(status)
-    await context.abort(converted.code, converted.details, converted.trailing_metadata)
+    await context.abort(converted.code, converted.details,
+                        (*converted.trailing_metadata, *metadata))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import httpx
@@ -32,6 +33,7 @@ def test_repeated_wrong_passwords_are_throttled(http: httpx.Client,
     assert retry is not None, f"no RetryInfo in {body}"
     delay = str(retry.get("retryDelay", ""))
     assert delay.endswith("s") and float(delay[:-1]) > 0, retry
+    assert int(response.headers["retry-after"]) == math.ceil(float(delay[:-1])), response.headers
     assert statuses.count(401) >= 3, f"throttled too early: {statuses}"
 
     again = http.post("/v1/auth:login", json={"email": customer["email"],

@@ -170,6 +170,7 @@ async def test_domain_errors_map_to_codes_and_unexpected_ones_hide_details(
             if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
                 delay = status_details(caught.value)["retry_info"].retry_delay
                 assert delay.seconds == 7 and delay.nanos == 500_000_000
+                assert ("retry-after", "8") in tuple(caught.value.trailing_metadata() or ())
 
 
 async def test_request_id_is_echoed(target: str, cert_dir: Path, token_mint: TokenMint) -> None:
@@ -178,7 +179,12 @@ async def test_request_id_is_echoed(target: str, cert_dir: Path, token_mint: Tok
             user_pb2.GetUserRequest(name="users/me"),
             metadata=(*_bearer(token_mint.token()), ("x-request-id", "req-42")))
         await call
-        assert ("x-request-id", "req-42") in tuple(await call.initial_metadata())
+        assert ("x-request-id", "req-42") in tuple(await call.trailing_metadata())
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await user_pb2_grpc.UserServiceStub(channel).GetUser(
+                user_pb2.GetUserRequest(name="users/00000000-0000-0000-0000-000000000000"),
+                metadata=(*_bearer(token_mint.token()), ("x-request-id", "req-43")))
+        assert ("x-request-id", "req-43") in tuple(caught.value.trailing_metadata() or ())
 
 
 async def test_caching_verifier_verifies_once_and_refuses_after_expiry() -> None:
