@@ -10,8 +10,6 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from google.protobuf import descriptor_pool
-
 import agora
 
 
@@ -28,7 +26,3 @@ def import_contracts() -> list[str]:
             services.extend(s.full_name for s in module.DESCRIPTOR.services_by_name.values())
     return sorted(services)
 
-
-def service_descriptor(full_name: str):  # type: ignore[no-untyped-def]
-    """The ``ServiceDescriptor`` for ``full_name``; ``KeyError`` when unknown."""
-    return descriptor_pool.Default().FindServiceByName(full_name)
