@@ -346,6 +346,7 @@ def test_jobs_and_servers(services: dict[str, dict[str, Any]]) -> None:
     assert jobs == {"certs", "edge-config", "user-migrate"}
     assert services["certs"]["entrypoint"] == ["agora"]
     assert services["certs"]["command"] == ["certs", "--data-dir", "/data"]
+    assert services["certs-renew"]["command"] == ["certs", "--data-dir", "/data", "--every", "600"]
     for name, service in services.items():
         if name not in jobs:
             assert "healthcheck" in service, f"{name} has no healthcheck"
@@ -393,9 +394,10 @@ def test_named_volumes_are_declared_and_bind_mounts_exist(compose: dict[str, Any
 def test_certificates_volume_layout(services: dict[str, dict[str, Any]]) -> None:
     assert ("certs", CERT_DIR, False) in set(volume_mounts(services["certs"]))
     assert ("pki", "/data/pki", False) in set(volume_mounts(services["certs"]))
+    assert set(volume_mounts(services["certs-renew"])) == set(volume_mounts(services["certs"]))
     for name, service in services.items():
         mounts = set(volume_mounts(service))
-        if name != "certs":
+        if name not in ("certs", "certs-renew"):
             assert not any(source == "pki" for source, _, _ in mounts), \
                 f"{name} must not see the CA's keys"
         if name in (*python_services(services), "user-migrate", "edge-config", "edge"):
