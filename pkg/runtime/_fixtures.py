@@ -7,7 +7,7 @@ embedded server starts in ``data_dir`` on a free port and stops on exit.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,13 +24,9 @@ def postgres_server(data_dir: Path, port: int | None = None) -> Iterator[str]:
     ``port`` (a free one when None), stopped when the block exits. Use
     ``ensure_database(url, name)`` for a database of one's own.
     """
-    named = os.environ.get("TEST_DATABASE_URL")
-    if named:
-        yield named
-        return
-    server = EmbeddedPostgres(Path(data_dir), port or free_port())
-    with server:
-        yield server.url
+    with _named_or_embedded("TEST_DATABASE_URL",
+                            lambda: EmbeddedPostgres(Path(data_dir), port or free_port())) as url:
+        yield url
 
 
 @contextmanager
@@ -40,10 +36,17 @@ def redis_server(data_dir: Path, port: int | None = None) -> Iterator[str]:
     ``$TEST_REDIS_URL`` when set; else an ``EmbeddedRedis`` in ``data_dir`` on ``port``
     (a free one when None), stopped when the block exits.
     """
-    named = os.environ.get("TEST_REDIS_URL")
+    with _named_or_embedded("TEST_REDIS_URL",
+                            lambda: EmbeddedRedis(Path(data_dir), port or free_port())) as url:
+        yield url
+
+
+@contextmanager
+def _named_or_embedded(variable: str,
+                       embedded: Callable[[], EmbeddedPostgres | EmbeddedRedis]) -> Iterator[str]:
+    named = os.environ.get(variable)
     if named:
         yield named
         return
-    server = EmbeddedRedis(Path(data_dir), port or free_port())
-    with server:
+    with embedded() as server:
         yield server.url
