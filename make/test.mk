@@ -4,7 +4,7 @@ PYTEST_BOUND ?= 1800
 PYTEST := timeout --kill-after=30 $(PYTEST_BOUND) $(VENV)/bin/python -m pytest
 PYTEST_ARGS ?=
 
-.PHONY: test test-unit test-integration test-e2e lint
+.PHONY: test test-unit test-integration test-e2e test-fault lint
 
 test: venv gen-check lint-proto breaking lint ## Everything CI runs: generated code, buf lint and breaking, ruff, mypy, all test depths
 	$(PYTEST) -q $(PYTEST_ARGS)
@@ -17,6 +17,9 @@ test-integration: venv ## Integration and contract tests against real PostgreSQL
 
 test-e2e: venv ## End-to-end tests through the running mesh and the Envoy edge
 	$(PYTEST) -q -m e2e $(PYTEST_ARGS)
+
+test-fault: venv ## Fault injection under load: rolling restarts, PostgreSQL stopped/frozen, Redis killed
+	$(PYTEST) -q -m fault $(PYTEST_ARGS)
 
 lint: venv ## ruff, and mypy (strict for pkg/ and the services' domain code)
 	$(VENV)/bin/ruff check pkg services tests tools bench deploy

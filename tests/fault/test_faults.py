@@ -1,0 +1,246 @@
+"""Faults injected under a steady load through the edge (issue 5's resilience goals).
+
+- A rolling restart (`agora restart user`, `agora restart auth`) fails no request.
+- PostgreSQL stopped or frozen: requests get 503 UNAVAILABLE (JSON, with Retry-After)
+  within the edge's deadline, never a 500 or a hang, and recover without a restart.
+- Redis killed with -9: no token family is lost (append-only file, fsync every second).
+
+Every load is bounded in rate, count and time, and targets only the loopback edge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import time
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+
+from agora.user.v1 import user_pb2, user_pb2_grpc
+from pkg.runtime import MeshLayout, Supervisor
+from tests.e2e._api import PASSWORD, bearer
+from tests.e2e._mesh import Mesh, agora, log_tails
+
+from ._load import SteadyLoad, summary
+
+pytestmark = [pytest.mark.e2e, pytest.mark.fault, pytest.mark.timeout(600)]
+
+EDGE_DEADLINE = 5.0
+"""The edge's default route timeout (seconds): no request may outlive it by much."""
+SLACK = 3.0
+
+
+def _supervisor(mesh: Mesh) -> Supervisor:
+    return Supervisor(MeshLayout.at(mesh.data_dir))
+
+
+def _pids(mesh: Mesh, prefix: str) -> dict[str, int]:
+    return {info["name"]: int(info["pid"]) for info in _supervisor(mesh).all_info()
+            if info["name"].startswith(prefix) and info["statename"] == "RUNNING"}
+
+
+async def _restart(mesh: Mesh, service: str) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(agora, "restart", service, "--data-dir", str(mesh.data_dir),
+                                   timeout=240)
+
+
+def _http_ok(response: httpx.Response) -> tuple[bool, str]:
+    return response.status_code == 200, f"HTTP {response.status_code} {response.text[:200]}"
+
+
+class _Traffic:
+    """The requests of a marketplace client: profile reads over HTTP/JSON and gRPC, logins,
+    JWKS reads and refresh-token rotations (one sequential chain per token family)."""
+
+    def __init__(self, edge: httpx.AsyncClient, channel: grpc.aio.Channel,
+                 account: dict[str, Any]) -> None:
+        self.edge = edge
+        self.users = user_pb2_grpc.UserServiceStub(channel)
+        self.account = account
+        self.access = account["tokens"]["accessToken"]
+
+    async def get_user_http(self) -> tuple[bool, str]:
+        return _http_ok(await self.edge.get("/v1/users/me", headers=bearer(self.access)))
+
+    async def get_user_grpc(self) -> tuple[bool, str]:
+        try:
+            await self.users.GetUser(user_pb2.GetUserRequest(name="users/me"), timeout=20,
+                                     metadata=(("authorization", f"Bearer {self.access}"),))
+        except grpc.aio.AioRpcError as exc:
+            return False, f"gRPC {exc.code().name} {exc.details()}"
+        return True, ""
+
+    async def login(self) -> tuple[bool, str]:
+        return _http_ok(await self.edge.post("/v1/auth:login", json={
+            "email": self.account["email"], "password": PASSWORD}))
+
+    async def jwks(self) -> tuple[bool, str]:
+        return _http_ok(await self.edge.get("/.well-known/jwks.json"))
+
+    async def refresh_chain(self) -> Any:
+        pair = (await self.edge.post("/v1/auth:login", json={
+            "email": self.account["email"], "password": PASSWORD})).json()
+        token = pair["refreshToken"]
+
+        async def rotate() -> tuple[bool, str]:
+            nonlocal token
+            response = await self.edge.post("/v1/auth:refresh", json={"refreshToken": token})
+            if response.status_code == 200:
+                token = response.json()["refreshToken"]
+            return _http_ok(response)
+
+        return rotate
+
+
+async def _under_load(load: SteadyLoad, restart: Any) -> Any:
+    await asyncio.sleep(2.0)
+    result = await restart
+    await asyncio.sleep(2.0)
+    outcomes = await load.stop()
+    return result, outcomes
+
+
+async def test_rolling_restart_of_user_fails_no_request(
+        fault_mesh: Mesh, edge: httpx.AsyncClient, edge_grpc: grpc.aio.Channel,
+        account: dict[str, Any]) -> None:
+    traffic = _Traffic(edge, edge_grpc, account)
+    before = _pids(fault_mesh, "user-")
+    assert len(before) == 2, f"expected two user workers, saw {before}"
+    load = SteadyLoad()
+    load.add("GetUser HTTP/JSON", traffic.get_user_http, rate=20)
+    load.add("GetUser gRPC", traffic.get_user_grpc, rate=10)
+    load.add("Login (auth -> user)", traffic.login, rate=2, concurrency=2)
+    restarted, outcomes = await _under_load(load, _restart(fault_mesh, "user"))
+    assert restarted.returncode == 0, f"{restarted.stdout}\n{restarted.stderr}"
+    after = _pids(fault_mesh, "user-")
+    assert set(after) == set(before) and not set(after.values()) & set(before.values()), (
+        f"every user worker should have a new pid: {before} -> {after}")
+    failed = [o for o in outcomes if not o.ok]
+    assert len(outcomes) > 100 and not failed, (
+        summary(outcomes) + "\n" + log_tails(fault_mesh.data_dir, 15))
+
+
+async def test_rolling_restart_of_auth_fails_no_request(
+        fault_mesh: Mesh, edge: httpx.AsyncClient, edge_grpc: grpc.aio.Channel,
+        account: dict[str, Any]) -> None:
+    traffic = _Traffic(edge, edge_grpc, account)
+    before = _pids(fault_mesh, "auth-")
+    assert len(before) == 2, f"expected two auth workers, saw {before}"
+    load = SteadyLoad()
+    for chain in range(3):
+        load.add(f"Refresh chain {chain}", await traffic.refresh_chain(), rate=3,
+                 concurrency=1)
+    load.add("JWKS", traffic.jwks, rate=5)
+    load.add("Login", traffic.login, rate=2, concurrency=2)
+    load.add("GetUser HTTP/JSON", traffic.get_user_http, rate=10)
+    restarted, outcomes = await _under_load(load, _restart(fault_mesh, "auth"))
+    assert restarted.returncode == 0, f"{restarted.stdout}\n{restarted.stderr}"
+    after = _pids(fault_mesh, "auth-")
+    assert not set(after.values()) & set(before.values()), f"{before} -> {after}"
+    failed = [o for o in outcomes if not o.ok]
+    assert len(outcomes) > 100 and not failed, (
+        summary(outcomes) + "\n" + log_tails(fault_mesh.data_dir, 15))
+
+
+async def _wait_until(condition: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        assert time.monotonic() < deadline, f"{what} not within {timeout:g} s"
+        await asyncio.sleep(0.25)
+
+
+async def test_redis_killed_with_sigkill_loses_no_token_family(
+        fault_mesh: Mesh, edge: httpx.AsyncClient, account: dict[str, Any]) -> None:
+    response = await edge.post("/v1/auth:login", json={
+        "email": account["email"], "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    refresh = response.json()["refreshToken"]
+    supervisor = _supervisor(fault_mesh)
+    old_pid = int(supervisor.info("redis")["pid"])
+    await asyncio.sleep(1.5)  # appendfsync everysec: what was written a second ago is on disk
+    os.kill(old_pid, signal.SIGKILL)
+
+    async def redis_back() -> bool:
+        info = supervisor.info("redis")
+        if info["statename"] != "RUNNING" or int(info["pid"]) == old_pid:
+            if info["statename"] in {"EXITED", "FATAL", "BACKOFF", "STOPPED"}:
+                supervisor.start("redis")
+            return False
+        return True
+
+    await _wait_until(redis_back, 30, "Redis restarted by supervisord")
+    answers = []
+    for _ in range(40):
+        response = await edge.post("/v1/auth:refresh", json={"refreshToken": refresh})
+        answers.append(f"{response.status_code} {response.text[:200]}")
+        if response.status_code != 503:
+            break
+        await asyncio.sleep(0.5)
+    assert response.status_code == 200, (
+        "the token family did not survive Redis being killed:\n" + "\n".join(answers))
+
+
+async def _read_profile(edge: httpx.AsyncClient, access: str) -> tuple[int, float, httpx.Response]:
+    started = time.monotonic()
+    response = await edge.get("/v1/users/me", headers=bearer(access))
+    return response.status_code, time.monotonic() - started, response
+
+
+def _assert_unavailable(response: httpx.Response, seconds: float) -> None:
+    assert response.status_code == 503, f"{response.status_code} {response.text[:300]}"
+    assert "application/json" in response.headers.get("content-type", ""), response.headers
+    assert response.json().get("code") == 14, response.text
+    assert response.headers.get("retry-after"), f"503 without Retry-After: {response.headers}"
+    assert seconds < EDGE_DEADLINE + SLACK, f"answered after {seconds:.1f} s"
+
+
+async def test_postgres_stopped_gives_503_within_the_deadline_then_recovers(
+        fault_mesh: Mesh, edge: httpx.AsyncClient, account: dict[str, Any]) -> None:
+    access = account["tokens"]["accessToken"]
+    supervisor = _supervisor(fault_mesh)
+    users_before = _pids(fault_mesh, "user-")
+    assert (await _read_profile(edge, access))[0] == 200
+    supervisor.stop("postgres")
+    try:
+        seen_503 = 0
+        deadline = time.monotonic() + 30
+        while seen_503 < 5:
+            assert time.monotonic() < deadline, "no run of 503s within 30 s of stopping PostgreSQL"
+            status, seconds, response = await _read_profile(edge, access)
+            if status == 200:
+                continue
+            _assert_unavailable(response, seconds)
+            seen_503 += 1
+    finally:
+        supervisor.start("postgres")
+
+    async def recovered() -> bool:
+        return (await _read_profile(edge, access))[0] == 200
+
+    await _wait_until(recovered, 60, "GetUser answering 200 after PostgreSQL returned")
+    assert _pids(fault_mesh, "user-") == users_before, "the user service was restarted"
+
+
+async def test_postgres_frozen_gives_503_within_the_deadline_then_recovers(
+        fault_mesh: Mesh, edge: httpx.AsyncClient, account: dict[str, Any]) -> None:
+    access = account["tokens"]["accessToken"]
+    postgres = int(_supervisor(fault_mesh).info("postgres")["pid"])
+    assert (await _read_profile(edge, access))[0] == 200
+    os.killpg(postgres, signal.SIGSTOP)
+    try:
+        for _ in range(4):
+            status, seconds, response = await _read_profile(edge, access)
+            if status != 200:
+                _assert_unavailable(response, seconds)
+    finally:
+        os.killpg(postgres, signal.SIGCONT)
+
+    async def recovered() -> bool:
+        return (await _read_profile(edge, access))[0] == 200
+
+    await _wait_until(recovered, 60, "GetUser answering 200 after PostgreSQL thawed")
