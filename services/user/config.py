@@ -14,6 +14,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from pkg.config import DatabaseSettingsMixin, ServiceSettings
+from pkg.idempotency import DEFAULT_TTL
 from services.user.adapters.hashing import (
     OWASP_MEMORY_COST_KIB,
     OWASP_PARALLELISM,
@@ -38,5 +39,8 @@ class UserSettings(ServiceSettings, DatabaseSettingsMixin):
                                   description="argon2id iterations")
     argon2_parallelism: int = Field(default=OWASP_PARALLELISM, ge=1,
                                     description="argon2id lanes")
+    idempotency_key_ttl_seconds: float = Field(
+        default=DEFAULT_TTL.total_seconds(), gt=0,
+        description="how long a CreateUser request_id is remembered, seconds")
     hash_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1,
                               description="threads hashing passwords at once")
