@@ -1,10 +1,11 @@
 """Idempotency keys of creates: request fingerprints, key records and the replay decision.
 
 Pure Python, shared by every service; each service keeps its own table of key records.
-Semantics follow AIP-155 (https://google.aip.dev/155) and the IETF draft
-draft-ietf-httpapi-idempotency-key-header (section 2.6, and Stripe's API, which it
-describes): a key sent again with the same request gets the first result; sent with a
-different request it is refused; keys are scoped to the caller and expire.
+Semantics follow AIP-155 (https://google.aip.dev/155), the IETF draft
+draft-ietf-httpapi-idempotency-key-header ("Idempotency Fingerprint", "Error Scenarios",
+"Security Considerations") and Stripe's API, which the draft lists: a key sent again with
+the same request gets the first result; with a different request it is refused; keys are
+scoped to the caller and expire.
 
 - **Scope**: the mTLS caller identity (``pkg.server.peer_identity``) for internal RPCs,
   the access token's subject where a user creates something.  ``(scope, request_id)`` is
@@ -98,10 +99,10 @@ def decide(stored: IdempotencyKey | None, request_fingerprint: str, now: datetim
     """The ``Decision`` for a request with ``request_fingerprint`` whose key's record is
     ``stored`` (``None`` when there is none), at ``now``.
 
-    AIP-155: a request ID already seen "should return the same response"; the IETF draft
-    (draft-ietf-httpapi-idempotency-key-header, 2.6) refuses a key "reused with a different
-    request payload" (HTTP 422 there; Agora answers INVALID_ARGUMENT / HTTP 400, as
-    Stripe does).  The fingerprint comparison is constant-time.
+    AIP-155: a request ID already seen returns the response of the first request; the
+    IETF draft (draft-ietf-httpapi-idempotency-key-header, "Error Scenarios") refuses a
+    key reused with a different payload (HTTP 422 there; Agora answers INVALID_ARGUMENT,
+    HTTP 400, as Stripe does).  The fingerprint comparison is constant-time.
     """
     if stored is None:
         return Decision.NEW

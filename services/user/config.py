@@ -2,8 +2,9 @@
 
 ``AGORA_USER_LISTEN``, ``AGORA_USER_DATABASE_URL`` (normalised to ``postgresql+psycopg://``),
 the pool size, and the argon2id parameters, whose defaults are the OWASP Password Storage
-Cheat Sheet's minimum (19 MiB, 2 iterations, parallelism 1).  Built by ``__main__``,
-never at import time.
+Cheat Sheet's minimum (19 MiB, 2 iterations, parallelism 1), and
+``AGORA_USER_IDEMPOTENCY_KEY_TTL_SECONDS`` (CreateUser keys, 24 h; ADR 0012).  Built by
+``__main__``, never at import time.
 """
 
 from __future__ import annotations

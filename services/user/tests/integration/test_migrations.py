@@ -67,6 +67,7 @@ def test_upgrade_keeps_existing_keys_scoped_to_auth_and_never_replayed(
             "INSERT INTO users (id, email, display_name, roles, password_hash, create_time,"
             " update_time) VALUES (gen_random_uuid(), 'a@b.c', 'A', ARRAY['customer'], 'x',"
             " '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z') RETURNING id").fetchone()
+        assert user_id is not None
         conn.execute("INSERT INTO idempotency_keys (request_id, user_id, create_time)"
                      " VALUES ('00000000-0000-4000-8000-000000000001', %s,"
                      " '2026-01-01T00:00:00Z')", user_id)
