@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from pkg.idempotency import IdempotencyKey, IdempotencyKeyReused
-from services.user.domain import Role, User
+from services.user.domain import Email, Role, User
 from services.user.service import create_user
 from services.user.tests.conftest import PASSWORD
 from services.user.tests.unit.fakes import FakeClock, FakeHasher, FakeUserRepository
@@ -135,3 +135,54 @@ async def test_no_request_id_means_no_key(registrar: Registrar, users: FakeUserR
     await create_user(users, hasher, email="ada@example.com", password=PASSWORD,
                       display_name="Ada", now=clock)
     assert users.keys == {}
+
+
+
+class RaceLostRepository(FakeUserRepository):
+    """A concurrent create of ``winner`` under ``key`` commits right after this create's
+    read of the key (``commit_after="key"``) or of the email (``"email"``)."""
+
+    def __init__(self, winner: User, key: IdempotencyKey, commit_after: str) -> None:
+        super().__init__()
+        self.winner, self.key, self.commit_after = winner, key, commit_after
+
+    def _maybe_commit(self, read: str) -> None:
+        if read == self.commit_after and self.winner.id not in self.users:
+            self.users[self.winner.id] = self.winner
+            self.keys[(self.key.scope, self.key.request_id)] = self.key
+
+    async def get_idempotency_key(self, scope: str, request_id: str) -> IdempotencyKey | None:
+        found = await super().get_idempotency_key(scope, request_id)
+        self._maybe_commit("key")
+        return found
+
+    async def get_by_email(self, email: Email) -> User | None:
+        found = await super().get_by_email(email)
+        self._maybe_commit("email")
+        return found
+
+
+async def _lose_race(hasher: FakeHasher, clock: FakeClock, commit_after: str,
+                     password: str = PASSWORD) -> tuple[User, RaceLostRepository, User]:
+    request_id = uuid4()
+    elsewhere = FakeUserRepository()
+    winner = await Registrar(elsewhere, hasher, clock).create(request_id)
+    users = RaceLostRepository(winner, elsewhere.keys[("auth", str(request_id))],
+                               commit_after)
+    return winner, users, await Registrar(users, hasher, clock).create(request_id,
+                                                                       password=password)
+
+
+@pytest.mark.parametrize("commit_after", ["key", "email"])
+async def test_a_create_that_loses_the_race_to_the_same_request_returns_the_winner(
+        hasher: FakeHasher, clock: FakeClock, commit_after: str) -> None:
+    winner, users, created = await _lose_race(hasher, clock, commit_after)
+    assert created == winner
+    assert users.adds == 0
+
+
+@pytest.mark.parametrize("commit_after", ["key", "email"])
+async def test_a_create_that_loses_the_race_to_another_request_is_refused(
+        hasher: FakeHasher, clock: FakeClock, commit_after: str) -> None:
+    with pytest.raises(IdempotencyKeyReused):
+        await _lose_race(hasher, clock, commit_after, password="another long password")
