@@ -7,8 +7,12 @@ from datetime import timedelta
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 
+from services.user.adapters.orm import Base
 from services.user.adapters.schema import alembic_config, upgrade_database
 from services.user.tests.conftest import drop_database, fresh_database
 
@@ -90,3 +94,14 @@ def test_upgrade_keeps_existing_keys_scoped_to_auth_and_never_replayed(
     with psycopg.connect(_libpq(empty_database)) as conn:
         count = conn.execute("SELECT count(*) FROM idempotency_keys").fetchone()
     assert count == (1,)
+
+
+def test_the_migrated_schema_matches_the_orm(empty_database: str) -> None:
+    upgrade_database(empty_database)
+    engine = sa.create_engine(empty_database)
+    try:
+        with engine.connect() as conn:
+            differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    finally:
+        engine.dispose()
+    assert differences == []
