@@ -8,7 +8,7 @@ runs at import time.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.config import MeshSettings
@@ -71,7 +71,8 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
             Registration(_service("UserService"), UserServicer(users, utcnow),
                          user_pb2_grpc.add_UserServiceServicer_to_server),
             Registration(_service("UserInternalService"),
-                         UserInternalServicer(users, hasher, utcnow),
+                         UserInternalServicer(users, hasher, utcnow, key_ttl=timedelta(
+                             seconds=settings.idempotency_key_ttl_seconds)),
                          user_pb2_grpc.add_UserInternalServiceServicer_to_server),
         ],
         verifier=verifier, credentials=credentials,

@@ -2,8 +2,9 @@
 
 ``AGORA_USER_LISTEN``, ``AGORA_USER_DATABASE_URL`` (normalised to ``postgresql+psycopg://``),
 the pool size, and the argon2id parameters, whose defaults are the OWASP Password Storage
-Cheat Sheet's minimum (19 MiB, 2 iterations, parallelism 1).  Built by ``__main__``,
-never at import time.
+Cheat Sheet's minimum (19 MiB, 2 iterations, parallelism 1), and
+``AGORA_USER_IDEMPOTENCY_KEY_TTL_SECONDS`` (CreateUser keys, 24 h; ADR 0012).  Built by
+``__main__``, never at import time.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from pkg.config import DatabaseSettingsMixin, ServiceSettings
+from pkg.idempotency import DEFAULT_TTL
 from services.user.adapters.hashing import (
     OWASP_MEMORY_COST_KIB,
     OWASP_PARALLELISM,
@@ -38,5 +40,8 @@ class UserSettings(ServiceSettings, DatabaseSettingsMixin):
                                   description="argon2id iterations")
     argon2_parallelism: int = Field(default=OWASP_PARALLELISM, ge=1,
                                     description="argon2id lanes")
+    idempotency_key_ttl_seconds: float = Field(
+        default=DEFAULT_TTL.total_seconds(), gt=0,
+        description="how long a CreateUser request_id is remembered, seconds")
     hash_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1,
                               description="threads hashing passwords at once")

@@ -33,8 +33,8 @@ class Account:
 class NewAccount:
     """A registration: credentials and profile of the user to create.
 
-    ``request_id`` is the idempotency key (AIP-155), a uuid; ``roles`` may be empty
-    (the user service then makes a customer).
+    ``request_id`` is the idempotency key (AIP-155, ADR 0012), a uuid, fresh when the
+    client sent none; ``roles`` may be empty (the user service then makes a customer).
     """
 
     email: str

@@ -19,10 +19,13 @@ class UserDirectory(Protocol):
     """The user service, as far as auth needs it."""
 
     async def create_user(self, account: NewAccount) -> Account:
-        """Create the user (idempotent per ``account.request_id``) and return it.
+        """Create the user and return it; idempotent per ``account.request_id`` (ADR 0012).
 
-        Raises the user service's errors as ``pkg.errors`` (``AlreadyExists`` for a taken
-        email, ``InvalidArgument`` with field violations, ``Unavailable``).
+        A repeat of the same registration with the same password returns the same user;
+        anything else under that ``request_id`` raises ``InvalidArgument`` (reason
+        ``IDEMPOTENCY_KEY_REUSED``) and returns no account.  Raises the user service's
+        errors as ``pkg.errors`` (``AlreadyExists`` for a taken email, ``InvalidArgument``
+        with field violations, ``Unavailable``).
         """
         ...
 

@@ -56,7 +56,8 @@ class Sessions:
         """Create the user through the user service, then open a session for them.
 
         Errors of the user service (``AlreadyExists``, ``InvalidArgument`` ...) propagate
-        unchanged.
+        unchanged, before any token exists: a replayed ``request_id`` opens a session only
+        when the user service accepted it as the same registration with the same password.
         """
         created = await self._users.create_user(account)
         return created, await self._open_family(created)

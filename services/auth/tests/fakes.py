@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from pkg.errors import AlreadyExists
+from pkg.idempotency import IdempotencyKeyReused, fingerprint
 from services.auth.domain import (
     Account,
     InvalidCredentials,
@@ -29,10 +30,15 @@ from services.auth.service import SigningKey
 
 @dataclass
 class FakeUserDirectory:
-    """Users in a dict; ``AlreadyExists`` (reason EMAIL_TAKEN) for a taken email."""
+    """Users in a dict; ``AlreadyExists`` (reason EMAIL_TAKEN) for a taken email.
+
+    ``request_id`` follows the user service's rules (``pkg.idempotency``): the same
+    registration with the same password returns the first account; anything else under
+    the same key is ``IdempotencyKeyReused``.
+    """
 
     users: dict[str, tuple[str, Account]] = field(default_factory=dict)
-    requests: dict[str, Account] = field(default_factory=dict)
+    requests: dict[str, tuple[str, Account]] = field(default_factory=dict)
     created: list[NewAccount] = field(default_factory=list)
 
     def add(self, email: str, password: str, roles: tuple[str, ...] = ("customer",)
@@ -44,13 +50,20 @@ class FakeUserDirectory:
 
     async def create_user(self, account: NewAccount) -> Account:
         self.created.append(account)
+        request = fingerprint({"email": account_key(account.email),
+                               "display_name": account.display_name.strip(),
+                               "roles": sorted(account.roles or ("customer",))})
         if account.request_id in self.requests:
-            return self.requests[account.request_id]
+            earlier, created = self.requests[account.request_id]
+            if earlier != request or self.users[account_key(created.email)][0] != \
+                    account.password:
+                raise IdempotencyKeyReused()
+            return created
         if account_key(account.email) in self.users:
             raise AlreadyExists(f"a user with email {account.email} exists",
                                 reason="EMAIL_TAKEN")
         created = self.add(account.email, account.password, account.roles or ("customer",))
-        self.requests[account.request_id] = created
+        self.requests[account.request_id] = (request, created)
         return created
 
     async def verify_credentials(self, email: str, password: str) -> Account:

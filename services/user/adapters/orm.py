@@ -16,6 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 EMAIL_INDEX = "users_email_lower_key"
 IDEMPOTENCY_KEY = "idempotency_keys_pkey"
+IDEMPOTENCY_EXPIRY_INDEX = "idempotency_keys_expire_time_idx"
 
 _NAMING = {
     "ix": "%(table_name)s_%(column_0_N_name)s_idx",
@@ -52,10 +53,21 @@ Index("users_create_time_id_idx", UserRow.create_time.desc(), UserRow.id.desc())
 
 
 class IdempotencyKeyRow(Base):
-    """A CreateUser ``request_id`` (AIP-155) and the user it created."""
+    """A CreateUser idempotency key (AIP-155): the caller's ``scope`` and ``request_id``,
+    the request's ``fingerprint`` (``pkg.idempotency``) and the user it created.
+
+    Live until ``expire_time``; expired rows are deleted by later creates (see
+    ``SqlUserRepository.add``), found through ``expire_time``'s index.
+    """
 
     __tablename__ = "idempotency_keys"
 
+    scope: Mapped[str] = mapped_column(Text, primary_key=True)
     request_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(Text)
     user_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expire_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+Index(IDEMPOTENCY_EXPIRY_INDEX, IdempotencyKeyRow.expire_time)

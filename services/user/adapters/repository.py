@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import exists, func, select, tuple_, update
+from sqlalchemy import Delete, delete, exists, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from pkg.idempotency import IdempotencyKey
 from services.user.adapters.orm import EMAIL_INDEX, IdempotencyKeyRow, UserRow
 from services.user.domain import Email, EmailTaken, Role, User, UserNotFound
 from services.user.service.paging import PageCursor
+
+SWEEP_LIMIT = 100
+"""Most expired idempotency keys one create deletes besides its own."""
 
 
 def _to_domain(row: UserRow) -> User:
@@ -24,6 +29,33 @@ def _to_row(user: User) -> UserRow:
                    roles=sorted(r.value for r in user.roles), password_hash=user.password_hash,
                    create_time=user.create_time, update_time=user.update_time,
                    version=user.version)
+
+
+def _key_to_domain(row: IdempotencyKeyRow) -> IdempotencyKey:
+    return IdempotencyKey(scope=row.scope, request_id=str(row.request_id),
+                          fingerprint=row.fingerprint, resource_id=str(row.user_id),
+                          create_time=row.create_time, expire_time=row.expire_time)
+
+
+def _key_to_row(key: IdempotencyKey) -> IdempotencyKeyRow:
+    return IdempotencyKeyRow(scope=key.scope, request_id=UUID(key.request_id),
+                             fingerprint=key.fingerprint, user_id=UUID(key.resource_id),
+                             create_time=key.create_time, expire_time=key.expire_time)
+
+
+def _expired_record(key: IdempotencyKey) -> Delete:
+    return delete(IdempotencyKeyRow).where(
+        IdempotencyKeyRow.scope == key.scope,
+        IdempotencyKeyRow.request_id == UUID(key.request_id),
+        IdempotencyKeyRow.expire_time <= key.create_time)
+
+
+def _sweep(now: datetime) -> Delete:
+    expired = (select(IdempotencyKeyRow.scope, IdempotencyKeyRow.request_id)
+               .where(IdempotencyKeyRow.expire_time <= now)
+               .limit(SWEEP_LIMIT).with_for_update(skip_locked=True))
+    return delete(IdempotencyKeyRow).where(
+        tuple_(IdempotencyKeyRow.scope, IdempotencyKeyRow.request_id).in_(expired))
 
 
 def _violated(error: IntegrityError) -> str | None:
@@ -50,32 +82,41 @@ class SqlUserRepository:
             row = await session.scalar(query)
             return _to_domain(row) if row is not None else None
 
-    async def get_by_request_id(self, request_id: UUID) -> User | None:
-        """See ``UserRepository.get_by_request_id``."""
-        query = (select(UserRow).join(IdempotencyKeyRow, IdempotencyKeyRow.user_id == UserRow.id)
-                 .where(IdempotencyKeyRow.request_id == request_id))
+    async def get_idempotency_key(self, scope: str, request_id: str) -> IdempotencyKey | None:
+        """See ``UserRepository.get_idempotency_key``."""
         async with self._sessions() as session:
-            row = await session.scalar(query)
-            return _to_domain(row) if row is not None else None
+            row = await session.get(IdempotencyKeyRow, (scope, UUID(request_id)))
+            return _key_to_domain(row) if row is not None else None
 
-    async def add(self, user: User, *, request_id: UUID | None = None) -> User:
-        """See ``UserRepository.add``."""
+    async def add(self, user: User, *, key: IdempotencyKey | None = None
+                  ) -> IdempotencyKey | None:
+        """See ``UserRepository.add``.
+
+        With a ``key``, the transaction first deletes that key's expired record, then up
+        to ``SWEEP_LIMIT`` other expired records (``FOR UPDATE SKIP LOCKED`` over the
+        ``expire_time`` index, so concurrent creates never wait on each other's sweep).
+        A unique violation of any kind is answered by reading the key again: a live record
+        is the winner of a concurrent create and is returned; otherwise the email index
+        means ``EmailTaken``.
+        """
         try:
             async with self._sessions.begin() as session:
+                if key is not None:
+                    await session.execute(_expired_record(key))
+                    await session.execute(_sweep(key.create_time))
                 session.add(_to_row(user))
                 await session.flush()
-                if request_id is not None:
-                    session.add(IdempotencyKeyRow(request_id=request_id, user_id=user.id,
-                                                  create_time=user.create_time))
+                if key is not None:
+                    session.add(_key_to_row(key))
         except IntegrityError as exc:
-            if request_id is not None:
-                earlier = await self.get_by_request_id(request_id)
-                if earlier is not None:
-                    return earlier
+            if key is not None:
+                held = await self.get_idempotency_key(key.scope, key.request_id)
+                if held is not None and not held.expired(key.create_time):
+                    return held
             if _violated(exc) == EMAIL_INDEX:
                 raise EmailTaken() from exc
             raise
-        return user
+        return None
 
     async def save(self, user: User, *, expected_version: int) -> bool:
         """See ``UserRepository.save``."""

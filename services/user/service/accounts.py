@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import timedelta
 from uuid import UUID, uuid4
 
+from pkg.idempotency import (
+    DEFAULT_TTL,
+    Decision,
+    IdempotencyKey,
+    IdempotencyKeyReused,
+    decide,
+    fingerprint,
+)
 from services.user.domain import (
     Email,
     EmailTaken,
@@ -21,32 +30,65 @@ from services.user.service.ports import Clock, PasswordHasher, UserRepository
 
 async def create_user(users: UserRepository, hasher: PasswordHasher, *, email: str,
                       password: str, display_name: str, roles: Iterable[Role] = (),
-                      request_id: UUID | None = None, now: Clock,
-                      allow_admin: bool = False) -> User:
-    """Create a user with a password credential; idempotent per ``request_id`` (AIP-155).
+                      request_id: UUID | None = None, scope: str = "", now: Clock,
+                      key_ttl: timedelta = DEFAULT_TTL, allow_admin: bool = False) -> User:
+    """Create a user with a password credential; idempotent per ``(scope, request_id)``.
 
-    A ``request_id`` seen before returns the user it created, whatever else the request
-    says.  ``roles`` defaults to customer; admin only with ``allow_admin`` (the operator's
-    CLI), never through the RPC.  Raises ``InvalidField`` (``email``, ``password``,
+    ``roles`` defaults to customer; admin only with ``allow_admin`` (the operator's CLI),
+    never through the RPC.  With a ``request_id`` (AIP-155; ``pkg.idempotency``), the
+    request's fingerprint (normalised email, display name, sorted roles) is kept with the
+    key for ``key_ttl``.  The same key and fingerprint again returns the user it created,
+    as that user is now, once ``password`` verifies against the user's hash; a different
+    fingerprint or a wrong password raises ``IdempotencyKeyReused`` (INVALID_ARGUMENT), the
+    same for both, and never returns the user.  ``scope`` is the caller the key belongs to
+    (the mTLS identity, ``auth``).  Raises ``InvalidField`` (``email``, ``password``,
     ``display_name``, ``roles``) and ``EmailTaken`` (email in use, regardless of case).
     """
-    if request_id is not None:
-        existing = await users.get_by_request_id(request_id)
-        if existing is not None:
-            return existing
     address = Email.parse(email)
     check_password(password)
     name = parse_display_name(display_name)
     granted = frozenset(roles) or frozenset({Role.CUSTOMER})
     if Role.ADMIN in granted and not allow_admin:
         raise InvalidField("roles", "admin cannot be requested", reason="ROLE_NOT_GRANTABLE")
-    if await users.get_by_email(address) is not None:
-        raise EmailTaken()
     instant = now()
-    user = User(id=uuid4(), email=address, display_name=name, roles=granted,
+    user_id = uuid4()
+    key = None
+    if request_id is not None:
+        key = IdempotencyKey.new(
+            scope=scope, request_id=str(request_id), resource_id=str(user_id), now=instant,
+            ttl=key_ttl, fingerprint=fingerprint({
+                "email": address.normalized, "display_name": name,
+                "roles": sorted(r.value for r in granted)}))
+        held = await users.get_idempotency_key(scope, key.request_id)
+        if decide(held, key.fingerprint, instant) in (Decision.REPLAY, Decision.REUSED):
+            return await _replay(users, hasher, held, key, password)
+    if await users.get_by_email(address) is not None:
+        held = await users.get_idempotency_key(scope, key.request_id) if key else None
+        if key is None or held is None or held.expired(instant):
+            raise EmailTaken()
+        return await _replay(users, hasher, held, key, password)
+    user = User(id=user_id, email=address, display_name=name, roles=granted,
                 password_hash=await hasher.hash(password), create_time=instant,
                 update_time=instant)
-    return await users.add(user, request_id=request_id)
+    held = await users.add(user, key=key)
+    if key is not None and held is not None:
+        return await _replay(users, hasher, held, key, password)
+    return user
+
+
+async def _replay(users: UserRepository, hasher: PasswordHasher, held: IdempotencyKey | None,
+                  key: IdempotencyKey, password: str) -> User:
+    """The user ``held`` created, if ``key`` is the same request and ``password`` is its
+    user's; ``IdempotencyKeyReused`` otherwise, after the same hashing work either way."""
+    user = None
+    if held is not None and decide(held, key.fingerprint, key.create_time) is Decision.REPLAY:
+        user = await users.get(UUID(held.resource_id))
+    if user is None:
+        await hasher.verify_dummy(password)
+        raise IdempotencyKeyReused()
+    if not await hasher.verify(user.password_hash, password):
+        raise IdempotencyKeyReused()
+    return user
 
 
 async def verify_credentials(users: UserRepository, hasher: PasswordHasher, *, email: str,

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from pkg.idempotency import IdempotencyKey
 from services.user.domain import Email, User
 from services.user.service.paging import PageCursor
 
@@ -25,16 +26,20 @@ class UserRepository(Protocol):
         """The user whose email equals ``email`` regardless of case, or ``None``."""
         ...
 
-    async def get_by_request_id(self, request_id: UUID) -> User | None:
-        """The user an earlier ``add`` with this idempotency key created, or ``None``."""
+    async def get_idempotency_key(self, scope: str, request_id: str) -> IdempotencyKey | None:
+        """The record of CreateUser key ``(scope, request_id)``, expired or not, or ``None``."""
         ...
 
-    async def add(self, user: User, *, request_id: UUID | None = None) -> User:
-        """Store a new ``user`` and, when given, its idempotency key, atomically.
+    async def add(self, user: User, *, key: IdempotencyKey | None = None
+                  ) -> IdempotencyKey | None:
+        """Store a new ``user`` and, when given, the idempotency ``key`` that created it,
+        atomically; return ``None`` once both are written.
 
-        When ``request_id`` is already recorded (also by a concurrent call that won the
-        race) nothing is written and the user stored for it is returned.  Otherwise
-        returns ``user``.  Raises ``EmailTaken`` when another user has the email.
+        A record of the same ``(scope, request_id)`` that expired by ``key.create_time`` is
+        replaced.  When a live record holds the key (a concurrent create won the race),
+        nothing is written and that record is returned, for the caller to compare.  Raises
+        ``EmailTaken`` when another user has the email.  Expired records of other keys may
+        be deleted on the way (a bounded number per call).
         """
         ...
 

@@ -217,7 +217,7 @@ class UserInternalServiceServicer:
     """
 
     def CreateUser(self, request, context):
-        """Creates a user with a password credential. Idempotent per request_id.
+        """Creates a user with a password credential. Idempotent per request_id and caller (AIP-155).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

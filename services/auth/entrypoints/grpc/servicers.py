@@ -37,7 +37,8 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     async def Register(self, request: auth_pb2.RegisterRequest,
                        context: grpc.aio.ServicerContext) -> auth_pb2.RegisterResponse:
         """Create the user (user service) and open a session; ALREADY_EXISTS
-        (EMAIL_TAKEN), INVALID_ARGUMENT, UNAVAILABLE (USER_UNAVAILABLE)."""
+        (EMAIL_TAKEN), INVALID_ARGUMENT (IDEMPOTENCY_KEY_REUSED: a request_id replayed
+        with another request or password gets no session), UNAVAILABLE (USER_UNAVAILABLE)."""
         account, pair = await self._sessions.register(mappers.new_account(request))
         return auth_pb2.RegisterResponse(user=mappers.user(account),
                                          tokens=mappers.token_pair(pair))

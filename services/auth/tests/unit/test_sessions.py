@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import pytest
 
-from pkg.errors import AlreadyExists, Unauthenticated
+from pkg.errors import AlreadyExists, InvalidArgument, Unauthenticated
 from services.auth.domain import (
     InvalidCredentials,
     InvalidRefreshToken,
@@ -42,6 +43,30 @@ async def test_register_with_a_taken_email_fails_with_already_exists(world: Worl
     with pytest.raises(AlreadyExists) as caught:
         await world.sessions.register(new_account("ANN@example.com"))
     assert caught.value.reason == "EMAIL_TAKEN"
+
+
+async def test_register_replayed_with_the_same_request_returns_the_same_user(
+        world: World) -> None:
+    request = new_account()
+    first, _ = await world.sessions.register(request)
+    again, pair = await world.sessions.register(request)
+    assert again == first
+    assert (await world.access.verify(pair.access_token)).subject == first.user_id
+
+
+@pytest.mark.parametrize(("email", "password"), [
+    ("ann@example.com", "someone else's password"),
+    ("eve@example.com", PASSWORD),
+])
+async def test_register_replayed_with_another_request_gets_no_tokens(
+        world: World, email: str, password: str) -> None:
+    request = new_account()
+    await world.sessions.register(request)
+    families = dict(world.tokens.families)
+    with pytest.raises(InvalidArgument) as caught:
+        await world.sessions.register(replace(request, email=email, password=password))
+    assert caught.value.reason == "IDEMPOTENCY_KEY_REUSED"
+    assert world.tokens.families == families
 
 
 async def test_login_with_the_right_password_opens_a_session(world: World) -> None:

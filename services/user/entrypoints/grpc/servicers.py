@@ -6,10 +6,13 @@ server's interceptors before these run; the use cases check per-user permissions
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import grpc
 
 from agora.user.v1 import user_pb2, user_pb2_grpc
-from pkg.server import require_principal
+from pkg.idempotency import DEFAULT_TTL
+from pkg.server import peer_identity, require_principal
 from services.user.entrypoints.grpc import mappers
 from services.user.service import (
     Clock,
@@ -67,19 +70,23 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
 class UserInternalServicer(user_pb2_grpc.UserInternalServiceServicer):
     """``agora.user.v1.UserInternalService``: credentials, for the auth service only."""
 
-    def __init__(self, users: UserRepository, hasher: PasswordHasher, now: Clock) -> None:
+    def __init__(self, users: UserRepository, hasher: PasswordHasher, now: Clock, *,
+                 key_ttl: timedelta = DEFAULT_TTL) -> None:
         self._users = users
         self._hasher = hasher
         self._now = now
+        self._key_ttl = key_ttl
 
     async def CreateUser(self, request: user_pb2.CreateUserRequest,
                          context: grpc.aio.ServicerContext) -> user_pb2.User:
-        """Idempotent per request_id; ALREADY_EXISTS (EMAIL_TAKEN), INVALID_ARGUMENT."""
+        """Idempotent per (caller identity, request_id) for ``key_ttl``; ALREADY_EXISTS
+        (EMAIL_TAKEN), INVALID_ARGUMENT (IDEMPOTENCY_KEY_REUSED, field violations)."""
         user = await create_user(
             self._users, self._hasher, email=request.email, password=request.password,
             display_name=request.display_name,
             roles=mappers.roles_from_proto(request.roles),
-            request_id=mappers.parse_request_id(request.request_id), now=self._now)
+            request_id=mappers.parse_request_id(request.request_id),
+            scope=peer_identity(context) or "", now=self._now, key_ttl=self._key_ttl)
         return mappers.user_to_proto(user, show_email=True)
 
     async def VerifyCredentials(self, request: user_pb2.VerifyCredentialsRequest,

@@ -82,6 +82,23 @@ async def test_retried_create_with_request_id_returns_the_same_user(
     assert _rows_with_email(migrated_database, email) == 1
 
 
+@pytest.mark.parametrize("changes", [{"password": "another long password"},
+                                     {"display_name": "Mallory"}])
+async def test_request_id_with_another_request_or_password_is_refused(
+        internal: user_pb2_grpc.UserInternalServiceStub, migrated_database: str,
+        changes: dict[str, str]) -> None:
+    email, request_id = random_email(), str(uuid.uuid4())
+    await register(internal, email=email, request_id=request_id)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await register(internal, email=email, request_id=request_id, **changes)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    details = status_details(caught.value)
+    assert details["error_info"].reason == "IDEMPOTENCY_KEY_REUSED"
+    assert list(details["violations"]) == ["request_id"]
+    assert email not in str(details["status"])
+    assert _rows_with_email(migrated_database, email) == 1
+
+
 async def test_verify_credentials_accepts_the_password_in_any_email_case(
         internal: user_pb2_grpc.UserInternalServiceStub) -> None:
     user = await register(internal)

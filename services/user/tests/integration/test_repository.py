@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from pkg.idempotency import IdempotencyKey
 from services.user.adapters.database import create_engine, session_factory
 from services.user.adapters.orm import IdempotencyKeyRow, UserRow
 from services.user.adapters.repository import SqlUserRepository
@@ -53,7 +54,7 @@ def _user(email: str | None = None, *, at: datetime = T0, user_id: UUID | None =
 async def test_user_round_trips_and_is_found_by_email_in_any_case(
         repo: SqlUserRepository) -> None:
     user = _user("Ada.Lovelace@Example.com")
-    assert await repo.add(user) == user
+    assert await repo.add(user) is None
     stored = await repo.get(user.id)
     assert stored is not None
     assert (stored.email.value, stored.display_name, stored.roles, stored.password_hash,
@@ -63,48 +64,61 @@ async def test_user_round_trips_and_is_found_by_email_in_any_case(
     assert await repo.get(uuid4()) is None
 
 
+def _key(user: User, request_id: str | None = None, *, scope: str = "auth",
+         fingerprint: str = "f" * 64) -> IdempotencyKey:
+    return IdempotencyKey.new(scope=scope, request_id=request_id or str(uuid4()),
+                              fingerprint=fingerprint, resource_id=str(user.id),
+                              now=user.create_time, ttl=timedelta(hours=24))
+
+
 async def test_email_is_unique_regardless_of_case(repo: SqlUserRepository,
                                                   engine: AsyncEngine) -> None:
     await repo.add(_user("ada@example.com"))
+    again = _user("ADA@EXAMPLE.COM")
     with pytest.raises(EmailTaken):
-        await repo.add(_user("ADA@EXAMPLE.COM"), request_id=uuid4())
+        await repo.add(again, key=_key(again))
     assert await _count(engine, UserRow) == 1
     assert await _count(engine, IdempotencyKeyRow) == 0
 
 
-async def test_same_request_id_stores_one_user(repo: SqlUserRepository,
-                                               engine: AsyncEngine) -> None:
-    request_id = uuid4()
-    first = await repo.add(_user(), request_id=request_id)
-    again = await repo.add(_user(), request_id=request_id)
-    assert again == first
-    assert await repo.get_by_request_id(request_id) == first
+async def test_a_held_key_writes_nothing_and_returns_the_holder(
+        repo: SqlUserRepository, engine: AsyncEngine) -> None:
+    first, second = _user(), _user()
+    key = _key(first)
+    assert await repo.add(first, key=key) is None
+    assert await repo.add(second, key=_key(second, key.request_id)) == key
+    assert await repo.get_idempotency_key("auth", key.request_id) == key
+    assert await repo.get_idempotency_key("cli", key.request_id) is None
     assert await _count(engine, UserRow) == 1
 
 
-async def test_concurrent_creates_with_one_request_id_store_one_user(
+async def test_concurrent_creates_with_one_key_store_one_user(
         repo: SqlUserRepository, engine: AsyncEngine) -> None:
-    request_id = uuid4()
+    request_id = str(uuid4())
     email = random_email()
-    results = await asyncio.gather(*(repo.add(_user(email), request_id=request_id)
-                                     for _ in range(4)))
-    assert len({r.id for r in results}) == 1
+    users = [_user(email) for _ in range(4)]
+    results = await asyncio.gather(*(repo.add(u, key=_key(u, request_id)) for u in users))
+    winners = [u for u, held in zip(users, results, strict=True) if held is None]
+    assert len(winners) == 1
+    assert {held.resource_id for held in results if held is not None} == {str(winners[0].id)}
     assert await _count(engine, UserRow) == 1
 
 
 async def test_concurrent_creates_with_one_email_let_one_win(
         repo: SqlUserRepository, engine: AsyncEngine) -> None:
     email = random_email()
-    results = await asyncio.gather(*(repo.add(_user(email), request_id=uuid4())
-                                     for _ in range(4)), return_exceptions=True)
-    assert sum(isinstance(r, User) for r in results) == 1
+    users = [_user(email) for _ in range(4)]
+    results = await asyncio.gather(*(repo.add(u, key=_key(u)) for u in users),
+                                   return_exceptions=True)
+    assert sum(r is None for r in results) == 1
     assert sum(isinstance(r, EmailTaken) for r in results) == 3
     assert await _count(engine, UserRow) == 1
     assert await _count(engine, IdempotencyKeyRow) == 1
 
 
 async def test_save_writes_only_over_the_expected_version(repo: SqlUserRepository) -> None:
-    user = await repo.add(_user())
+    user = _user()
+    await repo.add(user)
     renamed = user.renamed("Countess", T0 + timedelta(seconds=5))
     assert await repo.save(renamed, expected_version=1)
     assert not await repo.save(renamed.renamed("Stale", T0), expected_version=1)
@@ -118,7 +132,8 @@ async def test_save_writes_only_over_the_expected_version(repo: SqlUserRepositor
 
 async def test_password_hash_is_replaced_without_a_new_version(
         repo: SqlUserRepository) -> None:
-    user = await repo.add(_user())
+    user = _user()
+    await repo.add(user)
     await repo.set_password_hash(user.id, "$argon2id$new")
     stored = await repo.get(user.id)
     assert stored is not None and (stored.password_hash, stored.version) == ("$argon2id$new", 1)

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from pkg.idempotency import IdempotencyKey
 from services.user.domain import Email, EmailTaken, User, UserNotFound
 from services.user.service import PageCursor
 
@@ -15,7 +16,7 @@ class FakeUserRepository:
 
     def __init__(self) -> None:
         self.users: dict[UUID, User] = {}
-        self.request_ids: dict[UUID, UUID] = {}
+        self.keys: dict[tuple[str, str], IdempotencyKey] = {}
         self.adds = 0
 
     async def get(self, user_id: UUID) -> User | None:
@@ -24,20 +25,22 @@ class FakeUserRepository:
     async def get_by_email(self, email: Email) -> User | None:
         return next((u for u in self.users.values() if u.email == email), None)
 
-    async def get_by_request_id(self, request_id: UUID) -> User | None:
-        user_id = self.request_ids.get(request_id)
-        return self.users.get(user_id) if user_id else None
+    async def get_idempotency_key(self, scope: str, request_id: str) -> IdempotencyKey | None:
+        return self.keys.get((scope, request_id))
 
-    async def add(self, user: User, *, request_id: UUID | None = None) -> User:
-        if request_id is not None and request_id in self.request_ids:
-            return self.users[self.request_ids[request_id]]
+    async def add(self, user: User, *, key: IdempotencyKey | None = None
+                  ) -> IdempotencyKey | None:
+        if key is not None:
+            held = self.keys.get((key.scope, key.request_id))
+            if held is not None and not held.expired(key.create_time):
+                return held
         if await self.get_by_email(user.email) is not None:
             raise EmailTaken()
         self.users[user.id] = user
-        if request_id is not None:
-            self.request_ids[request_id] = user.id
+        if key is not None:
+            self.keys[(key.scope, key.request_id)] = key
         self.adds += 1
-        return user
+        return None
 
     async def save(self, user: User, *, expected_version: int) -> bool:
         stored = self.users.get(user.id)

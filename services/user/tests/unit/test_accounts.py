@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from uuid import uuid4
 
 import pytest
 
@@ -58,17 +57,6 @@ async def test_invalid_input_names_the_field_and_stores_nothing(
                           display_name=request["display_name"], now=clock)
     assert caught.value.field == field
     assert users.adds == 0
-
-
-async def test_same_request_id_returns_the_same_user_once(
-        users: FakeUserRepository, hasher: FakeHasher, clock: FakeClock) -> None:
-    request_id = uuid4()
-    first = await create_user(users, hasher, email="ada@example.com", password=PASSWORD,
-                              display_name="Ada", request_id=request_id, now=clock)
-    again = await create_user(users, hasher, email="ada@example.com", password=PASSWORD,
-                              display_name="Ada", request_id=request_id, now=clock)
-    assert again == first
-    assert users.adds == 1
 
 
 async def test_right_password_returns_the_user(users: FakeUserRepository, hasher: FakeHasher,
