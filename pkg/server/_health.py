@@ -21,14 +21,22 @@ class HealthReporter:
     ``timeout`` seconds counts as down.  The overall service (``""``) and each name in
     ``services`` are SERVING only while every probe passes, and NOT_SERVING otherwise;
     the state recovers by itself when the dependency returns.
+
+    ``informational`` probes (a downstream only some RPCs need, e.g. auth's ``user``) do
+    not affect that: each is published under its own health service name
+    ``dependency.<name>`` and its changes are logged, so the process stays in the
+    balancers' rotation for the RPCs that do not need it.
     """
 
     def __init__(self, servicer: health.aio.HealthServicer, services: Iterable[str],
                  probes: Mapping[str, Probe], *, interval: float = 2.0,
-                 timeout: float = 1.0) -> None:
+                 timeout: float = 1.0,
+                 informational: Mapping[str, Probe] | None = None) -> None:
         self._servicer = servicer
         self._services = ["", *services]
         self._probes = dict(probes)
+        self._informational = dict(informational or {})
+        self._known: dict[str, bool] = {}
         self._interval = interval
         self._timeout = timeout
         self._task: asyncio.Task[None] | None = None
@@ -43,7 +51,16 @@ class HealthReporter:
 
     async def check_once(self) -> bool:
         """Run every probe once, publish the status, and return whether all passed."""
-        results = await asyncio.gather(*(self._probe(p) for p in self._probes.values()))
+        probes = [*self._probes.values(), *self._informational.values()]
+        everything = await asyncio.gather(*(self._probe(p) for p in probes))
+        results = everything[:len(self._probes)]
+        for name, ok in zip(self._informational, everything[len(self._probes):], strict=True):
+            await self._servicer.set(f"dependency.{name}", health_pb2.HealthCheckResponse.SERVING
+                                     if ok else health_pb2.HealthCheckResponse.NOT_SERVING)
+            if self._known.get(name) != ok:
+                _log.info("dependency health changed", extra={"dependency": name,
+                                                               "serving": ok})
+                self._known[name] = ok
         down = [name for name, ok in zip(self._probes, results, strict=True) if not ok]
         serving = not down
         status = (health_pb2.HealthCheckResponse.SERVING if serving

@@ -51,7 +51,9 @@ class GrpcServer:
 
     Every RPC passes the request-context, error, auth and validation interceptors; the
     access rules of the registered services are read from the contracts at construction
-    (``PolicyError`` if one is missing).  ``credentials`` ``None`` means an insecure port
+    (``PolicyError`` if one is missing).  ``probes`` decide the health of the whole
+    process; ``informational_probes`` are only published (``HealthReporter``).
+    ``credentials`` ``None`` means an insecure port
     (tests only).  ``cleanups`` run, in reverse order, after the server stopped.
     """
 
@@ -61,6 +63,7 @@ class GrpcServer:
     verifier: TokenVerifier
     credentials: grpc.ServerCredentials | None
     probes: Mapping[str, Probe] = field(default_factory=dict)
+    informational_probes: Mapping[str, Probe] = field(default_factory=dict)
     identity_of: Callable[[grpc.aio.ServicerContext], str | None] = peer_identity
     health_interval: float = 2.0
     grace: float = 5.0
@@ -84,7 +87,8 @@ class GrpcServer:
         reflection.enable_server_reflection(
             [*all_services, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server)
         self.reporter = HealthReporter(self.health, names, self.probes,
-                                       interval=self.health_interval)
+                                       interval=self.health_interval,
+                                       informational=self.informational_probes)
         self.port = 0
 
     async def start(self) -> int:
