@@ -26,11 +26,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from pkg import errors
-from pkg.obs import get_logger, remaining
+from pkg.obs import remaining
 
 REASON = "DATABASE_UNAVAILABLE"
 _TIMEOUT_KEY = "agora.db.timeout"
-_log = get_logger("agora.db")
 
 
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5,
@@ -71,8 +70,8 @@ async def database_errors() -> AsyncIterator[None]:
     Mapped: ``OperationalError`` (refused, reset, ``connect_timeout``, statement cancelled
     by ``statement_timeout``), ``InterfaceError``, a ``DBAPIError`` that invalidated its
     connection, the pool's ``TimeoutError`` and the builtin ``TimeoutError``.  Other errors
-    (``IntegrityError`` ...) pass unchanged.  Logs one warning line per mapped failure, with
-    the error's class and no parameters or traceback.
+    (``IntegrityError`` ...) pass unchanged.  Nothing is logged here: the server's
+    ``ErrorInterceptor`` logs one warning line per failed RPC.
     """
     try:
         yield
@@ -80,9 +79,41 @@ async def database_errors() -> AsyncIterator[None]:
         mapped = _unavailable(error)
         if mapped is None:
             raise
-        cause = error.orig if isinstance(error, exc.DBAPIError) else error
-        _log.warning("database unavailable", extra={"error": type(cause).__name__})
         raise mapped from error
+
+
+class _Deadline:
+    """Cancels the current task when ``seconds`` have passed, then again every
+    ``_AGAIN`` seconds until the block ends: psycopg answers a first cancellation by
+    asking the server to cancel the query and waiting up to 10 s for it, which a hung
+    server never grants; a second cancellation makes it close the connection at once."""
+
+    _AGAIN = 0.1
+
+    def __init__(self, seconds: float) -> None:
+        self._task = asyncio.current_task()
+        self._loop = asyncio.get_running_loop()
+        self._handle = self._loop.call_later(seconds, self._fire)
+        self._cancels = 0
+
+    def _fire(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._cancels += 1
+            self._handle = self._loop.call_later(self._AGAIN, self._fire)
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        error: BaseException | None, tb: object) -> None:
+        self._handle.cancel()
+        if not self._cancels or self._task is None:
+            return
+        for _ in range(self._cancels):
+            self._task.uncancel()
+        if isinstance(error, asyncio.CancelledError) and not self._task.cancelling():
+            raise TimeoutError from error
 
 
 class GuardedSession(AsyncSession):
@@ -105,7 +136,7 @@ class GuardedSession(AsyncSession):
         if left is not None:
             limit = left if limit is None else min(limit, left)
         if limit is not None:
-            await stack.enter_async_context(asyncio.timeout(max(limit, 0.0)))
+            await stack.enter_async_context(_Deadline(max(limit, 0.0)))
         stack.push_async_exit(self._finish)
         self._agora_stack = stack
         return self

@@ -4,8 +4,9 @@
 immediate retry of a command that failed on a connection error or timeout (a stale pooled
 connection after a Redis restart; ``Retry(NoBackoff(), 1)``), and every ``ConnectionError`` /
 ``TimeoutError`` of a command, a script or a pipeline surfacing as ``pkg.errors.Unavailable``
-(reason ``REDIS_UNAVAILABLE``) with one warning log line.  Adapters keep using the plain
-``redis.asyncio.Redis`` API.  See docs/adr/0013-dependency-failures-and-drain.md.
+(reason ``REDIS_UNAVAILABLE``; the server's ``ErrorInterceptor`` logs one warning line).
+Adapters keep using the plain ``redis.asyncio.Redis`` API.  See
+docs/adr/0013-dependency-failures-and-drain.md.
 """
 
 from __future__ import annotations
@@ -22,21 +23,18 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from pkg import errors
-from pkg.obs import get_logger
 
 REASON = "REDIS_UNAVAILABLE"
-_log = get_logger("agora.redis")
 
 
 @asynccontextmanager
 async def redis_errors() -> AsyncIterator[None]:
     """Map ``redis.exceptions.ConnectionError`` / ``TimeoutError`` (and the builtin
-    ``TimeoutError``) raised in the block to ``pkg.errors.Unavailable``, logging one
-    warning line without traceback; other errors pass unchanged."""
+    ``TimeoutError``) raised in the block to ``pkg.errors.Unavailable``; other errors
+    pass unchanged."""
     try:
         yield
     except (RedisConnectionError, RedisTimeoutError, TimeoutError) as error:
-        _log.warning("redis unavailable", extra={"error": type(error).__name__})
         raise errors.Unavailable("redis is unavailable; try again", reason=REASON) from error
 
 
