@@ -196,3 +196,45 @@ async def test_failures_are_mapped_and_logged_once(
     assert "secret" not in (boom.value.details() or "")
     problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(problems) == 1 and problems[0].exc_info is not None
+
+
+@pytest.mark.parametrize("header", [("grpc-timeout", "abc"), ("grpc-timeout", "-1S"),
+                                    ("grpc-encoding", "bogus"),
+                                    ("grpc-previous-rpc-attempts", "x")])
+async def test_malformed_grpc_headers_are_refused_by_grpc_core_before_any_handler(
+        header: tuple[str, str], caplog: pytest.LogCaptureFixture) -> None:
+    """gRPC core's HPACK parser refuses these with an explicit grpc-message (status 13,
+    HTTP 200) before Python sees the call; nothing to map in-process, nothing logged by
+    Agora.  The edge strips client grpc-* headers (docs/adr/0013)."""
+    import struct
+
+    import httpx
+
+    ran: list[Any] = []
+
+    async def handler(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        ran.append(request)
+        return Reply(name=ME)
+
+    server = grpc.aio.server(interceptors=[RequestContextInterceptor(_caller),
+                                           ErrorInterceptor(), ValidationInterceptor()])
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(OPEN, {
+        "UU": grpc.unary_unary_rpc_method_handler(
+            handler, Request.FromString, Reply.SerializeToString)})])
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    body = Request(name=ME).SerializeToString()
+    try:
+        async with httpx.AsyncClient(http1=False, http2=True) as client:
+            reply = await client.post(
+                f"http://127.0.0.1:{port}/{OPEN}/UU",
+                content=b"\x00" + struct.pack(">I", len(body)) + body,
+                headers={"content-type": "application/grpc", "te": "trailers",
+                         header[0]: header[1]})
+    finally:
+        await server.stop(None)
+    assert reply.status_code == 200
+    assert reply.headers["grpc-status"] == "13"
+    assert reply.headers["grpc-message"] == f"Error parsing '{header[0]}' metadata"
+    assert ran == []
+    assert not [r for r in caplog.records if r.name.startswith("agora")]
