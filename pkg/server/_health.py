@@ -10,6 +10,40 @@ from grpc_health.v1 import health, health_pb2
 from pkg.obs import get_logger
 
 Probe = Callable[[], Awaitable[bool]]
+
+
+class DrainableHealthServicer(health.aio.HealthServicer):
+    """``grpc.health.v1`` whose open ``Watch`` streams can be ended (status OK) at once.
+
+    A Watch stream never ends by itself, so ``server.stop(grace)`` would wait out the whole
+    grace period for it; ``end_watches`` ends them right before the server stops.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._watches: set[asyncio.Task[object]] = set()
+        self._ending = False
+
+    async def Watch(self, request: health_pb2.HealthCheckRequest,
+                    context: object) -> None:
+        task = asyncio.current_task()
+        if task is None or self._ending:
+            return
+        self._watches.add(task)
+        try:
+            await super().Watch(request, context)
+        except asyncio.CancelledError:
+            if not self._ending:
+                raise
+            task.uncancel()
+        finally:
+            self._watches.discard(task)
+
+    def end_watches(self) -> None:
+        """End every open Watch stream (and any opened later) with status OK."""
+        self._ending = True
+        for task in list(self._watches):
+            task.cancel()
 _log = get_logger("agora.health")
 
 

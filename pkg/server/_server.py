@@ -15,7 +15,7 @@ from grpc_reflection.v1alpha import reflection
 from pkg.contracts import import_contracts
 from pkg.obs import get_logger
 from pkg.policy import rules_for_services
-from pkg.server._health import HealthReporter, Probe
+from pkg.server._health import DrainableHealthServicer, HealthReporter, Probe
 from pkg.server._interceptors import (
     AuthInterceptor,
     ErrorInterceptor,
@@ -54,7 +54,8 @@ class GrpcServer:
     (``PolicyError`` if one is missing).  ``probes`` decide the health of the whole
     process; ``informational_probes`` are only published (``HealthReporter``).
     ``credentials`` ``None`` means an insecure port
-    (tests only).  ``cleanups`` run, in reverse order, after the server stopped.
+    (tests only).  ``drain`` and ``grace`` (seconds) shape ``stop``.  ``cleanups`` run, in
+    reverse order, after the server stopped.
     """
 
     identity: str
@@ -67,6 +68,7 @@ class GrpcServer:
     identity_of: Callable[[grpc.aio.ServicerContext], str | None] = peer_identity
     health_interval: float = 2.0
     grace: float = 5.0
+    drain: float = 0.0
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -82,7 +84,7 @@ class GrpcServer:
         ], options=[("grpc.so_reuseport", 0)])
         for registration in self.registrations:
             registration.add(registration.servicer, self.server)
-        self.health = health.aio.HealthServicer()
+        self.health = DrainableHealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
             [*all_services, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server)
@@ -105,8 +107,19 @@ class GrpcServer:
         return self.port
 
     async def stop(self) -> None:
-        """Graceful shutdown: NOT_SERVING, drain for ``grace`` seconds, run cleanups."""
+        """Graceful shutdown: drain, stop with grace, run cleanups.
+
+        Every health service name turns NOT_SERVING at once (open Watch streams are told),
+        while the server keeps answering for ``drain`` seconds, so that balancers polling
+        health (the edge: every 1 s, unhealthy after 2) and channels watching it stop
+        sending new calls; then the Watch streams are ended and ``server.stop(grace)``
+        gives calls in flight up to ``grace`` seconds.  See docs/adr/0013.
+        """
         await self.reporter.stop()
+        if self.drain > 0:
+            _log.info("draining", extra={"drain_seconds": self.drain})
+            await asyncio.sleep(self.drain)
+        self.health.end_watches()
         await self.server.stop(self.grace)
         for cleanup in reversed(self.cleanups):
             try:

@@ -85,4 +85,5 @@ def build(settings: AuthSettings, mesh: MeshSettings, *, users: UserDirectory | 
         verifier=access, credentials=server_credentials(mesh.cert_dir, "auth"),
         probes=probes, informational_probes=informational,
         health_interval=settings.health_interval_seconds, grace=settings.grace_seconds,
+        drain=settings.drain_seconds,
         cleanups=cleanups)

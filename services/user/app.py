@@ -87,6 +87,7 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
         verifier=verifier, credentials=credentials,
         probes={"database": database_probe(engine)},
         health_interval=settings.health_interval_seconds, grace=settings.grace_seconds,
+        drain=settings.drain_seconds,
         cleanups=cleanups)
 
 

@@ -27,7 +27,7 @@ from services.auth.tests.fakes import (
 async def test_redis_down_is_unavailable_with_retry_hint_and_one_log_line(
         cert_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
     settings = AuthSettings(listen="127.0.0.1:0", redis_url="redis://127.0.0.1:1/0",  # type: ignore[call-arg]
-                            redis_connect_timeout_seconds=0.5)
+                            redis_connect_timeout_seconds=0.5, drain_seconds=0)
     server = build(settings, MeshSettings(cert_dir=cert_dir),  # type: ignore[call-arg]
                    users=FakeUserDirectory(), keys=FakeSigningKeys())
     async with serving(server) as target:
@@ -55,7 +55,7 @@ async def test_redis_down_is_unavailable_with_retry_hint_and_one_log_line(
 async def test_user_service_down_leaves_auth_serving(cert_dir: Path) -> None:
     mesh = MeshSettings(cert_dir=cert_dir,  # type: ignore[call-arg]
                         endpoints={"user": "127.0.0.1:1"})
-    server = build(AuthSettings(listen="127.0.0.1:0"), mesh,  # type: ignore[call-arg]
+    server = build(AuthSettings(listen="127.0.0.1:0", drain_seconds=0), mesh,  # type: ignore[call-arg]
                    tokens=FakeTokenStore(), throttle=FakeThrottle(), keys=FakeSigningKeys())
     async with serving(server) as target:
         async with secure_channel(cert_dir, "cli", target, "auth") as channel:
