@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,7 +17,7 @@ from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.config import MeshSettings
 from pkg.db import create_engine, database_probe, session_factory
 from pkg.mtls import secure_channel, server_credentials
-from pkg.server import GrpcServer, JwksTokenVerifier, Registration, TokenVerifier
+from pkg.server import GrpcServer, JwksTokenVerifier, Probe, Registration, TokenVerifier
 from services.user.adapters.auth_client import jwks_fetcher
 from services.user.adapters.hashing import Argon2Hasher
 from services.user.adapters.repository import SqlUserRepository
@@ -57,9 +58,11 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
     Serves ``agora.user.v1.UserService`` and ``UserInternalService`` with mTLS as
     ``user`` from ``mesh.cert_dir``.  Access tokens are checked against auth's JWKS,
     fetched over mTLS from ``mesh.endpoints["auth"]``, unless ``verifier`` is given
-    (tests).  Health follows the database (``SELECT 1``); database failures are
-    ``Unavailable`` within the timeouts of ``settings`` (``pkg.db``).  Raises ``OSError`` when a
-    certificate file is missing and ``ValueError`` when no auth endpoint is configured.
+    (tests); the last good keys are kept in ``settings.jwks_cache_file`` when set, and
+    health follows them too (probe ``jwks``: keys held).  Health follows the database
+    (``SELECT 1``); database failures are ``Unavailable`` within the timeouts of
+    ``settings`` (``pkg.db``).  Raises ``OSError`` when a certificate file is missing and
+    ``ValueError`` when no auth endpoint is configured.
     """
     credentials = server_credentials(mesh.cert_dir, IDENTITY)  # reloads renewed files
     if verifier is None and "auth" not in mesh.endpoints:
@@ -69,11 +72,15 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
                                               timeout=settings.database_timeout_seconds))
     hasher = _hasher(settings)
     cleanups: list[Callable[[], Awaitable[None]]] = [engine.dispose, hasher.close]
+    probes: dict[str, Probe] = {"database": database_probe(engine)}
     if verifier is None:
         # A ReloadingChannel: the stub below re-binds to a new channel when user.crt is renewed.
         channel = secure_channel(mesh.cert_dir, IDENTITY, mesh.endpoints["auth"], "auth")
-        verifier = JwksTokenVerifier(jwks_fetcher(channel), issuer=mesh.jwt_issuer,
-                                     audience=mesh.jwt_audience)
+        jwks = JwksTokenVerifier(
+            jwks_fetcher(channel), issuer=mesh.jwt_issuer, audience=mesh.jwt_audience,
+            cache_file=Path(settings.jwks_cache_file) if settings.jwks_cache_file else None)
+        probes["jwks"] = jwks.probe
+        verifier = jwks
         cleanups.append(channel.close)
     return GrpcServer(
         identity=IDENTITY, listen=settings.listen,
@@ -85,7 +92,7 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
                          user_pb2_grpc.add_UserInternalServiceServicer_to_server),
         ],
         verifier=verifier, credentials=credentials,
-        probes={"database": database_probe(engine)},
+        probes=probes,
         health_interval=settings.health_interval_seconds, grace=settings.grace_seconds,
         drain=settings.drain_seconds,
         cleanups=cleanups)

@@ -43,6 +43,9 @@ class UserSettings(ServiceSettings, DatabaseSettingsMixin):
     database_timeout_seconds: float = Field(
         default=8.0, gt=0,
         description="client-side bound on one transaction (a hung server never answers)")
+    jwks_cache_file: str = Field(
+        default="", description="where the last good JWKS of auth is kept across restarts "
+                                "(empty: nowhere)")
     argon2_memory_cost_kib: int = Field(default=OWASP_MEMORY_COST_KIB, ge=8,
                                         description="argon2id memory per hash, KiB")
     argon2_time_cost: int = Field(default=OWASP_TIME_COST, ge=1,
