@@ -1,4 +1,8 @@
-"""The ``grpc.aio`` server every service runs: interceptors, health, reflection, shutdown."""
+"""The ``grpc.aio`` server every service runs: interceptors, health, reflection, shutdown.
+
+Reflection answers for every contract in the repository; callers coming through the edge
+see only the public services (``EdgeAwareReflection``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
 from pkg.contracts import import_contracts
 from pkg.obs import get_logger
@@ -23,6 +27,7 @@ from pkg.server._interceptors import (
     ValidationInterceptor,
 )
 from pkg.server._principal import CachingTokenVerifier, TokenVerifier
+from pkg.server._reflection import EdgeAwareReflection
 
 _log = get_logger("agora.server")
 _OPEN_SERVICES = frozenset({health.SERVICE_NAME, reflection.SERVICE_NAME,
@@ -86,8 +91,9 @@ class GrpcServer:
             registration.add(registration.servicer, self.server)
         self.health = DrainableHealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        reflection.enable_server_reflection(
-            [*all_services, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server)
+        reflection_pb2_grpc.add_ServerReflectionServicer_to_server(EdgeAwareReflection(
+            [*all_services, health.SERVICE_NAME, reflection.SERVICE_NAME], self.identity_of),
+            self.server)
         self.reporter = HealthReporter(self.health, names, self.probes,
                                        interval=self.health_interval,
                                        informational=self.informational_probes)
