@@ -52,9 +52,10 @@ class HealthReporter:
 
     ``probes`` maps a dependency name (``database``, ``redis``, ``user``) to a coroutine
     returning ``True`` when it is usable; a probe that raises or takes longer than
-    ``timeout`` seconds counts as down.  The overall service (``""``) and each name in
-    ``services`` are SERVING only while every probe passes, and NOT_SERVING otherwise;
-    the state recovers by itself when the dependency returns.
+    ``timeout`` seconds counts as down at once (a late one is cancelled in the background,
+    since a driver may take long to give up on a hung server).  The overall service
+    (``""``) and each name in ``services`` are SERVING only while every probe passes, and
+    NOT_SERVING otherwise; the state recovers by itself when the dependency returns.
 
     ``informational`` probes (a downstream only some RPCs need, e.g. auth's ``user``) do
     not affect that: each is published under its own health service name
@@ -71,6 +72,7 @@ class HealthReporter:
         self._probes = dict(probes)
         self._informational = dict(informational or {})
         self._known: dict[str, bool] = {}
+        self._abandoned: set[asyncio.Future[bool]] = set()
         self._interval = interval
         self._timeout = timeout
         self._task: asyncio.Task[None] | None = None
@@ -78,10 +80,19 @@ class HealthReporter:
         self.down: list[str] = []
 
     async def _probe(self, probe: Probe) -> bool:
-        try:
-            return await asyncio.wait_for(probe(), self._timeout)
-        except Exception:
+        task = asyncio.ensure_future(probe())
+        done, _ = await asyncio.wait({task}, timeout=self._timeout)
+        if not done:
+            task.cancel()
+            self._abandoned.add(task)
+            task.add_done_callback(self._forget)
             return False
+        return not task.cancelled() and task.exception() is None and bool(task.result())
+
+    def _forget(self, task: asyncio.Future[bool]) -> None:
+        self._abandoned.discard(task)
+        if not task.cancelled():
+            task.exception()
 
     async def check_once(self) -> bool:
         """Run every probe once, publish the status, and return whether all passed."""
