@@ -58,8 +58,10 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
     Serves ``agora.user.v1.UserService`` and ``UserInternalService`` with mTLS as
     ``user`` from ``mesh.cert_dir``.  Access tokens are checked against auth's JWKS,
     fetched over mTLS from ``mesh.endpoints["auth"]``, unless ``verifier`` is given
-    (tests); the last good keys are kept in ``settings.jwks_cache_file`` when set, and
-    health follows them too (probe ``jwks``: keys held).  Health follows the database
+    (tests); the last good keys are kept in ``settings.jwks_cache_file`` when set.  The
+    probe ``jwks`` (keys held; it fetches them when due) is published as the health name
+    ``dependency.jwks`` without deciding the overall health, since auth waits for a
+    healthy user service at start.  Health follows the database
     (``SELECT 1``); database failures are ``Unavailable`` within the timeouts of
     ``settings`` (``pkg.db``).  Raises ``OSError`` when a certificate file is missing and
     ``ValueError`` when no auth endpoint is configured.
@@ -73,13 +75,14 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
     hasher = _hasher(settings)
     cleanups: list[Callable[[], Awaitable[None]]] = [engine.dispose, hasher.close]
     probes: dict[str, Probe] = {"database": database_probe(engine)}
+    informational: dict[str, Probe] = {}
     if verifier is None:
         # A ReloadingChannel: the stub below re-binds to a new channel when user.crt is renewed.
         channel = secure_channel(mesh.cert_dir, IDENTITY, mesh.endpoints["auth"], "auth")
         jwks = JwksTokenVerifier(
             jwks_fetcher(channel), issuer=mesh.jwt_issuer, audience=mesh.jwt_audience,
             cache_file=Path(settings.jwks_cache_file) if settings.jwks_cache_file else None)
-        probes["jwks"] = jwks.probe
+        informational["jwks"] = jwks.probe
         verifier = jwks
         cleanups.append(channel.close)
     return GrpcServer(
@@ -92,7 +95,7 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
                          user_pb2_grpc.add_UserInternalServiceServicer_to_server),
         ],
         verifier=verifier, credentials=credentials,
-        probes=probes,
+        probes=probes, informational_probes=informational,
         health_interval=settings.health_interval_seconds, grace=settings.grace_seconds,
         drain=settings.drain_seconds,
         cleanups=cleanups)
