@@ -33,7 +33,12 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
     listen: str = Field(default="127.0.0.1:0", description="host:port of the gRPC server")
-    grace_seconds: float = Field(default=5.0, description="drain time on shutdown, seconds")
+    drain_seconds: float = Field(
+        default=3.0, ge=0,
+        description="on shutdown, seconds of NOT_SERVING while still serving (longer than "
+                    "the edge's health-check interval x unhealthy threshold: 1 s x 2)")
+    grace_seconds: float = Field(
+        default=5.0, ge=0, description="then, seconds calls in flight get to finish")
     health_interval_seconds: float = Field(default=2.0, description="dependency probe period")
 
 

@@ -101,6 +101,15 @@ class ResourceExhausted(DomainError):
 
 
 class Unavailable(DomainError):
-    """A dependency is down; the caller may retry (UNAVAILABLE, HTTP 503)."""
+    """A dependency is down or hung; the caller may retry (UNAVAILABLE, HTTP 503).
+
+    ``retry_after`` is the suggested delay in seconds (default 1), sent as ``RetryInfo``
+    and a ``retry-after`` trailer like ``ResourceExhausted``'s.
+    """
 
     reason = "UNAVAILABLE"
+
+    def __init__(self, message: str, *, retry_after: float = 1.0, reason: str | None = None,
+                 metadata: Mapping[str, str] | None = None) -> None:
+        super().__init__(message, reason=reason, metadata=metadata)
+        self.retry_after = retry_after

@@ -5,7 +5,9 @@ and trusts ``<cert_dir>/root_ca.crt``; servers require client certificates.  A c
 the service it expects, and the channel checks the server certificate's DNS SAN against that
 name (``grpc.ssl_target_name_override``), so a channel to ``user`` talks only to a
 certificate issued for ``user``.  Targets may list several addresses
-(``ipv4:127.0.0.1:50052,127.0.0.1:50062``); calls are balanced ``round_robin``.
+(``ipv4:127.0.0.1:50052,127.0.0.1:50062``); calls are balanced ``round_robin`` over the
+addresses whose gRPC health is SERVING (client-side health checking), and carry the running
+request's id, trace context and remaining deadline (``PropagationInterceptor``).
 
 Leaves live 24 h and ``agora certs`` renews them on disk; nothing here needs a restart:
 
@@ -21,10 +23,12 @@ See docs/adr/0011-certificate-reload.md.
 
 from pkg.mtls._channel import ReloadingChannel, channel_credentials, secure_channel
 from pkg.mtls._files import CHECK_INTERVAL
+from pkg.mtls._propagation import PropagationInterceptor
 from pkg.mtls._server import server_credentials
 
 __all__ = [
     "CHECK_INTERVAL",
+    "PropagationInterceptor",
     "ReloadingChannel",
     "channel_credentials",
     "secure_channel",

@@ -13,10 +13,12 @@ from typing import Any
 import grpc
 
 from pkg.mtls._files import CHECK_INTERVAL, IdentityFiles, Material, RenewalWatch
+from pkg.mtls._propagation import PropagationInterceptor
 from pkg.obs import get_logger
 
 _log = get_logger("agora.mtls")
-_SERVICE_CONFIG = json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})
+_SERVICE_CONFIG = json.dumps({"loadBalancingConfig": [{"round_robin": {}}],
+                              "healthCheckConfig": {"serviceName": ""}})
 
 CLOSE_GRACE = 30.0
 """Default seconds a replaced channel's in-flight calls get before it is closed."""
@@ -113,7 +115,8 @@ class ReloadingChannel(grpc.aio.Channel):
 
     def _build(self, material: Material) -> grpc.aio.Channel:
         return grpc.aio.secure_channel(self._target, _credentials(material),
-                                       options=self._options)
+                                       options=self._options,
+                                       interceptors=[PropagationInterceptor()])
 
     def _current_channel(self) -> grpc.aio.Channel:
         material = None if self._closed else self._renewals.poll()
@@ -192,7 +195,11 @@ def secure_channel(cert_dir: Path, identity: str, target: str, server: str, *,
     """An mTLS channel from ``identity`` to service ``server`` at ``target`` that follows
     certificate renewals (``ReloadingChannel``); a drop-in ``grpc.aio.Channel``.
 
-    ``target`` is any gRPC target (``127.0.0.1:50052``, ``ipv4:a:p,b:q``).  The server's
+    ``target`` is any gRPC target (``127.0.0.1:50052``, ``ipv4:a:p,b:q``); calls are
+    balanced per call (``round_robin``) over the addresses whose ``grpc.health.v1`` Watch
+    for the overall service (``""``) says SERVING (client-side health checking), so a
+    draining or unhealthy process gets no new calls.  Each call carries the running
+    request's id, trace and remaining deadline (``PropagationInterceptor``).  The server's
     certificate must carry the DNS SAN ``server``.  The caller closes the channel.  Raises
     ``OSError`` when a file is missing and ``ValueError`` when key and certificate differ.
     """

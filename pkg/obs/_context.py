@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from typing import Any
 
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 
@@ -23,6 +25,8 @@ class RequestFields:
     span_id: str = ""
     subject: str = ""
     caller: str = ""
+    deadline: float | None = None
+    """The incoming call's deadline on the ``time.monotonic()`` clock; ``None`` if none."""
 
 
 _EMPTY = RequestFields()
@@ -35,13 +39,20 @@ def current() -> RequestFields:
 
 
 @contextlib.contextmanager
-def request_context(**fields: str) -> Iterator[RequestFields]:
+def request_context(**fields: Any) -> Iterator[RequestFields]:
     """Bind ``fields`` (names of ``RequestFields``) over the current ones for a block."""
     token = _FIELDS.set(replace(_FIELDS.get(), **fields))
     try:
         yield _FIELDS.get()
     finally:
         _FIELDS.reset(token)
+
+
+def remaining() -> float | None:
+    """Seconds left until the running request's deadline (0 when passed); ``None`` if the
+    request has no deadline or there is no request."""
+    deadline = _FIELDS.get().deadline
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
 def new_request_id() -> str:

@@ -1,13 +1,16 @@
 """Server interceptors, outermost first: request context, errors, auth, validation.
 
 Each interceptor wraps a method's behaviour once (cached per method name) so the per-call
-cost is one extra coroutine frame, and supports unary-unary and unary-stream RPCs.
+cost is one extra coroutine frame, for all four RPC shapes: ``around`` runs before the
+handler (and around all of it) for unary and streaming requests alike, and ``incoming``
+sees each message of a request stream as the handler reads it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import grpc
@@ -19,24 +22,47 @@ from pkg import errors
 from pkg.obs import current, get_logger, new_request_id, parse_traceparent, request_context
 from pkg.policy import Access, AccessRule
 from pkg.server._principal import TokenVerifier, bind_principal, unbind_principal
+from pkg.server._requests import decode, nul_violations
 from pkg.server._status import abort_with, retry_after_metadata, to_status
 
 _log = get_logger("agora.rpc")
+Call = Callable[[Any], Awaitable[Any]]
 
 
 def _metadata(context: grpc.aio.ServicerContext) -> dict[str, str]:
     return {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
 
 
+async def _write_all(produced: Any, context: grpc.aio.ServicerContext) -> None:
+    if hasattr(produced, "__aiter__"):
+        async for item in produced:
+            await context.write(item)
+    else:
+        await produced
+
+
 class _WrappingInterceptor(grpc.aio.ServerInterceptor):
-    """Base: ``around(method, request, context, call)`` runs around each unary call."""
+    """Base: ``around`` runs around each call, ``incoming`` over each streamed request.
+
+    ``around(method, request, context, call)`` gets the request message (``None`` for a
+    request stream) and must ``await call(request)`` (possibly with a replaced request) to
+    run the rest of the chain.  Subclasses may override ``request_deserializer`` to take
+    the wire bytes themselves.
+    """
 
     def __init__(self) -> None:
         self._cache: dict[str, grpc.RpcMethodHandler] = {}
 
-    async def around(self, method: str, request: Message, context: grpc.aio.ServicerContext,
-                     call: Callable[[], Awaitable[Any]]) -> Any:
-        return await call()
+    async def around(self, method: str, request: Any, context: grpc.aio.ServicerContext,
+                     call: Call) -> Any:
+        return await call(request)
+
+    def incoming(self, method: str, requests: AsyncIterator[Any],
+                 context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        return requests
+
+    def request_deserializer(self, method: str, handler: grpc.RpcMethodHandler) -> Any:
+        return handler.request_deserializer
 
     async def intercept_service(self, continuation, details):  # type: ignore[no-untyped-def]
         method = details.method
@@ -44,48 +70,57 @@ class _WrappingInterceptor(grpc.aio.ServerInterceptor):
         if cached is not None:
             return cached
         handler = await continuation(details)
-        if handler is None or handler.request_streaming:
+        if handler is None:
             return handler
         wrapped = self._wrap(handler, method)
         self._cache[method] = wrapped
         return wrapped
 
     def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+        options = {"request_deserializer": self.request_deserializer(method, handler),
+                   "response_serializer": handler.response_serializer}
         if handler.unary_unary is not None:
-            inner = handler.unary_unary
+            unary_unary = handler.unary_unary
 
-            async def unary(request: Message, context: grpc.aio.ServicerContext) -> Any:
+            async def uu(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 return await self.around(method, request, context,
-                                         lambda: inner(request, context))
+                                         lambda r: unary_unary(r, context))
 
-            return grpc.unary_unary_rpc_method_handler(
-                unary, request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
-        inner_stream = handler.unary_stream
+            return grpc.unary_unary_rpc_method_handler(uu, **options)
+        if handler.unary_stream is not None:
+            unary_stream = handler.unary_stream
 
-        async def stream(request: Message, context: grpc.aio.ServicerContext) -> None:
-            async def drain() -> None:
-                produced = inner_stream(request, context)
-                if hasattr(produced, "__aiter__"):
-                    async for item in produced:
-                        await context.write(item)
-                else:
-                    await produced
+            async def us(request: Any, context: grpc.aio.ServicerContext) -> None:
+                await self.around(method, request, context,
+                                  lambda r: _write_all(unary_stream(r, context), context))
 
-            await self.around(method, request, context, drain)
+            return grpc.unary_stream_rpc_method_handler(us, **options)
+        if handler.stream_unary is not None:
+            stream_unary = handler.stream_unary
 
-        return grpc.unary_stream_rpc_method_handler(
-            stream, request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer)
+            async def su(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
+                return await self.around(method, None, context, lambda _: stream_unary(
+                    self.incoming(method, requests, context), context))
+
+            return grpc.stream_unary_rpc_method_handler(su, **options)
+        stream_stream = handler.stream_stream
+
+        async def ss(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> None:
+            await self.around(method, None, context, lambda _: _write_all(
+                stream_stream(self.incoming(method, requests, context), context), context))
+
+        return grpc.stream_stream_rpc_method_handler(ss, **options)
 
 
 class RequestContextInterceptor(_WrappingInterceptor):
     """Binds request id, trace ids and caller for logging, and logs each call's outcome.
 
     The request id comes from ``x-request-id`` metadata (the edge sets it) or is new; it
-    is echoed back in the ``x-request-id`` trailing metadata.  Nothing is sent ahead of the
-    reply, so an error is a trailers-only response whose metadata (``retry-after``) the
-    edge can pass on to HTTP clients as headers.
+    is echoed back in the ``x-request-id`` trailing metadata.  The call's deadline
+    (``context.time_remaining()``) is recorded too, so ``pkg.obs.remaining()`` bounds
+    database work and outgoing calls (``pkg.mtls`` channels shorten their timeouts to it).
+    Nothing is sent ahead of the reply, so an error is a trailers-only response whose
+    metadata (``retry-after``) the edge can pass on to HTTP clients as headers.
     """
 
     def __init__(self, identity_of: Callable[[grpc.aio.ServicerContext], str | None]) -> None:
@@ -98,11 +133,13 @@ class RequestContextInterceptor(_WrappingInterceptor):
         trace_id, span_id = parse_traceparent(md.get("traceparent"))
         caller = self._identity_of(context) or ""
         started = time.perf_counter()
+        left = context.time_remaining()
+        deadline = None if left is None else time.monotonic() + left
         with request_context(rpc=method, request_id=request_id, trace_id=trace_id,
-                             span_id=span_id, caller=caller):
+                             span_id=span_id, caller=caller, deadline=deadline):
             context.set_trailing_metadata((("x-request-id", request_id),))
             try:
-                result = await call()
+                result = await call(request)
             finally:
                 code = context.code() or grpc.StatusCode.OK
                 _log.info("rpc finished", extra={
@@ -114,17 +151,23 @@ class RequestContextInterceptor(_WrappingInterceptor):
 class ErrorInterceptor(_WrappingInterceptor):
     """Turns ``DomainError`` into its status; anything unexpected into INTERNAL.
 
-    Unexpected exceptions are logged with their traceback; the caller sees only
-    ``internal error`` and the request id, never the traceback.
+    ``Unavailable`` (a dependency down or too slow) is logged once as a warning with its
+    reason and the class of its cause, without traceback.  Unexpected exceptions are
+    logged once with their traceback; the caller sees only ``internal error`` and the
+    request id, never the traceback.
     """
 
     async def around(self, method, request, context, call):  # type: ignore[no-untyped-def]
         try:
-            return await call()
+            return await call(request)
         except errors.DomainError as exc:
+            if isinstance(exc, errors.Unavailable):
+                cause = exc.__cause__
+                _log.warning("dependency unavailable", extra={
+                    "reason": exc.reason, "error": type(cause).__name__ if cause else ""})
             await abort_with(context, to_status(exc), (
                 ("x-request-id", current().request_id), *retry_after_metadata(exc)))
-        except grpc.aio.AbortError:
+        except (grpc.aio.AbortError, asyncio.CancelledError):
             raise
         except Exception:
             _log.exception("unhandled error")
@@ -153,7 +196,7 @@ class AuthInterceptor(_WrappingInterceptor):
         rule = self._rules.get(method)
         if rule is None:
             if method.split("/")[1] in self._open:
-                return await call()
+                return await call(request)
             raise errors.PermissionDenied(f"{method} has no access rule",
                                           reason="NO_ACCESS_RULE")
         if rule.access is Access.CALLERS:
@@ -162,7 +205,7 @@ class AuthInterceptor(_WrappingInterceptor):
                 raise errors.PermissionDenied(
                     f"caller {caller or 'unknown'} may not call {method}",
                     reason="CALLER_NOT_ALLOWED", metadata={"caller": caller or ""})
-            return await call()
+            return await call(request)
         principal = None
         header = _metadata(context).get("authorization", "")
         if header:
@@ -182,7 +225,7 @@ class AuthInterceptor(_WrappingInterceptor):
         bound = bind_principal(principal)
         try:
             with request_context(subject=principal.subject if principal else ""):
-                return await call()
+                return await call(request)
         finally:
             unbind_principal(bound)
 
@@ -201,25 +244,48 @@ def _field_path(violation: validate_pb2.Violation) -> str:
 
 
 class ValidationInterceptor(_WrappingInterceptor):
-    """Validates each request against its ``buf.validate`` rules with protovalidate.
+    """Decodes each request message and validates it before the handler sees it.
 
-    Violations become INVALID_ARGUMENT with a ``google.rpc.BadRequest`` naming each field
-    (``email``, ``user.display_name``, ``roles[0]``) and the rule broken.
+    Innermost interceptor: it takes the wire bytes itself (so undecodable bytes are
+    INVALID_ARGUMENT with reason ``MALFORMED_REQUEST``, not UNKNOWN), refuses NUL
+    characters in any string field (``STRING_CONTAINS_NUL``), and checks the
+    ``buf.validate`` rules with protovalidate.  Violations become INVALID_ARGUMENT with a
+    ``google.rpc.BadRequest`` naming each field (``email``, ``user.display_name``,
+    ``roles[0]``) and the rule broken.  Every message of a request stream is checked as
+    the handler reads it.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._validator = protovalidate.Validator()
+        self._decoders: dict[str, Any] = {}
 
-    async def around(self, method, request, context, call):  # type: ignore[no-untyped-def]
-        try:
-            self._validator.validate(request)
-        except protovalidate.ValidationError as exc:
-            violations = [errors.FieldViolation(
-                field=_field_path(v.proto) or v.proto.rule_id,
-                description=v.proto.message, reason=v.proto.rule_id) for v in exc.violations]
+    def request_deserializer(self, method: str, handler: grpc.RpcMethodHandler) -> Any:
+        self._decoders[method] = handler.request_deserializer
+        return None
+
+    def _check(self, method: str, raw: Any) -> Any:
+        request = decode(self._decoders.get(method), raw)
+        if not isinstance(request, Message):
+            return request
+        violations = nul_violations(request)
+        if not violations:
+            try:
+                self._validator.validate(request)
+            except protovalidate.ValidationError as exc:
+                violations = [errors.FieldViolation(
+                    field=_field_path(v.proto) or v.proto.rule_id,
+                    description=v.proto.message, reason=v.proto.rule_id)
+                    for v in exc.violations]
+        if violations:
             summary = "; ".join(f"{v.field}: {v.description}" for v in violations)
             raise errors.InvalidArgument(f"invalid request: {summary}",
-                                         violations=violations,
-                                         reason="INVALID_REQUEST") from exc
-        return await call()
+                                         violations=violations, reason="INVALID_REQUEST")
+        return request
+
+    async def around(self, method, request, context, call):  # type: ignore[no-untyped-def]
+        return await call(None if request is None else self._check(method, request))
+
+    async def incoming(self, method, requests, context):  # type: ignore[no-untyped-def]
+        async for raw in requests:
+            yield self._check(method, raw)

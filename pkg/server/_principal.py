@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import jwt
 
-from pkg.errors import Unauthenticated
+from pkg.errors import Unauthenticated, Unavailable
+from pkg.obs import get_logger
+
+_log = get_logger("agora.jwks")
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,10 @@ def decode_access_token(token: str, key: Any, *, issuer: str, audience: str) -> 
                      token_id=str(claims["jti"]), expires_at=float(claims["exp"]))
 
 
+def _key_set(document: Mapping[str, Any]) -> dict[str, Any]:
+    return {k.key_id: k.key for k in jwt.PyJWKSet.from_dict(dict(document)).keys if k.key_id}
+
+
 class JwksTokenVerifier:
     """Verifies access tokens against a JSON Web Key Set (RFC 7517) fetched on demand.
 
@@ -90,19 +99,48 @@ class JwksTokenVerifier:
     are cached for ``max_age`` seconds; a token whose ``kid`` is unknown triggers a refetch
     at most every ``min_refetch`` seconds, so rotated keys are picked up quickly and a
     flood of forged ``kid`` values cannot hammer the auth service.
+
+    While auth is unreachable the last good keys stay in use (a failed fetch is retried
+    after ``min_refetch`` seconds).  With ``cache_file`` they also survive a restart: the
+    file is read at construction (a missing or unreadable one is ignored) and rewritten
+    atomically after each successful fetch.  With no keys at all, ``verify`` raises
+    ``Unavailable`` (reason ``JWKS_UNAVAILABLE``): the caller's token may be fine.
     """
 
     def __init__(self, fetch_jwks: Callable[[], Awaitable[Mapping[str, Any]]], *,
                  issuer: str, audience: str, max_age: float = 300.0,
-                 min_refetch: float = 10.0) -> None:
+                 min_refetch: float = 10.0, cache_file: Path | None = None) -> None:
         self._fetch = fetch_jwks
         self._issuer = issuer
         self._audience = audience
         self._max_age = max_age
         self._min_refetch = min_refetch
+        self._cache_file = cache_file
         self._keys: dict[str, Any] = {}
         self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
+        if cache_file is not None:
+            try:
+                self._keys = _key_set(json.loads(cache_file.read_bytes()))
+            except FileNotFoundError:
+                pass
+            except (OSError, ValueError, jwt.PyJWKSetError) as exc:
+                _log.warning("JWKS cache file unusable", extra={
+                    "path": str(cache_file), "error": type(exc).__name__})
+
+    @property
+    def has_keys(self) -> bool:
+        """Whether any verification key is held (fetched, or read from ``cache_file``)."""
+        return bool(self._keys)
+
+    async def probe(self) -> bool:
+        """A health probe (``pkg.server.Probe``): fetch the keys when due; ``True`` while
+        keys are held."""
+        try:
+            await self._refresh(force=False)
+        except Unavailable:
+            return False
+        return self.has_keys
 
     async def _refresh(self, *, force: bool) -> None:
         async with self._lock:
@@ -111,14 +149,28 @@ class JwksTokenVerifier:
                 return
             try:
                 document = await self._fetch()
+                keys = _key_set(document)
             except Exception as exc:
                 if self._keys:
+                    self._fetched_at = time.monotonic() - self._max_age + self._min_refetch
                     return
-                raise Unauthenticated("the token keys are unavailable",
-                                      reason="JWKS_UNAVAILABLE") from exc
-            keys = jwt.PyJWKSet.from_dict(dict(document)).keys
-            self._keys = {k.key_id: k.key for k in keys if k.key_id}
+                raise Unavailable("the token keys are unavailable; try again",
+                                  reason="JWKS_UNAVAILABLE") from exc
+            self._keys = keys
             self._fetched_at = time.monotonic()
+            if self._cache_file is not None:
+                await asyncio.to_thread(self._save, document)
+
+    def _save(self, document: Mapping[str, Any]) -> None:
+        from pkg.pki import write_atomic
+
+        assert self._cache_file is not None
+        try:
+            self._cache_file.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self._cache_file, json.dumps(document).encode(), mode=0o644)
+        except OSError as exc:
+            _log.warning("JWKS cache file not written", extra={
+                "path": str(self._cache_file), "error": type(exc).__name__})
 
     async def verify(self, token: str) -> Principal:
         """See ``TokenVerifier.verify``."""

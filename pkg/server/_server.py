@@ -1,4 +1,8 @@
-"""The ``grpc.aio`` server every service runs: interceptors, health, reflection, shutdown."""
+"""The ``grpc.aio`` server every service runs: interceptors, health, reflection, shutdown.
+
+Reflection answers for every contract in the repository; callers coming through the edge
+see only the public services (``EdgeAwareReflection``).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,12 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
 from pkg.contracts import import_contracts
 from pkg.obs import get_logger
 from pkg.policy import rules_for_services
-from pkg.server._health import HealthReporter, Probe
+from pkg.server._health import DrainableHealthServicer, HealthReporter, Probe
 from pkg.server._interceptors import (
     AuthInterceptor,
     ErrorInterceptor,
@@ -23,6 +27,7 @@ from pkg.server._interceptors import (
     ValidationInterceptor,
 )
 from pkg.server._principal import CachingTokenVerifier, TokenVerifier
+from pkg.server._reflection import EdgeAwareReflection
 
 _log = get_logger("agora.server")
 _OPEN_SERVICES = frozenset({health.SERVICE_NAME, reflection.SERVICE_NAME,
@@ -51,8 +56,11 @@ class GrpcServer:
 
     Every RPC passes the request-context, error, auth and validation interceptors; the
     access rules of the registered services are read from the contracts at construction
-    (``PolicyError`` if one is missing).  ``credentials`` ``None`` means an insecure port
-    (tests only).  ``cleanups`` run, in reverse order, after the server stopped.
+    (``PolicyError`` if one is missing).  ``probes`` decide the health of the whole
+    process; ``informational_probes`` are only published (``HealthReporter``).
+    ``credentials`` ``None`` means an insecure port
+    (tests only).  ``drain`` and ``grace`` (seconds) shape ``stop``.  ``cleanups`` run, in
+    reverse order, after the server stopped.
     """
 
     identity: str
@@ -61,9 +69,11 @@ class GrpcServer:
     verifier: TokenVerifier
     credentials: grpc.ServerCredentials | None
     probes: Mapping[str, Probe] = field(default_factory=dict)
+    informational_probes: Mapping[str, Probe] = field(default_factory=dict)
     identity_of: Callable[[grpc.aio.ServicerContext], str | None] = peer_identity
     health_interval: float = 2.0
     grace: float = 5.0
+    drain: float = 0.0
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -79,12 +89,14 @@ class GrpcServer:
         ], options=[("grpc.so_reuseport", 0)])
         for registration in self.registrations:
             registration.add(registration.servicer, self.server)
-        self.health = health.aio.HealthServicer()
+        self.health = DrainableHealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        reflection.enable_server_reflection(
-            [*all_services, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server)
+        reflection_pb2_grpc.add_ServerReflectionServicer_to_server(EdgeAwareReflection(
+            [*all_services, health.SERVICE_NAME, reflection.SERVICE_NAME], self.identity_of),
+            self.server)
         self.reporter = HealthReporter(self.health, names, self.probes,
-                                       interval=self.health_interval)
+                                       interval=self.health_interval,
+                                       informational=self.informational_probes)
         self.port = 0
 
     async def start(self) -> int:
@@ -101,8 +113,19 @@ class GrpcServer:
         return self.port
 
     async def stop(self) -> None:
-        """Graceful shutdown: NOT_SERVING, drain for ``grace`` seconds, run cleanups."""
+        """Graceful shutdown: drain, stop with grace, run cleanups.
+
+        Every health service name turns NOT_SERVING at once (open Watch streams are told),
+        while the server keeps answering for ``drain`` seconds, so that balancers polling
+        health (the edge: every 1 s, unhealthy after 2) and channels watching it stop
+        sending new calls; then the Watch streams are ended and ``server.stop(grace)``
+        gives calls in flight up to ``grace`` seconds.  See docs/adr/0013.
+        """
         await self.reporter.stop()
+        if self.drain > 0:
+            _log.info("draining", extra={"drain_seconds": self.drain})
+            await asyncio.sleep(self.drain)
+        self.health.end_watches()
         await self.server.stop(self.grace)
         for cleanup in reversed(self.cleanups):
             try:

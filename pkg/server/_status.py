@@ -45,7 +45,7 @@ def to_status(error: errors.DomainError) -> status_pb2.Status:
             error_details_pb2.BadRequest.FieldViolation(
                 field=v.field, description=v.description, reason=v.reason)
             for v in error.violations])))
-    if isinstance(error, errors.ResourceExhausted):
+    if isinstance(error, errors.ResourceExhausted | errors.Unavailable):
         delay = duration_pb2.Duration()
         delay.FromMilliseconds(int(error.retry_after * 1000))
         details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
@@ -53,13 +53,14 @@ def to_status(error: errors.DomainError) -> status_pb2.Status:
 
 
 def retry_after_metadata(error: errors.DomainError) -> tuple[tuple[str, str], ...]:
-    """A ``retry-after`` entry (whole seconds, rounded up) for ``ResourceExhausted``.
+    """A ``retry-after`` entry (whole seconds, rounded up) for ``ResourceExhausted`` and
+    ``Unavailable``.
 
     Sent as trailing metadata of the (trailers-only) error response, so it reaches HTTP
     clients through the edge as the ``Retry-After`` header (RFC 9110 §10.2.3) beside the
     ``RetryInfo`` detail; empty for every other error.
     """
-    if isinstance(error, errors.ResourceExhausted):
+    if isinstance(error, errors.ResourceExhausted | errors.Unavailable):
         return (("retry-after", str(max(1, math.ceil(error.retry_after)))),)
     return ()
 

@@ -2,10 +2,12 @@
 
 ``serving`` runs a ``GrpcServer`` in-process; ``TokenMint`` signs access tokens that a
 server under test accepts; ``status_details`` decodes the ``google.rpc.Status`` of a
-failed call.  The pytest fixtures live in ``pkg.testing.plugin`` (root ``conftest.py``
+failed call; ``FaultyProxy`` makes a dependency hang or drop its connections.  The
+pytest fixtures live in ``pkg.testing.plugin`` (root ``conftest.py``
 loads it).  See docs/adr/0009-async-test-kit.md for why not pytest-grpc.
 """
 
+from pkg.testing._faults import FaultyProxy
 from pkg.testing._kit import TokenMint, serving, status_details
 
-__all__ = ["TokenMint", "serving", "status_details"]
+__all__ = ["FaultyProxy", "TokenMint", "serving", "status_details"]

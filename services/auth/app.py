@@ -8,6 +8,7 @@ from agora.auth.v1 import auth_pb2_grpc
 from agora.user.v1 import user_pb2_grpc
 from pkg.config import MeshSettings
 from pkg.mtls import secure_channel, server_credentials
+from pkg.redis import create_redis
 from pkg.server import GrpcServer, Probe, Registration, health_probe, peer_identity
 from services.auth.adapters import (
     FileKeyStore,
@@ -32,21 +33,25 @@ def build(settings: AuthSettings, mesh: MeshSettings, *, users: UserDirectory | 
           keys: SigningKeys | None = None) -> GrpcServer:
     """The auth server, not started; ``server.stop()`` closes everything it opened.
 
-    Real adapters are built for every port not passed in: Redis (one connection pool)
-    for ``tokens`` and ``throttle``, the keys directory for ``keys`` (read, or created
-    with a first key, here), and the user service's stub over an mTLS channel as ``auth``
-    for ``users``.  Health probes: ``redis`` (PING) and ``user`` (its gRPC health), for
-    the adapters built here.  Raises ``ValueError`` for settings unfit for
-    ``mesh.environment``, ``OSError`` for unreadable certificates or keys, ``KeyError``
-    when ``mesh.endpoints`` has no ``user``.  Call it inside the event loop.
+    Real adapters are built for every port not passed in: Redis (one connection pool,
+    ``pkg.redis``: bounded, failures are ``Unavailable``) for ``tokens`` and
+    ``throttle``, the keys directory for ``keys`` (read, or created with a first key,
+    here), and the user service's stub over an mTLS channel as ``auth``
+    for ``users``.  Health follows ``redis`` (PING) only, for the adapters built here:
+    Refresh and Logout need no user service, and while it is down Register and Login
+    answer UNAVAILABLE (``USER_UNAVAILABLE``); its gRPC health is published as the
+    informational ``dependency.user`` (``HealthReporter``).  Raises ``ValueError`` for
+    settings unfit for ``mesh.environment``, ``OSError`` for unreadable certificates or
+    keys, ``KeyError`` when ``mesh.endpoints`` has no ``user``.  Call it inside the event loop.
     """
     settings.check_environment(mesh.environment)
     probes: dict[str, Probe] = {}
+    informational: dict[str, Probe] = {}
     cleanups: list[Callable[[], Awaitable[None]]] = []
     if tokens is None or throttle is None:
-        import redis.asyncio as redis
-
-        client = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
+        client = create_redis(settings.redis_url,
+                              connect_timeout=settings.redis_connect_timeout_seconds,
+                              socket_timeout=settings.redis_socket_timeout_seconds)
 
         async def ping() -> bool:
             return bool(await client.ping())
@@ -59,7 +64,7 @@ def build(settings: AuthSettings, mesh: MeshSettings, *, users: UserDirectory | 
         # A ReloadingChannel: the health probe and the stub below re-bind to a new channel
         # when auth.crt is renewed; the replaced one closes after its in-flight calls.
         channel = secure_channel(mesh.cert_dir, "auth", mesh.endpoints["user"], "user")
-        probes["user"] = health_probe(channel)
+        informational["user"] = health_probe(channel)
         cleanups.append(channel.close)
         users = GrpcUserDirectory(user_pb2_grpc.UserInternalServiceStub(channel),  # type: ignore[no-untyped-call]
                                   timeout=settings.user_timeout_seconds)
@@ -78,5 +83,7 @@ def build(settings: AuthSettings, mesh: MeshSettings, *, users: UserDirectory | 
         registrations=[Registration(SERVICE_NAME, servicer,
                                     auth_pb2_grpc.add_AuthServiceServicer_to_server)],
         verifier=access, credentials=server_credentials(mesh.cert_dir, "auth"),
-        probes=probes, health_interval=settings.health_interval_seconds,
-        grace=settings.grace_seconds, cleanups=cleanups)
+        probes=probes, informational_probes=informational,
+        health_interval=settings.health_interval_seconds, grace=settings.grace_seconds,
+        drain=settings.drain_seconds,
+        cleanups=cleanups)

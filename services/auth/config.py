@@ -18,6 +18,10 @@ class AuthSettings(ServiceSettings):
 
     listen: str = Field(default="127.0.0.1:50051", description="host:port of the gRPC server")
     redis_url: str = Field(default="redis://127.0.0.1:63790/0", description="token families")
+    redis_connect_timeout_seconds: float = Field(default=1.0, gt=0,
+                                                 description="bound on opening a connection")
+    redis_socket_timeout_seconds: float = Field(default=2.0, gt=0,
+                                                description="bound on each Redis reply")
     keys_dir: Path = Field(default=Path(".agora/auth/keys"),
                            description="ES256 signing keys, one PEM file per kid")
     key_rescan_seconds: float = Field(default=2.0, gt=0,

@@ -1,10 +1,12 @@
 """Settings of the user service (pydantic-settings, prefix ``AGORA_USER_``).
 
 ``AGORA_USER_LISTEN``, ``AGORA_USER_DATABASE_URL`` (normalised to ``postgresql+psycopg://``),
-the pool size, and the argon2id parameters, whose defaults are the OWASP Password Storage
-Cheat Sheet's minimum (19 MiB, 2 iterations, parallelism 1), and
-``AGORA_USER_IDEMPOTENCY_KEY_TTL_SECONDS`` (CreateUser keys, 24 h; ADR 0012).  Built by
-``__main__``, never at import time.
+the pool size, the database timeouts (``AGORA_USER_DATABASE_CONNECT_TIMEOUT_SECONDS``,
+``..._STATEMENT_TIMEOUT_SECONDS``, ``..._POOL_TIMEOUT_SECONDS``, and
+``AGORA_USER_DATABASE_TIMEOUT_SECONDS`` for a whole transaction; see ``pkg.db``), the
+argon2id parameters, whose defaults are the OWASP Password Storage Cheat Sheet's minimum
+(19 MiB, 2 iterations, parallelism 1), and ``AGORA_USER_IDEMPOTENCY_KEY_TTL_SECONDS``
+(CreateUser keys, 24 h; ADR 0012).  Built by ``__main__``, never at import time.
 """
 
 from __future__ import annotations
@@ -34,6 +36,18 @@ class UserSettings(ServiceSettings, DatabaseSettingsMixin):
         description="the service's own database")
     database_pool_size: int = Field(default=10, ge=1, description="pooled connections")
     database_max_overflow: int = Field(default=5, ge=0, description="extra connections")
+    database_connect_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="bound on opening a connection (libpq connect_timeout)")
+    database_statement_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="server-side statement_timeout of every connection")
+    database_pool_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="longest wait for a pooled connection")
+    database_timeout_seconds: float = Field(
+        default=8.0, gt=0,
+        description="client-side bound on one transaction (a hung server never answers)")
+    jwks_cache_file: str = Field(
+        default="", description="where the last good JWKS of auth is kept across restarts "
+                                "(empty: nowhere)")
     argon2_memory_cost_kib: int = Field(default=OWASP_MEMORY_COST_KIB, ge=8,
                                         description="argon2id memory per hash, KiB")
     argon2_time_cost: int = Field(default=OWASP_TIME_COST, ge=1,

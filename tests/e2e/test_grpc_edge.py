@@ -63,6 +63,9 @@ def test_grpcurl_lists_the_public_services(mesh: Mesh) -> None:
     assert result.returncode == 0, result.stderr
     services = set(result.stdout.split())
     assert {"agora.auth.v1.AuthService", "agora.user.v1.UserService"} <= services, result.stdout
+    assert "agora.user.v1.UserInternalService" not in services, result.stdout
+    hidden = grpcurl(mesh, "describe", "agora.user.v1.UserInternalService")
+    assert hidden.returncode != 0, hidden.stdout
 
 
 def test_grpcurl_describes_auth_service(mesh: Mesh) -> None:

@@ -19,7 +19,8 @@ from services.auth.domain import ThrottleKey
 class RedisAttemptThrottle:
     """``AttemptThrottle`` over ``redis.asyncio`` (see the module docstring).
 
-    Raises ``redis.RedisError`` when Redis is unreachable.
+    With a ``pkg.redis`` client, an unreachable or hung Redis raises
+    ``pkg.errors.Unavailable`` (reason ``REDIS_UNAVAILABLE``).
     """
 
     def __init__(self, client: redis.Redis, *, prefix: str = "auth:throttle:") -> None:

@@ -59,8 +59,9 @@ def _text(value: Any) -> str:
 class RedisTokenStore:
     """``TokenStore`` over ``redis.asyncio``; ``ttl_seconds`` is the refresh-token TTL.
 
-    Raises ``redis.RedisError`` when Redis is unreachable (the RPC fails as INTERNAL and
-    health turns NOT_SERVING through the ``redis`` probe).
+    With a ``pkg.redis`` client, an unreachable or hung Redis raises
+    ``pkg.errors.Unavailable`` (reason ``REDIS_UNAVAILABLE``; health turns NOT_SERVING
+    through the ``redis`` probe).
     """
 
     def __init__(self, client: redis.Redis, *, ttl_seconds: int, prefix: str = "auth:") -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import grpc
 
 from agora.user.v1 import user_pb2, user_pb2_grpc
-from pkg.obs import current
 from services.auth.adapters.rpc_errors import domain_error
 from services.auth.domain import Account, InvalidCredentials, NewAccount
 from services.auth.entrypoints.grpc import mappers
@@ -18,19 +17,17 @@ from services.auth.entrypoints.grpc import mappers
 class GrpcUserDirectory:
     """Calls ``CreateUser`` and ``VerifyCredentials`` with a deadline of ``timeout`` s.
 
-    The running request's ``x-request-id`` is forwarded.  Errors the end user caused come
-    back as ``pkg.errors`` (``adapters.rpc_errors.domain_error``); a wrong password as
-    ``InvalidCredentials``; anything else is re-raised as ``grpc.aio.AioRpcError``.
+    The channel's ``pkg.mtls`` client interceptor forwards the request id and trace
+    context and shortens ``timeout`` to what is left of the incoming call.  Errors the end
+    user caused come back as ``pkg.errors`` (``adapters.rpc_errors.domain_error``); a wrong
+    password as ``InvalidCredentials``; anything else is re-raised as
+    ``grpc.aio.AioRpcError``.
     """
 
     def __init__(self, stub: user_pb2_grpc.UserInternalServiceStub, *,
                  timeout: float = 5.0) -> None:
         self._stub = stub
         self._timeout = timeout
-
-    def _metadata(self) -> tuple[tuple[str, str], ...]:
-        request_id = current().request_id
-        return (("x-request-id", request_id),) if request_id else ()
 
     async def create_user(self, account: NewAccount) -> Account:
         """See ``UserDirectory.create_user``."""
@@ -39,8 +36,7 @@ class GrpcUserDirectory:
             display_name=account.display_name, request_id=account.request_id,
             roles=[mappers.role_value(r) for r in account.roles])
         try:
-            user = await self._stub.CreateUser(request, timeout=self._timeout,
-                                               metadata=self._metadata())
+            user = await self._stub.CreateUser(request, timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:
             raise (domain_error(exc, "user") or exc) from exc
         return mappers.account(user)
@@ -49,8 +45,8 @@ class GrpcUserDirectory:
         """See ``UserDirectory.verify_credentials``."""
         request = user_pb2.VerifyCredentialsRequest(email=email, password=password)
         try:
-            user = await self._stub.VerifyCredentials(request, timeout=self._timeout,
-                                                      metadata=self._metadata())
+            user = await self._stub.VerifyCredentials(request,
+                                                      timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:
             if exc.code() is grpc.StatusCode.UNAUTHENTICATED:
                 raise InvalidCredentials() from exc

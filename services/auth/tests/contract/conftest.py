@@ -37,7 +37,8 @@ class Auth:
 
 def settings() -> AuthSettings:
     return AuthSettings(listen="127.0.0.1:0", login_failures_per_account=3,  # type: ignore[call-arg]
-                        login_failures_per_address=6, login_failure_window_seconds=600)
+                        login_failures_per_address=6, login_failure_window_seconds=600,
+                        drain_seconds=0)
 
 
 @pytest.fixture

@@ -28,7 +28,8 @@ PASSWORD = "correct horse battery"
 async def test_sessions_survive_a_key_rotation_and_reuse_is_refused(
         redis_url: str, cert_dir: Path, tmp_path: Path) -> None:
     settings = AuthSettings(listen="127.0.0.1:0", redis_url=redis_url,  # type: ignore[call-arg]
-                            keys_dir=tmp_path / "keys", key_rescan_seconds=0.05)
+                            keys_dir=tmp_path / "keys", key_rescan_seconds=0.05,
+                            drain_seconds=0)
     server = build(settings, MeshSettings(cert_dir=cert_dir),  # type: ignore[call-arg]
                    users=FakeUserDirectory())
     async with serving(server) as target:

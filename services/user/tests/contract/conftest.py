@@ -27,7 +27,8 @@ def cheap_settings(database_url: str, **overrides: Any) -> UserSettings:
     """Settings for a server on a free port, with cheap argon2 parameters."""
     return UserSettings.model_validate({
         "listen": "127.0.0.1:0", "database_url": database_url, "argon2_memory_cost_kib": 64,
-        "argon2_time_cost": 1, "grace_seconds": 0.5, **overrides})
+        "argon2_time_cost": 1, "grace_seconds": 0.5, "drain_seconds": 0,
+        **overrides})
 
 
 def user_stub(channel: grpc.aio.Channel) -> user_pb2_grpc.UserServiceStub:

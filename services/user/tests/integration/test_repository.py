@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from pkg.db import create_engine, session_factory
 from pkg.idempotency import IdempotencyKey
-from services.user.adapters.database import create_engine, session_factory
 from services.user.adapters.orm import IdempotencyKeyRow, UserRow
 from services.user.adapters.repository import SqlUserRepository
 from services.user.domain import Email, EmailTaken, Role, User, UserNotFound

@@ -1,0 +1,182 @@
+"""PostgreSQL engines whose failures are bounded in time and reported as ``Unavailable``.
+
+``create_engine`` builds an ``AsyncEngine`` (SQLAlchemy 2 asyncio, psycopg 3) with a libpq
+``connect_timeout``, a server-side ``statement_timeout``, a bounded pool wait and
+``hide_parameters`` (no bound value, such as a password hash, ever reaches a log line or an
+exception message).  ``session_factory`` makes sessions whose ``async with`` block is
+bounded on the client side too (a hung server, e.g. one stopped with SIGSTOP, never answers a
+server-side timeout) and turns connection-class errors into ``pkg.errors.Unavailable``
+(reason ``DATABASE_UNAVAILABLE``).  See docs/adr/0013-dependency-failures-and-drain.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from sqlalchemy import exc, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from pkg import errors
+from pkg.obs import remaining
+
+REASON = "DATABASE_UNAVAILABLE"
+_TIMEOUT_KEY = "agora.db.timeout"
+
+
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5,
+                  connect_timeout: float = 3.0, statement_timeout: float = 5.0,
+                  pool_timeout: float = 3.0) -> AsyncEngine:
+    """An ``AsyncEngine`` for ``url`` (``postgresql+psycopg://``); connects lazily.
+
+    The pool keeps ``pool_size`` connections plus ``max_overflow`` temporary ones, pings a
+    connection before handing it out, and waits at most ``pool_timeout`` seconds for a free
+    one.  ``connect_timeout`` (seconds, rounded up to whole seconds as libpq requires, at
+    least 2) bounds establishing a connection; ``statement_timeout`` (seconds) is set per
+    connection with ``-c statement_timeout=<ms>`` (PostgreSQL cancels longer statements).
+    Parameters are hidden from logs and error messages.  The caller disposes of the engine.
+    """
+    connect_args: dict[str, Any] = {
+        "connect_timeout": max(2, math.ceil(connect_timeout)),
+        "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
+    }
+    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                               pool_timeout=pool_timeout, pool_pre_ping=True,
+                               hide_parameters=True, connect_args=connect_args)
+
+
+def _unavailable(error: BaseException) -> errors.Unavailable | None:
+    if isinstance(error, TimeoutError | exc.TimeoutError):
+        return errors.Unavailable("the database did not answer in time; try again",
+                                  reason=REASON)
+    if isinstance(error, exc.OperationalError | exc.InterfaceError) or (
+            isinstance(error, exc.DBAPIError) and error.connection_invalidated):
+        return errors.Unavailable("the database is unavailable; try again", reason=REASON)
+    return None
+
+
+@asynccontextmanager
+async def database_errors() -> AsyncIterator[None]:
+    """Map connection-class errors raised in the block to ``pkg.errors.Unavailable``.
+
+    Mapped: ``OperationalError`` (refused, reset, ``connect_timeout``, statement cancelled
+    by ``statement_timeout``), ``InterfaceError``, a ``DBAPIError`` that invalidated its
+    connection, the pool's ``TimeoutError`` and the builtin ``TimeoutError``.  Other errors
+    (``IntegrityError`` ...) pass unchanged.  Nothing is logged here: the server's
+    ``ErrorInterceptor`` logs one warning line per failed RPC.
+    """
+    try:
+        yield
+    except Exception as error:
+        mapped = _unavailable(error)
+        if mapped is None:
+            raise
+        raise mapped from error
+
+
+class _Deadline:
+    """Cancels the current task when ``seconds`` have passed, then again every
+    ``_AGAIN`` seconds until the block ends: psycopg answers a first cancellation by
+    asking the server to cancel the query and waiting up to 10 s for it, which a hung
+    server never grants; a second cancellation makes it close the connection at once."""
+
+    _AGAIN = 0.1
+
+    def __init__(self, seconds: float) -> None:
+        self._task = asyncio.current_task()
+        self._loop = asyncio.get_running_loop()
+        self._handle = self._loop.call_later(seconds, self._fire)
+        self._cancels = 0
+
+    def _fire(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._cancels += 1
+            self._handle = self._loop.call_later(self._AGAIN, self._fire)
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        error: BaseException | None, tb: object) -> None:
+        self._handle.cancel()
+        if not self._cancels or self._task is None:
+            return
+        for _ in range(self._cancels):
+            self._task.uncancel()
+        if isinstance(error, asyncio.CancelledError) and not self._task.cancelling():
+            raise TimeoutError from error
+
+
+class GuardedSession(AsyncSession):
+    """An ``AsyncSession`` whose ``async with`` block is bounded and mapped.
+
+    The block gets ``min(timeout, remaining time of the incoming RPC)`` seconds
+    (``timeout`` from ``session_factory``); when that runs out the block is cancelled, the
+    connection invalidated rather than rolled back (a hung server would not answer the
+    rollback), and ``pkg.errors.Unavailable`` raised.  See ``database_errors`` for the
+    mapping of the other failures.
+    """
+
+    _agora_stack: AsyncExitStack | None = None
+
+    async def __aenter__(self) -> GuardedSession:
+        stack = AsyncExitStack()
+        await stack.enter_async_context(database_errors())
+        limit = self.info.get(_TIMEOUT_KEY)
+        left = remaining()
+        if left is not None:
+            limit = left if limit is None else min(limit, left)
+        if limit is not None:
+            await stack.enter_async_context(_Deadline(max(limit, 0.0)))
+        stack.push_async_exit(self._finish)
+        self._agora_stack = stack
+        return self
+
+    async def _finish(self, exc_type: type[BaseException] | None,
+                      error: BaseException | None, tb: object) -> None:
+        if isinstance(error, asyncio.CancelledError | TimeoutError):
+            await asyncio.shield(self.invalidate())
+        else:
+            await asyncio.shield(self.close())
+
+    async def __aexit__(self, exc_type: Any, value: Any, traceback: Any) -> None:
+        stack, self._agora_stack = self._agora_stack, None
+        if stack is not None:
+            await stack.__aexit__(exc_type, value, traceback)
+        else:
+            await super().__aexit__(exc_type, value, traceback)
+
+
+def session_factory(engine: AsyncEngine, *,
+                    timeout: float | None = None) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine`` whose objects stay readable after commit (``GuardedSession``).
+
+    ``timeout`` (seconds, ``None`` for none) bounds each ``async with session`` block on
+    the client side; the incoming RPC's deadline bounds it as well.  Failures inside the
+    block surface as ``pkg.errors.Unavailable`` (reason ``DATABASE_UNAVAILABLE``).
+    """
+    return async_sessionmaker(engine, class_=GuardedSession, expire_on_commit=False,
+                              info={_TIMEOUT_KEY: timeout})
+
+
+def database_probe(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:
+    """A health probe (``pkg.server.Probe``): ``True`` when the database answers ``SELECT 1``.
+
+    Raises (the probe counts as down) when it cannot connect or the query fails.
+    """
+
+    async def probe() -> bool:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return True
+
+    return probe

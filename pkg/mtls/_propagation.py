@@ -1,0 +1,52 @@
+"""A client interceptor carrying the running request's id, trace and deadline onward."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import grpc
+
+from pkg.obs import current, remaining
+
+
+def _details(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+    fields = current()
+    metadata = grpc.aio.Metadata(*(details.metadata or ()))
+    if fields.request_id and "x-request-id" not in metadata:
+        metadata.add("x-request-id", fields.request_id)
+    if fields.trace_id and "traceparent" not in metadata:
+        metadata.add("traceparent", f"00-{fields.trace_id}-{secrets.token_hex(8)}-01")
+    timeout = details.timeout
+    left = remaining()
+    if left is not None:
+        timeout = left if timeout is None else min(timeout, left)
+    return grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials,
+                                      details.wait_for_ready)
+
+
+class PropagationInterceptor(grpc.aio.UnaryUnaryClientInterceptor,
+                             grpc.aio.UnaryStreamClientInterceptor,
+                             grpc.aio.StreamUnaryClientInterceptor,
+                             grpc.aio.StreamStreamClientInterceptor):
+    """Adds ``x-request-id`` and a W3C ``traceparent`` (trace id of the running request,
+    new parent span id) to every outgoing call made while serving a request, unless the
+    caller set them, and sets the call's timeout to ``min(its own, what is left of the
+    incoming call's deadline)`` (``pkg.obs.remaining``), so deadlines propagate
+    edge -> service -> service.  Outside a request it changes nothing."""
+
+    async def intercept_unary_unary(self, continuation: Any, client_call_details: Any,
+                                    request: Any) -> Any:
+        return await continuation(_details(client_call_details), request)
+
+    async def intercept_unary_stream(self, continuation: Any, client_call_details: Any,
+                                     request: Any) -> Any:
+        return await continuation(_details(client_call_details), request)
+
+    async def intercept_stream_unary(self, continuation: Any, client_call_details: Any,
+                                     request_iterator: Any) -> Any:
+        return await continuation(_details(client_call_details), request_iterator)
+
+    async def intercept_stream_stream(self, continuation: Any, client_call_details: Any,
+                                      request_iterator: Any) -> Any:
+        return await continuation(_details(client_call_details), request_iterator)

@@ -1,0 +1,102 @@
+"""``pkg.db`` against a real PostgreSQL: bounded waits, failures as ``Unavailable``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from pkg import errors
+from pkg.config import normalise_database_url
+from pkg.db import create_engine, database_probe, session_factory
+from pkg.testing import FaultyProxy
+
+pytestmark = pytest.mark.integration
+SECRET = "$argon2id$v=19$m=19456,t=2,p=1$c2VjcmV0LWhhc2g"
+
+
+def _via(url: str, port: int) -> str:
+    parts = urlsplit(normalise_database_url(url))
+    netloc = parts.netloc.rsplit("@", 1)
+    host = f"127.0.0.1:{port}"
+    return parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host).geturl()
+
+
+@pytest.fixture
+async def proxy(postgres_url: str) -> AsyncIterator[FaultyProxy]:
+    parts = urlsplit(postgres_url)
+    async with FaultyProxy(parts.hostname or "127.0.0.1", parts.port or 5432) as proxy:
+        yield proxy
+
+
+async def _select(sessions: async_sessionmaker[AsyncSession], sql: str = "SELECT 1") -> object:
+    async with sessions() as session:
+        return await session.scalar(text(sql))
+
+
+@pytest.fixture
+async def engine(postgres_url: str, proxy: FaultyProxy) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(_via(postgres_url, proxy.port), pool_size=1, max_overflow=0,
+                           connect_timeout=2, statement_timeout=0.5, pool_timeout=0.3)
+    yield engine
+    await engine.dispose()
+
+
+async def test_a_hung_server_is_unavailable_within_the_timeout_and_recovers(
+        engine: AsyncEngine, proxy: FaultyProxy) -> None:
+    sessions = session_factory(engine, timeout=0.5)
+    assert await _select(sessions) == 1
+    proxy.pause()
+    with pytest.raises(errors.Unavailable) as caught:
+        await _select(sessions)
+    assert caught.value.reason == "DATABASE_UNAVAILABLE"
+    proxy.resume()
+    assert await _select(sessions) == 1
+
+
+async def test_a_server_that_is_gone_is_unavailable(postgres_url: str) -> None:
+    engine = create_engine(_via(postgres_url, 1), connect_timeout=2)
+    try:
+        with pytest.raises(errors.Unavailable):
+            await _select(session_factory(engine))
+        with pytest.raises(DBAPIError):
+            await database_probe(engine)()
+    finally:
+        await engine.dispose()
+
+
+async def test_dropped_connections_are_unavailable_then_replaced(
+        engine: AsyncEngine, proxy: FaultyProxy) -> None:
+    sessions = session_factory(engine, timeout=2)
+    async with sessions() as session:
+        assert await session.scalar(text("SELECT 1")) == 1
+        proxy.cut()
+        with pytest.raises(DBAPIError):
+            await session.scalar(text("SELECT 2"))
+    assert await _select(sessions) == 1
+
+
+async def test_statement_timeout_cancels_a_slow_statement(engine: AsyncEngine) -> None:
+    with pytest.raises(errors.Unavailable):
+        await _select(session_factory(engine), "SELECT pg_sleep(3)")
+
+
+async def test_a_full_pool_is_unavailable_after_the_pool_timeout(engine: AsyncEngine) -> None:
+    sessions = session_factory(engine, timeout=2)
+    async with sessions() as holder:
+        await holder.scalar(text("SELECT 1"))
+        with pytest.raises(errors.Unavailable):
+            await _select(sessions)
+
+
+async def test_errors_never_carry_bound_parameters(engine: AsyncEngine) -> None:
+    with pytest.raises(DBAPIError) as caught:
+        async with session_factory(engine)() as session:
+            await session.execute(text("SELECT CAST(:bad AS integer), CAST(:hash AS text)"),
+                                  {"bad": "x", "hash": SECRET})
+    assert SECRET not in str(caught.value)
+    assert "c2VjcmV0" not in str(caught.value)
