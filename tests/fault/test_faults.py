@@ -147,10 +147,10 @@ async def test_rolling_restart_of_auth_fails_no_request(
         summary(outcomes) + "\n" + log_tails(fault_mesh.data_dir, 15))
 
 
-async def _wait_until(condition: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
+async def _wait_until(condition: Any, within: float, what: str) -> None:
+    deadline = time.monotonic() + within
     while not await condition():
-        assert time.monotonic() < deadline, f"{what} not within {timeout:g} s"
+        assert time.monotonic() < deadline, f"{what} not within {within:g} s"
         await asyncio.sleep(0.25)
 
 

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pkg.idempotency import IdempotencyKeyReused
 from pkg.db import create_engine, session_factory
+from pkg.idempotency import IdempotencyKeyReused
 from services.user.adapters.hashing import Argon2Hasher
 from services.user.adapters.orm import IdempotencyKeyRow, UserRow
 from services.user.adapters.repository import SqlUserRepository
