@@ -13,15 +13,18 @@ Mappers, first match wins:
 1. Native gRPC requests (``content-type: application/grpc*`` and no ``x-envoy-original-path``,
    which the transcoder sets on requests it transcoded): the body becomes ``grpc-message``,
    so it stays plain text; a jwt_authn 403 is turned into 401 (UNAUTHENTICATED) first.
-2. jwt_authn (response code details ``jwt_authn_access_denied{...}``, matched with CEL): 401
+2. jwt_authn could not fetch the JWKS (details ``JWKS_FETCH_FAILED``): 503 and code 14
+   UNAVAILABLE with ``Retry-After: 1`` (HTTP) or gRPC UNAVAILABLE (native gRPC), since the
+   token was not at fault and a retry may succeed once auth answers.
+3. jwt_authn (response code details ``jwt_authn_access_denied{...}``, matched with CEL): 401
    and code 16 for every failure, because all of them are about the token, including
    jwt_authn's own 403 for a wrong ``aud`` (checked before the signature, so a tampered
    ``aud`` gets it too). ``WWW-Authenticate`` is ``Bearer`` for a missing token and
    ``Bearer error="invalid_token"`` for a bad one (RFC 6750 §3.1).
-3. The strict JSON Lua filter (dynamic metadata ``agora.strict_json``): code 3 with an
+4. The strict JSON Lua filter (dynamic metadata ``agora.strict_json``): code 3 with an
    ErrorInfo whose reason the filter chose and, for an unknown field, a BadRequest naming it.
-4. No route (response flag ``NR``): 404, code 5.
-5. One mapper per HTTP status in ``GRPC_CODE_BY_HTTP_STATUS``; anything else is code 2.
+5. No route (response flag ``NR``): 404, code 5.
+6. One mapper per HTTP status in ``GRPC_CODE_BY_HTTP_STATUS``; anything else is code 2.
 
 Every JSON body carries an ErrorInfo detail with ``reason`` = Envoy's response code details
 (e.g. ``request_payload_too_large``), ``domain`` = ``agora.local`` and the request id in its
@@ -44,6 +47,8 @@ _TYPE = "type.googleapis.com/google.rpc."
 _CEL = "type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter"
 _JWT_DENIED = "jwt_authn_access_denied"
 _JWT_MISSING = f"{_JWT_DENIED}{{Jwt_is_missing}}"
+JWKS_FETCH_FAILED = f"{_JWT_DENIED}{{Jwks_remote_fetch_is_failed}}"
+JWKS_RETRY_AFTER_SECONDS = 1
 
 
 def _status_filter(status: int) -> dict[str, Any]:
@@ -85,23 +90,35 @@ def status_format(code: int, *details: dict[str, Any],
             "content_type": "application/json"}
 
 
-def _www_authenticate(value: str) -> list[dict[str, Any]]:
-    return [{"header": {"key": "www-authenticate", "value": value},
+def _header(name: str, value: str) -> list[dict[str, Any]]:
+    return [{"header": {"key": name, "value": value},
              "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}]
+
+
+def _www_authenticate(value: str) -> list[dict[str, Any]]:
+    return _header("www-authenticate", value)
 
 
 def local_reply_config(*, max_request_bytes: int) -> dict[str, Any]:
     """The HTTP connection manager's ``local_reply_config`` (see the module docstring)."""
     plain = {"text_format_source": {"inline_string": "%LOCAL_REPLY_BODY%"}}
     jwt_denied = _cel(f"response.code_details.startsWith('{_JWT_DENIED}')")
+    jwks_failed = _cel(f"response.code_details == '{JWKS_FETCH_FAILED}'")
+    retry_after = _header("retry-after", str(JWKS_RETRY_AFTER_SECONDS))
     unknown_field = {"@type": f"{_TYPE}BadRequest", "fieldViolations": [{
         "field": f"%DYNAMIC_METADATA({STRICT_JSON_METADATA}:field)%",
         "description": "%LOCAL_REPLY_BODY%"}]}
     strict_reason = f"%DYNAMIC_METADATA({STRICT_JSON_METADATA}:reason)%"
     mappers: list[dict[str, Any]] = [
+        {"filter": {"and_filter": {"filters": [_NATIVE_GRPC, jwks_failed]}},
+         "status_code": 503, "headers_to_add": retry_after, "body_format_override": plain},
         {"filter": {"and_filter": {"filters": [_NATIVE_GRPC, jwt_denied]}},
          "status_code": 401, "body_format_override": plain},
         {"filter": _NATIVE_GRPC, "body_format_override": plain},
+        {"filter": jwks_failed, "status_code": 503, "headers_to_add": retry_after,
+         "body": {"inline_string": "the access token cannot be checked now: the JWKS is "
+                                   "unavailable"},
+         "body_format_override": status_format(14)},
         {"filter": _cel(f"response.code_details == '{_JWT_MISSING}'"),
          "headers_to_add": _www_authenticate("Bearer"),
          "status_code": 401, "body_format_override": status_format(16)},

@@ -68,7 +68,7 @@ def test_routes_carry_policy_and_internal_rpcs_have_none(config: dict[str, Any])
     jwt = "envoy.filters.http.jwt_authn"
 
     login = routes["/agora.auth.v1.AuthService/Login"]
-    assert login["route"]["cluster"] == "auth" and login["route"]["timeout"] == "5s"
+    assert login["route"]["cluster"] == "auth"
     assert login["typed_per_filter_config"][jwt]["disabled"] is True
     list_users = routes["/agora.user.v1.UserService/ListUsers"]
     assert list_users["route"]["cluster"] == "user"
@@ -160,3 +160,55 @@ def test_rate_limits_come_from_the_contract(config: dict[str, Any]) -> None:
                                      "fill_interval": "1s"}
     assert login["rate_limited_as_resource_exhausted"] is True
     assert limit not in routes["/agora.user.v1.UserService/GetUser"]["typed_per_filter_config"]
+
+
+def test_every_route_timeout_applies_to_http_json_and_grpc_alike(config: dict[str, Any]) -> None:
+    routes = _routes(config)
+    login = routes["/agora.auth.v1.AuthService/Login"]["route"]
+
+    # The router's timeout is ignored once max_stream_duration is set, and a request without
+    # grpc-timeout (every transcoded one) is bounded only by max_stream_duration itself.
+    assert "timeout" not in login
+    assert login["max_stream_duration"] == {"max_stream_duration": "5s",
+                                            "grpc_timeout_header_max": "5s"}
+
+
+def test_retries_only_for_requests_that_never_reached_a_server(config: dict[str, Any]) -> None:
+    routes = _routes(config)
+    retry_on = {path.rsplit("/", 1)[1]: route["route"]["retry_policy"]["retry_on"]
+                for path, route in routes.items() if "retry_policy" in route["route"]}
+    login = routes["/agora.auth.v1.AuthService/Login"]["route"]["retry_policy"]
+
+    never_reached = "connect-failure,refused-stream,reset-before-request"
+    assert retry_on["Login"] == retry_on["UpdateUser"] == never_reached
+    assert retry_on["GetUser"] == retry_on["ListUsers"] == never_reached + ",unavailable"
+    assert login["num_retries"] == 2 and login["host_selection_retry_max_attempts"] == 3
+    assert login["retry_host_predicate"][0]["name"] == (
+        "envoy.retry_host_predicates.previous_hosts")
+    for conditions in retry_on.values():
+        assert not {"5xx", "reset", "gateway-error"} & set(conditions.split(","))
+
+
+def test_clusters_notice_a_draining_host_within_its_drain_window(config: dict[str, Any]) -> None:
+    user = next(c for c in config["static_resources"]["clusters"] if c["name"] == "user")
+    check = user["health_checks"][0]
+    outliers = user["outlier_detection"]
+
+    assert (check["interval"], check["timeout"], check["no_traffic_interval"]) == ("1s",) * 3
+    assert (check["unhealthy_threshold"], check["healthy_threshold"]) == (2, 1)
+    assert outliers["max_ejection_percent"] == 50 and outliers["always_eject_one_host"] is False
+    budget = user["circuit_breakers"]["thresholds"][0]["retry_budget"]
+    assert budget == {"budget_percent": {"value": 20.0}, "min_retry_concurrency": 3}
+
+
+def test_listeners_wait_for_the_jwks_and_a_failed_fetch_is_unavailable(
+        config: dict[str, Any]) -> None:
+    jwt = next(f for f in _hcm(config, EDGE_LISTENER)["http_filters"]
+               if f["name"].endswith("jwt_authn"))["typed_config"]
+    mappers = _hcm(config, EDGE_LISTENER)["local_reply_config"]["mappers"]
+    jwks_failed = [m for m in mappers if "Jwks_remote_fetch_is_failed" in str(m["filter"])]
+
+    assert jwt["providers"]["agora"]["remote_jwks"]["async_fetch"]["fast_listener"] is False
+    assert [m["status_code"] for m in jwks_failed] == [503, 503]
+    assert all(m["headers_to_add"][0]["header"] == {"key": "retry-after", "value": "1"}
+               for m in jwks_failed)

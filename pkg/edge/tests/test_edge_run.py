@@ -8,7 +8,7 @@ import contextlib
 import json
 import shutil
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.edge import write_envoy_config
 
 from .conftest import free_port, with_tree_service
-from .stub_auth import PASSWORD, UNAVAILABLE_TOKEN, StubAuth, start_stub_auth
+from .stub_auth import HANG_EMAIL, PASSWORD, UNAVAILABLE_TOKEN, StubAuth, start_stub_auth
 
 ISSUER, AUDIENCE = "https://auth.agora.local", "agora"
 _RPC = "type.googleapis.com/google.rpc."
@@ -58,19 +58,22 @@ class Edge:
     address: str
     root_ca: Path
     stub: StubAuth
+    auth_port: int
 
     def client(self) -> httpx.AsyncClient:
         context = ssl.create_default_context(cafile=str(self.root_ca))
         return httpx.AsyncClient(base_url=self.base_url, verify=context, timeout=10)
 
 
-async def _wait_until_serving(edge: Edge, envoy: asyncio.subprocess.Process) -> None:
+async def _wait_until_serving(edge: Edge, envoy: asyncio.subprocess.Process,
+                              any_status: bool = False) -> None:
     async with edge.client() as client:
         for _ in range(150):
             if envoy.returncode is not None:
                 raise RuntimeError(f"envoy exited with {envoy.returncode}")
             try:
-                if (await client.get("/.well-known/jwks.json")).status_code == 200:
+                status = (await client.get("/.well-known/jwks.json")).status_code
+                if any_status or status == 200:
                     return
             except httpx.TransportError:
                 pass
@@ -79,34 +82,38 @@ async def _wait_until_serving(edge: Edge, envoy: asyncio.subprocess.Process) -> 
 
 
 @contextlib.asynccontextmanager
-async def _running_edge(descriptor_set: Path, cert_dir: Path, folder: Path,
+async def _running_edge(descriptor_set: Path, cert_dir: Path, folder: Path, *,
+                        auth_up: bool = True, extra_auth: Sequence[int] = (),
                         **endpoints: list[tuple[str, int]]) -> AsyncIterator[Edge]:
-    """Envoy configured from ``descriptor_set`` in front of a stub auth service."""
+    """Envoy configured from ``descriptor_set`` in front of a stub auth service (not started
+    when ``auth_up`` is false; ``extra_auth`` adds ports to the auth cluster)."""
     stub = StubAuth()
-    server, auth_port = await start_stub_auth(cert_dir, stub)
+    server, auth_port = (await start_stub_auth(cert_dir, stub) if auth_up
+                         else (None, free_port()))
     try:
         listen = ("127.0.0.1", free_port())
         config = write_envoy_config(
             folder / "envoy.yaml", descriptor_set=descriptor_set,
             cert_dir=cert_dir, listen=listen, admin=("127.0.0.1", free_port()),
             jwks_listen=("127.0.0.1", free_port()),
-            endpoints={"auth": [("127.0.0.1", auth_port)], "user": [("127.0.0.1", free_port())],
-                       **endpoints})
+            endpoints={"auth": [("127.0.0.1", port) for port in (auth_port, *extra_auth)],
+                       "user": [("127.0.0.1", free_port())], **endpoints})
         with (config.parent / "envoy.log").open("wb") as log:
             envoy = await asyncio.create_subprocess_exec(
                 shutil.which("envoy") or "envoy", "-c", str(config),
                 "--base-id", str(listen[1]), stdout=log, stderr=log)
             edge = Edge(f"https://localhost:{listen[1]}", f"localhost:{listen[1]}",
-                        cert_dir / "root_ca.crt", stub)
+                        cert_dir / "root_ca.crt", stub, auth_port)
             try:
-                await _wait_until_serving(edge, envoy)
+                await _wait_until_serving(edge, envoy, any_status=not auth_up)
                 yield edge
             finally:
                 if envoy.returncode is None:
                     envoy.terminate()
                     await envoy.wait()
     finally:
-        await server.stop(None)
+        if server is not None:
+            await server.stop(None)
 
 
 @pytest.fixture(scope="module")
@@ -401,8 +408,8 @@ async def test_nested_messages_lists_and_maps_are_checked(descriptor_set: Path, 
     assert passed.status_code == 503, passed.text  # checked, transcoded, no tree upstream
 
 
-def _with_login_limit(descriptor_set: Path, per_second: int, burst: int) -> bytes:
-    """The descriptor set with Login's ``(agora.policy.v1.route)`` rate limit replaced."""
+def _with_login_route(descriptor_set: Path, **route_options: int) -> bytes:
+    """The descriptor set with fields of Login's ``(agora.policy.v1.route)`` replaced."""
     files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes())
     for file in files.file:
         for service in file.service:
@@ -410,14 +417,15 @@ def _with_login_limit(descriptor_set: Path, per_second: int, burst: int) -> byte
                 if f"{file.package}.{service.name}.{method.name}" == \
                         "agora.auth.v1.AuthService.Login":
                     route = method.options.Extensions[policy_pb2.route]
-                    route.requests_per_second, route.burst = per_second, burst
+                    for name, value in route_options.items():
+                        setattr(route, name, value)
     return files.SerializeToString()
 
 
 async def test_a_route_over_its_contract_rate_gets_429_and_resource_exhausted(
         descriptor_set: Path, cert_dir: Path, tmp_path: Path) -> None:
     limited = tmp_path / "limited.binpb"
-    limited.write_bytes(_with_login_limit(descriptor_set, per_second=1, burst=2))
+    limited.write_bytes(_with_login_route(descriptor_set, requests_per_second=1, burst=2))
     body = {"email": "ann@example.com", "password": PASSWORD}
     async with _running_edge(limited, cert_dir, tmp_path) as edge, edge.client() as client:
         before = _logins(edge)
@@ -449,3 +457,94 @@ async def test_a_route_over_its_contract_rate_gets_429_and_resource_exhausted(
     edge_status(responses[-1], 429, 8)
     assert codes == [grpc.StatusCode.RESOURCE_EXHAUSTED]
     assert jwks.status_code == 200  # routes without a limit are not limited
+
+
+async def test_a_hung_service_gets_504_within_the_route_timeout_with_the_deadline_passed_on(
+        descriptor_set: Path, cert_dir: Path, tmp_path: Path) -> None:
+    quick = tmp_path / "quick.binpb"
+    quick.write_bytes(_with_login_route(descriptor_set, timeout_ms=1000))
+    hang = auth_pb2.LoginRequest(email=HANG_EMAIL, password=PASSWORD)
+    async with _running_edge(quick, cert_dir, tmp_path) as edge, edge.client() as client:
+        response = await client.post("/v1/auth:login", json={"email": HANG_EMAIL,
+                                                              "password": PASSWORD})
+        credentials = grpc.ssl_channel_credentials(edge.root_ca.read_bytes())
+        async with grpc.aio.secure_channel(edge.address, credentials) as channel:
+            stub = auth_pb2_grpc.AuthServiceStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as error:
+                await stub.Login(hang)  # no deadline of its own: the route's applies
+            with pytest.raises(grpc.aio.AioRpcError) as shorter:
+                await stub.Login(hang, timeout=30)  # capped by the route's
+        deadlines = [left for name, left in edge.stub.deadlines if name == "Login"]
+
+    # The connection manager answers with gRPC DEADLINE_EXCEEDED, which the transcoder turns
+    # into JSON itself (convert_grpc_status), so the body has no ErrorInfo.
+    assert (response.status_code, response.json()["code"]) == (504, 4), response.text
+    assert response.headers["content-type"] == "application/json"
+    assert error.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+    assert shorter.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+    assert len(deadlines) == 3
+    assert all(left is not None and 0 < left <= 1.0 for left in deadlines), deadlines
+
+
+async def test_a_get_rpc_is_retried_on_unavailable_and_a_post_is_not(edge: Edge) -> None:
+    edge.stub.jwks_failures = 1
+    before = _calls(edge, "Refresh")
+    async with edge.client() as client:
+        jwks = await client.get("/.well-known/jwks.json")
+        refresh = await client.post("/v1/auth:refresh", json={"refreshToken": UNAVAILABLE_TOKEN})
+
+    assert jwks.status_code == 200, jwks.text
+    assert edge.stub.jwks_failures == 0
+    assert refresh.status_code == 503
+    assert _calls(edge, "Refresh") == before + 1
+
+
+async def test_requests_to_a_stopped_worker_are_retried_on_another(
+        descriptor_set: Path, cert_dir: Path, tmp_path: Path) -> None:
+    second = StubAuth()
+    server, port = await start_stub_auth(cert_dir, second)
+    body = {"email": "ann@example.com", "password": PASSWORD}
+    async with (_running_edge(descriptor_set, cert_dir, tmp_path, extra_auth=[port]) as edge,
+                edge.client() as client):
+        for _ in range(50):  # until both workers have served a Login
+            await client.post("/v1/auth:login", json=body)
+            if second.calls and _logins(edge):
+                break
+        await server.stop(None)  # closes its connections; the port now refuses
+        statuses = [(await client.post("/v1/auth:login", json=body)).status_code
+                    for _ in range(10)]
+
+    assert second.calls and _logins(edge)
+    assert statuses == [200] * 10
+
+
+async def test_without_a_jwks_a_token_gets_503_with_retry_after_until_auth_answers(
+        descriptor_set: Path, cert_dir: Path, tmp_path: Path) -> None:
+    async with _running_edge(descriptor_set, cert_dir, tmp_path, auth_up=False) as edge:
+        token = StubAuth().sign(issuer=ISSUER, audience=AUDIENCE)
+        async with edge.client() as client:
+            down = await client.get("/v1/users/me", headers={"authorization": f"Bearer {token}"})
+            credentials = grpc.ssl_channel_credentials(edge.root_ca.read_bytes())
+            async with grpc.aio.secure_channel(edge.address, credentials) as channel:
+                with pytest.raises(grpc.aio.AioRpcError) as error:
+                    await user_pb2_grpc.UserServiceStub(channel).GetUser(
+                        user_pb2.GetUserRequest(name="users/me"), timeout=10,
+                        metadata=(("authorization", f"Bearer {token}"),))
+            server, _ = await start_stub_auth(cert_dir, edge.stub, edge.auth_port)
+            try:
+                signed = edge.stub.sign(issuer=ISSUER, audience=AUDIENCE)
+                for _ in range(100):
+                    up = await client.post("/v1/auth:logoutAll", json={},
+                                           headers={"authorization": f"Bearer {signed}"})
+                    if up.status_code != 503:
+                        break
+                    await asyncio.sleep(0.2)
+            finally:
+                await server.stop(None)
+
+    body = edge_status(down, 503, 14)  # UNAVAILABLE, not 401: the token was not at fault
+    assert _detail(body, "ErrorInfo")["reason"] == (
+        "jwt_authn_access_denied{Jwks_remote_fetch_is_failed}")
+    assert down.headers["retry-after"] == "1"
+    assert error.value.code() is grpc.StatusCode.UNAVAILABLE
+    assert up.status_code == 200, up.text  # keys fetched once auth answers, no restart
