@@ -246,7 +246,10 @@ end
 function envoy_on_request(handle)
   local headers = handle:headers()
   local content_type = headers:get("content-type") or ""
-  if find(content_type, "^application/grpc") then return end
+  -- Native gRPC as Envoy's hasGrpcContentType: application/grpc or application/grpc+<codec>.
+  if find(content_type, "^application/grpc$") or find(content_type, "^application/grpc[+;]") then
+    return
+  end
   local control = {}
   for name, _ in pairs(headers) do
     if sub(name, 1, 5) == "grpc-" then control[#control + 1] = name end

@@ -113,7 +113,8 @@ def test_local_replies_are_google_rpc_status_with_one_mapper_per_status(
     fallback = replies["body_format"]["json_format"]
 
     assert by_status == GRPC_CODE_BY_HTTP_STATUS == {
-        400: 3, 401: 16, 403: 7, 404: 5, 413: 8, 429: 8, 503: 14, 504: 4}
+        400: 3, 401: 16, 403: 7, 404: 5, 408: 4, 413: 8, 414: 8, 415: 3, 429: 8, 431: 8,
+        503: 14, 504: 4}
     assert (fallback["code"], fallback["message"]) == (2, "%LOCAL_REPLY_BODY%")
     assert fallback["details"][-1]["@type"] == "type.googleapis.com/google.rpc.ErrorInfo"
     assert not any("status_code_filter" in m["filter"] and "status_code" in m

@@ -17,6 +17,7 @@ import grpc
 import httpx
 import pytest
 from google.protobuf import descriptor_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from agora.auth.v1 import auth_pb2, auth_pb2_grpc
@@ -648,3 +649,41 @@ async def test_grpc_control_headers_of_http_requests_do_not_reach_the_service(
     assert not {"grpc-previous-rpc-attempts", "grpc-message", "grpc-status"} & set(metadata)
     left = edge.stub.deadlines[-1][1]
     assert left is not None and left > 0.5  # the route's 5 s, not the client's 1 ms
+
+
+def _edge_details(error: grpc.aio.AioRpcError) -> tuple[int, str, str]:
+    """``(code, ErrorInfo reason, ErrorInfo domain)`` of the ``grpc-status-details-bin``."""
+    raw = dict(error.trailing_metadata() or ())["grpc-status-details-bin"]
+    status = status_pb2.Status.FromString(raw)
+    info = error_details_pb2.ErrorInfo()
+    assert len(status.details) == 1 and status.details[0].Unpack(info)
+    return status.code, info.reason, info.domain
+
+
+async def test_edge_errors_for_grpc_clients_carry_status_details(edge: Edge) -> None:
+    credentials = grpc.ssl_channel_credentials(edge.root_ca.read_bytes())
+    async with grpc.aio.secure_channel(edge.address, credentials) as channel:
+        auth = auth_pb2_grpc.AuthServiceStub(channel)  # type: ignore[no-untyped-call]
+        internal = user_pb2_grpc.UserInternalServiceStub(channel)  # type: ignore[no-untyped-call]
+        errors = []
+        for call in (auth.LogoutAll(auth_pb2.LogoutAllRequest(), timeout=5),
+                     internal.CreateUser(user_pb2.CreateUserRequest(email="a@b.c"), timeout=5),
+                     auth.Login(auth_pb2.LoginRequest(email="a@b.c", password="p" * 2 ** 21),
+                                timeout=10)):
+            with pytest.raises(grpc.aio.AioRpcError) as error:
+                await call
+            errors.append((error.value.code(), _edge_details(error.value)))
+
+    assert errors == [
+        (grpc.StatusCode.UNAUTHENTICATED, (16, "invalid_token", "agora.local")),
+        (grpc.StatusCode.UNIMPLEMENTED, (12, "route_not_found", "agora.local")),
+        (grpc.StatusCode.RESOURCE_EXHAUSTED, (8, "request_payload_too_large", "agora.local")),
+    ]
+
+
+async def test_a_grpc_web_request_gets_a_json_error_not_plain_text(edge: Edge) -> None:
+    async with edge.client() as client:
+        response = await client.post("/agora.auth.v1.AuthService/Login", content=b"xx",
+                                     headers={"content-type": "application/grpc-web"})
+
+    edge_status(response, 404, 5)
