@@ -13,7 +13,6 @@ from pkg.pki import write_atomic
 from ._clusters import jwks_cluster, service_cluster
 from ._contracts import Contracts, EdgeConfigError, load_contracts
 from ._filters import (
-    JWKS_PATH,
     buffer_filter,
     http_connection_manager,
     jwt_filter,
@@ -21,7 +20,7 @@ from ._filters import (
     router_filter,
     transcoder_filter,
 )
-from ._routes import REFLECTION_CLUSTER, envoy_routes
+from ._routes import JWKS_PATH, REFLECTION_CLUSTER, envoy_routes
 from ._sds import EDGE_CERT_SDS, SDS_FOLDER, sds_secret_config, tls_certificate, write_sds_files
 from ._strict_json import strict_json_filter
 

@@ -10,7 +10,6 @@ from ._local_reply import local_reply_config
 from ._routes import BUFFER_FILTER, JWT_FILTER, JWT_REQUIREMENT, RATE_LIMIT_FILTER
 
 MAX_REQUEST_BYTES = 1024 * 1024
-JWKS_PATH = "/.well-known/jwks.json"
 JWKS_CLUSTER = "jwks"
 JWT_PROVIDER = "agora"
 _TYPES = "type.googleapis.com/envoy.extensions.filters"

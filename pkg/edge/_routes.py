@@ -22,6 +22,9 @@ REFLECTION_CLUSTER = "auth"
 _FILTERS = "type.googleapis.com/envoy.extensions.filters.http"
 _PER_ROUTE_JWT = f"{_FILTERS}.jwt_authn.v3.PerRouteConfig"
 _PER_ROUTE_BUFFER = {"@type": f"{_FILTERS}.buffer.v3.BufferPerRoute", "disabled": True}
+JWKS_PATH = "/.well-known/jwks.json"
+JWKS_CACHE_CONTROL = "public, max-age=300"
+NO_STORE = "no-store"
 NEVER_REACHED_A_SERVER = "connect-failure,refused-stream,reset-before-request"
 SAFE_TO_REPEAT = "unavailable"
 RETRIES = 2
@@ -135,6 +138,18 @@ def retry_policy(method: MethodContract) -> dict[str, Any]:
             "host_selection_retry_max_attempts": 3}
 
 
+def cache_control(method: MethodContract) -> str:
+    """The ``Cache-Control`` of every response of ``method``'s route, local replies included.
+
+    ``no-store`` (RFC 9111 §5.2.2.5) everywhere: API responses carry tokens (RFC 6749 §5.1
+    requires it for token responses) or personal data. The JWKS is public and changes only
+    on key rotation: ``public, max-age=300``, as long as the edge's own JWKS cache.
+    """
+    if any(binding.template == JWKS_PATH for binding in method.bindings):
+        return JWKS_CACHE_CONTROL
+    return NO_STORE
+
+
 def _method_route(method: MethodContract) -> dict[str, Any]:
     timeout = _seconds(method.effective_timeout_ms)
     per_route = _per_route(jwt=method.requires_jwt, buffered=not method.client_streaming)
@@ -150,6 +165,9 @@ def _method_route(method: MethodContract) -> dict[str, Any]:
                                     "grpc_timeout_header_max": timeout},
             "retry_policy": retry_policy(method),
         },
+        "response_headers_to_add": [{
+            "header": {"key": "cache-control", "value": cache_control(method)},
+            "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}],
         "typed_per_filter_config": per_route,
     }
 

@@ -3,7 +3,9 @@
 -- grpc_json_transcoder drops JSON fields the protobuf message does not define
 -- (envoyproxy/envoy#46623), lets the last of duplicate keys win, accepts a lone value for a
 -- repeated field and lets query parameters override fields bound by the path or the body. This
--- filter runs before it, on every request that is not native gRPC:
+-- filter runs before it. On every request it rewrites an "Authorization: bearer <token>" in any
+-- case to "Bearer <token>" (RFC 7235 §2.1), which jwt_authn's prefix match needs; and on every
+-- request that is not native gRPC:
 --   * client-supplied grpc-* headers (grpc-timeout, grpc-encoding, ...) are removed, so only
 --     the edge sets gRPC control headers towards the services;
 --   * for a request whose method and path match a transcoded rule: a query parameter naming a
@@ -243,8 +245,19 @@ local function check(handle, content_type, rule, query)
   if skip_ws(s, i) <= #s then malformed(i, "trailing data") end
 end
 
+-- RFC 7235 §2.1: the auth scheme is case-insensitive, but jwt_authn's value_prefix is not.
+local function normalise_bearer(headers)
+  local authorization = headers:get("authorization")
+  if not authorization then return end
+  local scheme, credentials = string.match(authorization, "^(%a+)[ ]+(.*)$")
+  if scheme and scheme ~= "Bearer" and string.lower(scheme) == "bearer" then
+    headers:replace("authorization", "Bearer " .. credentials)
+  end
+end
+
 function envoy_on_request(handle)
   local headers = handle:headers()
+  normalise_bearer(headers)
   local content_type = headers:get("content-type") or ""
   -- Native gRPC as Envoy's hasGrpcContentType: application/grpc or application/grpc+<codec>.
   if find(content_type, "^application/grpc$") or find(content_type, "^application/grpc[+;]") then

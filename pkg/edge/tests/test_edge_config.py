@@ -213,3 +213,13 @@ def test_listeners_wait_for_the_jwks_and_a_failed_fetch_is_unavailable(
     assert [m["status_code"] for m in jwks_failed] == [503, 503]
     assert all(m["headers_to_add"][0]["header"] == {"key": "retry-after", "value": "1"}
                for m in jwks_failed)
+
+
+def test_responses_are_not_stored_except_the_public_jwks(config: dict[str, Any]) -> None:
+    routes = _routes(config)
+    cache = {path.rsplit("/", 1)[1]: route["response_headers_to_add"][0]["header"]["value"]
+             for path, route in routes.items() if "response_headers_to_add" in route}
+
+    assert cache.pop("GetJwks") == "public, max-age=300"
+    assert set(cache.values()) == {"no-store"}
+    assert {"Login", "Register", "Refresh", "GetUser"} <= set(cache)

@@ -687,3 +687,32 @@ async def test_a_grpc_web_request_gets_a_json_error_not_plain_text(edge: Edge) -
                                      headers={"content-type": "application/grpc-web"})
 
     edge_status(response, 404, 5)
+
+
+async def test_the_bearer_scheme_is_case_insensitive(edge: Edge) -> None:
+    token = edge.stub.sign(issuer=ISSUER, audience=AUDIENCE)
+    async with edge.client() as client:
+        statuses = [(await client.post("/v1/auth:logoutAll", json={}, headers={
+            "authorization": f"{scheme} {token}"})).status_code
+            for scheme in ("bearer", "BEARER", "bEaReR")]
+    credentials = grpc.ssl_channel_credentials(edge.root_ca.read_bytes())
+    async with grpc.aio.secure_channel(edge.address, credentials) as channel:
+        stub = auth_pb2_grpc.AuthServiceStub(channel)  # type: ignore[no-untyped-call]
+        await stub.LogoutAll(auth_pb2.LogoutAllRequest(), timeout=5,
+                             metadata=(("authorization", f"bearer {token}"),))
+
+    assert statuses == [200, 200, 200]
+    assert edge.stub.last_call("LogoutAll")["authorization"] == f"Bearer {token}"
+
+
+async def test_token_responses_are_not_stored_and_the_jwks_is_cacheable(edge: Edge) -> None:
+    async with edge.client() as client:
+        login = await client.post("/v1/auth:login",
+                                  json={"email": "ann@example.com", "password": PASSWORD})
+        refused = await client.post("/v1/auth:login",
+                                    json={"email": "ann@example.com", "password": "wrong"})
+        jwks = await client.get("/.well-known/jwks.json")
+
+    assert login.status_code == 200 and login.headers["cache-control"] == "no-store"
+    assert refused.headers["cache-control"] == "no-store"
+    assert jwks.status_code == 200 and jwks.headers["cache-control"] == "public, max-age=300"
