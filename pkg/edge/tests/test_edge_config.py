@@ -59,8 +59,8 @@ def test_edge_listens_with_tls_on_8443_and_admin_on_loopback(config: dict[str, A
 def test_filter_order(config: dict[str, Any]) -> None:
     names = [f["name"].rsplit(".", 1)[1] for f in _hcm(config, EDGE_LISTENER)["http_filters"]]
 
-    assert names == ["buffer", "lua", "grpc_json_transcoder", "local_ratelimit", "jwt_authn",
-                     "router"]
+    assert names == ["cors", "buffer", "lua", "grpc_json_transcoder", "local_ratelimit",
+                     "jwt_authn", "router"]
 
 
 def test_routes_carry_policy_and_internal_rpcs_have_none(config: dict[str, Any]) -> None:
@@ -223,3 +223,38 @@ def test_responses_are_not_stored_except_the_public_jwks(config: dict[str, Any])
     assert cache.pop("GetJwks") == "public, max-age=300"
     assert set(cache.values()) == {"no-store"}
     assert {"Login", "Register", "Refresh", "GetUser"} <= set(cache)
+
+
+def test_cors_is_off_by_default(config: dict[str, Any]) -> None:
+    virtual_host = _hcm(config, EDGE_LISTENER)["route_config"]["virtual_hosts"][0]
+
+    assert "typed_per_filter_config" not in virtual_host
+    assert all(route["name"] != "cors_lookup" for route in virtual_host["routes"])
+
+
+def test_cors_allows_exactly_the_configured_origins(descriptor_set: Path, cert_dir: Path,
+                                                     tmp_path: Path) -> None:
+    path = write_envoy_config(tmp_path / "envoy.yaml", descriptor_set=descriptor_set,
+                              cert_dir=cert_dir, endpoints=ENDPOINTS,
+                              cors_origins=["https://app.example.com", "http://localhost:3000"])
+    config = yaml.safe_load(path.read_text())
+    virtual_host = _hcm(config, EDGE_LISTENER)["route_config"]["virtual_hosts"][0]
+    policy = virtual_host["typed_per_filter_config"]["envoy.filters.http.cors"]
+
+    assert policy["allow_origin_string_match"] == [{"exact": "https://app.example.com"},
+                                                   {"exact": "http://localhost:3000"}]
+    assert policy["allow_methods"] == "GET, PATCH, POST"
+    assert policy["allow_headers"] == "authorization, content-type, x-request-id"
+    assert policy["expose_headers"] == "x-request-id, retry-after, www-authenticate"
+    assert virtual_host["routes"][-1]["match"]["prefix"] == "/"
+    assert virtual_host["routes"][-1]["route"]["cluster"] == "edge_no_route"
+    result = envoy_validate(path)
+    assert result.returncode == 0, result.stderr[-2000:] + result.stdout[-2000:]
+
+
+@pytest.mark.parametrize("origin", ["*", "https://app.example.com/", "app.example.com",
+                                    "https://*.example.com"])
+def test_a_cors_origin_must_be_exact(descriptor_set: Path, cert_dir: Path, origin: str) -> None:
+    with pytest.raises(EdgeConfigError, match="CORS origin"):
+        render_envoy_config(descriptor_set=descriptor_set, cert_dir=cert_dir,
+                            endpoints=ENDPOINTS, cors_origins=[origin])

@@ -85,6 +85,7 @@ async def _wait_until_serving(edge: Edge, envoy: asyncio.subprocess.Process,
 @contextlib.asynccontextmanager
 async def _running_edge(descriptor_set: Path, cert_dir: Path, folder: Path, *,
                         auth_up: bool = True, extra_auth: Sequence[int] = (),
+                        cors_origins: Sequence[str] = (),
                         **endpoints: list[tuple[str, int]]) -> AsyncIterator[Edge]:
     """Envoy configured from ``descriptor_set`` in front of a stub auth service (not started
     when ``auth_up`` is false; ``extra_auth`` adds ports to the auth cluster)."""
@@ -96,7 +97,7 @@ async def _running_edge(descriptor_set: Path, cert_dir: Path, folder: Path, *,
         config = write_envoy_config(
             folder / "envoy.yaml", descriptor_set=descriptor_set,
             cert_dir=cert_dir, listen=listen, admin=("127.0.0.1", free_port()),
-            jwks_listen=("127.0.0.1", free_port()),
+            jwks_listen=("127.0.0.1", free_port()), cors_origins=cors_origins,
             endpoints={"auth": [("127.0.0.1", port) for port in (auth_port, *extra_auth)],
                        "user": [("127.0.0.1", free_port())], **endpoints})
         with (config.parent / "envoy.log").open("wb") as log:
@@ -716,3 +717,60 @@ async def test_token_responses_are_not_stored_and_the_jwks_is_cacheable(edge: Ed
     assert login.status_code == 200 and login.headers["cache-control"] == "no-store"
     assert refused.headers["cache-control"] == "no-store"
     assert jwks.status_code == 200 and jwks.headers["cache-control"] == "public, max-age=300"
+
+
+APP = "https://app.example.com"
+
+
+def _preflight(origin: str, method: str = "POST") -> dict[str, str]:
+    return {"origin": origin, "access-control-request-method": method,
+            "access-control-request-headers": "authorization, content-type"}
+
+
+async def test_cors_serves_a_web_front_end_on_a_configured_origin_only(
+        descriptor_set: Path, cert_dir: Path, tmp_path: Path) -> None:
+    login = {"email": "ann@example.com", "password": PASSWORD}
+    async with (_running_edge(descriptor_set, cert_dir, tmp_path, cors_origins=[APP]) as edge,
+                edge.client() as client):
+        allowed = await client.options("/v1/auth:login", headers=_preflight(APP))
+        other = await client.options("/v1/auth:login", headers=_preflight("https://evil.example"))
+        posted = await client.post("/v1/auth:login", json=login, headers={"origin": APP})
+        stranger = await client.post("/v1/auth:login", json=login,
+                                     headers={"origin": "https://evil.example"})
+        missing = await client.get("/nope", headers={"origin": APP})
+        token = edge.stub.sign(issuer=ISSUER, audience=AUDIENCE)
+        grpc_ok = await _grpc_logout_all(edge, token)
+
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.headers["access-control-allow-origin"] == APP
+    assert allowed.headers["access-control-allow-methods"] == "GET, PATCH, POST"
+    assert allowed.headers["access-control-allow-headers"] == (
+        "authorization, content-type, x-request-id")
+    assert allowed.headers["access-control-max-age"] == "600"
+    assert not [h for h in other.headers if h.startswith("access-control-")]
+    assert posted.status_code == 200 and posted.headers["access-control-allow-origin"] == APP
+    assert posted.headers["access-control-expose-headers"] == (
+        "x-request-id, retry-after, www-authenticate")
+    assert stranger.status_code == 200
+    assert not [h for h in stranger.headers if h.startswith("access-control-")]
+    edge_status(missing, 404, 5)
+    assert grpc_ok
+
+
+async def _grpc_logout_all(edge: Edge, token: str) -> bool:
+    credentials = grpc.ssl_channel_credentials(edge.root_ca.read_bytes())
+    async with grpc.aio.secure_channel(edge.address, credentials) as channel:
+        stub = auth_pb2_grpc.AuthServiceStub(channel)  # type: ignore[no-untyped-call]
+        await stub.LogoutAll(auth_pb2.LogoutAllRequest(), timeout=5,
+                             metadata=(("authorization", f"Bearer {token}"),))
+    return True
+
+
+async def test_without_cors_origins_no_response_has_cors_headers(edge: Edge) -> None:
+    async with edge.client() as client:
+        preflight = await client.options("/v1/auth:login", headers=_preflight(APP))
+        posted = await client.post("/v1/auth:login", headers={"origin": APP},
+                                   json={"email": "ann@example.com", "password": PASSWORD})
+
+    assert not [h for h in preflight.headers if h.startswith("access-control-")]
+    assert not [h for h in posted.headers if h.startswith("access-control-")]
