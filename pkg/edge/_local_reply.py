@@ -105,6 +105,13 @@ _NATIVE_GRPC = {"and_filter": {"filters": [
 ]}}
 
 
+# A transcoded request whose stream outlives the route's max duration: the connection manager
+# answers it as gRPC (the request is gRPC by then) and the transcoder renders that reply as
+# JSON itself, from grpc-status-details-bin when there is one.
+_TRANSCODED = {"header_filter": {"header": {"name": "x-envoy-original-path",
+                                            "present_match": True}}}
+
+
 def _error_info(reason: str) -> dict[str, Any]:
     return {"@type": f"{_TYPE}ErrorInfo", "reason": reason, "domain": ERROR_DOMAIN,
             "metadata": {"request_id": "%REQ(X-REQUEST-ID)%"}}
@@ -168,6 +175,10 @@ def local_reply_config(*, max_request_bytes: int) -> dict[str, Any]:
         *({"filter": _native(_status_filter(status)), "headers_to_add": _grpc_headers(*reply),
            "body_format_override": plain} for status, reply in NATIVE_GRPC_REPLIES.items()),
         {"filter": _NATIVE_GRPC, "body_format_override": plain},
+        *({"filter": {"and_filter": {"filters": [_TRANSCODED, _status_filter(status)]}},
+           "headers_to_add": _grpc_headers(*NATIVE_GRPC_REPLIES[status])[1:],
+           "body_format_override": status_format(GRPC_CODE_BY_HTTP_STATUS[status])}
+          for status in (408, 504)),
         {"filter": jwks_failed, "status_code": 503, "headers_to_add": retry_after,
          "body": {"inline_string": "the access token cannot be checked now: the JWKS is "
                                    "unavailable"},
