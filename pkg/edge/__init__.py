@@ -2,9 +2,13 @@
 
 Routes, transcoding, JWT requirements and per-route timeouts are derived from each RPC's
 ``google.api.http`` rule and ``(agora.policy.v1.rule)`` / ``(agora.policy.v1.route)``
-options, so the edge cannot drift from the API; so is the Lua filter that rejects unknown JSON
-body fields (``strict_json_schema``). Every reply the edge makes itself is a
-``google.rpc.Status`` in JSON, like the services' errors (``_local_reply``). See
+options, so the edge cannot drift from the API; so is the Lua filter of the strict edge
+(``strict_json_schema``: unknown, duplicate or wrongly typed JSON fields, query parameters
+overriding bound fields, non-JSON bodies, client ``grpc-*`` headers). CORS origins are
+configuration (``render_envoy_config(cors_origins=...)``, ``_cors``); timeouts, retries,
+health checks and the JWKS start-up are described in docs/adr/0014-strict-edge-and-cors.md.
+Every reply the edge makes itself is a ``google.rpc.Status`` in JSON, like the services'
+errors (``_local_reply``). See
 docs/adr/0005-edge-from-contracts.md. ``write_envoy_config`` also writes filesystem SDS files
 (``<config dir>/sds/``) so renewed certificates are picked up without restart (``_sds``,
 docs/adr/0011-certificate-reload.md).

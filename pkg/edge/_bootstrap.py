@@ -12,8 +12,8 @@ from pkg.pki import write_atomic
 
 from ._clusters import jwks_cluster, service_cluster
 from ._contracts import Contracts, EdgeConfigError, load_contracts
+from ._cors import CORS_FILTER, catch_all_route, cors_filter, cors_policy, no_route_cluster
 from ._filters import (
-    JWKS_PATH,
     buffer_filter,
     http_connection_manager,
     jwt_filter,
@@ -21,7 +21,7 @@ from ._filters import (
     router_filter,
     transcoder_filter,
 )
-from ._routes import REFLECTION_CLUSTER, envoy_routes
+from ._routes import JWKS_PATH, REFLECTION_CLUSTER, envoy_routes
 from ._sds import EDGE_CERT_SDS, SDS_FOLDER, sds_secret_config, tls_certificate, write_sds_files
 from ._strict_json import strict_json_filter
 
@@ -52,17 +52,24 @@ def _downstream_tls(cert_dir: Path, sds_dir: Path | None) -> dict[str, Any]:
 
 
 def _edge_listener(contracts: Contracts, listen: tuple[str, int], cert_dir: Path,
-                   sds_dir: Path | None, jwt: dict[str, Any]) -> dict[str, Any]:
-    filters = [buffer_filter(), strict_json_filter(contracts),
+                   sds_dir: Path | None, jwt: dict[str, Any],
+                   cors_origins: Sequence[str]) -> dict[str, Any]:
+    filters = [cors_filter(), buffer_filter(), strict_json_filter(contracts),
                transcoder_filter(contracts.descriptor_set, contracts.transcoded_services),
                rate_limit_filter(), jwt, router_filter()]
+    manager = http_connection_manager("edge", envoy_routes(contracts), filters)
+    if cors_origins:
+        virtual_host = manager["typed_config"]["route_config"]["virtual_hosts"][0]
+        virtual_host["routes"].append(catch_all_route())
+        virtual_host["typed_per_filter_config"] = {
+            CORS_FILTER: cors_policy(contracts, cors_origins)}
     return {
         "name": EDGE_LISTENER,
         "address": _address(*listen),
         "per_connection_buffer_limit_bytes": 1024 * 1024,
         "filter_chains": [{
             "transport_socket": _downstream_tls(cert_dir, sds_dir),
-            "filters": [http_connection_manager("edge", envoy_routes(contracts), filters)],
+            "filters": [manager],
         }],
     }
 
@@ -90,6 +97,7 @@ def render_envoy_config(
     jwt_issuer: str = "https://auth.agora.local",
     jwt_audience: str = "agora",
     sds_dir: Path | None = None,
+    cors_origins: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The edge's Envoy v3 bootstrap as a plain dict (YAML/JSON-ready).
 
@@ -105,8 +113,12 @@ def render_envoy_config(
     bundle are filesystem SDS secrets that Envoy reloads when ``pkg.pki`` renews the files
     (see ``_sds``); without it the files are named inline and read once at start.
 
+    CORS: ``cors_origins`` are the exact origins (``https://app.example.com``) whose browser
+    scripts may call the API (see ``_cors``); none (the default) means no CORS headers at all.
+
     Raises ``EdgeConfigError`` for a malformed policy, a routed service (or ``auth``, which
-    serves the JWKS and reflection) with no endpoints, and ``OSError`` if a file is unreadable.
+    serves the JWKS and reflection) with no endpoints, or a CORS origin that is not
+    ``scheme://host[:port]``, and ``OSError`` if a file is unreadable.
     """
     contracts = load_contracts(descriptor_set)
     needed = {m.domain for m in contracts.methods if m.routed} | {REFLECTION_CLUSTER}
@@ -121,9 +133,11 @@ def render_envoy_config(
         "node": {"id": "agora-edge", "cluster": "agora-edge"},
         "admin": {"address": _address(*admin)},
         "static_resources": {
-            "listeners": [_edge_listener(contracts, listen, cert_dir, sds_dir, jwt),
+            "listeners": [_edge_listener(contracts, listen, cert_dir, sds_dir, jwt,
+                                         cors_origins),
                           _jwks_listener(contracts, jwks_listen)],
-            "clusters": [*clusters, jwks_cluster(jwks_listen)],
+            "clusters": [*clusters, jwks_cluster(jwks_listen),
+                         *([no_route_cluster()] if cors_origins else [])],
         },
         "overload_manager": {"resource_monitors": [{
             "name": "envoy.resource_monitors.global_downstream_max_connections",

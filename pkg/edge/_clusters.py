@@ -59,14 +59,28 @@ def upstream_tls_context(name: str, cert_dir: Path, sds_dir: Path | None) -> dic
                                                                           sds_dir)}}
 
 
+HEALTH_CHECK = {"interval": "1s", "timeout": "1s", "unhealthy_threshold": 2,
+                "healthy_threshold": 1}
+RETRY_BUDGET = {"budget_percent": {"value": 20.0}, "min_retry_concurrency": 3}
+
+
 def service_cluster(name: str, endpoints: Sequence[tuple[str, int]],
                     cert_dir: Path, sds_dir: Path | None = None) -> dict[str, Any]:
     """The cluster of service ``name``: HTTP/2 over mTLS, round robin, gRPC health checks.
 
     Envoy presents ``edge.crt`` and accepts only a server certificate issued under
     ``root_ca.crt`` whose URI SAN is ``spiffe://agora.local/<name>`` (from the SDS files in
-    ``sds_dir`` when given, see ``upstream_tls_context``). Hosts failing the
-    ``grpc.health.v1.Health`` check or returning repeated 5xx are taken out of rotation.
+    ``sds_dir`` when given, see ``upstream_tls_context``).
+
+    Health: a ``grpc.health.v1.Health`` check every second (``HEALTH_CHECK``, also while the
+    cluster has no traffic), 1 s timeout; two failures take a host out, one success brings it
+    back. A draining worker (NOT_SERVING, still serving for 3 s, see ``pkg.server``) is out
+    of rotation after at most ~2 s, before it stops. Outlier detection ejects a host after 5
+    consecutive 5xx (or connect failures), but never more than half the hosts:
+    ``max_ejection_percent`` 50 with ``always_eject_one_host`` false, so a single host is
+    never ejected, and below 50 % healthy hosts Envoy's panic threshold balances over all of
+    them anyway. Retries (see ``_routes.retry_policy``) draw on a budget of 20 % of the
+    cluster's active requests, at least 3 at a time (``circuit_breakers...retry_budget``).
     """
     static = all(_is_ip(host) for host, _ in endpoints)
     return {
@@ -80,20 +94,19 @@ def service_cluster(name: str, endpoints: Sequence[tuple[str, int]],
             "explicit_http_config": {"http2_protocol_options": {}},
         }},
         "health_checks": [{
-            "timeout": "1s",
-            "interval": "5s",
-            "no_traffic_interval": "5s",
-            "unhealthy_threshold": 2,
-            "healthy_threshold": 1,
+            **HEALTH_CHECK,
+            "no_traffic_interval": HEALTH_CHECK["interval"],
             "grpc_health_check": {},
         }],
         "outlier_detection": {
             "consecutive_5xx": 5,
-            "consecutive_gateway_failure": 3,
             "interval": "10s",
             "base_ejection_time": "30s",
             "max_ejection_percent": 50,
+            "always_eject_one_host": False,
         },
+        "circuit_breakers": {"thresholds": [{"priority": "DEFAULT",
+                                             "retry_budget": RETRY_BUDGET}]},
         "transport_socket": {"name": "envoy.transport_sockets.tls", "typed_config": {
             "@type": f"{_TLS}.UpstreamTlsContext",
             "sni": name,

@@ -10,7 +10,6 @@ from ._local_reply import local_reply_config
 from ._routes import BUFFER_FILTER, JWT_FILTER, JWT_REQUIREMENT, RATE_LIMIT_FILTER
 
 MAX_REQUEST_BYTES = 1024 * 1024
-JWKS_PATH = "/.well-known/jwks.json"
 JWKS_CLUSTER = "jwks"
 JWT_PROVIDER = "agora"
 _TYPES = "type.googleapis.com/envoy.extensions.filters"
@@ -61,10 +60,15 @@ def buffer_filter() -> dict[str, Any]:
 def jwt_filter(*, issuer: str, audience: str, jwks_uri: str) -> dict[str, Any]:
     """``jwt_authn`` with provider ``agora``; routes opt in by ``requirement_name``.
 
-    The JWKS (RFC 7517) is fetched from ``jwks_uri`` through cluster ``jwks``, without
-    delaying start-up, cached for 5 minutes and refetched in the background.
-    Its rejections (401, and 403 for a wrong ``aud``) all become 401 UNAUTHENTICATED with
-    ``WWW-Authenticate`` per RFC 6750 in ``_local_reply``.
+    The JWKS (RFC 7517) is fetched from ``jwks_uri`` through cluster ``jwks`` before the
+    listeners start (``async_fetch.fast_listener`` false: Envoy's init manager holds the
+    listeners until the first fetch has succeeded or failed, its retries included), cached
+    for 5 minutes and refetched in the background, every 2 s while fetches fail. A request
+    that needs a token while no JWKS could be fetched gets 503 UNAVAILABLE with
+    ``Retry-After`` (details ``jwt_authn_access_denied{Jwks_remote_fetch_is_failed}``), not a
+    401 that would blame the token; the other rejections (401, and 403 for a wrong ``aud``)
+    all become 401 UNAUTHENTICATED with ``WWW-Authenticate`` per RFC 6750 in
+    ``_local_reply``.
     """
     return {
         "name": JWT_FILTER,
@@ -78,7 +82,7 @@ def jwt_filter(*, issuer: str, audience: str, jwks_uri: str) -> dict[str, Any]:
                 "remote_jwks": {
                     "http_uri": {"uri": jwks_uri, "cluster": JWKS_CLUSTER, "timeout": "2s"},
                     "cache_duration": "300s",
-                    "async_fetch": {"fast_listener": True, "failed_refetch_duration": "2s"},
+                    "async_fetch": {"fast_listener": False, "failed_refetch_duration": "2s"},
                     "retry_policy": {
                         "num_retries": 3,
                         "retry_back_off": {"base_interval": "0.2s", "max_interval": "2s"},

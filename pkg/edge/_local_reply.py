@@ -10,18 +10,29 @@ its details, as the service wrote it.
 
 Mappers, first match wins:
 
-1. Native gRPC requests (``content-type: application/grpc*`` and no ``x-envoy-original-path``,
-   which the transcoder sets on requests it transcoded): the body becomes ``grpc-message``,
-   so it stays plain text; a jwt_authn 403 is turned into 401 (UNAUTHENTICATED) first.
-2. jwt_authn (response code details ``jwt_authn_access_denied{...}``, matched with CEL): 401
+1. Native gRPC requests (``content-type`` ``application/grpc`` or ``application/grpc+<codec>``,
+   as Envoy's ``Grpc::Common::hasGrpcContentType``, and no ``x-envoy-original-path``, which
+   the transcoder sets on requests it transcoded): the body becomes ``grpc-message``, so it
+   stays plain text. Envoy derives ``grpc-status`` from the HTTP status unless the reply
+   already has one, and its mapping knows neither 413 nor 400 (both UNKNOWN/INTERNAL), so
+   the mappers set ``grpc-status`` themselves (``NATIVE_GRPC_REPLIES``: 413 -> 8
+   RESOURCE_EXHAUSTED, 400 -> 3, a jwt_authn 401/403 -> 16, ...) and a
+   ``grpc-status-details-bin`` (base64 of a serialized ``google.rpc.Status`` with the same
+   code, a fixed message and an ErrorInfo, domain ``agora.local``). That Status is static
+   per mapper: it cannot carry the request id or Envoy's exact details, which stay in
+   ``grpc-message`` and the ``x-request-id`` header.
+2. jwt_authn could not fetch the JWKS (details ``JWKS_FETCH_FAILED``): 503 and code 14
+   UNAVAILABLE with ``Retry-After: 1`` (HTTP) or gRPC UNAVAILABLE (native gRPC), since the
+   token was not at fault and a retry may succeed once auth answers.
+3. jwt_authn (response code details ``jwt_authn_access_denied{...}``, matched with CEL): 401
    and code 16 for every failure, because all of them are about the token, including
    jwt_authn's own 403 for a wrong ``aud`` (checked before the signature, so a tampered
    ``aud`` gets it too). ``WWW-Authenticate`` is ``Bearer`` for a missing token and
    ``Bearer error="invalid_token"`` for a bad one (RFC 6750 §3.1).
-3. The strict JSON Lua filter (dynamic metadata ``agora.strict_json``): code 3 with an
+4. The strict JSON Lua filter (dynamic metadata ``agora.strict_json``): code 3 with an
    ErrorInfo whose reason the filter chose and, for an unknown field, a BadRequest naming it.
-4. No route (response flag ``NR``): 404, code 5.
-5. One mapper per HTTP status in ``GRPC_CODE_BY_HTTP_STATUS``; anything else is code 2.
+5. No route (response flag ``NR``): 404, code 5.
+6. One mapper per HTTP status in ``GRPC_CODE_BY_HTTP_STATUS``; anything else is code 2.
 
 Every JSON body carries an ErrorInfo detail with ``reason`` = Envoy's response code details
 (e.g. ``request_payload_too_large``), ``domain`` = ``agora.local`` and the request id in its
@@ -30,7 +41,11 @@ metadata (also in the ``x-request-id`` response header).
 
 from __future__ import annotations
 
+import base64
 from typing import Any
+
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
 
 STRICT_JSON_METADATA = "agora.strict_json"
 ERROR_DOMAIN = "agora.local"
@@ -38,12 +53,30 @@ UNKNOWN = 2
 # HTTP status of a local reply -> google.rpc.Code (the inverse of the transcoder's mapping).
 # 413 is RESOURCE_EXHAUSTED like gRPC's own "message larger than max" (a size limit, not a
 # malformed argument), and 429 is RESOURCE_EXHAUSTED as in google/rpc/code.proto.
-GRPC_CODE_BY_HTTP_STATUS = {400: 3, 401: 16, 403: 7, 404: 5, 413: 8, 429: 8, 503: 14, 504: 4}
+# 414/431 (URI or headers too large) are RESOURCE_EXHAUSTED like 413; 408 is the stream's
+# max duration reached before the request was complete; 415 a body that is not JSON.
+GRPC_CODE_BY_HTTP_STATUS = {400: 3, 401: 16, 403: 7, 404: 5, 408: 4, 413: 8, 414: 8, 415: 3,
+                            429: 8, 431: 8, 503: 14, 504: 4}
+# HTTP status of a local reply to a native gRPC request -> (grpc-status, ErrorInfo reason,
+# message) of its grpc-status-details-bin. 404 is UNIMPLEMENTED (no such method), as gRPC's
+# own HTTP mapping has it; 504 and 408 come from the route's max stream duration.
+NATIVE_GRPC_REPLIES = {
+    400: (3, "bad_request", "the request is malformed"),
+    403: (7, "forbidden", "the request is not allowed"),
+    404: (12, "route_not_found", "no such method at the edge"),
+    408: (4, "max_duration_timeout", "the route's deadline expired"),
+    413: (8, "request_payload_too_large", "the request message is too large"),
+    429: (8, "local_rate_limited", "too many requests"),
+    503: (14, "upstream_unavailable", "the service is unavailable"),
+    504: (4, "max_duration_timeout", "the route's deadline expired"),
+}
 
 _TYPE = "type.googleapis.com/google.rpc."
 _CEL = "type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter"
 _JWT_DENIED = "jwt_authn_access_denied"
 _JWT_MISSING = f"{_JWT_DENIED}{{Jwt_is_missing}}"
+JWKS_FETCH_FAILED = f"{_JWT_DENIED}{{Jwks_remote_fetch_is_failed}}"
+JWKS_RETRY_AFTER_SECONDS = 1
 
 
 def _status_filter(status: int) -> dict[str, Any]:
@@ -63,12 +96,20 @@ def _strict_json(key: str) -> dict[str, Any]:
         "match_if_key_not_found": False}}
 
 
+_GRPC_CONTENT_TYPE = r"application/grpc(\+[^;]*)?(;.*)?"
 _NATIVE_GRPC = {"and_filter": {"filters": [
-    {"header_filter": {"header": {"name": "content-type",
-                                  "string_match": {"prefix": "application/grpc"}}}},
+    {"header_filter": {"header": {"name": "content-type", "string_match": {
+        "safe_regex": {"regex": _GRPC_CONTENT_TYPE}}}}},
     {"header_filter": {"header": {"name": "x-envoy-original-path", "present_match": True,
                                   "invert_match": True}}},
 ]}}
+
+
+# A transcoded request whose stream outlives the route's max duration: the connection manager
+# answers it as gRPC (the request is gRPC by then) and the transcoder renders that reply as
+# JSON itself, from grpc-status-details-bin when there is one.
+_TRANSCODED = {"header_filter": {"header": {"name": "x-envoy-original-path",
+                                            "present_match": True}}}
 
 
 def _error_info(reason: str) -> dict[str, Any]:
@@ -85,23 +126,63 @@ def status_format(code: int, *details: dict[str, Any],
             "content_type": "application/json"}
 
 
-def _www_authenticate(value: str) -> list[dict[str, Any]]:
-    return [{"header": {"key": "www-authenticate", "value": value},
+def _header(name: str, value: str) -> list[dict[str, Any]]:
+    return [{"header": {"key": name, "value": value},
              "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}]
+
+
+def grpc_status_details(code: int, reason: str, message: str) -> str:
+    """The ``grpc-status-details-bin`` value of an edge reply: base64 (RFC 4648 §4) of a
+    serialized ``google.rpc.Status`` with ``code``, ``message`` and one ErrorInfo
+    (``reason``, domain ``agora.local``)."""
+    info = any_pb2.Any()
+    info.Pack(error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN))
+    status = status_pb2.Status(code=code, message=message, details=[info])
+    return base64.b64encode(status.SerializeToString()).decode("ascii")
+
+
+def _grpc_headers(code: int, reason: str, message: str) -> list[dict[str, Any]]:
+    return [*_header("grpc-status", str(code)),
+            *_header("grpc-status-details-bin", grpc_status_details(code, reason, message))]
+
+
+def _native(*filters: dict[str, Any]) -> dict[str, Any]:
+    return {"and_filter": {"filters": [_NATIVE_GRPC, *filters]}}
+
+
+def _www_authenticate(value: str) -> list[dict[str, Any]]:
+    return _header("www-authenticate", value)
 
 
 def local_reply_config(*, max_request_bytes: int) -> dict[str, Any]:
     """The HTTP connection manager's ``local_reply_config`` (see the module docstring)."""
     plain = {"text_format_source": {"inline_string": "%LOCAL_REPLY_BODY%"}}
     jwt_denied = _cel(f"response.code_details.startsWith('{_JWT_DENIED}')")
+    jwks_failed = _cel(f"response.code_details == '{JWKS_FETCH_FAILED}'")
+    retry_after = _header("retry-after", str(JWKS_RETRY_AFTER_SECONDS))
     unknown_field = {"@type": f"{_TYPE}BadRequest", "fieldViolations": [{
         "field": f"%DYNAMIC_METADATA({STRICT_JSON_METADATA}:field)%",
         "description": "%LOCAL_REPLY_BODY%"}]}
     strict_reason = f"%DYNAMIC_METADATA({STRICT_JSON_METADATA}:reason)%"
+    jwks_down = (14, "jwks_unavailable", "the access token cannot be checked now")
+    token = (16, "invalid_token", "the access token is missing or invalid")
     mappers: list[dict[str, Any]] = [
-        {"filter": {"and_filter": {"filters": [_NATIVE_GRPC, jwt_denied]}},
-         "status_code": 401, "body_format_override": plain},
+        {"filter": _native(jwks_failed), "status_code": 503,
+         "headers_to_add": [*retry_after, *_grpc_headers(*jwks_down)],
+         "body_format_override": plain},
+        {"filter": _native(jwt_denied), "status_code": 401,
+         "headers_to_add": _grpc_headers(*token), "body_format_override": plain},
+        *({"filter": _native(_status_filter(status)), "headers_to_add": _grpc_headers(*reply),
+           "body_format_override": plain} for status, reply in NATIVE_GRPC_REPLIES.items()),
         {"filter": _NATIVE_GRPC, "body_format_override": plain},
+        *({"filter": {"and_filter": {"filters": [_TRANSCODED, _status_filter(status)]}},
+           "headers_to_add": _grpc_headers(*NATIVE_GRPC_REPLIES[status])[1:],
+           "body_format_override": status_format(GRPC_CODE_BY_HTTP_STATUS[status])}
+          for status in (408, 504)),
+        {"filter": jwks_failed, "status_code": 503, "headers_to_add": retry_after,
+         "body": {"inline_string": "the access token cannot be checked now: the JWKS is "
+                                   "unavailable"},
+         "body_format_override": status_format(14)},
         {"filter": _cel(f"response.code_details == '{_JWT_MISSING}'"),
          "headers_to_add": _www_authenticate("Bearer"),
          "status_code": 401, "body_format_override": status_format(16)},

@@ -22,6 +22,15 @@ REFLECTION_CLUSTER = "auth"
 _FILTERS = "type.googleapis.com/envoy.extensions.filters.http"
 _PER_ROUTE_JWT = f"{_FILTERS}.jwt_authn.v3.PerRouteConfig"
 _PER_ROUTE_BUFFER = {"@type": f"{_FILTERS}.buffer.v3.BufferPerRoute", "disabled": True}
+JWKS_PATH = "/.well-known/jwks.json"
+JWKS_CACHE_CONTROL = "public, max-age=300"
+NO_STORE = "no-store"
+NEVER_REACHED_A_SERVER = "connect-failure,refused-stream,reset-before-request"
+SAFE_TO_REPEAT = "unavailable"
+RETRIES = 2
+_PREVIOUS_HOSTS = {"name": "envoy.retry_host_predicates.previous_hosts", "typed_config": {
+    "@type": "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3."
+             "PreviousHostsPredicate"}}
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,40 @@ def rate_limit(method: MethodContract) -> dict[str, Any] | None:
     }
 
 
+def retry_policy(method: MethodContract) -> dict[str, Any]:
+    """The route's ``RetryPolicy``: retry only what cannot have run twice.
+
+    Every RPC is retried (at most ``RETRIES`` times, each on another host: the
+    ``previous_hosts`` predicate, up to 3 host selections) when the attempt never reached a
+    server: the connection failed (``connect-failure``), the server refused the HTTP/2 stream
+    (``refused-stream``, e.g. a draining worker's GOAWAY) or the stream was reset before the
+    request was sent (``reset-before-request``). RPCs whose every HTTP binding is ``GET``
+    (safe and idempotent, RFC 9110 §9.2) are also retried on the service's own gRPC
+    ``UNAVAILABLE`` (``unavailable``). Never ``reset``, ``5xx`` or ``unavailable`` for the
+    others: a POST/PATCH that may have run is not repeated. The clusters' retry budget
+    (``_clusters``) caps retries at 20 % of active requests. See the router docs,
+    ``x-envoy-retry-on`` / ``x-envoy-retry-grpc-on``.
+    """
+    retry_on = NEVER_REACHED_A_SERVER
+    if method.bindings and all(binding.verb == "GET" for binding in method.bindings):
+        retry_on += "," + SAFE_TO_REPEAT
+    return {"retry_on": retry_on, "num_retries": RETRIES,
+            "retry_host_predicate": [_PREVIOUS_HOSTS],
+            "host_selection_retry_max_attempts": 3}
+
+
+def cache_control(method: MethodContract) -> str:
+    """The ``Cache-Control`` of every response of ``method``'s route, local replies included.
+
+    ``no-store`` (RFC 9111 §5.2.2.5) everywhere: API responses carry tokens (RFC 6749 §5.1
+    requires it for token responses) or personal data. The JWKS is public and changes only
+    on key rotation: ``public, max-age=300``, as long as the edge's own JWKS cache.
+    """
+    if any(binding.template == JWKS_PATH for binding in method.bindings):
+        return JWKS_CACHE_CONTROL
+    return NO_STORE
+
+
 def _method_route(method: MethodContract) -> dict[str, Any]:
     timeout = _seconds(method.effective_timeout_ms)
     per_route = _per_route(jwt=method.requires_jwt, buffered=not method.client_streaming)
@@ -118,9 +161,13 @@ def _method_route(method: MethodContract) -> dict[str, Any]:
         "match": {"path": method.grpc_path, "grpc": {}},
         "route": {
             "cluster": method.domain,
-            "timeout": timeout,
-            "max_stream_duration": {"grpc_timeout_header_max": timeout},
+            "max_stream_duration": {"max_stream_duration": timeout,
+                                    "grpc_timeout_header_max": timeout},
+            "retry_policy": retry_policy(method),
         },
+        "response_headers_to_add": [{
+            "header": {"key": "cache-control", "value": cache_control(method)},
+            "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}],
         "typed_per_filter_config": per_route,
     }
 
@@ -131,6 +178,15 @@ def envoy_routes(contracts: Contracts) -> list[dict[str, Any]]:
     The transcoder rewrites an HTTP request's path to the gRPC path and clears the route
     cache, so native gRPC and transcoded requests meet the same route and JWT requirement.
     Routes of streaming requests (client streaming, reflection) are not buffered.
+
+    Timeouts: a route's ``max_stream_duration`` carries the contract's timeout for both
+    kinds of request (the router's ``timeout`` is ignored once ``max_stream_duration`` is
+    set, ``FilterUtility::finalTimeout``). The connection manager arms it when the route is
+    chosen: a request without ``grpc-timeout`` (every transcoded one) gets the route
+    timeout, a gRPC ``grpc-timeout`` is capped by it (``grpc_timeout_header_max``), and the
+    upstream receives that deadline as ``grpc-timeout``. On expiry the edge answers 504
+    (gRPC ``DEADLINE_EXCEEDED``, details ``max_duration_timeout``); 0 (streaming RPCs
+    without a contract timeout) means no limit beyond the client's own deadline.
     """
     routes = [_method_route(m) for m in contracts.methods if m.routed]
     routes += [

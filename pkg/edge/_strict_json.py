@@ -1,10 +1,14 @@
-"""Strict JSON bodies: the Lua filter that rejects unknown fields before transcoding.
+"""The strict edge: the Lua filter that checks HTTP/JSON requests before transcoding.
 
-``grpc_json_transcoder`` drops JSON fields the target message lacks (envoyproxy/envoy#46623).
-From the same descriptor set, this module derives, for every transcoded rule with a body, the
-keys the body may hold (each field's JSON name and proto name, recursively through message,
-repeated and map fields; ``google.protobuf`` well-known types are leaves) and renders
-``strict_json.lua`` with that schema and the rules' path templates as Lua patterns.
+``grpc_json_transcoder`` drops JSON fields the target message lacks (envoyproxy/envoy#46623),
+lets the last of duplicate keys win, wraps a lone value into a repeated field and lets a query
+parameter override a field bound by the path or the body. From the same descriptor set, this
+module derives, for every transcoded rule, the keys its body may hold (each field's JSON and
+proto name, recursively through message, repeated and map fields) with the JSON shape of each
+(``Spec``), and the query parameter names that would set a bound field; it renders
+``strict_json.lua`` with that schema and the rules' path templates as Lua patterns. The filter
+also strips client-supplied ``grpc-*`` headers from HTTP/JSON requests and answers 415 to a
+body that is not ``application/json``.
 """
 
 from __future__ import annotations
@@ -27,25 +31,65 @@ _LUA_MAGIC = re.compile(r"([\^$()%.\[\]*+\-?])")
 _VARIABLE = re.compile(r"\{[^}=]+(?:=([^}]*))?\}")
 
 
+Spec = tuple[Any, ...]
+"""A JSON value's expected shape: ``("scalar",)`` (string, number, bool or null), ``("any",)``
+(well-known types such as Struct, Value, Any: unchecked), ``("message", k)`` (an object of
+node ``k``), ``("list", item)`` (an array of ``item``) or ``("map", value)`` (an object with any
+keys whose values are ``value``). ``null`` is accepted everywhere (proto3 JSON: the default)."""
+
+_SCALAR_TYPES = frozenset({"google.protobuf.Timestamp", "google.protobuf.Duration",
+                           "google.protobuf.FieldMask", "google.protobuf.DoubleValue",
+                           "google.protobuf.FloatValue", "google.protobuf.Int64Value",
+                           "google.protobuf.UInt64Value", "google.protobuf.Int32Value",
+                           "google.protobuf.UInt32Value", "google.protobuf.BoolValue",
+                           "google.protobuf.StringValue", "google.protobuf.BytesValue"})
+
+
+@dataclass(frozen=True)
+class StrictRule:
+    """One transcoded HTTP binding as the Lua filter checks it.
+
+    ``pattern`` is the anchored Lua pattern of ``template``; ``root`` the node id of the body
+    message (0: the rule takes no JSON body); ``bound`` every query parameter name that would
+    set a field bound by the path or the body (JSON and proto spellings, a parameter equal to
+    one of them or a dotted sub-field of one is refused); ``any_query`` is false for
+    ``body: "*"`` rules, which take no query parameter at all.
+    """
+    verb: str
+    template: str
+    pattern: str
+    root: int
+    bound: tuple[str, ...]
+    any_query: bool = True
+
+
 @dataclass(frozen=True)
 class StrictJsonSchema:
-    """Allowed body keys, as the Lua filter consumes them.
+    """Allowed body keys and their shapes, and per-rule query checks, as the Lua filter
+    consumes them.
 
-    Node ids are 1-based as in Lua: ``nodes[k - 1]`` maps each allowed key of one message to
-    0 (a leaf), ``k`` (a message, node ``k``) or ``-k`` (a map whose values are node ``k``).
-    ``rules`` holds ``(verb, template, Lua pattern, root node id)`` per binding with a body.
+    Node ids are 1-based as in Lua: ``nodes[k - 1]`` maps each allowed key of one message
+    (JSON and proto name) to ``(proto name, Spec)``; the proto name identifies the field, so a
+    field given twice under either name is refused.
     """
-    nodes: tuple[dict[str, int], ...]
-    rules: tuple[tuple[str, str, str, int], ...]
+    nodes: tuple[dict[str, tuple[str, Spec]], ...]
+    rules: tuple[StrictRule, ...]
+
+    def rule(self, verb: str, template: str) -> StrictRule:
+        """The rule of binding ``verb template``; ``StopIteration`` when there is none."""
+        return next(r for r in self.rules if (r.verb, r.template) == (verb, template))
 
     def keys(self, verb: str, template: str, *path: str) -> frozenset[str]:
-        """Allowed keys of the rule's body, or of the message reached by ``path`` in it."""
-        node = next(rule[3] for rule in self.rules if rule[:2] == (verb, template))
+        """Allowed keys of the rule's body, or of the message reached by ``path`` in it
+        (through lists and maps). ``KeyError`` when ``path`` reaches no message."""
+        spec: Spec = ("message", self.rule(verb, template).root)
         for key in path:
-            node = abs(self.nodes[node - 1][key])
-            if not node:
+            spec = self.nodes[spec[1] - 1][key][1]
+            while spec[0] in ("list", "map"):
+                spec = spec[1]
+            if spec[0] != "message":
                 raise KeyError(f"{key} is a leaf")
-        return frozenset(self.nodes[node - 1])
+        return frozenset(self.nodes[spec[1] - 1])
 
 
 def lua_pattern(template: str) -> str:
@@ -58,7 +102,7 @@ def lua_pattern(template: str) -> str:
 
 class _Builder:
     def __init__(self) -> None:
-        self.nodes: list[dict[str, int]] = []
+        self.nodes: list[dict[str, tuple[str, Spec]]] = []
         self.index: dict[str, int] = {}
 
     def node(self, message: descriptor.Descriptor) -> int:
@@ -68,20 +112,45 @@ class _Builder:
             self.index[message.full_name] = len(self.nodes)
             fields = self.nodes[-1]
             for field in message.fields:
-                fields[field.json_name] = fields[field.name] = self.child(field)
+                fields[field.json_name] = fields[field.name] = (field.name, self.spec(field))
         return self.index[message.full_name]
 
-    def child(self, field: descriptor.FieldDescriptor) -> int:
+    def spec(self, field: descriptor.FieldDescriptor) -> Spec:
         message = field.message_type
-        if message is None or message.full_name.startswith(_LEAF_PACKAGE):
-            return 0
-        if message.GetOptions().map_entry:
-            return -self.child(message.fields_by_name["value"])
-        return self.node(message)
+        if message is not None and message.GetOptions().map_entry:
+            return ("map", self.value(message.fields_by_name["value"]))
+        value = self.value(field)
+        return ("list", value) if field.is_repeated else value
+
+    def value(self, field: descriptor.FieldDescriptor) -> Spec:
+        message = field.message_type
+        if message is None or message.full_name in _SCALAR_TYPES:
+            return ("scalar",)
+        if message.full_name.startswith(_LEAF_PACKAGE):
+            return ("any",)
+        return ("message", self.node(message))
+
+
+_VARIABLE_NAMES = re.compile(r"\{([^}=]+)")
+
+
+def _spellings(message: descriptor.Descriptor, dotted: str) -> set[str]:
+    """Every JSON/proto spelling of the field path ``dotted`` (``user.name`` ->
+    ``user.name``, and e.g. ``displayName`` for ``display_name``)."""
+    names: list[set[str]] = []
+    current: descriptor.Descriptor | None = message
+    for part in dotted.split("."):
+        field = current.fields_by_name.get(part) if current is not None else None
+        names.append({part, field.json_name} if field is not None else {part})
+        current = field.message_type if field is not None else None
+    spelled = {""}
+    for options in names:
+        spelled = {f"{head}.{name}" if head else name for head in spelled for name in options}
+    return spelled
 
 
 def strict_json_schema(contracts: Contracts) -> StrictJsonSchema:
-    """The schema of every routed, non-client-streaming binding whose body is a message."""
+    """The schema of every routed, non-client-streaming binding (body and query checks)."""
     pool = descriptor_pool.DescriptorPool()
     for file in descriptor_pb2.FileDescriptorSet.FromString(contracts.descriptor_set).file:
         pool.Add(file)
@@ -94,9 +163,16 @@ def strict_json_schema(contracts: Contracts) -> StrictJsonSchema:
             message = request
             for name in binding.body.split(".") if binding.body not in ("", "*") else ():
                 message = message.fields_by_name[name].message_type
+            root = 0
             if binding.body and message is not None and message.full_name != _RAW_BODY:
-                rules.append((binding.verb, binding.template, lua_pattern(binding.template),
-                              builder.node(message)))
+                root = builder.node(message)
+            bound = set().union(*(_spellings(request, name) for name in
+                                  _VARIABLE_NAMES.findall(binding.template)))
+            if binding.body not in ("", "*"):
+                bound |= _spellings(request, binding.body)
+            rules.append(StrictRule(binding.verb, binding.template,
+                                    lua_pattern(binding.template), root,
+                                    tuple(sorted(bound)), binding.body != "*"))
     return StrictJsonSchema(tuple(builder.nodes), tuple(rules))
 
 
@@ -118,8 +194,10 @@ def _lua(value: Any) -> str:
 def strict_json_source(schema: StrictJsonSchema) -> str:
     """The Lua source of the filter: ``strict_json.lua`` with the schema filled in."""
     template = resources.files(__package__).joinpath("strict_json.lua").read_text("utf-8")
-    nodes = "{\n" + "".join(f"  {{fields = {_lua(n)}}},\n" for n in schema.nodes) + "}"
-    rules = "{\n" + "".join(f"  {_lua((v, p, n))},\n" for v, _, p, n in schema.rules) + "}"
+    nodes = "{\n" + "".join(f"  {_lua(n)},\n" for n in schema.nodes) + "}"
+    rules = "{\n" + "".join(
+        f"  {_lua((r.verb, r.pattern, r.root, {name: 1 for name in r.bound}, int(r.any_query)))}"
+        ",\n" for r in schema.rules) + "}"
     return (template.replace("@NODES@", nodes).replace("@RULES@", rules)
             .replace("@MAX_DEPTH@", str(MAX_DEPTH))
             .replace("@METADATA@", _lua(STRICT_JSON_METADATA)))

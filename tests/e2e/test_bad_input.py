@@ -208,3 +208,56 @@ def test_token_signed_with_a_foreign_key(http: httpx.Client, customer: dict[str,
     json_error(_me(http, foreign), 401)
     none_alg = b64url(b'{"alg":"none","typ":"JWT"}') + "." + b64url(json.dumps(claims).encode())
     json_error(_me(http, none_alg + "."), 401)
+
+
+# --- the strict edge (issue 5) ---------------------------------------------------------------
+
+
+def test_a_query_parameter_cannot_read_another_user(http: httpx.Client,
+                                                    customer: dict[str, Any]) -> None:
+    other = register(http)["user"]["name"]
+    for params in ({"name": other}, {"name.x": "1"}):
+        response = http.get("/v1/users/me", params=params,
+                            headers=bearer(customer["tokens"]["accessToken"]))
+        json_error(response, 400, next(iter(params)))
+
+
+def test_a_query_parameter_cannot_change_a_body_field(http: httpx.Client,
+                                                      customer: dict[str, Any]) -> None:
+    response = http.patch("/v1/users/me", params={"user.displayName": "Mallory"},
+                          json={"displayName": "Alice"},
+                          headers=bearer(customer["tokens"]["accessToken"]))
+    json_error(response, 400, "user.displayName")
+    json_error(http.post(REGISTER, params={"roles": "ROLE_ADMIN"}, json=_register_body()),
+               400, "roles")
+
+
+@pytest.mark.parametrize("body", [
+    '{"email": "%s", "password": "%s", "displayName": "A", "display_name": "B"}',
+    '{"email": "%s", "password": "%s", "displayName": "A", "displayName": "B"}',
+])
+def test_a_field_given_twice_is_refused(http: httpx.Client, body: str) -> None:
+    response = http.post(REGISTER, content=body % (random_email(), PASSWORD),
+                         headers={"content-type": "application/json"})
+    json_error(response, 400, "display")
+
+
+def test_a_string_for_a_list_is_refused(http: httpx.Client) -> None:
+    json_error(http.post(REGISTER, json=_register_body(roles="ROLE_CUSTOMER")), 400, "roles")
+
+
+def test_a_cors_simple_text_plain_body_is_refused(http: httpx.Client) -> None:
+    response = http.post(REGISTER, content=json.dumps(_register_body()),
+                         headers={"content-type": "text/plain"})
+    json_error(response, 415)
+
+
+def test_grpc_control_headers_from_http_clients_are_ignored(http: httpx.Client,
+                                                            customer: dict[str, Any]) -> None:
+    headers = {**bearer(customer["tokens"]["accessToken"]), "grpc-timeout": "bogus",
+               "grpc-encoding": "snappy", "grpc-previous-rpc-attempts": "x",
+               "grpc-accept-encoding": "zz"}
+    response = http.get("/v1/users/me", headers=headers)
+    assert response.status_code == 200, response.text
+    response = http.get("/v1/users/me", headers={**headers, "grpc-timeout": "1n"})
+    assert response.status_code == 200, response.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from agora.auth.v1 import auth_pb2, auth_pb2_grpc
 KID = "test-key"
 PASSWORD = "correct horse"
 UNAVAILABLE_TOKEN = "x" * 32  # Refresh with this token: UNAVAILABLE from the service itself
+HANG_EMAIL = "hang@example.com"  # Login with this email: never answers (until cancelled)
 
 
 def _status(code: int, message: str, *details: Any) -> status_pb2.Status:
@@ -39,13 +41,17 @@ class StubAuth(auth_pb2_grpc.AuthServiceServicer):
 
     Errors with ``google.rpc.Status`` details, as the real services send them: Register is
     always INVALID_ARGUMENT (BadRequest on ``email``), Logout always PERMISSION_DENIED
-    (ErrorInfo), Refresh with ``UNAVAILABLE_TOKEN`` UNAVAILABLE (ErrorInfo).
+    (ErrorInfo), Refresh with ``UNAVAILABLE_TOKEN`` UNAVAILABLE (ErrorInfo). Login with
+    ``HANG_EMAIL`` hangs; GetJwks answers UNAVAILABLE while ``jwks_failures`` > 0 (counting
+    down). ``deadlines`` holds each call's remaining deadline in seconds (``None``: none).
     """
 
     key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(
         ec.SECP256R1()))
     calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     last_login: auth_pb2.LoginRequest | None = None
+    jwks_failures: int = 0
+    deadlines: list[tuple[str, float | None]] = field(default_factory=list)
 
     def sign(self, *, issuer: str, audience: str, subject: str = "users/1") -> str:
         """An ES256 access token that the edge accepts for ``issuer``/``audience``."""
@@ -62,11 +68,14 @@ class StubAuth(auth_pb2_grpc.AuthServiceServicer):
     def _record(self, name: str, context: grpc.aio.ServicerContext) -> None:
         self.calls.append((name, {k: v for k, v in context.invocation_metadata() or ()
                                   if isinstance(v, str)}))
+        self.deadlines.append((name, context.time_remaining()))
 
     async def Login(self, request: auth_pb2.LoginRequest,
                     context: grpc.aio.ServicerContext) -> auth_pb2.TokenPair:
         self._record("Login", context)
         self.last_login = request
+        if request.email == HANG_EMAIL:
+            await asyncio.Event().wait()
         if request.password != PASSWORD:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "wrong email or password")
         return auth_pb2.TokenPair(access_token=f"token-for-{request.email}",
@@ -107,15 +116,19 @@ class StubAuth(auth_pb2_grpc.AuthServiceServicer):
     async def GetJwks(self, request: auth_pb2.GetJwksRequest,
                       context: grpc.aio.ServicerContext) -> httpbody_pb2.HttpBody:
         self._record("GetJwks", context)
+        if self.jwks_failures > 0:
+            self.jwks_failures -= 1
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "signing keys are loading")
         key = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.key.public_key()))
         key.update(kid=KID, alg="ES256", use="sig")
         return httpbody_pb2.HttpBody(content_type="application/json",
                                      data=json.dumps({"keys": [key]}).encode())
 
 
-async def start_stub_auth(cert_dir: Path, stub: StubAuth) -> tuple[grpc.aio.Server, int]:
+async def start_stub_auth(cert_dir: Path, stub: StubAuth,
+                          port: int = 0) -> tuple[grpc.aio.Server, int]:
     """Start ``stub`` with mTLS (``auth.crt``, clients under ``root_ca.crt``), health and
-    reflection on 127.0.0.1; return the server and its port."""
+    reflection on 127.0.0.1:``port`` (0: any free port); return the server and its port."""
     server = grpc.aio.server()
     auth_pb2_grpc.add_AuthServiceServicer_to_server(stub, server)  # type: ignore[no-untyped-call]
     health = health_aio.HealthServicer()
@@ -128,6 +141,6 @@ async def start_stub_auth(cert_dir: Path, stub: StubAuth) -> tuple[grpc.aio.Serv
         [((cert_dir / "auth.key").read_bytes(), (cert_dir / "auth.crt").read_bytes())],
         root_certificates=(cert_dir / "root_ca.crt").read_bytes(),
         require_client_auth=True)
-    port = server.add_secure_port("127.0.0.1:0", credentials)
+    port = server.add_secure_port(f"127.0.0.1:{port}", credentials)
     await server.start()
     return server, port

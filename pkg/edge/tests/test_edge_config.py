@@ -59,8 +59,8 @@ def test_edge_listens_with_tls_on_8443_and_admin_on_loopback(config: dict[str, A
 def test_filter_order(config: dict[str, Any]) -> None:
     names = [f["name"].rsplit(".", 1)[1] for f in _hcm(config, EDGE_LISTENER)["http_filters"]]
 
-    assert names == ["buffer", "lua", "grpc_json_transcoder", "local_ratelimit", "jwt_authn",
-                     "router"]
+    assert names == ["cors", "buffer", "lua", "grpc_json_transcoder", "local_ratelimit",
+                     "jwt_authn", "router"]
 
 
 def test_routes_carry_policy_and_internal_rpcs_have_none(config: dict[str, Any]) -> None:
@@ -68,7 +68,7 @@ def test_routes_carry_policy_and_internal_rpcs_have_none(config: dict[str, Any])
     jwt = "envoy.filters.http.jwt_authn"
 
     login = routes["/agora.auth.v1.AuthService/Login"]
-    assert login["route"]["cluster"] == "auth" and login["route"]["timeout"] == "5s"
+    assert login["route"]["cluster"] == "auth"
     assert login["typed_per_filter_config"][jwt]["disabled"] is True
     list_users = routes["/agora.user.v1.UserService/ListUsers"]
     assert list_users["route"]["cluster"] == "user"
@@ -113,7 +113,8 @@ def test_local_replies_are_google_rpc_status_with_one_mapper_per_status(
     fallback = replies["body_format"]["json_format"]
 
     assert by_status == GRPC_CODE_BY_HTTP_STATUS == {
-        400: 3, 401: 16, 403: 7, 404: 5, 413: 8, 429: 8, 503: 14, 504: 4}
+        400: 3, 401: 16, 403: 7, 404: 5, 408: 4, 413: 8, 414: 8, 415: 3, 429: 8, 431: 8,
+        503: 14, 504: 4}
     assert (fallback["code"], fallback["message"]) == (2, "%LOCAL_REPLY_BODY%")
     assert fallback["details"][-1]["@type"] == "type.googleapis.com/google.rpc.ErrorInfo"
     assert not any("status_code_filter" in m["filter"] and "status_code" in m
@@ -160,3 +161,100 @@ def test_rate_limits_come_from_the_contract(config: dict[str, Any]) -> None:
                                      "fill_interval": "1s"}
     assert login["rate_limited_as_resource_exhausted"] is True
     assert limit not in routes["/agora.user.v1.UserService/GetUser"]["typed_per_filter_config"]
+
+
+def test_every_route_timeout_applies_to_http_json_and_grpc_alike(config: dict[str, Any]) -> None:
+    routes = _routes(config)
+    login = routes["/agora.auth.v1.AuthService/Login"]["route"]
+
+    # The router's timeout is ignored once max_stream_duration is set, and a request without
+    # grpc-timeout (every transcoded one) is bounded only by max_stream_duration itself.
+    assert "timeout" not in login
+    assert login["max_stream_duration"] == {"max_stream_duration": "5s",
+                                            "grpc_timeout_header_max": "5s"}
+
+
+def test_retries_only_for_requests_that_never_reached_a_server(config: dict[str, Any]) -> None:
+    routes = _routes(config)
+    retry_on = {path.rsplit("/", 1)[1]: route["route"]["retry_policy"]["retry_on"]
+                for path, route in routes.items() if "retry_policy" in route["route"]}
+    login = routes["/agora.auth.v1.AuthService/Login"]["route"]["retry_policy"]
+
+    never_reached = "connect-failure,refused-stream,reset-before-request"
+    assert retry_on["Login"] == retry_on["UpdateUser"] == never_reached
+    assert retry_on["GetUser"] == retry_on["ListUsers"] == never_reached + ",unavailable"
+    assert login["num_retries"] == 2 and login["host_selection_retry_max_attempts"] == 3
+    assert login["retry_host_predicate"][0]["name"] == (
+        "envoy.retry_host_predicates.previous_hosts")
+    for conditions in retry_on.values():
+        assert not {"5xx", "reset", "gateway-error"} & set(conditions.split(","))
+
+
+def test_clusters_notice_a_draining_host_within_its_drain_window(config: dict[str, Any]) -> None:
+    user = next(c for c in config["static_resources"]["clusters"] if c["name"] == "user")
+    check = user["health_checks"][0]
+    outliers = user["outlier_detection"]
+
+    assert (check["interval"], check["timeout"], check["no_traffic_interval"]) == ("1s",) * 3
+    assert (check["unhealthy_threshold"], check["healthy_threshold"]) == (2, 1)
+    assert outliers["max_ejection_percent"] == 50 and outliers["always_eject_one_host"] is False
+    budget = user["circuit_breakers"]["thresholds"][0]["retry_budget"]
+    assert budget == {"budget_percent": {"value": 20.0}, "min_retry_concurrency": 3}
+
+
+def test_listeners_wait_for_the_jwks_and_a_failed_fetch_is_unavailable(
+        config: dict[str, Any]) -> None:
+    jwt = next(f for f in _hcm(config, EDGE_LISTENER)["http_filters"]
+               if f["name"].endswith("jwt_authn"))["typed_config"]
+    mappers = _hcm(config, EDGE_LISTENER)["local_reply_config"]["mappers"]
+    jwks_failed = [m for m in mappers if "Jwks_remote_fetch_is_failed" in str(m["filter"])]
+
+    assert jwt["providers"]["agora"]["remote_jwks"]["async_fetch"]["fast_listener"] is False
+    assert [m["status_code"] for m in jwks_failed] == [503, 503]
+    assert all(m["headers_to_add"][0]["header"] == {"key": "retry-after", "value": "1"}
+               for m in jwks_failed)
+
+
+def test_responses_are_not_stored_except_the_public_jwks(config: dict[str, Any]) -> None:
+    routes = _routes(config)
+    cache = {path.rsplit("/", 1)[1]: route["response_headers_to_add"][0]["header"]["value"]
+             for path, route in routes.items() if "response_headers_to_add" in route}
+
+    assert cache.pop("GetJwks") == "public, max-age=300"
+    assert set(cache.values()) == {"no-store"}
+    assert {"Login", "Register", "Refresh", "GetUser"} <= set(cache)
+
+
+def test_cors_is_off_by_default(config: dict[str, Any]) -> None:
+    virtual_host = _hcm(config, EDGE_LISTENER)["route_config"]["virtual_hosts"][0]
+
+    assert "typed_per_filter_config" not in virtual_host
+    assert all(route["name"] != "cors_lookup" for route in virtual_host["routes"])
+
+
+def test_cors_allows_exactly_the_configured_origins(descriptor_set: Path, cert_dir: Path,
+                                                     tmp_path: Path) -> None:
+    path = write_envoy_config(tmp_path / "envoy.yaml", descriptor_set=descriptor_set,
+                              cert_dir=cert_dir, endpoints=ENDPOINTS,
+                              cors_origins=["https://app.example.com", "http://localhost:3000"])
+    config = yaml.safe_load(path.read_text())
+    virtual_host = _hcm(config, EDGE_LISTENER)["route_config"]["virtual_hosts"][0]
+    policy = virtual_host["typed_per_filter_config"]["envoy.filters.http.cors"]
+
+    assert policy["allow_origin_string_match"] == [{"exact": "https://app.example.com"},
+                                                   {"exact": "http://localhost:3000"}]
+    assert policy["allow_methods"] == "GET, PATCH, POST"
+    assert policy["allow_headers"] == "authorization, content-type, x-request-id"
+    assert policy["expose_headers"] == "x-request-id, retry-after, www-authenticate"
+    assert virtual_host["routes"][-1]["match"]["prefix"] == "/"
+    assert virtual_host["routes"][-1]["route"]["cluster"] == "edge_no_route"
+    result = envoy_validate(path)
+    assert result.returncode == 0, result.stderr[-2000:] + result.stdout[-2000:]
+
+
+@pytest.mark.parametrize("origin", ["*", "https://app.example.com/", "app.example.com",
+                                    "https://*.example.com"])
+def test_a_cors_origin_must_be_exact(descriptor_set: Path, cert_dir: Path, origin: str) -> None:
+    with pytest.raises(EdgeConfigError, match="CORS origin"):
+        render_envoy_config(descriptor_set=descriptor_set, cert_dir=cert_dir,
+                            endpoints=ENDPOINTS, cors_origins=[origin])

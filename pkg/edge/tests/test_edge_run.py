@@ -8,7 +8,7 @@ import contextlib
 import json
 import shutil
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ import grpc
 import httpx
 import pytest
 from google.protobuf import descriptor_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from agora.auth.v1 import auth_pb2, auth_pb2_grpc
@@ -25,7 +26,7 @@ from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.edge import write_envoy_config
 
 from .conftest import free_port, with_tree_service
-from .stub_auth import PASSWORD, UNAVAILABLE_TOKEN, StubAuth, start_stub_auth
+from .stub_auth import HANG_EMAIL, PASSWORD, UNAVAILABLE_TOKEN, StubAuth, start_stub_auth
 
 ISSUER, AUDIENCE = "https://auth.agora.local", "agora"
 _RPC = "type.googleapis.com/google.rpc."
@@ -58,19 +59,22 @@ class Edge:
     address: str
     root_ca: Path
     stub: StubAuth
+    auth_port: int
 
     def client(self) -> httpx.AsyncClient:
         context = ssl.create_default_context(cafile=str(self.root_ca))
         return httpx.AsyncClient(base_url=self.base_url, verify=context, timeout=10)
 
 
-async def _wait_until_serving(edge: Edge, envoy: asyncio.subprocess.Process) -> None:
+async def _wait_until_serving(edge: Edge, envoy: asyncio.subprocess.Process,
+                              any_status: bool = False) -> None:
     async with edge.client() as client:
         for _ in range(150):
             if envoy.returncode is not None:
                 raise RuntimeError(f"envoy exited with {envoy.returncode}")
             try:
-                if (await client.get("/.well-known/jwks.json")).status_code == 200:
+                status = (await client.get("/.well-known/jwks.json")).status_code
+                if any_status or status == 200:
                     return
             except httpx.TransportError:
                 pass
@@ -79,34 +83,39 @@ async def _wait_until_serving(edge: Edge, envoy: asyncio.subprocess.Process) -> 
 
 
 @contextlib.asynccontextmanager
-async def _running_edge(descriptor_set: Path, cert_dir: Path, folder: Path,
+async def _running_edge(descriptor_set: Path, cert_dir: Path, folder: Path, *,
+                        auth_up: bool = True, extra_auth: Sequence[int] = (),
+                        cors_origins: Sequence[str] = (),
                         **endpoints: list[tuple[str, int]]) -> AsyncIterator[Edge]:
-    """Envoy configured from ``descriptor_set`` in front of a stub auth service."""
+    """Envoy configured from ``descriptor_set`` in front of a stub auth service (not started
+    when ``auth_up`` is false; ``extra_auth`` adds ports to the auth cluster)."""
     stub = StubAuth()
-    server, auth_port = await start_stub_auth(cert_dir, stub)
+    server, auth_port = (await start_stub_auth(cert_dir, stub) if auth_up
+                         else (None, free_port()))
     try:
         listen = ("127.0.0.1", free_port())
         config = write_envoy_config(
             folder / "envoy.yaml", descriptor_set=descriptor_set,
             cert_dir=cert_dir, listen=listen, admin=("127.0.0.1", free_port()),
-            jwks_listen=("127.0.0.1", free_port()),
-            endpoints={"auth": [("127.0.0.1", auth_port)], "user": [("127.0.0.1", free_port())],
-                       **endpoints})
+            jwks_listen=("127.0.0.1", free_port()), cors_origins=cors_origins,
+            endpoints={"auth": [("127.0.0.1", port) for port in (auth_port, *extra_auth)],
+                       "user": [("127.0.0.1", free_port())], **endpoints})
         with (config.parent / "envoy.log").open("wb") as log:
             envoy = await asyncio.create_subprocess_exec(
                 shutil.which("envoy") or "envoy", "-c", str(config),
                 "--base-id", str(listen[1]), stdout=log, stderr=log)
             edge = Edge(f"https://localhost:{listen[1]}", f"localhost:{listen[1]}",
-                        cert_dir / "root_ca.crt", stub)
+                        cert_dir / "root_ca.crt", stub, auth_port)
             try:
-                await _wait_until_serving(edge, envoy)
+                await _wait_until_serving(edge, envoy, any_status=not auth_up)
                 yield edge
             finally:
                 if envoy.returncode is None:
                     envoy.terminate()
                     await envoy.wait()
     finally:
-        await server.stop(None)
+        if server is not None:
+            await server.stop(None)
 
 
 @pytest.fixture(scope="module")
@@ -302,14 +311,14 @@ def _logins(edge: Edge) -> int:
     return _calls(edge, "Login")
 
 
-@pytest.mark.parametrize("content_type", ["application/json", "text/plain", None])
+@pytest.mark.parametrize("content_type", ["application/json", "Application/JSON; charset=utf-8"])
 async def test_an_unknown_body_field_gets_400_naming_it_and_never_reaches_the_service(
-        edge: Edge, content_type: str | None) -> None:
+        edge: Edge, content_type: str) -> None:
     body = json.dumps({"email": "ann@example.com", "password": PASSWORD, "bogus": 1})
     before = _logins(edge)
     async with edge.client() as client:
-        response = await client.post("/v1/auth:login", content=body, headers={
-            "content-type": content_type} if content_type else {})
+        response = await client.post("/v1/auth:login", content=body,
+                                     headers={"content-type": content_type})
 
     reply = edge_status(response, 400, 3)
     assert reply["message"] == 'unknown field "bogus" in request body'
@@ -322,8 +331,8 @@ async def test_an_unknown_body_field_gets_400_naming_it_and_never_reaches_the_se
 async def test_an_unknown_field_of_a_body_field_is_named(edge: Edge) -> None:
     async with edge.client() as client:
         response = await client.patch("/v1/users/me",
-                                      json={"displayName": "Ann", "display_name": "Ann",
-                                            "name": "users/me", "nickname": "A"})
+                                      json={"displayName": "Ann", "name": "users/me",
+                                            "nickname": "A"})
 
     body = edge_status(response, 400, 3)
     assert body["message"] == 'unknown field "nickname" in request body'
@@ -332,7 +341,7 @@ async def test_an_unknown_field_of_a_body_field_is_named(edge: Edge) -> None:
 
 @pytest.mark.parametrize(("body", "reason"), [
     (b'{"email": ', "strict_json_malformed"),
-    (b'{"email": ' + b"[" * 40 + b"]" * 40 + b"}", "strict_json_too_deep"),
+    (b'{"email": "a@b.c"} {}', "strict_json_malformed"),
 ])
 async def test_a_body_the_filter_cannot_accept_is_named_by_reason(edge: Edge, body: bytes,
                                                                   reason: str) -> None:
@@ -393,16 +402,27 @@ async def test_nested_messages_lists_and_maps_are_checked(descriptor_set: Path, 
                    for body in bodies}
         passed = await client.post("/v1/trees/t1:plant", content=valid,
                                    headers={"content-type": "application/json"})
+        deep = await client.post("/v1/trees/t1:plant", content='{"kids": [' * 17 + "]}" * 17,
+                                 headers={"content-type": "application/json"})
+        wrong = {body: await client.post("/v1/trees/t1:plant", content=body,
+                                         headers={"content-type": "application/json"})
+                 for body in ('{"kids": {}}', '{"byName": []}', '{"byName": {"k": 1}}',
+                              '{"kids": [1]}')}
 
     assert {body: response.json()["message"] for body, response in refused.items()} == {
         body: f'unknown field "{path}" in request body' for body, path in bodies.items()}
     assert {body: _detail(response.json(), "BadRequest")["fieldViolations"][0]["field"]
             for body, response in refused.items()} == bodies
     assert passed.status_code == 503, passed.text  # checked, transcoded, no tree upstream
+    assert _detail(edge_status(deep, 400, 3), "ErrorInfo")["reason"] == "strict_json_too_deep"
+    assert {body: _detail(edge_status(response, 400, 3), "BadRequest")["fieldViolations"][0][
+        "field"] for body, response in wrong.items()} == {
+        '{"kids": {}}': "kids", '{"byName": []}': "byName", '{"byName": {"k": 1}}': "byName.k",
+        '{"kids": [1]}': "kids[0]"}
 
 
-def _with_login_limit(descriptor_set: Path, per_second: int, burst: int) -> bytes:
-    """The descriptor set with Login's ``(agora.policy.v1.route)`` rate limit replaced."""
+def _with_login_route(descriptor_set: Path, **route_options: int) -> bytes:
+    """The descriptor set with fields of Login's ``(agora.policy.v1.route)`` replaced."""
     files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes())
     for file in files.file:
         for service in file.service:
@@ -410,14 +430,15 @@ def _with_login_limit(descriptor_set: Path, per_second: int, burst: int) -> byte
                 if f"{file.package}.{service.name}.{method.name}" == \
                         "agora.auth.v1.AuthService.Login":
                     route = method.options.Extensions[policy_pb2.route]
-                    route.requests_per_second, route.burst = per_second, burst
+                    for name, value in route_options.items():
+                        setattr(route, name, value)
     return files.SerializeToString()
 
 
 async def test_a_route_over_its_contract_rate_gets_429_and_resource_exhausted(
         descriptor_set: Path, cert_dir: Path, tmp_path: Path) -> None:
     limited = tmp_path / "limited.binpb"
-    limited.write_bytes(_with_login_limit(descriptor_set, per_second=1, burst=2))
+    limited.write_bytes(_with_login_route(descriptor_set, requests_per_second=1, burst=2))
     body = {"email": "ann@example.com", "password": PASSWORD}
     async with _running_edge(limited, cert_dir, tmp_path) as edge, edge.client() as client:
         before = _logins(edge)
@@ -449,3 +470,305 @@ async def test_a_route_over_its_contract_rate_gets_429_and_resource_exhausted(
     edge_status(responses[-1], 429, 8)
     assert codes == [grpc.StatusCode.RESOURCE_EXHAUSTED]
     assert jwks.status_code == 200  # routes without a limit are not limited
+
+
+async def test_a_hung_service_gets_504_within_the_route_timeout_with_the_deadline_passed_on(
+        descriptor_set: Path, cert_dir: Path, tmp_path: Path) -> None:
+    quick = tmp_path / "quick.binpb"
+    quick.write_bytes(_with_login_route(descriptor_set, timeout_ms=1000))
+    hang = auth_pb2.LoginRequest(email=HANG_EMAIL, password=PASSWORD)
+    async with _running_edge(quick, cert_dir, tmp_path) as edge, edge.client() as client:
+        response = await client.post("/v1/auth:login", json={"email": HANG_EMAIL,
+                                                              "password": PASSWORD})
+        credentials = grpc.ssl_channel_credentials(edge.root_ca.read_bytes())
+        async with grpc.aio.secure_channel(edge.address, credentials) as channel:
+            stub = auth_pb2_grpc.AuthServiceStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as error:
+                await stub.Login(hang)  # no deadline of its own: the route's applies
+            with pytest.raises(grpc.aio.AioRpcError) as shorter:
+                await stub.Login(hang, timeout=30)  # capped by the route's
+        deadlines = [left for name, left in edge.stub.deadlines if name == "Login"]
+
+    body = edge_status(response, 504, 4)  # DEADLINE_EXCEEDED
+    assert _detail(body, "ErrorInfo")["reason"] == "max_duration_timeout"
+    assert error.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+    assert shorter.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+    assert len(deadlines) == 3
+    assert all(left is not None and 0 < left <= 1.0 for left in deadlines), deadlines
+
+
+async def test_a_get_rpc_is_retried_on_unavailable_and_a_post_is_not(edge: Edge) -> None:
+    edge.stub.jwks_failures = 1
+    before = _calls(edge, "Refresh")
+    async with edge.client() as client:
+        jwks = await client.get("/.well-known/jwks.json")
+        refresh = await client.post("/v1/auth:refresh", json={"refreshToken": UNAVAILABLE_TOKEN})
+
+    assert jwks.status_code == 200, jwks.text
+    assert edge.stub.jwks_failures == 0
+    assert refresh.status_code == 503
+    assert _calls(edge, "Refresh") == before + 1
+
+
+async def test_requests_to_a_stopped_worker_are_retried_on_another(
+        descriptor_set: Path, cert_dir: Path, tmp_path: Path) -> None:
+    second = StubAuth()
+    server, port = await start_stub_auth(cert_dir, second)
+    body = {"email": "ann@example.com", "password": PASSWORD}
+    async with (_running_edge(descriptor_set, cert_dir, tmp_path, extra_auth=[port]) as edge,
+                edge.client() as client):
+        for _ in range(50):  # until both workers have served a Login
+            await client.post("/v1/auth:login", json=body)
+            if second.calls and _logins(edge):
+                break
+        await server.stop(None)  # closes its connections; the port now refuses
+        statuses = [(await client.post("/v1/auth:login", json=body)).status_code
+                    for _ in range(10)]
+
+    assert second.calls and _logins(edge)
+    assert statuses == [200] * 10
+
+
+async def test_without_a_jwks_a_token_gets_503_with_retry_after_until_auth_answers(
+        descriptor_set: Path, cert_dir: Path, tmp_path: Path) -> None:
+    async with _running_edge(descriptor_set, cert_dir, tmp_path, auth_up=False) as edge:
+        token = StubAuth().sign(issuer=ISSUER, audience=AUDIENCE)
+        async with edge.client() as client:
+            down = await client.get("/v1/users/me", headers={"authorization": f"Bearer {token}"})
+            credentials = grpc.ssl_channel_credentials(edge.root_ca.read_bytes())
+            async with grpc.aio.secure_channel(edge.address, credentials) as channel:
+                with pytest.raises(grpc.aio.AioRpcError) as error:
+                    await user_pb2_grpc.UserServiceStub(channel).GetUser(
+                        user_pb2.GetUserRequest(name="users/me"), timeout=10,
+                        metadata=(("authorization", f"Bearer {token}"),))
+            server, _ = await start_stub_auth(cert_dir, edge.stub, edge.auth_port)
+            try:
+                signed = edge.stub.sign(issuer=ISSUER, audience=AUDIENCE)
+                for _ in range(100):
+                    up = await client.post("/v1/auth:logoutAll", json={},
+                                           headers={"authorization": f"Bearer {signed}"})
+                    if up.status_code != 503:
+                        break
+                    await asyncio.sleep(0.2)
+            finally:
+                await server.stop(None)
+
+    body = edge_status(down, 503, 14)  # UNAVAILABLE, not 401: the token was not at fault
+    assert _detail(body, "ErrorInfo")["reason"] == (
+        "jwt_authn_access_denied{Jwks_remote_fetch_is_failed}")
+    assert down.headers["retry-after"] == "1"
+    assert error.value.code() is grpc.StatusCode.UNAVAILABLE
+    assert up.status_code == 200, up.text  # keys fetched once auth answers, no restart
+
+
+@pytest.mark.parametrize(("method", "path", "parameter", "reason"), [
+    ("GET", "/v1/users/me?name=users/2", "name", "strict_query_bound_field"),
+    ("GET", "/v1/users/me?%6Eame=users/2", "name", "strict_query_bound_field"),
+    ("GET", "/v1/users/me?name.x=1&page_size=1", "name.x", "strict_query_bound_field"),
+    ("PATCH", "/v1/users/me?user.name=users/2", "user.name", "strict_query_bound_field"),
+    ("PATCH", "/v1/users/me?user.displayName=Eve", "user.displayName",
+     "strict_query_bound_field"),
+    ("PATCH", "/v1/users/me?user=x", "user", "strict_query_bound_field"),
+    ("POST", "/v1/auth:login?email=eve@example.com", "email", "strict_query_not_allowed"),
+])
+async def test_a_query_parameter_cannot_override_a_bound_field(
+        edge: Edge, method: str, path: str, parameter: str, reason: str) -> None:
+    token = edge.stub.sign(issuer=ISSUER, audience=AUDIENCE)
+    body = {"displayName": "Ann"} if method == "PATCH" else (
+        {"email": "ann@example.com", "password": PASSWORD} if method == "POST" else None)
+    async with edge.client() as client:
+        response = await client.request(method, path, json=body,
+                                        headers={"authorization": f"Bearer {token}"})
+
+    reply = edge_status(response, 400, 3)
+    assert _detail(reply, "ErrorInfo")["reason"] == reason
+    assert _detail(reply, "BadRequest")["fieldViolations"][0]["field"] == parameter
+
+
+async def test_an_unbound_query_parameter_still_passes(edge: Edge) -> None:
+    token = edge.stub.sign(issuer=ISSUER, audience=AUDIENCE)
+    async with edge.client() as client:
+        response = await client.get("/v1/users?page_size=2&pageToken=x",
+                                    headers={"authorization": f"Bearer {token}"})
+
+    edge_status(response, 503, 14)  # checked and transcoded; no user service is running
+
+
+@pytest.mark.parametrize(("path", "body", "field", "reason"), [
+    ("/v1/auth:login", '{"email": "a@b.c", "email": "eve@b.c", "password": "p"}', "email",
+     "strict_json_duplicate_field"),
+    ("/v1/users/me", '{"displayName": "Ann", "display_name": "Eve"}', "display_name",
+     "strict_json_duplicate_field"),
+    ("/v1/users/me", '{"roles": "admin"}', "roles", "strict_json_wrong_type"),
+    ("/v1/users/me", '{"roles": [["admin"]]}', "roles[0]", "strict_json_wrong_type"),
+    ("/v1/auth:login", '{"email": ["a@b.c"], "password": "p"}', "email",
+     "strict_json_wrong_type"),
+    ("/v1/auth:login", '{"email": {"a": 1}, "password": "p"}', "email",
+     "strict_json_wrong_type"),
+])
+async def test_duplicate_keys_and_wrong_json_types_get_400(edge: Edge, path: str, body: str,
+                                                          field: str, reason: str) -> None:
+    token = edge.stub.sign(issuer=ISSUER, audience=AUDIENCE)
+    method = "PATCH" if path.startswith("/v1/users") else "POST"
+    async with edge.client() as client:
+        response = await client.request(method, path, content=body, headers={
+            "content-type": "application/json", "authorization": f"Bearer {token}"})
+
+    reply = edge_status(response, 400, 3)
+    assert _detail(reply, "ErrorInfo")["reason"] == reason
+    assert _detail(reply, "BadRequest")["fieldViolations"][0]["field"] == field
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
+                                          None])
+async def test_a_body_that_is_not_json_gets_415(edge: Edge, content_type: str | None) -> None:
+    body = json.dumps({"email": "ann@example.com", "password": PASSWORD})
+    before = _logins(edge)
+    async with edge.client() as client:
+        response = await client.post("/v1/auth:login", content=body, headers={
+            "content-type": content_type} if content_type else {})
+
+    reply = edge_status(response, 415, 3)
+    assert _detail(reply, "ErrorInfo")["reason"] == "unsupported_media_type"
+    assert _logins(edge) == before
+
+
+async def test_grpc_control_headers_of_http_requests_do_not_reach_the_service(
+        edge: Edge) -> None:
+    body = {"email": "ann@example.com", "password": PASSWORD}
+    control = {"grpc-timeout": "1m", "grpc-encoding": "gzip", "grpc-accept-encoding": "br",
+               "grpc-previous-rpc-attempts": "x", "grpc-status": "5", "grpc-message": "hi"}
+    async with edge.client() as client:
+        responses = [await client.post("/v1/auth:login", json=body, headers=control),
+                     await client.post("/v1/auth:login", json=body,
+                                       headers={"grpc-timeout": "bogus"})]
+
+    assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
+    metadata = edge.stub.last_call("Login")
+    assert not {"grpc-previous-rpc-attempts", "grpc-message", "grpc-status"} & set(metadata)
+    left = edge.stub.deadlines[-1][1]
+    assert left is not None and left > 0.5  # the route's 5 s, not the client's 1 ms
+
+
+def _edge_details(error: grpc.aio.AioRpcError) -> tuple[int, str, str]:
+    """``(code, ErrorInfo reason, ErrorInfo domain)`` of the ``grpc-status-details-bin``."""
+    raw = dict(error.trailing_metadata() or ())["grpc-status-details-bin"]
+    status = status_pb2.Status.FromString(raw)
+    info = error_details_pb2.ErrorInfo()
+    assert len(status.details) == 1 and status.details[0].Unpack(info)
+    return status.code, info.reason, info.domain
+
+
+async def test_edge_errors_for_grpc_clients_carry_status_details(edge: Edge) -> None:
+    credentials = grpc.ssl_channel_credentials(edge.root_ca.read_bytes())
+    async with grpc.aio.secure_channel(edge.address, credentials) as channel:
+        auth = auth_pb2_grpc.AuthServiceStub(channel)  # type: ignore[no-untyped-call]
+        internal = user_pb2_grpc.UserInternalServiceStub(channel)  # type: ignore[no-untyped-call]
+        errors = []
+        for call in (auth.LogoutAll(auth_pb2.LogoutAllRequest(), timeout=5),
+                     internal.CreateUser(user_pb2.CreateUserRequest(email="a@b.c"), timeout=5),
+                     auth.Login(auth_pb2.LoginRequest(email="a@b.c", password="p" * 2 ** 21),
+                                timeout=10)):
+            with pytest.raises(grpc.aio.AioRpcError) as error:
+                await call
+            errors.append((error.value.code(), _edge_details(error.value)))
+
+    assert errors == [
+        (grpc.StatusCode.UNAUTHENTICATED, (16, "invalid_token", "agora.local")),
+        (grpc.StatusCode.UNIMPLEMENTED, (12, "route_not_found", "agora.local")),
+        (grpc.StatusCode.RESOURCE_EXHAUSTED, (8, "request_payload_too_large", "agora.local")),
+    ]
+
+
+async def test_a_grpc_web_request_gets_a_json_error_not_plain_text(edge: Edge) -> None:
+    async with edge.client() as client:
+        response = await client.post("/agora.auth.v1.AuthService/Login", content=b"xx",
+                                     headers={"content-type": "application/grpc-web"})
+
+    edge_status(response, 404, 5)
+
+
+async def test_the_bearer_scheme_is_case_insensitive(edge: Edge) -> None:
+    token = edge.stub.sign(issuer=ISSUER, audience=AUDIENCE)
+    async with edge.client() as client:
+        statuses = [(await client.post("/v1/auth:logoutAll", json={}, headers={
+            "authorization": f"{scheme} {token}"})).status_code
+            for scheme in ("bearer", "BEARER", "bEaReR")]
+    credentials = grpc.ssl_channel_credentials(edge.root_ca.read_bytes())
+    async with grpc.aio.secure_channel(edge.address, credentials) as channel:
+        stub = auth_pb2_grpc.AuthServiceStub(channel)  # type: ignore[no-untyped-call]
+        await stub.LogoutAll(auth_pb2.LogoutAllRequest(), timeout=5,
+                             metadata=(("authorization", f"bearer {token}"),))
+
+    assert statuses == [200, 200, 200]
+    assert edge.stub.last_call("LogoutAll")["authorization"] == f"Bearer {token}"
+
+
+async def test_token_responses_are_not_stored_and_the_jwks_is_cacheable(edge: Edge) -> None:
+    async with edge.client() as client:
+        login = await client.post("/v1/auth:login",
+                                  json={"email": "ann@example.com", "password": PASSWORD})
+        refused = await client.post("/v1/auth:login",
+                                    json={"email": "ann@example.com", "password": "wrong"})
+        jwks = await client.get("/.well-known/jwks.json")
+
+    assert login.status_code == 200 and login.headers["cache-control"] == "no-store"
+    assert refused.headers["cache-control"] == "no-store"
+    assert jwks.status_code == 200 and jwks.headers["cache-control"] == "public, max-age=300"
+
+
+APP = "https://app.example.com"
+
+
+def _preflight(origin: str, method: str = "POST") -> dict[str, str]:
+    return {"origin": origin, "access-control-request-method": method,
+            "access-control-request-headers": "authorization, content-type"}
+
+
+async def test_cors_serves_a_web_front_end_on_a_configured_origin_only(
+        descriptor_set: Path, cert_dir: Path, tmp_path: Path) -> None:
+    login = {"email": "ann@example.com", "password": PASSWORD}
+    async with (_running_edge(descriptor_set, cert_dir, tmp_path, cors_origins=[APP]) as edge,
+                edge.client() as client):
+        allowed = await client.options("/v1/auth:login", headers=_preflight(APP))
+        other = await client.options("/v1/auth:login", headers=_preflight("https://evil.example"))
+        posted = await client.post("/v1/auth:login", json=login, headers={"origin": APP})
+        stranger = await client.post("/v1/auth:login", json=login,
+                                     headers={"origin": "https://evil.example"})
+        missing = await client.get("/nope", headers={"origin": APP})
+        token = edge.stub.sign(issuer=ISSUER, audience=AUDIENCE)
+        grpc_ok = await _grpc_logout_all(edge, token)
+
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.headers["access-control-allow-origin"] == APP
+    assert allowed.headers["access-control-allow-methods"] == "GET, PATCH, POST"
+    assert allowed.headers["access-control-allow-headers"] == (
+        "authorization, content-type, x-request-id")
+    assert allowed.headers["access-control-max-age"] == "600"
+    assert not [h for h in other.headers if h.startswith("access-control-")]
+    assert posted.status_code == 200 and posted.headers["access-control-allow-origin"] == APP
+    assert posted.headers["access-control-expose-headers"] == (
+        "x-request-id, retry-after, www-authenticate")
+    assert stranger.status_code == 200
+    assert not [h for h in stranger.headers if h.startswith("access-control-")]
+    edge_status(missing, 404, 5)
+    assert grpc_ok
+
+
+async def _grpc_logout_all(edge: Edge, token: str) -> bool:
+    credentials = grpc.ssl_channel_credentials(edge.root_ca.read_bytes())
+    async with grpc.aio.secure_channel(edge.address, credentials) as channel:
+        stub = auth_pb2_grpc.AuthServiceStub(channel)  # type: ignore[no-untyped-call]
+        await stub.LogoutAll(auth_pb2.LogoutAllRequest(), timeout=5,
+                             metadata=(("authorization", f"Bearer {token}"),))
+    return True
+
+
+async def test_without_cors_origins_no_response_has_cors_headers(edge: Edge) -> None:
+    async with edge.client() as client:
+        preflight = await client.options("/v1/auth:login", headers=_preflight(APP))
+        posted = await client.post("/v1/auth:login", headers={"origin": APP},
+                                   json={"email": "ann@example.com", "password": PASSWORD})
+
+    assert not [h for h in preflight.headers if h.startswith("access-control-")]
+    assert not [h for h in posted.headers if h.startswith("access-control-")]

@@ -32,16 +32,37 @@ def test_update_user_checks_the_user_field_as_the_body(descriptor_set: Path) -> 
     schema = strict_json_schema(load_contracts(descriptor_set))
 
     assert schema.keys(*UPDATE) == USER_KEYS
-    assert ("PATCH", "/v1/{user.name=users/*}", "^/v1/users/[^/]+$") in {
-        rule[:3] for rule in schema.rules}
+    assert schema.rule(*UPDATE).pattern == "^/v1/users/[^/]+$"
 
 
-def test_rules_without_a_body_and_internal_rpcs_are_not_checked(descriptor_set: Path) -> None:
-    templates = {rule[1] for rule in strict_json_schema(load_contracts(descriptor_set)).rules}
+def test_rules_without_a_body_have_no_root_and_internal_rpcs_no_rule(
+        descriptor_set: Path) -> None:
+    schema = strict_json_schema(load_contracts(descriptor_set))
+    roots = {rule.template: rule.root for rule in schema.rules}
 
-    assert "/v1/users" not in templates and "/v1/{name=users/*}" not in templates
-    assert "/.well-known/jwks.json" not in templates
-    assert len(templates) == 6
+    assert roots["/v1/users"] == roots["/v1/{name=users/*}"] == 0
+    assert roots["/.well-known/jwks.json"] == 0
+    assert len(roots) == 9 and sum(1 for root in roots.values() if root) == 6
+    assert not any("Internal" in rule.template for rule in schema.rules)
+
+
+def test_query_parameters_may_not_name_fields_bound_by_the_path_or_the_body(
+        descriptor_set: Path) -> None:
+    schema = strict_json_schema(load_contracts(descriptor_set))
+
+    assert schema.rule("GET", "/v1/{name=users/*}").bound == ("name",)
+    assert schema.rule(*UPDATE).bound == ("user", "user.name")
+    assert schema.rule("GET", "/v1/users").any_query
+    assert not schema.rule("POST", "/v1/auth:login").any_query  # body "*": no query at all
+
+
+def test_each_field_knows_its_proto_name_and_json_shape(descriptor_set: Path) -> None:
+    schema = strict_json_schema(load_contracts(descriptor_set))
+    user = schema.nodes[schema.rule(*UPDATE).root - 1]
+
+    assert user["displayName"] == user["display_name"] == ("display_name", ("scalar",))
+    assert user["roles"] == ("roles", ("list", ("scalar",)))
+    assert user["createTime"] == ("create_time", ("scalar",))  # Timestamp: an RFC 3339 string
 
 
 def test_a_star_body_descends_into_messages_but_not_well_known_types(
@@ -64,14 +85,15 @@ def test_recursive_messages_repeated_fields_and_maps(descriptor_set: Path) -> No
     schema = strict_json_schema(load_contracts(with_tree_service(descriptor_set)))
     plant = ("POST", "/v1/{node_id=trees/*}:plant")
     node_keys = {"nodeId", "node_id", "kids", "byName", "by_name", "extra"}
-    root = next(rule[3] for rule in schema.rules if rule[:2] == plant)
+    root = schema.rule(*plant).root
 
     assert schema.keys(*plant) == node_keys
     assert schema.keys(*plant, "kids", "by_name", "kids") == node_keys
-    assert schema.nodes[root - 1]["byName"] == -root and schema.nodes[root - 1]["kids"] == root
-    assert schema.nodes[root - 1]["extra"] == 0
-    assert next(rule[2] for rule in schema.rules if rule[:2] == plant) == (
-        "^/v1/trees/[^/]+:plant$")
+    assert schema.nodes[root - 1]["byName"] == ("by_name", ("map", ("message", root)))
+    assert schema.nodes[root - 1]["kids"] == ("kids", ("list", ("message", root)))
+    assert schema.nodes[root - 1]["extra"] == ("extra", ("scalar",))
+    assert schema.rule(*plant).pattern == "^/v1/trees/[^/]+:plant$"
+    assert schema.rule(*plant).bound == ("nodeId", "node_id")
 
 
 @pytest.mark.parametrize(("template", "pattern"), [
@@ -89,6 +111,6 @@ def test_the_lua_source_embeds_the_schema(descriptor_set: Path) -> None:
     source = strict_json_source(strict_json_schema(load_contracts(descriptor_set)))
 
     assert "@NODES@" not in source and "@RULES@" not in source and "@MAX_DEPTH@" not in source
-    assert re.search(r'\{"POST", "\^/v1/auth:login\$", \d+\}', source)
-    assert '["display_name"] = 0' in source
+    assert re.search(r'\{"POST", "\^/v1/auth:login\$", \d+, \{\}, 0\}', source)
+    assert '["display_name"] = {"display_name", {"scalar"}}' in source
     assert "function envoy_on_request(handle)" in source
