@@ -32,7 +32,12 @@ from pkg.runtime import (
     start_mesh,
     stop_mesh,
 )
-from pkg.runtime._mesh import DEFAULT_EDGE_PORT, DEFAULT_PORT_BASE
+from pkg.runtime._mesh import (
+    DEFAULT_EDGE_PORT,
+    DEFAULT_PORT_BASE,
+    MAX_WORKERS,
+    default_workers,
+)
 
 
 def _default_data_dir() -> Path:
@@ -47,6 +52,35 @@ def _services(value: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(
             f"unknown service(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     return names
+
+
+def _workers(value: str) -> dict[str, int]:
+    """Parse ``--workers``: ``N`` (every service), ``user=3,auth=2``, or both (``2,user=3``).
+
+    Returns service name to count, ``*`` for the bare number.
+    """
+    known = {s.name for s in SERVICES}
+    counts: dict[str, int] = {}
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        name, _, number = item.rpartition("=")
+        name = name.strip() or "*"
+        if name != "*" and name not in known:
+            raise argparse.ArgumentTypeError(
+                f"unknown service {name!r}; known: {', '.join(sorted(known))}")
+        try:
+            count = int(number)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{item!r} is not a number of workers (N or SERVICE=N)") from None
+        if not 1 <= count <= MAX_WORKERS:
+            raise argparse.ArgumentTypeError(
+                f"{item!r}: a service runs 1 to {MAX_WORKERS} workers")
+        counts[name] = count
+    if not counts:
+        raise argparse.ArgumentTypeError("give N or SERVICE=N[,SERVICE=N...]")
+    return counts
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,9 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--edge-port", type=int, default=DEFAULT_EDGE_PORT,
                     help="HTTPS/gRPC port of the edge (default %(default)s)")
     up.add_argument("--port-base", type=int, default=DEFAULT_PORT_BASE,
-                    help="services listen on base+1 (auth), base+2 (user), ... (default "
-                         "%(default)s); with a non-default base the ports below are chosen "
-                         "free unless given")
+                    help="worker i (0-based) of a service listens on base+offset+10*i "
+                         "(auth offset 1, user 2, ...; default %(default)s); with a "
+                         "non-default base the ports below are chosen free unless given")
+    up.add_argument("--workers", type=_workers, default={},
+                    help="worker processes per service: N for all, or SERVICE=N,... "
+                         f"(default min(2, cores) = {default_workers()})")
     up.add_argument("--postgres-port", type=int, help="embedded PostgreSQL (default 54329)")
     up.add_argument("--redis-port", type=int, help="embedded Redis (default 63790)")
     up.add_argument("--admin-port", type=int, help="Envoy admin (default 9901)")
@@ -97,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _plan(args: argparse.Namespace, layout: MeshLayout) -> MeshPlan:
     ports = MeshPorts.derive(edge=args.edge_port, port_base=args.port_base,
                              admin=args.admin_port, jwks=args.jwks_port,
-                             postgres=args.postgres_port, redis=args.redis_port)
+                             postgres=args.postgres_port, redis=args.redis_port,
+                             workers={s.name: args.workers.get(s.name, args.workers.get(
+                                 "*", default_workers())) for s in SERVICES})
     return MeshPlan(layout=layout, ports=ports, services=args.services, edge=args.edge,
                     database_url=os.environ.get("DATABASE_URL") or None,
                     redis_url=os.environ.get("REDIS_URL") or None,
@@ -112,7 +151,8 @@ def _summary(plan: MeshPlan) -> str:
     if plan.edge:
         lines.append(f"  edge:          {plan.edge_url}")
     for name in plan.services:
-        lines.append(f"  {name + ':':<14} 127.0.0.1:{plan.ports.services[name]} (gRPC, mTLS)")
+        ports = ", ".join(f"127.0.0.1:{port}" for port in plan.ports.worker_ports(name))
+        lines.append(f"  {name + ':':<14} {ports} (gRPC, mTLS)")
     lines += [f"  PostgreSQL:    {plan.server_database_url}",
               f"  Redis:         {plan.server_redis_url}",
               f"  logs:          {layout.logs}/<process>.log",

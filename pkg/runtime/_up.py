@@ -89,7 +89,8 @@ def _check_ports(plan: MeshPlan) -> None:
         wanted.append(("PostgreSQL (--postgres-port)", ports.postgres))
     if plan.redis_url is None:
         wanted.append(("Redis (--redis-port)", ports.redis))
-    wanted += [(f"{name} (--port-base)", ports.services[name]) for name in plan.services]
+    wanted += [(f"{name} worker {index + 1} (--port-base)", port) for name in plan.services
+               for index, port in enumerate(ports.worker_ports(name))]
     if plan.edge:
         wanted += [("edge (--edge-port)", ports.edge), ("Envoy admin (--admin-port)", ports.admin),
                    ("JWKS listener (--jwks-port)", ports.jwks)]
@@ -158,7 +159,7 @@ def prepare(plan: MeshPlan) -> list[Program]:
             raise MeshError(f"the edge needs pkg.edge, which failed to import: {exc}") from exc
         write_envoy_config(
             layout.envoy_config, descriptor_set=descriptor_set(), cert_dir=layout.certs,
-            endpoints={name: [("127.0.0.1", port)] for name, port in plan.ports.services.items()},
+            endpoints=plan.edge_endpoints(),
             listen=("127.0.0.1", plan.ports.edge), admin=("127.0.0.1", plan.ports.admin),
             jwks_listen=("127.0.0.1", plan.ports.jwks),
             jwt_issuer=JWT_ISSUER, jwt_audience=JWT_AUDIENCE)

@@ -58,8 +58,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def free_port_base(width: int = 16) -> int:
-    """A base ``b`` such that ``b .. b + width`` are all free (services use ``b + offset``)."""
+def free_port_base(width: int = 40) -> int:
+    """A base ``b`` such that ``b .. b + width`` are all free.
+
+    Worker ``i`` of a service listens on ``b + offset + 10 * i``: 40 fits 4 workers of up
+    to 9 services.
+    """
     for _ in range(200):
         base = free_port()
         if base + width < 65000 and all(_port_is_free(base + i) for i in range(width + 1)):
@@ -108,7 +112,16 @@ class Mesh:
         return Path(self.state.get("logs") or self.data_dir / "logs")
 
     def service_port(self, name: str) -> int:
+        """The port of service ``name``'s first worker."""
         return int(self.state["ports"]["services"][name])
+
+    def worker_ports(self, name: str) -> list[int]:
+        """The ports of every worker of service ``name``, in worker order."""
+        return [int(port) for port in self.state["ports"]["workers"][name]]
+
+    def worker_programs(self, name: str) -> list[str]:
+        """The supervisord programs of service ``name``'s workers (``user-1``, ...)."""
+        return list(self.state["workers"][name])
 
     def log_tails(self, lines: int = 40) -> str:
         return log_tails(self.data_dir, lines)
