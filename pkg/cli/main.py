@@ -1,4 +1,4 @@
-"""The ``agora`` command: ``up``, ``status``, ``down``, ``certs``.
+"""The ``agora`` command: ``up``, ``status``, ``down``, ``restart``, ``certs``.
 
 ``agora up`` starts the whole mesh on this machine (see docs/architecture.md) and, in the
 foreground, stops it on Ctrl-C or SIGTERM; ``--detach`` leaves it running for
@@ -24,11 +24,14 @@ from pkg.runtime import (
     MeshLayout,
     MeshPlan,
     MeshPorts,
+    RestartFailure,
     StartFailure,
     issue_certificates,
     mesh_status,
     program_environment,
     read_mesh_state,
+    restart_edge,
+    restart_service,
     start_mesh,
     stop_mesh,
 )
@@ -84,7 +87,7 @@ def _workers(value: str) -> dict[str, int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``agora`` (up, status, down, certs, create-admin)."""
+    """The argument parser of ``agora`` (up, status, down, restart, certs, create-admin)."""
     parser = argparse.ArgumentParser(prog="agora", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -119,6 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
     with_data_dir(commands.add_parser("status", help="show each process's state and health"))
     down = with_data_dir(commands.add_parser("down", help="stop a detached mesh"))
     down.add_argument("--timeout", type=float, default=120.0, help="seconds to wait")
+    restart = with_data_dir(commands.add_parser(
+        "restart", help="rolling restart of a service's workers (or of the edge)"))
+    restart.add_argument("service", metavar="SERVICE",
+                         help="a service of the mesh (auth, user, ...) or 'edge'")
+    restart.add_argument("--timeout", type=float, default=60.0,
+                         help="seconds each worker may take to be SERVING and routed again")
+    restart.add_argument("--settle", type=float, default=2.0,
+                         help="least seconds between a worker's SERVING and stopping the next")
     certs = with_data_dir(commands.add_parser("certs",
                                               help="issue or renew the mesh certificates"))
     certs.add_argument("--every", type=float, metavar="SECONDS",
@@ -265,6 +276,31 @@ def _certs(layout: MeshLayout, every: float | None) -> int:
         return 0
 
 
+def _report(line: str) -> None:
+    print(line, flush=True)
+
+
+def _restart(layout: MeshLayout, args: argparse.Namespace) -> int:
+    report = _report
+    started = time.monotonic()
+    try:
+        if args.service == "edge":
+            restart_edge(layout.data_dir, timeout=args.timeout, report=report)
+        else:
+            print(f"Restarting {args.service}, one worker at a time ...", flush=True)
+            workers = restart_service(layout.data_dir, args.service, timeout=args.timeout,
+                                      settle=args.settle, report=report)
+            print(f"Restarted {len(workers)} worker(s) of {args.service} in "
+                  f"{time.monotonic() - started:.1f} s.", flush=True)
+    except RestartFailure as failure:
+        print(f"\nagora restart: {failure.program} did not come back: {failure.reason}",
+              file=sys.stderr)
+        print(f"--- last lines of {failure.log_path} ---\n{failure.log_tail}\n---",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 def _create_admin(layout: MeshLayout, args: argparse.Namespace) -> int:
     env = {**os.environ, **program_environment(layout.data_dir, "user")}
     argv = [sys.executable, "-m", "services.user", "create-admin", "--email", args.email,
@@ -277,7 +313,8 @@ def _create_admin(layout: MeshLayout, args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``agora`` with ``argv`` (default ``sys.argv[1:]``); return the exit code.
 
-    Exit codes: 0 success; 1 failure (start failed, unhealthy); 3 ``status``: not running.
+    Exit codes: 0 success; 1 failure (start failed, unhealthy, a restarted worker did not
+    come back); 3 ``status``: not running.
     """
     args = build_parser().parse_args(argv)
     layout = MeshLayout.at(args.data_dir or _default_data_dir())
@@ -292,6 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 print(f"no mesh is running from {layout.data_dir}")
             return 0
+        if args.command == "restart":
+            return _restart(layout, args)
         if args.command == "create-admin":
             return _create_admin(layout, args)
         return _certs(layout, args.every)

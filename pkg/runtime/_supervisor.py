@@ -185,6 +185,19 @@ class Supervisor:
         """Ask supervisord to start program ``name`` without waiting for it."""
         self._proxy().supervisor.startProcess(name, False)
 
+    def stop(self, name: str) -> None:
+        """Ask supervisord to stop program ``name`` and wait until it has stopped.
+
+        supervisord sends the program's ``stopsignal`` and, after ``stopwaitsecs``, SIGKILL.
+        Raises ``xmlrpc.client.Fault`` (``NOT_RUNNING`` is not raised: stopping a stopped
+        program does nothing).
+        """
+        try:
+            self._proxy().supervisor.stopProcess(name, True)
+        except xmlrpc.client.Fault as fault:
+            if "NOT_RUNNING" not in fault.faultString:
+                raise
+
     def info(self, name: str) -> dict[str, Any]:
         """supervisor's ``getProcessInfo``: ``statename``, ``pid``, ``exitstatus``, ..."""
         info: dict[str, Any] = self._proxy().supervisor.getProcessInfo(name)

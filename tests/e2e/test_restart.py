@@ -1,0 +1,77 @@
+"""``agora restart``: a service's workers restart one at a time and come back healthy."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from pkg.runtime import edge_host_health, mesh_status
+from pkg.runtime._health import grpc_health
+
+from ._api import login, random_email, register
+from ._mesh import Mesh, agora
+
+pytestmark = pytest.mark.e2e
+
+
+def _pids(mesh: Mesh, service: str) -> dict[str, int]:
+    statuses = mesh_status(mesh.data_dir)
+    assert statuses is not None
+    workers = set(mesh.worker_programs(service))
+    return {s.name: s.pid for s in statuses if s.name in workers}
+
+
+def _wait_until_ready(mesh: Mesh, service: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        statuses = mesh_status(mesh.data_dir) or []
+        workers = [s for s in statuses if s.name in mesh.worker_programs(service)]
+        if workers and all(s.ready for s in workers):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{service} not ready again:\n{mesh.log_tails()}")
+
+
+def test_an_unknown_service_is_refused(mesh: Mesh) -> None:
+    result = agora("restart", "catalog", "--data-dir", str(mesh.data_dir), timeout=60)
+    assert result.returncode == 1
+    assert "'catalog' is not a service of this mesh" in result.stderr
+
+
+def test_a_worker_that_is_not_back_in_time_fails_the_restart(mesh: Mesh) -> None:
+    first = mesh.worker_programs("auth")[0]
+    # supervisord reports RUNNING only 1 s (startsecs) after a start: never within 0 s.
+    result = agora("restart", "auth", "--timeout", "0", "--data-dir", str(mesh.data_dir),
+                   timeout=120)
+    try:
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert f"{first} did not come back: not SERVING 0 s after its start" in result.stderr
+        assert f"last lines of {mesh.logs / f'{first}.log'}" in result.stderr
+        assert f"{mesh.worker_programs('auth')[1]}: stopping" not in result.stdout
+    finally:
+        _wait_until_ready(mesh, "auth")
+
+
+def test_rolling_restart_replaces_every_worker_and_keeps_the_edge_routing(
+        mesh: Mesh, http: httpx.Client) -> None:
+    before = _pids(mesh, "user")
+    assert len(before) >= 2, f"the e2e mesh should run several user workers: {before}"
+
+    result = agora("restart", "user", "--data-dir", str(mesh.data_dir), timeout=300)
+
+    assert result.returncode == 0, result.stdout + result.stderr + mesh.log_tails()
+    after = _pids(mesh, "user")
+    assert set(after) == set(before)
+    assert all(after[name] and after[name] != before[name] for name in before), (before, after)
+    lines = result.stdout.splitlines()
+    order = [line.split(":")[0].strip() for line in lines if line.endswith("...")
+             and "stopping" in line]
+    assert order == mesh.worker_programs("user")
+    for port in mesh.worker_ports("user"):
+        assert grpc_health(f"127.0.0.1:{port}", mesh.cert_dir) == "SERVING"
+        assert edge_host_health(int(mesh.state["ports"]["admin"]), port) == ["healthy"]
+    email = random_email()
+    register(http, email)
+    assert login(http, email)["accessToken"]
