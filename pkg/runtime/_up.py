@@ -133,7 +133,8 @@ def _check_external(plan: MeshPlan) -> None:
 def prepare(plan: MeshPlan) -> list[Program]:
     """Write everything the mesh needs under its data directory; return its programs.
 
-    Certificates (when services or the edge run), PGDATA (``initdb`` once), the Envoy
+    Certificates (when services or the edge run), PGDATA (``initdb`` once), Redis's
+    append-only file from an older snapshot-only ``dump.rdb`` (once), the Envoy
     config (``pkg.edge``), ``supervisord.conf`` and ``mesh.json``. Raises ``MeshError``
     when a needed part (``pkg.pki``, ``pkg.edge``, a service module) is missing.
     """
@@ -152,6 +153,8 @@ def prepare(plan: MeshPlan) -> list[Program]:
                                                                           exist_ok=True)
     if plan.database_url is None:
         EmbeddedPostgres(layout.postgres, plan.ports.postgres).initialize()
+    if plan.redis_url is None:
+        EmbeddedRedis(layout.redis, plan.ports.redis).convert_snapshot()
     if plan.edge:
         try:
             from pkg.edge import write_envoy_config

@@ -118,6 +118,25 @@ def test_redis_killed_with_sigkill_keeps_what_it_acknowledged(tmp_path: Path) ->
     assert mentioning(tmp_path) == []
 
 
+def test_a_snapshot_only_directory_keeps_its_data_when_append_only_is_switched_on(
+        tmp_path: Path) -> None:
+    with EmbeddedRedis(tmp_path / "redis", free_port(), append_only=False) as old:
+        client = redis.Redis.from_url(old.url)
+        client.set("token-family", "from an older mesh")
+        client.close()
+    assert not (tmp_path / "redis" / "appendonly.aof").exists()
+
+    server = EmbeddedRedis(tmp_path / "redis", free_port())
+    assert server.convert_snapshot() is True
+    assert server.convert_snapshot() is False
+    with server:
+        client = redis.Redis.from_url(server.url)
+        assert client.get("token-family") == b"from an older mesh"
+        assert client.config_get("appendonly") == {"appendonly": "yes"}
+        client.close()
+    assert mentioning(tmp_path) == []
+
+
 def test_fixtures_start_embedded_servers_when_no_url_is_named(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TEST_DATABASE_URL", raising=False)
