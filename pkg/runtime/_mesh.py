@@ -40,7 +40,8 @@ class ServiceSpec:
     ``port_base + port_offset + 10 * i``. ``database``: it owns
     the database ``agora_<name>`` and has ``python -m services.<name> migrate``. ``redis``:
     it gets ``AGORA_<NAME>_REDIS_URL``. ``env``: extra variables, where ``{data}`` stands
-    for the absolute data directory.
+    for the absolute data directory; ``agora up`` creates the directory a ``*_DIR``
+    variable names and the parent of a ``*_FILE``.
     """
 
     name: str
@@ -62,7 +63,8 @@ class ServiceSpec:
 
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("auth", port_offset=1, env=(("AGORA_AUTH_KEYS_DIR", "{data}/auth/keys"),)),
-    ServiceSpec("user", port_offset=2, database=True, redis=False),
+    ServiceSpec("user", port_offset=2, database=True, redis=False,
+                env=(("AGORA_USER_JWKS_CACHE_FILE", "{data}/user/jwks.json"),)),
 )
 
 
@@ -155,7 +157,8 @@ class MeshLayout:
     ``mesh.json`` (ports, URLs, what runs), ``supervisord.conf``, ``supervisord.pid``,
     ``supervisor.sock`` (in ``/tmp`` when the path is too long for a unix socket),
     ``logs/<program>.log``, ``postgres/`` (PGDATA), ``redis/`` (``dump.rdb``), ``pki/``
-    (CA state), ``certs/`` (``AGORA_CERT_DIR``), ``envoy/envoy.yaml``, ``auth/keys/``.
+    (CA state), ``certs/`` (``AGORA_CERT_DIR``), ``envoy/envoy.yaml``, ``auth/keys/``,
+    ``user/jwks.json`` (the user service's last good JWKS).
     """
 
     data_dir: Path

@@ -148,9 +148,11 @@ def prepare(plan: MeshPlan) -> list[Program]:
         issue_certificates(layout)
     for spec in map(service_spec, plan.services):
         for key, value in spec.env:
+            path = Path(value.replace("{data}", str(layout.data_dir)))
             if key.endswith("_DIR"):
-                Path(value.replace("{data}", str(layout.data_dir))).mkdir(parents=True,
-                                                                          exist_ok=True)
+                path.mkdir(parents=True, exist_ok=True)
+            elif key.endswith("_FILE"):
+                path.parent.mkdir(parents=True, exist_ok=True)
     if plan.database_url is None:
         EmbeddedPostgres(layout.postgres, plan.ports.postgres).initialize()
     if plan.redis_url is None:

@@ -413,6 +413,9 @@ def test_certificates_volume_layout(services: dict[str, dict[str, Any]]) -> None
             assert ("certs", CERT_DIR, True) in mounts, f"{name} lacks certs read-only"
     assert ("auth-keys", env_of(services["auth"])["AGORA_AUTH_KEYS_DIR"], False) in \
         set(volume_mounts(services["auth"]))
+    jwks_cache = env_of(services["user"])["AGORA_USER_JWKS_CACHE_FILE"]
+    assert ("user-data", str(Path(jwks_cache).parent), False) in \
+        set(volume_mounts(services["user"]))
     assert ("edge-config", "/data/envoy", False) in set(volume_mounts(services["edge-config"]))
     assert ("edge-config", "/data/envoy", True) in set(volume_mounts(services["edge"]))
 
@@ -608,3 +611,19 @@ def test_edge_config_parses_grpc_targets() -> None:
     assert edge.parse_target("user:50052") == [("user", 50052)]
     with pytest.raises(ValueError):
         edge.parse_target("dns:///auth")
+
+
+def test_the_image_owns_every_writable_volume_mount_point(
+        services: dict[str, dict[str, Any]]) -> None:
+    """An empty named volume takes the owner of its mount point in the image: a mount point
+    the Dockerfile does not create for the agora user is root's, and unwritable."""
+    created = set()
+    for line in DOCKERFILE.read_text().splitlines():
+        if "install -d -o agora" in line:
+            created |= {word for word in line.split() if word.startswith("/data")}
+    for name, service in services.items():
+        if service.get("image") != "agora:dev":
+            continue
+        for source, target, read_only in volume_mounts(service):
+            if not read_only and not source.startswith((".", "/")):
+                assert target in created, f"{name}: {target} is not created for agora"

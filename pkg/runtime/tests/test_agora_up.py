@@ -74,6 +74,8 @@ def test_up_detach_status_down_leaves_nothing_running(tmp_path: Path, profile: s
         state = read_mesh_state(data)
         assert "Agora is up." in up.stdout
         assert str(data / "logs") in up.stdout
+        if "user" in state["services"]:
+            assert (data / "user").is_dir()  # AGORA_USER_JWKS_CACHE_FILE's folder
         if state["edge"]:
             assert f"--cacert {data / 'certs' / 'root_ca.crt'}" in up.stdout
             assert f"https://localhost:{state['ports']['edge']}" in up.stdout

@@ -69,6 +69,7 @@ def test_service_environment_follows_the_architecture(tmp_path: Path) -> None:
     assert user["AGORA_USER_DATABASE_URL"] == (
         "postgresql+psycopg://postgres@127.0.0.1:61002/agora_user")
     assert "AGORA_USER_REDIS_URL" not in user
+    assert user["AGORA_USER_JWKS_CACHE_FILE"] == str(layout.data_dir / "user" / "jwks.json")
     assert auth["AGORA_AUTH_LISTEN"] == "127.0.0.1:42001"
     assert auth["AGORA_AUTH_KEYS_DIR"] == str(layout.data_dir / "auth" / "keys")
     assert "AGORA_AUTH_DATABASE_URL" not in auth
