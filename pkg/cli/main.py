@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -86,6 +87,27 @@ def _workers(value: str) -> dict[str, int]:
     return counts
 
 
+_ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?")
+
+
+def _origin(value: str) -> str:
+    """Check one CORS origin: ``scheme://host[:port]`` (RFC 6454 §6.2), no path or ``*``."""
+    origin = value.strip()
+    if not _ORIGIN.fullmatch(origin):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an origin: give scheme://host[:port], such as "
+            "https://app.example.com (no path, no trailing slash, no wildcard)")
+    return origin
+
+
+def _env_origins() -> list[str]:
+    raw = os.environ.get("AGORA_CORS_ORIGINS", "")
+    try:
+        return [_origin(item) for item in raw.split(",") if item.strip()]
+    except argparse.ArgumentTypeError as error:
+        raise MeshError(f"AGORA_CORS_ORIGINS: {error}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``agora`` (up, status, down, restart, certs, create-admin)."""
     parser = argparse.ArgumentParser(prog="agora", description=__doc__.split("\n\n")[0])
@@ -115,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--services", type=_services, default=tuple(s.name for s in SERVICES),
                     help="comma-separated services to run (default: all; '' for none)")
     up.add_argument("--no-edge", dest="edge", action="store_false", help="do not run Envoy")
+    up.add_argument("--cors-origin", dest="cors_origins", type=_origin, action="append",
+                    metavar="ORIGIN", default=None,
+                    help="an origin (https://app.example.com) whose browser requests the edge "
+                         "allows; repeatable (default: $AGORA_CORS_ORIGINS, comma-separated; "
+                         "else none)")
     up.add_argument("--timeout", type=float, default=60.0,
                     help="seconds each start stage may take to become healthy")
     up.add_argument("--log-level", default=os.environ.get("AGORA_LOG_LEVEL", "INFO"))
@@ -152,7 +179,10 @@ def _plan(args: argparse.Namespace, layout: MeshLayout) -> MeshPlan:
                     database_url=os.environ.get("DATABASE_URL") or None,
                     redis_url=os.environ.get("REDIS_URL") or None,
                     log_level=args.log_level,
-                    envoy=str(Path(sys.executable).with_name("envoy")))
+                    envoy=str(Path(sys.executable).with_name("envoy")),
+                    cors_origins=tuple(dict.fromkeys(
+                        args.cors_origins if args.cors_origins is not None
+                        else _env_origins())))
 
 
 def _summary(plan: MeshPlan) -> str:

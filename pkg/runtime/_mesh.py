@@ -271,7 +271,8 @@ class MeshPlan:
 
     ``database_url``/``redis_url`` name external servers (``DATABASE_URL``/``REDIS_URL``);
     None means the embedded server runs in the mesh. ``services`` are names from
-    ``SERVICES`` to run; ``edge`` adds Envoy.
+    ``SERVICES`` to run; ``edge`` adds Envoy. ``cors_origins``: the origins
+    (``https://app.example.com``) whose browser requests the edge allows (none by default).
     """
 
     layout: MeshLayout
@@ -283,6 +284,7 @@ class MeshPlan:
     log_level: str = "INFO"
     python: str = sys.executable
     envoy: str = "envoy"
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def server_database_url(self) -> str:
@@ -394,6 +396,7 @@ class MeshPlan:
             "ports": asdict(self.ports),
             "services": list(self.services),
             "edge": self.edge,
+            "cors_origins": list(self.cors_origins),
             "database_url": self.server_database_url,
             "database_embedded": self.database_url is None,
             "redis_url": self.server_redis_url,
@@ -414,7 +417,8 @@ def read_mesh_state(data_dir: Path) -> dict[str, Any]:
 
     Keys: ``data_dir``, ``edge_url``, ``ports`` (``edge``, ``admin``, ``jwks``,
     ``postgres``, ``redis``, ``services``: name to its first worker's port, ``workers``:
-    name to every worker's port), ``services``, ``edge``, ``database_url``, ``redis_url``,
+    name to every worker's port), ``services``, ``edge``, ``cors_origins``,
+    ``database_url``, ``redis_url``,
     ``cert_dir``, ``logs``, ``supervisor_socket``, ``programs``, ``workers`` (name to its
     worker programs, ``user-1``, ...). Raises ``FileNotFoundError`` when no mesh was started there.
     """

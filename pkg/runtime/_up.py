@@ -130,6 +130,23 @@ def _check_external(plan: MeshPlan) -> None:
             client.close()
 
 
+def envoy_config_options(plan: MeshPlan) -> dict[str, Any]:
+    """The keyword arguments of ``pkg.edge.write_envoy_config`` for ``plan``'s edge.
+
+    Every worker of each service is an endpoint of its cluster; ``cors_origins`` is passed
+    only when origins are configured (the edge's default allows none).
+    """
+    options: dict[str, Any] = dict(
+        descriptor_set=descriptor_set(), cert_dir=plan.layout.certs,
+        endpoints=plan.edge_endpoints(),
+        listen=("127.0.0.1", plan.ports.edge), admin=("127.0.0.1", plan.ports.admin),
+        jwks_listen=("127.0.0.1", plan.ports.jwks),
+        jwt_issuer=JWT_ISSUER, jwt_audience=JWT_AUDIENCE)
+    if plan.cors_origins:
+        options["cors_origins"] = list(plan.cors_origins)
+    return options
+
+
 def prepare(plan: MeshPlan) -> list[Program]:
     """Write everything the mesh needs under its data directory; return its programs.
 
@@ -162,12 +179,7 @@ def prepare(plan: MeshPlan) -> list[Program]:
             from pkg.edge import write_envoy_config
         except ImportError as exc:
             raise MeshError(f"the edge needs pkg.edge, which failed to import: {exc}") from exc
-        write_envoy_config(
-            layout.envoy_config, descriptor_set=descriptor_set(), cert_dir=layout.certs,
-            endpoints=plan.edge_endpoints(),
-            listen=("127.0.0.1", plan.ports.edge), admin=("127.0.0.1", plan.ports.admin),
-            jwks_listen=("127.0.0.1", plan.ports.jwks),
-            jwt_issuer=JWT_ISSUER, jwt_audience=JWT_AUDIENCE)
+        write_envoy_config(layout.envoy_config, **envoy_config_options(plan))
     programs = plan.programs()
     layout.supervisord_conf.write_text(render_supervisord_conf(layout, programs))
     layout.mesh_file.write_text(json.dumps(plan.state(), indent=2) + "\n")
