@@ -161,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
                                               help="issue or renew the mesh certificates"))
     certs.add_argument("--every", type=float, metavar="SECONDS",
                        help="keep running, checking every SECONDS (what `up` supervises)")
+    certs.add_argument("--force", action="store_true",
+                       help="renew every certificate now, however long it has left")
     admin = with_data_dir(commands.add_parser(
         "create-admin", help="create an admin user in the running mesh's user service"))
     admin.add_argument("--email", required=True)
@@ -291,12 +293,13 @@ def _status(layout: MeshLayout) -> int:
     return 0 if healthy else 1
 
 
-def _certs(layout: MeshLayout, every: float | None) -> int:
+def _certs(layout: MeshLayout, every: float | None, force: bool = False) -> int:
     if every is not None:
         signal.signal(signal.SIGTERM, _raise_stop)
     try:
         while True:
-            issued = issue_certificates(layout)
+            issued = issue_certificates(layout, force=force)
+            force = False
             print(f"certificates in {layout.certs}: "
                   + (f"issued {', '.join(issued)}" if issued else "all valid"), flush=True)
             if every is None:
@@ -363,7 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _restart(layout, args)
         if args.command == "create-admin":
             return _create_admin(layout, args)
-        return _certs(layout, args.every)
+        return _certs(layout, args.every, args.force)
     except (MeshError, LookupError) as error:
         print(f"agora {args.command}: {error}", file=sys.stderr)
         return 1

@@ -62,10 +62,12 @@ def descriptor_set() -> Path:
     return project_root() / "gen" / "agora.binpb"
 
 
-def issue_certificates(layout: MeshLayout) -> list[str]:
+def issue_certificates(layout: MeshLayout, *, force: bool = False) -> list[str]:
     """Create or renew the mesh's certificates (``pkg.pki`` development CA).
 
-    CA state in ``<data>/pki``, leaves for auth, user, edge and cli in ``<data>/certs``.
+    CA state in ``<data>/pki``, leaves for auth, user, edge and cli in ``<data>/certs``;
+    leaves are renewed when a third of their life is left, or all of them now with
+    ``force``. Servers, channels and Envoy reload renewed files without a restart.
     Returns the names (re)issued. Raises ``MeshError`` when ``pkg.pki`` is unavailable.
     """
     try:
@@ -73,7 +75,8 @@ def issue_certificates(layout: MeshLayout) -> list[str]:
     except ImportError as exc:
         raise MeshError(f"certificates need pkg.pki, which failed to import: {exc}") from exc
     layout.data_dir.mkdir(parents=True, exist_ok=True)
-    return ensure_mesh_certificates(DevelopmentCA(layout.pki), layout.certs, WORKLOADS)
+    return ensure_mesh_certificates(DevelopmentCA(layout.pki), layout.certs, WORKLOADS,
+                                    force=force)
 
 
 def missing_services(names: tuple[str, ...]) -> list[str]:
