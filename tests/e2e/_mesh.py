@@ -158,8 +158,14 @@ class MeshStartError(RuntimeError):
     """``agora up`` failed or the edge did not answer in time."""
 
 
-def start_mesh(data_dir: Path, *, timeout: float = UP_TIMEOUT) -> Mesh:
-    """``agora up --detach`` in ``data_dir`` on free ports; wait until the edge serves JWKS.
+E2E_WORKERS = 2
+"""Worker processes per service in the e2e mesh, whatever the machine's core count."""
+
+
+def start_mesh(data_dir: Path, *, timeout: float = UP_TIMEOUT,
+               workers: int = E2E_WORKERS) -> Mesh:
+    """``agora up --detach --workers <workers>`` in ``data_dir`` on free ports; wait until
+    the edge serves JWKS.
 
     Raises ``MeshStartError`` with the command's output and the logs' tails.
     """
@@ -171,7 +177,7 @@ def start_mesh(data_dir: Path, *, timeout: float = UP_TIMEOUT) -> Mesh:
     try:
         result = agora("up", "--detach", "--data-dir", str(data_dir),
                        "--edge-port", str(edge_port), "--port-base", str(port_base),
-                       timeout=timeout)
+                       "--workers", str(workers), timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         raise MeshStartError(f"`agora up` did not return within {timeout:g} s\n"
                              f"{exc.stdout!r}\n{exc.stderr!r}\n{log_tails(data_dir)}") from None

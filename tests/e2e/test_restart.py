@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import httpx
@@ -11,7 +12,7 @@ from pkg.runtime import edge_host_health, mesh_status
 from pkg.runtime._health import grpc_health
 
 from ._api import login, random_email, register
-from ._mesh import Mesh, agora
+from ._mesh import E2E_WORKERS, Mesh, agora
 
 pytestmark = pytest.mark.e2e
 
@@ -54,12 +55,38 @@ def test_a_worker_that_is_not_back_in_time_fails_the_restart(mesh: Mesh) -> None
         _wait_until_ready(mesh, "auth")
 
 
+class _HealthSampler(threading.Thread):
+    """Asks every worker of a service for its health, again and again, until stopped;
+    ``none_serving`` counts the rounds in which no worker answered SERVING."""
+
+    def __init__(self, mesh: Mesh, service: str) -> None:
+        super().__init__(daemon=True)
+        self.addresses = [f"127.0.0.1:{port}" for port in mesh.worker_ports(service)]
+        self.cert_dir = mesh.cert_dir
+        self.rounds = 0
+        self.none_serving = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            answers = [grpc_health(address, self.cert_dir, timeout=2.0)
+                       for address in self.addresses]
+            self.rounds += 1
+            self.none_serving += "SERVING" not in answers
+            self.done.wait(0.1)
+
+
 def test_rolling_restart_replaces_every_worker_and_keeps_the_edge_routing(
         mesh: Mesh, http: httpx.Client) -> None:
     before = _pids(mesh, "user")
-    assert len(before) >= 2, f"the e2e mesh should run several user workers: {before}"
-
-    result = agora("restart", "user", "--data-dir", str(mesh.data_dir), timeout=300)
+    assert len(before) == E2E_WORKERS, f"`agora up --workers {E2E_WORKERS}` ran {before}"
+    sampler = _HealthSampler(mesh, "user")
+    sampler.start()
+    try:
+        result = agora("restart", "user", "--data-dir", str(mesh.data_dir), timeout=300)
+    finally:
+        sampler.done.set()
+        sampler.join()
 
     assert result.returncode == 0, result.stdout + result.stderr + mesh.log_tails()
     after = _pids(mesh, "user")
@@ -69,6 +96,8 @@ def test_rolling_restart_replaces_every_worker_and_keeps_the_edge_routing(
     order = [line.split(":")[0].strip() for line in lines if line.endswith("...")
              and "stopping" in line]
     assert order == mesh.worker_programs("user")
+    assert sampler.rounds > 0 and sampler.none_serving == 0, (
+        f"no user worker was SERVING in {sampler.none_serving} of {sampler.rounds} rounds")
     for port in mesh.worker_ports("user"):
         assert grpc_health(f"127.0.0.1:{port}", mesh.cert_dir) == "SERVING"
         assert edge_host_health(int(mesh.state["ports"]["admin"]), port) == ["healthy"]
