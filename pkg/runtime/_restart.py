@@ -77,6 +77,70 @@ def _wait(ready: Callable[[], bool], deadline: float) -> bool:
         time.sleep(0.2)
 
 
+@dataclass(frozen=True)
+class _Target:
+    """What restarting one worker needs: its program and port, the mesh's certificates
+    and Envoy admin port (None without an edge)."""
+
+    layout: MeshLayout
+    supervisor: Supervisor
+    program: str
+    port: int
+    cert_dir: Path
+    admin: int | None
+
+    def failure(self, reason: str) -> RestartFailure:
+        log = self.layout.log(self.program)
+        return RestartFailure(self.program, reason, log, tail(log))
+
+    def serving(self) -> bool:
+        info = self.supervisor.info(self.program)
+        if info["statename"] in _FAILED:
+            raise self.failure(f"process {info['statename'].lower()} "
+                               f"({info.get('spawnerr') or info.get('description')})")
+        return bool(info["statename"] == "RUNNING" and grpc_health(
+            f"127.0.0.1:{self.port}", self.cert_dir, timeout=1.0) == "SERVING")
+
+    def serving_quietly(self) -> bool:
+        """True when the worker answers SERVING; any other state is just False."""
+        try:
+            return self.serving()
+        except RestartFailure:
+            return False
+
+    def routed(self) -> bool:
+        if self.admin is None:
+            return True
+        flags = edge_host_health(self.admin, self.port)
+        return bool(flags) and all(flag == "healthy" for flag in flags)
+
+
+def _restart_worker(target: _Target, *, timeout: float, settle: float,
+                    report: Report) -> RestartedWorker:
+    supervisor, program, port = target.supervisor, target.program, target.port
+    started = time.monotonic()
+    old_pid = int(supervisor.info(program).get("pid") or 0)
+    report(f"  {program}: stopping (pid {old_pid or '-'}, draining) ...")
+    try:
+        supervisor.stop(program)
+        supervisor.start(program)
+    except xmlrpc.client.Fault as fault:
+        raise target.failure(f"supervisord refused: {fault.faultString}") from None
+    deadline = time.monotonic() + timeout
+    if not _wait(target.serving, deadline):
+        raise target.failure(f"not SERVING {timeout:g} s after its start")
+    serving_at = time.monotonic()
+    new_pid = int(supervisor.info(program).get("pid") or 0)
+    if not _wait(target.routed, deadline):
+        flags = ", ".join(edge_host_health(target.admin or 0, port)) or "not listed"
+        raise target.failure(f"SERVING, but the edge does not route to 127.0.0.1:{port} "
+                             f"after {timeout:g} s (Envoy health_flags: {flags})")
+    time.sleep(max(0.0, serving_at + settle - time.monotonic()))
+    report(f"  {program}: back (pid {new_pid}, 127.0.0.1:{port}, "
+           f"{time.monotonic() - started:.1f} s)")
+    return RestartedWorker(program, port, old_pid, new_pid)
+
+
 def restart_service(data_dir: Path, service: str, *, timeout: float = 60.0,
                     settle: float = 2.0, report: Report = print) -> list[RestartedWorker]:
     """Restart every worker of ``service`` in the mesh of ``data_dir``, one at a time.
@@ -85,9 +149,10 @@ def restart_service(data_dir: Path, service: str, *, timeout: float = 60.0,
     it, wait up to ``timeout`` seconds for gRPC health SERVING, then for Envoy to list it
     ``healthy`` (when the mesh has an edge; also within ``timeout``), and at least
     ``settle`` seconds after SERVING, so clients' channels reconnect before the next
-    worker stops. Returns the restarted workers. Raises ``MeshError`` when no mesh runs or
-    ``service`` is not in it, ``RestartFailure`` when a worker does not come back (the
-    remaining workers are left running untouched).
+    worker stops. A worker about to stop while no other worker of the service is SERVING
+    is reported (the service has a gap). Returns the restarted workers. Raises
+    ``MeshError`` when no mesh runs or ``service`` is not in it, ``RestartFailure`` when a
+    worker does not come back (the remaining workers are left running untouched).
     """
     layout = MeshLayout.at(data_dir)
     supervisor = Supervisor(layout)
@@ -99,50 +164,17 @@ def restart_service(data_dir: Path, service: str, *, timeout: float = 60.0,
         known = ", ".join(sorted(state.get("workers", {}))) or "none"
         raise MeshError(f"{service!r} is not a service of this mesh (running: {known})")
     ports = {p["name"]: int(p["port"]) for p in state["programs"] if p["name"] in workers}
-    admin = int(state["ports"]["admin"]) if state.get("edge") else None
-    cert_dir = Path(state["cert_dir"])
+    targets = [_Target(layout, supervisor, program, ports[program], Path(state["cert_dir"]),
+                       int(state["ports"]["admin"]) if state.get("edge") else None)
+               for program in workers]
     restarted = []
-    for program in workers:
-        port = ports[program]
-
-        def failure(reason: str, name: str = program) -> RestartFailure:
-            return RestartFailure(name, reason, layout.log(name), tail(layout.log(name)))
-
-        started = time.monotonic()
-        old_pid = int(supervisor.info(program).get("pid") or 0)
-        report(f"  {program}: stopping (pid {old_pid or '-'}, draining) ...")
-        try:
-            supervisor.stop(program)
-            supervisor.start(program)
-        except xmlrpc.client.Fault as fault:
-            raise failure(f"supervisord refused: {fault.faultString}") from None
-        deadline = time.monotonic() + timeout
-
-        def serving(name: str = program, at: int = port) -> bool:
-            info = supervisor.info(name)
-            if info["statename"] in _FAILED:
-                raise failure(f"process {info['statename'].lower()} "
-                              f"({info.get('spawnerr') or info.get('description')})")
-            return bool(info["statename"] == "RUNNING"
-                        and grpc_health(f"127.0.0.1:{at}", cert_dir, timeout=1.0) == "SERVING")
-
-        if not _wait(serving, deadline):
-            raise failure(f"not SERVING {timeout:g} s after its start")
-        serving_at = time.monotonic()
-        new_pid = int(supervisor.info(program).get("pid") or 0)
-        if admin is not None:
-            def routed(at: int = port, admin_port: int = admin) -> bool:
-                flags = edge_host_health(admin_port, at)
-                return bool(flags) and all(flag == "healthy" for flag in flags)
-
-            if not _wait(routed, deadline):
-                flags = ", ".join(edge_host_health(admin, port)) or "not listed"
-                raise failure(f"SERVING, but the edge does not route to 127.0.0.1:{port} "
-                              f"after {timeout:g} s (Envoy health_flags: {flags})")
-        time.sleep(max(0.0, serving_at + settle - time.monotonic()))
-        report(f"  {program}: back (pid {new_pid}, 127.0.0.1:{port}, "
-               f"{time.monotonic() - started:.1f} s)")
-        restarted.append(RestartedWorker(program, port, old_pid, new_pid))
+    for target in targets:
+        others = [other for other in targets if other is not target]
+        if not any(other.serving_quietly() for other in others):
+            report(f"  warning: no other worker of {service} is SERVING: {service} is "
+                   f"unavailable while {target.program} restarts")
+        restarted.append(_restart_worker(target, timeout=timeout, settle=settle,
+                                         report=report))
     return restarted
 
 
