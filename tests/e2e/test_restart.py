@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from pkg.runtime import edge_host_health, mesh_status
+from pkg.runtime import MeshLayout, Supervisor, edge_host_health, mesh_status
 from pkg.runtime._health import grpc_health
 
 from ._api import login, random_email, register
@@ -104,3 +104,17 @@ def test_rolling_restart_replaces_every_worker_and_keeps_the_edge_routing(
     email = random_email()
     register(http, email)
     assert login(http, email)["accessToken"]
+
+
+def test_a_stopped_worker_is_started_and_the_gap_is_reported(mesh: Mesh) -> None:
+    first, second = mesh.worker_programs("auth")[:2]
+    Supervisor(MeshLayout.at(mesh.data_dir)).stop(second)
+    try:
+        result = agora("restart", "auth", "--data-dir", str(mesh.data_dir), timeout=300)
+    finally:
+        _wait_until_ready(mesh, "auth")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (f"warning: no other worker of auth is SERVING: auth is unavailable while {first} "
+            "restarts") in result.stdout
+    assert f"{second}: stopping (pid -, draining)" in result.stdout
+    assert all(pid for pid in _pids(mesh, "auth").values())
