@@ -12,7 +12,7 @@ from pkg.runtime import MeshLayout, Supervisor, edge_host_health, mesh_status
 from pkg.runtime._health import grpc_health
 
 from ._api import login, random_email, register
-from ._mesh import E2E_WORKERS, Mesh, agora
+from ._mesh import E2E_WORKERS, Mesh, agora, ssl_context
 
 pytestmark = pytest.mark.e2e
 
@@ -118,3 +118,18 @@ def test_a_stopped_worker_is_started_and_the_gap_is_reported(mesh: Mesh) -> None
             "restarts") in result.stdout
     assert f"{second}: stopping (pid -, draining)" in result.stdout
     assert all(pid for pid in _pids(mesh, "auth").values())
+
+
+def test_restart_edge_replaces_envoy_and_it_serves_again(mesh: Mesh) -> None:
+    def edge_pid() -> int:
+        statuses = mesh_status(mesh.data_dir) or []
+        return next(s.pid for s in statuses if s.name == "edge")
+
+    before = edge_pid()
+    result = agora("restart", "edge", "--data-dir", str(mesh.data_dir), timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr + mesh.log_tails()
+    assert edge_pid() not in (0, before)
+    with httpx.Client(verify=ssl_context(mesh.root_ca), timeout=15) as client:
+        response = client.get(f"{mesh.edge_url}/.well-known/jwks.json")
+    assert response.status_code == 200, response.text
+    assert response.json()["keys"]
