@@ -27,7 +27,7 @@ RUN groupadd --system --gid 10001 agora \
  && useradd --system --uid 10001 --gid agora --create-home --home-dir /home/agora \
       --shell /usr/sbin/nologin agora \
  && install -d -o agora -g agora -m 0755 /data /data/envoy \
- && install -d -o agora -g agora -m 0700 /data/pki /data/certs /data/auth-keys
+ && install -d -o agora -g agora -m 0700 /data/pki /data/certs /data/auth-keys /data/user
 COPY --from=build /opt/venv /opt/venv
 COPY gen/agora.binpb /opt/agora/agora.binpb
 COPY deploy/compose/grpc_health.py deploy/compose/edge_config.py /opt/agora/

@@ -1,4 +1,4 @@
-"""The ``agora`` command: ``up``, ``status``, ``down``, ``certs``.
+"""The ``agora`` command: ``up``, ``status``, ``down``, ``restart``, ``certs``.
 
 ``agora up`` starts the whole mesh on this machine (see docs/architecture.md) and, in the
 foreground, stops it on Ctrl-C or SIGTERM; ``--detach`` leaves it running for
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,15 +25,23 @@ from pkg.runtime import (
     MeshLayout,
     MeshPlan,
     MeshPorts,
+    RestartFailure,
     StartFailure,
     issue_certificates,
     mesh_status,
     program_environment,
     read_mesh_state,
+    restart_edge,
+    restart_service,
     start_mesh,
     stop_mesh,
 )
-from pkg.runtime._mesh import DEFAULT_EDGE_PORT, DEFAULT_PORT_BASE
+from pkg.runtime._mesh import (
+    DEFAULT_EDGE_PORT,
+    DEFAULT_PORT_BASE,
+    MAX_WORKERS,
+    default_workers,
+)
 
 
 def _default_data_dir() -> Path:
@@ -49,8 +58,58 @@ def _services(value: str) -> tuple[str, ...]:
     return names
 
 
+def _workers(value: str) -> dict[str, int]:
+    """Parse ``--workers``: ``N`` (every service), ``user=3,auth=2``, or both (``2,user=3``).
+
+    Returns service name to count, ``*`` for the bare number.
+    """
+    known = {s.name for s in SERVICES}
+    counts: dict[str, int] = {}
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        name, _, number = item.rpartition("=")
+        name = name.strip() or "*"
+        if name != "*" and name not in known:
+            raise argparse.ArgumentTypeError(
+                f"unknown service {name!r}; known: {', '.join(sorted(known))}")
+        try:
+            count = int(number)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{item!r} is not a number of workers (N or SERVICE=N)") from None
+        if not 1 <= count <= MAX_WORKERS:
+            raise argparse.ArgumentTypeError(
+                f"{item!r}: a service runs 1 to {MAX_WORKERS} workers")
+        counts[name] = count
+    if not counts:
+        raise argparse.ArgumentTypeError("give N or SERVICE=N[,SERVICE=N...]")
+    return counts
+
+
+_ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?")
+
+
+def _origin(value: str) -> str:
+    """Check one CORS origin: ``scheme://host[:port]`` (RFC 6454 §6.2), no path or ``*``."""
+    origin = value.strip()
+    if not _ORIGIN.fullmatch(origin):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an origin: give scheme://host[:port], such as "
+            "https://app.example.com (no path, no trailing slash, no wildcard)")
+    return origin
+
+
+def _env_origins() -> list[str]:
+    raw = os.environ.get("AGORA_CORS_ORIGINS", "")
+    try:
+        return [_origin(item) for item in raw.split(",") if item.strip()]
+    except argparse.ArgumentTypeError as error:
+        raise MeshError(f"AGORA_CORS_ORIGINS: {error}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``agora`` (up, status, down, certs, create-admin)."""
+    """The argument parser of ``agora`` (up, status, down, restart, certs, create-admin)."""
     parser = argparse.ArgumentParser(prog="agora", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -65,9 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--edge-port", type=int, default=DEFAULT_EDGE_PORT,
                     help="HTTPS/gRPC port of the edge (default %(default)s)")
     up.add_argument("--port-base", type=int, default=DEFAULT_PORT_BASE,
-                    help="services listen on base+1 (auth), base+2 (user), ... (default "
-                         "%(default)s); with a non-default base the ports below are chosen "
-                         "free unless given")
+                    help="worker i (0-based) of a service listens on base+offset+10*i "
+                         "(auth offset 1, user 2, ...; default %(default)s); with a "
+                         "non-default base the ports below are chosen free unless given")
+    up.add_argument("--workers", type=_workers, default={},
+                    help="worker processes per service: N for all, or SERVICE=N,... "
+                         f"(default min(2, cores) = {default_workers()})")
     up.add_argument("--postgres-port", type=int, help="embedded PostgreSQL (default 54329)")
     up.add_argument("--redis-port", type=int, help="embedded Redis (default 63790)")
     up.add_argument("--admin-port", type=int, help="Envoy admin (default 9901)")
@@ -75,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--services", type=_services, default=tuple(s.name for s in SERVICES),
                     help="comma-separated services to run (default: all; '' for none)")
     up.add_argument("--no-edge", dest="edge", action="store_false", help="do not run Envoy")
+    up.add_argument("--cors-origin", dest="cors_origins", type=_origin, action="append",
+                    metavar="ORIGIN", default=None,
+                    help="an origin (https://app.example.com) whose browser requests the edge "
+                         "allows; repeatable (default: $AGORA_CORS_ORIGINS, comma-separated; "
+                         "else none)")
     up.add_argument("--timeout", type=float, default=60.0,
                     help="seconds each start stage may take to become healthy")
     up.add_argument("--log-level", default=os.environ.get("AGORA_LOG_LEVEL", "INFO"))
@@ -82,10 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
     with_data_dir(commands.add_parser("status", help="show each process's state and health"))
     down = with_data_dir(commands.add_parser("down", help="stop a detached mesh"))
     down.add_argument("--timeout", type=float, default=120.0, help="seconds to wait")
+    restart = with_data_dir(commands.add_parser(
+        "restart", help="rolling restart of a service's workers (or of the edge)"))
+    restart.add_argument("service", metavar="SERVICE",
+                         help="a service of the mesh (auth, user, ...) or 'edge'")
+    restart.add_argument("--timeout", type=float, default=60.0,
+                         help="seconds each worker may take to be SERVING and routed again")
+    restart.add_argument("--settle", type=float, default=2.0,
+                         help="least seconds between a worker's SERVING and stopping the next")
     certs = with_data_dir(commands.add_parser("certs",
                                               help="issue or renew the mesh certificates"))
     certs.add_argument("--every", type=float, metavar="SECONDS",
                        help="keep running, checking every SECONDS (what `up` supervises)")
+    certs.add_argument("--force", action="store_true",
+                       help="renew every certificate now, however long it has left")
     admin = with_data_dir(commands.add_parser(
         "create-admin", help="create an admin user in the running mesh's user service"))
     admin.add_argument("--email", required=True)
@@ -97,12 +174,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _plan(args: argparse.Namespace, layout: MeshLayout) -> MeshPlan:
     ports = MeshPorts.derive(edge=args.edge_port, port_base=args.port_base,
                              admin=args.admin_port, jwks=args.jwks_port,
-                             postgres=args.postgres_port, redis=args.redis_port)
+                             postgres=args.postgres_port, redis=args.redis_port,
+                             workers={s.name: args.workers.get(s.name, args.workers.get(
+                                 "*", default_workers())) for s in SERVICES})
     return MeshPlan(layout=layout, ports=ports, services=args.services, edge=args.edge,
                     database_url=os.environ.get("DATABASE_URL") or None,
                     redis_url=os.environ.get("REDIS_URL") or None,
                     log_level=args.log_level,
-                    envoy=str(Path(sys.executable).with_name("envoy")))
+                    envoy=str(Path(sys.executable).with_name("envoy")),
+                    cors_origins=tuple(dict.fromkeys(
+                        args.cors_origins if args.cors_origins is not None
+                        else _env_origins())))
 
 
 def _summary(plan: MeshPlan) -> str:
@@ -112,7 +194,8 @@ def _summary(plan: MeshPlan) -> str:
     if plan.edge:
         lines.append(f"  edge:          {plan.edge_url}")
     for name in plan.services:
-        lines.append(f"  {name + ':':<14} 127.0.0.1:{plan.ports.services[name]} (gRPC, mTLS)")
+        ports = ", ".join(f"127.0.0.1:{port}" for port in plan.ports.worker_ports(name))
+        lines.append(f"  {name + ':':<14} {ports} (gRPC, mTLS)")
     lines += [f"  PostgreSQL:    {plan.server_database_url}",
               f"  Redis:         {plan.server_redis_url}",
               f"  logs:          {layout.logs}/<process>.log",
@@ -210,12 +293,13 @@ def _status(layout: MeshLayout) -> int:
     return 0 if healthy else 1
 
 
-def _certs(layout: MeshLayout, every: float | None) -> int:
+def _certs(layout: MeshLayout, every: float | None, force: bool = False) -> int:
     if every is not None:
         signal.signal(signal.SIGTERM, _raise_stop)
     try:
         while True:
-            issued = issue_certificates(layout)
+            issued = issue_certificates(layout, force=force)
+            force = False
             print(f"certificates in {layout.certs}: "
                   + (f"issued {', '.join(issued)}" if issued else "all valid"), flush=True)
             if every is None:
@@ -223,6 +307,31 @@ def _certs(layout: MeshLayout, every: float | None) -> int:
             time.sleep(every)
     except (_Stop, KeyboardInterrupt):
         return 0
+
+
+def _report(line: str) -> None:
+    print(line, flush=True)
+
+
+def _restart(layout: MeshLayout, args: argparse.Namespace) -> int:
+    report = _report
+    started = time.monotonic()
+    try:
+        if args.service == "edge":
+            restart_edge(layout.data_dir, timeout=args.timeout, report=report)
+        else:
+            print(f"Restarting {args.service}, one worker at a time ...", flush=True)
+            workers = restart_service(layout.data_dir, args.service, timeout=args.timeout,
+                                      settle=args.settle, report=report)
+            print(f"Restarted {len(workers)} worker(s) of {args.service} in "
+                  f"{time.monotonic() - started:.1f} s.", flush=True)
+    except RestartFailure as failure:
+        print(f"\nagora restart: {failure.program} did not come back: {failure.reason}",
+              file=sys.stderr)
+        print(f"--- last lines of {failure.log_path} ---\n{failure.log_tail}\n---",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 def _create_admin(layout: MeshLayout, args: argparse.Namespace) -> int:
@@ -237,7 +346,8 @@ def _create_admin(layout: MeshLayout, args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``agora`` with ``argv`` (default ``sys.argv[1:]``); return the exit code.
 
-    Exit codes: 0 success; 1 failure (start failed, unhealthy); 3 ``status``: not running.
+    Exit codes: 0 success; 1 failure (start failed, unhealthy, a restarted worker did not
+    come back); 3 ``status``: not running.
     """
     args = build_parser().parse_args(argv)
     layout = MeshLayout.at(args.data_dir or _default_data_dir())
@@ -252,9 +362,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 print(f"no mesh is running from {layout.data_dir}")
             return 0
+        if args.command == "restart":
+            return _restart(layout, args)
         if args.command == "create-admin":
             return _create_admin(layout, args)
-        return _certs(layout, args.every)
+        return _certs(layout, args.every, args.force)
     except (MeshError, LookupError) as error:
         print(f"agora {args.command}: {error}", file=sys.stderr)
         return 1

@@ -48,6 +48,7 @@ def ensure_mesh_certificates(
     lifetime: timedelta = timedelta(hours=24),
     renew_fraction: float = 1 / 3,
     clock: Callable[[], datetime] = _utcnow,
+    force: bool = False,
 ) -> list[str]:
     """Make ``cert_dir`` hold the trust bundle and a valid certificate for every name.
 
@@ -58,7 +59,8 @@ def ensure_mesh_certificates(
     are missing or unreadable, its key does not match, it is not signed by the CA's current
     intermediate, it lacks the identity ``spiffe://agora.local/<name>``, or less than
     ``renew_fraction`` of its validity period (RFC 5280 notBefore..notAfter) remains at
-    ``clock()``. The key is replaced before the certificate, each atomically; a reader
+    ``clock()``; with ``force`` every leaf is reissued now (a new key and serial; the root
+    and intermediate stay). The key is replaced before the certificate, each atomically; a reader
     racing a renewal may see a new key with the old certificate and should retry.
 
     Returns:
@@ -79,7 +81,7 @@ def ensure_mesh_certificates(
     now = clock()
     issued: list[str] = []
     for name in names:
-        if not _needs_issue(name, cert_dir, intermediate, now, renew_fraction):
+        if not force and not _needs_issue(name, cert_dir, intermediate, now, renew_fraction):
             continue
         cert = ca.issue(
             name,

@@ -7,7 +7,9 @@ Servers: ``EmbeddedPostgres``, ``EmbeddedRedis`` (PyPI wheels, foreground proces
 ``free_port`` for tests. Mesh: ``SERVICES`` (the service table), ``MeshPlan``, ``MeshPorts``,
 ``MeshLayout``, ``start_mesh``, ``mesh_status``, ``stop_mesh`` (also of programs a killed
 supervisord left running), ``read_mesh_state``, ``issue_certificates``,
-``program_environment``. See docs/architecture.md and docs/adr/0006-process-supervision.md.
+``program_environment``; rolling restarts: ``restart_service`` (one worker at a time,
+each back in SERVING and routed by the edge before the next), ``restart_edge``,
+``edge_host_health``. See docs/architecture.md and docs/adr/0006-process-supervision.md.
 Nothing here does I/O at import time.
 """
 
@@ -26,6 +28,13 @@ from pkg.runtime._mesh import (
 from pkg.runtime._ports import free_port
 from pkg.runtime._postgres import EmbeddedPostgres, ensure_database
 from pkg.runtime._redis import EmbeddedRedis
+from pkg.runtime._restart import (
+    RestartedWorker,
+    RestartFailure,
+    edge_host_health,
+    restart_edge,
+    restart_service,
+)
 from pkg.runtime._supervisor import (
     Supervisor,
     SupervisorError,
@@ -52,10 +61,13 @@ __all__ = [
     "MeshPorts",
     "Program",
     "ProgramStatus",
+    "RestartFailure",
+    "RestartedWorker",
     "ServiceSpec",
     "StartFailure",
     "Supervisor",
     "SupervisorError",
+    "edge_host_health",
     "ensure_database",
     "free_port",
     "issue_certificates",
@@ -65,6 +77,8 @@ __all__ = [
     "read_mesh_state",
     "redis_server",
     "render_supervisord_conf",
+    "restart_edge",
+    "restart_service",
     "start_mesh",
     "stop_mesh",
 ]

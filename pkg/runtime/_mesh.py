@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ DEFAULT_POSTGRES_PORT = 54329
 DEFAULT_REDIS_PORT = 63790
 DEFAULT_ADMIN_PORT = 9901
 DEFAULT_JWKS_PORT = 9902
+WORKER_PORT_STRIDE = 10
+MAX_WORKERS = 32
 JWT_ISSUER = "https://auth.agora.local"
 JWT_AUDIENCE = "agora"
 
@@ -33,10 +36,12 @@ class MeshError(RuntimeError):
 class ServiceSpec:
     """One domain service of the mesh.
 
-    ``port_offset``: its gRPC port is ``port_base + port_offset``. ``database``: it owns
+    ``port_offset`` (1..9): worker ``i`` (0-based) listens on
+    ``port_base + port_offset + 10 * i``. ``database``: it owns
     the database ``agora_<name>`` and has ``python -m services.<name> migrate``. ``redis``:
     it gets ``AGORA_<NAME>_REDIS_URL``. ``env``: extra variables, where ``{data}`` stands
-    for the absolute data directory.
+    for the absolute data directory; ``agora up`` creates the directory a ``*_DIR``
+    variable names and the parent of a ``*_FILE``.
     """
 
     name: str
@@ -58,12 +63,23 @@ class ServiceSpec:
 
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("auth", port_offset=1, env=(("AGORA_AUTH_KEYS_DIR", "{data}/auth/keys"),)),
-    ServiceSpec("user", port_offset=2, database=True, redis=False),
+    ServiceSpec("user", port_offset=2, database=True, redis=False,
+                env=(("AGORA_USER_JWKS_CACHE_FILE", "{data}/user/jwks.json"),)),
 )
 
 
 WORKLOADS = (*(s.name for s in SERVICES), "edge", "cli")
 """Every identity ``agora up`` issues a certificate for: the services, Envoy, the operator."""
+
+
+def default_workers() -> int:
+    """Worker processes per service when none are asked for: ``min(2, os.cpu_count())``."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def worker_program(service: str, index: int) -> str:
+    """The supervisord program of worker ``index`` (0-based) of ``service``: ``user-1``, ..."""
+    return f"{service}-{index + 1}"
 
 
 def service_spec(name: str) -> ServiceSpec:
@@ -76,7 +92,11 @@ def service_spec(name: str) -> ServiceSpec:
 
 @dataclass(frozen=True)
 class MeshPorts:
-    """Every TCP port of one mesh (all on 127.0.0.1); ``services`` maps name to port."""
+    """Every TCP port of one mesh (all on 127.0.0.1).
+
+    ``workers`` maps a service name to the ports of its worker processes, in worker order;
+    ``services`` maps it to the first worker's port.
+    """
 
     edge: int
     admin: int
@@ -84,34 +104,50 @@ class MeshPorts:
     postgres: int
     redis: int
     services: dict[str, int] = field(default_factory=dict)
+    workers: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
     def derive(cls, *, edge: int = DEFAULT_EDGE_PORT, port_base: int = DEFAULT_PORT_BASE,
                admin: int | None = None, jwks: int | None = None,
                postgres: int | None = None, redis: int | None = None,
+               workers: dict[str, int] | None = None,
                pick_free: Any = None) -> MeshPorts:
         """Ports from the ``agora up`` options.
 
-        Services listen on ``port_base + port_offset``. PostgreSQL, Redis, Envoy's admin
-        and JWKS listeners take the given port, else the documented default (54329,
-        63790, 9901, 9902) when ``port_base`` is the default 50050, else a free port from
-        ``pick_free()`` (so a second mesh with another base never collides with the first).
+        Worker ``i`` (0-based) of a service listens on ``port_base + port_offset + 10 * i``;
+        ``workers`` maps a service name to its number of workers (default
+        ``default_workers()``). PostgreSQL, Redis, Envoy's admin and JWKS listeners take
+        the given port, else the documented default (54329, 63790, 9901, 9902) when
+        ``port_base`` is the default 50050, else a free port from ``pick_free()`` (so a
+        second mesh with another base never collides with the first). Raises
+        ``ValueError`` for a worker count outside 1..32.
         """
         from pkg.runtime._ports import free_port
 
         choose = pick_free or free_port
         default = port_base == DEFAULT_PORT_BASE
+        counts = {s.name: (workers or {}).get(s.name, default_workers()) for s in SERVICES}
+        for name, count in counts.items():
+            if not 1 <= count <= MAX_WORKERS:
+                raise ValueError(f"{name}: {count} workers (1..{MAX_WORKERS} allowed)")
 
         def pick(given: int | None, documented: int) -> int:
             if given is not None:
                 return given
             return documented if default else int(choose())
 
+        worker_ports = {s.name: [port_base + s.port_offset + WORKER_PORT_STRIDE * i
+                                 for i in range(counts[s.name])] for s in SERVICES}
         return cls(edge=edge, admin=pick(admin, DEFAULT_ADMIN_PORT),
                    jwks=pick(jwks, DEFAULT_JWKS_PORT),
                    postgres=pick(postgres, DEFAULT_POSTGRES_PORT),
                    redis=pick(redis, DEFAULT_REDIS_PORT),
-                   services={s.name: port_base + s.port_offset for s in SERVICES})
+                   services={name: ports[0] for name, ports in worker_ports.items()},
+                   workers=worker_ports)
+
+    def worker_ports(self, service: str) -> list[int]:
+        """The ports of ``service``'s workers (just ``services[service]`` when unlisted)."""
+        return list(self.workers.get(service) or [self.services[service]])
 
 
 @dataclass(frozen=True)
@@ -121,7 +157,8 @@ class MeshLayout:
     ``mesh.json`` (ports, URLs, what runs), ``supervisord.conf``, ``supervisord.pid``,
     ``supervisor.sock`` (in ``/tmp`` when the path is too long for a unix socket),
     ``logs/<program>.log``, ``postgres/`` (PGDATA), ``redis/`` (``dump.rdb``), ``pki/``
-    (CA state), ``certs/`` (``AGORA_CERT_DIR``), ``envoy/envoy.yaml``, ``auth/keys/``.
+    (CA state), ``certs/`` (``AGORA_CERT_DIR``), ``envoy/envoy.yaml``, ``auth/keys/``,
+    ``user/jwks.json`` (the user service's last good JWKS).
     """
 
     data_dir: Path
@@ -201,6 +238,9 @@ class MeshLayout:
 
 ProbeKind = Literal["postgres", "redis", "exit", "grpc", "envoy", "running"]
 CERT_RENEW_INTERVAL = 600
+SERVICE_STOP_WAIT = 15
+"""Seconds supervisord waits after SIGTERM before SIGKILL for a service worker: more than
+its drain window (3 s) plus its stop grace (5 s)."""
 
 
 @dataclass(frozen=True)
@@ -231,7 +271,8 @@ class MeshPlan:
 
     ``database_url``/``redis_url`` name external servers (``DATABASE_URL``/``REDIS_URL``);
     None means the embedded server runs in the mesh. ``services`` are names from
-    ``SERVICES`` to run; ``edge`` adds Envoy.
+    ``SERVICES`` to run; ``edge`` adds Envoy. ``cors_origins``: the origins
+    (``https://app.example.com``) whose browser requests the edge allows (none by default).
     """
 
     layout: MeshLayout
@@ -243,6 +284,7 @@ class MeshPlan:
     log_level: str = "INFO"
     python: str = sys.executable
     envoy: str = "envoy"
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def server_database_url(self) -> str:
@@ -260,8 +302,19 @@ class MeshPlan:
         return f"https://localhost:{self.ports.edge}"
 
     def endpoints(self) -> dict[str, str]:
-        """``AGORA_ENDPOINTS``: every known service's gRPC target (``ipv4:127.0.0.1:<port>``)."""
-        return {s.name: f"ipv4:127.0.0.1:{self.ports.services[s.name]}" for s in SERVICES}
+        """``AGORA_ENDPOINTS``: every known service's gRPC target, naming all its workers.
+
+        gRPC's multi-address ``ipv4:`` URI (``ipv4:127.0.0.1:P1,127.0.0.1:P2``,
+        grpc/doc/naming.md), which a ``round_robin`` channel spreads calls over.
+        """
+        return {s.name: "ipv4:" + ",".join(f"127.0.0.1:{port}"
+                                           for port in self.ports.worker_ports(s.name))
+                for s in SERVICES}
+
+    def edge_endpoints(self) -> dict[str, list[tuple[str, int]]]:
+        """The edge's upstreams: every worker ``(host, port)`` of each service."""
+        return {s.name: [("127.0.0.1", port) for port in self.ports.worker_ports(s.name)]
+                for s in SERVICES}
 
     def database_url_of(self, spec: ServiceSpec) -> str:
         """The SQLAlchemy URL of ``agora_<name>`` on the mesh's server."""
@@ -271,8 +324,11 @@ class MeshPlan:
         return urlunsplit(("postgresql+psycopg", parts.netloc, f"/agora_{spec.name}",
                            parts.query, ""))
 
-    def service_env(self, spec: ServiceSpec) -> dict[str, str]:
-        """The environment of ``spec``'s processes (docs/architecture.md)."""
+    def service_env(self, spec: ServiceSpec, worker: int = 0) -> dict[str, str]:
+        """The environment of ``spec``'s worker ``worker`` (0-based; docs/architecture.md).
+
+        Every worker of a service gets the same environment but ``AGORA_<NAME>_LISTEN``.
+        """
         data = str(self.layout.data_dir)
         env = {
             "AGORA_ENVIRONMENT": "development",
@@ -281,7 +337,7 @@ class MeshPlan:
             "AGORA_JWT_ISSUER": JWT_ISSUER,
             "AGORA_JWT_AUDIENCE": JWT_AUDIENCE,
             "AGORA_LOG_LEVEL": self.log_level,
-            f"{spec.prefix}LISTEN": f"127.0.0.1:{self.ports.services[spec.name]}",
+            f"{spec.prefix}LISTEN": f"127.0.0.1:{self.ports.worker_ports(spec.name)[worker]}",
             "PYTHONUNBUFFERED": "1",
         }
         if spec.database:
@@ -320,9 +376,11 @@ class MeshPlan:
                                         (self.python, "-m", spec.module, "migrate"),
                                         self.service_env(spec), 20, "exit"))
         for spec in selected:
-            programs.append(Program(spec.name, (self.python, "-m", spec.module),
-                                    self.service_env(spec), 30, "grpc",
-                                    ports.services[spec.name]))
+            for index, port in enumerate(ports.worker_ports(spec.name)):
+                programs.append(Program(worker_program(spec.name, index),
+                                        (self.python, "-m", spec.module),
+                                        self.service_env(spec, index), 30, "grpc", port,
+                                        stop_wait=SERVICE_STOP_WAIT))
         if self.edge:
             programs.append(Program("edge", (self.envoy, "-c", str(layout.envoy_config),
                                              "--base-id", str(layout.envoy_base_id),
@@ -338,6 +396,7 @@ class MeshPlan:
             "ports": asdict(self.ports),
             "services": list(self.services),
             "edge": self.edge,
+            "cors_origins": list(self.cors_origins),
             "database_url": self.server_database_url,
             "database_embedded": self.database_url is None,
             "redis_url": self.server_redis_url,
@@ -347,6 +406,9 @@ class MeshPlan:
             "supervisor_socket": str(self.layout.socket),
             "programs": [{"name": p.name, "probe": p.probe, "port": p.port}
                          for p in self.programs()],
+            "workers": {name: [worker_program(name, i)
+                               for i in range(len(self.ports.worker_ports(name)))]
+                        for name in self.services},
         }
 
 
@@ -354,9 +416,11 @@ def read_mesh_state(data_dir: Path) -> dict[str, Any]:
     """Return the parsed ``<data_dir>/mesh.json`` written by ``agora up``.
 
     Keys: ``data_dir``, ``edge_url``, ``ports`` (``edge``, ``admin``, ``jwks``,
-    ``postgres``, ``redis``, ``services``: name to port), ``services``, ``edge``,
-    ``database_url``, ``redis_url``, ``cert_dir``, ``logs``, ``supervisor_socket``,
-    ``programs``. Raises ``FileNotFoundError`` when no mesh was started there.
+    ``postgres``, ``redis``, ``services``: name to its first worker's port, ``workers``:
+    name to every worker's port), ``services``, ``edge``, ``cors_origins``,
+    ``database_url``, ``redis_url``,
+    ``cert_dir``, ``logs``, ``supervisor_socket``, ``programs``, ``workers`` (name to its
+    worker programs, ``user-1``, ...). Raises ``FileNotFoundError`` when no mesh was started there.
     """
     data: dict[str, Any] = json.loads(MeshLayout.at(data_dir).mesh_file.read_text())
     return data

@@ -26,16 +26,24 @@ def redis_server_binary() -> Path:
 
 
 class EmbeddedRedis:
-    """One Redis server persisting to ``data_dir`` (``dump.rdb``), on ``127.0.0.1:port``.
+    """One Redis server persisting to ``data_dir``, on ``127.0.0.1:port``.
 
-    Binds 127.0.0.1 only with protected mode off (no password on loopback), snapshots
-    every 60 s after a write and on shutdown (SIGTERM). ``command()`` is the foreground
-    argv for a process supervisor; ``start()``/``stop()`` run it as a child of this
-    process with its output in ``log_path`` (default ``<data_dir>/../redis.log``).
+    Binds 127.0.0.1 only with protected mode off (no password on loopback). Durability
+    (redis.io/docs/management/persistence): an append-only file (``appendonly.aof``,
+    ``appendfsync everysec``), written before each reply and fsynced every second, so a
+    killed server loses nothing and a machine crash at most about a second of writes;
+    RDB snapshots (``dump.rdb``) every 60 s after a write and on shutdown (SIGTERM) too,
+    for backups. On start Redis loads the AOF when there is one (``append_only=False``
+    runs on snapshots alone; ``convert_snapshot`` upgrades such a directory).
+    ``command()`` is the foreground argv for a process supervisor; ``start()``/``stop()``
+    run it as a child of this process with its output in ``log_path`` (default
+    ``<data_dir>/../redis.log``).
     """
 
-    def __init__(self, data_dir: Path, port: int, *, log_path: Path | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int, *, log_path: Path | None = None,
+                 append_only: bool = True) -> None:
         self.data_dir = Path(data_dir).absolute()
+        self.append_only = append_only
         self.port = port
         self.log_path = log_path or self.data_dir.parent / f"{self.data_dir.name}.log"
         self._process: subprocess.Popen[bytes] | None = None
@@ -50,7 +58,45 @@ class EmbeddedRedis:
         return [str(redis_server_binary()),
                 "--bind", "127.0.0.1", "--port", str(self.port), "--protected-mode", "no",
                 "--dir", str(self.data_dir), "--dbfilename", "dump.rdb", "--save", "60", "1",
+                "--appendonly", "yes" if self.append_only else "no",
+                "--appendfilename", "appendonly.aof",
+                "--appendfsync", "everysec",
                 "--daemonize", "no", "--logfile", ""]
+
+    def convert_snapshot(self, timeout: float = 60.0) -> bool:
+        """Turn a snapshot-only data directory into one with an append-only file.
+
+        Redis started with ``appendonly yes`` and no AOF starts empty, ignoring
+        ``dump.rdb``; so when ``dump.rdb`` exists and ``appendonly.aof`` does not, this
+        starts the server without AOF, switches it on with ``CONFIG SET appendonly yes``
+        (which writes the AOF from the loaded data), waits for that rewrite and stops the
+        server. Returns True when it converted. ``timeout`` in seconds; raises
+        ``TimeoutError`` when the rewrite does not finish, ``RuntimeError`` when the
+        server does not start.
+        """
+        if not (self.data_dir / "dump.rdb").exists() or (self.data_dir / "appendonly.aof").exists():
+            return False
+        import redis
+
+        converter = EmbeddedRedis(self.data_dir, self.port, log_path=self.log_path,
+                                  append_only=False)
+        converter.start(timeout)
+        try:
+            client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=timeout)
+            client.config_set("appendonly", "yes")
+            deadline = time.monotonic() + timeout
+            while True:
+                info = client.info("persistence")
+                if info["aof_enabled"] and not info["aof_rewrite_in_progress"] \
+                        and not info["aof_rewrite_scheduled"]:
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"Redis did not write its append-only file in {timeout:g} s")
+                time.sleep(0.05)
+            client.close()
+        finally:
+            converter.stop()
+        return True
 
     def is_ready(self) -> bool:
         """Return True when the server answers ``PING``."""

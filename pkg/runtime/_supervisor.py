@@ -185,6 +185,19 @@ class Supervisor:
         """Ask supervisord to start program ``name`` without waiting for it."""
         self._proxy().supervisor.startProcess(name, False)
 
+    def stop(self, name: str) -> None:
+        """Ask supervisord to stop program ``name`` and wait until it has stopped.
+
+        supervisord sends the program's ``stopsignal`` and, after ``stopwaitsecs``, SIGKILL.
+        Raises ``xmlrpc.client.Fault`` (``NOT_RUNNING`` is not raised: stopping a stopped
+        program does nothing).
+        """
+        try:
+            self._proxy().supervisor.stopProcess(name, True)
+        except xmlrpc.client.Fault as fault:
+            if "NOT_RUNNING" not in fault.faultString:
+                raise
+
     def info(self, name: str) -> dict[str, Any]:
         """supervisor's ``getProcessInfo``: ``statename``, ``pid``, ``exitstatus``, ..."""
         info: dict[str, Any] = self._proxy().supervisor.getProcessInfo(name)
@@ -242,9 +255,10 @@ def program_environment(data_dir: Path, name: str) -> dict[str, str]:
     """The environment ``agora up`` gives program ``name`` (``environment=`` of
     ``[program:<name>]`` in ``<data>/supervisord.conf``, read with supervisor's parser).
 
-    Lets an operator run a one-off command (``python -m services.user create-admin``) with
-    exactly the settings of the running service.  Raises ``LookupError`` when the file or
-    the program is missing.
+    ``name`` is a program (``user-2``, ``migrate-user``) or a service (``user``: its first
+    worker, ``user-1``). Lets an operator run a one-off command (``python -m services.user
+    create-admin``) with exactly the settings of the running service.  Raises
+    ``LookupError`` when the file or the program is missing.
     """
     import configparser
 
@@ -255,6 +269,8 @@ def program_environment(data_dir: Path, name: str) -> dict[str, str]:
     if not parser.read(conf):
         raise LookupError(f"{conf} does not exist: is a mesh set up in {data_dir}?")
     section = f"program:{name}"
+    if not parser.has_section(section) and parser.has_section(f"program:{name}-1"):
+        section = f"program:{name}-1"
     if not parser.has_option(section, "environment"):
         raise LookupError(f"{conf} has no environment for {section}")
     pairs = dict_of_key_value_pairs(parser.get(section, "environment"))

@@ -62,10 +62,12 @@ def descriptor_set() -> Path:
     return project_root() / "gen" / "agora.binpb"
 
 
-def issue_certificates(layout: MeshLayout) -> list[str]:
+def issue_certificates(layout: MeshLayout, *, force: bool = False) -> list[str]:
     """Create or renew the mesh's certificates (``pkg.pki`` development CA).
 
-    CA state in ``<data>/pki``, leaves for auth, user, edge and cli in ``<data>/certs``.
+    CA state in ``<data>/pki``, leaves for auth, user, edge and cli in ``<data>/certs``;
+    leaves are renewed when a third of their life is left, or all of them now with
+    ``force``. Servers, channels and Envoy reload renewed files without a restart.
     Returns the names (re)issued. Raises ``MeshError`` when ``pkg.pki`` is unavailable.
     """
     try:
@@ -73,7 +75,8 @@ def issue_certificates(layout: MeshLayout) -> list[str]:
     except ImportError as exc:
         raise MeshError(f"certificates need pkg.pki, which failed to import: {exc}") from exc
     layout.data_dir.mkdir(parents=True, exist_ok=True)
-    return ensure_mesh_certificates(DevelopmentCA(layout.pki), layout.certs, WORKLOADS)
+    return ensure_mesh_certificates(DevelopmentCA(layout.pki), layout.certs, WORKLOADS,
+                                    force=force)
 
 
 def missing_services(names: tuple[str, ...]) -> list[str]:
@@ -89,7 +92,8 @@ def _check_ports(plan: MeshPlan) -> None:
         wanted.append(("PostgreSQL (--postgres-port)", ports.postgres))
     if plan.redis_url is None:
         wanted.append(("Redis (--redis-port)", ports.redis))
-    wanted += [(f"{name} (--port-base)", ports.services[name]) for name in plan.services]
+    wanted += [(f"{name} worker {index + 1} (--port-base)", port) for name in plan.services
+               for index, port in enumerate(ports.worker_ports(name))]
     if plan.edge:
         wanted += [("edge (--edge-port)", ports.edge), ("Envoy admin (--admin-port)", ports.admin),
                    ("JWKS listener (--jwks-port)", ports.jwks)]
@@ -129,10 +133,28 @@ def _check_external(plan: MeshPlan) -> None:
             client.close()
 
 
+def envoy_config_options(plan: MeshPlan) -> dict[str, Any]:
+    """The keyword arguments of ``pkg.edge.write_envoy_config`` for ``plan``'s edge.
+
+    Every worker of each service is an endpoint of its cluster; ``cors_origins`` is passed
+    only when origins are configured (the edge's default allows none).
+    """
+    options: dict[str, Any] = dict(
+        descriptor_set=descriptor_set(), cert_dir=plan.layout.certs,
+        endpoints=plan.edge_endpoints(),
+        listen=("127.0.0.1", plan.ports.edge), admin=("127.0.0.1", plan.ports.admin),
+        jwks_listen=("127.0.0.1", plan.ports.jwks),
+        jwt_issuer=JWT_ISSUER, jwt_audience=JWT_AUDIENCE)
+    if plan.cors_origins:
+        options["cors_origins"] = list(plan.cors_origins)
+    return options
+
+
 def prepare(plan: MeshPlan) -> list[Program]:
     """Write everything the mesh needs under its data directory; return its programs.
 
-    Certificates (when services or the edge run), PGDATA (``initdb`` once), the Envoy
+    Certificates (when services or the edge run), PGDATA (``initdb`` once), Redis's
+    append-only file from an older snapshot-only ``dump.rdb`` (once), the Envoy
     config (``pkg.edge``), ``supervisord.conf`` and ``mesh.json``. Raises ``MeshError``
     when a needed part (``pkg.pki``, ``pkg.edge``, a service module) is missing.
     """
@@ -146,22 +168,21 @@ def prepare(plan: MeshPlan) -> list[Program]:
         issue_certificates(layout)
     for spec in map(service_spec, plan.services):
         for key, value in spec.env:
+            path = Path(value.replace("{data}", str(layout.data_dir)))
             if key.endswith("_DIR"):
-                Path(value.replace("{data}", str(layout.data_dir))).mkdir(parents=True,
-                                                                          exist_ok=True)
+                path.mkdir(parents=True, exist_ok=True)
+            elif key.endswith("_FILE"):
+                path.parent.mkdir(parents=True, exist_ok=True)
     if plan.database_url is None:
         EmbeddedPostgres(layout.postgres, plan.ports.postgres).initialize()
+    if plan.redis_url is None:
+        EmbeddedRedis(layout.redis, plan.ports.redis).convert_snapshot()
     if plan.edge:
         try:
             from pkg.edge import write_envoy_config
         except ImportError as exc:
             raise MeshError(f"the edge needs pkg.edge, which failed to import: {exc}") from exc
-        write_envoy_config(
-            layout.envoy_config, descriptor_set=descriptor_set(), cert_dir=layout.certs,
-            endpoints={name: [("127.0.0.1", port)] for name, port in plan.ports.services.items()},
-            listen=("127.0.0.1", plan.ports.edge), admin=("127.0.0.1", plan.ports.admin),
-            jwks_listen=("127.0.0.1", plan.ports.jwks),
-            jwt_issuer=JWT_ISSUER, jwt_audience=JWT_AUDIENCE)
+        write_envoy_config(layout.envoy_config, **envoy_config_options(plan))
     programs = plan.programs()
     layout.supervisord_conf.write_text(render_supervisord_conf(layout, programs))
     layout.mesh_file.write_text(json.dumps(plan.state(), indent=2) + "\n")

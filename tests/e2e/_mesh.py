@@ -58,8 +58,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def free_port_base(width: int = 16) -> int:
-    """A base ``b`` such that ``b .. b + width`` are all free (services use ``b + offset``)."""
+def free_port_base(width: int = 40) -> int:
+    """A base ``b`` such that ``b .. b + width`` are all free.
+
+    Worker ``i`` of a service listens on ``b + offset + 10 * i``: 40 fits 4 workers of up
+    to 9 services.
+    """
     for _ in range(200):
         base = free_port()
         if base + width < 65000 and all(_port_is_free(base + i) for i in range(width + 1)):
@@ -108,7 +112,16 @@ class Mesh:
         return Path(self.state.get("logs") or self.data_dir / "logs")
 
     def service_port(self, name: str) -> int:
+        """The port of service ``name``'s first worker."""
         return int(self.state["ports"]["services"][name])
+
+    def worker_ports(self, name: str) -> list[int]:
+        """The ports of every worker of service ``name``, in worker order."""
+        return [int(port) for port in self.state["ports"]["workers"][name]]
+
+    def worker_programs(self, name: str) -> list[str]:
+        """The supervisord programs of service ``name``'s workers (``user-1``, ...)."""
+        return list(self.state["workers"][name])
 
     def log_tails(self, lines: int = 40) -> str:
         return log_tails(self.data_dir, lines)
@@ -145,8 +158,14 @@ class MeshStartError(RuntimeError):
     """``agora up`` failed or the edge did not answer in time."""
 
 
-def start_mesh(data_dir: Path, *, timeout: float = UP_TIMEOUT) -> Mesh:
-    """``agora up --detach`` in ``data_dir`` on free ports; wait until the edge serves JWKS.
+E2E_WORKERS = 2
+"""Worker processes per service in the e2e mesh, whatever the machine's core count."""
+
+
+def start_mesh(data_dir: Path, *, timeout: float = UP_TIMEOUT,
+               workers: int = E2E_WORKERS) -> Mesh:
+    """``agora up --detach --workers <workers>`` in ``data_dir`` on free ports; wait until
+    the edge serves JWKS.
 
     Raises ``MeshStartError`` with the command's output and the logs' tails.
     """
@@ -158,7 +177,7 @@ def start_mesh(data_dir: Path, *, timeout: float = UP_TIMEOUT) -> Mesh:
     try:
         result = agora("up", "--detach", "--data-dir", str(data_dir),
                        "--edge-port", str(edge_port), "--port-base", str(port_base),
-                       timeout=timeout)
+                       "--workers", str(workers), timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         raise MeshStartError(f"`agora up` did not return within {timeout:g} s\n"
                              f"{exc.stdout!r}\n{exc.stderr!r}\n{log_tails(data_dir)}") from None

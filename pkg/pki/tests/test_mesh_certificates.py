@@ -50,6 +50,23 @@ def test_second_call_reissues_nothing_and_rewrites_nothing(cert_dir: Path, tmp_p
     assert after == before
 
 
+def test_force_reissues_every_leaf_with_a_new_serial_and_key(
+    cert_dir: Path, ca: DevelopmentCA
+) -> None:
+    before = {name: (_chain(cert_dir / f"{name}.crt")[0].serial_number,
+                     (cert_dir / f"{name}.key").read_bytes()) for name in MESH_NAMES}
+    root = (cert_dir / "root_ca.crt").read_bytes()
+
+    assert ensure_mesh_certificates(ca, cert_dir, MESH_NAMES, force=True) == list(MESH_NAMES)
+
+    for name in MESH_NAMES:
+        serial, key = before[name]
+        assert _chain(cert_dir / f"{name}.crt")[0].serial_number != serial
+        assert (cert_dir / f"{name}.key").read_bytes() != key
+        assert _mode(cert_dir / f"{name}.key") == 0o600
+    assert (cert_dir / "root_ca.crt").read_bytes() == root
+
+
 def test_new_names_are_added_without_touching_the_others(cert_dir: Path, ca: DevelopmentCA) -> None:
     assert ensure_mesh_certificates(ca, cert_dir, [*MESH_NAMES, "edge"]) == ["edge"]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from pkg.runtime import SERVICES, free_port, mesh_status, read_mesh_state
+from pkg.runtime._mesh import default_workers
 from pkg.runtime._ports import port_is_free
 from pkg.runtime.tests._processes import alive, mentioning
 
@@ -39,11 +40,12 @@ def _agora(*args: str, timeout: float = 150) -> subprocess.CompletedProcess[str]
 
 
 def _port_base() -> int:
+    ports = [s.port_offset + 10 * i for s in SERVICES for i in range(default_workers())]
     for _ in range(50):
         base = free_port() - 1
-        if all(port_is_free("127.0.0.1", base + s.port_offset) for s in SERVICES):
+        if all(port_is_free("127.0.0.1", base + offset) for offset in ports):
             return base
-    raise AssertionError("no free port block for the services")
+    raise AssertionError("no free port block for the services' workers")
 
 
 def _missing(modules: list[str]) -> list[str]:
@@ -72,6 +74,8 @@ def test_up_detach_status_down_leaves_nothing_running(tmp_path: Path, profile: s
         state = read_mesh_state(data)
         assert "Agora is up." in up.stdout
         assert str(data / "logs") in up.stdout
+        if "user" in state["services"]:
+            assert (data / "user").is_dir()  # AGORA_USER_JWKS_CACHE_FILE's folder
         if state["edge"]:
             assert f"--cacert {data / 'certs' / 'root_ca.crt'}" in up.stdout
             assert f"https://localhost:{state['ports']['edge']}" in up.stdout

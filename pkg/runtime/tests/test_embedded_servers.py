@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import tempfile
+import time
 from pathlib import Path
 
 import psycopg
@@ -86,6 +89,50 @@ def test_redis_starts_answers_persists_and_stops(tmp_path: Path) -> None:
     with EmbeddedRedis(tmp_path / "redis", free_port()) as again:
         client = redis.Redis.from_url(again.url)
         assert client.get("greeting") == b"hello"
+        client.close()
+    assert mentioning(tmp_path) == []
+
+
+def test_redis_killed_with_sigkill_keeps_what_it_acknowledged(tmp_path: Path) -> None:
+    server = EmbeddedRedis(tmp_path / "redis", free_port())
+    server.start()
+    try:
+        client = redis.Redis.from_url(server.url)
+        client.set("token-family", "kept")
+        pid = int(client.info("server")["process_id"])
+        client.close()
+        time.sleep(1.5)  # past one appendfsync everysec period
+        os.kill(pid, signal.SIGKILL)
+        server.stop()
+        assert alive([pid]) == []
+
+        server.start()
+        client = redis.Redis.from_url(server.url)
+        assert client.get("token-family") == b"kept"
+        assert client.config_get("appendfsync") == {"appendfsync": "everysec"}
+        assert client.config_get("save") == {"save": "60 1"}
+        client.close()
+        assert (tmp_path / "redis" / "appendonly.aof").stat().st_size > 0
+    finally:
+        server.stop()
+    assert mentioning(tmp_path) == []
+
+
+def test_a_snapshot_only_directory_keeps_its_data_when_append_only_is_switched_on(
+        tmp_path: Path) -> None:
+    with EmbeddedRedis(tmp_path / "redis", free_port(), append_only=False) as old:
+        client = redis.Redis.from_url(old.url)
+        client.set("token-family", "from an older mesh")
+        client.close()
+    assert not (tmp_path / "redis" / "appendonly.aof").exists()
+
+    server = EmbeddedRedis(tmp_path / "redis", free_port())
+    assert server.convert_snapshot() is True
+    assert server.convert_snapshot() is False
+    with server:
+        client = redis.Redis.from_url(server.url)
+        assert client.get("token-family") == b"from an older mesh"
+        assert client.config_get("appendonly") == {"appendonly": "yes"}
         client.close()
     assert mentioning(tmp_path) == []
 
