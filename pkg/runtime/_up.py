@@ -136,18 +136,16 @@ def _check_external(plan: MeshPlan) -> None:
 def envoy_config_options(plan: MeshPlan) -> dict[str, Any]:
     """The keyword arguments of ``pkg.edge.write_envoy_config`` for ``plan``'s edge.
 
-    Every worker of each service is an endpoint of its cluster; ``cors_origins`` is passed
-    only when origins are configured (the edge's default allows none).
+    Every worker of each service is an endpoint of its cluster; ``cors_origins`` are the
+    origins the edge's CORS policy admits (none by default).
     """
-    options: dict[str, Any] = dict(
+    return dict(
         descriptor_set=descriptor_set(), cert_dir=plan.layout.certs,
         endpoints=plan.edge_endpoints(),
         listen=("127.0.0.1", plan.ports.edge), admin=("127.0.0.1", plan.ports.admin),
         jwks_listen=("127.0.0.1", plan.ports.jwks),
-        jwt_issuer=JWT_ISSUER, jwt_audience=JWT_AUDIENCE)
-    if plan.cors_origins:
-        options["cors_origins"] = list(plan.cors_origins)
-    return options
+        jwt_issuer=JWT_ISSUER, jwt_audience=JWT_AUDIENCE,
+        cors_origins=list(plan.cors_origins))
 
 
 def prepare(plan: MeshPlan) -> list[Program]:

@@ -28,7 +28,7 @@ def fault_mesh() -> Iterator[Mesh]:
     """A mesh with two worker processes per service, for this module alone."""
     data_dir = Path(tempfile.mkdtemp(prefix="agora-fault-"))
     try:
-        mesh = start_mesh(data_dir, extra=("--workers", "2"))
+        mesh = start_mesh(data_dir, workers=2)
     except MeshStartError as exc:
         stop_mesh(data_dir, timeout=60)
         pytest.fail(f"the fault mesh did not come up (state kept in {data_dir}):\n{exc}",
