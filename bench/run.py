@@ -76,6 +76,9 @@ MARK_END = "<!-- bench:results:end -->"
 GRPC_HEADERS = ("content-type: application/grpc", "te: trailers")
 HEALTH_PATH = "/grpc.health.v1.Health/Check"
 GET_USER_PATH = "/agora.user.v1.UserService/GetUser"
+WORKERS = 2
+FIXED_RATE = 300
+"""Requests per second of the fixed-rate run (open loop: p99 at a steady, known load)."""
 
 
 # --------------------------------------------------------------------------- settings
@@ -464,8 +467,12 @@ def percentile(sorted_values: list[int], q: float) -> float:
 
 
 def h2load(tools: dict[str, str], s: Settings, work: Path, result: Result, url: str,
-           data: Path, headers: list[str], roots: dict[str, int]) -> Result:
+           data: Path, headers: list[str], roots: dict[str, int],
+           shape: list[str] | None = None) -> Result:
     """Measure ``url`` with h2load; RPS from h2load, p50/p99 from its per-request log.
+
+    ``shape`` replaces the closed-loop ``-t -c -m`` options of ``s`` (e.g. a fixed-rate
+    ``-c 10 -m 1 --rps 30``: ten clients of 30 requests per second each).
 
     ``failed`` counts h2load's failed and errored requests and non-2xx statuses. h2load
     cannot see ``grpc-status`` (a trailer); a run whose response bytes fall short of
@@ -478,8 +485,8 @@ def h2load(tools: dict[str, str], s: Settings, work: Path, result: Result, url: 
         result.note = problem
         return result
     log_file = work / f"h2load-{result.name}.log"
-    cmd = [tools["h2load"], "-t", str(s.threads), "-c", str(s.connections),
-           "-m", str(s.streams), "-D", str(s.duration), f"--warm-up-time={s.warmup}",
+    load = shape or ["-t", str(s.threads), "-c", str(s.connections), "-m", str(s.streams)]
+    cmd = [tools["h2load"], *load, "-D", str(s.duration), f"--warm-up-time={s.warmup}",
            "-d", str(data), f"--log-file={log_file}"]
     for header in headers:
         cmd += ["-H", header]
@@ -625,7 +632,7 @@ def mesh_up(work: Path, existing: Path | None) -> Mesh:
         edge = free_port()
         base = free_port_base()
         cmd = [*agora_cmd(), "up", "--detach", "--data-dir", str(data_dir),
-               "--edge-port", str(edge), "--port-base", str(base)]
+               "--edge-port", str(edge), "--port-base", str(base), "--workers", str(WORKERS)]
         log(f"mesh: {' '.join(cmd)}")
         try:
             proc = run(cmd, timeout=420, cwd=ROOT)
@@ -643,8 +650,9 @@ def mesh_up(work: Path, existing: Path | None) -> Mesh:
                     user_port=int(state["ports"]["services"]["user"]),
                     cert_dir=Path(state.get("cert_dir") or data_dir / "certs"),
                     owned=existing is None,
-                    ports={**{f"{name} service": int(port) for name, port
-                              in state["ports"]["services"].items()},
+                    ports={**{f"{name}-{index} service": int(port) for name, ports
+                              in state["ports"]["workers"].items()
+                              for index, port in enumerate(ports, 1)},
                            "edge Envoy": int(state["ports"]["edge"]),
                            "postgres": int(state["ports"]["postgres"]),
                            "redis": int(state["ports"]["redis"])})
@@ -714,7 +722,11 @@ def bench_mesh(tools: dict[str, str], s: Settings, work: Path, procs: Processes,
     direct = Result("user-direct", "GetUser → user service (mTLS, via TLS-origination hop)")
     edge_grpc = Result("edge-grpc", "GetUser → Envoy edge, gRPC over TLS (h2)")
     edge_http = Result("edge-http", "GET /v1/users/me → Envoy edge, HTTP/JSON over TLS")
-    targets = [direct, edge_grpc, edge_http]
+    edge_grpc.what += f", {WORKERS} user workers"
+    fixed = Result("edge-grpc-fixed", f"GetUser → edge, gRPC, fixed {FIXED_RATE} RPS "
+                                      f"(10 clients, open loop), {WORKERS} user workers")
+    single = Result("edge-grpc-1w", "GetUser → edge, gRPC, 1 user worker (user-2 stopped)")
+    targets = [direct, edge_grpc, edge_http, fixed, single]
     rows.extend(targets)
     mesh: Mesh | None = None
     try:
@@ -744,13 +756,53 @@ def bench_mesh(tools: dict[str, str], s: Settings, work: Path, procs: Processes,
         finally:
             if origin is not None:
                 procs.stop(origin)
-        h2load(tools, s, work, edge_grpc,
-               f"https://127.0.0.1:{mesh.edge_port}{GET_USER_PATH}", data, headers, roots)
+        edge_url = f"https://127.0.0.1:{mesh.edge_port}{GET_USER_PATH}"
+        h2load(tools, s, work, edge_grpc, edge_url, data, headers, roots)
         wrk(tools, s, work, edge_http, f"https://127.0.0.1:{mesh.edge_port}/v1/users/me",
             [f"Authorization: Bearer {token}"], roots)
+        h2load(tools, s, work, fixed, edge_url, data, headers, roots,
+               shape=["-c", "10", "-m", "1", "--rps", str(FIXED_RATE // 10)])
+        one_worker(mesh, lambda: h2load(tools, s, work, single, edge_url, data, headers,
+                                        listening_pids(mesh.ports)), single)
     finally:
         if mesh is not None:
             mesh_down(mesh, work)
+
+
+def one_worker(mesh: Mesh, measure: object, result: Result) -> None:
+    """Run ``measure()`` with only ``user-1`` serving: ``user-2`` is stopped, Envoy's
+    health checks drop it (until ``/clusters`` shows one healthy user host), then it is
+    started again and awaited."""
+    from pkg.runtime import MeshLayout, Supervisor, edge_host_health
+
+    supervisor = Supervisor(MeshLayout.at(mesh.data_dir))
+    state = json.loads((mesh.data_dir / "mesh.json").read_text())
+    admin, second = int(state["ports"]["admin"]), int(state["ports"]["workers"]["user"][1])
+    supervisor.stop("user-2")
+    try:
+        deadline = time.monotonic() + 30
+        while "healthy" in edge_host_health(admin, second):
+            if time.monotonic() > deadline:
+                result.note = "Envoy still routed to the stopped user-2 after 30 s"
+                return
+            time.sleep(0.5)
+        measure()  # type: ignore[operator]
+    finally:
+        supervisor.start("user-2")
+        deadline = time.monotonic() + 60
+        while "healthy" not in edge_host_health(admin, second) and time.monotonic() < deadline:
+            time.sleep(0.5)
+
+
+def scaling(rows: list[Result]) -> list[str]:
+    """The worker-scaling line: GetUser RPS through the edge with 2 workers over 1."""
+    by_name = {r.name: r for r in rows}
+    two, one = by_name.get("edge-grpc"), by_name.get("edge-grpc-1w")
+    if not (two and one and two.rps and one.rps):
+        return []
+    return [f"Worker scaling (GetUser through the edge, gRPC): {WORKERS} user workers "
+            f"{two.rps:,.0f} RPS / 1 worker {one.rps:,.0f} RPS = **{two.rps / one.rps:.2f}×** "
+            f"on {os.cpu_count()} cores shared with Envoy, PostgreSQL and h2load."]
 
 
 # --------------------------------------------------------------------------- report
@@ -842,6 +894,8 @@ def report(rows: list[Result], s: Settings, tools: dict[str, str], started: str,
         "",
         *table(rows),
         "",
+        *scaling(rows),
+        "",
         "CPU use during each measured run (warm-up included; a process's children count "
         "with it, e.g. PostgreSQL backends):",
         "",
@@ -926,11 +980,14 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(Result("user-direct", "GetUser → user service", note="--no-mesh"))
                 rows.append(Result("edge-grpc", "GetUser → edge, gRPC", note="--no-mesh"))
                 rows.append(Result("edge-http", "GET /v1/users/me → edge", note="--no-mesh"))
+                rows.append(Result("edge-grpc-fixed", "GetUser → edge, fixed rate",
+                                   note="--no-mesh"))
+                rows.append(Result("edge-grpc-1w", "GetUser → edge, 1 worker", note="--no-mesh"))
             else:
                 bench_mesh(tools, s, work, procs, rows, args.data_dir)
         finally:
             procs.stop_all()
-        print("\n".join(table(rows)))
+        print("\n".join([*table(rows), "", *scaling(rows)]))
         print("\n".join(["", *cpu_table(rows)]))
         if not args.no_write:
             write_doc(report(rows, s, tools, started, load))

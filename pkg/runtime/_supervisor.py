@@ -182,8 +182,17 @@ class Supervisor:
         return process
 
     def start(self, name: str) -> None:
-        """Ask supervisord to start program ``name`` without waiting for it."""
-        self._proxy().supervisor.startProcess(name, False)
+        """Ask supervisord to start program ``name`` without waiting for it.
+
+        Starting a running program does nothing (supervisord's ``ALREADY_STARTED`` is not
+        raised, e.g. when it restarted the program on its own meanwhile). Raises
+        ``xmlrpc.client.Fault`` for other refusals.
+        """
+        try:
+            self._proxy().supervisor.startProcess(name, False)
+        except xmlrpc.client.Fault as fault:
+            if "ALREADY_STARTED" not in fault.faultString:
+                raise
 
     def stop(self, name: str) -> None:
         """Ask supervisord to stop program ``name`` and wait until it has stopped.

@@ -21,7 +21,7 @@ def test_no_origin_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     plan = _plan_of(tmp_path)
     assert plan.cors_origins == ()
     assert plan.state()["cors_origins"] == []
-    assert "cors_origins" not in envoy_config_options(plan)
+    assert envoy_config_options(plan)["cors_origins"] == []
 
 
 def test_repeated_flags_reach_the_edge_and_mesh_json(
