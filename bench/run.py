@@ -801,7 +801,7 @@ def scaling(rows: list[Result]) -> list[str]:
     if not (two and one and two.rps and one.rps):
         return []
     return [f"Worker scaling (GetUser through the edge, gRPC): {WORKERS} user workers "
-            f"{two.rps:,.0f} RPS / 1 worker {one.rps:,.0f} RPS = **{two.rps / one.rps:.2f}×** "
+            f"{two.rps:,.0f} RPS / 1 worker {one.rps:,.0f} RPS = **{two.rps / one.rps:.2f}x** "
             f"on {os.cpu_count()} cores shared with Envoy, PostgreSQL and h2load."]
 
 
