@@ -33,6 +33,7 @@ Mappers, first match wins:
    ErrorInfo whose reason the filter chose and, for an unknown field, a BadRequest naming it.
 5. No route (response flag ``NR``): 404, code 5.
 6. One mapper per HTTP status in ``GRPC_CODE_BY_HTTP_STATUS``; anything else is code 2.
+   Every 503 (no healthy upstream, connection refused or reset) carries ``Retry-After``.
 
 Every JSON body carries an ErrorInfo detail with ``reason`` = Envoy's response code details
 (e.g. ``request_payload_too_large``), ``domain`` = ``agora.local`` and the request id in its
@@ -76,7 +77,9 @@ _CEL = "type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.Expre
 _JWT_DENIED = "jwt_authn_access_denied"
 _JWT_MISSING = f"{_JWT_DENIED}{{Jwt_is_missing}}"
 JWKS_FETCH_FAILED = f"{_JWT_DENIED}{{Jwks_remote_fetch_is_failed}}"
-JWKS_RETRY_AFTER_SECONDS = 1
+RETRY_AFTER_SECONDS = 1
+"""``Retry-After`` (RFC 9110 §10.2.3) of every 503 the edge answers itself: no healthy
+upstream, upstream connection refused or reset, the JWKS unavailable."""
 
 
 def _status_filter(status: int) -> dict[str, Any]:
@@ -159,7 +162,7 @@ def local_reply_config(*, max_request_bytes: int) -> dict[str, Any]:
     plain = {"text_format_source": {"inline_string": "%LOCAL_REPLY_BODY%"}}
     jwt_denied = _cel(f"response.code_details.startsWith('{_JWT_DENIED}')")
     jwks_failed = _cel(f"response.code_details == '{JWKS_FETCH_FAILED}'")
-    retry_after = _header("retry-after", str(JWKS_RETRY_AFTER_SECONDS))
+    retry_after = _header("retry-after", str(RETRY_AFTER_SECONDS))
     unknown_field = {"@type": f"{_TYPE}BadRequest", "fieldViolations": [{
         "field": f"%DYNAMIC_METADATA({STRICT_JSON_METADATA}:field)%",
         "description": "%LOCAL_REPLY_BODY%"}]}
@@ -172,7 +175,8 @@ def local_reply_config(*, max_request_bytes: int) -> dict[str, Any]:
          "body_format_override": plain},
         {"filter": _native(jwt_denied), "status_code": 401,
          "headers_to_add": _grpc_headers(*token), "body_format_override": plain},
-        *({"filter": _native(_status_filter(status)), "headers_to_add": _grpc_headers(*reply),
+        *({"filter": _native(_status_filter(status)),
+           "headers_to_add": [*_grpc_headers(*reply), *(retry_after if status == 503 else [])],
            "body_format_override": plain} for status, reply in NATIVE_GRPC_REPLIES.items()),
         {"filter": _NATIVE_GRPC, "body_format_override": plain},
         *({"filter": {"and_filter": {"filters": [_TRANSCODED, _status_filter(status)]}},
@@ -200,6 +204,7 @@ def local_reply_config(*, max_request_bytes: int) -> dict[str, Any]:
          "body": {"inline_string": f"request body is larger than {max_request_bytes} bytes"},
          "body_format_override": status_format(8)},
     ]
-    mappers += [{"filter": _status_filter(status), "body_format_override": status_format(code)}
+    mappers += [{"filter": _status_filter(status), "body_format_override": status_format(code),
+                 **({"headers_to_add": retry_after} if status == 503 else {})}
                 for status, code in GRPC_CODE_BY_HTTP_STATUS.items() if status != 413]
     return {"mappers": mappers, "body_format": status_format(UNKNOWN)}

@@ -272,6 +272,18 @@ async def test_an_unreachable_service_gets_503_unavailable(edge: Edge) -> None:
 
     body = edge_status(response, 503, 14)  # the user cluster has nothing listening
     assert _detail(body, "ErrorInfo")["reason"].startswith("upstream_reset_before_response")
+    assert response.headers["retry-after"] == "1"
+
+    credentials = grpc.ssl_channel_credentials(edge.root_ca.read_bytes())
+    async with grpc.aio.secure_channel(edge.address, credentials) as channel:
+        stub = user_pb2_grpc.UserServiceStub(channel)  # type: ignore[no-untyped-call]
+        with pytest.raises(grpc.aio.AioRpcError) as error:
+            await stub.GetUser(user_pb2.GetUserRequest(name="users/me"), timeout=5,
+                               metadata=(("authorization", f"Bearer {token}"),))
+    assert error.value.code() is grpc.StatusCode.UNAVAILABLE
+    trailers = dict(error.value.trailing_metadata() or ())
+    assert trailers.get("retry-after") == "1"
+    assert "grpc-status-details-bin" in trailers
 
 
 async def test_a_body_over_one_mebibyte_gets_413_with_json(edge: Edge) -> None:
