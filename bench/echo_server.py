@@ -5,11 +5,13 @@ unary call on this machine, the floor every Agora service is compared against.
 
     python bench/echo_server.py --mode aio  --port 0           # plaintext grpc.aio
     python bench/echo_server.py --mode sync --port 0           # grpc.server + thread pool
-    python bench/echo_server.py --mode aio  --tls DIR --port 0 # mTLS (DIR/server.crt ...)
+    python bench/echo_server.py --mode aio  --tls DIR --port 0 # mTLS (DIR/echo.crt ...)
 
 It prints ``READY <port>`` on stdout once it serves and runs until SIGTERM or SIGINT.
-With ``--tls DIR`` it presents ``DIR/server.crt`` / ``DIR/server.key`` and requires a
-client certificate issued by ``DIR/ca.crt``, as Agora's services do (``pkg.mtls``).
+With ``--tls DIR`` (a certificate directory as ``pkg.pki.ensure_mesh_certificates``
+writes it) it presents ``DIR/<name>.crt`` / ``DIR/<name>.key`` (``--tls-name``, default
+``echo``) and requires a client certificate issued under ``DIR/root_ca.crt``, as Agora's
+services do (``pkg.mtls``).
 """
 
 from __future__ import annotations
@@ -42,12 +44,12 @@ class _AioHealth(health_pb2_grpc.HealthServicer):
         return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING)
 
 
-def _bind(server, address: str, tls: Path | None) -> int:
+def _bind(server, address: str, tls: Path | None, name: str) -> int:
     if tls is None:
         return server.add_insecure_port(address)
     creds = grpc.ssl_server_credentials(
-        [((tls / "server.key").read_bytes(), (tls / "server.crt").read_bytes())],
-        root_certificates=(tls / "ca.crt").read_bytes(), require_client_auth=True)
+        [((tls / f"{name}.key").read_bytes(), (tls / f"{name}.crt").read_bytes())],
+        root_certificates=(tls / "root_ca.crt").read_bytes(), require_client_auth=True)
     return server.add_secure_port(address, creds)
 
 
@@ -55,10 +57,10 @@ def _ready(port: int) -> None:
     print(f"READY {port}", flush=True)
 
 
-async def _serve_aio(address: str, tls: Path | None) -> None:
+async def _serve_aio(address: str, tls: Path | None, name: str) -> None:
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     health_pb2_grpc.add_HealthServicer_to_server(_AioHealth(), server)
-    port = _bind(server, address, tls)
+    port = _bind(server, address, tls, name)
     await server.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -69,11 +71,11 @@ async def _serve_aio(address: str, tls: Path | None) -> None:
     await server.stop(1)
 
 
-def _serve_sync(address: str, tls: Path | None, workers: int) -> None:
+def _serve_sync(address: str, tls: Path | None, name: str, workers: int) -> None:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers),
                          options=[("grpc.so_reuseport", 0)])
     health_pb2_grpc.add_HealthServicer_to_server(_SyncHealth(), server)
-    port = _bind(server, address, tls)
+    port = _bind(server, address, tls, name)
     server.start()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -90,15 +92,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--tls", type=Path, default=None,
-                        help="directory with server.crt, server.key, ca.crt (mTLS)")
+                        help="certificate directory with <name>.crt, <name>.key, root_ca.crt "
+                             "(mTLS)")
+    parser.add_argument("--tls-name", default="echo",
+                        help="workload whose certificate the server presents with --tls")
     parser.add_argument("--workers", type=int, default=16,
                         help="thread pool size of --mode sync")
     args = parser.parse_args(argv)
     address = f"{args.host}:{args.port}"
     if args.mode == "aio":
-        asyncio.run(_serve_aio(address, args.tls))
+        asyncio.run(_serve_aio(address, args.tls, args.tls_name))
     else:
-        _serve_sync(address, args.tls, args.workers)
+        _serve_sync(address, args.tls, args.tls_name, args.workers)
     return 0
 
 

@@ -19,6 +19,7 @@ docs/adr/0011-certificate-reload.md).
 """
 
 from ._bootstrap import EDGE_LISTENER, JWKS_LISTENER, render_envoy_config, write_envoy_config
+from ._clusters import upstream_tls_context
 from ._contracts import Contracts, EdgeConfigError, HttpBinding, MethodContract, load_contracts
 from ._routes import RouteEntry, route_table
 from ._strict_json import StrictJsonSchema, strict_json_schema
@@ -36,5 +37,6 @@ __all__ = [
     "render_envoy_config",
     "route_table",
     "strict_json_schema",
+    "upstream_tls_context",
     "write_envoy_config",
 ]

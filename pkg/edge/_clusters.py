@@ -36,18 +36,20 @@ def _load_assignment(name: str, endpoints: Sequence[tuple[str, int]]) -> dict[st
     ]}]}
 
 
-def upstream_tls_context(name: str, cert_dir: Path, sds_dir: Path | None) -> dict[str, Any]:
-    """The ``CommonTlsContext`` towards service ``name``: present ``edge.crt``, accept only a
-    certificate under ``root_ca.crt`` with URI SAN ``spiffe://agora.local/<name>``.
+def upstream_tls_context(name: str, cert_dir: Path, sds_dir: Path | None, *,
+                         client: str = "edge") -> dict[str, Any]:
+    """The ``CommonTlsContext`` towards service ``name``: present ``<client>.crt`` (default
+    ``edge.crt``), accept only a certificate under ``root_ca.crt`` with URI SAN
+    ``spiffe://agora.local/<name>``; ALPN ``h2``.
 
     With ``sds_dir`` the certificate and trust bundle come from the filesystem SDS secrets
-    there (reloaded on renewal, see ``_sds``); without it the files are named inline and
-    read once at start.
+    there (reloaded on renewal, see ``_sds``; always the edge's certificate); without it the
+    files are named inline and read once at start.
     """
     san = [{"san_type": "URI", "matcher": {"exact": spiffe_id(name)}}]
     if sds_dir is None:
         return {"alpn_protocols": ["h2"],
-                "tls_certificates": [tls_certificate(cert_dir)],
+                "tls_certificates": [tls_certificate(cert_dir, client)],
                 "validation_context": {
                     "trusted_ca": {"filename": str(cert_dir / "root_ca.crt")},
                     "match_typed_subject_alt_names": san}}

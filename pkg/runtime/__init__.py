@@ -4,9 +4,11 @@ supervised mesh behind ``agora up`` / ``agora status`` / ``agora down``.
 Servers: ``EmbeddedPostgres``, ``EmbeddedRedis`` (PyPI wheels, foreground processes),
 ``ensure_database``, and the test-suite context managers ``postgres_server`` /
 ``redis_server`` (honour ``TEST_DATABASE_URL`` / ``TEST_REDIS_URL``).
-``free_port`` for tests. Mesh: ``SERVICES`` (the service table), ``MeshPlan``, ``MeshPorts``,
-``MeshLayout``, ``start_mesh``, ``mesh_status``, ``stop_mesh`` (also of programs a killed
-supervisord left running), ``read_mesh_state``, ``issue_certificates``,
+Ports and logs: ``free_port``, ``free_port_base`` (a ``--port-base`` with every worker
+port free), ``port_is_free``, ``port_is_open``, ``tail`` (the end of a log file).
+Mesh: ``SERVICES`` (the service table), ``MeshPlan``, ``MeshPorts``, ``MeshLayout``,
+``start_mesh``, ``mesh_status``, ``stop_mesh`` (also of programs a killed supervisord left
+running), ``read_mesh_state``, ``issue_certificates``,
 ``program_environment``; rolling restarts: ``restart_service`` (one worker at a time,
 each back in SERVING and routed by the edge before the next), ``restart_edge``,
 ``edge_host_health``. See docs/architecture.md and docs/adr/0006-process-supervision.md.
@@ -14,6 +16,7 @@ Nothing here does I/O at import time.
 """
 
 from pkg.runtime._fixtures import postgres_server, redis_server
+from pkg.runtime._logs import tail
 from pkg.runtime._mesh import (
     SERVICES,
     WORKLOADS,
@@ -23,9 +26,10 @@ from pkg.runtime._mesh import (
     MeshPorts,
     Program,
     ServiceSpec,
+    free_port_base,
     read_mesh_state,
 )
-from pkg.runtime._ports import free_port
+from pkg.runtime._ports import free_port, port_is_free, port_is_open
 from pkg.runtime._postgres import EmbeddedPostgres, ensure_database
 from pkg.runtime._redis import EmbeddedRedis
 from pkg.runtime._restart import (
@@ -70,8 +74,11 @@ __all__ = [
     "edge_host_health",
     "ensure_database",
     "free_port",
+    "free_port_base",
     "issue_certificates",
     "mesh_status",
+    "port_is_free",
+    "port_is_open",
     "postgres_server",
     "program_environment",
     "read_mesh_state",
@@ -81,4 +88,5 @@ __all__ = [
     "restart_service",
     "start_mesh",
     "stop_mesh",
+    "tail",
 ]

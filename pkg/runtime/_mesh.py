@@ -82,6 +82,27 @@ def worker_program(service: str, index: int) -> str:
     return f"{service}-{index + 1}"
 
 
+def free_port_base(workers: int | None = None, *, host: str = "127.0.0.1",
+                   attempts: int = 50) -> int:
+    """Return a ``--port-base`` whose worker ports are all free on ``host`` right now.
+
+    Worker ``i`` of each service in ``SERVICES`` listens on ``base + port_offset + 10 * i``
+    (``MeshPorts.derive``); ``workers`` per service (default ``default_workers()``).
+    Candidates come from the kernel (``free_port() - 1``), so another process may still
+    take a port before ``agora up`` binds it. Raises ``MeshError`` after ``attempts``
+    candidates with a busy port.
+    """
+    from pkg.runtime._ports import free_port, port_is_free
+
+    count = default_workers() if workers is None else workers
+    offsets = [s.port_offset + WORKER_PORT_STRIDE * i for s in SERVICES for i in range(count)]
+    for _ in range(attempts):
+        base = free_port(host) - 1
+        if base + max(offsets) < 65536 and all(port_is_free(host, base + o) for o in offsets):
+            return base
+    raise MeshError(f"no free port base for {count} workers per service after {attempts} tries")
+
+
 def service_spec(name: str) -> ServiceSpec:
     """Return the ``ServiceSpec`` called ``name``; raises ``KeyError`` for an unknown one."""
     for spec in SERVICES:

@@ -1,0 +1,134 @@
+"""The report: the results table (ratios against ``echo-aio``), the worker-scaling line,
+the CPU table, the optional validation micro-benchmark, and the generated section of
+docs/benchmarks.md between its result markers."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
+
+from .results import WORKERS, Result, Settings
+
+MARK_START = "<!-- bench:results:start -->"
+MARK_END = "<!-- bench:results:end -->"
+
+
+def _fmt(value: float | None, digits: int) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def table(rows: list[Result]) -> list[str]:
+    """The results as a Markdown table, ratios against the ``echo-aio`` row; then a note
+    line per row that has one."""
+    base = next((r.rps for r in rows if r.name == "echo-aio"), None)
+    lines = ["| target | what | RPS | p50 ms | p99 ms | RPS / echo-aio | requests | failed |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    notes = []
+    for r in rows:
+        ratio = None if r.rps is None or not base else r.rps / base
+        lines.append(f"| {r.name} | {r.what} | {_fmt(r.rps, 0)} | {_fmt(r.p50_ms, 2)} | "
+                     f"{_fmt(r.p99_ms, 2)} | {_fmt(ratio, 3)} | {r.requests:,} | {r.failed:,} |")
+        if r.note:
+            notes.append(f"- `{r.name}`: {r.note}")
+    return lines + (["", *notes] if notes else [])
+
+
+def scaling(rows: list[Result], cores: int | None) -> list[str]:
+    """The worker-scaling line: GetUser RPS through the edge with 2 workers over 1
+    (``edge-grpc`` / ``edge-grpc-1w``); empty when either was not measured."""
+    by_name = {r.name: r for r in rows}
+    two, one = by_name.get("edge-grpc"), by_name.get("edge-grpc-1w")
+    if not (two and one and two.rps and one.rps):
+        return []
+    return [f"Worker scaling (GetUser through the edge, gRPC): {WORKERS} user workers "
+            f"{two.rps:,.0f} RPS / 1 worker {one.rps:,.0f} RPS = **{two.rps / one.rps:.2f}x** "
+            f"on {cores} cores shared with Envoy, PostgreSQL and h2load."]
+
+
+def cpu_table(rows: list[Result]) -> list[str]:
+    """Cores each process tree used during each measured run, and CPU µs per request
+    (cores / RPS); empty when nothing was metered."""
+    lines = ["| target | process | cores used | CPU µs / request |", "|---|---|---:|---:|"]
+    for r in rows:
+        for name, cores in r.cpu.items():
+            per_request = "—" if not r.rps else f"{cores / r.rps * 1e6:,.0f}"
+            lines.append(f"| {r.name} | {name} | {cores:.2f} | {per_request} |")
+    return lines if len(lines) > 2 else []
+
+
+def validation_section(path: Path) -> list[str]:
+    """Lines under a ``### Validation`` heading from ``validation_table()`` of ``path``.
+
+    ``path`` (``bench/validation.py``, another micro-benchmark) is optional: when it does
+    not exist or defines no ``validation_table() -> list[str]``, the section is empty.
+    When loading or running it fails, the section says so instead of failing the run.
+    """
+    if not path.is_file():
+        return []
+    heading = ["### Validation", ""]
+    try:
+        spec = importlib.util.spec_from_file_location("bench_validation", path)
+        if spec is None or spec.loader is None:
+            return [*heading, f"`{path.name}` cannot be loaded."]
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        produce: Callable[[], list[str]] | None = getattr(module, "validation_table", None)
+        if produce is None:
+            return []
+        return [*heading, *produce()]
+    except Exception as exc:
+        return [*heading, f"`{path.name}` failed: {type(exc).__name__}: {exc}"]
+
+
+def report(rows: list[Result], s: Settings, started: str, load: str,
+           host: dict[str, str], versions: dict[str, str],
+           validation: list[str]) -> str:
+    """The generated part of docs/benchmarks.md.
+
+    ``host`` is ``environment.machine()``, ``versions`` ``environment.versions()``,
+    ``validation`` from ``validation_section`` (left out when empty).
+    """
+    cores = int(host["nproc"]) if host["nproc"].isdigit() else None
+    extra = [*validation, ""] if validation else []
+    return "\n".join([
+        f"Run of {started} (`python bench/run.py`).",
+        "",
+        *table(rows),
+        "",
+        *scaling(rows, cores),
+        "",
+        "CPU use during each measured run (warm-up included; a process's children count "
+        "with it, e.g. PostgreSQL backends):",
+        "",
+        *cpu_table(rows),
+        "",
+        *extra,
+        f"Load average when the run started (other work on the machine): {load}.",
+        "",
+        f"Machine: `nproc` {host['nproc']}, {host['cpu']}, {host['memory']} memory; "
+        f"Linux {versions['kernel']}.",
+        "",
+        "Versions: " + ", ".join(f"{k} {val}" for k, val in versions.items()
+                                 if k != "kernel") + ".",
+        "",
+        "Settings:",
+        "",
+        *s.describe(),
+    ])
+
+
+def replace_generated(text: str, generated: str) -> str:
+    """``text`` (docs/benchmarks.md) with ``generated`` between the result markers; the
+    markers are appended when missing."""
+    if MARK_START not in text or MARK_END not in text:
+        text = text.rstrip("\n") + f"\n\n{MARK_START}\n{MARK_END}\n"
+    head, rest = text.split(MARK_START, 1)
+    _, tail = rest.split(MARK_END, 1)
+    return f"{head}{MARK_START}\n{generated}\n{MARK_END}{tail}"
+
+
+def write_doc(doc: Path, generated: str) -> None:
+    """Replace the generated section of ``doc`` (created with a title when missing)."""
+    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
+    doc.write_text(replace_generated(text, generated))
