@@ -3,6 +3,7 @@ summary and per-request log, ``wrk --latency``. Pure functions over text, no pro
 
 from __future__ import annotations
 
+import math
 import re
 
 from .results import Result
@@ -33,9 +34,10 @@ def nghttp_verdict(out: str) -> tuple[str | None, int]:
 
 
 def percentile(sorted_values: list[int], q: float) -> float:
-    """The ``q`` quantile (0..1) of ``sorted_values`` (ascending, non-empty), nearest rank."""
-    index = min(len(sorted_values) - 1, max(0, round(q * len(sorted_values) + 0.5) - 1))
-    return float(sorted_values[index])
+    """The ``q`` quantile (0..1) of ``sorted_values`` (ascending, non-empty): the value of
+    nearest rank ``ceil(q * n)`` (at least 1)."""
+    rank = max(1, math.ceil(round(q * len(sorted_values), 9)))
+    return float(sorted_values[min(rank, len(sorted_values)) - 1])
 
 
 def h2load_latencies(log_text: str) -> list[int]:
@@ -63,7 +65,7 @@ def h2load_result(result: Result, returncode: int, stdout: str, stderr: str, log
     counts = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, "
                        r"(\d+) failed, (\d+) errored", stdout)
     codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", stdout)
-    body = re.search(r"traffic: .*, (\d+)\) data", stdout)
+    body = re.search(r"^traffic: .*\((\d+)\) data$", stdout, re.M)
     if returncode or not finished or not counts or not codes:
         result.note = f"h2load failed (exit {returncode}): {stderr.strip()[-200:]}"
         return result

@@ -1,0 +1,143 @@
+"""``make bench``'s report: the tables, the scaling line, the generated section of
+docs/benchmarks.md, and the optional validation micro-benchmark section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.agora_bench.report import (
+    MARK_END,
+    MARK_START,
+    cpu_table,
+    replace_generated,
+    report,
+    scaling,
+    table,
+    validation_section,
+)
+from bench.agora_bench.results import Result, Settings
+
+SETTINGS = Settings(duration=10, warmup=2, connections=4, streams=8, threads=1,
+                    wrk_connections=32, sync_workers=16)
+HOST = {"nproc": "2", "cpu": "Some CPU", "memory": "8.0 GiB"}
+VERSIONS = {"kernel": "6.1", "python": "3.11.7", "envoy": "1.40.0"}
+
+
+def rows() -> list[Result]:
+    return [
+        Result("echo-aio", "baseline", rps=4000.0, p50_ms=6.3, p99_ms=9.8, requests=40000,
+               cpu={"echo server": 1.2, "h2load": 0.1}),
+        Result("user-direct", "GetUser direct", note="preflight: HTTP 503"),
+        Result("edge-grpc", "GetUser edge", rps=349.0, p50_ms=94.46, p99_ms=181.44,
+               requests=3489, failed=2, cpu={"user-1 service": 0.72}),
+        Result("edge-grpc-1w", "one worker", rps=254.0, requests=2540),
+    ]
+
+
+def test_the_table_gives_each_row_its_ratio_to_echo_aio_and_dashes_when_unmeasured() -> None:
+    lines = table(rows())
+    assert lines[0] == ("| target | what | RPS | p50 ms | p99 ms | RPS / echo-aio | requests "
+                        "| failed |")
+    assert lines[2] == "| echo-aio | baseline | 4,000 | 6.30 | 9.80 | 1.000 | 40,000 | 0 |"
+    assert lines[3] == "| user-direct | GetUser direct | — | — | — | — | 0 | 0 |"
+    assert lines[4] == ("| edge-grpc | GetUser edge | 349 | 94.46 | 181.44 | 0.087 | 3,489 "
+                        "| 2 |")
+    assert lines[-2:] == ["", "- `user-direct`: preflight: HTTP 503"]
+
+
+def test_the_scaling_line_divides_two_workers_by_one() -> None:
+    assert scaling(rows(), 2) == [
+        "Worker scaling (GetUser through the edge, gRPC): 2 user workers 349 RPS / 1 worker "
+        "254 RPS = **1.37x** on 2 cores shared with Envoy, PostgreSQL and h2load."]
+
+
+def test_no_scaling_line_without_the_one_worker_run() -> None:
+    assert scaling([r for r in rows() if r.name != "edge-grpc-1w"], 2) == []
+
+
+def test_the_cpu_table_gives_cores_and_cpu_microseconds_per_request() -> None:
+    assert cpu_table(rows()) == [
+        "| target | process | cores used | CPU µs / request |",
+        "|---|---|---:|---:|",
+        "| echo-aio | echo server | 1.20 | 300 |",
+        "| echo-aio | h2load | 0.10 | 25 |",
+        "| edge-grpc | user-1 service | 0.72 | 2,063 |",
+    ]
+    assert cpu_table([Result("echo-aio", "x")]) == []
+
+
+def test_the_generated_section_keeps_its_layout() -> None:
+    text = report(rows(), SETTINGS, "2026-11-29 12:19 UTC", "0.80 1.07 1.15", HOST,
+                  VERSIONS, [])
+    lines = text.splitlines()
+    assert lines[0] == "Run of 2026-11-29 12:19 UTC (`python bench/run.py`)."
+    assert "Load average when the run started (other work on the machine): 0.80 1.07 1.15." \
+        in lines
+    assert "Machine: `nproc` 2, Some CPU, 8.0 GiB memory; Linux 6.1." in lines
+    assert "Versions: python 3.11.7, envoy 1.40.0." in lines
+    assert lines[-4:] == SETTINGS.describe()
+    assert "### Validation" not in text
+    cpu = lines.index("| target | process | cores used | CPU µs / request |")
+    assert lines.index(scaling(rows(), 2)[0]) < cpu < lines.index("Settings:")
+
+
+def test_the_validation_lines_come_under_their_heading_after_the_cpu_table() -> None:
+    section = ["### Validation", "", "| message | µs |", "|---|---:|", "| A | 12 |"]
+    lines = report(rows(), SETTINGS, "now", "0.1 0.1 0.1", HOST, VERSIONS,
+                   section).splitlines()
+    start = lines.index("### Validation")
+    assert lines[start:start + 5] == section
+    assert lines.index("| edge-grpc | user-1 service | 0.72 | 2,063 |") < start
+    assert start < lines.index("Settings:")
+
+
+def test_the_doc_keeps_everything_outside_the_markers() -> None:
+    doc = f"# Benchmarks\n\nprose\n\n{MARK_START}\nold run\n{MARK_END}\n\n## After\n"
+    assert replace_generated(doc, "new run") == (
+        f"# Benchmarks\n\nprose\n\n{MARK_START}\nnew run\n{MARK_END}\n\n## After\n")
+
+
+def test_a_doc_without_markers_gets_them_at_the_end() -> None:
+    assert replace_generated("# Benchmarks\n", "run") == (
+        f"# Benchmarks\n\n{MARK_START}\nrun\n{MARK_END}\n")
+
+
+def test_no_validation_section_without_bench_validation(tmp_path: Path) -> None:
+    assert validation_section(tmp_path / "validation.py") == []
+
+
+def test_the_validation_table_of_bench_validation_is_included(tmp_path: Path) -> None:
+    module = tmp_path / "validation.py"
+    module.write_text("def validation_table():\n    return ['| message | µs |', '| A | 12 |']\n")
+    assert validation_section(module) == ["### Validation", "", "| message | µs |",
+                                          "| A | 12 |"]
+
+
+def test_a_bench_validation_without_the_function_adds_nothing(tmp_path: Path) -> None:
+    module = tmp_path / "validation.py"
+    module.write_text("def main():\n    return 0\n")
+    assert validation_section(module) == []
+
+
+def test_a_failing_validation_benchmark_is_reported_not_fatal(tmp_path: Path) -> None:
+    module = tmp_path / "validation.py"
+    module.write_text("def validation_table():\n    raise RuntimeError('no protovalidate')\n")
+    assert validation_section(module) == [
+        "### Validation", "", "`validation.py` failed: RuntimeError: no protovalidate"]
+
+
+def test_the_origination_hop_presents_the_client_certificate_and_checks_the_server() -> None:
+    from bench.agora_bench.origin import origin_config
+
+    config = origin_config(4000, 5000, Path("/certs"), server="echo", client="cli")
+    listener = config["static_resources"]["listeners"][0]
+    cluster = config["static_resources"]["clusters"][0]
+    tls = cluster["transport_socket"]["typed_config"]
+    assert listener["address"]["socket_address"]["port_value"] == 4000
+    endpoint = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
+    assert endpoint["address"]["socket_address"]["port_value"] == 5000
+    assert tls["sni"] == "echo"
+    common = tls["common_tls_context"]
+    assert common["tls_certificates"][0]["certificate_chain"]["filename"] == "/certs/cli.crt"
+    assert common["validation_context"]["match_typed_subject_alt_names"][0]["matcher"] == {
+        "exact": "spiffe://agora.local/echo"}
