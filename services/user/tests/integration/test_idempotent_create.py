@@ -21,7 +21,7 @@ from services.user.adapters.repository import SqlUserRepository
 from services.user.domain import User
 from services.user.service import create_user
 from services.user.tests.conftest import PASSWORD, random_email
-from services.user.tests.unit.fakes import FakeClock
+from services.user.tests.fakes import FakeClock
 
 pytestmark = pytest.mark.integration
 TTL = timedelta(hours=24)

@@ -9,7 +9,7 @@ import pytest
 from services.user.domain import Role, User
 from services.user.service import create_user
 from services.user.tests.conftest import PASSWORD, random_email
-from services.user.tests.unit.fakes import FakeClock, FakeHasher, FakeUserRepository
+from services.user.tests.fakes import FakeClock, FakeHasher, FakeUserRepository
 
 NewUser = Callable[..., Awaitable[User]]
 

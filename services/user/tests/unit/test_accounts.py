@@ -9,8 +9,8 @@ import pytest
 from services.user.domain import EmailTaken, InvalidCredentials, InvalidField, Role
 from services.user.service import create_user, verify_credentials
 from services.user.tests.conftest import PASSWORD
+from services.user.tests.fakes import FakeClock, FakeHasher, FakeUserRepository
 from services.user.tests.unit.conftest import NewUser
-from services.user.tests.unit.fakes import FakeClock, FakeHasher, FakeUserRepository
 
 
 async def test_new_user_is_a_customer_with_a_hashed_password(

@@ -13,7 +13,7 @@ from pkg.idempotency import IdempotencyKey, IdempotencyKeyReused
 from services.user.domain import Email, Role, User
 from services.user.service import create_user
 from services.user.tests.conftest import PASSWORD
-from services.user.tests.unit.fakes import FakeClock, FakeHasher, FakeUserRepository
+from services.user.tests.fakes import FakeClock, FakeHasher, FakeUserRepository
 
 TTL = timedelta(hours=24)
 

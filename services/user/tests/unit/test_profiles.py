@@ -16,8 +16,8 @@ from services.user.domain import (
     UserNotFound,
 )
 from services.user.service import get_user, list_users, update_profile
+from services.user.tests.fakes import FakeClock, FakeUserRepository
 from services.user.tests.unit.conftest import NewUser
-from services.user.tests.unit.fakes import FakeClock, FakeUserRepository
 
 
 def _caller(user: User) -> Caller:
