@@ -29,7 +29,7 @@ from services.user.adapters.repository import SqlUserRepository
 from services.user.config import UserSettings
 from services.user.domain import Role, User
 from services.user.entrypoints.grpc import UserInternalServicer, UserServicer
-from services.user.service import create_user
+from services.user.service import Accounts, Profiles
 
 IDENTITY = "user"
 
@@ -83,6 +83,9 @@ def _server(settings: UserSettings, mesh: MeshSettings, stack: AsyncExitStack,
     stack.push_async_callback(hasher.close)
     users = SqlUserRepository(session_factory(engine,
                                               timeout=settings.database_timeout_seconds))
+    profiles = Profiles(users, clock=utcnow)
+    accounts = Accounts(users, hasher, clock=utcnow,
+                        key_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds))
     probes: dict[str, Probe] = {"database": database_probe(engine)}
     informational: dict[str, Probe] = {}
     if verifier is None:
@@ -96,11 +99,9 @@ def _server(settings: UserSettings, mesh: MeshSettings, stack: AsyncExitStack,
     return GrpcServer(
         identity=IDENTITY, listen=settings.listen,
         registrations=[
-            Registration(_service("UserService"), UserServicer(users, utcnow),
+            Registration(_service("UserService"), UserServicer(profiles),
                          user_pb2_grpc.add_UserServiceServicer_to_server),
-            Registration(_service("UserInternalService"),
-                         UserInternalServicer(users, hasher, utcnow, key_ttl=timedelta(
-                             seconds=settings.idempotency_key_ttl_seconds)),
+            Registration(_service("UserInternalService"), UserInternalServicer(accounts),
                          user_pb2_grpc.add_UserInternalServiceServicer_to_server),
         ],
         verifier=verifier, credentials=credentials,
@@ -120,9 +121,10 @@ async def create_admin(settings: UserSettings, *, email: str, password: str,
     engine = _engine(settings, 1, 0)
     hasher = _hasher(settings)
     try:
-        return await create_user(SqlUserRepository(session_factory(engine)), hasher,
-                                 email=email, password=password, display_name=display_name,
-                                 roles=[Role.ADMIN], now=utcnow, allow_admin=True)
+        accounts = Accounts(SqlUserRepository(session_factory(engine)), hasher, clock=utcnow)
+        return await accounts.create_user(email=email, password=password,
+                                          display_name=display_name, roles=[Role.ADMIN],
+                                          allow_admin=True)
     finally:
         await hasher.close()
         await engine.dispose()
