@@ -83,6 +83,20 @@ class Unauthenticated(DomainError):
     reason = "UNAUTHENTICATED"
 
 
+class InvalidCredentials(Unauthenticated):
+    """The email and password do not match an account (UNAUTHENTICATED, HTTP 401).
+
+    One class for the user service's VerifyCredentials and auth's Login, which mean the same
+    thing.  Raised alike for an unknown email and a wrong password, and the message never
+    says which (OWASP Authentication Cheat Sheet, "Authentication and Error Messages").
+    """
+
+    reason = "INVALID_CREDENTIALS"
+
+    def __init__(self) -> None:
+        super().__init__("wrong email or password")
+
+
 class PermissionDenied(DomainError):
     """The caller is known but not allowed (PERMISSION_DENIED, HTTP 403)."""
 

@@ -14,6 +14,8 @@ Leaves live 24 h and ``agora certs`` renews them on disk; nothing here needs a r
 - ``server_credentials`` are dynamic: before a new connection's handshake gRPC asks for the
   current certificate, and the files are re-read when their ``stat`` changed (checked at
   most every ``check_interval`` seconds) and only switched to once key and certificate match.
+- ``client`` builds such a channel with a generated stub on it and hands the channel's
+  ``close`` to the caller's ``AsyncExitStack``: services build no channels or stubs inline.
 - ``secure_channel`` returns a ``ReloadingChannel``, a drop-in ``grpc.aio.Channel`` that
   builds a new channel when its identity's files change and closes the old one once its
   in-flight calls are done.  Stubs built on it once stay valid.
@@ -22,15 +24,18 @@ See docs/adr/0011-certificate-reload.md.
 """
 
 from pkg.mtls._channel import ReloadingChannel, channel_credentials, secure_channel
+from pkg.mtls._client import Client, client
 from pkg.mtls._files import CHECK_INTERVAL
 from pkg.mtls._propagation import PropagationInterceptor
 from pkg.mtls._server import server_credentials
 
 __all__ = [
     "CHECK_INTERVAL",
+    "Client",
     "PropagationInterceptor",
     "ReloadingChannel",
     "channel_credentials",
+    "client",
     "secure_channel",
     "server_credentials",
 ]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 
 from agora.auth.v1 import auth_pb2_grpc
 from agora.user.v1 import user_pb2_grpc
 from pkg.config import MeshSettings
-from pkg.mtls import secure_channel, server_credentials
+from pkg.mtls import client, server_credentials
 from pkg.redis import create_redis
+from pkg.resources import closed_on_failure
 from pkg.server import GrpcServer, Probe, Registration, health_probe, peer_identity
 from services.auth.adapters import (
     FileKeyStore,
@@ -43,31 +44,39 @@ def build(settings: AuthSettings, mesh: MeshSettings, *, users: UserDirectory | 
     informational ``dependency.user`` (``HealthReporter``).  Raises ``ValueError`` for
     settings unfit for ``mesh.environment``, ``OSError`` for unreadable certificates or
     keys, ``KeyError`` when ``mesh.endpoints`` has no ``user``.  Call it inside the event loop.
+    Everything opened goes onto one ``AsyncExitStack``: closed by ``server.stop()``, or at
+    once when ``build`` fails half-way (``pkg.resources.closed_on_failure``).
     """
     settings.check_environment(mesh.environment)
+    stack = AsyncExitStack()
+    with closed_on_failure(stack):
+        server = _server(settings, mesh, stack, users=users, tokens=tokens,
+                         throttle=throttle, keys=keys)
+    return server
+
+
+def _server(settings: AuthSettings, mesh: MeshSettings, stack: AsyncExitStack, *,
+            users: UserDirectory | None, tokens: TokenStore | None,
+            throttle: AttemptThrottle | None, keys: SigningKeys | None) -> GrpcServer:
     probes: dict[str, Probe] = {}
     informational: dict[str, Probe] = {}
-    cleanups: list[Callable[[], Awaitable[None]]] = []
     if tokens is None or throttle is None:
-        client = create_redis(settings.redis_url,
-                              connect_timeout=settings.redis_connect_timeout_seconds,
-                              socket_timeout=settings.redis_socket_timeout_seconds)
+        redis = create_redis(settings.redis_url,
+                             connect_timeout=settings.redis_connect_timeout_seconds,
+                             socket_timeout=settings.redis_socket_timeout_seconds)
+        stack.push_async_callback(redis.aclose)
 
         async def ping() -> bool:
-            return bool(await client.ping())
+            return bool(await redis.ping())
 
         probes["redis"] = ping
-        cleanups.append(client.aclose)
-        tokens = tokens or RedisTokenStore(client, ttl_seconds=settings.refresh_token_ttl_seconds)
-        throttle = throttle or RedisAttemptThrottle(client)
+        tokens = tokens or RedisTokenStore(redis, ttl_seconds=settings.refresh_token_ttl_seconds)
+        throttle = throttle or RedisAttemptThrottle(redis)
     if users is None:
-        # A ReloadingChannel: the health probe and the stub below re-bind to a new channel
-        # when auth.crt is renewed; the replaced one closes after its in-flight calls.
-        channel = secure_channel(mesh.cert_dir, "auth", mesh.endpoints["user"], "user")
-        informational["user"] = health_probe(channel)
-        cleanups.append(channel.close)
-        users = GrpcUserDirectory(user_pb2_grpc.UserInternalServiceStub(channel),  # type: ignore[no-untyped-call]
-                                  timeout=settings.user_timeout_seconds)
+        user = client(stack, mesh.cert_dir, "auth", mesh.endpoints["user"], "user",
+                      user_pb2_grpc.UserInternalServiceStub)
+        informational["user"] = health_probe(user.channel)
+        users = GrpcUserDirectory(user.stub, timeout=settings.user_timeout_seconds)
     if keys is None:
         store = FileKeyStore(settings.keys_dir, rescan_seconds=settings.key_rescan_seconds)
         store.load()
@@ -86,4 +95,4 @@ def build(settings: AuthSettings, mesh: MeshSettings, *, users: UserDirectory | 
         probes=probes, informational_probes=informational,
         health_interval=settings.health_interval_seconds, grace=settings.grace_seconds,
         drain=settings.drain_seconds,
-        cleanups=cleanups)
+        cleanups=[stack.aclose])

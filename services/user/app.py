@@ -1,22 +1,27 @@
 """Composition root of the user service: builds the server and everything it uses.
 
 ``build`` wires settings -> engine (pool) -> repository, hasher, token verifier ->
-servicers -> ``GrpcServer``; the server's cleanups close what was opened.  Nothing here
-runs at import time.
+servicers -> ``GrpcServer``.  Every resource is opened into one ``AsyncExitStack`` that
+the server closes on stop, and that is closed at once when ``build`` fails half-way.
+Nothing here runs at import time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from contextlib import AsyncExitStack
+from datetime import timedelta
 from pathlib import Path
 
+import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agora.auth.v1 import auth_pb2_grpc
 from agora.user.v1 import user_pb2, user_pb2_grpc
+from pkg.clock import utcnow
 from pkg.config import MeshSettings
 from pkg.db import create_engine, database_probe, session_factory
-from pkg.mtls import secure_channel, server_credentials
+from pkg.mtls import client, server_credentials
+from pkg.resources import closed_on_failure
 from pkg.server import GrpcServer, JwksTokenVerifier, Probe, Registration, TokenVerifier
 from services.user.adapters.auth_client import jwks_fetcher
 from services.user.adapters.hashing import Argon2Hasher
@@ -24,14 +29,9 @@ from services.user.adapters.repository import SqlUserRepository
 from services.user.config import UserSettings
 from services.user.domain import Role, User
 from services.user.entrypoints.grpc import UserInternalServicer, UserServicer
-from services.user.service import create_user
+from services.user.service import Accounts, Profiles
 
 IDENTITY = "user"
-
-
-def utcnow() -> datetime:
-    """The current instant, timezone-aware UTC."""
-    return datetime.now(UTC)
 
 
 def _service(name: str) -> str:
@@ -69,37 +69,46 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
     credentials = server_credentials(mesh.cert_dir, IDENTITY)  # reloads renewed files
     if verifier is None and "auth" not in mesh.endpoints:
         raise ValueError("AGORA_ENDPOINTS has no 'auth' target (needed for its JWKS)")
+    stack = AsyncExitStack()
+    with closed_on_failure(stack):
+        server = _server(settings, mesh, stack, credentials, verifier)
+    return server
+
+
+def _server(settings: UserSettings, mesh: MeshSettings, stack: AsyncExitStack,
+            credentials: grpc.ServerCredentials, verifier: TokenVerifier | None) -> GrpcServer:
     engine = _engine(settings, settings.database_pool_size, settings.database_max_overflow)
+    stack.push_async_callback(engine.dispose)
+    hasher = _hasher(settings)
+    stack.push_async_callback(hasher.close)
     users = SqlUserRepository(session_factory(engine,
                                               timeout=settings.database_timeout_seconds))
-    hasher = _hasher(settings)
-    cleanups: list[Callable[[], Awaitable[None]]] = [engine.dispose, hasher.close]
+    profiles = Profiles(users, clock=utcnow)
+    accounts = Accounts(users, hasher, clock=utcnow,
+                        key_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds))
     probes: dict[str, Probe] = {"database": database_probe(engine)}
     informational: dict[str, Probe] = {}
     if verifier is None:
-        # A ReloadingChannel: the stub below re-binds to a new channel when user.crt is renewed.
-        channel = secure_channel(mesh.cert_dir, IDENTITY, mesh.endpoints["auth"], "auth")
+        auth = client(stack, mesh.cert_dir, IDENTITY, mesh.endpoints["auth"], "auth",
+                      auth_pb2_grpc.AuthServiceStub)
         jwks = JwksTokenVerifier(
-            jwks_fetcher(channel), issuer=mesh.jwt_issuer, audience=mesh.jwt_audience,
+            jwks_fetcher(auth.stub), issuer=mesh.jwt_issuer, audience=mesh.jwt_audience,
             cache_file=Path(settings.jwks_cache_file) if settings.jwks_cache_file else None)
         informational["jwks"] = jwks.probe
         verifier = jwks
-        cleanups.append(channel.close)
     return GrpcServer(
         identity=IDENTITY, listen=settings.listen,
         registrations=[
-            Registration(_service("UserService"), UserServicer(users, utcnow),
+            Registration(_service("UserService"), UserServicer(profiles),
                          user_pb2_grpc.add_UserServiceServicer_to_server),
-            Registration(_service("UserInternalService"),
-                         UserInternalServicer(users, hasher, utcnow, key_ttl=timedelta(
-                             seconds=settings.idempotency_key_ttl_seconds)),
+            Registration(_service("UserInternalService"), UserInternalServicer(accounts),
                          user_pb2_grpc.add_UserInternalServiceServicer_to_server),
         ],
         verifier=verifier, credentials=credentials,
         probes=probes, informational_probes=informational,
         health_interval=settings.health_interval_seconds, grace=settings.grace_seconds,
         drain=settings.drain_seconds,
-        cleanups=cleanups)
+        cleanups=[stack.aclose])
 
 
 async def create_admin(settings: UserSettings, *, email: str, password: str,
@@ -112,9 +121,10 @@ async def create_admin(settings: UserSettings, *, email: str, password: str,
     engine = _engine(settings, 1, 0)
     hasher = _hasher(settings)
     try:
-        return await create_user(SqlUserRepository(session_factory(engine)), hasher,
-                                 email=email, password=password, display_name=display_name,
-                                 roles=[Role.ADMIN], now=utcnow, allow_admin=True)
+        accounts = Accounts(SqlUserRepository(session_factory(engine)), hasher, clock=utcnow)
+        return await accounts.create_user(email=email, password=password,
+                                          display_name=display_name, roles=[Role.ADMIN],
+                                          allow_admin=True)
     finally:
         await hasher.close()
         await engine.dispose()

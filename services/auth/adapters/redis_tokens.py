@@ -16,6 +16,7 @@ never changes), so every key a script touches is passed in ``KEYS`` as Redis req
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as redis
@@ -85,7 +86,7 @@ class RedisTokenStore:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(self._family(family.family_id), mapping={
                 "user": family.user_id, "roles": ",".join(family.roles),
-                "created": str(family.created_at), "state": "active"})
+                "created": str(family.created_at.timestamp()), "state": "active"})
             pipe.hset(self._token(token_hash), mapping={
                 "family": family.family_id, "user": family.user_id, "state": "active"})
             pipe.sadd(self._user(family.user_id), family.family_id)
@@ -114,7 +115,7 @@ class RedisTokenStore:
         user, roles, created = (_text(v) for v in reply[1:4])
         return Rotation(outcome, TokenFamily(
             family_id=family_id, user_id=user, roles=tuple(r for r in roles.split(",") if r),
-            created_at=float(created)))
+            created_at=datetime.fromtimestamp(float(created), UTC)))
 
     async def revoke_family_of(self, token_hash: str) -> bool:
         """See ``TokenStore.revoke_family_of``."""

@@ -34,12 +34,12 @@ class GrpcUserDirectory:
         request = user_pb2.CreateUserRequest(
             email=account.email, password=account.password,
             display_name=account.display_name, request_id=account.request_id,
-            roles=[mappers.role_value(r) for r in account.roles])
+            roles=[mappers.role_to_proto(r) for r in account.roles])
         try:
             user = await self._stub.CreateUser(request, timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:
             raise (domain_error(exc, "user") or exc) from exc
-        return mappers.account(user)
+        return mappers.account_from_proto(user)
 
     async def verify_credentials(self, email: str, password: str) -> Account:
         """See ``UserDirectory.verify_credentials``."""
@@ -51,4 +51,4 @@ class GrpcUserDirectory:
             if exc.code() is grpc.StatusCode.UNAUTHENTICATED:
                 raise InvalidCredentials() from exc
             raise (domain_error(exc, "user") or exc) from exc
-        return mappers.account(user)
+        return mappers.account_from_proto(user)

@@ -3,9 +3,9 @@
 Pure Python: no gRPC, Redis or file I/O here.
 """
 
+from pkg.errors import InvalidCredentials
 from services.auth.domain.accounts import DEFAULT_ROLES, Account, NewAccount, account_key
 from services.auth.domain.errors import (
-    InvalidCredentials,
     InvalidRefreshToken,
     RefreshTokenReused,
     TooManyAttempts,

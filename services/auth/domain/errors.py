@@ -10,19 +10,6 @@ from __future__ import annotations
 from pkg.errors import ResourceExhausted, Unauthenticated
 
 
-class InvalidCredentials(Unauthenticated):
-    """The email and password do not match an account (UNAUTHENTICATED).
-
-    The message never says which of the two was wrong (OWASP Authentication Cheat Sheet,
-    "Authentication and Error Messages").
-    """
-
-    reason = "INVALID_CREDENTIALS"
-
-    def __init__(self) -> None:
-        super().__init__("wrong email or password")
-
-
 class InvalidRefreshToken(Unauthenticated):
     """The refresh token is unknown, expired or its family was revoked (UNAUTHENTICATED)."""
 

@@ -13,6 +13,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 REFRESH_TOKEN_BYTES = 32
@@ -36,14 +37,14 @@ class RefreshOutcome(enum.Enum):
 class TokenFamily:
     """One login session's refresh-token chain: owner, roles granted, and creation time.
 
-    ``created_at`` is a Unix time in seconds.  ``roles`` are copied into every access
+    ``created_at`` is timezone-aware.  ``roles`` are copied into every access
     token of the family (lower-case role names).
     """
 
     family_id: str
     user_id: str
     roles: tuple[str, ...]
-    created_at: float
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,10 @@ class AccessClaims:
 
     @classmethod
     def new(cls, *, issuer: str, audience: str, subject: str, roles: tuple[str, ...],
-            now: float, ttl_seconds: int) -> AccessClaims:
-        """Claims for a token issued at ``now`` (Unix seconds) living ``ttl_seconds``."""
-        issued = int(now)
+            now: datetime, ttl_seconds: int) -> AccessClaims:
+        """Claims for a token issued at ``now`` (aware) living ``ttl_seconds``; ``iat`` and
+        ``exp`` are whole Unix seconds (RFC 7519 §2 NumericDate)."""
+        issued = int(now.timestamp())
         return cls(issuer=issuer, audience=audience, subject=subject,
                    roles=tuple(r.lower() for r in roles), issued_at=issued,
                    expires_at=issued + ttl_seconds, token_id=str(uuid.uuid4()))

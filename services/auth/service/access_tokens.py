@@ -7,15 +7,14 @@ verifies them for auth's own authenticated RPCs (it implements
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import jwt
 from jwt.algorithms import ECAlgorithm
 
+from pkg.clock import Clock, utcnow
 from pkg.errors import Unauthenticated
-from pkg.server import Principal, decode_access_token
+from pkg.principal import Principal, decode_access_token
 from services.auth.domain import AccessClaims
 from services.auth.service.ports import SigningKey, SigningKeys
 
@@ -32,11 +31,12 @@ class AccessTokens:
     """Issues, publishes the keys of, and verifies access tokens.
 
     ``issuer``/``audience`` are ``iss``/``aud`` (``AGORA_JWT_ISSUER``/``_AUDIENCE``);
-    ``ttl_seconds`` is the lifetime (900 s by default); ``clock`` returns Unix seconds.
+    ``ttl_seconds`` is the lifetime (900 s by default); ``clock`` is a ``pkg.clock.Clock``
+    (aware ``datetime``); ``iat``/``exp`` are its Unix seconds (RFC 7519 §2 NumericDate).
     """
 
     def __init__(self, keys: SigningKeys, *, issuer: str, audience: str,
-                 ttl_seconds: int, clock: Callable[[], float] = time.time) -> None:
+                 ttl_seconds: int, clock: Clock = utcnow) -> None:
         self._keys = keys
         self.issuer = issuer
         self.audience = audience

@@ -6,10 +6,9 @@ maps protobuf to and from them.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
+from pkg.clock import Clock, utcnow
 from pkg.obs import get_logger
 from services.auth.domain import (
     Account,
@@ -39,12 +38,13 @@ class Sessions:
 
     Refresh-token rotation and family revocation follow RFC 6819 §4.14.2 and the OAuth
     2.1 draft (draft-ietf-oauth-v2-1) §6.1; login throttling follows the OWASP
-    Authentication Cheat Sheet.  ``clock`` returns Unix seconds.
+    Authentication Cheat Sheet.  ``clock`` is a ``pkg.clock.Clock``
+    (aware ``datetime``).
     """
 
     def __init__(self, *, users: UserDirectory, tokens: TokenStore, access: AccessTokens,
                  throttle: AttemptThrottle, throttle_policy: LoginThrottlePolicy,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Clock = utcnow) -> None:
         self._users = users
         self._tokens = tokens
         self._access = access

@@ -1,9 +1,9 @@
 """The user service's domain: users, email addresses, roles, callers and errors."""
 
+from pkg.errors import InvalidCredentials
 from services.user.domain.errors import (
     EmailTaken,
     EtagMismatch,
-    InvalidCredentials,
     InvalidField,
     NotAllowed,
     UserNotFound,

@@ -13,7 +13,6 @@ from pkg.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
-    Unauthenticated,
 )
 
 
@@ -34,18 +33,6 @@ class EmailTaken(AlreadyExists):
     def __init__(self) -> None:
         super().__init__("a user with this email address exists already")
 
-
-class InvalidCredentials(Unauthenticated):
-    """The email and password do not match a user (UNAUTHENTICATED).
-
-    Raised alike for an unknown email and a wrong password, so callers cannot tell
-    which accounts exist.
-    """
-
-    reason = "INVALID_CREDENTIALS"
-
-    def __init__(self) -> None:
-        super().__init__("the email or password is wrong")
 
 
 class EtagMismatch(Aborted):

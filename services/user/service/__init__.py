@@ -1,26 +1,18 @@
-"""The user service's use cases and the ports (Protocols) they need."""
+"""The user service's use cases (``Accounts``, ``Profiles``) and the ports they need."""
 
-from services.user.service.accounts import create_user, verify_credentials
+from pkg.clock import Clock
+from services.user.service.accounts import Accounts
 from services.user.service.paging import PageCursor
-from services.user.service.ports import Clock, PasswordHasher, UserRepository
-from services.user.service.profiles import (
-    UserPage,
-    UserView,
-    get_user,
-    list_users,
-    update_profile,
-)
+from services.user.service.ports import PasswordHasher, UserRepository
+from services.user.service.profiles import Profiles, UserPage, UserView
 
 __all__ = [
+    "Accounts",
     "Clock",
     "PageCursor",
     "PasswordHasher",
+    "Profiles",
     "UserPage",
     "UserRepository",
     "UserView",
-    "create_user",
-    "get_user",
-    "list_users",
-    "update_profile",
-    "verify_credentials",
 ]

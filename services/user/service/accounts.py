@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID, uuid4
 
+from pkg.clock import Clock, utcnow
 from pkg.idempotency import (
     DEFAULT_TTL,
     Decision,
@@ -25,55 +26,90 @@ from services.user.domain import (
     check_password,
     parse_display_name,
 )
-from services.user.service.ports import Clock, PasswordHasher, UserRepository
+from services.user.service.ports import PasswordHasher, UserRepository
 
 
-async def create_user(users: UserRepository, hasher: PasswordHasher, *, email: str,
-                      password: str, display_name: str, roles: Iterable[Role] = (),
-                      request_id: UUID | None = None, scope: str = "", now: Clock,
-                      key_ttl: timedelta = DEFAULT_TTL, allow_admin: bool = False) -> User:
-    """Create a user with a password credential; idempotent per ``(scope, request_id)``.
+class Accounts:
+    """Use cases on credentials, called by the auth service (and the operator's CLI).
 
-    ``roles`` defaults to customer; admin only with ``allow_admin`` (the operator's CLI),
-    never through the RPC.  With a ``request_id`` (AIP-155; ``pkg.idempotency``), the
-    request's fingerprint (normalised email, display name, sorted roles) is kept with the
-    key for ``key_ttl``.  The same key and fingerprint again returns the user it created,
-    as that user is now, once ``password`` verifies against the user's hash; a different
-    fingerprint or a wrong password raises ``IdempotencyKeyReused`` (INVALID_ARGUMENT), the
-    same for both, and never returns the user.  ``scope`` is the caller the key belongs to
-    (the mTLS identity, ``auth``).  Raises ``InvalidField`` (``email``, ``password``,
-    ``display_name``, ``roles``) and ``EmailTaken`` (email in use, regardless of case).
+    ``users`` and ``hasher`` are the ports; ``clock`` (``pkg.clock.Clock``) stamps new
+    users and idempotency keys, which are kept ``key_ttl``.
     """
-    address = Email.parse(email)
-    check_password(password)
-    name = parse_display_name(display_name)
-    granted = frozenset(roles) or frozenset({Role.CUSTOMER})
-    if Role.ADMIN in granted and not allow_admin:
-        raise InvalidField("roles", "admin cannot be requested", reason="ROLE_NOT_GRANTABLE")
-    instant = now()
-    user_id = uuid4()
-    key = None
-    if request_id is not None:
-        key = IdempotencyKey.new(
-            scope=scope, request_id=str(request_id), resource_id=str(user_id), now=instant,
-            ttl=key_ttl, fingerprint=fingerprint({
-                "email": address.normalized, "display_name": name,
-                "roles": sorted(r.value for r in granted)}))
-        held = await users.get_idempotency_key(scope, key.request_id)
-        if decide(held, key.fingerprint, instant) in (Decision.REPLAY, Decision.REUSED):
-            return await _replay(users, hasher, held, key, password)
-    if await users.get_by_email(address) is not None:
-        held = await users.get_idempotency_key(scope, key.request_id) if key else None
-        if key is None or held is None or held.expired(instant):
-            raise EmailTaken()
-        return await _replay(users, hasher, held, key, password)
-    user = User(id=user_id, email=address, display_name=name, roles=granted,
-                password_hash=await hasher.hash(password), create_time=instant,
-                update_time=instant)
-    held = await users.add(user, key=key)
-    if key is not None and held is not None:
-        return await _replay(users, hasher, held, key, password)
-    return user
+
+    def __init__(self, users: UserRepository, hasher: PasswordHasher, *,
+                 clock: Clock = utcnow, key_ttl: timedelta = DEFAULT_TTL) -> None:
+        self._users = users
+        self._hasher = hasher
+        self._clock = clock
+        self._key_ttl = key_ttl
+
+    async def create_user(self, *, email: str, password: str, display_name: str,
+                          roles: Iterable[Role] = (), request_id: UUID | None = None,
+                          scope: str = "", allow_admin: bool = False) -> User:
+        """Create a user with a password credential; idempotent per ``(scope, request_id)``.
+
+        ``roles`` defaults to customer; admin only with ``allow_admin`` (the operator's CLI),
+        never through the RPC.  With a ``request_id`` (AIP-155; ``pkg.idempotency``), the
+        request's fingerprint (normalised email, display name, sorted roles) is kept with the
+        key for ``key_ttl``.  The same key and fingerprint again returns the user it created,
+        as that user is now, once ``password`` verifies against the user's hash; a different
+        fingerprint or a wrong password raises ``IdempotencyKeyReused`` (INVALID_ARGUMENT), the
+        same for both, and never returns the user.  ``scope`` is the caller the key belongs to
+        (the mTLS identity, ``auth``).  Raises ``InvalidField`` (``email``, ``password``,
+        ``display_name``, ``roles``) and ``EmailTaken`` (email in use, regardless of case).
+        """
+        address = Email.parse(email)
+        check_password(password)
+        name = parse_display_name(display_name)
+        granted = frozenset(roles) or frozenset({Role.CUSTOMER})
+        if Role.ADMIN in granted and not allow_admin:
+            raise InvalidField("roles", "admin cannot be requested", reason="ROLE_NOT_GRANTABLE")
+        instant = self._clock()
+        user_id = uuid4()
+        key = None
+        if request_id is not None:
+            key = IdempotencyKey.new(
+                scope=scope, request_id=str(request_id), resource_id=str(user_id), now=instant,
+                ttl=self._key_ttl, fingerprint=fingerprint({
+                    "email": address.normalized, "display_name": name,
+                    "roles": sorted(r.value for r in granted)}))
+            held = await self._users.get_idempotency_key(scope, key.request_id)
+            if decide(held, key.fingerprint, instant) in (Decision.REPLAY, Decision.REUSED):
+                return await _replay(self._users, self._hasher, held, key, password)
+        if await self._users.get_by_email(address) is not None:
+            held = await self._users.get_idempotency_key(scope, key.request_id) if key else None
+            if key is None or held is None or held.expired(instant):
+                raise EmailTaken()
+            return await _replay(self._users, self._hasher, held, key, password)
+        user = User(id=user_id, email=address, display_name=name, roles=granted,
+                    password_hash=await self._hasher.hash(password), create_time=instant,
+                    update_time=instant)
+        held = await self._users.add(user, key=key)
+        if key is not None and held is not None:
+            return await _replay(self._users, self._hasher, held, key, password)
+        return user
+
+    async def verify_credentials(self, *, email: str, password: str) -> User:
+        """The user whose email and password these are; ``InvalidCredentials`` otherwise.
+
+        An unknown or malformed email costs one dummy hash verification, so the answer's
+        timing does not reveal whether an account exists (OWASP Authentication Cheat Sheet,
+        "Authentication Responses").  A hash made with outdated parameters is replaced.
+        """
+        try:
+            user = await self._users.get_by_email(Email.parse(email))
+        except InvalidField:
+            user = None
+        if user is None:
+            await self._hasher.verify_dummy(password)
+            raise InvalidCredentials()
+        if not await self._hasher.verify(user.password_hash, password):
+            raise InvalidCredentials()
+        if self._hasher.needs_rehash(user.password_hash):
+            fresh = await self._hasher.hash(password)
+            await self._users.set_password_hash(user.id, fresh)
+            user = replace(user, password_hash=fresh)
+        return user
 
 
 async def _replay(users: UserRepository, hasher: PasswordHasher, held: IdempotencyKey | None,
@@ -88,28 +124,4 @@ async def _replay(users: UserRepository, hasher: PasswordHasher, held: Idempoten
         raise IdempotencyKeyReused()
     if not await hasher.verify(user.password_hash, password):
         raise IdempotencyKeyReused()
-    return user
-
-
-async def verify_credentials(users: UserRepository, hasher: PasswordHasher, *, email: str,
-                             password: str) -> User:
-    """The user whose email and password these are; ``InvalidCredentials`` otherwise.
-
-    An unknown or malformed email costs one dummy hash verification, so the answer's
-    timing does not reveal whether an account exists (OWASP Authentication Cheat Sheet,
-    "Authentication Responses").  A hash made with outdated parameters is replaced.
-    """
-    try:
-        user = await users.get_by_email(Email.parse(email))
-    except InvalidField:
-        user = None
-    if user is None:
-        await hasher.verify_dummy(password)
-        raise InvalidCredentials()
-    if not await hasher.verify(user.password_hash, password):
-        raise InvalidCredentials()
-    if hasher.needs_rehash(user.password_hash):
-        fresh = await hasher.hash(password)
-        await users.set_password_hash(user.id, fresh)
-        user = replace(user, password_hash=fresh)
     return user

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from pkg.idempotency import IdempotencyKey
 from services.user.domain import Email, User
 from services.user.service.paging import PageCursor
-
-Clock = Callable[[], datetime]
-"""Returns the current instant as a timezone-aware UTC ``datetime``."""
 
 
 class UserRepository(Protocol):

@@ -1,8 +1,4 @@
-"""Use cases on users' profiles: get one, update one's own, list all (admins).
-
-Each takes the ports it needs and the ``Caller`` the entrypoint resolved from the access
-token; none of them knows about gRPC.
-"""
+"""Use cases on users' profiles (``Profiles``); none of them knows about gRPC."""
 
 from __future__ import annotations
 
@@ -10,6 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from uuid import UUID
 
+from pkg.clock import Clock, utcnow
 from services.user.domain import (
     Caller,
     EtagMismatch,
@@ -25,7 +22,7 @@ from services.user.service.paging import (
     encode_page_token,
     page_size,
 )
-from services.user.service.ports import Clock, UserRepository
+from services.user.service.ports import UserRepository
 
 UPDATABLE_FIELDS = frozenset({"display_name"})
 _SAVE_ATTEMPTS = 3
@@ -47,63 +44,73 @@ class UserPage:
     next_page_token: str
 
 
-async def get_user(users: UserRepository, caller: Caller, user_id: UUID) -> UserView:
-    """The user ``user_id``, with the email only for the user themself and admins.
+class Profiles:
+    """Use cases on users' profiles: get one, update one's own, list all (admins).
 
-    Raises ``UserNotFound``.
+    ``users`` is the port; ``clock`` (``pkg.clock.Clock``) stamps updates.  Each method
+    takes the ``Caller`` the entrypoint resolved from the access token.
     """
-    user = await users.get(user_id)
-    if user is None:
-        raise UserNotFound(user_id)
-    return UserView(user, show_email=caller.may_see_private(user))
 
+    def __init__(self, users: UserRepository, *, clock: Clock = utcnow) -> None:
+        self._users = users
+        self._clock = clock
 
-async def update_profile(users: UserRepository, caller: Caller, user_id: UUID, *,
-                         display_name: str, fields: Collection[str], etag: str | None,
-                         now: Clock) -> UserView:
-    """Change the named ``fields`` (AIP-134; only ``display_name`` exists) of ``user_id``.
+    async def get_user(self, caller: Caller, user_id: UUID) -> UserView:
+        """The user ``user_id``, with the email only for the user themself and admins.
 
-    ``etag`` (AIP-154), when given, must be the user's current one.  Without it a write
-    that races another is retried on the fresh state (last writer wins).  Raises
-    ``InvalidField`` (``update_mask``, ``display_name``), ``NotAllowed`` unless the caller
-    is that user or an admin, ``UserNotFound``, and ``EtagMismatch``.
-    """
-    if not fields or not set(fields) <= UPDATABLE_FIELDS:
-        raise InvalidField("update_mask", f"must name only {sorted(UPDATABLE_FIELDS)}",
-                           reason="UPDATE_MASK_INVALID")
-    name = parse_display_name(display_name)
-    if not caller.may_edit(user_id):
-        raise NotAllowed("only the user themself or an admin may change a profile")
-    for _ in range(_SAVE_ATTEMPTS):
-        current = await users.get(user_id)
-        if current is None:
+        Raises ``UserNotFound``.
+        """
+        user = await self._users.get(user_id)
+        if user is None:
             raise UserNotFound(user_id)
-        if etag and etag != current.etag:
-            raise EtagMismatch(current.etag)
-        changed = current.renamed(name, now())
-        if await users.save(changed, expected_version=current.version):
-            return UserView(changed, show_email=caller.may_see_private(changed))
-        if etag:
-            break
-    latest = await users.get(user_id)
-    raise EtagMismatch(latest.etag if latest else "")
+        return UserView(user, show_email=caller.may_see_private(user))
 
 
-async def list_users(users: UserRepository, caller: Caller, *, requested_size: int,
-                     page_token: str) -> UserPage:
-    """A page of users, newest first, with keyset pagination (AIP-158).
+    async def update_profile(self, caller: Caller, user_id: UUID, *, display_name: str,
+                             fields: Collection[str], etag: str | None) -> UserView:
+        """Change the named ``fields`` (AIP-134; only ``display_name`` exists) of ``user_id``.
 
-    ``requested_size`` 0 means 20, larger than 100 means 100.  Raises ``NotAllowed``
-    unless the caller is an admin and ``InvalidField`` (``page_size``, ``page_token``).
-    """
-    if not caller.is_admin:
-        raise NotAllowed("only admins may list users")
-    size = page_size(requested_size)
-    after = decode_page_token(page_token) if page_token else None
-    found = await users.list_newest(size + 1, after)
-    page = found[:size]
-    token = ""
-    if len(found) > size:
-        last = page[-1]
-        token = encode_page_token(PageCursor(last.create_time, last.id))
-    return UserPage(page, token)
+        ``etag`` (AIP-154), when given, must be the user's current one.  Without it a write
+        that races another is retried on the fresh state (last writer wins).  Raises
+        ``InvalidField`` (``update_mask``, ``display_name``), ``NotAllowed`` unless the caller
+        is that user or an admin, ``UserNotFound``, and ``EtagMismatch``.
+        """
+        if not fields or not set(fields) <= UPDATABLE_FIELDS:
+            raise InvalidField("update_mask", f"must name only {sorted(UPDATABLE_FIELDS)}",
+                               reason="UPDATE_MASK_INVALID")
+        name = parse_display_name(display_name)
+        if not caller.may_edit(user_id):
+            raise NotAllowed("only the user themself or an admin may change a profile")
+        for _ in range(_SAVE_ATTEMPTS):
+            current = await self._users.get(user_id)
+            if current is None:
+                raise UserNotFound(user_id)
+            if etag and etag != current.etag:
+                raise EtagMismatch(current.etag)
+            changed = current.renamed(name, self._clock())
+            if await self._users.save(changed, expected_version=current.version):
+                return UserView(changed, show_email=caller.may_see_private(changed))
+            if etag:
+                break
+        latest = await self._users.get(user_id)
+        raise EtagMismatch(latest.etag if latest else "")
+
+
+    async def list_users(self, caller: Caller, *, requested_size: int,
+                         page_token: str) -> UserPage:
+        """A page of users, newest first, with keyset pagination (AIP-158).
+
+        ``requested_size`` 0 means 20, larger than 100 means 100.  Raises ``NotAllowed``
+        unless the caller is an admin and ``InvalidField`` (``page_size``, ``page_token``).
+        """
+        if not caller.is_admin:
+            raise NotAllowed("only admins may list users")
+        size = page_size(requested_size)
+        after = decode_page_token(page_token) if page_token else None
+        found = await self._users.list_newest(size + 1, after)
+        page = found[:size]
+        token = ""
+        if len(found) > size:
+            last = page[-1]
+            token = encode_page_token(PageCursor(last.create_time, last.id))
+        return UserPage(page, token)

@@ -5,12 +5,26 @@ from google.api import annotations_pb2 as _annotations_pb2
 from google.api import httpbody_pb2 as _httpbody_pb2
 from google.protobuf import empty_pb2 as _empty_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ERROR_REASON_UNSPECIFIED: _ClassVar[ErrorReason]
+    ERROR_REASON_INVALID_REFRESH_TOKEN: _ClassVar[ErrorReason]
+    ERROR_REASON_REFRESH_TOKEN_REUSED: _ClassVar[ErrorReason]
+    ERROR_REASON_TOO_MANY_ATTEMPTS: _ClassVar[ErrorReason]
+    ERROR_REASON_USER_UNAVAILABLE: _ClassVar[ErrorReason]
+ERROR_REASON_UNSPECIFIED: ErrorReason
+ERROR_REASON_INVALID_REFRESH_TOKEN: ErrorReason
+ERROR_REASON_REFRESH_TOKEN_REUSED: ErrorReason
+ERROR_REASON_TOO_MANY_ATTEMPTS: ErrorReason
+ERROR_REASON_USER_UNAVAILABLE: ErrorReason
 
 class RegisterRequest(_message.Message):
     __slots__ = ("email", "password", "display_name", "roles", "request_id")

@@ -22,10 +22,47 @@ class Role(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ROLE_CUSTOMER: _ClassVar[Role]
     ROLE_PROVIDER: _ClassVar[Role]
     ROLE_ADMIN: _ClassVar[Role]
+
+class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ERROR_REASON_UNSPECIFIED: _ClassVar[ErrorReason]
+    ERROR_REASON_USER_NOT_FOUND: _ClassVar[ErrorReason]
+    ERROR_REASON_EMAIL_TAKEN: _ClassVar[ErrorReason]
+    ERROR_REASON_ETAG_MISMATCH: _ClassVar[ErrorReason]
+    ERROR_REASON_NOT_ALLOWED: _ClassVar[ErrorReason]
+    ERROR_REASON_INVALID_FIELD: _ClassVar[ErrorReason]
+    ERROR_REASON_EMAIL_INVALID: _ClassVar[ErrorReason]
+    ERROR_REASON_DISPLAY_NAME_INVALID: _ClassVar[ErrorReason]
+    ERROR_REASON_PASSWORD_LENGTH: _ClassVar[ErrorReason]
+    ERROR_REASON_NAME_INVALID: _ClassVar[ErrorReason]
+    ERROR_REASON_REQUEST_ID_INVALID: _ClassVar[ErrorReason]
+    ERROR_REASON_ROLE_INVALID: _ClassVar[ErrorReason]
+    ERROR_REASON_ROLE_NOT_GRANTABLE: _ClassVar[ErrorReason]
+    ERROR_REASON_SUBJECT_NOT_A_USER: _ClassVar[ErrorReason]
+    ERROR_REASON_PAGE_SIZE_INVALID: _ClassVar[ErrorReason]
+    ERROR_REASON_PAGE_TOKEN_INVALID: _ClassVar[ErrorReason]
+    ERROR_REASON_UPDATE_MASK_INVALID: _ClassVar[ErrorReason]
 ROLE_UNSPECIFIED: Role
 ROLE_CUSTOMER: Role
 ROLE_PROVIDER: Role
 ROLE_ADMIN: Role
+ERROR_REASON_UNSPECIFIED: ErrorReason
+ERROR_REASON_USER_NOT_FOUND: ErrorReason
+ERROR_REASON_EMAIL_TAKEN: ErrorReason
+ERROR_REASON_ETAG_MISMATCH: ErrorReason
+ERROR_REASON_NOT_ALLOWED: ErrorReason
+ERROR_REASON_INVALID_FIELD: ErrorReason
+ERROR_REASON_EMAIL_INVALID: ErrorReason
+ERROR_REASON_DISPLAY_NAME_INVALID: ErrorReason
+ERROR_REASON_PASSWORD_LENGTH: ErrorReason
+ERROR_REASON_NAME_INVALID: ErrorReason
+ERROR_REASON_REQUEST_ID_INVALID: ErrorReason
+ERROR_REASON_ROLE_INVALID: ErrorReason
+ERROR_REASON_ROLE_NOT_GRANTABLE: ErrorReason
+ERROR_REASON_SUBJECT_NOT_A_USER: ErrorReason
+ERROR_REASON_PAGE_SIZE_INVALID: ErrorReason
+ERROR_REASON_PAGE_TOKEN_INVALID: ErrorReason
+ERROR_REASON_UPDATE_MASK_INVALID: ErrorReason
 
 class User(_message.Message):
     __slots__ = ("name", "email", "display_name", "roles", "create_time", "update_time", "etag")

@@ -25,21 +25,21 @@ from services.auth.domain import Account, NewAccount, TokenPair
 EDGE_IDENTITY = "edge"
 
 
-def role_name(role: int) -> str:
+def role_from_proto(role: int) -> str:
     """``ROLE_PROVIDER`` -> ``provider``: the lower-case name used in access tokens."""
     return str(user_pb2.Role.Name(role)).removeprefix("ROLE_").lower()  # type: ignore[arg-type, unused-ignore]
 
 
-def role_value(name: str) -> user_pb2.Role:
+def role_to_proto(name: str) -> user_pb2.Role:
     """``provider`` -> ``ROLE_PROVIDER``; ``ValueError`` for an unknown name."""
     return cast(user_pb2.Role, user_pb2.Role.Value(f"ROLE_{name.upper()}"))
 
 
-def new_account(request: auth_pb2.RegisterRequest) -> NewAccount:
+def new_account_from_proto(request: auth_pb2.RegisterRequest) -> NewAccount:
     """The registration in ``request``; a fresh uuid when ``request_id`` is empty."""
     return NewAccount(email=request.email, password=request.password,
                       display_name=request.display_name,
-                      roles=tuple(role_name(r) for r in request.roles),
+                      roles=tuple(role_from_proto(r) for r in request.roles),
                       request_id=request.request_id or str(uuid.uuid4()))
 
 
@@ -55,33 +55,33 @@ def _instant(stamp: timestamp_pb2.Timestamp, present: bool) -> datetime | None:
     return stamp.ToDatetime(UTC) if present else None
 
 
-def user(account: Account) -> user_pb2.User:
+def account_to_proto(account: Account) -> user_pb2.User:
     """The ``agora.user.v1.User`` of ``account`` (name ``users/{uuid}``)."""
     return user_pb2.User(name=f"users/{account.user_id}", email=account.email,
                          display_name=account.display_name,
-                         roles=[role_value(r) for r in account.roles],
+                         roles=[role_to_proto(r) for r in account.roles],
                          create_time=_timestamp(account.create_time),
                          update_time=_timestamp(account.update_time), etag=account.etag)
 
 
-def account(user: user_pb2.User) -> Account:
+def account_from_proto(user: user_pb2.User) -> Account:
     """The ``Account`` of an ``agora.user.v1.User`` (``users/{uuid}`` -> ``user_id``);
     the inverse of ``user``.  Unset timestamps become ``None``."""
     return Account(
         user_id=user.name.removeprefix("users/"), email=user.email,
-        display_name=user.display_name, roles=tuple(role_name(r) for r in user.roles),
+        display_name=user.display_name, roles=tuple(role_from_proto(r) for r in user.roles),
         create_time=_instant(user.create_time, user.HasField("create_time")),
         update_time=_instant(user.update_time, user.HasField("update_time")),
         etag=user.etag)
 
 
-def token_pair(pair: TokenPair) -> auth_pb2.TokenPair:
+def token_pair_to_proto(pair: TokenPair) -> auth_pb2.TokenPair:
     """The wire ``TokenPair``; ``token_type`` is always ``Bearer`` (RFC 6750)."""
     return auth_pb2.TokenPair(access_token=pair.access_token, token_type="Bearer",  # noqa: S106
                               expires_in=pair.expires_in, refresh_token=pair.refresh_token)
 
 
-def jwks_body(jwks: dict[str, Any]) -> httpbody_pb2.HttpBody:
+def jwks_to_proto(jwks: dict[str, Any]) -> httpbody_pb2.HttpBody:
     """The JWK Set as an ``application/json`` HTTP body (the edge serves it as is)."""
     return httpbody_pb2.HttpBody(content_type="application/json",
                                  data=json.dumps(jwks, separators=(",", ":")).encode())
@@ -94,7 +94,7 @@ def _peer_host(peer: str) -> str:
     return peer
 
 
-def client_address(context: grpc.aio.ServicerContext,
+def parse_client_address(context: grpc.aio.ServicerContext,
                    identity_of: Callable[[grpc.aio.ServicerContext], str | None],
                    trusted_hops: int = 0) -> str:
     """The address of the end user behind a call, for per-address throttling.

@@ -39,24 +39,24 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         """Create the user (user service) and open a session; ALREADY_EXISTS
         (EMAIL_TAKEN), INVALID_ARGUMENT (IDEMPOTENCY_KEY_REUSED: a request_id replayed
         with another request or password gets no session), UNAVAILABLE (USER_UNAVAILABLE)."""
-        account, pair = await self._sessions.register(mappers.new_account(request))
-        return auth_pb2.RegisterResponse(user=mappers.user(account),
-                                         tokens=mappers.token_pair(pair))
+        account, pair = await self._sessions.register(mappers.new_account_from_proto(request))
+        return auth_pb2.RegisterResponse(user=mappers.account_to_proto(account),
+                                         tokens=mappers.token_pair_to_proto(pair))
 
     async def Login(self, request: auth_pb2.LoginRequest,
                     context: grpc.aio.ServicerContext) -> auth_pb2.TokenPair:
         """A new session; UNAUTHENTICATED (INVALID_CREDENTIALS), RESOURCE_EXHAUSTED
         (TOO_MANY_ATTEMPTS, with RetryInfo), UNAVAILABLE (USER_UNAVAILABLE)."""
-        address = mappers.client_address(context, self._identity_of, self._hops)
+        address = mappers.parse_client_address(context, self._identity_of, self._hops)
         pair = await self._sessions.login(request.email, request.password,
                                           client_address=address)
-        return mappers.token_pair(pair)
+        return mappers.token_pair_to_proto(pair)
 
     async def Refresh(self, request: auth_pb2.RefreshRequest,
                       context: grpc.aio.ServicerContext) -> auth_pb2.TokenPair:
         """Rotate the refresh token; UNAUTHENTICATED (INVALID_REFRESH_TOKEN,
         REFRESH_TOKEN_REUSED: the whole family is revoked)."""
-        return mappers.token_pair(await self._sessions.refresh(request.refresh_token))
+        return mappers.token_pair_to_proto(await self._sessions.refresh(request.refresh_token))
 
     async def Logout(self, request: auth_pb2.LogoutRequest,
                      context: grpc.aio.ServicerContext) -> empty_pb2.Empty:
@@ -73,4 +73,4 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     async def GetJwks(self, request: auth_pb2.GetJwksRequest,
                       context: grpc.aio.ServicerContext) -> httpbody_pb2.HttpBody:
         """The public signing keys as a JWK Set (RFC 7517), ``application/json``."""
-        return mappers.jwks_body(await self._sessions.jwks())
+        return mappers.jwks_to_proto(await self._sessions.jwks())

@@ -6,6 +6,7 @@ import asyncio
 import json
 import uuid
 from pathlib import Path
+from typing import Any
 
 import grpc
 import jwt
@@ -15,7 +16,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from agora.auth.v1 import auth_pb2, auth_pb2_grpc
 from pkg.config import MeshSettings
 from pkg.mtls import secure_channel
+from pkg.redis import create_redis
 from pkg.testing import serving, status_details
+from services.auth import app
 from services.auth.adapters import rotate_key
 from services.auth.app import build
 from services.auth.config import AuthSettings
@@ -63,3 +66,31 @@ async def test_sessions_survive_a_key_rotation_and_reuse_is_refused(
                 "INVALID_REFRESH_TOKEN"
         finally:
             await channel.close()
+
+
+
+async def test_a_build_failing_half_way_closes_what_it_opened(
+        redis_url: str, cert_dir: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    closed: list[str] = []
+
+    def recording_redis(*args: Any, **kwargs: Any) -> Any:
+        client = create_redis(*args, **kwargs)
+        close = client.aclose
+
+        async def aclose() -> None:
+            closed.append("redis")
+            await close()
+
+        client.aclose = aclose  # type: ignore[method-assign]
+        return client
+
+    monkeypatch.setattr(app, "create_redis", recording_redis)
+    settings = AuthSettings(listen="127.0.0.1:0", redis_url=redis_url,  # type: ignore[call-arg]
+                            keys_dir=tmp_path / "keys")
+    with pytest.raises(KeyError):
+        build(settings, MeshSettings(cert_dir=cert_dir, endpoints={}))  # type: ignore[call-arg]
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+    assert closed == ["redis"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import redis.asyncio as redis
@@ -24,7 +24,7 @@ TTL = 3600
 
 def family(user_id: str = "") -> TokenFamily:
     return TokenFamily(family_id=str(uuid.uuid4()), user_id=user_id or str(uuid.uuid4()),
-                       roles=("customer", "provider"), created_at=time.time())
+                       roles=("customer", "provider"), created_at=datetime.now(UTC))
 
 
 async def start(store: RedisTokenStore, user_id: str = "") -> tuple[TokenFamily, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import jwt
 import pytest
@@ -82,7 +83,7 @@ async def test_a_tampered_token_is_rejected(world: World) -> None:
 
 async def test_an_expired_token_is_rejected(world: World) -> None:
     old = AccessTokens(world.keys, issuer=ISSUER, audience=AUDIENCE, ttl_seconds=900,
-                       clock=lambda: 1_000_000.0)
+                       clock=lambda: datetime.fromtimestamp(1_000_000, UTC))
     with pytest.raises(Unauthenticated) as caught:
         await world.access.verify(await old.issue("user-1", ()))
     assert caught.value.reason == "TOKEN_EXPIRED"

@@ -6,24 +6,12 @@ server's interceptors before these run; the use cases check per-user permissions
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import grpc
 
 from agora.user.v1 import user_pb2, user_pb2_grpc
-from pkg.idempotency import DEFAULT_TTL
 from pkg.server import peer_identity, require_principal
 from services.user.entrypoints.grpc import mappers
-from services.user.service import (
-    Clock,
-    PasswordHasher,
-    UserRepository,
-    create_user,
-    get_user,
-    list_users,
-    update_profile,
-    verify_credentials,
-)
+from services.user.service import Accounts, Profiles
 
 _UPDATE_FIELDS = {"display_name": "user.display_name"}
 
@@ -31,15 +19,14 @@ _UPDATE_FIELDS = {"display_name": "user.display_name"}
 class UserServicer(user_pb2_grpc.UserServiceServicer):
     """``agora.user.v1.UserService``: profiles, for callers with an access token."""
 
-    def __init__(self, users: UserRepository, now: Clock) -> None:
-        self._users = users
-        self._now = now
+    def __init__(self, profiles: Profiles) -> None:
+        self._profiles = profiles
 
     async def GetUser(self, request: user_pb2.GetUserRequest,
                       context: grpc.aio.ServicerContext) -> user_pb2.User:
         """Any caller with a token; email only for themself and admins. NOT_FOUND."""
         caller = mappers.caller_from_principal(require_principal())
-        view = await get_user(self._users, caller, mappers.parse_user_name(request.name, caller))
+        view = await self._profiles.get_user(caller, mappers.parse_user_name(request.name, caller))
         return mappers.user_to_proto(view.user, show_email=view.show_email)
 
     async def UpdateUser(self, request: user_pb2.UpdateUserRequest,
@@ -49,18 +36,17 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         caller = mappers.caller_from_principal(require_principal())
         user_id = mappers.parse_user_name(request.user.name, caller, field="user.name")
         with mappers.request_fields(_UPDATE_FIELDS):
-            view = await update_profile(
-                self._users, caller, user_id, display_name=request.user.display_name,
-                fields=list(request.update_mask.paths), etag=request.user.etag or None,
-                now=self._now)
+            view = await self._profiles.update_profile(
+                caller, user_id, display_name=request.user.display_name,
+                fields=list(request.update_mask.paths), etag=request.user.etag or None)
         return mappers.user_to_proto(view.user, show_email=view.show_email)
 
     async def ListUsers(self, request: user_pb2.ListUsersRequest,
                         context: grpc.aio.ServicerContext) -> user_pb2.ListUsersResponse:
         """Admins; newest first; INVALID_ARGUMENT for a bad page_token."""
         caller = mappers.caller_from_principal(require_principal())
-        page = await list_users(self._users, caller, requested_size=request.page_size,
-                                page_token=request.page_token)
+        page = await self._profiles.list_users(caller, requested_size=request.page_size,
+                                               page_token=request.page_token)
         return user_pb2.ListUsersResponse(
             users=[mappers.user_to_proto(u, show_email=caller.may_see_private(u))
                    for u in page.users],
@@ -70,28 +56,24 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
 class UserInternalServicer(user_pb2_grpc.UserInternalServiceServicer):
     """``agora.user.v1.UserInternalService``: credentials, for the auth service only."""
 
-    def __init__(self, users: UserRepository, hasher: PasswordHasher, now: Clock, *,
-                 key_ttl: timedelta = DEFAULT_TTL) -> None:
-        self._users = users
-        self._hasher = hasher
-        self._now = now
-        self._key_ttl = key_ttl
+    def __init__(self, accounts: Accounts) -> None:
+        self._accounts = accounts
 
     async def CreateUser(self, request: user_pb2.CreateUserRequest,
                          context: grpc.aio.ServicerContext) -> user_pb2.User:
         """Idempotent per (caller identity, request_id) for ``key_ttl``; ALREADY_EXISTS
         (EMAIL_TAKEN), INVALID_ARGUMENT (IDEMPOTENCY_KEY_REUSED, field violations)."""
-        user = await create_user(
-            self._users, self._hasher, email=request.email, password=request.password,
+        user = await self._accounts.create_user(
+            email=request.email, password=request.password,
             display_name=request.display_name,
             roles=mappers.roles_from_proto(request.roles),
             request_id=mappers.parse_request_id(request.request_id),
-            scope=peer_identity(context) or "", now=self._now, key_ttl=self._key_ttl)
+            scope=peer_identity(context) or "")
         return mappers.user_to_proto(user, show_email=True)
 
     async def VerifyCredentials(self, request: user_pb2.VerifyCredentialsRequest,
                                 context: grpc.aio.ServicerContext) -> user_pb2.User:
         """The user, or UNAUTHENTICATED (INVALID_CREDENTIALS) alike for every mismatch."""
-        user = await verify_credentials(self._users, self._hasher, email=request.email,
-                                        password=request.password)
+        user = await self._accounts.verify_credentials(email=request.email,
+                                                       password=request.password)
         return mappers.user_to_proto(user, show_email=True)

@@ -117,5 +117,5 @@ async def test_wrong_credentials_are_unauthenticated_alike(
         await internal.VerifyCredentials(user_pb2.VerifyCredentialsRequest(
             email=email, password=password))
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
-    assert caught.value.details() == "the email or password is wrong"
+    assert caught.value.details() == "wrong email or password"
     assert status_details(caught.value)["error_info"].reason == "INVALID_CREDENTIALS"

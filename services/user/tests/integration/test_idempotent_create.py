@@ -19,9 +19,9 @@ from services.user.adapters.hashing import Argon2Hasher
 from services.user.adapters.orm import IdempotencyKeyRow, UserRow
 from services.user.adapters.repository import SqlUserRepository
 from services.user.domain import User
-from services.user.service import create_user
+from services.user.service import Accounts
 from services.user.tests.conftest import PASSWORD, random_email
-from services.user.tests.unit.fakes import FakeClock
+from services.user.tests.fakes import FakeClock
 
 pytestmark = pytest.mark.integration
 TTL = timedelta(hours=24)
@@ -56,8 +56,8 @@ class Registrar:
     async def create(self, request_id: UUID, **changes: Any) -> User:
         request = {"email": "ada@example.com", "password": PASSWORD, "display_name": "Ada",
                    "scope": "auth", **changes}
-        return await create_user(self.repo, self.hasher, request_id=request_id,
-                                 now=self.clock, key_ttl=TTL, **request)
+        accounts = Accounts(self.repo, self.hasher, clock=self.clock, key_ttl=TTL)
+        return await accounts.create_user(request_id=request_id, **request)
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from collections.abc import Awaitable, Callable, Iterable
 import pytest
 
 from services.user.domain import Role, User
-from services.user.service import create_user
+from services.user.service import Accounts
 from services.user.tests.conftest import PASSWORD, random_email
-from services.user.tests.unit.fakes import FakeClock, FakeHasher, FakeUserRepository
+from services.user.tests.fakes import FakeClock, FakeHasher, FakeUserRepository
 
 NewUser = Callable[..., Awaitable[User]]
 
@@ -35,8 +35,9 @@ def new_user(users: FakeUserRepository, hasher: FakeHasher, clock: FakeClock) ->
 
     async def make(email: str | None = None, roles: Iterable[Role] = (),
                    display_name: str = "Ada") -> User:
-        return await create_user(users, hasher, email=email or random_email(),
-                                 password=PASSWORD, display_name=display_name, roles=roles,
-                                 now=clock, allow_admin=True)
+        accounts = Accounts(users, hasher, clock=clock)
+        return await accounts.create_user(email=email or random_email(), password=PASSWORD,
+                                          display_name=display_name, roles=roles,
+                                          allow_admin=True)
 
     return make

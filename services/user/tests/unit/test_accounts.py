@@ -7,16 +7,17 @@ from dataclasses import replace
 import pytest
 
 from services.user.domain import EmailTaken, InvalidCredentials, InvalidField, Role
-from services.user.service import create_user, verify_credentials
+from services.user.service import Accounts
 from services.user.tests.conftest import PASSWORD
+from services.user.tests.fakes import FakeClock, FakeHasher, FakeUserRepository
 from services.user.tests.unit.conftest import NewUser
-from services.user.tests.unit.fakes import FakeClock, FakeHasher, FakeUserRepository
 
 
 async def test_new_user_is_a_customer_with_a_hashed_password(
         users: FakeUserRepository, hasher: FakeHasher, clock: FakeClock) -> None:
-    user = await create_user(users, hasher, email=" Ada@Example.com ", password=PASSWORD,
-                             display_name="Ada", now=clock)
+    user = await Accounts(users, hasher, clock=clock).create_user(email=" Ada@Example.com ",
+                                                                  password=PASSWORD,
+                                                                  display_name="Ada")
     assert user.roles == {Role.CUSTOMER}
     assert user.email.value == "Ada@Example.com"
     assert user.password_hash != PASSWORD
@@ -26,8 +27,10 @@ async def test_new_user_is_a_customer_with_a_hashed_password(
 async def test_admin_cannot_be_requested(users: FakeUserRepository, hasher: FakeHasher,
                                          clock: FakeClock) -> None:
     with pytest.raises(InvalidField) as caught:
-        await create_user(users, hasher, email="eve@example.com", password=PASSWORD,
-                          display_name="Eve", roles=[Role.CUSTOMER, Role.ADMIN], now=clock)
+        await Accounts(users, hasher, clock=clock).create_user(email="eve@example.com",
+                                                               password=PASSWORD,
+                                                               display_name="Eve",
+                                                               roles=[Role.CUSTOMER, Role.ADMIN])
     assert caught.value.field == "roles"
     assert users.adds == 0
 
@@ -37,8 +40,9 @@ async def test_email_is_unique_regardless_of_case(users: FakeUserRepository,
                                                   new_user: NewUser) -> None:
     await new_user(email="ada@example.com")
     with pytest.raises(EmailTaken):
-        await create_user(users, hasher, email="ADA@example.COM", password=PASSWORD,
-                          display_name="Impostor", now=clock)
+        await Accounts(users, hasher, clock=clock).create_user(email="ADA@example.COM",
+                                                               password=PASSWORD,
+                                                               display_name="Impostor")
     assert users.adds == 1
 
 
@@ -53,8 +57,9 @@ async def test_invalid_input_names_the_field_and_stores_nothing(
     request = {"email": "ada@example.com", "password": PASSWORD, "display_name": "Ada",
                **changes}
     with pytest.raises(InvalidField) as caught:
-        await create_user(users, hasher, email=request["email"], password=request["password"],
-                          display_name=request["display_name"], now=clock)
+        await Accounts(users, hasher, clock=clock).create_user(email=request["email"],
+                                                               password=request["password"],
+                                                               display_name=request["display_name"])
     assert caught.value.field == field
     assert users.adds == 0
 
@@ -62,8 +67,8 @@ async def test_invalid_input_names_the_field_and_stores_nothing(
 async def test_right_password_returns_the_user(users: FakeUserRepository, hasher: FakeHasher,
                                                new_user: NewUser) -> None:
     ada = await new_user(email="ada@example.com")
-    assert await verify_credentials(users, hasher, email="ADA@example.com",
-                                    password=PASSWORD) == ada
+    assert await Accounts(users, hasher).verify_credentials(email="ADA@example.com",
+                                                            password=PASSWORD) == ada
 
 
 @pytest.mark.parametrize(("email", "password"), [
@@ -76,14 +81,15 @@ async def test_wrong_credentials_fail_alike(users: FakeUserRepository, hasher: F
                                             password: str) -> None:
     await new_user(email="ada@example.com")
     with pytest.raises(InvalidCredentials) as caught:
-        await verify_credentials(users, hasher, email=email, password=password)
+        await Accounts(users, hasher).verify_credentials(email=email, password=password)
     assert caught.value.reason == "INVALID_CREDENTIALS"
 
 
 async def test_unknown_email_spends_a_dummy_verification(
         users: FakeUserRepository, hasher: FakeHasher) -> None:
     with pytest.raises(InvalidCredentials):
-        await verify_credentials(users, hasher, email="nobody@example.com", password=PASSWORD)
+        await Accounts(users, hasher).verify_credentials(email="nobody@example.com",
+                                                         password=PASSWORD)
     assert hasher.dummy_verifications == 1
 
 
@@ -91,7 +97,7 @@ async def test_outdated_hash_is_replaced_on_login(users: FakeUserRepository,
                                                   hasher: FakeHasher, new_user: NewUser) -> None:
     ada = await new_user()
     users.users[ada.id] = replace(ada, password_hash=f"v1${PASSWORD}")
-    await verify_credentials(users, hasher, email=ada.email.value, password=PASSWORD)
+    await Accounts(users, hasher).verify_credentials(email=ada.email.value, password=PASSWORD)
     stored = await users.get(ada.id)
     assert stored is not None and stored.password_hash == f"v2${PASSWORD}"
     assert stored.version == ada.version

@@ -11,9 +11,9 @@ import pytest
 
 from pkg.idempotency import IdempotencyKey, IdempotencyKeyReused
 from services.user.domain import Email, Role, User
-from services.user.service import create_user
+from services.user.service import Accounts
 from services.user.tests.conftest import PASSWORD
-from services.user.tests.unit.fakes import FakeClock, FakeHasher, FakeUserRepository
+from services.user.tests.fakes import FakeClock, FakeHasher, FakeUserRepository
 
 TTL = timedelta(hours=24)
 
@@ -28,10 +28,10 @@ class Registrar:
     async def create(self, request_id: UUID, *, scope: str = "auth",
                      email: str = "ada@example.com", password: str = PASSWORD,
                      display_name: str = "Ada", roles: Iterable[Role] = ()) -> User:
-        return await create_user(self.users, self.hasher, email=email, password=password,
-                                 display_name=display_name, roles=roles,
-                                 request_id=request_id, scope=scope, now=self.clock,
-                                 key_ttl=TTL)
+        accounts = Accounts(self.users, self.hasher, clock=self.clock, key_ttl=TTL)
+        return await accounts.create_user(email=email, password=password,
+                                          display_name=display_name, roles=roles,
+                                          request_id=request_id, scope=scope)
 
 
 @pytest.fixture
@@ -132,8 +132,8 @@ async def test_a_key_without_fingerprint_matches_no_request(
 
 async def test_no_request_id_means_no_key(registrar: Registrar, users: FakeUserRepository,
                                           hasher: FakeHasher, clock: FakeClock) -> None:
-    await create_user(users, hasher, email="ada@example.com", password=PASSWORD,
-                      display_name="Ada", now=clock)
+    await Accounts(users, hasher, clock=clock).create_user(email="ada@example.com",
+                                                           password=PASSWORD, display_name="Ada")
     assert users.keys == {}
 
 

@@ -1,0 +1,31 @@
+"""The layers of every service import what their place in the shape allows
+(docs/architecture.md, "Inside a service")."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+SERVICES = ("auth", "user")
+FORBIDDEN = {
+    "domain": ("grpc", "google.protobuf", "agora", "sqlalchemy", "redis", "pkg.server"),
+    "service": ("grpc", "google.protobuf", "agora", "sqlalchemy", "redis", "pkg.server"),
+}
+
+
+def _imported(module: str) -> set[str]:
+    probe = f"import sys, {module}; print('\\n'.join(sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    return set(out.split())
+
+
+@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_the_inner_layers_pull_in_no_transport_or_storage(service: str, layer: str) -> None:
+    loaded = _imported(f"services.{service}.{layer}")
+    pulled = sorted(m for m in loaded
+                    if any(m == f or m.startswith(f + ".") for f in FORBIDDEN[layer]))
+    assert pulled == [], f"services.{service}.{layer} pulls in {pulled[:5]}"
