@@ -23,6 +23,11 @@ _SERVICE_CONFIG = json.dumps({"loadBalancingConfig": [{"round_robin": {}}],
 CLOSE_GRACE = 30.0
 """Default seconds a replaced channel's in-flight calls get before it is closed."""
 
+RECONNECT_BACKOFF_MS = (100, 1000)
+"""First and longest wait (ms) before reconnecting to an address that went away: a peer's
+worker restarted by ``agora restart`` is used again within a second (gRPC's defaults, 1 s
+growing to 120 s, would leave it idle long after it is back)."""
+
 
 def _credentials(material: Material) -> grpc.ChannelCredentials:
     return grpc.ssl_channel_credentials(root_certificates=material.root,
@@ -106,7 +111,10 @@ class ReloadingChannel(grpc.aio.Channel):
         self._target = target
         self._options = [("grpc.ssl_target_name_override", server),
                          ("grpc.service_config", _SERVICE_CONFIG),
-                         ("grpc.enable_retries", 1)]
+                         ("grpc.enable_retries", 1),
+                         ("grpc.initial_reconnect_backoff_ms", RECONNECT_BACKOFF_MS[0]),
+                         ("grpc.min_reconnect_backoff_ms", RECONNECT_BACKOFF_MS[0]),
+                         ("grpc.max_reconnect_backoff_ms", RECONNECT_BACKOFF_MS[1])]
         self._grace = grace
         self._channel = self._build(self._renewals.material)
         self._retiring: dict[asyncio.Task[None], grpc.aio.Channel] = {}

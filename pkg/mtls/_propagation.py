@@ -21,8 +21,11 @@ def _details(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
     left = remaining()
     if left is not None:
         timeout = left if timeout is None else min(timeout, left)
+    wait_for_ready = details.wait_for_ready
+    if wait_for_ready is None and timeout is not None:
+        wait_for_ready = True
     return grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials,
-                                      details.wait_for_ready)
+                                      wait_for_ready)
 
 
 class PropagationInterceptor(grpc.aio.UnaryUnaryClientInterceptor,
@@ -33,7 +36,9 @@ class PropagationInterceptor(grpc.aio.UnaryUnaryClientInterceptor,
     new parent span id) to every outgoing call made while serving a request, unless the
     caller set them, and sets the call's timeout to ``min(its own, what is left of the
     incoming call's deadline)`` (``pkg.obs.remaining``), so deadlines propagate
-    edge -> service -> service.  Outside a request it changes nothing."""
+    edge -> service -> service.  A call with a deadline that did not choose otherwise waits
+    for a ready address within it (gRPC's wait-for-ready) instead of failing at once while
+    every address is reconnecting, e.g. during a rolling restart of the peer."""
 
     async def intercept_unary_unary(self, continuation: Any, client_call_details: Any,
                                     request: Any) -> Any:

@@ -3,6 +3,7 @@ per request over the addresses that report SERVING."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,8 +27,9 @@ class Backend:
         self.server = grpc.aio.server(interceptors=[RequestContextInterceptor(lambda _: None)])
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        self.server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
-            "agora.test.v1.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(self.echo)})])
+        self.server_handlers = [grpc.method_handlers_generic_handler(
+            "agora.test.v1.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(self.echo)})]
+        self.server.add_generic_rpc_handlers(self.server_handlers)
         self.port = self.server.add_secure_port("127.0.0.1:0",
                                                 server_credentials(cert_dir, "user"))
         self.seen: list[dict[str, Any]] = []
@@ -81,3 +83,27 @@ async def test_calls_skip_a_not_serving_address_and_spread_over_serving_ones(
             ports.add(int(await echo(b"", wait_for_ready=True, timeout=10.0)))
         recent = [int(await echo(b"", timeout=10.0)) for _ in range(10)]
     assert set(recent) == {first.port, second.port}
+
+
+async def test_a_call_with_a_deadline_waits_for_a_peer_that_comes_back(cert_dir: Path) -> None:
+    backend = Backend(cert_dir)
+    await backend.server.start()
+    target = f"ipv4:127.0.0.1:{backend.port}"
+    async with secure_channel(cert_dir, "auth", target, "user") as channel:
+        echo = channel.unary_unary(ECHO)
+        assert int(await echo(b"", timeout=10.0)) == backend.port
+        await backend.server.stop(None)
+        with request_context(request_id="req-8", deadline=time.monotonic() + 10.0):
+            pending = asyncio.ensure_future(echo(b"", timeout=10.0))
+            await asyncio.sleep(0.5)
+            assert not pending.done(), "the call failed fast while the peer was away"
+            again = grpc.aio.server()
+            again.add_generic_rpc_handlers(backend.server_handlers)
+            again.add_secure_port(f"127.0.0.1:{backend.port}", server_credentials(cert_dir,
+                                                                                   "user"))
+            health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), again)
+            await again.start()
+            try:
+                assert int(await pending) == backend.port
+            finally:
+                await again.stop(None)
