@@ -17,12 +17,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import protovalidate  # noqa: E402
-from google.protobuf import descriptor_pool, message_factory  # noqa: E402
-from google.protobuf.message import Message  # noqa: E402
+import protovalidate
+from google.protobuf import descriptor_pool, message_factory
+from google.protobuf.message import Message
 
-from pkg.contracts import import_contracts  # noqa: E402
-from pkg.validation import FastPath  # noqa: E402
+from pkg.contracts import import_contracts
+from pkg.validation import FastPath
 
 _UUID = "0b7c6f1e-5d0a-4c4e-9f7e-2a8b3c4d5e6f"
 _VALID: dict[str, dict[str, Any]] = {

@@ -252,9 +252,9 @@ class ValidationInterceptor(_WrappingInterceptor):
     characters in any string field (``STRING_CONTAINS_NUL``), and checks the
     ``buf.validate`` rules: ``pkg.validation.FastPath`` passes a certainly valid message
     at Python speed, and protovalidate judges every other one.  Violations become
-    INVALID_ARGUMENT with a ``google.rpc.BadRequest`` naming each field (``email``, ``user.display_name``,
-    ``roles[0]``) and the rule broken.  Every message of a request stream is checked as
-    the handler reads it.
+    INVALID_ARGUMENT with a ``google.rpc.BadRequest`` naming each field (``email``,
+    ``user.display_name``, ``roles[0]``) and the rule broken.  Every message of a request
+    stream is checked as the handler reads it.
     """
 
     def __init__(self) -> None:

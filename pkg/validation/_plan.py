@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
-from google.protobuf.message import Message
 
 from buf.validate import validate_pb2
 from pkg.validation._rules import (

@@ -7,8 +7,8 @@ translate raises ``Unsupported`` so the whole message type is left to protovalid
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import re2
@@ -187,6 +187,14 @@ def value_predicates(field: FieldDescriptor, kind: str, rules: Message) -> list[
     return found
 
 
+def _at_least(n: int) -> Predicate:
+    return lambda v: len(v) >= n
+
+
+def _at_most(n: int) -> Predicate:
+    return lambda v: len(v) <= n
+
+
 def repeated_predicates(rules: Message) -> tuple[list[Predicate], Message | None]:
     """``RepeatedRules`` ``min_items``, ``max_items`` and ``unique`` (no two equal items)
     as predicates over the whole list, and the ``items`` rules (or ``None``)."""
@@ -195,9 +203,9 @@ def repeated_predicates(rules: Message) -> tuple[list[Predicate], Message | None
     for rule_field, rule in rules.ListFields():
         name = rule_field.name
         if name == "min_items":
-            found.append(lambda v, n=rule: len(v) >= n)
+            found.append(_at_least(rule))
         elif name == "max_items":
-            found.append(lambda v, n=rule: len(v) <= n)
+            found.append(_at_most(rule))
         elif name == "unique":
             if rule:
                 found.append(lambda v: len(set(v)) == len(v))
