@@ -200,6 +200,9 @@ class Compiler:
                     raise Unsupported("repeated.items required or ignored")
                 skip_zero_items = item_rules.ignore == validate_pb2.IGNORE_IF_ZERO_VALUE
                 item_kind = item_rules.WhichOneof("type")
+                if item_kind == "enum" and item_rules.enum.defined_only:
+                    raise Unsupported("repeated.items.enum.defined_only (protovalidate 1.2 "
+                                      "does not check it on items)")
                 if item_kind is not None:
                     items.extend(value_predicates(field, item_kind, getattr(item_rules, item_kind)))
                 items.extend(_cel_checks(item_rules, None, field))
