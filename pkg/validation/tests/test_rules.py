@@ -12,12 +12,12 @@ from typing import Any
 import protovalidate
 import pytest
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
+from google.protobuf.descriptor_pb2 import FieldDescriptorProto as F
 
 from buf.validate import validate_pb2
 from pkg.server._requests import nul_violations
 from pkg.validation import FastPath
 
-F = descriptor_pb2.FieldDescriptorProto
 _STRINGS = ["", "a", "ab", "abc", "abcd", "abcde", "é", "éé", "ééé", "名前", "😀😀", "abc\n",
             "xabc", "abcx", "123", "١٢٣", "12a", "a\x00c", "ann@example.com", "a@b", "a@b.co\n",
             "0b7c6f1e-5d0a-4c4e-9f7e-2a8b3c4d5e6f", "0B7C6F1E-5D0A-4C4E-9F7E-2A8B3C4D5E6F",
