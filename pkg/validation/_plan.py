@@ -78,6 +78,19 @@ def _no_nul(field: FieldDescriptor) -> Check | None:
     return None
 
 
+def _all_of(checks: list[Check]) -> Check:
+    """One check passing when every check of ``checks`` (a list still being filled while a
+    recursive type compiles) passes, first failure first."""
+
+    def check(value: Any) -> bool:
+        for one in checks:
+            if not one(value):
+                return False
+        return True
+
+    return check
+
+
 class Compiler:
     """Builds and caches one check per message type (by full name), recursively."""
 
@@ -87,8 +100,7 @@ class Compiler:
     def compile(self, descriptor: Descriptor) -> Check:
         """The check of ``descriptor``'s messages; raises ``Unsupported`` when any rule of
         the type or of a type it contains is not translated."""
-        checks = self._compiled(descriptor)
-        return lambda m: all(c(m) for c in checks)
+        return _all_of(self._compiled(descriptor))
 
     def _compiled(self, descriptor: Descriptor) -> list[Check]:
         if descriptor.full_name in self._checks:
@@ -140,10 +152,10 @@ class Compiler:
         if message_type.full_name in _NO_STRINGS and not \
                 message_type.GetOptions().HasExtension(validate_pb2.message):
             return []
-        inner = self._compiled(message_type)
+        inner = _all_of(self._compiled(message_type))
         if field.is_repeated:
-            return [lambda m: all(c(item) for item in getattr(m, name) for c in inner)]
-        return [lambda m: not m.HasField(name) or all(c(getattr(m, name)) for c in inner)]
+            return [lambda m: all(inner(item) for item in getattr(m, name))]
+        return [lambda m: not m.HasField(name) or inner(getattr(m, name))]
 
     def _field(self, field: FieldDescriptor, rules: Any) -> list[Check]:
         if rules.ignore == validate_pb2.IGNORE_ALWAYS:
@@ -181,7 +193,10 @@ class Compiler:
                 if ignore_empty:
                     return True
             value = getattr(m, name)
-            return all(p(value) for p in predicates)
+            for predicate in predicates:
+                if not predicate(value):
+                    return False
+            return True
 
         return [check]
 
