@@ -1,7 +1,10 @@
 """Standard ``buf.validate`` rules as Python predicates over one field value.
 
-Each predicate answers ``True`` only when protovalidate's rule (the CEL expression attached
-to the rule in ``buf/validate/validate.proto``) would pass; a rule this module does not
+Each predicate answers ``True`` only when protovalidate's rule would pass: the CEL
+expression attached to the rule by ``(buf.validate.predefined)`` in
+``api/third_party/buf/validate/validate.proto`` (``StringRules``, ``Int32Rules`` ...,
+``EnumRules``, ``RepeatedRules``, ``FieldMaskRules``), as protovalidate 1.2 evaluates it
+(``protovalidate/internal/rules.py``, ``extra_func.py``).  A rule this module does not
 translate raises ``Unsupported`` so the whole message type is left to protovalidate.
 """
 
