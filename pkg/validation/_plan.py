@@ -20,7 +20,7 @@ from buf.validate import validate_pb2
 from pkg.validation._rules import (
     Predicate,
     Unsupported,
-    _matches,
+    regex_predicate,
     repeated_predicates,
     value_predicates,
 )
@@ -39,7 +39,7 @@ def _cel(expression: str, descriptor: Descriptor | None, field: FieldDescriptor 
     if found is None:
         raise Unsupported(f"cel expression {expression!r}")
     names = [n for n in found.group(1).split(".") if n]
-    matches = _matches(found.group(2))
+    matches = regex_predicate(found.group(2))
     target = field
     for name in names:
         owner = descriptor if target is None else target.message_type

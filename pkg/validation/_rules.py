@@ -67,7 +67,8 @@ def _is_email(value: str) -> bool:
     return _EMAIL(value) is not None
 
 
-def _matches(pattern: str) -> Predicate:
+def regex_predicate(pattern: str) -> Predicate:
+    """CEL ``matches(pattern)``: whether RE2 finds ``pattern`` anywhere in the value."""
     search = _search(pattern)
     return lambda v: search(v) is not None
 
@@ -88,7 +89,7 @@ def _string(name: str, rule: Any) -> Predicate | None:
     if name in simple:
         return simple[name]
     if name == "pattern":
-        return _matches(rule)
+        return regex_predicate(rule)
     if name in ("in", "not_in"):
         members = frozenset(rule)
         return (lambda v: v in members) if name == "in" else (lambda v: v not in members)
