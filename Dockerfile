@@ -5,15 +5,19 @@
 #   python /opt/agora/edge_config.py /data/envoy/envoy.yaml             (edge-config job)
 #   python /opt/agora/grpc_health.py 127.0.0.1:50051 --server auth      (healthchecks)
 
+# Dependencies come from requirements/runtime.lock (exact versions, sha256 hashes, pip and the
+# build backend included); the project itself is built with that locked backend, offline.
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 WORKDIR /src
+COPY requirements/runtime.lock ./requirements/
+RUN /opt/venv/bin/python -m pip install --require-hashes -r requirements/runtime.lock
 COPY pyproject.toml README.md ./
 COPY gen ./gen
 COPY pkg ./pkg
 COPY services ./services
-RUN /opt/venv/bin/pip install . \
+RUN /opt/venv/bin/python -m pip install --no-deps --no-build-isolation . \
  && /opt/venv/bin/python -c "import agora, pkg.edge, pkg.pki, pkg.cli.main, services.auth, services.user"
 
 FROM python:3.11-slim
