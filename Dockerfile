@@ -23,8 +23,7 @@ RUN /opt/venv/bin/python -m pip install --no-deps --no-build-isolation . \
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    PYTHONDONTWRITEBYTECODE=1 \
-    AGORA_DESCRIPTOR_SET=/opt/agora/agora.binpb
+    PYTHONDONTWRITEBYTECODE=1
 # uid/gid 10001 is fixed: the edge (Envoy image) runs as the same uid to read edge.key (0600).
 # The mount points exist here, owned by agora, so empty named volumes start owned by agora.
 RUN groupadd --system --gid 10001 agora \
@@ -33,7 +32,6 @@ RUN groupadd --system --gid 10001 agora \
  && install -d -o agora -g agora -m 0755 /data /data/envoy \
  && install -d -o agora -g agora -m 0700 /data/pki /data/certs /data/auth-keys /data/user
 COPY --from=build /opt/venv /opt/venv
-COPY gen/agora.binpb /opt/agora/agora.binpb
 COPY deploy/compose/grpc_health.py deploy/compose/edge_config.py /opt/agora/
 USER agora:agora
 WORKDIR /home/agora
