@@ -66,7 +66,7 @@ def build(settings: AuthSettings, mesh: MeshSettings, *, users: UserDirectory | 
         channel = secure_channel(mesh.cert_dir, "auth", mesh.endpoints["user"], "user")
         informational["user"] = health_probe(channel)
         cleanups.append(channel.close)
-        users = GrpcUserDirectory(user_pb2_grpc.UserInternalServiceStub(channel),  # type: ignore[no-untyped-call]
+        users = GrpcUserDirectory(user_pb2_grpc.UserInternalServiceStub(channel),
                                   timeout=settings.user_timeout_seconds)
     if keys is None:
         store = FileKeyStore(settings.keys_dir, rescan_seconds=settings.key_rescan_seconds)

@@ -19,7 +19,7 @@ def jwks_fetcher(channel: grpc.aio.Channel, *, timeout: float = 2.0
     and parses the ``google.api.HttpBody``'s JSON; raises ``grpc.aio.AioRpcError`` when
     auth does not answer and ``ValueError`` when the body is not a JSON object.
     """
-    stub = auth_pb2_grpc.AuthServiceStub(channel)  # type: ignore[no-untyped-call]
+    stub = auth_pb2_grpc.AuthServiceStub(channel)
 
     async def fetch() -> Mapping[str, Any]:
         body = await stub.GetJwks(auth_pb2.GetJwksRequest(), timeout=timeout)
