@@ -5,7 +5,8 @@
 The same ``pkg.edge.write_envoy_config`` that ``agora up`` calls, with compose's values:
 upstream endpoints from ``AGORA_ENDPOINTS`` (``{"auth": "dns:///auth:50051", ...}``, so the
 clusters use the compose service names and Envoy's STRICT_DNS resolution), certificates
-from ``AGORA_CERT_DIR``, the descriptor set from ``AGORA_DESCRIPTOR_SET``, the public
+from ``AGORA_CERT_DIR``, the descriptor set from ``AGORA_DESCRIPTOR_SET`` (else the one the
+installed wheel carries, ``pkg.contracts.descriptor_set()``), the public
 listener on ``AGORA_EDGE_LISTEN`` (``0.0.0.0:8443``); admin and JWKS stay on loopback.
 """
 
@@ -46,6 +47,7 @@ def endpoints_from_env(raw: str) -> dict[str, list[tuple[str, int]]]:
 
 
 def main(argv: list[str]) -> int:
+    from pkg.contracts import descriptor_set
     from pkg.edge import write_envoy_config
 
     if len(argv) != 2:
@@ -54,7 +56,7 @@ def main(argv: list[str]) -> int:
     env = os.environ
     path = write_envoy_config(
         Path(argv[1]),
-        descriptor_set=Path(env.get("AGORA_DESCRIPTOR_SET", "/opt/agora/agora.binpb")),
+        descriptor_set=Path(env.get("AGORA_DESCRIPTOR_SET") or descriptor_set()),
         cert_dir=Path(env["AGORA_CERT_DIR"]),
         endpoints=endpoints_from_env(env["AGORA_ENDPOINTS"]),
         listen=host_port(env.get("AGORA_EDGE_LISTEN", "0.0.0.0:8443")),

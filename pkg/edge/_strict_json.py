@@ -160,9 +160,10 @@ def strict_json_schema(contracts: Contracts) -> StrictJsonSchema:
             continue
         request = pool.FindMethodByName(f"{method.service}.{method.name}").input_type
         for binding in method.bindings:
-            message = request
+            message: descriptor.Descriptor | None = request
             for name in binding.body.split(".") if binding.body not in ("", "*") else ():
-                message = message.fields_by_name[name].message_type
+                if message is not None:
+                    message = message.fields_by_name[name].message_type
             root = 0
             if binding.body and message is not None and message.full_name != _RAW_BODY:
                 root = builder.node(message)

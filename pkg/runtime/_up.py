@@ -18,6 +18,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+from pkg.contracts import descriptor_set
 from pkg.runtime._health import envoy_ready, grpc_health
 from pkg.runtime._logs import tail
 from pkg.runtime._mesh import (
@@ -50,16 +51,6 @@ class StartFailure(MeshError):
         self.reason = reason
         self.log_path = log_path
         self.log_tail = log_tail
-
-
-def project_root() -> Path:
-    """The installed project's root (holds ``gen/agora.binpb``), found from this file."""
-    return Path(__file__).resolve().parents[2]
-
-
-def descriptor_set() -> Path:
-    """``<project root>/gen/agora.binpb``, the descriptor set the edge is generated from."""
-    return project_root() / "gen" / "agora.binpb"
 
 
 def issue_certificates(layout: MeshLayout, *, force: bool = False) -> list[str]:

@@ -43,7 +43,7 @@ def _may_hold_strings(descriptor: Descriptor) -> bool:
         for field in current.fields:
             if field.type == FieldDescriptor.TYPE_STRING:
                 return True
-            if field.type == FieldDescriptor.TYPE_MESSAGE:
+            if field.message_type is not None:
                 pending.append(field.message_type)
     return False
 
@@ -61,7 +61,7 @@ def _walk(message: Message, prefix: str, found: list[errors.FieldViolation]) -> 
             for index, text in items:
                 if "\x00" in text:
                     found.append(_violation(path if index is None else f"{path}[{index}]"))
-        elif field.type == FieldDescriptor.TYPE_MESSAGE:
+        elif field.message_type is not None:
             if not _may_hold_strings(field.message_type):
                 continue
             if field.message_type.GetOptions().map_entry:

@@ -42,7 +42,7 @@ class FastPath:
     def _check_for(self, message: Message) -> Callable[[Any], bool]:
         descriptor = message.DESCRIPTOR
         try:
-            check = self._compiler.compile(descriptor)
+            check = self._compiler.compile(descriptor)  # type: ignore[arg-type]
         except Unsupported as exc:
             self._reasons[descriptor.full_name] = str(exc)
             check = _never

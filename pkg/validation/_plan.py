@@ -138,6 +138,8 @@ class Compiler:
     def _descend(self, field: FieldDescriptor) -> list[Check]:
         message_type = field.message_type
         name = field.name
+        if message_type is None:
+            raise Unsupported(f"{field.full_name} has no message type")
         if message_type.GetOptions().map_entry:
             key, value = message_type.fields_by_name["key"], message_type.fields_by_name["value"]
             if value.message_type is not None:

@@ -19,6 +19,8 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from protovalidate.internal import extra_func
 
+from buf.validate import validate_pb2
+
 Predicate = Callable[[Any], bool]
 
 _INTEGER_RULES = {
@@ -131,6 +133,8 @@ def _enum(name: str, rule: Any, field: FieldDescriptor) -> Predicate | None:
     if name == "defined_only":
         if not rule:
             return None
+        if field.enum_type is None:
+            raise Unsupported("enum rules on a field without an enum type")
         defined = frozenset(field.enum_type.values_by_number)
         return lambda v: v in defined
     if name == "const":
@@ -199,7 +203,7 @@ def _at_most(n: int) -> Predicate:
     return lambda v: len(v) <= n
 
 
-def repeated_predicates(rules: Message) -> tuple[list[Predicate], Message | None]:
+def repeated_predicates(rules: Message) -> tuple[list[Predicate], validate_pb2.FieldRules | None]:
     """``RepeatedRules`` ``min_items``, ``max_items`` and ``unique`` (no two equal items)
     as predicates over the whole list, and the ``items`` rules (or ``None``)."""
     found: list[Predicate] = []

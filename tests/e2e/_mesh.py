@@ -31,7 +31,7 @@ def executable(name: str) -> str:
         return str(local)
     found = shutil.which(name)
     if found is None:
-        raise FileNotFoundError(f"{name} is not installed (pip install -e '.[test]')")
+        raise FileNotFoundError(f"{name} is not installed (make venv)")
     return found
 
 

@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 from urllib.parse import unquote
 
 import grpc
@@ -30,9 +30,9 @@ def role_from_proto(role: int) -> str:
     return str(user_pb2.Role.Name(role)).removeprefix("ROLE_").lower()  # type: ignore[arg-type, unused-ignore]
 
 
-def role_to_proto(name: str) -> user_pb2.Role:
+def role_to_proto(name: str) -> user_pb2.Role.ValueType:
     """``provider`` -> ``ROLE_PROVIDER``; ``ValueError`` for an unknown name."""
-    return cast(user_pb2.Role, user_pb2.Role.Value(f"ROLE_{name.upper()}"))
+    return user_pb2.Role.Value(f"ROLE_{name.upper()}")
 
 
 def new_account_from_proto(request: auth_pb2.RegisterRequest) -> NewAccount:

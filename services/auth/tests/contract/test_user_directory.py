@@ -38,7 +38,7 @@ class StandInUsers(user_pb2_grpc.UserInternalServiceServicer):
     def __init__(self) -> None:
         self.request_ids: list[str] = []
 
-    def _user(self, email: str, roles: list[user_pb2.Role]) -> user_pb2.User:
+    def _user(self, email: str, roles: list[user_pb2.Role.ValueType]) -> user_pb2.User:
         stamp = timestamp_pb2.Timestamp()
         stamp.FromDatetime(CREATED)
         return user_pb2.User(name=f"users/{uuid.uuid4()}", email=email, display_name="Ann",

@@ -82,7 +82,7 @@ async def test_a_build_failing_half_way_closes_what_it_opened(
             closed.append("redis")
             await close()
 
-        client.aclose = aclose  # type: ignore[method-assign]
+        client.aclose = aclose  # type: ignore[method-assign, assignment]
         return client
 
     monkeypatch.setattr(app, "create_redis", recording_redis)

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -61,7 +62,7 @@ async def mesh(postgres_url: str, cert_dir: Path, token_mint: TokenMint
 
 
 def _register(**changes: str) -> auth_pb2.RegisterRequest:
-    request = {"password": PASSWORD, "display_name": "Ann", **changes}
+    request: dict[str, Any] = {"password": PASSWORD, "display_name": "Ann", **changes}
     return auth_pb2.RegisterRequest(**request)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import grpc
@@ -42,8 +43,8 @@ async def proxied(migrated_database: str, cert_dir: Path, token_mint: TokenMint
 
 
 def _create(**fields: str) -> user_pb2.CreateUserRequest:
-    request = {"email": random_email(), "password": SECRET_PASSWORD, "display_name": "Ada",
-               **fields}
+    request: dict[str, Any] = {"email": random_email(), "password": SECRET_PASSWORD,
+                               "display_name": "Ada", **fields}
     return user_pb2.CreateUserRequest(**request)
 
 
