@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import exc, text
+from sqlalchemy import Executable, Row, exc, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -34,22 +35,27 @@ _TIMEOUT_KEY = "agora.db.timeout"
 
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5,
                   connect_timeout: float = 3.0, statement_timeout: float = 5.0,
-                  pool_timeout: float = 3.0) -> AsyncEngine:
+                  pool_timeout: float = 3.0, pool_recycle: float = 1800.0) -> AsyncEngine:
     """An ``AsyncEngine`` for ``url`` (``postgresql+psycopg://``); connects lazily.
 
-    The pool keeps ``pool_size`` connections plus ``max_overflow`` temporary ones, pings a
-    connection before handing it out, and waits at most ``pool_timeout`` seconds for a free
-    one.  ``connect_timeout`` (seconds, rounded up to whole seconds as libpq requires, at
-    least 2) bounds establishing a connection; ``statement_timeout`` (seconds) is set per
-    connection with ``-c statement_timeout=<ms>`` (PostgreSQL cancels longer statements).
-    Parameters are hidden from logs and error messages.  The caller disposes of the engine.
+    The pool keeps ``pool_size`` connections plus ``max_overflow`` temporary ones, recycles
+    a connection after ``pool_recycle`` seconds and waits at most ``pool_timeout`` seconds
+    for a free one.  Connections are not pinged before use (a round trip per checkout):
+    ``Reader`` retries a read once on a dropped connection instead, and a dropped
+    connection invalidates the whole pool (SQLAlchemy's default), so one failure replaces
+    every stale connection.  ``connect_timeout`` (seconds, rounded up to whole seconds as
+    libpq requires, at least 2) bounds establishing a connection; ``statement_timeout``
+    (seconds) is set per connection with ``-c statement_timeout=<ms>`` (PostgreSQL cancels
+    longer statements).  Parameters are hidden from logs and error messages.  The caller
+    disposes of the engine.
     """
     connect_args: dict[str, Any] = {
         "connect_timeout": max(2, math.ceil(connect_timeout)),
         "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
     }
     return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                               pool_timeout=pool_timeout, pool_pre_ping=True,
+                               pool_timeout=pool_timeout, pool_pre_ping=False,
+                               pool_recycle=pool_recycle,
                                hide_parameters=True, connect_args=connect_args)
 
 
@@ -116,6 +122,13 @@ class _Deadline:
             raise TimeoutError from error
 
 
+def _limit(timeout: float | None) -> float | None:
+    left = remaining()
+    if left is not None:
+        timeout = left if timeout is None else min(timeout, left)
+    return None if timeout is None else max(timeout, 0.0)
+
+
 class GuardedSession(AsyncSession):
     """An ``AsyncSession`` whose ``async with`` block is bounded and mapped.
 
@@ -126,34 +139,31 @@ class GuardedSession(AsyncSession):
     mapping of the other failures.
     """
 
-    _agora_stack: AsyncExitStack | None = None
+    _agora_deadline: _Deadline | None = None
 
     async def __aenter__(self) -> GuardedSession:
-        stack = AsyncExitStack()
-        await stack.enter_async_context(database_errors())
-        limit = self.info.get(_TIMEOUT_KEY)
-        left = remaining()
-        if left is not None:
-            limit = left if limit is None else min(limit, left)
-        if limit is not None:
-            await stack.enter_async_context(_Deadline(max(limit, 0.0)))
-        stack.push_async_exit(self._finish)
-        self._agora_stack = stack
+        limit = _limit(self.info.get(_TIMEOUT_KEY))
+        self._agora_deadline = None if limit is None else _Deadline(limit)
         return self
 
-    async def _finish(self, exc_type: type[BaseException] | None,
-                      error: BaseException | None, tb: object) -> None:
-        if isinstance(error, asyncio.CancelledError | TimeoutError):
-            await asyncio.shield(self.invalidate())
-        else:
-            await asyncio.shield(self.close())
-
     async def __aexit__(self, exc_type: Any, value: Any, traceback: Any) -> None:
-        stack, self._agora_stack = self._agora_stack, None
-        if stack is not None:
-            await stack.__aexit__(exc_type, value, traceback)
-        else:
-            await super().__aexit__(exc_type, value, traceback)
+        deadline, self._agora_deadline = self._agora_deadline, None
+        try:
+            try:
+                if isinstance(value, asyncio.CancelledError | TimeoutError):
+                    await asyncio.shield(self.invalidate())
+                else:
+                    await asyncio.shield(self.close())
+            finally:
+                if deadline is not None:
+                    await deadline.__aexit__(exc_type, value, traceback)
+        except Exception as error:
+            mapped = _unavailable(error)
+            if mapped is None:
+                raise
+            raise mapped from error
+        if value is not None and (mapped := _unavailable(value)) is not None:
+            raise mapped from value
 
 
 def session_factory(engine: AsyncEngine, *,
@@ -166,6 +176,61 @@ def session_factory(engine: AsyncEngine, *,
     """
     return async_sessionmaker(engine, class_=GuardedSession, expire_on_commit=False,
                               info={_TIMEOUT_KEY: timeout})
+
+
+class Reader:
+    """Single-statement reads in one round trip: no transaction, no ping, one retry.
+
+    Each read checks a connection out of ``engine``'s pool in autocommit mode, so a lone
+    ``SELECT`` is sent as it is (no ``BEGIN``/``ROLLBACK`` around it) through SQLAlchemy
+    Core (no ORM identity map; psycopg prepares a statement it has seen
+    ``prepare_threshold`` times).  A read whose connection turns out to be dropped (a
+    restarted server) is retried once on a fresh connection.  The whole read, retry
+    included, gets ``min(timeout, remaining time of the incoming RPC)`` seconds; failures
+    surface as ``pkg.errors.Unavailable`` (reason ``DATABASE_UNAVAILABLE``) as for
+    ``session_factory``.  Only for statements that change nothing: a retried statement
+    runs twice.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, timeout: float | None = None) -> None:
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._timeout = timeout
+
+    async def first(self, statement: Executable) -> Row[Any] | None:
+        """The first row ``statement`` returns, or ``None``; raises ``Unavailable``."""
+        limit = _limit(self._timeout)
+        deadline = None if limit is None else _Deadline(limit)
+        try:
+            try:
+                try:
+                    return await self._first(statement)
+                except exc.DBAPIError as error:
+                    if not error.connection_invalidated:
+                        raise
+                return await self._first(statement)
+            finally:
+                if deadline is not None:
+                    await deadline.__aexit__(*sys.exc_info())
+        except Exception as error:
+            mapped = _unavailable(error)
+            if mapped is None:
+                raise
+            raise mapped from error
+
+    async def _first(self, statement: Executable) -> Row[Any] | None:
+        connection = self._engine.connect()
+        await connection.start()
+        try:
+            result = await connection.execute(statement)
+            row = result.first()
+        except BaseException as error:
+            if isinstance(error, asyncio.CancelledError | TimeoutError):
+                await asyncio.shield(connection.invalidate())
+            else:
+                await asyncio.shield(connection.close())
+            raise
+        await connection.close()
+        return row
 
 
 def database_probe(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.config import MeshSettings
-from pkg.db import create_engine, database_probe, session_factory
+from pkg.db import Reader, create_engine, database_probe, session_factory
 from pkg.mtls import secure_channel, server_credentials
 from pkg.server import GrpcServer, JwksTokenVerifier, Probe, Registration, TokenVerifier
 from services.user.adapters.auth_client import jwks_fetcher
@@ -70,8 +70,9 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
     if verifier is None and "auth" not in mesh.endpoints:
         raise ValueError("AGORA_ENDPOINTS has no 'auth' target (needed for its JWKS)")
     engine = _engine(settings, settings.database_pool_size, settings.database_max_overflow)
-    users = SqlUserRepository(session_factory(engine,
-                                              timeout=settings.database_timeout_seconds))
+    timeout = settings.database_timeout_seconds
+    users = SqlUserRepository(session_factory(engine, timeout=timeout),
+                              Reader(engine, timeout=timeout))
     hasher = _hasher(settings)
     cleanups: list[Callable[[], Awaitable[None]]] = [engine.dispose, hasher.close]
     probes: dict[str, Probe] = {"database": database_probe(engine)}
@@ -112,7 +113,7 @@ async def create_admin(settings: UserSettings, *, email: str, password: str,
     engine = _engine(settings, 1, 0)
     hasher = _hasher(settings)
     try:
-        return await create_user(SqlUserRepository(session_factory(engine)), hasher,
+        return await create_user(SqlUserRepository(session_factory(engine), Reader(engine)), hasher,
                                  email=email, password=password, display_name=display_name,
                                  roles=[Role.ADMIN], now=utcnow, allow_admin=True)
     finally:
