@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import greenlet_spawn
 
 from pkg import errors
 from pkg.obs import remaining
@@ -35,7 +36,8 @@ _TIMEOUT_KEY = "agora.db.timeout"
 
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5,
                   connect_timeout: float = 3.0, statement_timeout: float = 5.0,
-                  pool_timeout: float = 3.0, pool_recycle: float = 1800.0) -> AsyncEngine:
+                  pool_timeout: float = 3.0, pool_recycle: float = 1800.0,
+                  autocommit: bool = False) -> AsyncEngine:
     """An ``AsyncEngine`` for ``url`` (``postgresql+psycopg://``); connects lazily.
 
     The pool keeps ``pool_size`` connections plus ``max_overflow`` temporary ones, recycles
@@ -46,17 +48,19 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5,
     every stale connection.  ``connect_timeout`` (seconds, rounded up to whole seconds as
     libpq requires, at least 2) bounds establishing a connection; ``statement_timeout``
     (seconds) is set per connection with ``-c statement_timeout=<ms>`` (PostgreSQL cancels
-    longer statements).  Parameters are hidden from logs and error messages.  The caller
-    disposes of the engine.
+    longer statements).  ``autocommit`` makes every connection autocommit from the start
+    (no ``BEGIN``; for ``Reader``, whose statements stand alone).  Parameters are hidden
+    from logs and error messages.  The caller disposes of the engine.
     """
     connect_args: dict[str, Any] = {
         "connect_timeout": max(2, math.ceil(connect_timeout)),
         "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
     }
+    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
                                pool_timeout=pool_timeout, pool_pre_ping=False,
                                pool_recycle=pool_recycle,
-                               hide_parameters=True, connect_args=connect_args)
+                               hide_parameters=True, connect_args=connect_args, **options)
 
 
 def _unavailable(error: BaseException) -> errors.Unavailable | None:
@@ -181,8 +185,11 @@ def session_factory(engine: AsyncEngine, *,
 class Reader:
     """Single-statement reads in one round trip: no transaction, no ping, one retry.
 
-    Each read checks a connection out of ``engine``'s pool in autocommit mode, so a lone
-    ``SELECT`` is sent as it is (no ``BEGIN``/``ROLLBACK`` around it) through SQLAlchemy
+    Each read runs in one greenlet (SQLAlchemy's bridge from its synchronous core to
+    asyncio, entered once rather than once per step) on a connection of ``engine``, which
+    should come from ``create_engine(..., autocommit=True)``: then a lone ``SELECT`` is
+    sent as it is (no ``BEGIN``/``ROLLBACK`` around it; on another engine each read is
+    its own transaction, correct but three round trips) through SQLAlchemy
     Core (no ORM identity map; psycopg prepares a statement it has seen
     ``prepare_threshold`` times).  A read whose connection turns out to be dropped (a
     restarted server) is retried once on a fresh connection.  The whole read, retry
@@ -193,7 +200,7 @@ class Reader:
     """
 
     def __init__(self, engine: AsyncEngine, *, timeout: float | None = None) -> None:
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._engine = engine.sync_engine
         self._timeout = timeout
 
     async def first(self, statement: Executable) -> Row[Any] | None:
@@ -218,18 +225,18 @@ class Reader:
             raise mapped from error
 
     async def _first(self, statement: Executable) -> Row[Any] | None:
+        return await greenlet_spawn(self._first_in_greenlet, statement)
+
+    def _first_in_greenlet(self, statement: Executable) -> Row[Any] | None:
         connection = self._engine.connect()
-        await connection.start()
         try:
-            result = await connection.execute(statement)
-            row = result.first()
+            row = connection.execute(statement).first()
         except BaseException as error:
             if isinstance(error, asyncio.CancelledError | TimeoutError):
-                await asyncio.shield(connection.invalidate())
-            else:
-                await asyncio.shield(connection.close())
+                connection.invalidate()
+            connection.close()
             raise
-        await connection.close()
+        connection.close()
         return row
 
 

@@ -44,11 +44,13 @@ def _hasher(settings: UserSettings) -> Argon2Hasher:
                         parallelism=settings.argon2_parallelism, workers=settings.hash_workers)
 
 
-def _engine(settings: UserSettings, pool_size: int, max_overflow: int) -> AsyncEngine:
+def _engine(settings: UserSettings, pool_size: int, max_overflow: int, *,
+            autocommit: bool = False) -> AsyncEngine:
     return create_engine(settings.database_url, pool_size=pool_size, max_overflow=max_overflow,
                          connect_timeout=settings.database_connect_timeout_seconds,
                          statement_timeout=settings.database_statement_timeout_seconds,
-                         pool_timeout=settings.database_pool_timeout_seconds)
+                         pool_timeout=settings.database_pool_timeout_seconds,
+                         autocommit=autocommit)
 
 
 def build(settings: UserSettings, mesh: MeshSettings, *,
@@ -70,11 +72,14 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
     if verifier is None and "auth" not in mesh.endpoints:
         raise ValueError("AGORA_ENDPOINTS has no 'auth' target (needed for its JWKS)")
     engine = _engine(settings, settings.database_pool_size, settings.database_max_overflow)
+    reads = _engine(settings, settings.database_pool_size, settings.database_max_overflow,
+                    autocommit=True)
     timeout = settings.database_timeout_seconds
     users = SqlUserRepository(session_factory(engine, timeout=timeout),
-                              Reader(engine, timeout=timeout))
+                              Reader(reads, timeout=timeout))
     hasher = _hasher(settings)
-    cleanups: list[Callable[[], Awaitable[None]]] = [engine.dispose, hasher.close]
+    cleanups: list[Callable[[], Awaitable[None]]] = [engine.dispose, reads.dispose,
+                                                     hasher.close]
     probes: dict[str, Probe] = {"database": database_probe(engine)}
     informational: dict[str, Probe] = {}
     if verifier is None:
