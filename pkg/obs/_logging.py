@@ -86,7 +86,8 @@ def configure_logging(service: str, level: str = "INFO", file: str | None = None
     handler.setFormatter(JsonLineFormatter(service))
     root = logging.getLogger()
     for old in root.handlers:
-        old.close()
+        if isinstance(old.formatter, JsonLineFormatter):
+            old.close()
     root.handlers = [handler]
     root.setLevel(numeric)
 
