@@ -42,15 +42,16 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5,
 
     The pool keeps ``pool_size`` connections plus ``max_overflow`` temporary ones, recycles
     a connection after ``pool_recycle`` seconds and waits at most ``pool_timeout`` seconds
-    for a free one.  Connections are not pinged before use (a round trip per checkout):
-    ``Reader`` retries a read once on a dropped connection instead, and a dropped
-    connection invalidates the whole pool (SQLAlchemy's default), so one failure replaces
-    every stale connection.  ``connect_timeout`` (seconds, rounded up to whole seconds as
+    for a free one; a dropped connection invalidates the whole pool (SQLAlchemy's default).
+    ``autocommit`` makes every connection autocommit from the start (no ``BEGIN``) and
+    skips the ping before each checkout (a round trip): that engine is for ``Reader``,
+    whose statements stand alone and are retried once on a dropped connection.  Other
+    engines ping first, since a write in a transaction is not retried (so a restarted
+    server fails no write).  ``connect_timeout`` (seconds, rounded up to whole seconds as
     libpq requires, at least 2) bounds establishing a connection; ``statement_timeout``
     (seconds) is set per connection with ``-c statement_timeout=<ms>`` (PostgreSQL cancels
-    longer statements).  ``autocommit`` makes every connection autocommit from the start
-    (no ``BEGIN``; for ``Reader``, whose statements stand alone).  Parameters are hidden
-    from logs and error messages.  The caller disposes of the engine.
+    longer statements).  Parameters are hidden from logs and error messages.  The caller
+    disposes of the engine.
     """
     connect_args: dict[str, Any] = {
         "connect_timeout": max(2, math.ceil(connect_timeout)),
@@ -58,7 +59,7 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5,
     }
     options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                               pool_timeout=pool_timeout, pool_pre_ping=False,
+                               pool_timeout=pool_timeout, pool_pre_ping=not autocommit,
                                pool_recycle=pool_recycle,
                                hide_parameters=True, connect_args=connect_args, **options)
 

@@ -144,3 +144,11 @@ async def test_a_read_from_a_server_that_is_gone_is_unavailable(postgres_url: st
             await Reader(engine).first(text("SELECT 1"))
     finally:
         await engine.dispose()
+
+
+async def test_a_transaction_after_the_server_dropped_every_connection_succeeds(
+        engine: AsyncEngine, proxy: FaultyProxy) -> None:
+    sessions = session_factory(engine, timeout=2)
+    assert await _select(sessions) == 1
+    proxy.cut()
+    assert await _select(sessions, "SELECT 2") == 2
