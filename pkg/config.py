@@ -25,6 +25,7 @@ class MeshSettings(BaseSettings):
     jwt_issuer: str = "https://auth.agora.local"
     jwt_audience: str = "agora"
     log_level: str = "INFO"
+    log_file: str = Field(default="", description="append JSON log lines here (empty: stderr)")
 
 
 class ServiceSettings(BaseSettings):

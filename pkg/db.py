@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import exc, text
+from sqlalchemy import Executable, Row, exc, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import greenlet_spawn
 
 from pkg import errors
 from pkg.obs import remaining
@@ -34,23 +36,32 @@ _TIMEOUT_KEY = "agora.db.timeout"
 
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5,
                   connect_timeout: float = 3.0, statement_timeout: float = 5.0,
-                  pool_timeout: float = 3.0) -> AsyncEngine:
+                  pool_timeout: float = 3.0, pool_recycle: float = 1800.0,
+                  autocommit: bool = False) -> AsyncEngine:
     """An ``AsyncEngine`` for ``url`` (``postgresql+psycopg://``); connects lazily.
 
-    The pool keeps ``pool_size`` connections plus ``max_overflow`` temporary ones, pings a
-    connection before handing it out, and waits at most ``pool_timeout`` seconds for a free
-    one.  ``connect_timeout`` (seconds, rounded up to whole seconds as libpq requires, at
-    least 2) bounds establishing a connection; ``statement_timeout`` (seconds) is set per
-    connection with ``-c statement_timeout=<ms>`` (PostgreSQL cancels longer statements).
-    Parameters are hidden from logs and error messages.  The caller disposes of the engine.
+    The pool keeps ``pool_size`` connections plus ``max_overflow`` temporary ones, recycles
+    a connection after ``pool_recycle`` seconds and waits at most ``pool_timeout`` seconds
+    for a free one; a dropped connection invalidates the whole pool (SQLAlchemy's default).
+    ``autocommit`` makes every connection autocommit from the start (no ``BEGIN``) and
+    skips the ping before each checkout (a round trip): that engine is for ``Reader``,
+    whose statements stand alone and are retried once on a dropped connection.  Other
+    engines ping first, since a write in a transaction is not retried (so a restarted
+    server fails no write).  ``connect_timeout`` (seconds, rounded up to whole seconds as
+    libpq requires, at least 2) bounds establishing a connection; ``statement_timeout``
+    (seconds) is set per connection with ``-c statement_timeout=<ms>`` (PostgreSQL cancels
+    longer statements).  Parameters are hidden from logs and error messages.  The caller
+    disposes of the engine.
     """
     connect_args: dict[str, Any] = {
         "connect_timeout": max(2, math.ceil(connect_timeout)),
         "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
     }
+    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                               pool_timeout=pool_timeout, pool_pre_ping=True,
-                               hide_parameters=True, connect_args=connect_args)
+                               pool_timeout=pool_timeout, pool_pre_ping=not autocommit,
+                               pool_recycle=pool_recycle,
+                               hide_parameters=True, connect_args=connect_args, **options)
 
 
 def _unavailable(error: BaseException) -> errors.Unavailable | None:
@@ -116,6 +127,13 @@ class _Deadline:
             raise TimeoutError from error
 
 
+def _limit(timeout: float | None) -> float | None:
+    left = remaining()
+    if left is not None:
+        timeout = left if timeout is None else min(timeout, left)
+    return None if timeout is None else max(timeout, 0.0)
+
+
 class GuardedSession(AsyncSession):
     """An ``AsyncSession`` whose ``async with`` block is bounded and mapped.
 
@@ -126,34 +144,31 @@ class GuardedSession(AsyncSession):
     mapping of the other failures.
     """
 
-    _agora_stack: AsyncExitStack | None = None
+    _agora_deadline: _Deadline | None = None
 
     async def __aenter__(self) -> GuardedSession:
-        stack = AsyncExitStack()
-        await stack.enter_async_context(database_errors())
-        limit = self.info.get(_TIMEOUT_KEY)
-        left = remaining()
-        if left is not None:
-            limit = left if limit is None else min(limit, left)
-        if limit is not None:
-            await stack.enter_async_context(_Deadline(max(limit, 0.0)))
-        stack.push_async_exit(self._finish)
-        self._agora_stack = stack
+        limit = _limit(self.info.get(_TIMEOUT_KEY))
+        self._agora_deadline = None if limit is None else _Deadline(limit)
         return self
 
-    async def _finish(self, exc_type: type[BaseException] | None,
-                      error: BaseException | None, tb: object) -> None:
-        if isinstance(error, asyncio.CancelledError | TimeoutError):
-            await asyncio.shield(self.invalidate())
-        else:
-            await asyncio.shield(self.close())
-
     async def __aexit__(self, exc_type: Any, value: Any, traceback: Any) -> None:
-        stack, self._agora_stack = self._agora_stack, None
-        if stack is not None:
-            await stack.__aexit__(exc_type, value, traceback)
-        else:
-            await super().__aexit__(exc_type, value, traceback)
+        deadline, self._agora_deadline = self._agora_deadline, None
+        try:
+            try:
+                if isinstance(value, asyncio.CancelledError | TimeoutError):
+                    await asyncio.shield(self.invalidate())
+                else:
+                    await asyncio.shield(self.close())
+            finally:
+                if deadline is not None:
+                    await deadline.__aexit__(exc_type, value, traceback)
+        except Exception as error:
+            mapped = _unavailable(error)
+            if mapped is None:
+                raise
+            raise mapped from error
+        if value is not None and (mapped := _unavailable(value)) is not None:
+            raise mapped from value
 
 
 def session_factory(engine: AsyncEngine, *,
@@ -166,6 +181,64 @@ def session_factory(engine: AsyncEngine, *,
     """
     return async_sessionmaker(engine, class_=GuardedSession, expire_on_commit=False,
                               info={_TIMEOUT_KEY: timeout})
+
+
+class Reader:
+    """Single-statement reads in one round trip: no transaction, no ping, one retry.
+
+    Each read runs in one greenlet (SQLAlchemy's bridge from its synchronous core to
+    asyncio, entered once rather than once per step) on a connection of ``engine``, which
+    should come from ``create_engine(..., autocommit=True)``: then a lone ``SELECT`` is
+    sent as it is (no ``BEGIN``/``ROLLBACK`` around it; on another engine each read is
+    its own transaction, correct but three round trips) through SQLAlchemy
+    Core (no ORM identity map; psycopg prepares a statement it has seen
+    ``prepare_threshold`` times).  A read whose connection turns out to be dropped (a
+    restarted server) is retried once on a fresh connection.  The whole read, retry
+    included, gets ``min(timeout, remaining time of the incoming RPC)`` seconds; failures
+    surface as ``pkg.errors.Unavailable`` (reason ``DATABASE_UNAVAILABLE``) as for
+    ``session_factory``.  Only for statements that change nothing: a retried statement
+    runs twice.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, timeout: float | None = None) -> None:
+        self._engine = engine.sync_engine
+        self._timeout = timeout
+
+    async def first(self, statement: Executable) -> Row[Any] | None:
+        """The first row ``statement`` returns, or ``None``; raises ``Unavailable``."""
+        limit = _limit(self._timeout)
+        deadline = None if limit is None else _Deadline(limit)
+        try:
+            try:
+                try:
+                    return await self._first(statement)
+                except exc.DBAPIError as error:
+                    if not error.connection_invalidated:
+                        raise
+                return await self._first(statement)
+            finally:
+                if deadline is not None:
+                    await deadline.__aexit__(*sys.exc_info())
+        except Exception as error:
+            mapped = _unavailable(error)
+            if mapped is None:
+                raise
+            raise mapped from error
+
+    async def _first(self, statement: Executable) -> Row[Any] | None:
+        return await greenlet_spawn(self._first_in_greenlet, statement)
+
+    def _first_in_greenlet(self, statement: Executable) -> Row[Any] | None:
+        connection = self._engine.connect()
+        try:
+            row = connection.execute(statement).first()
+        except BaseException as error:
+            if isinstance(error, asyncio.CancelledError | TimeoutError):
+                connection.invalidate()
+            connection.close()
+            raise
+        connection.close()
+        return row
 
 
 def database_probe(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:

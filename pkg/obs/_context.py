@@ -6,7 +6,6 @@ import contextlib
 import re
 import secrets
 import time
-import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -56,18 +55,20 @@ def remaining() -> float | None:
 
 
 def new_request_id() -> str:
-    """A fresh request id (UUID4 text)."""
-    return str(uuid.uuid4())
+    """A fresh random 128-bit id as 32 lowercase hex digits: a request id, and also a valid
+    W3C trace id (https://www.w3.org/TR/trace-context/#trace-id) for a new trace."""
+    return secrets.token_hex(16)
 
 
-def parse_traceparent(value: str | None) -> tuple[str, str]:
-    """Return ``(trace_id, parent_span_id)`` from a W3C ``traceparent`` header.
+def parse_traceparent(value: str | None) -> tuple[str, str] | None:
+    """Return ``(trace_id, parent_span_id)`` from a W3C ``traceparent`` header, or ``None``
+    when it is missing or malformed (the caller then starts a new trace).
 
-    Follows https://www.w3.org/TR/trace-context/#traceparent-header; a missing or
-    malformed header starts a new trace (random 128-bit trace id, 64-bit span id).
+    Follows https://www.w3.org/TR/trace-context/#traceparent-header (version 00; an
+    all-zero trace id is invalid).
     """
     if value:
         match = _TRACEPARENT.match(value.strip().lower())
         if match and match.group(1) != "0" * 32:
             return match.group(1), match.group(2)
-    return secrets.token_hex(16), secrets.token_hex(8)
+    return None

@@ -16,3 +16,13 @@ def tail(path: Path, lines: int = 40) -> str:
     except FileNotFoundError:
         return ""
     return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
+
+
+def program_tail(log: Path, out: Path, lines: int = 40) -> str:
+    """The last ``lines`` lines of a program's ``log``, followed by those of its ``out``
+    (``MeshLayout.out``: what it wrote to stdout/stderr, e.g. a crash) when not empty."""
+    text = tail(log, lines)
+    printed = tail(out, lines)
+    if printed:
+        text = f"{text}\n----- {out.name} -----\n{printed}" if text else printed
+    return text

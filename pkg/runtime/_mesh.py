@@ -228,8 +228,13 @@ class MeshLayout:
         return self.data_dir / "logs"
 
     def log(self, program: str) -> Path:
-        """``<data>/logs/<program>.log``."""
+        """``<data>/logs/<program>.log``: the program's log."""
         return self.logs / f"{program}.log"
+
+    def out(self, program: str) -> Path:
+        """``<data>/logs/<program>.out``: stdout and stderr of a program that writes its own
+        ``log`` (``Program.own_log``), e.g. a traceback of a crash before logging started."""
+        return self.logs / f"{program}.out"
 
     @property
     def postgres(self) -> Path:
@@ -271,7 +276,8 @@ class Program:
     ``probe`` is ``postgres``/``redis`` (answers queries on ``port``), ``exit`` (one-shot,
     done when it exits 0), ``grpc`` (health SERVING on ``port``), ``envoy`` (admin
     ``/ready`` on ``port``) or ``running`` (the process is up). ``priority``: lower starts
-    first and stops last.
+    first and stops last.  ``own_log``: the process writes ``logs/<name>.log`` itself
+    (``AGORA_LOG_FILE``), and supervisord keeps its stdout and stderr in ``<name>.out``.
     """
 
     name: str
@@ -284,6 +290,7 @@ class Program:
     stop_wait: int = 15
     stop_as_group: bool = True
     directory: str | None = None
+    own_log: bool = False
 
 
 @dataclass
@@ -398,10 +405,11 @@ class MeshPlan:
                                         self.service_env(spec), 20, "exit"))
         for spec in selected:
             for index, port in enumerate(ports.worker_ports(spec.name)):
-                programs.append(Program(worker_program(spec.name, index),
-                                        (self.python, "-m", spec.module),
-                                        self.service_env(spec, index), 30, "grpc", port,
-                                        stop_wait=SERVICE_STOP_WAIT))
+                name = worker_program(spec.name, index)
+                env = {**self.service_env(spec, index), "AGORA_LOG_FILE": str(layout.log(name))}
+                programs.append(Program(name, (self.python, "-m", spec.module), env, 30,
+                                        "grpc", port, stop_wait=SERVICE_STOP_WAIT,
+                                        own_log=True))
         if self.edge:
             programs.append(Program("edge", (self.envoy, "-c", str(layout.envoy_config),
                                              "--base-id", str(layout.envoy_base_id),

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pkg.runtime._health import grpc_health
-from pkg.runtime._logs import tail
+from pkg.runtime._logs import program_tail, tail
 from pkg.runtime._mesh import MeshError, MeshLayout, read_mesh_state
 from pkg.runtime._supervisor import Supervisor
 
@@ -91,7 +91,8 @@ class _Target:
 
     def failure(self, reason: str) -> RestartFailure:
         log = self.layout.log(self.program)
-        return RestartFailure(self.program, reason, log, tail(log))
+        return RestartFailure(self.program, reason, log,
+                              program_tail(log, self.layout.out(self.program)))
 
     def serving(self) -> bool:
         info = self.supervisor.info(self.program)

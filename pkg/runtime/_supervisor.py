@@ -47,7 +47,8 @@ def render_supervisord_conf(layout: MeshLayout, programs: Iterable[Program]) -> 
     supervisord runs in the foreground of its own session (``nodaemon``, ``silent``), logs
     to ``logs/supervisord.log``, listens on ``layout.socket`` (mode 0700: only this user).
     Each program: ``autostart=false``, ``autorestart=unexpected`` (one-shots: false),
-    ``startsecs=1`` (one-shots: 0), stdout and stderr in ``logs/<name>.log``, whole process
+    ``startsecs=1`` (one-shots: 0), stdout and stderr in ``logs/<name>.log`` (``<name>.out``
+    for a program with ``own_log``), whole process
     group signalled (``stopasgroup``/``killasgroup``; PostgreSQL only ``killasgroup``, its
     postmaster stops its own children). Raises ``ValueError`` for a value supervisord
     cannot represent (a newline, both quote characters).
@@ -79,6 +80,7 @@ def render_supervisord_conf(layout: MeshLayout, programs: Iterable[Program]) -> 
     ]
     for program in programs:
         oneshot = program.probe == "exit"
+        out = layout.out(program.name) if program.own_log else layout.log(program.name)
         lines += [
             "",
             f"[program:{program.name}]",
@@ -94,7 +96,7 @@ def render_supervisord_conf(layout: MeshLayout, programs: Iterable[Program]) -> 
             f"stopasgroup={'true' if program.stop_as_group else 'false'}",
             "killasgroup=true",
             "redirect_stderr=true",
-            f"stdout_logfile={_escape(str(layout.log(program.name)))}",
+            f"stdout_logfile={_escape(str(out))}",
             "stdout_logfile_maxbytes=20MB",
             "stdout_logfile_backups=2",
             f"directory={_escape(program.directory or str(Path.cwd()))}",

@@ -20,7 +20,7 @@ from typing import Any
 
 from pkg.contracts import descriptor_set
 from pkg.runtime._health import envoy_ready, grpc_health
-from pkg.runtime._logs import tail
+from pkg.runtime._logs import program_tail
 from pkg.runtime._mesh import (
     JWT_AUDIENCE,
     JWT_ISSUER,
@@ -200,7 +200,7 @@ def probe(program: dict[str, Any], state: dict[str, Any], cert_dir: Path) -> boo
 
 def _failure(layout: MeshLayout, name: str, reason: str) -> StartFailure:
     path = layout.log(name)
-    return StartFailure(name, reason, path, tail(path))
+    return StartFailure(name, reason, path, program_tail(path, layout.out(name)))
 
 
 def _wait_wave(supervisor: Supervisor, plan: MeshPlan, wave: list[Program], timeout: float,

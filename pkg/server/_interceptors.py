@@ -117,21 +117,34 @@ class RequestContextInterceptor(_WrappingInterceptor):
     """Binds request id, trace ids and caller for logging, and logs each call's outcome.
 
     The request id comes from ``x-request-id`` metadata (the edge sets it) or is new; it
-    is echoed back in the ``x-request-id`` trailing metadata.  The call's deadline
-    (``context.time_remaining()``) is recorded too, so ``pkg.obs.remaining()`` bounds
-    database work and outgoing calls (``pkg.mtls`` channels shorten their timeouts to it).
-    Nothing is sent ahead of the reply, so an error is a trailers-only response whose
-    metadata (``retry-after``) the edge can pass on to HTTP clients as headers.
+    is echoed back in the ``x-request-id`` trailing metadata.  The trace comes from the
+    W3C ``traceparent`` header; without one a new trace starts, whose id is the new
+    request id when there is none either (one random draw), and there is no parent span.
+    The call's deadline (``context.time_remaining()``) is recorded too, so
+    ``pkg.obs.remaining()`` bounds database work and outgoing calls (``pkg.mtls`` channels
+    shorten their timeouts to it).  Nothing is sent ahead of the reply, so an error is a
+    trailers-only response whose metadata (``retry-after``) the edge can pass on to HTTP
+    clients as headers.  One access log line per call (``rpc finished`` with ``code`` and
+    ``duration_ms``), except for the methods of ``quiet_services`` (health checks, which
+    balancers send every second).
     """
 
-    def __init__(self, identity_of: Callable[[grpc.aio.ServicerContext], str | None]) -> None:
+    def __init__(self, identity_of: Callable[[grpc.aio.ServicerContext], str | None],
+                 quiet_services: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self._identity_of = identity_of
+        self._quiet = tuple(f"/{name}/" for name in quiet_services)
 
     async def around(self, method, request, context, call):  # type: ignore[no-untyped-def]
         md = _metadata(context)
-        request_id = md.get("x-request-id") or new_request_id()
-        trace_id, span_id = parse_traceparent(md.get("traceparent"))
+        request_id = md.get("x-request-id")
+        traced = parse_traceparent(md.get("traceparent"))
+        if traced is None:
+            trace_id, span_id = new_request_id(), ""
+            request_id = request_id or trace_id
+        else:
+            trace_id, span_id = traced
+            request_id = request_id or new_request_id()
         caller = self._identity_of(context) or ""
         started = time.perf_counter()
         left = context.time_remaining()
@@ -142,10 +155,11 @@ class RequestContextInterceptor(_WrappingInterceptor):
             try:
                 result = await call(request)
             finally:
-                code = context.code() or grpc.StatusCode.OK
-                _log.info("rpc finished", extra={
-                    "code": getattr(code, "name", str(code)),
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3)})
+                if not method.startswith(self._quiet):
+                    code = context.code() or grpc.StatusCode.OK
+                    _log.info("rpc finished", extra={
+                        "code": getattr(code, "name", str(code)),
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 3)})
             return result
 
 

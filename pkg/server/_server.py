@@ -34,11 +34,34 @@ _OPEN_SERVICES = frozenset({health.SERVICE_NAME, reflection.SERVICE_NAME,
                             "grpc.reflection.v1.ServerReflection"})
 
 
+_IDENTITIES: dict[bytes, str | None] = {}
+_IDENTITIES_MAX = 1024
+
+
 def peer_identity(context: grpc.aio.ServicerContext) -> str | None:
-    """The caller's workload name from its mTLS certificate's SPIFFE ID, if any."""
+    """The caller's workload name from its mTLS certificate's SPIFFE ID, if any.
+
+    Read from ``context.auth_context()`` (``pkg.pki.caller_identity``) once per peer
+    certificate: the answer is remembered by the certificate's PEM text
+    (``x509_pem_cert``), for at most ``_IDENTITIES_MAX`` certificates (then forgotten
+    all at once; certificates are renewed every few hours).
+    """
     from pkg.pki import caller_identity
 
-    return caller_identity(context.auth_context())
+    auth = context.auth_context()
+    pem = auth.get("x509_pem_cert")
+    if not pem:
+        return caller_identity(auth)
+    key = pem[0]
+    try:
+        return _IDENTITIES[key]
+    except KeyError:
+        pass
+    identity = caller_identity(auth)
+    if len(_IDENTITIES) >= _IDENTITIES_MAX:
+        _IDENTITIES.clear()
+    _IDENTITIES[key] = identity
+    return identity
 
 
 @dataclass(frozen=True)
@@ -81,7 +104,7 @@ class GrpcServer:
         names = [r.name for r in self.registrations]
         rules = rules_for_services(names)
         self.server = grpc.aio.server(interceptors=[
-            RequestContextInterceptor(self.identity_of),
+            RequestContextInterceptor(self.identity_of, frozenset({health.SERVICE_NAME})),
             ErrorInterceptor(),
             AuthInterceptor(rules, CachingTokenVerifier(self.verifier), self.identity_of,
                             _OPEN_SERVICES),

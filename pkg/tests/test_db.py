@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from pkg import errors
 from pkg.config import normalise_database_url
-from pkg.db import create_engine, database_probe, session_factory
+from pkg.db import Reader, create_engine, database_probe, session_factory
 from pkg.testing import FaultyProxy
 
 pytestmark = pytest.mark.integration
@@ -100,3 +100,55 @@ async def test_errors_never_carry_bound_parameters(engine: AsyncEngine) -> None:
                                   {"bad": "x", "hash": SECRET})
     assert SECRET not in str(caught.value)
     assert "c2VjcmV0" not in str(caught.value)
+
+
+@pytest.fixture
+async def reads(postgres_url: str, proxy: FaultyProxy) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(_via(postgres_url, proxy.port), pool_size=1, max_overflow=0,
+                           connect_timeout=2, statement_timeout=0.5, pool_timeout=0.3,
+                           autocommit=True)
+    yield engine
+    await engine.dispose()
+
+
+async def test_a_read_is_one_statement_outside_any_transaction(reads: AsyncEngine) -> None:
+    row = await Reader(reads, timeout=2).first(
+        text("SELECT transaction_timestamp() = statement_timestamp()"))
+    assert row is not None and row[0] is True
+
+
+async def test_a_read_on_a_dropped_connection_is_retried_on_a_fresh_one(
+        reads: AsyncEngine, proxy: FaultyProxy) -> None:
+    reader = Reader(reads, timeout=2)
+    assert (await reader.first(text("SELECT 1")) or [None])[0] == 1
+    proxy.cut()
+    assert (await reader.first(text("SELECT 2")) or [None])[0] == 2
+
+
+async def test_a_read_from_a_hung_server_is_unavailable_within_the_timeout(
+        reads: AsyncEngine, proxy: FaultyProxy) -> None:
+    reader = Reader(reads, timeout=0.5)
+    assert (await reader.first(text("SELECT 1")) or [None])[0] == 1
+    proxy.pause()
+    with pytest.raises(errors.Unavailable) as caught:
+        await reader.first(text("SELECT 1"))
+    assert caught.value.reason == "DATABASE_UNAVAILABLE"
+    proxy.resume()
+    assert (await reader.first(text("SELECT 3")) or [None])[0] == 3
+
+
+async def test_a_read_from_a_server_that_is_gone_is_unavailable(postgres_url: str) -> None:
+    engine = create_engine(_via(postgres_url, 1), connect_timeout=2, autocommit=True)
+    try:
+        with pytest.raises(errors.Unavailable):
+            await Reader(engine).first(text("SELECT 1"))
+    finally:
+        await engine.dispose()
+
+
+async def test_a_transaction_after_the_server_dropped_every_connection_succeeds(
+        engine: AsyncEngine, proxy: FaultyProxy) -> None:
+    sessions = session_factory(engine, timeout=2)
+    assert await _select(sessions) == 1
+    proxy.cut()
+    assert await _select(sessions, "SELECT 2") == 2

@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     mesh = MeshSettings()
     settings = AuthSettings()
-    configure_logging("auth", mesh.log_level)
+    configure_logging("auth", mesh.log_level, mesh.log_file)
     if args.command == "rotate-key":
         from services.auth.adapters import rotate_key
 

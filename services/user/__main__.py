@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     mesh = MeshSettings()
     settings = UserSettings()
-    configure_logging("user", mesh.log_level)
+    configure_logging("user", mesh.log_level, mesh.log_file)
     if args.command == "migrate":
         from services.user.adapters.schema import upgrade_database
 

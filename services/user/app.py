@@ -19,7 +19,7 @@ from agora.auth.v1 import auth_pb2_grpc
 from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.clock import utcnow
 from pkg.config import MeshSettings
-from pkg.db import create_engine, database_probe, session_factory
+from pkg.db import Reader, create_engine, database_probe, session_factory
 from pkg.mtls import client, server_credentials
 from pkg.resources import closed_on_failure
 from pkg.server import GrpcServer, JwksTokenVerifier, Probe, Registration, TokenVerifier
@@ -44,11 +44,13 @@ def _hasher(settings: UserSettings) -> Argon2Hasher:
                         parallelism=settings.argon2_parallelism, workers=settings.hash_workers)
 
 
-def _engine(settings: UserSettings, pool_size: int, max_overflow: int) -> AsyncEngine:
+def _engine(settings: UserSettings, pool_size: int, max_overflow: int, *,
+            autocommit: bool = False) -> AsyncEngine:
     return create_engine(settings.database_url, pool_size=pool_size, max_overflow=max_overflow,
                          connect_timeout=settings.database_connect_timeout_seconds,
                          statement_timeout=settings.database_statement_timeout_seconds,
-                         pool_timeout=settings.database_pool_timeout_seconds)
+                         pool_timeout=settings.database_pool_timeout_seconds,
+                         autocommit=autocommit)
 
 
 def build(settings: UserSettings, mesh: MeshSettings, *,
@@ -79,10 +81,14 @@ def _server(settings: UserSettings, mesh: MeshSettings, stack: AsyncExitStack,
             credentials: grpc.ServerCredentials, verifier: TokenVerifier | None) -> GrpcServer:
     engine = _engine(settings, settings.database_pool_size, settings.database_max_overflow)
     stack.push_async_callback(engine.dispose)
+    reads = _engine(settings, settings.database_pool_size, settings.database_max_overflow,
+                    autocommit=True)
+    stack.push_async_callback(reads.dispose)
     hasher = _hasher(settings)
     stack.push_async_callback(hasher.close)
-    users = SqlUserRepository(session_factory(engine,
-                                              timeout=settings.database_timeout_seconds))
+    timeout = settings.database_timeout_seconds
+    users = SqlUserRepository(session_factory(engine, timeout=timeout),
+                              Reader(reads, timeout=timeout))
     profiles = Profiles(users, clock=utcnow)
     accounts = Accounts(users, hasher, clock=utcnow,
                         key_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds))
@@ -121,7 +127,8 @@ async def create_admin(settings: UserSettings, *, email: str, password: str,
     engine = _engine(settings, 1, 0)
     hasher = _hasher(settings)
     try:
-        accounts = Accounts(SqlUserRepository(session_factory(engine)), hasher, clock=utcnow)
+        accounts = Accounts(SqlUserRepository(session_factory(engine), Reader(engine)), hasher,
+                            clock=utcnow)
         return await accounts.create_user(email=email, password=password,
                                           display_name=display_name, roles=[Role.ADMIN],
                                           allow_admin=True)

@@ -34,7 +34,8 @@ class UserSettings(ServiceSettings, DatabaseSettingsMixin):
     database_url: str = Field(
         default="postgresql+psycopg://postgres@127.0.0.1:54329/agora_user",
         description="the service's own database")
-    database_pool_size: int = Field(default=10, ge=1, description="pooled connections")
+    database_pool_size: int = Field(
+        default=10, ge=1, description="pooled connections of each engine (reads, writes)")
     database_max_overflow: int = Field(default=5, ge=0, description="extra connections")
     database_connect_timeout_seconds: float = Field(
         default=3.0, gt=0, description="bound on opening a connection (libpq connect_timeout)")

@@ -49,7 +49,11 @@ def test_programs_start_in_order_with_their_commands(tmp_path: Path) -> None:
     assert all(not c.autostart for c in programs.values())
     assert all(c.killasgroup for c in programs.values())
     assert not programs["postgres"].stopasgroup
-    assert programs["auth-1"].stdout_logfile == str(layout.log("auth-1"))
+    assert programs["auth-1"].stdout_logfile == str(layout.out("auth-1"))
+    assert programs["auth-1"].environment["AGORA_LOG_FILE"] == str(layout.log("auth-1"))
+    assert programs["user-1"].environment["AGORA_LOG_FILE"] == str(layout.log("user-1"))
+    assert programs["migrate-user"].stdout_logfile == str(layout.log("migrate-user"))
+    assert programs["edge"].stdout_logfile == str(layout.log("edge"))
     assert programs["migrate-user"].autorestart is False
 
 
@@ -73,7 +77,8 @@ def test_service_environment_follows_the_architecture(tmp_path: Path) -> None:
     assert auth["AGORA_AUTH_LISTEN"] == "127.0.0.1:42001"
     assert auth["AGORA_AUTH_KEYS_DIR"] == str(layout.data_dir / "auth" / "keys")
     assert "AGORA_AUTH_DATABASE_URL" not in auth
-    assert programs["migrate-user"].environment == user
+    assert programs["migrate-user"].environment == {
+        k: v for k, v in user.items() if k != "AGORA_LOG_FILE"}
 
 
 def test_external_servers_replace_the_embedded_ones(tmp_path: Path) -> None:
@@ -133,8 +138,10 @@ def test_each_worker_is_a_program_on_its_own_port(tmp_path: Path) -> None:
     for name in ("user-2", "user-3"):
         others = dict(programs[name].environment)
         others.pop("AGORA_USER_LISTEN")
+        assert others.pop("AGORA_LOG_FILE") == str(layout.log(name))
         first = dict(programs["user-1"].environment)
         first.pop("AGORA_USER_LISTEN")
+        first.pop("AGORA_LOG_FILE")
         assert others == first
     assert json.loads(programs["auth-1"].environment["AGORA_ENDPOINTS"]) == {
         "auth": "ipv4:127.0.0.1:42001,127.0.0.1:42011",

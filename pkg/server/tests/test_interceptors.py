@@ -211,3 +211,65 @@ async def test_caching_verifier_verifies_once_and_refuses_after_expiry() -> None
     now[0] = 1060.0
     with pytest.raises(errors.Unauthenticated):
         await verifier.verify("a")
+
+
+@pytest.fixture
+def log_file(tmp_path: Path):  # type: ignore[no-untyped-def]
+    import logging
+
+    from pkg.obs import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers, root.level
+    path = tmp_path / "user-1.log"
+    configure_logging("user", "INFO", str(path))
+    yield path
+    for handler in root.handlers:
+        handler.close()
+    root.handlers, root.level = handlers, level
+
+
+def _lines(path: Path) -> list[dict[str, object]]:
+    import json
+
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+async def test_each_call_is_logged_to_the_log_file_but_health_checks_are_not(
+        target: str, cert_dir: Path, token_mint: TokenMint, log_file: Path) -> None:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    async with secure_channel(cert_dir, "edge", target, "user") as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        await health.Check(health_pb2.HealthCheckRequest())
+        await user_pb2_grpc.UserServiceStub(channel).GetUser(
+            user_pb2.GetUserRequest(name="users/me"),
+            metadata=(*_bearer(token_mint.token()), ("x-request-id", "req-7"), (
+                "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")))
+        await health.Check(health_pb2.HealthCheckRequest())
+    finished = [line for line in _lines(log_file) if line["message"] == "rpc finished"]
+    assert len(finished) == 1
+    line = finished[0]
+    assert line["rpc"] == "/agora.user.v1.UserService/GetUser"
+    assert (line["service"], line["level"], line["code"]) == ("user", "INFO", "OK")
+    assert (line["request_id"], line["trace_id"], line["span_id"]) == (
+        "req-7", "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
+    assert line["caller"] == "edge"
+    assert isinstance(line["duration_ms"], float)
+    assert str(line["time"]).endswith("Z")
+
+
+async def test_a_call_without_ids_gets_one_random_id_for_request_and_trace(
+        target: str, cert_dir: Path, token_mint: TokenMint, log_file: Path) -> None:
+    async with secure_channel(cert_dir, "edge", target, "user") as channel:
+        ids = []
+        for _ in range(2):
+            call = user_pb2_grpc.UserServiceStub(channel).GetUser(
+                user_pb2.GetUserRequest(name="users/me"), metadata=_bearer(token_mint.token()))
+            await call
+            ids.append(dict(tuple(await call.trailing_metadata()))["x-request-id"])
+    assert ids[0] != ids[1]
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    finished = [line for line in _lines(log_file) if line["message"] == "rpc finished"]
+    assert [(line["request_id"], line["trace_id"], "span_id" in line) for line in finished] == [
+        (i, i, False) for i in ids]

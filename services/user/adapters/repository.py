@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Delete, delete, exists, func, select, tuple_, update
+from sqlalchemy import Delete, Row, delete, exists, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from pkg.db import Reader
 from pkg.idempotency import IdempotencyKey
 from services.user.adapters.orm import EMAIL_INDEX, IdempotencyKeyRow, UserRow
 from services.user.domain import Email, EmailTaken, Role, User, UserNotFound
@@ -18,7 +20,11 @@ SWEEP_LIMIT = 100
 """Most expired idempotency keys one create deletes besides its own."""
 
 
-def _to_domain(row: UserRow) -> User:
+_USERS = UserRow.__table__
+_KEYS = IdempotencyKeyRow.__table__
+
+
+def _to_domain(row: UserRow | Row[Any]) -> User:
     return User(id=row.id, email=Email(row.email), display_name=row.display_name,
                 roles=frozenset(Role(r) for r in row.roles), password_hash=row.password_hash,
                 create_time=row.create_time, update_time=row.update_time, version=row.version)
@@ -31,7 +37,7 @@ def _to_row(user: User) -> UserRow:
                    version=user.version)
 
 
-def _key_to_domain(row: IdempotencyKeyRow) -> IdempotencyKey:
+def _key_to_domain(row: IdempotencyKeyRow | Row[Any]) -> IdempotencyKey:
     return IdempotencyKey(scope=row.scope, request_id=str(row.request_id),
                           fingerprint=row.fingerprint, resource_id=str(row.user_id),
                           create_time=row.create_time, expire_time=row.expire_time)
@@ -64,29 +70,32 @@ def _violated(error: IntegrityError) -> str | None:
 
 
 class SqlUserRepository:
-    """See ``services.user.service.ports.UserRepository``; one transaction per method."""
+    """See ``services.user.service.ports.UserRepository``.
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    Single-row reads go through ``reader`` (one round trip, Core, no transaction); every
+    other method runs in one ORM transaction from ``sessions``.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], reader: Reader) -> None:
         self._sessions = sessions
+        self._reader = reader
 
     async def get(self, user_id: UUID) -> User | None:
         """See ``UserRepository.get``."""
-        async with self._sessions() as session:
-            row = await session.get(UserRow, user_id)
-            return _to_domain(row) if row is not None else None
+        row = await self._reader.first(select(_USERS).where(_USERS.c.id == user_id))
+        return _to_domain(row) if row is not None else None
 
     async def get_by_email(self, email: Email) -> User | None:
         """See ``UserRepository.get_by_email``."""
-        query = select(UserRow).where(func.lower(UserRow.email) == email.normalized)
-        async with self._sessions() as session:
-            row = await session.scalar(query)
-            return _to_domain(row) if row is not None else None
+        row = await self._reader.first(
+            select(_USERS).where(func.lower(_USERS.c.email) == email.normalized))
+        return _to_domain(row) if row is not None else None
 
     async def get_idempotency_key(self, scope: str, request_id: str) -> IdempotencyKey | None:
         """See ``UserRepository.get_idempotency_key``."""
-        async with self._sessions() as session:
-            row = await session.get(IdempotencyKeyRow, (scope, UUID(request_id)))
-            return _key_to_domain(row) if row is not None else None
+        row = await self._reader.first(select(_KEYS).where(
+            _KEYS.c.scope == scope, _KEYS.c.request_id == UUID(request_id)))
+        return _key_to_domain(row) if row is not None else None
 
     async def add(self, user: User, *, key: IdempotencyKey | None = None
                   ) -> IdempotencyKey | None:

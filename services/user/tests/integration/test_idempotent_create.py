@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pkg.db import create_engine, session_factory
+from pkg.db import Reader, create_engine, session_factory
 from pkg.idempotency import IdempotencyKeyReused
 from services.user.adapters.hashing import Argon2Hasher
 from services.user.adapters.orm import IdempotencyKeyRow, UserRow
@@ -50,7 +50,7 @@ def clock() -> Iterator[FakeClock]:
 
 class Registrar:
     def __init__(self, engine: AsyncEngine, hasher: Argon2Hasher, clock: FakeClock) -> None:
-        self.repo = SqlUserRepository(session_factory(engine))
+        self.repo = SqlUserRepository(session_factory(engine), Reader(engine))
         self.hasher, self.clock = hasher, clock
 
     async def create(self, request_id: UUID, **changes: Any) -> User:

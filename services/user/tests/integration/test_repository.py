@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pkg.db import create_engine, session_factory
+from pkg.db import Reader, create_engine, session_factory
 from pkg.idempotency import IdempotencyKey
 from services.user.adapters.orm import IdempotencyKeyRow, UserRow
 from services.user.adapters.repository import SqlUserRepository
@@ -36,7 +36,7 @@ async def engine(migrated_database: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def repo(engine: AsyncEngine) -> SqlUserRepository:
-    return SqlUserRepository(session_factory(engine))
+    return SqlUserRepository(session_factory(engine), Reader(engine))
 
 
 async def _count(engine: AsyncEngine, table: type[UserRow] | type[IdempotencyKeyRow]) -> int:
