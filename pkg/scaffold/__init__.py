@@ -7,12 +7,7 @@ initialisation. The edge needs nothing: its routes come from the contracts and i
 upstreams from the mesh's endpoints. See docs/adr/0017-service-template.md.
 """
 
-from pkg.scaffold._generate import (
-    GeneratedService,
-    ServiceNameError,
-    check_name,
-    new_service,
-    plural,
-)
+from pkg.scaffold._generate import GeneratedService, new_service
+from pkg.scaffold._names import ServiceNameError, check_name, plural
 
 __all__ = ["GeneratedService", "ServiceNameError", "check_name", "new_service", "plural"]
