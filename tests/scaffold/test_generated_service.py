@@ -64,6 +64,7 @@ def _run(root: Path, *argv: str | Path, timeout: float) -> subprocess.CompletedP
     return result
 
 
+@pytest.mark.timeout(1200)
 def test_a_generated_service_passes_its_own_tests_at_four_depths(copy: Path) -> None:
     python, buf = sys.executable, BIN / "buf"
     generated = _run(copy, python, "-m", "pkg.cli.main", "new-service", "widget", timeout=60)
