@@ -1,4 +1,4 @@
-"""The ``agora`` command: ``up``, ``status``, ``down``, ``restart``, ``certs``.
+"""The ``agora`` command: ``up``, ``status``, ``down``, ``restart``, ``certs``, ``new-service``.
 
 ``agora up`` starts the whole mesh on this machine (see docs/architecture.md) and, in the
 foreground, stops it on Ctrl-C or SIGTERM; ``--detach`` leaves it running for
@@ -109,7 +109,8 @@ def _env_origins() -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``agora`` (up, status, down, restart, certs, create-admin)."""
+    """The argument parser of ``agora`` (up, status, down, restart, certs, create-admin,
+    new-service)."""
     parser = argparse.ArgumentParser(prog="agora", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -168,7 +169,31 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--email", required=True)
     admin.add_argument("--display-name", required=True)
     admin.add_argument("--password", help="asked for on the terminal when left out")
+    new = commands.add_parser(
+        "new-service", help="generate a domain service from the template and register it")
+    new.add_argument("name", metavar="NAME", help="lower-case name, e.g. catalog")
+    new.add_argument("--root", type=Path, default=Path("."),
+                     help="the repository to generate into (default: the current directory)")
+    new.add_argument("--gen", action="store_true",
+                     help="run `make gen` afterwards (buf generate, descriptor set, routes)")
     return parser
+
+
+def _new_service(args: argparse.Namespace) -> int:
+    from pkg.scaffold import ServiceNameError, new_service
+
+    root = args.root.absolute()
+    try:
+        generated = new_service(root, args.name)
+    except ServiceNameError as error:
+        print(f"agora new-service: {error}", file=sys.stderr)
+        return 2
+    print(f"generated service {generated.name!r} (port offset {generated.port_offset}): "
+          f"{len(generated.written)} files; registered in {', '.join(generated.changed)}")
+    if args.gen:
+        return subprocess.run(["make", "gen"], cwd=root, check=False).returncode
+    print("next: `make gen` (stubs, descriptor set, route table), then `make test`")
+    return 0
 
 
 def _plan(args: argparse.Namespace, layout: MeshLayout) -> MeshPlan:
@@ -350,6 +375,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     come back); 3 ``status``: not running.
     """
     args = build_parser().parse_args(argv)
+    if args.command == "new-service":
+        return _new_service(args)
     layout = MeshLayout.at(args.data_dir or _default_data_dir())
     try:
         if args.command == "up":

@@ -2,8 +2,8 @@
 
 Everything here is data and rendering (no process starts): ``MeshPlan.programs()`` lists
 the processes in start order with their argv and environment; ``_supervisor`` turns them
-into a ``supervisord.conf``. Adding a service (catalog, basket, ...) is one ``ServiceSpec``
-in ``SERVICES``.
+into a ``supervisord.conf``. The service table is data: ``services/registry.toml``
+(``load_services``), so adding a service (``agora new-service``) adds a table entry, no code.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import sys
+import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -61,11 +62,37 @@ class ServiceSpec:
         return f"AGORA_{self.name.upper()}_"
 
 
-SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec("auth", port_offset=1, env=(("AGORA_AUTH_KEYS_DIR", "{data}/auth/keys"),)),
-    ServiceSpec("user", port_offset=2, database=True, redis=False,
-                env=(("AGORA_USER_JWKS_CACHE_FILE", "{data}/user/jwks.json"),)),
-)
+REGISTRY = Path(__file__).resolve().parents[2] / "services" / "registry.toml"
+"""The service table: one ``[[service]]`` per domain service, fields as ``ServiceSpec``."""
+
+
+def load_services(path: Path = REGISTRY) -> tuple[ServiceSpec, ...]:
+    """The ``ServiceSpec`` of every ``[[service]]`` in the TOML file ``path``, in file order.
+
+    Each entry has ``name``, ``port_offset`` and optionally ``database``, ``redis`` and an
+    ``env`` table.  Raises ``MeshError`` when the file is missing, not TOML, or an entry
+    lacks a field, has an unknown one, or repeats a name or port offset.
+    """
+    try:
+        entries = tomllib.loads(path.read_text(encoding="utf-8")).get("service", [])
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise MeshError(f"cannot read the service table {path}: {exc}") from exc
+    specs = []
+    for entry in entries:
+        try:
+            env = tuple((str(k), str(v)) for k, v in dict(entry.pop("env", {})).items())
+            specs.append(ServiceSpec(**entry, env=env))
+        except TypeError as exc:
+            raise MeshError(f"{path}: bad [[service]] entry {entry}: {exc}") from exc
+    for attribute in ("name", "port_offset"):
+        values = [getattr(spec, attribute) for spec in specs]
+        if len(values) != len(set(values)):
+            raise MeshError(f"{path}: two services share a {attribute}: {values}")
+    return tuple(specs)
+
+
+SERVICES: tuple[ServiceSpec, ...] = load_services()
+"""The services of ``services/registry.toml``, read once when ``pkg.runtime`` is imported."""
 
 
 WORKLOADS = (*(s.name for s in SERVICES), "edge", "cli")

@@ -8,7 +8,9 @@ import sys
 
 import pytest
 
-SERVICES = ("auth", "user")
+from pkg.runtime import SERVICES as _SPECS
+
+SERVICES = tuple(spec.name for spec in _SPECS)
 FORBIDDEN = {
     "domain": ("grpc", "google.protobuf", "agora", "sqlalchemy", "redis", "pkg.server"),
     "service": ("grpc", "google.protobuf", "agora", "sqlalchemy", "redis", "pkg.server"),

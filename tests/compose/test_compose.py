@@ -354,8 +354,11 @@ def test_dependency_graph_has_no_cycle(services: dict[str, dict[str, Any]]) -> N
 
 
 def test_jobs_and_servers(services: dict[str, dict[str, Any]]) -> None:
+    from pkg.runtime import SERVICES
+
     jobs = {name for name, service in services.items() if is_one_shot(service)}
-    assert jobs == {"certs", "edge-config", "user-migrate"}
+    assert jobs == {"certs", "edge-config"} | {f"{s.name}-migrate" for s in SERVICES
+                                                if s.database}
     assert services["certs"]["entrypoint"] == ["agora"]
     assert services["certs"]["command"] == ["certs", "--data-dir", "/data"]
     assert services["certs-renew"]["command"] == ["certs", "--data-dir", "/data", "--every", "600"]

@@ -1,0 +1,152 @@
+"""Rendering the service template and registering the new service."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from pkg.scaffold._names import ServiceNameError, check_name, plural
+
+TEMPLATE = Path(__file__).resolve().parent / "template"
+MAX_OFFSET = 9
+PORT_BASE = 50050
+_ENDPOINTS = re.compile(r"^(  AGORA_ENDPOINTS: ')(\{.*\})(')$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class GeneratedService:
+    """What ``new_service`` did: the files it wrote and changed (paths relative to the
+    repository), and the service's ``port_offset``."""
+
+    name: str
+    port_offset: int
+    written: tuple[str, ...]
+    changed: tuple[str, ...]
+
+
+def _context(name: str, port_offset: int) -> dict[str, str | int]:
+    names = plural(name)
+    return {"name": name, "Name": name.capitalize(), "names": names,
+            "Names": names.capitalize(), "NAME": name.upper(), "port_offset": port_offset,
+            "port": PORT_BASE + port_offset, "today": datetime.date.today().isoformat()}
+
+
+def _targets(name: str, names: str) -> dict[str, str]:
+    """Template path (under ``TEMPLATE``) -> repository path, for every template file."""
+    targets = {"api/service.proto.j2": f"api/agora/{name}/v1/{name}.proto",
+               "e2e/test_service.py.j2": f"tests/e2e/test_{name}.py"}
+    for path in sorted((TEMPLATE / "service").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            relative = path.relative_to(TEMPLATE).as_posix()
+            target = (relative.removeprefix("service/").removesuffix(".j2")
+                      .replace("{{names}}", names).replace("{{name}}", name))
+            targets[relative] = f"services/{name}/{target}"
+    return targets
+
+
+def _next_offset(registry: list[dict[str, object]]) -> int:
+    used = {entry.get("port_offset") for entry in registry}
+    for offset in range(1, MAX_OFFSET + 1):
+        if offset not in used:
+            return offset
+    raise ServiceNameError(f"every port offset 1..{MAX_OFFSET} is taken; a tenth service "
+                           "needs a wider WORKER_PORT_STRIDE in pkg/runtime")
+
+
+def _register(root: Path, name: str, offset: int) -> list[str]:
+    """Append the service to the registry, Compose and the database initialisation."""
+    registry = root / "services" / "registry.toml"
+    with registry.open("a", encoding="utf-8") as out:
+        out.write(f'\n[[service]]\nname = "{name}"\nport_offset = {offset}\n'
+                  "database = true\nredis = false\n")
+    changed = ["services/registry.toml"]
+    compose = root / "docker-compose.yml"
+    if compose.is_file():
+        compose.write_text(_compose(compose.read_text(encoding="utf-8"), name, offset),
+                           encoding="utf-8")
+        changed.append("docker-compose.yml")
+    initdb = root / "deploy" / "compose" / "postgres-initdb" / "10-databases.sql"
+    if initdb.is_file():
+        with initdb.open("a", encoding="utf-8") as out:
+            out.write(f"CREATE DATABASE agora_{name};\n")
+        changed.append(initdb.relative_to(root).as_posix())
+    return changed
+
+
+def _compose(text: str, name: str, offset: int) -> str:
+    """``docker-compose.yml`` with the service's endpoint, environment and containers."""
+    match = _ENDPOINTS.search(text)
+    if match is None:
+        raise ServiceNameError("docker-compose.yml has no AGORA_ENDPOINTS line to extend")
+    endpoints = json.loads(match.group(2))
+    endpoints[name] = f"dns:///{name}:{PORT_BASE + offset}"
+    text = (text[:match.start()] + match.group(1) + json.dumps(endpoints) + match.group(3)
+            + text[match.end():])
+    context = _context(name, offset)
+    env = _environment().get_template("compose/env.yml.j2").render(context)
+    containers = _environment().get_template("compose/services.yml.j2").render(context)
+    if "\nservices:\n" not in text or "\nvolumes:\n" not in text:
+        raise ServiceNameError("docker-compose.yml lacks its top-level services: or volumes:")
+    text = text.replace("\nservices:\n", f"\n{env}\nservices:\n", 1)
+    head, _, tail = text.rpartition("\nvolumes:\n")
+    return f"{head.rstrip()}\n\n{containers}\nvolumes:\n{tail}"
+
+
+def isort(*names: str) -> list[str]:
+    """``names`` in the order ruff's isort (order-by-type) and RUF022 want them: constants,
+    then classes, then the rest, each case-insensitively."""
+    return sorted(names, key=lambda n: (0 if n.isupper() else 1 if n[:1].isupper() else 2,
+                                        n.lower(), n))
+
+
+def _dunder_all(names: tuple[str, ...]) -> str:
+    """An ``__all__`` list in RUF022's order (by type as ``isort``, then case-sensitively)."""
+    ordered = sorted(names, key=lambda n: (0 if n.isupper() else 1 if n[:1].isupper() else 2,
+                                           n))
+    return "[" + ", ".join(f'"{n}"' for n in ordered) + "]"
+
+
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE), undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True, autoescape=False)  # noqa: S701 - Python/proto/YAML, no HTML
+    environment.globals.update(isort=isort, dunder_all=_dunder_all)
+    return environment
+
+
+def new_service(root: Path, name: str) -> GeneratedService:
+    """Generate the domain service ``name`` in the repository at ``root``.
+
+    Writes the contract ``api/agora/<name>/v1/<name>.proto``, the package
+    ``services/<name>/`` (domain, service, adapters, entrypoints, migrations, tests) and
+    ``tests/e2e/test_<name>.py``, then registers the service (next free ``port_offset``,
+    own database) in ``services/registry.toml``, ``docker-compose.yml`` and the Compose
+    database initialisation.  Generated code (``gen/``) is not touched: run ``make gen``.
+    Raises ``ServiceNameError`` for a bad, reserved or existing name, or when a target file
+    exists (nothing is written then).
+    """
+    registry_file = root / "services" / "registry.toml"
+    registry = tomllib.loads(registry_file.read_text(encoding="utf-8")).get("service", [])
+    check_name(root, name, frozenset(str(entry["name"]) for entry in registry))
+    offset = _next_offset(registry)
+    context = _context(name, offset)
+    targets = _targets(name, str(context["names"]))
+    existing = [target for target in targets.values() if (root / target).exists()]
+    if existing:
+        raise ServiceNameError(f"refusing to overwrite {', '.join(existing)}")
+    environment = _environment()
+    for source, target in targets.items():
+        path = root / target
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if source.endswith(".j2"):
+            path.write_text(environment.get_template(source).render(context), encoding="utf-8")
+        else:
+            path.write_bytes((TEMPLATE / source).read_bytes())
+    changed = _register(root, name, offset)
+    return GeneratedService(name, offset, tuple(targets.values()), tuple(changed))

@@ -1,0 +1,103 @@
+"""``agora new-service``: which names it refuses, what it writes and registers, and that it
+never overwrites (the full generated service is tested in tests/scaffold)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pkg.cli.main import main
+from pkg.runtime._mesh import load_services
+from pkg.scaffold import ServiceNameError, new_service, plural
+
+REPO = Path(__file__).resolve().parents[3]
+REGISTERED = ("services/registry.toml", "docker-compose.yml",
+              "deploy/compose/postgres-initdb/10-databases.sql")
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A repository skeleton: the files ``new_service`` reads and changes, and the two
+    existing services' folders."""
+    for name in REGISTERED:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / name, tmp_path / name)
+    for service in ("auth", "user"):
+        (tmp_path / "services" / service).mkdir()
+    return tmp_path
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("Widget", "lower-case"), ("2fast", "starting with a letter"), ("w", "2 to 30"),
+    ("order_item", "lower-case letters and digits"), ("x" * 31, "2 to 30"),
+    ("", "not a service name"), ("class", "reserved"), ("pkg", "reserved"),
+    ("edge", "reserved"), ("user", "exists already"), ("auth", "exists already"),
+])
+def test_bad_names_are_refused_with_a_reason_and_nothing_is_written(
+        root: Path, name: str, says: str) -> None:
+    before = _snapshot(root)
+    with pytest.raises(ServiceNameError, match=says):
+        new_service(root, name)
+    assert _snapshot(root) == before
+
+
+def test_an_existing_folder_is_never_overwritten(root: Path) -> None:
+    (root / "api" / "agora" / "catalog").mkdir(parents=True)
+    before = _snapshot(root)
+    with pytest.raises(ServiceNameError, match="exists already"):
+        new_service(root, "catalog")
+    assert _snapshot(root) == before
+
+
+def test_the_cli_refuses_a_second_run_with_exit_status_2(
+        root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new-service", "catalog", "--root", str(root)]) == 0
+    after_first = _snapshot(root)
+    assert main(["new-service", "catalog", "--root", str(root)]) == 2
+    assert "exists already" in capsys.readouterr().err
+    assert _snapshot(root) == after_first
+
+
+def test_generation_writes_the_shape_and_registers_the_service(root: Path) -> None:
+    generated = new_service(root, "category")
+    assert generated.port_offset == 3
+    for path in ("api/agora/category/v1/category.proto", "services/category/app.py",
+                 "services/category/service/categories.py",
+                 "services/category/migrations/versions/0001_create_categories.py",
+                 "services/category/tests/fakes.py", "tests/e2e/test_category.py"):
+        assert path in generated.written and (root / path).is_file(), path
+    assert set(generated.changed) == set(REGISTERED)
+    spec = load_services(root / "services" / "registry.toml")[-1]
+    assert (spec.name, spec.port_offset, spec.database, spec.module) == (
+        "category", 3, True, "services.category")
+    compose = yaml.safe_load((root / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert services["category"]["command"] == ["services.category"]
+    assert services["category-migrate"]["command"] == ["services.category", "migrate"]
+    env = services["category"]["environment"]
+    assert env["AGORA_CATEGORY_LISTEN"] == "0.0.0.0:50053"
+    assert json.loads(env["AGORA_ENDPOINTS"])["category"] == "dns:///category:50053"
+    assert "CREATE DATABASE agora_category;" in (root / REGISTERED[2]).read_text()
+    assert 'pattern: "categories/{category}"' in (
+        root / "api/agora/category/v1/category.proto").read_text()
+
+
+def test_the_second_generated_service_takes_the_next_port_offset(root: Path) -> None:
+    assert new_service(root, "catalog").port_offset == 3
+    assert new_service(root, "basket").port_offset == 4
+
+
+@pytest.mark.parametrize(("noun", "expected"), [
+    ("widget", "widgets"), ("category", "categories"), ("day", "days"), ("box", "boxes"),
+    ("match", "matches"), ("bus", "buses")])
+def test_plural_collection_ids(noun: str, expected: str) -> None:
+    assert plural(noun) == expected
