@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tomllib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +32,25 @@ JWT_AUDIENCE = "agora"
 
 class MeshError(RuntimeError):
     """The mesh cannot be started, reached or stopped; the message says why."""
+
+
+class ProgramFailure(MeshError):
+    """A supervised program did not become ready; ``program`` names it, ``reason`` says
+    why, and ``log_tail`` ends its log at ``log_path``."""
+
+    def __init__(self, program: str, reason: str, log_path: Path, log_tail: str) -> None:
+        super().__init__(f"{program}: {reason}")
+        self.program = program
+        self.reason = reason
+        self.log_path = log_path
+        self.log_tail = log_tail
+
+
+Report = Callable[[str], None]
+"""Where progress lines go (``print`` by default)."""
+
+FAILED_STATES = frozenset({"BACKOFF", "FATAL", "EXITED", "STOPPED", "UNKNOWN"})
+"""supervisord process states of a program that is not running and not starting."""
 
 
 @dataclass(frozen=True)

@@ -22,22 +22,21 @@ from pathlib import Path
 
 from pkg.runtime._health import grpc_health
 from pkg.runtime._logs import program_tail, tail
-from pkg.runtime._mesh import MeshError, MeshLayout, read_mesh_state
+from pkg.runtime._mesh import (
+    FAILED_STATES,
+    MeshError,
+    MeshLayout,
+    ProgramFailure,
+    Report,
+    read_mesh_state,
+)
 from pkg.runtime._supervisor import Supervisor
 
-Report = Callable[[str], None]
-_FAILED = {"BACKOFF", "FATAL", "EXITED", "STOPPED", "UNKNOWN"}
+_FAILED = FAILED_STATES
 
 
-class RestartFailure(MeshError):
-    """A worker did not come back; ``program`` names it and ``log_tail`` ends its log."""
-
-    def __init__(self, program: str, reason: str, log_path: Path, log_tail: str) -> None:
-        super().__init__(f"{program}: {reason}")
-        self.program = program
-        self.reason = reason
-        self.log_path = log_path
-        self.log_tail = log_tail
+class RestartFailure(ProgramFailure):
+    """A worker did not come back (``ProgramFailure``: program, reason, log tail)."""
 
 
 @dataclass(frozen=True)

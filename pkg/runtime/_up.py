@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
@@ -22,6 +21,7 @@ from pkg.contracts import descriptor_set
 from pkg.runtime._health import envoy_ready, grpc_health
 from pkg.runtime._logs import program_tail
 from pkg.runtime._mesh import (
+    FAILED_STATES,
     JWT_AUDIENCE,
     JWT_ISSUER,
     WORKLOADS,
@@ -29,6 +29,8 @@ from pkg.runtime._mesh import (
     MeshLayout,
     MeshPlan,
     Program,
+    ProgramFailure,
+    Report,
     read_mesh_state,
     service_spec,
 )
@@ -38,19 +40,11 @@ from pkg.runtime._postgres import EmbeddedPostgres, ensure_database
 from pkg.runtime._redis import EmbeddedRedis
 from pkg.runtime._supervisor import Supervisor, render_supervisord_conf
 
-Report = Callable[[str], None]
-_FAILED = {"BACKOFF", "FATAL", "EXITED", "STOPPED", "UNKNOWN"}
+_FAILED = FAILED_STATES
 
 
-class StartFailure(MeshError):
-    """A program failed to start; ``program`` names it and ``log_tail`` ends its log."""
-
-    def __init__(self, program: str, reason: str, log_path: Path, log_tail: str) -> None:
-        super().__init__(f"{program}: {reason}")
-        self.program = program
-        self.reason = reason
-        self.log_path = log_path
-        self.log_tail = log_tail
+class StartFailure(ProgramFailure):
+    """A program failed to start (``ProgramFailure``: program, reason, log tail)."""
 
 
 def issue_certificates(layout: MeshLayout, *, force: bool = False) -> list[str]:

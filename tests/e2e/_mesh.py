@@ -209,6 +209,20 @@ def stop_mesh(data_dir: Path, *, timeout: float = DOWN_TIMEOUT) -> subprocess.Co
     return agora("down", "--data-dir", str(data_dir), timeout=timeout)
 
 
+def stop_mesh_completely(data_dir: Path, *, linger: float = 20.0) -> None:
+    """``agora down``, then assert it exited 0 and that no process of ``data_dir`` is left
+    after ``linger`` seconds (``processes_of``)."""
+    result = stop_mesh(data_dir)
+    deadline = time.monotonic() + linger
+    leftovers = processes_of(data_dir)
+    while leftovers and time.monotonic() < deadline:
+        time.sleep(0.25)
+        leftovers = processes_of(data_dir)
+    assert result.returncode == 0, (
+        f"`agora down` failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    assert not leftovers, "processes of the mesh survived `agora down`:\n" + "\n".join(leftovers)
+
+
 def processes_of(data_dir: Path) -> list[str]:
     """Live processes whose command line or environment names ``data_dir`` (``pid cmd``)."""
     needle = str(data_dir).encode()

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,10 +26,10 @@ from ._mesh import (
     REPO,
     Mesh,
     MeshStartError,
-    processes_of,
     ssl_context,
     start_mesh,
     stop_mesh,
+    stop_mesh_completely,
     tool_env,
 )
 
@@ -60,16 +59,7 @@ def mesh(request: pytest.FixtureRequest) -> Iterator[Mesh]:
     try:
         yield running
     finally:
-        result = stop_mesh(data_dir)
-        deadline = time.monotonic() + 20
-        leftovers = processes_of(data_dir)
-        while leftovers and time.monotonic() < deadline:
-            time.sleep(0.25)
-            leftovers = processes_of(data_dir)
-        assert result.returncode == 0, (
-            f"`agora down` failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-        assert not leftovers, ("processes of the mesh survived `agora down`:\n"
-                               + "\n".join(leftovers))
+        stop_mesh_completely(data_dir)
         if not request.config.getoption("--keep-mesh-data", default=False):
             shutil.rmtree(data_dir, ignore_errors=True)
 

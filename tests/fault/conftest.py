@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,14 @@ import httpx
 import pytest
 
 from tests.e2e._api import PASSWORD, random_email
-from tests.e2e._mesh import Mesh, MeshStartError, processes_of, ssl_context, start_mesh, stop_mesh
+from tests.e2e._mesh import (
+    Mesh,
+    MeshStartError,
+    ssl_context,
+    start_mesh,
+    stop_mesh,
+    stop_mesh_completely,
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +42,7 @@ def fault_mesh() -> Iterator[Mesh]:
     try:
         yield mesh
     finally:
-        result = stop_mesh(data_dir)
-        deadline = time.monotonic() + 20
-        leftovers = processes_of(data_dir)
-        while leftovers and time.monotonic() < deadline:
-            time.sleep(0.25)
-            leftovers = processes_of(data_dir)
-        assert result.returncode == 0, f"`agora down` failed:\n{result.stdout}\n{result.stderr}"
-        assert not leftovers, "processes survived `agora down`:\n" + "\n".join(leftovers)
+        stop_mesh_completely(data_dir)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

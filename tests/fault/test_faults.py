@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import time
 from typing import Any
 
@@ -42,11 +41,6 @@ def _supervisor(mesh: Mesh) -> Supervisor:
 def _pids(mesh: Mesh, prefix: str) -> dict[str, int]:
     return {info["name"]: int(info["pid"]) for info in _supervisor(mesh).all_info()
             if info["name"].startswith(prefix) and info["statename"] == "RUNNING"}
-
-
-async def _restart(mesh: Mesh, service: str) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(agora, "restart", service, "--data-dir", str(mesh.data_dir),
-                                   timeout=240)
 
 
 def _http_ok(response: httpx.Response) -> tuple[bool, str]:
@@ -97,12 +91,22 @@ class _Traffic:
         return rotate
 
 
-async def _under_load(load: SteadyLoad, restart: Any) -> Any:
+async def _restart_under_load(mesh: Mesh, load: SteadyLoad, service: str,
+                              before: dict[str, int]) -> None:
+    """Let ``load`` run 2 s, ``agora restart service``, 2 s more; then every worker has a
+    new pid and not one request failed."""
     await asyncio.sleep(2.0)
-    result = await restart
+    restarted = await asyncio.to_thread(agora, "restart", service, "--data-dir",
+                                        str(mesh.data_dir), timeout=240)
     await asyncio.sleep(2.0)
     outcomes = await load.stop()
-    return result, outcomes
+    assert restarted.returncode == 0, f"{restarted.stdout}\n{restarted.stderr}"
+    after = _pids(mesh, f"{service}-")
+    assert set(after) == set(before) and not set(after.values()) & set(before.values()), (
+        f"every {service} worker should have a new pid: {before} -> {after}")
+    failed = [o for o in outcomes if not o.ok]
+    assert len(outcomes) > 100 and not failed, (
+        summary(outcomes) + "\n" + log_tails(mesh.data_dir, 15))
 
 
 async def test_rolling_restart_of_user_fails_no_request(
@@ -115,14 +119,7 @@ async def test_rolling_restart_of_user_fails_no_request(
     load.add("GetUser HTTP/JSON", traffic.get_user_http, rate=20)
     load.add("GetUser gRPC", traffic.get_user_grpc, rate=10)
     load.add("Login (auth -> user)", traffic.login, rate=2, concurrency=2)
-    restarted, outcomes = await _under_load(load, _restart(fault_mesh, "user"))
-    assert restarted.returncode == 0, f"{restarted.stdout}\n{restarted.stderr}"
-    after = _pids(fault_mesh, "user-")
-    assert set(after) == set(before) and not set(after.values()) & set(before.values()), (
-        f"every user worker should have a new pid: {before} -> {after}")
-    failed = [o for o in outcomes if not o.ok]
-    assert len(outcomes) > 100 and not failed, (
-        summary(outcomes) + "\n" + log_tails(fault_mesh.data_dir, 15))
+    await _restart_under_load(fault_mesh, load, "user", before)
 
 
 async def test_rolling_restart_of_auth_fails_no_request(
@@ -138,13 +135,7 @@ async def test_rolling_restart_of_auth_fails_no_request(
     load.add("JWKS", traffic.jwks, rate=5)
     load.add("Login", traffic.login, rate=2, concurrency=2)
     load.add("GetUser HTTP/JSON", traffic.get_user_http, rate=10)
-    restarted, outcomes = await _under_load(load, _restart(fault_mesh, "auth"))
-    assert restarted.returncode == 0, f"{restarted.stdout}\n{restarted.stderr}"
-    after = _pids(fault_mesh, "auth-")
-    assert not set(after.values()) & set(before.values()), f"{before} -> {after}"
-    failed = [o for o in outcomes if not o.ok]
-    assert len(outcomes) > 100 and not failed, (
-        summary(outcomes) + "\n" + log_tails(fault_mesh.data_dir, 15))
+    await _restart_under_load(fault_mesh, load, "auth", before)
 
 
 async def _wait_until(condition: Any, within: float, what: str) -> None:
