@@ -205,8 +205,14 @@ class Reader:
     seconds; failures surface as ``pkg.errors.Unavailable`` (reason
     ``DATABASE_UNAVAILABLE``) as for ``session_factory``; bound parameters are never logged
     nor put in a message here.  Only for statements that change nothing: a retried
-    statement runs twice.  The caller closes the reader (``close``).
+    statement runs twice.  While the last attempt to open a connection failed (a server
+    that is gone), a read waits at most ``_FAIL_FAST`` seconds for a pooled connection
+    rather than ``pool_timeout``, as a refused connection would answer at once; the pool
+    keeps reconnecting in the background (psycopg_pool's backoff).  The caller closes the
+    reader (``close``).
     """
+
+    _FAIL_FAST = 0.05
 
     def __init__(self, url: str, *, min_size: int = 10, max_size: int = 15,
                  connect_timeout: float = 3.0, statement_timeout: float = 5.0,
@@ -218,9 +224,11 @@ class Reader:
             "connect_timeout": max(2, math.ceil(connect_timeout)),
             "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
         }
+        self._health = _Health()
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
             conninfo.render_as_string(hide_password=False), kwargs=kwargs, open=False,
-            min_size=min_size, max_size=max(min_size, max_size), timeout=pool_timeout,
+            connection_class=_watched_connections(self._health), min_size=min_size,
+            max_size=max(min_size, max_size), timeout=pool_timeout,
             max_lifetime=max_lifetime, name="agora-reads")
         self._timeout = timeout
         self._opened = False
@@ -252,7 +260,8 @@ class Reader:
 
     async def _first(self, query: LiteralString, params: Sequence[Any],
                      row_factory: AsyncRowFactory[T]) -> T | None:
-        connection = await self._pool.getconn()
+        connection = await self._pool.getconn(
+            self._FAIL_FAST if self._health.failing else None)
         try:
             async with connection.cursor(row_factory=row_factory) as cursor:
                 await cursor.execute(query, params, prepare=True)
@@ -277,6 +286,27 @@ class Reader:
     async def close(self) -> None:
         """Close the pool and its connections (waits at most 5 s for borrowed ones)."""
         await self._pool.close(timeout=5.0)
+
+
+class _Health:
+    """Whether the last attempt to open a connection failed."""
+
+    failing = False
+
+
+def _watched_connections(health: _Health) -> type[AsyncConnection[Any]]:
+    class WatchedConnection(AsyncConnection[Any]):
+        @classmethod
+        async def connect(cls, *args: Any, **kwargs: Any) -> WatchedConnection:
+            try:
+                connection = await super().connect(*args, **kwargs)
+            except psycopg.Error:
+                health.failing = True
+                raise
+            health.failing = False
+            return connection
+
+    return WatchedConnection
 
 
 class _Dropped(Exception):
