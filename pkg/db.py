@@ -49,13 +49,13 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5,
     a connection after ``pool_recycle`` seconds and waits at most ``pool_timeout`` seconds
     for a free one; a dropped connection invalidates the whole pool (SQLAlchemy's default).
     ``autocommit`` makes every connection autocommit from the start (no ``BEGIN``) and
-    skips the ping before each checkout (a round trip): that engine is for ``Reader``,
-    whose statements stand alone and are retried once on a dropped connection.  Other
-    engines ping first, since a write in a transaction is not retried (so a restarted
-    server fails no write).  ``connect_timeout`` (seconds, rounded up to whole seconds as
-    libpq requires, at least 2) bounds establishing a connection; ``statement_timeout``
-    (seconds) is set per connection with ``-c statement_timeout=<ms>`` (PostgreSQL cancels
-    longer statements).  Parameters are hidden from logs and error messages.  The caller
+    skips the ping before each checkout (a round trip); other engines ping first, since a
+    write in a transaction is not retried (so a restarted server fails no write).  Lone
+    reads use ``Reader`` (psycopg directly) instead.  ``connect_timeout`` (seconds,
+    rounded up to whole seconds as libpq requires, at least 2) bounds establishing a
+    connection; ``statement_timeout`` (seconds) is set per connection with
+    ``-c statement_timeout=<ms>`` (PostgreSQL cancels longer statements).  Parameters are
+    hidden from logs and error messages.  The caller
     disposes of the engine.
     """
     connect_args: dict[str, Any] = {
