@@ -14,24 +14,29 @@ from __future__ import annotations
 import asyncio
 import math
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, LiteralString, TypeVar
 
-from sqlalchemy import Executable, Row, exc, text
+import psycopg
+from psycopg import AsyncConnection
+from psycopg.rows import AsyncRowFactory
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from sqlalchemy import exc, make_url, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.util import greenlet_spawn
 
 from pkg import errors
+from pkg.config import normalise_database_url
 from pkg.obs import remaining
 
 REASON = "DATABASE_UNAVAILABLE"
 _TIMEOUT_KEY = "agora.db.timeout"
+T = TypeVar("T")
 
 
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5,
@@ -44,13 +49,13 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5,
     a connection after ``pool_recycle`` seconds and waits at most ``pool_timeout`` seconds
     for a free one; a dropped connection invalidates the whole pool (SQLAlchemy's default).
     ``autocommit`` makes every connection autocommit from the start (no ``BEGIN``) and
-    skips the ping before each checkout (a round trip): that engine is for ``Reader``,
-    whose statements stand alone and are retried once on a dropped connection.  Other
-    engines ping first, since a write in a transaction is not retried (so a restarted
-    server fails no write).  ``connect_timeout`` (seconds, rounded up to whole seconds as
-    libpq requires, at least 2) bounds establishing a connection; ``statement_timeout``
-    (seconds) is set per connection with ``-c statement_timeout=<ms>`` (PostgreSQL cancels
-    longer statements).  Parameters are hidden from logs and error messages.  The caller
+    skips the ping before each checkout (a round trip); other engines ping first, since a
+    write in a transaction is not retried (so a restarted server fails no write).  Lone
+    reads use ``Reader`` (psycopg directly) instead.  ``connect_timeout`` (seconds,
+    rounded up to whole seconds as libpq requires, at least 2) bounds establishing a
+    connection; ``statement_timeout`` (seconds) is set per connection with
+    ``-c statement_timeout=<ms>`` (PostgreSQL cancels longer statements).  Parameters are
+    hidden from logs and error messages.  The caller
     disposes of the engine.
     """
     connect_args: dict[str, Any] = {
@@ -184,61 +189,135 @@ def session_factory(engine: AsyncEngine, *,
 
 
 class Reader:
-    """Single-statement reads in one round trip: no transaction, no ping, one retry.
+    """Single-statement reads in one round trip on psycopg 3 directly: no transaction, no
+    ping, server-side prepared statements, one retry.
 
-    Each read runs in one greenlet (SQLAlchemy's bridge from its synchronous core to
-    asyncio, entered once rather than once per step) on a connection of ``engine``, which
-    should come from ``create_engine(..., autocommit=True)``: then a lone ``SELECT`` is
-    sent as it is (no ``BEGIN``/``ROLLBACK`` around it; on another engine each read is
-    its own transaction, correct but three round trips) through SQLAlchemy
-    Core (no ORM identity map; psycopg prepares a statement it has seen
-    ``prepare_threshold`` times).  A read whose connection turns out to be dropped (a
-    restarted server) is retried once on a fresh connection.  The whole read, retry
-    included, gets ``min(timeout, remaining time of the incoming RPC)`` seconds; failures
-    surface as ``pkg.errors.Unavailable`` (reason ``DATABASE_UNAVAILABLE``) as for
-    ``session_factory``.  Only for statements that change nothing: a retried statement
-    runs twice.
+    Connections come from a ``psycopg_pool.AsyncConnectionPool`` (opened on first use) of
+    ``min_size`` to ``max_size`` autocommit connections (a lone ``SELECT`` is sent as it is,
+    no ``BEGIN``/``ROLLBACK``), none checked before use (``check`` off: a dropped one shows
+    on use and the read is retried once on a fresh connection), each replaced after
+    ``max_lifetime`` seconds.  ``url`` is a libpq URL (``postgresql://`` or SQLAlchemy's
+    ``postgresql+psycopg://``); ``connect_timeout`` (seconds, rounded up, at least 2) bounds
+    opening a connection, ``statement_timeout`` (seconds) is set on each connection, and
+    ``pool_timeout`` (seconds) bounds the wait for a free one.  Statements run with
+    ``prepare=True`` (prepared on the server the first time a connection sees them).  The
+    whole read, retry included, gets ``min(timeout, remaining time of the incoming RPC)``
+    seconds; failures surface as ``pkg.errors.Unavailable`` (reason
+    ``DATABASE_UNAVAILABLE``) as for ``session_factory``; bound parameters are never logged
+    nor put in a message here.  Only for statements that change nothing: a retried
+    statement runs twice.  While the last attempt to open a connection failed (a server
+    that is gone), a read waits at most ``_FAIL_FAST`` seconds for a pooled connection
+    rather than ``pool_timeout``, as a refused connection would answer at once; the pool
+    keeps reconnecting in the background (psycopg_pool's backoff).  The caller closes the
+    reader (``close``).
     """
 
-    def __init__(self, engine: AsyncEngine, *, timeout: float | None = None) -> None:
-        self._engine = engine.sync_engine
-        self._timeout = timeout
+    _FAIL_FAST = 0.05
 
-    async def first(self, statement: Executable) -> Row[Any] | None:
-        """The first row ``statement`` returns, or ``None``; raises ``Unavailable``."""
+    def __init__(self, url: str, *, min_size: int = 10, max_size: int = 15,
+                 connect_timeout: float = 3.0, statement_timeout: float = 5.0,
+                 pool_timeout: float = 3.0, max_lifetime: float = 1800.0,
+                 timeout: float | None = None) -> None:
+        conninfo = make_url(normalise_database_url(url)).set(drivername="postgresql")
+        kwargs: dict[str, Any] = {
+            "autocommit": True,
+            "connect_timeout": max(2, math.ceil(connect_timeout)),
+            "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
+        }
+        self._health = _Health()
+        self._pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+            conninfo.render_as_string(hide_password=False), kwargs=kwargs, open=False,
+            connection_class=_watched_connections(self._health), min_size=min_size,
+            max_size=max(min_size, max_size), timeout=pool_timeout,
+            max_lifetime=max_lifetime, name="agora-reads")
+        self._timeout = timeout
+        self._opened = False
+
+    async def first(self, query: LiteralString, params: Sequence[Any],
+                    row_factory: AsyncRowFactory[T]) -> T | None:
+        """The first row of ``query`` (``%s`` placeholders bound to ``params``) made by
+        ``row_factory`` (``psycopg.rows``), or ``None``; raises ``Unavailable``."""
         limit = _limit(self._timeout)
         deadline = None if limit is None else _Deadline(limit)
         try:
             try:
+                if not self._opened:
+                    self._opened = True
+                    await self._pool.open(wait=False)
                 try:
-                    return await self._first(statement)
-                except exc.DBAPIError as error:
-                    if not error.connection_invalidated:
-                        raise
-                return await self._first(statement)
+                    return await self._first(query, params, row_factory)
+                except _Dropped:
+                    pass
+                return await self._first(query, params, row_factory)
             finally:
                 if deadline is not None:
                     await deadline.__aexit__(*sys.exc_info())
-        except Exception as error:
-            mapped = _unavailable(error)
-            if mapped is None:
-                raise
-            raise mapped from error
+        except _Dropped as dropped:
+            raise errors.Unavailable("the database is unavailable; try again",
+                                     reason=REASON) from dropped.__cause__
+        except (TimeoutError, psycopg.OperationalError, psycopg.InterfaceError) as error:
+            raise _read_unavailable(error) from error
 
-    async def _first(self, statement: Executable) -> Row[Any] | None:
-        return await greenlet_spawn(self._first_in_greenlet, statement)
-
-    def _first_in_greenlet(self, statement: Executable) -> Row[Any] | None:
-        connection = self._engine.connect()
+    async def _first(self, query: LiteralString, params: Sequence[Any],
+                     row_factory: AsyncRowFactory[T]) -> T | None:
+        connection = await self._pool.getconn(
+            self._FAIL_FAST if self._health.failing else None)
         try:
-            row = connection.execute(statement).first()
+            async with connection.cursor(row_factory=row_factory) as cursor:
+                await cursor.execute(query, params, prepare=True)
+                row = await cursor.fetchone()
         except BaseException as error:
-            if isinstance(error, asyncio.CancelledError | TimeoutError):
-                connection.invalidate()
-            connection.close()
+            if isinstance(error, Exception) and not isinstance(
+                    error, psycopg.OperationalError | psycopg.InterfaceError):
+                await self._pool.putconn(connection)
+                raise
+            dropped = isinstance(error, psycopg.OperationalError) and connection.broken
+            await asyncio.shield(self._discard(connection))
+            if dropped:
+                raise _Dropped() from error
             raise
-        connection.close()
+        await self._pool.putconn(connection)
         return row
+
+    async def _discard(self, connection: AsyncConnection[Any]) -> None:
+        await connection.close()
+        await self._pool.putconn(connection)
+
+    async def close(self) -> None:
+        """Close the pool and its connections (waits at most 5 s for borrowed ones)."""
+        await self._pool.close(timeout=5.0)
+
+
+class _Health:
+    """Whether the last attempt to open a connection failed."""
+
+    failing = False
+
+
+def _watched_connections(health: _Health) -> type[AsyncConnection[Any]]:
+    class WatchedConnection(AsyncConnection[Any]):
+        @classmethod
+        async def connect(cls, *args: Any, **kwargs: Any) -> WatchedConnection:
+            try:
+                connection = await super().connect(*args, **kwargs)
+            except psycopg.Error:
+                health.failing = True
+                raise
+            health.failing = False
+            return connection
+
+    return WatchedConnection
+
+
+class _Dropped(Exception):
+    """The connection turned out to be dropped (its cause is psycopg's error)."""
+
+
+def _read_unavailable(error: BaseException) -> errors.Unavailable:
+    if isinstance(error, TimeoutError | PoolTimeout):
+        return errors.Unavailable("the database did not answer in time; try again",
+                                  reason=REASON)
+    return errors.Unavailable("the database is unavailable; try again", reason=REASON)
 
 
 def database_probe(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:

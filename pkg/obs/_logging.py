@@ -2,17 +2,19 @@
 
 Lines go to the file named by ``configure_logging(file=...)`` (``agora up`` passes
 ``AGORA_LOG_FILE=<data>/logs/<program>.log``), written by the process itself through a
-``logging.handlers.WatchedFileHandler`` (reopened when rotated away), or to stderr.
+``JsonLineFileHandler`` (reopened when rotated away, checked at most once a second), or to
+stderr.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import time
 import traceback
 from datetime import UTC, datetime
-from logging.handlers import WatchedFileHandler
 
 from pkg.obs._context import current
 
@@ -70,9 +72,79 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+class JsonLineFileHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Appends each record as one line (UTF-8) to ``path``, reopening the file when it has
+    been moved or deleted (logrotate's ``create`` mode), like
+    ``logging.handlers.WatchedFileHandler`` but checking (one ``os.stat``) at most once
+    every ``CHECK_INTERVAL`` seconds rather than on every record: lines written in the
+    second after a rotation still go to the old file.  Raises ``OSError`` when ``path``
+    cannot be opened.
+    """
+
+    CHECK_INTERVAL = 1.0
+
+    def __init__(self, path: str) -> None:
+        self.path = os.path.abspath(path)
+        super().__init__(self._open())
+        self._next_check = time.monotonic() + self.CHECK_INTERVAL
+
+    def _open(self) -> object:
+        stream = open(self.path, "a", encoding="utf-8")
+        self._identity = _identity(os.fstat(stream.fileno()))
+        return stream
+
+    def _reopen_if_moved(self) -> None:
+        try:
+            moved = _identity(os.stat(self.path)) != self._identity
+        except FileNotFoundError:
+            moved = True
+        if moved:
+            old, self.stream = self.stream, self._open()
+            old.close()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write ``record`` as one line and flush; errors go to ``handleError``."""
+        try:
+            line = self.format(record) + "\n"
+            now = time.monotonic()
+            if now >= self._next_check:
+                self._next_check = now + self.CHECK_INTERVAL
+                self._reopen_if_moved()
+            self.stream.write(line)
+            self.stream.flush()
+        except Exception:
+            self.handleError(record)
+
+    def close(self) -> None:
+        """Close the file."""
+        self.acquire()
+        try:
+            self.stream.close()
+        finally:
+            self.release()
+            super().close()
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int]:
+    return stat.st_dev, stat.st_ino
+
+
+def _lean_records() -> None:
+    # Fields the JSON line never carries: skip computing them for every record, as the
+    # logging HOWTO's "Optimization" section advises (caller's frame, thread, process ids).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    if hasattr(logging, "logAsyncioTasks"):
+        logging.logAsyncioTasks = False
+
+
 def configure_logging(service: str, level: str = "INFO", file: str | None = None) -> None:
     """Send the root logger's records as JSON lines (``JsonLineFormatter``) to ``file``
-    (appended to, reopened when moved or deleted) or, when ``file`` is empty, to stderr.
+    (``JsonLineFileHandler``: appended to, reopened within a second when moved or deleted)
+    or, when ``file`` is empty, to stderr.  Records no longer carry the caller's file and
+    line, thread or process (the line has no place for them).
 
     Idempotent: replaces the handlers a previous call installed.  ``level`` is a standard
     level name (``DEBUG``, ``INFO``, ...); raises ``ValueError`` for an unknown one and
@@ -81,8 +153,8 @@ def configure_logging(service: str, level: str = "INFO", file: str | None = None
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         raise ValueError(f"unknown log level {level!r}")
-    handler: logging.Handler = (WatchedFileHandler(file, encoding="utf-8") if file
-                                else _StderrHandler())
+    handler: logging.Handler = JsonLineFileHandler(file) if file else _StderrHandler()
+    _lean_records()
     handler.setFormatter(JsonLineFormatter(service))
     root = logging.getLogger()
     for old in root.handlers:

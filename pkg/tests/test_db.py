@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import LiteralString
 from urllib.parse import urlsplit
 
+import psycopg
 import pytest
+from psycopg.rows import dict_row, tuple_row
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -103,47 +106,68 @@ async def test_errors_never_carry_bound_parameters(engine: AsyncEngine) -> None:
 
 
 @pytest.fixture
-async def reads(postgres_url: str, proxy: FaultyProxy) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(_via(postgres_url, proxy.port), pool_size=1, max_overflow=0,
-                           connect_timeout=2, statement_timeout=0.5, pool_timeout=0.3,
-                           autocommit=True)
-    yield engine
-    await engine.dispose()
+async def reads(postgres_url: str, proxy: FaultyProxy) -> AsyncIterator[Reader]:
+    reader = Reader(_via(postgres_url, proxy.port), min_size=1, max_size=1, connect_timeout=2,
+                    statement_timeout=0.5, pool_timeout=0.3, timeout=2)
+    yield reader
+    await reader.close()
 
 
-async def test_a_read_is_one_statement_outside_any_transaction(reads: AsyncEngine) -> None:
-    row = await Reader(reads, timeout=2).first(
-        text("SELECT transaction_timestamp() = statement_timestamp()"))
-    assert row is not None and row[0] is True
+async def _one(reader: Reader, sql: LiteralString = "SELECT 1") -> object:
+    row = await reader.first(sql, (), tuple_row)
+    return None if row is None else row[0]
+
+
+async def test_a_read_is_a_server_side_prepared_statement(reads: Reader) -> None:
+    assert await _one(reads, "SELECT 41 + 1") == 42
+    assert await _one(reads, "SELECT count(*) FROM pg_prepared_statements"
+                             " WHERE statement = 'SELECT 41 + 1'") == 1
+
+
+async def test_a_read_binds_its_parameters(reads: Reader) -> None:
+    row = await reads.first("SELECT %s::int + %s::int AS total", (40, 2), dict_row)
+    assert row == {"total": 42}
 
 
 async def test_a_read_on_a_dropped_connection_is_retried_on_a_fresh_one(
-        reads: AsyncEngine, proxy: FaultyProxy) -> None:
-    reader = Reader(reads, timeout=2)
-    assert (await reader.first(text("SELECT 1")) or [None])[0] == 1
+        reads: Reader, proxy: FaultyProxy) -> None:
+    assert await _one(reads) == 1
     proxy.cut()
-    assert (await reader.first(text("SELECT 2")) or [None])[0] == 2
+    assert await _one(reads, "SELECT 2") == 2
 
 
 async def test_a_read_from_a_hung_server_is_unavailable_within_the_timeout(
-        reads: AsyncEngine, proxy: FaultyProxy) -> None:
-    reader = Reader(reads, timeout=0.5)
-    assert (await reader.first(text("SELECT 1")) or [None])[0] == 1
-    proxy.pause()
-    with pytest.raises(errors.Unavailable) as caught:
-        await reader.first(text("SELECT 1"))
-    assert caught.value.reason == "DATABASE_UNAVAILABLE"
-    proxy.resume()
-    assert (await reader.first(text("SELECT 3")) or [None])[0] == 3
+        postgres_url: str, proxy: FaultyProxy) -> None:
+    reader = Reader(_via(postgres_url, proxy.port), min_size=1, max_size=1, connect_timeout=2,
+                    statement_timeout=5, pool_timeout=0.3, timeout=0.5)
+    try:
+        assert await _one(reader) == 1
+        proxy.pause()
+        with pytest.raises(errors.Unavailable) as caught:
+            await _one(reader)
+        assert caught.value.reason == "DATABASE_UNAVAILABLE"
+        proxy.resume()
+        assert await _one(reader, "SELECT 3") == 3
+    finally:
+        await reader.close()
 
 
 async def test_a_read_from_a_server_that_is_gone_is_unavailable(postgres_url: str) -> None:
-    engine = create_engine(_via(postgres_url, 1), connect_timeout=2, autocommit=True)
+    reader = Reader(_via(postgres_url, 1), min_size=1, max_size=1, connect_timeout=2,
+                    pool_timeout=0.3)
     try:
-        with pytest.raises(errors.Unavailable):
-            await Reader(engine).first(text("SELECT 1"))
+        with pytest.raises(errors.Unavailable) as caught:
+            await _one(reader)
+        assert caught.value.reason == "DATABASE_UNAVAILABLE"
     finally:
-        await engine.dispose()
+        await reader.close()
+
+
+async def test_a_failed_read_never_carries_its_parameters(reads: Reader) -> None:
+    with pytest.raises(psycopg.DataError) as caught:
+        await reads.first("SELECT %s::int, %s::text", ("x", SECRET), tuple_row)
+    assert SECRET not in str(caught.value)
+    assert await _one(reads) == 1
 
 
 async def test_a_transaction_after_the_server_dropped_every_connection_succeeds(

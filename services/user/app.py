@@ -44,13 +44,11 @@ def _hasher(settings: UserSettings) -> Argon2Hasher:
                         parallelism=settings.argon2_parallelism, workers=settings.hash_workers)
 
 
-def _engine(settings: UserSettings, pool_size: int, max_overflow: int, *,
-            autocommit: bool = False) -> AsyncEngine:
+def _engine(settings: UserSettings, pool_size: int, max_overflow: int) -> AsyncEngine:
     return create_engine(settings.database_url, pool_size=pool_size, max_overflow=max_overflow,
                          connect_timeout=settings.database_connect_timeout_seconds,
                          statement_timeout=settings.database_statement_timeout_seconds,
-                         pool_timeout=settings.database_pool_timeout_seconds,
-                         autocommit=autocommit)
+                         pool_timeout=settings.database_pool_timeout_seconds)
 
 
 def build(settings: UserSettings, mesh: MeshSettings, *,
@@ -81,14 +79,18 @@ def _server(settings: UserSettings, mesh: MeshSettings, stack: AsyncExitStack,
             credentials: grpc.ServerCredentials, verifier: TokenVerifier | None) -> GrpcServer:
     engine = _engine(settings, settings.database_pool_size, settings.database_max_overflow)
     stack.push_async_callback(engine.dispose)
-    reads = _engine(settings, settings.database_pool_size, settings.database_max_overflow,
-                    autocommit=True)
-    stack.push_async_callback(reads.dispose)
+    reads = Reader(settings.database_url, min_size=settings.database_pool_size,
+                   max_size=settings.database_pool_size + settings.database_max_overflow,
+                   connect_timeout=settings.database_connect_timeout_seconds,
+                   statement_timeout=settings.database_statement_timeout_seconds,
+                   pool_timeout=settings.database_pool_timeout_seconds,
+                   timeout=settings.database_timeout_seconds)
+    stack.push_async_callback(reads.close)
     hasher = _hasher(settings)
     stack.push_async_callback(hasher.close)
     timeout = settings.database_timeout_seconds
     users = SqlUserRepository(session_factory(engine, timeout=timeout),
-                              Reader(reads, timeout=timeout))
+                              reads)
     profiles = Profiles(users, clock=utcnow)
     accounts = Accounts(users, hasher, clock=utcnow,
                         key_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds))
@@ -126,12 +128,14 @@ async def create_admin(settings: UserSettings, *, email: str, password: str,
     """
     engine = _engine(settings, 1, 0)
     hasher = _hasher(settings)
+    reads = Reader(settings.database_url, min_size=1, max_size=1)
     try:
-        accounts = Accounts(SqlUserRepository(session_factory(engine), Reader(engine)), hasher,
+        accounts = Accounts(SqlUserRepository(session_factory(engine), reads), hasher,
                             clock=utcnow)
         return await accounts.create_user(email=email, password=password,
                                           display_name=display_name, roles=[Role.ADMIN],
                                           allow_admin=True)
     finally:
+        await reads.close()
         await hasher.close()
         await engine.dispose()

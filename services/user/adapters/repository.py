@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Delete, Row, delete, exists, func, select, tuple_, update
+from psycopg.rows import kwargs_row
+from sqlalchemy import Delete, delete, exists, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,11 +20,7 @@ SWEEP_LIMIT = 100
 """Most expired idempotency keys one create deletes besides its own."""
 
 
-_USERS = UserRow.__table__
-_KEYS = IdempotencyKeyRow.__table__
-
-
-def _to_domain(row: UserRow | Row[Any]) -> User:
+def _to_domain(row: UserRow) -> User:
     return User(id=row.id, email=Email(row.email), display_name=row.display_name,
                 roles=frozenset(Role(r) for r in row.roles), password_hash=row.password_hash,
                 create_time=row.create_time, update_time=row.update_time, version=row.version)
@@ -37,10 +33,29 @@ def _to_row(user: User) -> UserRow:
                    version=user.version)
 
 
-def _key_to_domain(row: IdempotencyKeyRow | Row[Any]) -> IdempotencyKey:
-    return IdempotencyKey(scope=row.scope, request_id=str(row.request_id),
-                          fingerprint=row.fingerprint, resource_id=str(row.user_id),
-                          create_time=row.create_time, expire_time=row.expire_time)
+def _user(*, id: UUID, email: str, display_name: str, roles: list[str],
+          password_hash: str, create_time: datetime, update_time: datetime,
+          version: int) -> User:
+    return User(id=id, email=Email(email), display_name=display_name,
+                roles=frozenset(Role(r) for r in roles), password_hash=password_hash,
+                create_time=create_time, update_time=update_time, version=version)
+
+
+def _key(*, scope: str, request_id: UUID, fingerprint: str, user_id: UUID,
+         create_time: datetime, expire_time: datetime) -> IdempotencyKey:
+    return IdempotencyKey(scope=scope, request_id=str(request_id), fingerprint=fingerprint,
+                          resource_id=str(user_id), create_time=create_time,
+                          expire_time=expire_time)
+
+
+_USER_ROW = kwargs_row(_user)
+_KEY_ROW = kwargs_row(_key)
+_USER_COLUMNS = ("SELECT id, email, display_name, roles, password_hash, create_time,"
+                 " update_time, version FROM users")
+_GET_USER = _USER_COLUMNS + " WHERE id = %s"
+_GET_USER_BY_EMAIL = _USER_COLUMNS + " WHERE lower(email) = %s"
+_GET_KEY = ("SELECT scope, request_id, fingerprint, user_id, create_time, expire_time"
+            " FROM idempotency_keys WHERE scope = %s AND request_id = %s")
 
 
 def _key_to_row(key: IdempotencyKey) -> IdempotencyKeyRow:
@@ -72,8 +87,9 @@ def _violated(error: IntegrityError) -> str | None:
 class SqlUserRepository:
     """See ``services.user.service.ports.UserRepository``.
 
-    Single-row reads go through ``reader`` (one round trip, Core, no transaction); every
-    other method runs in one ORM transaction from ``sessions``.
+    Single-row reads go through ``reader`` (one round trip, prepared SQL, no transaction,
+    rows made straight into domain objects); every other method runs in one ORM
+    transaction from ``sessions``.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], reader: Reader) -> None:
@@ -82,20 +98,15 @@ class SqlUserRepository:
 
     async def get(self, user_id: UUID) -> User | None:
         """See ``UserRepository.get``."""
-        row = await self._reader.first(select(_USERS).where(_USERS.c.id == user_id))
-        return _to_domain(row) if row is not None else None
+        return await self._reader.first(_GET_USER, (user_id,), _USER_ROW)
 
     async def get_by_email(self, email: Email) -> User | None:
         """See ``UserRepository.get_by_email``."""
-        row = await self._reader.first(
-            select(_USERS).where(func.lower(_USERS.c.email) == email.normalized))
-        return _to_domain(row) if row is not None else None
+        return await self._reader.first(_GET_USER_BY_EMAIL, (email.normalized,), _USER_ROW)
 
     async def get_idempotency_key(self, scope: str, request_id: str) -> IdempotencyKey | None:
         """See ``UserRepository.get_idempotency_key``."""
-        row = await self._reader.first(select(_KEYS).where(
-            _KEYS.c.scope == scope, _KEYS.c.request_id == UUID(request_id)))
-        return _key_to_domain(row) if row is not None else None
+        return await self._reader.first(_GET_KEY, (scope, UUID(request_id)), _KEY_ROW)
 
     async def add(self, user: User, *, key: IdempotencyKey | None = None
                   ) -> IdempotencyKey | None:

@@ -49,8 +49,9 @@ def clock() -> Iterator[FakeClock]:
 
 
 class Registrar:
-    def __init__(self, engine: AsyncEngine, hasher: Argon2Hasher, clock: FakeClock) -> None:
-        self.repo = SqlUserRepository(session_factory(engine), Reader(engine))
+    def __init__(self, engine: AsyncEngine, reader: Reader, hasher: Argon2Hasher,
+                 clock: FakeClock) -> None:
+        self.repo = SqlUserRepository(session_factory(engine), reader)
         self.hasher, self.clock = hasher, clock
 
     async def create(self, request_id: UUID, **changes: Any) -> User:
@@ -61,8 +62,11 @@ class Registrar:
 
 
 @pytest.fixture
-def registrar(engine: AsyncEngine, hasher: Argon2Hasher, clock: FakeClock) -> Registrar:
-    return Registrar(engine, hasher, clock)
+async def registrar(engine: AsyncEngine, migrated_database: str, hasher: Argon2Hasher,
+                    clock: FakeClock) -> AsyncIterator[Registrar]:
+    reader = Reader(migrated_database, min_size=1, max_size=10)
+    yield Registrar(engine, reader, hasher, clock)
+    await reader.close()
 
 
 async def _count(engine: AsyncEngine, table: type[UserRow] | type[IdempotencyKeyRow]) -> int:

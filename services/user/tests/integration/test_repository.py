@@ -35,8 +35,10 @@ async def engine(migrated_database: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def repo(engine: AsyncEngine) -> SqlUserRepository:
-    return SqlUserRepository(session_factory(engine), Reader(engine))
+async def repo(engine: AsyncEngine, migrated_database: str) -> AsyncIterator[SqlUserRepository]:
+    reader = Reader(migrated_database, min_size=1, max_size=4)
+    yield SqlUserRepository(session_factory(engine), reader)
+    await reader.close()
 
 
 async def _count(engine: AsyncEngine, table: type[UserRow] | type[IdempotencyKeyRow]) -> int:
