@@ -41,32 +41,28 @@ T = TypeVar("T")
 
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5,
                   connect_timeout: float = 3.0, statement_timeout: float = 5.0,
-                  pool_timeout: float = 3.0, pool_recycle: float = 1800.0,
-                  autocommit: bool = False) -> AsyncEngine:
+                  pool_timeout: float = 3.0, pool_recycle: float = 1800.0) -> AsyncEngine:
     """An ``AsyncEngine`` for ``url`` (``postgresql+psycopg://``); connects lazily.
 
     The pool keeps ``pool_size`` connections plus ``max_overflow`` temporary ones, recycles
     a connection after ``pool_recycle`` seconds and waits at most ``pool_timeout`` seconds
     for a free one; a dropped connection invalidates the whole pool (SQLAlchemy's default).
-    ``autocommit`` makes every connection autocommit from the start (no ``BEGIN``) and
-    skips the ping before each checkout (a round trip); other engines ping first, since a
-    write in a transaction is not retried (so a restarted server fails no write).  Lone
-    reads use ``Reader`` (psycopg directly) instead.  ``connect_timeout`` (seconds,
-    rounded up to whole seconds as libpq requires, at least 2) bounds establishing a
-    connection; ``statement_timeout`` (seconds) is set per connection with
-    ``-c statement_timeout=<ms>`` (PostgreSQL cancels longer statements).  Parameters are
-    hidden from logs and error messages.  The caller
+    Each checkout pings the connection first, since a write in a transaction is not retried
+    (so a restarted server fails no write); lone reads use ``Reader`` (psycopg directly,
+    one round trip) instead.  ``connect_timeout`` (seconds, rounded up to whole seconds as
+    libpq requires, at least 2) bounds establishing a connection; ``statement_timeout``
+    (seconds) is set per connection with ``-c statement_timeout=<ms>`` (PostgreSQL cancels
+    longer statements).  Parameters are hidden from logs and error messages.  The caller
     disposes of the engine.
     """
     connect_args: dict[str, Any] = {
         "connect_timeout": max(2, math.ceil(connect_timeout)),
         "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
     }
-    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                               pool_timeout=pool_timeout, pool_pre_ping=not autocommit,
+                               pool_timeout=pool_timeout, pool_pre_ping=True,
                                pool_recycle=pool_recycle,
-                               hide_parameters=True, connect_args=connect_args, **options)
+                               hide_parameters=True, connect_args=connect_args)
 
 
 def _unavailable(error: BaseException) -> errors.Unavailable | None:
