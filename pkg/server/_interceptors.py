@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import grpc
@@ -268,13 +268,15 @@ class ValidationInterceptor(_WrappingInterceptor):
     at Python speed, and protovalidate judges every other one.  Violations become
     INVALID_ARGUMENT with a ``google.rpc.BadRequest`` naming each field (``email``,
     ``user.display_name``, ``roles[0]``) and the rule broken.  Every message of a request
-    stream is checked as the handler reads it.
+    stream is checked as the handler reads it.  The fast checks of ``request_types`` (the
+    request messages of the served RPCs) are compiled at construction, not on first use.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, request_types: Iterable[type[Message]] = ()) -> None:
         super().__init__()
         self._validator = protovalidate.Validator()
         self._fast = FastPath()
+        self._fast.prepare(request_types)
         self._decoders: dict[str, Any] = {}
 
     def request_deserializer(self, method: str, handler: grpc.RpcMethodHandler) -> Any:

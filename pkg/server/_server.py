@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
+from google.protobuf import descriptor_pool, message_factory
+from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
@@ -64,6 +66,13 @@ def peer_identity(context: grpc.aio.ServicerContext) -> str | None:
     return identity
 
 
+
+def _request_types(service_names: list[str]) -> list[type[Message]]:
+    """The generated request message classes of every method of the named services."""
+    pool = descriptor_pool.Default()
+    return [message_factory.GetMessageClass(method.input_type)
+            for name in service_names for method in pool.FindServiceByName(name).methods]
+
 @dataclass(frozen=True)
 class Registration:
     """One servicer: ``add`` is the generated ``add_<Service>Servicer_to_server``."""
@@ -108,7 +117,7 @@ class GrpcServer:
             ErrorInterceptor(),
             AuthInterceptor(rules, CachingTokenVerifier(self.verifier), self.identity_of,
                             _OPEN_SERVICES),
-            ValidationInterceptor(),
+            ValidationInterceptor(_request_types(names)),
         ], options=[("grpc.so_reuseport", 0)])
         for registration in self.registrations:
             registration.add(registration.servicer, self.server)

@@ -10,7 +10,7 @@ See docs/adr/0016-fast-validation.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor
@@ -48,6 +48,13 @@ class FastPath:
             check = _never
         self._checks[type(message)] = check
         return check
+
+    def prepare(self, message_types: Iterable[type[Message]]) -> None:
+        """Compile the checks of ``message_types`` now (at start-up) rather than on their
+        first request."""
+        for message_type in message_types:
+            if message_type not in self._checks:
+                self._check_for(message_type())
 
     def is_valid(self, message: Message) -> bool:
         """Whether ``message`` is certainly valid; ``False`` means protovalidate must judge."""

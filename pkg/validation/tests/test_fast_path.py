@@ -189,3 +189,19 @@ def test_a_translated_rule_goes_fast_and_nul_still_refused() -> None:
     assert fast.is_valid(cls(host="abc"))
     assert not fast.is_valid(cls(host="abcd"))
     assert not fast.is_valid(cls(host="a\x00"))
+
+
+def test_prepared_types_are_compiled_before_their_first_request(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from agora.user.v1 import user_pb2
+    from pkg.validation import FastPath
+
+    fast = FastPath()
+    fast.prepare([user_pb2.GetUserRequest])
+
+    def no_compiling_now(descriptor: Any) -> Any:
+        raise AssertionError(f"{descriptor.full_name} compiled on the request path")
+
+    monkeypatch.setattr(fast._compiler, "compile", no_compiling_now)
+    assert fast.is_valid(user_pb2.GetUserRequest(name="users/me"))
+    assert not fast.is_valid(user_pb2.GetUserRequest(name="users/nobody"))
