@@ -6,14 +6,7 @@ Public surface: ``GrpcServer`` and ``Registration`` (bootstrap), ``health_probe`
 ``decode_access_token``, and ``to_status`` (domain error -> ``google.rpc.Status``).
 """
 
-from pkg.server._health import HealthReporter, Probe
-from pkg.server._interceptors import (
-    AuthInterceptor,
-    ErrorInterceptor,
-    RequestContextInterceptor,
-    ValidationInterceptor,
-)
-from pkg.server._principal import (
+from pkg.principal import (
     CachingTokenVerifier,
     JwksTokenVerifier,
     Principal,
@@ -21,6 +14,13 @@ from pkg.server._principal import (
     current_principal,
     decode_access_token,
     require_principal,
+)
+from pkg.server._health import HealthReporter, Probe
+from pkg.server._interceptors import (
+    AuthInterceptor,
+    ErrorInterceptor,
+    RequestContextInterceptor,
+    ValidationInterceptor,
 )
 from pkg.server._server import GrpcServer, Registration, health_probe, peer_identity
 from pkg.server._status import to_status

@@ -21,7 +21,7 @@ from buf.validate import validate_pb2
 from pkg import errors
 from pkg.obs import current, get_logger, new_request_id, parse_traceparent, request_context
 from pkg.policy import Access, AccessRule
-from pkg.server._principal import TokenVerifier, bind_principal, unbind_principal
+from pkg.principal import TokenVerifier, bind_principal, unbind_principal
 from pkg.server._requests import decode, nul_violations
 from pkg.server._status import abort_with, retry_after_metadata, to_status
 from pkg.validation import FastPath

@@ -21,6 +21,7 @@ from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from pkg.contracts import import_contracts
 from pkg.obs import get_logger
 from pkg.policy import rules_for_services
+from pkg.principal import CachingTokenVerifier, TokenVerifier
 from pkg.server._health import DrainableHealthServicer, HealthReporter, Probe
 from pkg.server._interceptors import (
     AuthInterceptor,
@@ -28,7 +29,6 @@ from pkg.server._interceptors import (
     RequestContextInterceptor,
     ValidationInterceptor,
 )
-from pkg.server._principal import CachingTokenVerifier, TokenVerifier
 from pkg.server._reflection import EdgeAwareReflection
 
 _log = get_logger("agora.server")

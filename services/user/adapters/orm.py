@@ -15,7 +15,6 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 EMAIL_INDEX = "users_email_lower_key"
-IDEMPOTENCY_KEY = "idempotency_keys_pkey"
 IDEMPOTENCY_EXPIRY_INDEX = "idempotency_keys_expire_time_idx"
 
 _NAMING = {
