@@ -8,6 +8,6 @@ loads it).  See docs/adr/0009-async-test-kit.md for why not pytest-grpc.
 """
 
 from pkg.testing._faults import FaultyProxy
-from pkg.testing._kit import TokenMint, serving, status_details
+from pkg.testing._kit import TokenMint, log_lines, serving, status_details
 
-__all__ = ["FaultyProxy", "TokenMint", "serving", "status_details"]
+__all__ = ["FaultyProxy", "TokenMint", "log_lines", "serving", "status_details"]

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -103,3 +104,10 @@ def status_details(error: grpc.aio.AioRpcError) -> dict[str, Any]:
         found["violations"] = {v.field: v.description
                                for v in found["bad_request"].field_violations}
     return found
+
+
+def log_lines(path: Path) -> list[dict[str, Any]]:
+    """The JSON objects of a JSON-lines log file, one per line."""
+    import json
+
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

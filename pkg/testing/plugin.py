@@ -66,3 +66,21 @@ def redis_url() -> Iterator[str]:
 
     with _private_dir("agora-test-redis-") as data_dir, redis_server(data_dir) as url:
         yield url
+
+
+@pytest.fixture
+def log_file(tmp_path: Path) -> Iterator[Path]:
+    """The process's log configured as ``agora up`` does it (``AGORA_LOG_FILE``): service
+    ``user``, level INFO, JSON lines into this file; the logging setup is restored after."""
+    import logging
+
+    from pkg.obs import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers, root.level
+    path = tmp_path / "user.log"
+    configure_logging("user", "INFO", str(path))
+    yield path
+    for handler in root.handlers:
+        handler.close()
+    root.handlers, root.level = handlers, level

@@ -12,7 +12,7 @@ from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg import errors
 from pkg.mtls import secure_channel, server_credentials
 from pkg.server import GrpcServer, Registration, require_principal
-from pkg.testing import TokenMint, serving, status_details
+from pkg.testing import TokenMint, log_lines, serving, status_details
 
 
 class _Users(user_pb2_grpc.UserServiceServicer, user_pb2_grpc.UserInternalServiceServicer):
@@ -213,28 +213,6 @@ async def test_caching_verifier_verifies_once_and_refuses_after_expiry() -> None
         await verifier.verify("a")
 
 
-@pytest.fixture
-def log_file(tmp_path: Path):  # type: ignore[no-untyped-def]
-    import logging
-
-    from pkg.obs import configure_logging
-
-    root = logging.getLogger()
-    handlers, level = root.handlers, root.level
-    path = tmp_path / "user-1.log"
-    configure_logging("user", "INFO", str(path))
-    yield path
-    for handler in root.handlers:
-        handler.close()
-    root.handlers, root.level = handlers, level
-
-
-def _lines(path: Path) -> list[dict[str, object]]:
-    import json
-
-    return [json.loads(line) for line in path.read_text().splitlines()]
-
-
 async def test_each_call_is_logged_to_the_log_file_but_health_checks_are_not(
         target: str, cert_dir: Path, token_mint: TokenMint, log_file: Path) -> None:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -247,7 +225,7 @@ async def test_each_call_is_logged_to_the_log_file_but_health_checks_are_not(
             metadata=(*_bearer(token_mint.token()), ("x-request-id", "req-7"), (
                 "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")))
         await health.Check(health_pb2.HealthCheckRequest())
-    finished = [line for line in _lines(log_file) if line["message"] == "rpc finished"]
+    finished = [line for line in log_lines(log_file) if line["message"] == "rpc finished"]
     assert len(finished) == 1
     line = finished[0]
     assert line["rpc"] == "/agora.user.v1.UserService/GetUser"
@@ -270,6 +248,6 @@ async def test_a_call_without_ids_gets_one_random_id_for_request_and_trace(
             ids.append(dict(tuple(await call.trailing_metadata()))["x-request-id"])
     assert ids[0] != ids[1]
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
-    finished = [line for line in _lines(log_file) if line["message"] == "rpc finished"]
+    finished = [line for line in log_lines(log_file) if line["message"] == "rpc finished"]
     assert [(line["request_id"], line["trace_id"], "span_id" in line) for line in finished] == [
         (i, i, False) for i in ids]
