@@ -8,13 +8,13 @@ stderr.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import sys
 import time
 import traceback
-from datetime import UTC, datetime
 
 from pkg.obs._context import current
 
@@ -40,8 +40,7 @@ class JsonLineFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         """The record as one JSON line (no trailing newline)."""
         line: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(
-                timespec="milliseconds").replace("+00:00", "Z"),
+            "time": _rfc3339(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -58,6 +57,19 @@ class JsonLineFormatter(logging.Formatter):
         if record.exc_info:
             line["exc_info"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
         return json.dumps(line, default=str, ensure_ascii=False)
+
+
+_second: tuple[int, str] = (-1, "")
+
+
+def _rfc3339(created: float) -> str:
+    # The date and time part is formatted once per second and reused (records of a busy
+    # server share it); only the milliseconds change.
+    global _second
+    whole = int(created)
+    if _second[0] != whole:
+        _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{_second[1]}.{int((created - whole) * 1000):03d}Z"
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -77,8 +89,13 @@ class JsonLineFileHandler(logging.StreamHandler):  # type: ignore[type-arg]
     been moved or deleted (logrotate's ``create`` mode), like
     ``logging.handlers.WatchedFileHandler`` but checking (one ``os.stat``) at most once
     every ``CHECK_INTERVAL`` seconds rather than on every record: lines written in the
-    second after a rotation still go to the old file.  Raises ``OSError`` when ``path``
-    cannot be opened.
+    second after a rotation still go to the old file.
+
+    Lines below ``WARNING`` logged from a thread running an asyncio event loop (the access
+    log of a server under load) are written together at the loop's next iteration, one
+    ``write`` for all the lines of an iteration rather than one per line; a ``WARNING`` or
+    worse, a line logged where no event loop runs, ``flush()`` and ``close()`` write every
+    pending line at once.  Raises ``OSError`` when ``path`` cannot be opened.
     """
 
     CHECK_INTERVAL = 1.0
@@ -87,6 +104,8 @@ class JsonLineFileHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self.path = os.path.abspath(path)
         super().__init__(self._open())
         self._next_check = time.monotonic() + self.CHECK_INTERVAL
+        self._pending: list[str] = []
+        self._scheduled_on: asyncio.AbstractEventLoop | None = None
 
     def _open(self) -> object:
         stream = open(self.path, "a", encoding="utf-8")
@@ -103,22 +122,51 @@ class JsonLineFileHandler(logging.StreamHandler):  # type: ignore[type-arg]
             old.close()
 
     def emit(self, record: logging.LogRecord) -> None:
-        """Write ``record`` as one line and flush; errors go to ``handleError``."""
+        """Queue ``record`` as one line (see the class); errors go to ``handleError``."""
         try:
-            line = self.format(record) + "\n"
-            now = time.monotonic()
-            if now >= self._next_check:
-                self._next_check = now + self.CHECK_INTERVAL
-                self._reopen_if_moved()
-            self.stream.write(line)
-            self.stream.flush()
+            self._pending.append(self.format(record) + "\n")
+            loop = asyncio._get_running_loop() if record.levelno < logging.WARNING else None
+            if loop is None:
+                self._write_pending()
+            elif loop is not self._scheduled_on:
+                self._scheduled_on = loop
+                loop.call_soon(self._write_scheduled, loop)
         except Exception:
             self.handleError(record)
 
+    def _write_scheduled(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            if self._scheduled_on is loop:
+                self._scheduled_on = None
+            try:
+                self._write_pending()
+            except Exception:
+                self.handleError(logging.makeLogRecord({"msg": "writing the log file"}))
+
+    def _write_pending(self) -> None:
+        if not self._pending:
+            return
+        lines, self._pending = "".join(self._pending), []
+        now = time.monotonic()
+        if now >= self._next_check:
+            self._next_check = now + self.CHECK_INTERVAL
+            self._reopen_if_moved()
+        self.stream.write(lines)
+        self.stream.flush()
+
+    def flush(self) -> None:
+        """Write the pending lines and flush the file."""
+        with self.lock:  # type: ignore[union-attr]
+            if self.stream and not self.stream.closed:
+                self._write_pending()
+                self.stream.flush()
+
     def close(self) -> None:
-        """Close the file."""
+        """Write the pending lines and close the file."""
         self.acquire()
         try:
+            if not self.stream.closed:
+                self._write_pending()
             self.stream.close()
         finally:
             self.release()

@@ -107,7 +107,12 @@ def status_details(error: grpc.aio.AioRpcError) -> dict[str, Any]:
 
 
 def log_lines(path: Path) -> list[dict[str, Any]]:
-    """The JSON objects of a JSON-lines log file, one per line."""
+    """The JSON objects of a JSON-lines log file, one per line, after the handlers of the
+    root logger have written what they hold (``logging.Handler.flush``)."""
     import json
+    import logging
+
+    for handler in logging.getLogger().handlers:
+        handler.flush()
 
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

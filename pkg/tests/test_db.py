@@ -129,6 +129,21 @@ async def test_a_read_binds_its_parameters(reads: Reader) -> None:
     assert row == {"total": 42}
 
 
+async def test_reads_on_one_connection_share_a_cursor_and_keep_their_row_factories(
+        reads: Reader) -> None:
+    # min_size = max_size = 1: every read borrows the same connection.
+    first = await reads.first("SELECT 1 AS one", (), dict_row)
+    assert await reads.first("SELECT 2 AS two", (), tuple_row) == (2,)
+    assert await reads.first("SELECT 3 AS three", (), dict_row) == {"three": 3}
+    assert first == {"one": 1}
+    assert await reads.first("SELECT 1 WHERE false", (), tuple_row) is None
+    connection = await reads._pool.getconn()
+    try:
+        assert connection.reader_cursor is not None  # type: ignore[attr-defined]
+    finally:
+        await reads._pool.putconn(connection)
+
+
 async def test_a_read_on_a_dropped_connection_is_retried_on_a_fresh_one(
         reads: Reader, proxy: FaultyProxy) -> None:
     assert await _one(reads) == 1

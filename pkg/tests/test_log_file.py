@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import os
 from pathlib import Path
@@ -47,3 +49,34 @@ def test_a_rotated_file_is_reopened_at_the_next_check(
     get_logger("t").info("after")
     assert [line["message"] for line in log_lines(log_file)] == ["after"]
     assert [line["message"] for line in log_lines(log_file.with_suffix(".log.1"))] == ["before"]
+
+
+def _unflushed_text(path: Path) -> str:
+    # What the file holds now, without flushing the handlers first (as log_lines does).
+    return path.read_text(encoding="utf-8")
+
+
+async def test_lines_of_one_loop_iteration_are_written_together(log_file: Path) -> None:
+    [handler] = [h for h in logging.getLogger().handlers
+                 if isinstance(h, obs_logging.JsonLineFileHandler)]
+    writes: list[str] = []
+    real_write = handler.stream.write
+
+    def counting(text: str) -> int:
+        writes.append(text)
+        return real_write(text)
+
+    handler.stream.write = counting
+    for n in range(5):
+        get_logger("agora.rpc").info("rpc %d", n)
+    assert _unflushed_text(log_file) == "" and writes == []
+    await asyncio.sleep(0)
+    assert len(writes) == 1
+    assert [line["message"] for line in log_lines(log_file)] == [f"rpc {n}" for n in range(5)]
+
+
+async def test_a_warning_is_written_at_once_with_the_lines_before_it(log_file: Path) -> None:
+    get_logger("agora.rpc").info("first")
+    get_logger("agora.rpc").warning("dependency unavailable")
+    lines = [json.loads(text) for text in _unflushed_text(log_file).splitlines()]
+    assert [line["message"] for line in lines] == ["first", "dependency unavailable"]
