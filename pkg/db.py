@@ -260,7 +260,10 @@ class Reader:
             self._FAIL_FAST if self._health.failing else None)
         try:
             cursor = _cursor_of(connection)
-            cursor.row_factory = row_factory
+            if cursor.row_factory is not row_factory:
+                # Setting it rebuilds the row maker for the cursor's last result: only when
+                # this read needs another one.
+                cursor.row_factory = row_factory
             await cursor.execute(query, params, prepare=True)
             row = await cursor.fetchone()
         except BaseException as error:

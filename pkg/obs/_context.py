@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
-import secrets
 import time
-from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from random import getrandbits
 from typing import Any
 
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
@@ -29,6 +27,7 @@ class RequestFields:
 
 
 _EMPTY = RequestFields()
+_NAMES = frozenset(vars(_EMPTY))
 _FIELDS: ContextVar[RequestFields] = ContextVar("agora_request_fields", default=_EMPTY)
 
 
@@ -37,14 +36,31 @@ def current() -> RequestFields:
     return _FIELDS.get()
 
 
-@contextlib.contextmanager
-def request_context(**fields: Any) -> Iterator[RequestFields]:
-    """Bind ``fields`` (names of ``RequestFields``) over the current ones for a block."""
-    token = _FIELDS.set(replace(_FIELDS.get(), **fields))
-    try:
-        yield _FIELDS.get()
-    finally:
-        _FIELDS.reset(token)
+class request_context:
+    """Bind ``fields`` (names of ``RequestFields``) over the current ones for a ``with``
+    block, which gets the bound ``RequestFields``; ``TypeError`` for an unknown name.
+
+    A plain class rather than ``contextlib.contextmanager`` (no generator per block) and a
+    copy of the fields' ``__dict__`` rather than ``dataclasses.replace``: every RPC binds
+    twice.
+    """
+
+    __slots__ = ("_fields", "_token")
+
+    def __init__(self, **fields: Any) -> None:
+        unknown = fields.keys() - _NAMES
+        if unknown:
+            raise TypeError(f"not a request field: {', '.join(sorted(unknown))}")
+        self._fields = fields
+
+    def __enter__(self) -> RequestFields:
+        bound = object.__new__(RequestFields)
+        bound.__dict__.update(_FIELDS.get().__dict__, **self._fields)
+        self._token = _FIELDS.set(bound)
+        return bound
+
+    def __exit__(self, *exc_info: object) -> None:
+        _FIELDS.reset(self._token)
 
 
 def remaining() -> float | None:
@@ -56,8 +72,12 @@ def remaining() -> float | None:
 
 def new_request_id() -> str:
     """A fresh random 128-bit id as 32 lowercase hex digits: a request id, and also a valid
-    W3C trace id (https://www.w3.org/TR/trace-context/#trace-id) for a new trace."""
-    return secrets.token_hex(16)
+    W3C trace id (https://www.w3.org/TR/trace-context/#trace-id) for a new trace.
+
+    Drawn from ``random.getrandbits`` (not a secret: ids are printed in logs and sent
+    back), as OpenTelemetry's ``RandomIdGenerator`` draws trace ids; never all zeros.
+    """
+    return f"{getrandbits(128) or 1:032x}"
 
 
 def parse_traceparent(value: str | None) -> tuple[str, str] | None:

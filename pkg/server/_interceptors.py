@@ -34,6 +34,16 @@ def _metadata(context: grpc.aio.ServicerContext) -> dict[str, str]:
     return {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
 
 
+def _header(context: grpc.aio.ServicerContext, name: str) -> str:
+    # One key's text value as _metadata gives it (the last one wins), without building the
+    # whole mapping.
+    found = ""
+    for key, value in context.invocation_metadata() or ():
+        if key == name and isinstance(value, str):
+            found = value
+    return found
+
+
 async def _write_all(produced: Any, context: grpc.aio.ServicerContext) -> None:
     if hasattr(produced, "__aiter__"):
         async for item in produced:
@@ -222,7 +232,7 @@ class AuthInterceptor(_WrappingInterceptor):
                     reason="CALLER_NOT_ALLOWED", metadata={"caller": caller or ""})
             return await call(request)
         principal = None
-        header = _metadata(context).get("authorization", "")
+        header = _header(context, "authorization")
         if header:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token:

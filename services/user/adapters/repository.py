@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from psycopg.rows import kwargs_row
+from psycopg.rows import args_row
 from sqlalchemy import Delete, delete, exists, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,7 +33,7 @@ def _to_row(user: User) -> UserRow:
                    version=user.version)
 
 
-def _user(*, id: UUID, email: str, display_name: str, roles: list[str],
+def _user(id: UUID, email: str, display_name: str, roles: list[str],
           password_hash: str, create_time: datetime, update_time: datetime,
           version: int) -> User:
     return User(id=id, email=Email(email), display_name=display_name,
@@ -41,15 +41,17 @@ def _user(*, id: UUID, email: str, display_name: str, roles: list[str],
                 create_time=create_time, update_time=update_time, version=version)
 
 
-def _key(*, scope: str, request_id: UUID, fingerprint: str, user_id: UUID,
+def _key(scope: str, request_id: UUID, fingerprint: str, user_id: UUID,
          create_time: datetime, expire_time: datetime) -> IdempotencyKey:
     return IdempotencyKey(scope=scope, request_id=str(request_id), fingerprint=fingerprint,
                           resource_id=str(user_id), create_time=create_time,
                           expire_time=expire_time)
 
 
-_USER_ROW = kwargs_row(_user)
-_KEY_ROW = kwargs_row(_key)
+# Rows are passed positionally (``args_row``: no column names decoded per read), so each
+# SELECT lists its columns in the order of the function's parameters.
+_USER_ROW = args_row(_user)
+_KEY_ROW = args_row(_key)
 _USER_COLUMNS = ("SELECT id, email, display_name, roles, password_hash, create_time,"
                  " update_time, version FROM users")
 _GET_USER = _USER_COLUMNS + " WHERE id = %s"

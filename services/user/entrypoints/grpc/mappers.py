@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from google.protobuf import timestamp_pb2
@@ -76,10 +76,16 @@ def parse_request_id(text: str, *, field: str = "request_id") -> UUID | None:
         raise InvalidField(field, "must be a UUID", reason="REQUEST_ID_INVALID") from None
 
 
-def _timestamp(instant: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(instant)
-    return stamp
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def timestamp(instant: datetime) -> timestamp_pb2.Timestamp:
+    """``instant`` as a ``google.protobuf.Timestamp`` (a naive one is taken as UTC), the
+    value ``Timestamp.FromDatetime`` gives, computed with ``timedelta`` arithmetic in C
+    rather than protobuf's Python helper (a third of its cost; GetUser maps two)."""
+    since = (instant if instant.tzinfo else instant.replace(tzinfo=UTC)) - _EPOCH
+    return timestamp_pb2.Timestamp(seconds=since.days * 86400 + since.seconds,
+                                   nanos=since.microseconds * 1000)
 
 
 def user_to_proto(user: User, *, show_email: bool) -> user_pb2.User:
@@ -91,7 +97,7 @@ def user_to_proto(user: User, *, show_email: bool) -> user_pb2.User:
         name=user_name(user.id), email=user.email.value if show_email else "",
         display_name=user.display_name,
         roles=sorted(_TO_PROTO[r] for r in user.roles),
-        create_time=_timestamp(user.create_time), update_time=_timestamp(user.update_time),
+        create_time=timestamp(user.create_time), update_time=timestamp(user.update_time),
         etag=user.etag)
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from uuid import uuid4
 
 import pytest
+from google.protobuf import timestamp_pb2
 
 from agora.user.v1 import user_pb2
 from pkg.errors import Unauthenticated
@@ -86,3 +87,16 @@ def test_use_case_fields_are_renamed_to_request_paths() -> None:
         raise InvalidField("display_name", "too long", reason="DISPLAY_NAME_INVALID")
     assert caught.value.violations[0].field == "user.display_name"
     assert caught.value.reason == "DISPLAY_NAME_INVALID"
+
+
+@pytest.mark.parametrize("instant", [
+    T0, datetime(1970, 1, 1, tzinfo=UTC), datetime(1969, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
+    datetime(1901, 5, 6, 7, 8, 9, 999999, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(2025, 6, 1, 12, 0, 0, 5, tzinfo=timezone(timedelta(hours=-7, minutes=-30))),
+    datetime(2025, 6, 1, 12, 0, 0, 5),
+])
+def test_timestamps_are_what_protobuf_from_datetime_gives(instant: datetime) -> None:
+    expected = timestamp_pb2.Timestamp()
+    expected.FromDatetime(instant)
+    assert mappers.timestamp(instant) == expected
