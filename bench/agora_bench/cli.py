@@ -16,7 +16,7 @@ from . import environment
 from .echo import bench_echo, echo_certs
 from .loadgen import need_tools
 from .processes import Processes
-from .report import cpu_table, report, scaling, table, validation_section, write_doc
+from .report import cpu_ratios, cpu_table, report, scaling, table, validation_section, write_doc
 from .results import BENCH, DOC, ROOT, Result, Settings, log
 from .targets import bench_mesh
 
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             procs.stop_all()
         validation = validation_section(BENCH / "validation.py")
         print("\n".join([*table(rows), "", *scaling(rows, os.cpu_count())]))
-        print("\n".join(["", *cpu_table(rows)]))
+        print("\n".join(["", *cpu_table(rows), "", *cpu_ratios(rows)]))
         if validation:
             print("\n".join(["", *validation]))
         if not args.no_write:

@@ -1,6 +1,7 @@
 """The report: the results table (ratios against ``echo-aio``), the worker-scaling line,
-the CPU table, the optional validation micro-benchmark, and the generated section of
-docs/benchmarks.md between its result markers."""
+the CPU table, the user service's CPU per request against the echo's, the optional
+validation micro-benchmark, and the generated section of docs/benchmarks.md between its
+result markers."""
 
 from __future__ import annotations
 
@@ -57,6 +58,39 @@ def cpu_table(rows: list[Result]) -> list[str]:
     return lines if len(lines) > 2 else []
 
 
+CPU_BASELINE = ("echo-aio-mtls", "echo server")
+"""The row and process every service's CPU per request is compared with."""
+
+CPU_GOAL = 4.0
+"""Issue 6's goal: GetUser at most this many times the baseline's CPU per request."""
+
+
+def _cpu_per_request(row: Result | None, process: str) -> float | None:
+    if row is None or not row.rps or process not in row.cpu:
+        return None
+    return row.cpu[process] / row.rps * 1e6
+
+
+def cpu_ratios(rows: list[Result]) -> list[str]:
+    """One line per GetUser path with a single user worker (``user-direct``,
+    ``edge-grpc-1w``): the ``user-1`` service's CPU µs per request over the bare echo's
+    behind the same mTLS hop (``CPU_BASELINE``), against ``CPU_GOAL``; empty when the
+    baseline was not measured, a dash for a path that was not."""
+    by_name = {r.name: r for r in rows}
+    base = _cpu_per_request(by_name.get(CPU_BASELINE[0]), CPU_BASELINE[1])
+    if base is None:
+        return []
+    lines = []
+    for name, path in (("user-direct", "straight to the user service"),
+                       ("edge-grpc-1w", "through the edge, one user worker")):
+        cost = _cpu_per_request(by_name.get(name), "user-1 service")
+        ratio = "—" if cost is None else (
+            f"{cost:,.0f} µs / {base:,.0f} µs = **{cost / base:.2f}x**")
+        lines.append(f"- GetUser {path} (`{name}`, user-1): {ratio}")
+    return [f"CPU per request of the user service over `{CPU_BASELINE[0]}`'s echo server "
+            f"(goal: at most {CPU_GOAL:g}x):", "", *lines]
+
+
 def validation_section(path: Path) -> list[str]:
     """Lines under a ``### Validation`` heading from ``validation_table()`` of ``path``.
 
@@ -103,6 +137,7 @@ def report(rows: list[Result], s: Settings, started: str, load: str,
         "",
         *cpu_table(rows),
         "",
+        *([*ratios, ""] if (ratios := cpu_ratios(rows)) else []),
         *extra,
         f"Load average when the run started (other work on the machine): {load}.",
         "",

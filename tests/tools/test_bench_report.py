@@ -8,6 +8,7 @@ from pathlib import Path
 from bench.agora_bench.report import (
     MARK_END,
     MARK_START,
+    cpu_ratios,
     cpu_table,
     replace_generated,
     report,
@@ -64,6 +65,23 @@ def test_the_cpu_table_gives_cores_and_cpu_microseconds_per_request() -> None:
         "| edge-grpc | user-1 service | 0.72 | 2,063 |",
     ]
     assert cpu_table([Result("echo-aio", "x")]) == []
+
+
+def test_the_cpu_ratios_divide_the_user_worker_by_the_mtls_echo() -> None:
+    measured = [
+        Result("echo-aio-mtls", "echo", rps=2000.0, cpu={"echo server": 0.8}),
+        Result("user-direct", "direct", rps=1000.0, cpu={"user-1 service": 1.2}),
+        Result("edge-grpc-1w", "one worker", note="not measurable"),
+    ]
+    assert cpu_ratios(measured) == [
+        "CPU per request of the user service over `echo-aio-mtls`'s echo server "
+        "(goal: at most 4x):",
+        "",
+        "- GetUser straight to the user service (`user-direct`, user-1): "
+        "1,200 µs / 400 µs = **3.00x**",
+        "- GetUser through the edge, one user worker (`edge-grpc-1w`, user-1): —",
+    ]
+    assert cpu_ratios(measured[1:]) == []
 
 
 def test_the_generated_section_keeps_its_layout() -> None:
