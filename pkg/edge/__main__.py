@@ -1,7 +1,8 @@
 """Write the edge's Envoy bootstrap: ``python -m pkg.edge --cert-dir DIR [--out PATH]``.
 
-Endpoints default to the ports in docs/architecture.md; repeat ``--endpoint name=host:port``
-to replace them (several addresses of one service are balanced round robin).
+Endpoints default to each service of ``services/registry.toml`` on its first worker's port
+of ``agora up`` (docs/architecture.md: 50050 + its port offset); repeat ``--endpoint
+name=host:port`` to replace them (several addresses of one service are balanced round robin).
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from pathlib import Path
 from ._bootstrap import write_envoy_config
 from ._contracts import EdgeConfigError
 
-DEFAULT_ENDPOINTS = ("auth=127.0.0.1:50051", "user=127.0.0.1:50052")
+
+def default_endpoints() -> list[str]:
+    """``name=127.0.0.1:port`` of every service of the registry (``pkg.runtime.SERVICES``),
+    at ``agora up``'s default port base: ``["auth=127.0.0.1:50051", ...]``."""
+    from pkg.runtime import SERVICES, MeshPorts
+
+    ports = MeshPorts.derive(workers={spec.name: 1 for spec in SERVICES})
+    return [f"{name}=127.0.0.1:{port}" for name, port in ports.services.items()]
 
 
 def _address(text: str) -> tuple[str, int]:
@@ -46,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         path = write_envoy_config(
             args.out, descriptor_set=args.descriptor_set, cert_dir=args.cert_dir.resolve(),
-            endpoints=_endpoints(args.endpoint or list(DEFAULT_ENDPOINTS)),
+            endpoints=_endpoints(args.endpoint or default_endpoints()),
             listen=args.listen, admin=args.admin, jwks_listen=args.jwks_listen,
             cors_origins=args.cors_origin)
     except EdgeConfigError as error:

@@ -226,7 +226,7 @@ class MeshLayout:
     ``supervisor.sock`` (in ``/tmp`` when the path is too long for a unix socket),
     ``logs/<program>.log``, ``postgres/`` (PGDATA), ``redis/`` (``dump.rdb``), ``pki/``
     (CA state), ``certs/`` (``AGORA_CERT_DIR``), ``envoy/envoy.yaml``, ``auth/keys/``,
-    ``user/jwks.json`` (the user service's last good JWKS).
+    ``<service>/jwks.json`` (a service's last good JWKS of auth, ``user/jwks.json``).
     """
 
     data_dir: Path

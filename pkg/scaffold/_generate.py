@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import json
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,11 +10,10 @@ from pathlib import Path
 import jinja2
 
 from pkg.scaffold._names import ServiceNameError, check_name, plural
+from pkg.scaffold._register import PORT_BASE, register
 
 TEMPLATE = Path(__file__).resolve().parent / "template"
 MAX_OFFSET = 9
-PORT_BASE = 50050
-_ENDPOINTS = re.compile(r"^(  AGORA_ENDPOINTS: ')(\{.*\})(')$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -59,45 +56,6 @@ def _next_offset(registry: list[dict[str, object]]) -> int:
                            "needs a wider WORKER_PORT_STRIDE in pkg/runtime")
 
 
-def _register(root: Path, name: str, offset: int) -> list[str]:
-    """Append the service to the registry, Compose and the database initialisation."""
-    registry = root / "services" / "registry.toml"
-    with registry.open("a", encoding="utf-8") as out:
-        out.write(f'\n[[service]]\nname = "{name}"\nport_offset = {offset}\n'
-                  "database = true\nredis = false\n")
-    changed = ["services/registry.toml"]
-    compose = root / "docker-compose.yml"
-    if compose.is_file():
-        compose.write_text(_compose(compose.read_text(encoding="utf-8"), name, offset),
-                           encoding="utf-8")
-        changed.append("docker-compose.yml")
-    initdb = root / "deploy" / "compose" / "postgres-initdb" / "10-databases.sql"
-    if initdb.is_file():
-        with initdb.open("a", encoding="utf-8") as out:
-            out.write(f"CREATE DATABASE agora_{name};\n")
-        changed.append(initdb.relative_to(root).as_posix())
-    return changed
-
-
-def _compose(text: str, name: str, offset: int) -> str:
-    """``docker-compose.yml`` with the service's endpoint, environment and containers."""
-    match = _ENDPOINTS.search(text)
-    if match is None:
-        raise ServiceNameError("docker-compose.yml has no AGORA_ENDPOINTS line to extend")
-    endpoints = json.loads(match.group(2))
-    endpoints[name] = f"dns:///{name}:{PORT_BASE + offset}"
-    text = (text[:match.start()] + match.group(1) + json.dumps(endpoints) + match.group(3)
-            + text[match.end():])
-    context = _context(name, offset)
-    env = _environment().get_template("compose/env.yml.j2").render(context)
-    containers = _environment().get_template("compose/services.yml.j2").render(context)
-    if "\nservices:\n" not in text or "\nvolumes:\n" not in text:
-        raise ServiceNameError("docker-compose.yml lacks its top-level services: or volumes:")
-    text = text.replace("\nservices:\n", f"\n{env}\nservices:\n", 1)
-    head, _, tail = text.rpartition("\nvolumes:\n")
-    return f"{head.rstrip()}\n\n{containers}\nvolumes:\n{tail}"
-
-
 def isort(*names: str) -> list[str]:
     """``names`` in the order ruff's isort (order-by-type) and RUF022 want them: constants,
     then classes, then the rest, each case-insensitively."""
@@ -126,8 +84,10 @@ def new_service(root: Path, name: str) -> GeneratedService:
     Writes the contract ``api/agora/<name>/v1/<name>.proto``, the package
     ``services/<name>/`` (domain, service, adapters, entrypoints, migrations, tests) and
     ``tests/e2e/test_<name>.py``, then registers the service (next free ``port_offset``,
-    own database) in ``services/registry.toml``, ``docker-compose.yml`` and the Compose
-    database initialisation.  Generated code (``gen/``) is not touched: run ``make gen``.
+    own database, ``{data}/<name>/jwks.json`` as its JWKS cache) in
+    ``services/registry.toml``, ``docker-compose.yml`` (edge ``depends_on`` included), the
+    Dockerfile's mount points and the Compose database initialisation (``_register``).
+    Generated code (``gen/``) is not touched: run ``make gen``.
     Raises ``ServiceNameError`` for a bad, reserved or existing name, or when a target file
     exists (nothing is written then).
     """
@@ -148,5 +108,8 @@ def new_service(root: Path, name: str) -> GeneratedService:
             path.write_text(environment.get_template(source).render(context), encoding="utf-8")
         else:
             path.write_bytes((TEMPLATE / source).read_bytes())
-    changed = _register(root, name, offset)
+    compose = {part: environment.get_template(f"compose/{part}.yml.j2").render(context)
+               for part in ("env", "services")}
+    changed = register(root, name, offset, compose_env=compose["env"],
+                       compose_services=compose["services"])
     return GeneratedService(name, offset, tuple(targets.values()), tuple(changed))

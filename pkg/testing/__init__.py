@@ -1,13 +1,16 @@
 """An async test kit for ``grpc.aio`` services (reusable by other projects).
 
 ``serving`` runs a ``GrpcServer`` in-process; ``TokenMint`` signs access tokens that a
-server under test accepts; ``status_details`` decodes the ``google.rpc.Status`` of a
+server under test accepts; ``serving_jwks`` runs a stand-in auth service (``JwksAuth``)
+serving a mint's JWKS; ``status_details`` decodes the ``google.rpc.Status`` of a
 failed call; ``FaultyProxy`` makes a dependency hang or drop its connections.  The
 pytest fixtures live in ``pkg.testing.plugin`` (root ``conftest.py``
 loads it).  See docs/adr/0009-async-test-kit.md for why not pytest-grpc.
 """
 
 from pkg.testing._faults import FaultyProxy
+from pkg.testing._jwks import JwksAuth, serving_jwks
 from pkg.testing._kit import TokenMint, log_lines, serving, status_details
 
-__all__ = ["FaultyProxy", "TokenMint", "log_lines", "serving", "status_details"]
+__all__ = ["FaultyProxy", "JwksAuth", "TokenMint", "log_lines", "serving", "serving_jwks",
+           "status_details"]

@@ -30,7 +30,7 @@ async def test_tasks_see_their_own_fields() -> None:
             await asyncio.sleep(0)
             return current().request_id
 
-    assert await asyncio.gather(bound("a"), bound("b")) == ["a", "b"]
+    assert list(await asyncio.gather(bound("a"), bound("b"))) == ["a", "b"]
 
 
 def test_request_ids_are_128_bit_lowercase_hex_and_differ() -> None:

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 from datetime import timedelta
-from pathlib import Path
 
 import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agora.auth.v1 import auth_pb2_grpc
 from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.clock import utcnow
 from pkg.config import MeshSettings
 from pkg.db import Reader, create_engine, database_probe, session_factory
-from pkg.mtls import client, server_credentials
+from pkg.jwks import auth_token_verifier
+from pkg.mtls import server_credentials
 from pkg.resources import closed_on_failure
-from pkg.server import GrpcServer, JwksTokenVerifier, Probe, Registration, TokenVerifier
-from services.user.adapters.auth_client import jwks_fetcher
+from pkg.server import GrpcServer, Probe, Registration, TokenVerifier
 from services.user.adapters.hashing import Argon2Hasher
 from services.user.adapters.repository import SqlUserRepository
 from services.user.config import UserSettings
@@ -67,8 +65,6 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
     ``ValueError`` when no auth endpoint is configured.
     """
     credentials = server_credentials(mesh.cert_dir, IDENTITY)  # reloads renewed files
-    if verifier is None and "auth" not in mesh.endpoints:
-        raise ValueError("AGORA_ENDPOINTS has no 'auth' target (needed for its JWKS)")
     stack = AsyncExitStack()
     with closed_on_failure(stack):
         server = _server(settings, mesh, stack, credentials, verifier)
@@ -77,6 +73,11 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
 
 def _server(settings: UserSettings, mesh: MeshSettings, stack: AsyncExitStack,
             credentials: grpc.ServerCredentials, verifier: TokenVerifier | None) -> GrpcServer:
+    informational: dict[str, Probe] = {}
+    if verifier is None:
+        jwks = auth_token_verifier(stack, mesh, IDENTITY, cache_file=settings.jwks_cache_file)
+        informational["jwks"] = jwks.probe
+        verifier = jwks
     engine = _engine(settings, settings.database_pool_size, settings.database_max_overflow)
     stack.push_async_callback(engine.dispose)
     reads = Reader(settings.database_url, min_size=settings.database_pool_size,
@@ -95,15 +96,6 @@ def _server(settings: UserSettings, mesh: MeshSettings, stack: AsyncExitStack,
     accounts = Accounts(users, hasher, clock=utcnow,
                         key_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds))
     probes: dict[str, Probe] = {"database": database_probe(engine)}
-    informational: dict[str, Probe] = {}
-    if verifier is None:
-        auth = client(stack, mesh.cert_dir, IDENTITY, mesh.endpoints["auth"], "auth",
-                      auth_pb2_grpc.AuthServiceStub)
-        jwks = JwksTokenVerifier(
-            jwks_fetcher(auth.stub), issuer=mesh.jwt_issuer, audience=mesh.jwt_audience,
-            cache_file=Path(settings.jwks_cache_file) if settings.jwks_cache_file else None)
-        informational["jwks"] = jwks.probe
-        verifier = jwks
     return GrpcServer(
         identity=IDENTITY, listen=settings.listen,
         registrations=[

@@ -371,6 +371,16 @@ def test_jobs_and_servers(services: dict[str, dict[str, Any]]) -> None:
     assert {"auth", "user", "edge-config", "certs"} <= set(depends_on(services["edge"]))
 
 
+def test_the_edge_waits_for_every_service_it_routes_to(
+        services: dict[str, dict[str, Any]]) -> None:
+    from pkg.runtime import SERVICES
+
+    waits = depends_on(services["edge"])
+    unhealthy = [spec.name for spec in SERVICES
+                 if waits.get(spec.name, {}).get("condition") != "service_healthy"]
+    assert not unhealthy, f"the edge starts before {unhealthy} are healthy"
+
+
 def test_certs_job_supports_data_dir() -> None:
     from pkg.cli.main import build_parser
 
@@ -417,13 +427,30 @@ def test_certificates_volume_layout(services: dict[str, dict[str, Any]]) -> None
                 f"{name} must not see the CA's keys"
         if name in (*python_services(services), "user-migrate", "edge-config", "edge"):
             assert ("certs", CERT_DIR, True) in mounts, f"{name} lacks certs read-only"
-    assert ("auth-keys", env_of(services["auth"])["AGORA_AUTH_KEYS_DIR"], False) in \
-        set(volume_mounts(services["auth"]))
-    jwks_cache = env_of(services["user"])["AGORA_USER_JWKS_CACHE_FILE"]
-    assert ("user-data", str(Path(jwks_cache).parent), False) in \
-        set(volume_mounts(services["user"]))
     assert ("edge-config", "/data/envoy", False) in set(volume_mounts(services["edge-config"]))
     assert ("edge-config", "/data/envoy", True) in set(volume_mounts(services["edge"]))
+
+
+def test_files_a_service_keeps_are_on_its_own_writable_volume(
+        services: dict[str, dict[str, Any]]) -> None:
+    """What ``agora up`` keeps under ``{data}`` (a registry ``*_FILE`` or ``*_DIR``
+    variable, such as ``AGORA_<NAME>_JWKS_CACHE_FILE``) survives a container restart."""
+    from pkg.runtime import SERVICES
+
+    kept = {spec.name: [key for key, _ in spec.env if key.endswith(("_FILE", "_DIR"))]
+            for spec in SERVICES}
+    assert "AGORA_USER_JWKS_CACHE_FILE" in kept["user"]
+    for name, keys in kept.items():
+        mounts = {(target, read_only): source
+                  for source, target, read_only in volume_mounts(services[name])}
+        for key in keys:
+            path = Path(env_of(services[name])[key])
+            folder = path if key.endswith("_DIR") else path.parent
+            source = mounts.get((str(folder), False))
+            assert source is not None, f"{name}: {key}={path} is on no writable volume"
+            others = [other for other, service in services.items() if other != name
+                      and source in {m[0] for m in volume_mounts(service)}]
+            assert not others, f"{name}'s volume {source} is shared with {others}"
 
 
 def _published(service: dict[str, Any]) -> set[tuple[str, str]]:

@@ -5,7 +5,9 @@ new-service widget`` runs there, then code generation (buf, descriptor set, rout
 table), ruff and mypy, and the generated service's tests at all four depths (unit,
 contract and integration against ``TEST_DATABASE_URL`` or an embedded PostgreSQL, and its
 e2e test through a mesh started from the copy with ``agora up``). Every depth must have
-collected tests, and none may fail or be skipped.
+collected tests, and none may fail or be skipped. The generated service keeps auth's
+JWKS where ``agora up`` says (``AGORA_WIDGET_JWKS_CACHE_FILE``): its settings read it, its
+contract test restarts it with auth down, its e2e test finds the file in the mesh's data.
 """
 
 from __future__ import annotations
@@ -24,11 +26,22 @@ import pytest
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-DEPTHS = {"services/widget/tests/unit/": 9, "services/widget/tests/contract/": 5,
-          "services/widget/tests/integration/": 3, "tests/e2e/test_widget.py": 5,
+DEPTHS = {"services/widget/tests/unit/": 9, "services/widget/tests/contract/": 6,
+          "services/widget/tests/integration/": 3, "tests/e2e/test_widget.py": 6,
           "tests/compose/": 5, "tests/architecture/": 6}
 """Test paths of each depth -> least number of tests that must pass there; the
 repository's compose and layer tests check the registration and the shape."""
+JWKS_CACHE = """
+import os
+from pathlib import Path
+from pkg.runtime import MeshLayout, MeshPlan, MeshPorts
+from pkg.runtime._mesh import service_spec
+from services.widget.config import WidgetSettings
+plan = MeshPlan(layout=MeshLayout.at(Path("/data")), ports=MeshPorts.derive())
+os.environ.update(plan.service_env(service_spec("widget")))
+print(WidgetSettings().jwks_cache_file)
+"""
+"""Prints the JWKS cache file the widget service's settings get from ``agora up``."""
 
 
 def _tracked_files() -> list[str]:
@@ -77,6 +90,8 @@ def test_a_generated_service_passes_its_own_tests_at_four_depths(copy: Path) -> 
     _run(copy, BIN / "ruff", "check", "services/widget", "tests/e2e/test_widget.py",
          timeout=60)
     _run(copy, BIN / "mypy", "services/widget/domain", timeout=300)
+    cache = _run(copy, python, "-c", JWKS_CACHE, timeout=60).stdout.strip()
+    assert cache == "/data/widget/jwks.json", "agora up keeps auth's JWKS for widget too"
     run = _run(copy, python, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider",
                "--timeout", "240", "services/widget", "tests/e2e/test_widget.py",
          "tests/compose", "tests/architecture", timeout=600)

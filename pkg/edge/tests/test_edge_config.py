@@ -152,6 +152,21 @@ def test_the_command_line_writes_a_config(descriptor_set: Path, cert_dir: Path,
     assert [c["name"] for c in clusters] == ["auth", "user", "jwks"]
 
 
+def test_the_command_line_routes_to_every_registered_service_by_default(
+        descriptor_set: Path, cert_dir: Path, tmp_path: Path) -> None:
+    from pkg.runtime import SERVICES
+
+    out = tmp_path / "envoy.yaml"
+    assert main(["--descriptor-set", str(descriptor_set), "--cert-dir", str(cert_dir),
+                 "--out", str(out)]) == 0
+    clusters = {c["name"]: c for c in yaml.safe_load(out.read_text())["static_resources"]
+                ["clusters"]}
+    for spec in SERVICES:  # services/registry.toml, so a generated service is reachable
+        [endpoint] = clusters[spec.name]["load_assignment"]["endpoints"][0]["lb_endpoints"]
+        assert endpoint["endpoint"]["address"]["socket_address"] == {
+            "address": "127.0.0.1", "port_value": 50050 + spec.port_offset}
+
+
 def test_rate_limits_come_from_the_contract(config: dict[str, Any]) -> None:
     routes = _routes(config)
     limit = "envoy.filters.http.local_ratelimit"

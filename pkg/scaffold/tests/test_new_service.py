@@ -16,7 +16,7 @@ from pkg.scaffold import ServiceNameError, new_service, plural
 
 REPO = Path(__file__).resolve().parents[3]
 REGISTERED = ("services/registry.toml", "docker-compose.yml",
-              "deploy/compose/postgres-initdb/10-databases.sql")
+              "deploy/compose/postgres-initdb/10-databases.sql", "Dockerfile")
 
 
 @pytest.fixture
@@ -79,6 +79,7 @@ def test_generation_writes_the_shape_and_registers_the_service(root: Path) -> No
     spec = load_services(root / "services" / "registry.toml")[-1]
     assert (spec.name, spec.port_offset, spec.database, spec.module) == (
         "category", 3, True, "services.category")
+    assert dict(spec.env) == {"AGORA_CATEGORY_JWKS_CACHE_FILE": "{data}/category/jwks.json"}
     compose = yaml.safe_load((root / "docker-compose.yml").read_text())
     services = compose["services"]
     assert services["category"]["command"] == ["services.category"]
@@ -86,6 +87,11 @@ def test_generation_writes_the_shape_and_registers_the_service(root: Path) -> No
     env = services["category"]["environment"]
     assert env["AGORA_CATEGORY_LISTEN"] == "0.0.0.0:50053"
     assert json.loads(env["AGORA_ENDPOINTS"])["category"] == "dns:///category:50053"
+    assert env["AGORA_CATEGORY_JWKS_CACHE_FILE"] == "/data/category/jwks.json"
+    assert "category-data:/data/category" in services["category"]["volumes"]
+    assert "category-data" in compose["volumes"]
+    assert services["edge"]["depends_on"]["category"] == {"condition": "service_healthy"}
+    assert "/data/user /data/category\n" in (root / "Dockerfile").read_text()
     assert "CREATE DATABASE agora_category;" in (root / REGISTERED[2]).read_text()
     assert 'pattern: "categories/{category}"' in (
         root / "api/agora/category/v1/category.proto").read_text()
@@ -94,6 +100,10 @@ def test_generation_writes_the_shape_and_registers_the_service(root: Path) -> No
 def test_the_second_generated_service_takes_the_next_port_offset(root: Path) -> None:
     assert new_service(root, "catalog").port_offset == 3
     assert new_service(root, "basket").port_offset == 4
+    compose = yaml.safe_load((root / "docker-compose.yml").read_text())
+    assert {"auth", "user", "catalog", "basket"} <= set(compose["services"]["edge"]["depends_on"])
+    assert {"user-data", "catalog-data", "basket-data"} <= set(compose["volumes"])
+    assert "/data/user /data/catalog /data/basket\n" in (root / "Dockerfile").read_text()
 
 
 @pytest.mark.parametrize(("noun", "expected"), [

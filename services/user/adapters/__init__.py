@@ -1,1 +1,1 @@
-"""Adapters of the user service: PostgreSQL repository, argon2id hasher, auth client."""
+"""Adapters of the user service: PostgreSQL repository, argon2id hasher."""
