@@ -18,6 +18,7 @@ Nothing here does I/O at import time.
 from pkg.runtime._fixtures import postgres_server, redis_server
 from pkg.runtime._logs import tail
 from pkg.runtime._mesh import (
+    DEFAULT_PORT_BASE,
     SERVICES,
     WORKLOADS,
     MeshError,
@@ -55,6 +56,7 @@ from pkg.runtime._up import (
 )
 
 __all__ = [
+    "DEFAULT_PORT_BASE",
     "SERVICES",
     "WORKLOADS",
     "EmbeddedPostgres",

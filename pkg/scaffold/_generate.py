@@ -9,8 +9,9 @@ from pathlib import Path
 
 import jinja2
 
+from pkg.runtime import DEFAULT_PORT_BASE
 from pkg.scaffold._names import ServiceNameError, check_name, plural
-from pkg.scaffold._register import PORT_BASE, register
+from pkg.scaffold._register import register
 
 TEMPLATE = Path(__file__).resolve().parent / "template"
 MAX_OFFSET = 9
@@ -31,7 +32,7 @@ def _context(name: str, port_offset: int) -> dict[str, str | int]:
     names = plural(name)
     return {"name": name, "Name": name.capitalize(), "names": names,
             "Names": names.capitalize(), "NAME": name.upper(), "port_offset": port_offset,
-            "port": PORT_BASE + port_offset, "today": datetime.date.today().isoformat()}
+            "port": DEFAULT_PORT_BASE + port_offset, "today": datetime.date.today().isoformat()}
 
 
 def _targets(name: str, names: str) -> dict[str, str]:

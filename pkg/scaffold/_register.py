@@ -12,9 +12,9 @@ import json
 import re
 from pathlib import Path
 
+from pkg.runtime import DEFAULT_PORT_BASE
 from pkg.scaffold._names import ServiceNameError
 
-PORT_BASE = 50050
 _ENDPOINTS = re.compile(r"^(  AGORA_ENDPOINTS: ')(\{.*\})(')$", re.MULTILINE)
 _EDGE_DEPENDS_ON = re.compile(r"^  edge:\n(?:    .*\n|\s*\n)*?    depends_on:\n(?:      .*\n)*",
                               re.MULTILINE)
@@ -74,7 +74,7 @@ def compose_file(text: str, name: str, offset: int, *, env: str, services: str) 
     if match is None:
         raise ServiceNameError("docker-compose.yml has no AGORA_ENDPOINTS line to extend")
     endpoints = json.loads(match.group(2))
-    endpoints[name] = f"dns:///{name}:{PORT_BASE + offset}"
+    endpoints[name] = f"dns:///{name}:{DEFAULT_PORT_BASE + offset}"
     text = (text[:match.start()] + match.group(1) + json.dumps(endpoints) + match.group(3)
             + text[match.end():])
     if "\nservices:\n" not in text or "\nvolumes:\n" not in text:

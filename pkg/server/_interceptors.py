@@ -30,13 +30,8 @@ _log = get_logger("agora.rpc")
 Call = Callable[[Any], Awaitable[Any]]
 
 
-def _metadata(context: grpc.aio.ServicerContext) -> dict[str, str]:
-    return {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
-
-
 def _header(context: grpc.aio.ServicerContext, name: str) -> str:
-    # One key's text value as _metadata gives it (the last one wins), without building the
-    # whole mapping.
+    # One key's text value (the last one wins), without building the whole mapping.
     found = ""
     for key, value in context.invocation_metadata() or ():
         if key == name and isinstance(value, str):
@@ -146,9 +141,8 @@ class RequestContextInterceptor(_WrappingInterceptor):
         self._quiet = tuple(f"/{name}/" for name in quiet_services)
 
     async def around(self, method, request, context, call):  # type: ignore[no-untyped-def]
-        md = _metadata(context)
-        request_id = md.get("x-request-id")
-        traced = parse_traceparent(md.get("traceparent"))
+        request_id = _header(context, "x-request-id")
+        traced = parse_traceparent(_header(context, "traceparent"))
         if traced is None:
             trace_id, span_id = new_request_id(), ""
             request_id = request_id or trace_id

@@ -39,3 +39,16 @@ async def test_a_successful_build_leaves_the_stack_open_for_the_server() -> None
     assert closed == []
     await stack.aclose()
     assert closed == ["pool"]
+
+
+def test_outside_an_event_loop_the_stack_is_closed_and_the_builders_error_kept() -> None:
+    closed: list[str] = []
+
+    async def close_pool() -> None:
+        closed.append("pool")
+
+    stack = AsyncExitStack()
+    with pytest.raises(ValueError, match="no auth target"), closed_on_failure(stack):
+        stack.push_async_callback(close_pool)
+        raise ValueError("no auth target")
+    assert closed == ["pool"]
