@@ -12,7 +12,14 @@ from pkg.pki import write_atomic
 
 from ._clusters import jwks_cluster, service_cluster
 from ._contracts import Contracts, EdgeConfigError, load_contracts
-from ._cors import CORS_FILTER, catch_all_route, cors_filter, cors_policy, no_route_cluster
+from ._cors import (
+    CORS_FILTER,
+    VARY_ORIGIN,
+    catch_all_route,
+    cors_filter,
+    cors_policy,
+    no_route_cluster,
+)
 from ._filters import (
     buffer_filter,
     http_connection_manager,
@@ -23,7 +30,8 @@ from ._filters import (
 )
 from ._routes import JWKS_PATH, REFLECTION_CLUSTER, envoy_routes
 from ._sds import EDGE_CERT_SDS, SDS_FOLDER, sds_secret_config, tls_certificate, write_sds_files
-from ._strict_json import strict_json_filter
+from ._guard import guard_filter, no_request_trailers_filter
+from ._strict_json import strict_body_filter, strict_json_schema
 
 EDGE_LISTENER = "edge_https"
 JWKS_LISTENER = "edge_jwks"
@@ -54,15 +62,18 @@ def _downstream_tls(cert_dir: Path, sds_dir: Path | None) -> dict[str, Any]:
 def _edge_listener(contracts: Contracts, listen: tuple[str, int], cert_dir: Path,
                    sds_dir: Path | None, jwt: dict[str, Any],
                    cors_origins: Sequence[str]) -> dict[str, Any]:
-    filters = [cors_filter(), buffer_filter(), strict_json_filter(contracts),
+    schema = strict_json_schema(contracts)
+    filters = [cors_filter(), guard_filter(schema), no_request_trailers_filter(),
+               rate_limit_filter(contracts), jwt, buffer_filter(), strict_body_filter(schema),
                transcoder_filter(contracts.descriptor_set, contracts.transcoded_services),
-               rate_limit_filter(), jwt, router_filter()]
+               router_filter()]
     manager = http_connection_manager("edge", envoy_routes(contracts), filters)
     if cors_origins:
         virtual_host = manager["typed_config"]["route_config"]["virtual_hosts"][0]
         virtual_host["routes"].append(catch_all_route())
         virtual_host["typed_per_filter_config"] = {
             CORS_FILTER: cors_policy(contracts, cors_origins)}
+        virtual_host["response_headers_to_add"] = [VARY_ORIGIN]
     return {
         "name": EDGE_LISTENER,
         "address": _address(*listen),
@@ -126,7 +137,7 @@ def render_envoy_config(
     if missing:
         raise EdgeConfigError(f"no endpoints for routed services: {', '.join(missing)}")
     jwks_uri = f"http://{jwks_listen[0]}:{jwks_listen[1]}{JWKS_PATH}"
-    jwt = jwt_filter(issuer=jwt_issuer, audience=jwt_audience, jwks_uri=jwks_uri)
+    jwt = jwt_filter(contracts, issuer=jwt_issuer, audience=jwt_audience, jwks_uri=jwks_uri)
     clusters = [service_cluster(name, list(addresses), cert_dir, sds_dir)
                 for name, addresses in sorted(endpoints.items())]
     return {

@@ -61,6 +61,12 @@ def upstream_tls_context(name: str, cert_dir: Path, sds_dir: Path | None, *,
                                                                           sds_dir)}}
 
 
+MAX_REQUESTS_PER_CONNECTION = 1000
+MAX_CONNECTION_SECONDS = 60
+"""Every edge→service HTTP/2 connection is drained and replaced after this many requests or
+seconds, whichever comes first, so a connection gRPC core has stopped parsing
+(grpc/grpc#34721) cannot fail requests for longer; a new one costs one TLS handshake."""
+
 HEALTH_CHECK = {"interval": "1s", "timeout": "1s", "unhealthy_threshold": 2,
                 "healthy_threshold": 1}
 RETRY_BUDGET = {"budget_percent": {"value": 20.0}, "min_retry_concurrency": 3}
@@ -75,8 +81,9 @@ def service_cluster(name: str, endpoints: Sequence[tuple[str, int]],
     ``sds_dir`` when given, see ``upstream_tls_context``).
 
     Health: a ``grpc.health.v1.Health`` check every second (``HEALTH_CHECK``, also while the
-    cluster has no traffic), 1 s timeout; two failures take a host out, one success brings it
-    back. A draining worker (NOT_SERVING, still serving for 3 s, see ``pkg.server``) is out
+    cluster has no traffic), 1 s timeout; two failures take a host out (and close its
+    connections), one success brings it back. Connections are bounded
+    (``MAX_REQUESTS_PER_CONNECTION``, ``MAX_CONNECTION_SECONDS``). A draining worker (NOT_SERVING, still serving for 3 s, see ``pkg.server``) is out
     of rotation after at most ~2 s, before it stops. Outlier detection ejects a host after 5
     consecutive 5xx (or connect failures), but never more than half the hosts:
     ``max_ejection_percent`` 50 with ``always_eject_one_host`` false, so a single host is
@@ -94,7 +101,11 @@ def service_cluster(name: str, endpoints: Sequence[tuple[str, int]],
         "typed_extension_protocol_options": {_HTTP_OPTIONS: {
             "@type": f"type.googleapis.com/{_HTTP_OPTIONS}",
             "explicit_http_config": {"http2_protocol_options": {}},
+            "common_http_protocol_options": {
+                "max_requests_per_connection": MAX_REQUESTS_PER_CONNECTION,
+                "max_connection_duration": f"{MAX_CONNECTION_SECONDS}s"},
         }},
+        "close_connections_on_host_health_failure": True,
         "health_checks": [{
             **HEALTH_CHECK,
             "no_traffic_interval": HEALTH_CHECK["interval"],

@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from ._classify import GRPC_CONTENT_TYPE_REGEX
 from ._contracts import Contracts, EdgeConfigError
 
 CORS_FILTER = "envoy.filters.http.cors"
@@ -42,6 +43,12 @@ def check_origins(origins: Sequence[str]) -> tuple[str, ...]:
     return tuple(origins)
 
 
+VARY_ORIGIN = {"header": {"key": "vary", "value": "Origin"}, "append_action": "APPEND_IF_EXISTS_OR_ADD"}
+"""With CORS on, every response depends on the request's ``Origin`` (it carries
+``Access-Control-Allow-Origin`` or not), so caches must key on it (Fetch standard, "CORS
+protocol and HTTP caches"); the virtual host adds ``Vary: Origin`` to all of them."""
+
+
 def cors_policy(contracts: Contracts, origins: Sequence[str]) -> dict[str, Any]:
     """The virtual host's ``CorsPolicy``: exactly ``origins`` (see ``check_origins``); the
     verbs of the public routes; request headers ``ALLOW_HEADERS``; ``EXPOSE_HEADERS``
@@ -61,13 +68,13 @@ def cors_policy(contracts: Contracts, origins: Sequence[str]) -> dict[str, Any]:
 
 
 NO_ROUTE_CLUSTER = "edge_no_route"
-_GRPC_CONTENT_TYPE = r"application/grpc(\+[^;]*)?(;.*)?"
 
 
 def catch_all_route() -> dict[str, Any]:
-    """The last route when CORS is on, for requests that are not native gRPC (see above)."""
+    """The last route when CORS is on, for requests that are not native gRPC (see above and
+    ``_classify``)."""
     return {"name": "cors_lookup", "match": {"prefix": "/", "headers": [{
-        "name": "content-type", "string_match": {"safe_regex": {"regex": _GRPC_CONTENT_TYPE}},
+        "name": "content-type", "string_match": {"safe_regex": {"regex": GRPC_CONTENT_TYPE_REGEX}},
         "invert_match": True, "treat_missing_header_as_empty": True}]},
         "route": {"cluster": NO_ROUTE_CLUSTER, "timeout": "1s"}}
 

@@ -6,10 +6,20 @@ import base64
 from collections.abc import Sequence
 from typing import Any
 
+from ._contracts import Contracts
+from ._guard import RPC_HEADER
 from ._local_reply import local_reply_config
-from ._routes import BUFFER_FILTER, JWT_FILTER, JWT_REQUIREMENT, RATE_LIMIT_FILTER
+from ._routes import BUFFER_FILTER, RATE_LIMIT_KEY, rate_limit_descriptor
 
+JWT_FILTER = "envoy.filters.http.jwt_authn"
+RATE_LIMIT_FILTER = "envoy.filters.http.local_ratelimit"
+_RATE_LIMIT = "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
+_ALWAYS = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
 MAX_REQUEST_BYTES = 1024 * 1024
+MAX_REQUEST_HEADERS_KB = 16
+"""The edge's cap on a request's headers (431 above it), below the services' own
+``pkg.server.MAX_METADATA_BYTES``, so gRPC core never refuses a forwarded header block for
+its size."""
 JWKS_CLUSTER = "jwks"
 JWT_PROVIDER = "agora"
 _TYPES = "type.googleapis.com/envoy.extensions.filters"
@@ -57,8 +67,12 @@ def buffer_filter() -> dict[str, Any]:
         "@type": f"{_TYPES}.http.buffer.v3.Buffer", "max_request_bytes": MAX_REQUEST_BYTES}}
 
 
-def jwt_filter(*, issuer: str, audience: str, jwks_uri: str) -> dict[str, Any]:
-    """``jwt_authn`` with provider ``agora``; routes opt in by ``requirement_name``.
+def jwt_filter(contracts: Contracts, *, issuer: str, audience: str,
+               jwks_uri: str) -> dict[str, Any]:
+    """``jwt_authn`` with provider ``agora``, required for every routed RPC whose rule is
+    ``authenticated`` or ``roles``: one rule per RPC matching the guard's ``RPC_HEADER``, so
+    the token is checked on the request's headers, before its body is read or transcoded, for
+    HTTP/JSON and gRPC alike. Requests of other RPCs need no token.
 
     The JWKS (RFC 7517) is fetched from ``jwks_uri`` through cluster ``jwks`` before the
     listeners start (``async_fetch.fast_listener`` false: Envoy's init manager holds the
@@ -89,7 +103,10 @@ def jwt_filter(*, issuer: str, audience: str, jwks_uri: str) -> dict[str, Any]:
                     },
                 },
             }},
-            "requirement_map": {JWT_REQUIREMENT: {"provider_name": JWT_PROVIDER}},
+            "rules": [{"match": {"prefix": "/", "headers": [{
+                "name": RPC_HEADER, "string_match": {"exact": method.grpc_path}}]},
+                "requires": {"provider_name": JWT_PROVIDER}}
+                for method in contracts.methods if method.routed and method.requires_jwt],
         },
     }
 
@@ -100,12 +117,27 @@ def router_filter() -> dict[str, Any]:
             "typed_config": {"@type": f"{_TYPES}.http.router.v3.Router"}}
 
 
-def rate_limit_filter() -> dict[str, Any]:
-    """The local rate-limit filter; it limits only routes whose contract sets a rate
-    (``(agora.policy.v1.route).requests_per_second``, see ``_routes.rate_limit``)."""
+def rate_limit_filter(contracts: Contracts) -> dict[str, Any]:
+    """The local rate-limit filter: one token bucket per RPC whose contract sets a rate
+    (``(agora.policy.v1.route).requests_per_second``, see ``_routes.rate_limit_descriptor``),
+    found by the descriptor ``rpc`` = the guard's ``RPC_HEADER``. Requests of other RPCs
+    draw on no bucket (the default bucket is not consumed when a descriptor matched, and is
+    large enough never to limit)."""
+    descriptors = [d for d in map(rate_limit_descriptor, contracts.methods)
+                   if d is not None and contracts.method(d["entries"][0]["value"]).routed]
     return {"name": RATE_LIMIT_FILTER, "typed_config": {
-        "@type": f"{_TYPES}.http.local_ratelimit.v3.LocalRateLimit",
-        "stat_prefix": "edge_rate_limit"}}
+        "@type": _RATE_LIMIT,
+        "stat_prefix": "edge_rate_limit",
+        "token_bucket": {"max_tokens": 1_000_000_000, "tokens_per_fill": 1_000_000_000,
+                         "fill_interval": "1s"},
+        "filter_enabled": {"runtime_key": "edge_rate_limit_enabled", **_ALWAYS},
+        "filter_enforced": {"runtime_key": "edge_rate_limit_enforced", **_ALWAYS},
+        "always_consume_default_token_bucket": False,
+        "rate_limited_as_resource_exhausted": True,
+        "rate_limits": [{"actions": [{"request_headers": {
+            "header_name": RPC_HEADER, "descriptor_key": RATE_LIMIT_KEY}}]}],
+        "descriptors": descriptors,
+    }}
 
 
 def http_connection_manager(stat_prefix: str, routes: list[dict[str, Any]],
@@ -114,7 +146,10 @@ def http_connection_manager(stat_prefix: str, routes: list[dict[str, Any]],
     ``google.rpc.Status`` JSON like the services' errors (see ``_local_reply``).
 
     It generates ``x-request-id`` (and returns it), and sets ``x-forwarded-for`` from the
-    peer address (``use_remote_address``) so upstreams see the real client address.
+    peer address (``use_remote_address``) so upstreams see the real client address. Paths are
+    normalised once, before any filter or route sees them (RFC 3986 §6 dot segments, merged
+    slashes; an escaped ``/`` or ``\\`` is refused with 400); request headers are capped at
+    ``MAX_REQUEST_HEADERS_KB``.
     """
     return {
         "name": "envoy.filters.network.http_connection_manager",
@@ -127,6 +162,8 @@ def http_connection_manager(stat_prefix: str, routes: list[dict[str, Any]],
             "always_set_request_id_in_response": True,
             "normalize_path": True,
             "merge_slashes": True,
+            "path_with_escaped_slashes_action": "REJECT_REQUEST",
+            "max_request_headers_kb": MAX_REQUEST_HEADERS_KB,
             "request_headers_timeout": "10s",
             "stream_idle_timeout": "300s",
             "common_http_protocol_options": {

@@ -29,8 +29,9 @@ Mappers, first match wins:
    jwt_authn's own 403 for a wrong ``aud`` (checked before the signature, so a tampered
    ``aud`` gets it too). ``WWW-Authenticate`` is ``Bearer`` for a missing token and
    ``Bearer error="invalid_token"`` for a bad one (RFC 6750 §3.1).
-4. The strict JSON Lua filter (dynamic metadata ``agora.strict_json``): code 3 with an
-   ErrorInfo whose reason the filter chose and, for an unknown field, a BadRequest naming it.
+4. The guard and strict body Lua filters (dynamic metadata ``agora.strict_json``): code 3
+   (code 5 for the guard's 404) with an ErrorInfo whose reason the filter chose and, for a
+   field or query parameter at fault, a BadRequest naming it.
 5. No route (response flag ``NR``): 404, code 5.
 6. One mapper per HTTP status in ``GRPC_CODE_BY_HTTP_STATUS``; anything else is code 2.
    Every 503 (no healthy upstream, connection refused or reset) carries ``Retry-After``.
@@ -47,6 +48,8 @@ from typing import Any
 
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
+
+from ._classify import GRPC_CONTENT_TYPE_REGEX
 
 STRICT_JSON_METADATA = "agora.strict_json"
 ERROR_DOMAIN = "agora.local"
@@ -99,10 +102,9 @@ def _strict_json(key: str) -> dict[str, Any]:
         "match_if_key_not_found": False}}
 
 
-_GRPC_CONTENT_TYPE = r"application/grpc(\+[^;]*)?(;.*)?"
 _NATIVE_GRPC = {"and_filter": {"filters": [
     {"header_filter": {"header": {"name": "content-type", "string_match": {
-        "safe_regex": {"regex": _GRPC_CONTENT_TYPE}}}}},
+        "safe_regex": {"regex": GRPC_CONTENT_TYPE_REGEX}}}}},
     {"header_filter": {"header": {"name": "x-envoy-original-path", "present_match": True,
                                   "invert_match": True}}},
 ]}}
@@ -193,6 +195,8 @@ def local_reply_config(*, max_request_bytes: int) -> dict[str, Any]:
         {"filter": jwt_denied,
          "headers_to_add": _www_authenticate('Bearer error="invalid_token"'),
          "status_code": 401, "body_format_override": status_format(16)},
+        {"filter": {"and_filter": {"filters": [_strict_json("reason"), _status_filter(404)]}},
+         "body_format_override": status_format(5, reason=strict_reason)},
         {"filter": _strict_json("field"),
          "body_format_override": status_format(3, unknown_field, reason=strict_reason)},
         {"filter": _strict_json("reason"),

@@ -9,18 +9,15 @@ from typing import Any
 from pkg.policy import Access
 
 from ._contracts import Contracts, MethodContract, load_contracts
+from ._guard import RPC_HEADER
 
-JWT_FILTER = "envoy.filters.http.jwt_authn"
 BUFFER_FILTER = "envoy.filters.http.buffer"
-RATE_LIMIT_FILTER = "envoy.filters.http.local_ratelimit"
-_RATE_LIMIT = "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
-_ALWAYS = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
-JWT_REQUIREMENT = "agora"
+RATE_LIMIT_KEY = "rpc"
+REFLECTION_MAX_SECONDS = 60
 REFLECTION_PREFIXES = ("/grpc.reflection.v1.ServerReflection/",
                        "/grpc.reflection.v1alpha.ServerReflection/")
 REFLECTION_CLUSTER = "auth"
 _FILTERS = "type.googleapis.com/envoy.extensions.filters.http"
-_PER_ROUTE_JWT = f"{_FILTERS}.jwt_authn.v3.PerRouteConfig"
 _PER_ROUTE_BUFFER = {"@type": f"{_FILTERS}.buffer.v3.BufferPerRoute", "disabled": True}
 JWKS_PATH = "/.well-known/jwks.json"
 JWKS_CACHE_CONTROL = "public, max-age=300"
@@ -84,36 +81,20 @@ def _seconds(milliseconds: int) -> str:
     return f"{milliseconds / 1000:g}s"
 
 
-def _per_route(*, jwt: bool, buffered: bool) -> dict[str, Any]:
-    config: dict[str, Any] = {"@type": _PER_ROUTE_JWT}
-    if jwt:
-        config["requirement_name"] = JWT_REQUIREMENT
-    else:
-        config["disabled"] = True
-    per_route = {JWT_FILTER: config}
-    if not buffered:
-        per_route[BUFFER_FILTER] = _PER_ROUTE_BUFFER
-    return per_route
+def rate_limit_descriptor(method: MethodContract) -> dict[str, Any] | None:
+    """The ``LocalRateLimit`` descriptor of ``method``'s contract, or ``None`` for no limit.
 
-
-def rate_limit(method: MethodContract) -> dict[str, Any] | None:
-    """The per-route ``LocalRateLimit`` of ``method``'s contract, or ``None`` for no limit.
-
-    A token bucket per Envoy process (shared by its workers) holding ``burst`` tokens and
-    refilled with ``requests_per_second`` every second; an empty bucket answers 429, which
-    gRPC callers see as RESOURCE_EXHAUSTED.
+    A token bucket per Envoy process (shared by its workers, and by the RPC's HTTP/JSON and
+    gRPC requests: both carry the guard's ``RPC_HEADER``) holding ``burst`` tokens and refilled
+    with ``requests_per_second`` every second; an empty bucket answers 429, which gRPC callers
+    see as RESOURCE_EXHAUSTED.
     """
     if not method.requests_per_second:
         return None
-    return {
-        "@type": _RATE_LIMIT,
-        "stat_prefix": "rate_limit_" + method.grpc_path.strip("/").replace("/", "_"),
-        "token_bucket": {"max_tokens": method.burst, "tokens_per_fill":
-                         method.requests_per_second, "fill_interval": "1s"},
-        "filter_enabled": {"runtime_key": "edge_rate_limit_enabled", **_ALWAYS},
-        "filter_enforced": {"runtime_key": "edge_rate_limit_enforced", **_ALWAYS},
-        "rate_limited_as_resource_exhausted": True,
-    }
+    return {"entries": [{"key": RATE_LIMIT_KEY, "value": method.grpc_path}],
+            "token_bucket": {"max_tokens": method.burst,
+                             "tokens_per_fill": method.requests_per_second,
+                             "fill_interval": "1s"}}
 
 
 def retry_policy(method: MethodContract) -> dict[str, Any]:
@@ -152,10 +133,6 @@ def cache_control(method: MethodContract) -> str:
 
 def _method_route(method: MethodContract) -> dict[str, Any]:
     timeout = _seconds(method.effective_timeout_ms)
-    per_route = _per_route(jwt=method.requires_jwt, buffered=not method.client_streaming)
-    limit = rate_limit(method)
-    if limit is not None:
-        per_route[RATE_LIMIT_FILTER] = limit
     return {
         "name": method.grpc_path.lstrip("/"),
         "match": {"path": method.grpc_path, "grpc": {}},
@@ -165,10 +142,12 @@ def _method_route(method: MethodContract) -> dict[str, Any]:
                                     "grpc_timeout_header_max": timeout},
             "retry_policy": retry_policy(method),
         },
+        "request_headers_to_remove": [RPC_HEADER],
         "response_headers_to_add": [{
             "header": {"key": "cache-control", "value": cache_control(method)},
             "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}],
-        "typed_per_filter_config": per_route,
+        **({"typed_per_filter_config": {BUFFER_FILTER: _PER_ROUTE_BUFFER}}
+           if method.client_streaming else {}),
     }
 
 
@@ -177,7 +156,10 @@ def envoy_routes(contracts: Contracts) -> list[dict[str, Any]]:
 
     The transcoder rewrites an HTTP request's path to the gRPC path and clears the route
     cache, so native gRPC and transcoded requests meet the same route and JWT requirement.
-    Routes of streaming requests (client streaming, reflection) are not buffered.
+    Routes of streaming requests (client streaming, reflection) are not buffered. Access
+    tokens and rate limits are checked before routing matters (``_filters``: jwt_authn rules
+    and rate-limit descriptors keyed on the guard's ``RPC_HEADER``), which the router then
+    removes.
 
     Timeouts: a route's ``max_stream_duration`` carries the contract's timeout for both
     kinds of request (the router's ``timeout`` is ignored once ``max_stream_duration`` is
@@ -186,15 +168,20 @@ def envoy_routes(contracts: Contracts) -> list[dict[str, Any]]:
     timeout, a gRPC ``grpc-timeout`` is capped by it (``grpc_timeout_header_max``), and the
     upstream receives that deadline as ``grpc-timeout``. On expiry the edge answers 504
     (gRPC ``DEADLINE_EXCEEDED``, details ``max_duration_timeout``); 0 (streaming RPCs
-    without a contract timeout) means no limit beyond the client's own deadline.
+    without a contract timeout) means no limit beyond the client's own deadline. Reflection
+    streams get at most ``REFLECTION_MAX_SECONDS`` the same way, so no client's
+    ``grpc-timeout`` reaches a service unparsed on any route.
     """
     routes = [_method_route(m) for m in contracts.methods if m.routed]
     routes += [
         {
             "name": prefix.strip("/"),
             "match": {"prefix": prefix, "grpc": {}},
-            "route": {"cluster": REFLECTION_CLUSTER, "timeout": "0s"},
-            "typed_per_filter_config": _per_route(jwt=False, buffered=False),
+            "route": {"cluster": REFLECTION_CLUSTER, "max_stream_duration": {
+                "max_stream_duration": _seconds(REFLECTION_MAX_SECONDS * 1000),
+                "grpc_timeout_header_max": _seconds(REFLECTION_MAX_SECONDS * 1000)}},
+            "request_headers_to_remove": [RPC_HEADER],
+            "typed_per_filter_config": {BUFFER_FILTER: _PER_ROUTE_BUFFER},
         }
         for prefix in REFLECTION_PREFIXES
     ]

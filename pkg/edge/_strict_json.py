@@ -1,29 +1,28 @@
-"""The strict edge: the Lua filter that checks HTTP/JSON requests before transcoding.
+"""The strict edge: the schema of every transcoded rule, and the Lua body check.
 
 ``grpc_json_transcoder`` drops JSON fields the target message lacks (envoyproxy/envoy#46623),
 lets the last of duplicate keys win, wraps a lone value into a repeated field and lets a query
 parameter override a field bound by the path or the body. From the same descriptor set, this
-module derives, for every transcoded rule, the keys its body may hold (each field's JSON and
-proto name, recursively through message, repeated and map fields) with the JSON shape of each
-(``Spec``), and the query parameter names that would set a bound field; it renders
-``strict_json.lua`` with that schema and the rules' path templates as Lua patterns. The filter
-also strips client-supplied ``grpc-*`` headers from HTTP/JSON requests and answers 415 to a
-body that is not ``application/json``.
+module derives, for every HTTP binding of a routed RPC (``StrictRule``), its path template as
+an anchored Lua pattern, the query parameter names that would set a bound field, and the keys
+its body may hold (each field's JSON and proto name, recursively through message, repeated
+and map fields) with the JSON shape of each (``Spec``). The guard (``_guard``) matches
+requests to the rules and checks their query; ``strict_body.lua``, rendered here with the
+nodes, checks their bodies and answers 415 to a body that is not ``application/json``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from google.protobuf import descriptor, descriptor_pb2, descriptor_pool
 
 from ._contracts import Contracts
-from ._local_reply import STRICT_JSON_METADATA
+from ._lua import lua_filter, lua_literal, render_lua
 
-LUA_FILTER = "envoy.filters.http.lua"
+STRICT_BODY_FILTER = "agora.edge.strict_body"
 MAX_DEPTH = 32
 _LEAF_PACKAGE = "google.protobuf."
 _RAW_BODY = "google.api.HttpBody"
@@ -47,13 +46,14 @@ _SCALAR_TYPES = frozenset({"google.protobuf.Timestamp", "google.protobuf.Duratio
 
 @dataclass(frozen=True)
 class StrictRule:
-    """One transcoded HTTP binding as the Lua filter checks it.
+    """One transcoded HTTP binding as the edge's Lua filters check it.
 
-    ``pattern`` is the anchored Lua pattern of ``template``; ``root`` the node id of the body
-    message (0: the rule takes no JSON body); ``bound`` every query parameter name that would
-    set a field bound by the path or the body (JSON and proto spellings, a parameter equal to
-    one of them or a dotted sub-field of one is refused); ``any_query`` is false for
-    ``body: "*"`` rules, which take no query parameter at all.
+    ``pattern`` is the anchored Lua pattern of ``template``; ``rpc`` the gRPC path it is
+    transcoded to; ``root`` the node id of the body message (0: the rule takes no JSON body,
+    or streams it); ``bound`` every query parameter name that would set a field bound by the
+    path or the body (JSON and proto spellings, a parameter equal to one of them or a dotted
+    sub-field of one is refused); ``any_query`` is false for ``body: "*"`` rules, which take
+    no query parameter at all.
     """
     verb: str
     template: str
@@ -61,6 +61,7 @@ class StrictRule:
     root: int
     bound: tuple[str, ...]
     any_query: bool = True
+    rpc: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,13 +151,14 @@ def _spellings(message: descriptor.Descriptor, dotted: str) -> set[str]:
 
 
 def strict_json_schema(contracts: Contracts) -> StrictJsonSchema:
-    """The schema of every routed, non-client-streaming binding (body and query checks)."""
+    """The schema of every binding of a routed RPC (a client-streaming one has no body
+    check: its root is 0)."""
     pool = descriptor_pool.DescriptorPool()
     for file in descriptor_pb2.FileDescriptorSet.FromString(contracts.descriptor_set).file:
         pool.Add(file)
     builder, rules = _Builder(), []
     for method in contracts.methods:
-        if not method.routed or method.client_streaming:
+        if not method.routed:
             continue
         request = pool.FindMethodByName(f"{method.service}.{method.name}").input_type
         for binding in method.bindings:
@@ -165,7 +167,8 @@ def strict_json_schema(contracts: Contracts) -> StrictJsonSchema:
                 if message is not None:
                     message = message.fields_by_name[name].message_type
             root = 0
-            if binding.body and message is not None and message.full_name != _RAW_BODY:
+            if (binding.body and message is not None and message.full_name != _RAW_BODY
+                    and not method.client_streaming):
                 root = builder.node(message)
             bound = set().union(*(_spellings(request, name) for name in
                                   _VARIABLE_NAMES.findall(binding.template)))
@@ -173,41 +176,19 @@ def strict_json_schema(contracts: Contracts) -> StrictJsonSchema:
                 bound |= _spellings(request, binding.body)
             rules.append(StrictRule(binding.verb, binding.template,
                                     lua_pattern(binding.template), root,
-                                    tuple(sorted(bound)), binding.body != "*"))
+                                    tuple(sorted(bound)), binding.body != "*",
+                                    method.grpc_path))
     return StrictJsonSchema(tuple(builder.nodes), tuple(rules))
 
 
-_LUA_SAFE = re.compile(rb"[A-Za-z0-9_\-/.:\[\]^$%{}*+?() ]")
+def strict_body_source(schema: StrictJsonSchema) -> str:
+    """The Lua source of the body check: ``strict_body.lua`` with the schema filled in."""
+    nodes = "{\n" + "".join(f"  {lua_literal(n)},\n" for n in schema.nodes) + "}"
+    return render_lua("strict_body.lua", {
+        "NODES": nodes, "ROOTS": lua_literal([r.root for r in schema.rules]),
+        "MAX_DEPTH": str(MAX_DEPTH)})
 
 
-def _lua(value: Any) -> str:
-    """``value`` (str, int, dict, tuple, list) as a Lua literal; other bytes become ``\\ddd``."""
-    if isinstance(value, str):
-        return '"' + "".join(chr(b) if _LUA_SAFE.fullmatch(bytes([b])) else f"\\{b:03d}"
-                             for b in value.encode()) + '"'
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"[{_lua(k)}] = {_lua(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, tuple | list):
-        return "{" + ", ".join(_lua(v) for v in value) + "}"
-    return str(int(value))
-
-
-def strict_json_source(schema: StrictJsonSchema) -> str:
-    """The Lua source of the filter: ``strict_json.lua`` with the schema filled in."""
-    template = resources.files(__package__).joinpath("strict_json.lua").read_text("utf-8")
-    nodes = "{\n" + "".join(f"  {_lua(n)},\n" for n in schema.nodes) + "}"
-    rules = "{\n" + "".join(
-        f"  {_lua((r.verb, r.pattern, r.root, {name: 1 for name in r.bound}, int(r.any_query)))}"
-        ",\n" for r in schema.rules) + "}"
-    return (template.replace("@NODES@", nodes).replace("@RULES@", rules)
-            .replace("@MAX_DEPTH@", str(MAX_DEPTH))
-            .replace("@METADATA@", _lua(STRICT_JSON_METADATA)))
-
-
-def strict_json_filter(contracts: Contracts) -> dict[str, Any]:
-    """``envoy.filters.http.lua`` running the generated source on every request."""
-    return {"name": LUA_FILTER, "typed_config": {
-        "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
-        "stat_prefix": "strict_json",
-        "default_source_code": {"inline_string": strict_json_source(strict_json_schema(contracts))},
-    }}
+def strict_body_filter(schema: StrictJsonSchema) -> dict[str, Any]:
+    """The Lua filter checking HTTP/JSON bodies against ``schema`` (after the guard)."""
+    return lua_filter(STRICT_BODY_FILTER, "strict_body", strict_body_source(schema))

@@ -59,21 +59,29 @@ def test_edge_listens_with_tls_on_8443_and_admin_on_loopback(config: dict[str, A
 def test_filter_order(config: dict[str, Any]) -> None:
     names = [f["name"].rsplit(".", 1)[1] for f in _hcm(config, EDGE_LISTENER)["http_filters"]]
 
-    assert names == ["cors", "buffer", "lua", "grpc_json_transcoder", "local_ratelimit",
-                     "jwt_authn", "router"]
+    # Cheap refusals first: the guard's header checks, trailers, the rate limit and the
+    # token, before the body is buffered, parsed and transcoded.
+    assert names == ["cors", "guard", "no_request_trailers", "local_ratelimit", "jwt_authn",
+                     "buffer", "strict_body", "grpc_json_transcoder", "router"]
 
 
 def test_routes_carry_policy_and_internal_rpcs_have_none(config: dict[str, Any]) -> None:
     routes = _routes(config)
-    jwt = "envoy.filters.http.jwt_authn"
+    jwt = next(f for f in _hcm(config, EDGE_LISTENER)["http_filters"]
+               if f["name"].endswith("jwt_authn"))["typed_config"]
+    needs_token = {rule["match"]["headers"][0]["string_match"]["exact"]
+                   for rule in jwt["rules"]}
 
     login = routes["/agora.auth.v1.AuthService/Login"]
     assert login["route"]["cluster"] == "auth"
-    assert login["typed_per_filter_config"][jwt]["disabled"] is True
+    assert "/agora.auth.v1.AuthService/Login" not in needs_token
     list_users = routes["/agora.user.v1.UserService/ListUsers"]
     assert list_users["route"]["cluster"] == "user"
-    assert list_users["typed_per_filter_config"][jwt]["requirement_name"] == "agora"
+    assert "/agora.user.v1.UserService/ListUsers" in needs_token
+    assert all(rule["match"]["headers"][0]["name"] == "x-agora-rpc" for rule in jwt["rules"])
+    assert list_users["request_headers_to_remove"] == ["x-agora-rpc"]
     assert "/agora.user.v1.UserInternalService/CreateUser" not in routes
+    assert not any("Internal" in path for path in needs_token)
     assert routes["/grpc.reflection.v1.ServerReflection/"]["route"]["cluster"] == "auth"
     assert not any(path.startswith("/grpc.health.v1") for path in routes)
 
@@ -89,6 +97,10 @@ def test_clusters_use_mtls_with_the_services_spiffe_id(config: dict[str, Any]) -
         {"san_type": "URI", "matcher": {"exact": "spiffe://agora.local/user"}}]
     assert "grpc_health_check" in user["health_checks"][0]
     assert user["lb_policy"] == "ROUND_ROBIN" and "outlier_detection" in user
+    options = user["typed_extension_protocol_options"][
+        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]["common_http_protocol_options"]
+    assert options == {"max_requests_per_connection": 1000, "max_connection_duration": "60s"}
+    assert user["close_connections_on_host_health_failure"] is True
 
 
 def test_jwks_comes_through_the_loopback_listener(config: dict[str, Any]) -> None:
@@ -168,14 +180,18 @@ def test_the_command_line_routes_to_every_registered_service_by_default(
 
 
 def test_rate_limits_come_from_the_contract(config: dict[str, Any]) -> None:
-    routes = _routes(config)
-    limit = "envoy.filters.http.local_ratelimit"
+    limit = next(f for f in _hcm(config, EDGE_LISTENER)["http_filters"]
+                 if f["name"].endswith("local_ratelimit"))["typed_config"]
+    buckets = {d["entries"][0]["value"]: d["token_bucket"] for d in limit["descriptors"]}
 
-    login = routes["/agora.auth.v1.AuthService/Login"]["typed_per_filter_config"][limit]
-    assert login["token_bucket"] == {"max_tokens": 100, "tokens_per_fill": 50,
-                                     "fill_interval": "1s"}
-    assert login["rate_limited_as_resource_exhausted"] is True
-    assert limit not in routes["/agora.user.v1.UserService/GetUser"]["typed_per_filter_config"]
+    # One bucket per RPC, found by the guard's x-agora-rpc header for HTTP/JSON and gRPC alike.
+    assert limit["rate_limits"] == [{"actions": [{"request_headers": {
+        "header_name": "x-agora-rpc", "descriptor_key": "rpc"}}]}]
+    assert buckets["/agora.auth.v1.AuthService/Login"] == {
+        "max_tokens": 100, "tokens_per_fill": 50, "fill_interval": "1s"}
+    assert limit["rate_limited_as_resource_exhausted"] is True
+    assert limit["always_consume_default_token_bucket"] is False
+    assert "/agora.user.v1.UserService/GetUser" not in buckets
 
 
 def test_every_route_timeout_applies_to_http_json_and_grpc_alike(config: dict[str, Any]) -> None:

@@ -341,10 +341,12 @@ async def test_an_unknown_body_field_gets_400_naming_it_and_never_reaches_the_se
 
 
 async def test_an_unknown_field_of_a_body_field_is_named(edge: Edge) -> None:
+    token = edge.stub.sign(issuer=ISSUER, audience=AUDIENCE)
     async with edge.client() as client:
         response = await client.patch("/v1/users/me",
                                       json={"displayName": "Ann", "name": "users/me",
-                                            "nickname": "A"})
+                                            "nickname": "A"},
+                                      headers={"authorization": f"Bearer {token}"})
 
     body = edge_status(response, 400, 3)
     assert body["message"] == 'unknown field "nickname" in request body'

@@ -10,7 +10,8 @@ from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
 
 from pkg.edge import load_contracts, strict_json_schema
-from pkg.edge._strict_json import lua_pattern, strict_json_source
+from pkg.edge._guard import guard_source
+from pkg.edge._strict_json import lua_pattern, strict_body_source
 
 from .conftest import with_tree_service
 
@@ -107,10 +108,12 @@ def test_path_templates_become_anchored_lua_patterns(template: str, pattern: str
     assert lua_pattern(template) == pattern
 
 
-def test_the_lua_source_embeds_the_schema(descriptor_set: Path) -> None:
-    source = strict_json_source(strict_json_schema(load_contracts(descriptor_set)))
+def test_the_lua_sources_embed_the_schema(descriptor_set: Path) -> None:
+    schema = strict_json_schema(load_contracts(descriptor_set))
+    body, guard = strict_body_source(schema), guard_source(schema)
 
-    assert "@NODES@" not in source and "@RULES@" not in source and "@MAX_DEPTH@" not in source
-    assert re.search(r'\{"POST", "\^/v1/auth:login\$", \d+, \{\}, 0\}', source)
-    assert '["display_name"] = {"display_name", {"scalar"}}' in source
-    assert "function envoy_on_request(handle)" in source
+    assert not re.search(r"@[A-Z_]+@", body + guard)
+    assert re.search(r'\{"POST", "\^/v1/auth:login\$", \{\}, 0, '
+                     r'"/agora.auth.v1.AuthService/Login"\}', guard)
+    assert '["display_name"] = {"display_name", {"scalar"}}' in body
+    assert "function envoy_on_request(handle)" in body and "function envoy_on_request" in guard
