@@ -14,11 +14,11 @@ from ._clusters import jwks_cluster, service_cluster
 from ._contracts import Contracts, EdgeConfigError, load_contracts
 from ._cors import (
     CORS_FILTER,
-    VARY_ORIGIN,
     catch_all_route,
     cors_filter,
     cors_policy,
     no_route_cluster,
+    vary_origin_filter,
 )
 from ._filters import (
     buffer_filter,
@@ -73,7 +73,7 @@ def _edge_listener(contracts: Contracts, listen: tuple[str, int], cert_dir: Path
         virtual_host["routes"].append(catch_all_route())
         virtual_host["typed_per_filter_config"] = {
             CORS_FILTER: cors_policy(contracts, cors_origins)}
-        virtual_host["response_headers_to_add"] = [VARY_ORIGIN]
+        manager["typed_config"]["http_filters"].insert(0, vary_origin_filter())
     return {
         "name": EDGE_LISTENER,
         "address": _address(*listen),

@@ -43,10 +43,22 @@ def check_origins(origins: Sequence[str]) -> tuple[str, ...]:
     return tuple(origins)
 
 
-VARY_ORIGIN = {"header": {"key": "vary", "value": "Origin"}, "append_action": "APPEND_IF_EXISTS_OR_ADD"}
-"""With CORS on, every response depends on the request's ``Origin`` (it carries
-``Access-Control-Allow-Origin`` or not), so caches must key on it (Fetch standard, "CORS
-protocol and HTTP caches"); the virtual host adds ``Vary: Origin`` to all of them."""
+VARY_FILTER = "agora.edge.vary_origin"
+_HEADER_MUTATION = ("type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3."
+                    "HeaderMutation")
+
+
+def vary_origin_filter() -> dict[str, Any]:
+    """``header_mutation`` adding ``Vary: Origin`` to every response, the edge's own replies
+    included; with CORS on it comes first, before the ``cors`` filter answers preflights.
+
+    Every response then depends on the request's ``Origin`` (it carries
+    ``Access-Control-Allow-Origin`` or not), so a shared cache must key on it (Fetch
+    standard, "CORS protocol and HTTP caches"; the JWKS is publicly cacheable)."""
+    return {"name": VARY_FILTER, "typed_config": {
+        "@type": _HEADER_MUTATION, "mutations": {"response_mutations": [{"append": {
+            "header": {"key": "vary", "value": "Origin"},
+            "append_action": "APPEND_IF_EXISTS_OR_ADD"}}]}}}
 
 
 def cors_policy(contracts: Contracts, origins: Sequence[str]) -> dict[str, Any]:

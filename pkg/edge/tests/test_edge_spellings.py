@@ -1,0 +1,145 @@
+"""Every spelling of a request meets the same checks: content types, paths, filter order."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from pkg.edge._classify import is_native_grpc
+
+from .stub_auth import PASSWORD
+from .test_edge_run import AUDIENCE, ISSUER, Edge, _detail, _running_edge, edge_status
+
+
+@pytest.fixture(scope="module")
+async def edge(descriptor_set: Path, cert_dir: Path,
+               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Edge]:
+    async with _running_edge(descriptor_set, cert_dir,
+                             tmp_path_factory.mktemp("edge-spellings")) as edge:
+        yield edge
+
+
+def _logins(edge: Edge) -> int:
+    return sum(1 for name, _ in edge.stub.calls if name == "Login")
+
+
+@pytest.mark.parametrize(("content_type", "native"), [
+    ("application/grpc", True), ("application/grpc+proto", True), ("application/grpc+", True),
+    ("application/grpc;charset=utf-8", False), ("application/grpc; x=1", False),
+    ("application/grpc;", False), ("Application/GRPC", False), ("application/grpc-web", False),
+    ("application/grpcx", False), (" application/grpc", False), (None, False),
+])
+def test_native_grpc_is_what_envoy_calls_grpc(content_type: str | None, native: bool) -> None:
+    assert is_native_grpc(content_type) is native
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/grpc;charset=utf-8", "application/grpc; x=1", "application/grpc;",
+    "Application/GRPC", "application/grpc-web+proto", "application/grpcx"])
+async def test_a_content_type_that_is_not_grpc_gets_every_http_json_check(
+        edge: Edge, content_type: str) -> None:
+    before = _logins(edge)
+    body = '{"email": "ann@example.com", "password": "p", "password": "q", "bogus": 1}'
+    async with edge.client() as client:
+        response = await client.post("/v1/auth:login", content=body, headers={
+            "content-type": content_type, "grpc-encoding": "bogus"})
+
+    edge_status(response, 415, 3)  # the transcoder would read it as JSON: refused first
+    assert _logins(edge) == before
+
+
+@pytest.mark.parametrize("path", [
+    "/v1/users/me/", "/v1/users/me//", "/v1/users/me/./", "/V1/users/me",
+    "/v1/USERS/me", "/v1/users/me/%2E"])
+async def test_a_path_no_strict_rule_matches_is_404_whatever_the_transcoder_would_do(
+        edge: Edge, path: str) -> None:
+    token = edge.stub.sign(issuer=ISSUER, audience=AUDIENCE)
+    async with edge.client() as client:
+        read = await client.get(f"{path}?name=users/2",
+                                headers={"authorization": f"Bearer {token}"})
+        patched = await client.patch(path, content="displayName=Eve", headers={
+            "authorization": f"Bearer {token}", "content-type": "text/plain"})
+
+    for response in (read, patched):
+        body = edge_status(response, 404, 5)  # never routed: the user cluster would be 503
+        assert _detail(body, "ErrorInfo")["reason"] == "route_not_found"
+
+
+@pytest.mark.parametrize("path", ["/v1/users%2Fme", "/v1/users%2fme", "/v1/users/me%5C"])
+async def test_an_escaped_slash_is_refused_before_matching(edge: Edge, path: str) -> None:
+    async with edge.client() as client:
+        response = await client.get(path)
+
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/v1//users/me", "/v1/./users/me", "/v1/x/../users/me",
+                                  "/v1/users/me/.", "/v1/users/me;x", "/v1/users/me%20"])
+async def test_a_path_that_normalises_to_a_rule_gets_that_rules_checks(edge: Edge,
+                                                                       path: str) -> None:
+    # RFC 3986 §6 normalisation happens once, before matching; "me;x" and "me%20" are
+    # GetUser's one-segment name, which the service itself then judges.
+    token = edge.stub.sign(issuer=ISSUER, audience=AUDIENCE)
+    async with edge.client() as client:
+        response = await client.get(f"{path}?name=users/2",
+                                    headers={"authorization": f"Bearer {token}"})
+
+    body = edge_status(response, 400, 3)
+    assert _detail(body, "ErrorInfo")["reason"] == "strict_query_bound_field"
+
+
+@pytest.mark.parametrize("path", ["/v1/auth:login/", "/v1/auth%3Alogin", "/v1/auth:Login",
+                                  "/agora.auth.v1.AuthService/Login"])
+async def test_a_public_rpc_is_reached_over_http_only_by_its_binding(edge: Edge,
+                                                                      path: str) -> None:
+    before = _logins(edge)
+    async with edge.client() as client:
+        response = await client.post(path, json={"email": "ann@example.com",
+                                                  "password": PASSWORD})
+
+    edge_status(response, 404, 5)
+    assert _logins(edge) == before
+
+
+async def test_an_anonymous_large_body_is_refused_for_its_token_before_it_is_read(
+        edge: Edge) -> None:
+    oversized = b'{"displayName": "' + b"x" * (2 * 1024 * 1024) + b'", "bogus": ['
+    async with edge.client() as client:
+        response = await client.patch("/v1/users/me", content=oversized,
+                                      headers={"content-type": "application/json"})
+
+    # 401, not 413 (buffer) nor 400 (body check): the token is checked on the headers.
+    edge_status(response, 401, 16)
+
+
+@pytest.mark.parametrize(("headers", "reason"), [
+    ({"x-anything-bin": "$$$"}, "binary_metadata_refused"),
+    ({"authorization-bin": "AAAA"}, "binary_metadata_refused"),
+    ({"x-a!b": "1"}, "illegal_metadata_name"),
+    ({"x-note": "caf\u00e9"}, "illegal_metadata_value"),
+])
+async def test_http_headers_that_are_not_grpc_metadata_get_400(
+        edge: Edge, headers: dict[str, str], reason: str) -> None:
+    before = _logins(edge)
+    async with edge.client() as client:
+        response = await client.post(
+            "/v1/auth:login", content=json.dumps({"email": "a@b.c", "password": PASSWORD}),
+            headers={"content-type": "application/json",
+                     **{k: v.encode("latin-1") for k, v in headers.items()}})  # type: ignore[misc]
+
+    body = edge_status(response, 400, 3)
+    assert _detail(body, "ErrorInfo")["reason"] == reason
+    assert _logins(edge) == before
+
+
+async def test_client_x_agora_headers_are_dropped(edge: Edge) -> None:
+    async with edge.client() as client:
+        response = await client.post(
+            "/v1/auth:login", json={"email": "ann@example.com", "password": PASSWORD},
+            headers={"x-agora-rpc": "/agora.user.v1.UserService/ListUsers"})
+
+    assert response.status_code == 200
+    assert "x-agora-rpc" not in edge.stub.last_call("Login")
