@@ -28,9 +28,9 @@ from ._filters import (
     router_filter,
     transcoder_filter,
 )
+from ._guard import guard_filter, no_request_trailers_filter
 from ._routes import JWKS_PATH, REFLECTION_CLUSTER, envoy_routes
 from ._sds import EDGE_CERT_SDS, SDS_FOLDER, sds_secret_config, tls_certificate, write_sds_files
-from ._guard import guard_filter, no_request_trailers_filter
 from ._strict_json import strict_body_filter, strict_json_schema
 
 EDGE_LISTENER = "edge_https"

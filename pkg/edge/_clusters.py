@@ -83,8 +83,9 @@ def service_cluster(name: str, endpoints: Sequence[tuple[str, int]],
     Health: a ``grpc.health.v1.Health`` check every second (``HEALTH_CHECK``, also while the
     cluster has no traffic), 1 s timeout; two failures take a host out (and close its
     connections), one success brings it back. Connections are bounded
-    (``MAX_REQUESTS_PER_CONNECTION``, ``MAX_CONNECTION_SECONDS``). A draining worker (NOT_SERVING, still serving for 3 s, see ``pkg.server``) is out
-    of rotation after at most ~2 s, before it stops. Outlier detection ejects a host after 5
+    (``MAX_REQUESTS_PER_CONNECTION``, ``MAX_CONNECTION_SECONDS``). A draining worker
+    (NOT_SERVING, still serving for 3 s, see ``pkg.server``) is out of rotation after at
+    most ~2 s, before it stops. Outlier detection ejects a host after 5
     consecutive 5xx (or connect failures), but never more than half the hosts:
     ``max_ejection_percent`` 50 with ``always_eject_one_host`` false, so a single host is
     never ejected, and below 50 % healthy hosts Envoy's panic threshold balances over all of

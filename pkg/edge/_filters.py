@@ -18,8 +18,8 @@ _ALWAYS = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
 MAX_REQUEST_BYTES = 1024 * 1024
 MAX_REQUEST_HEADERS_KB = 16
 """The edge's cap on a request's headers (431 above it), below the services' own
-``pkg.server.MAX_METADATA_BYTES``, so gRPC core never refuses a forwarded header block for
-its size."""
+``pkg.server._server.MAX_METADATA_BYTES``, so gRPC core never refuses a forwarded header
+block for its size."""
 JWKS_CLUSTER = "jwks"
 JWT_PROVIDER = "agora"
 _TYPES = "type.googleapis.com/envoy.extensions.filters"

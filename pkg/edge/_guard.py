@@ -34,9 +34,9 @@ _HEADER_MUTATION = ("type.googleapis.com/envoy.extensions.filters.http.header_mu
 
 def guard_source(schema: StrictJsonSchema) -> str:
     """The guard's Lua source: ``edge_guard.lua`` with the rules of ``schema``."""
-    rules = "{\n" + "".join(
-        f"  {lua_literal((r.verb, r.pattern, {name: 1 for name in r.bound}, int(r.any_query), r.rpc))}"
-        ",\n" for r in schema.rules) + "}"
+    rows = [(r.verb, r.pattern, {name: 1 for name in r.bound}, int(r.any_query), r.rpc)
+            for r in schema.rules]
+    rules = "{\n" + "".join(f"  {lua_literal(row)},\n" for row in rows) + "}"
     return render_lua("edge_guard.lua", {
         "RULES": rules, "GRPC_CONTENT_TYPE": lua_literal(GRPC_CONTENT_TYPE),
         "RPC_HEADER": lua_literal(RPC_HEADER)})

@@ -32,6 +32,10 @@ from pkg.server._interceptors import (
 from pkg.server._reflection import EdgeAwareReflection
 
 _log = get_logger("agora.server")
+MAX_METADATA_BYTES = 32 * 1024
+"""The request metadata a server accepts (gRPC core counts each entry as name + value + 32
+bytes; its default soft limit is 8 KiB). Above the edge's ``max_request_headers_kb`` (16 KiB)
+plus what Envoy adds, so a header block the edge forwards is never refused for its size."""
 _OPEN_SERVICES = frozenset({health.SERVICE_NAME, reflection.SERVICE_NAME,
                             "grpc.reflection.v1.ServerReflection"})
 
@@ -118,7 +122,8 @@ class GrpcServer:
             AuthInterceptor(rules, CachingTokenVerifier(self.verifier), self.identity_of,
                             _OPEN_SERVICES),
             ValidationInterceptor(_request_types(names)),
-        ], options=[("grpc.so_reuseport", 0)])
+        ], options=[("grpc.so_reuseport", 0),
+                    ("grpc.max_metadata_size", MAX_METADATA_BYTES)])
         for registration in self.registrations:
             registration.add(registration.servicer, self.server)
         self.health = DrainableHealthServicer()

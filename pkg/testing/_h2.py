@@ -60,16 +60,16 @@ def _decoded(pairs: Sequence[tuple[bytes | str, bytes | str]]) -> dict[str, str]
 async def raw_h2_request(host: str, port: int, *, ssl_context: ssl.SSLContext,
                          headers: Sequence[Header], body: bytes = b"",
                          trailers: Sequence[Header] = (), server_name: str | None = None,
-                         timeout: float = 10.0) -> RawResponse:
+                         within: float = 10.0) -> RawResponse:
     """Send one request on a new HTTP/2 connection and return the response.
 
     ``headers`` is the whole header block, pseudo-headers included, in the order given;
     ``trailers``, when given, follow the body as a second header block with END_STREAM.
     ``ssl_context`` must offer ALPN ``h2`` (``set_alpn_protocols(["h2"])``). Raises
-    ``TimeoutError`` when the response is not complete within ``timeout`` seconds.
+    ``TimeoutError`` when the response is not complete ``within`` seconds.
     """
     reader, writer = await asyncio.wait_for(asyncio.open_connection(
-        host, port, ssl=ssl_context, server_hostname=server_name or host), timeout)
+        host, port, ssl=ssl_context, server_hostname=server_name or host), within)
     config = h2.config.H2Configuration(client_side=True, header_encoding=None,
                                        validate_outbound_headers=False,
                                        normalize_outbound_headers=False,
@@ -85,7 +85,7 @@ async def raw_h2_request(host: str, port: int, *, ssl_context: ssl.SSLContext,
     writer.write(connection.data_to_send())
     response = RawResponse()
     try:
-        await asyncio.wait_for(_read(reader, writer, connection, stream, response), timeout)
+        await asyncio.wait_for(_read(reader, writer, connection, stream, response), within)
     finally:
         writer.close()
         try:

@@ -127,8 +127,8 @@ async def test_http_headers_that_are_not_grpc_metadata_get_400(
     async with edge.client() as client:
         response = await client.post(
             "/v1/auth:login", content=json.dumps({"email": "a@b.c", "password": PASSWORD}),
-            headers={"content-type": "application/json",
-                     **{k: v.encode("latin-1") for k, v in headers.items()}})  # type: ignore[misc]
+            headers=[(b"content-type", b"application/json"),
+                     *[(k.encode(), v.encode("latin-1")) for k, v in headers.items()]])
 
     body = edge_status(response, 400, 3)
     assert _detail(body, "ErrorInfo")["reason"] == reason
