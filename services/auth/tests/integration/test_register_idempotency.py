@@ -22,7 +22,12 @@ from pkg.mtls import secure_channel
 from pkg.testing import TokenMint, serving, status_details
 from services.auth.app import build
 from services.auth.tests.contract.conftest import settings
-from services.auth.tests.fakes import FakeSigningKeys, FakeThrottle, FakeTokenStore
+from services.auth.tests.fakes import (
+    FakeRequestLog,
+    FakeSigningKeys,
+    FakeThrottle,
+    FakeTokenStore,
+)
 from services.user.adapters.schema import upgrade_database
 from services.user.app import build as build_user
 from services.user.tests.conftest import PASSWORD, drop_database, fresh_database, random_email
@@ -49,7 +54,8 @@ async def mesh(postgres_url: str, cert_dir: Path, token_mint: TokenMint
         async with serving(user) as user_target:
             auth = build(settings(), MeshSettings.model_validate(
                 {"cert_dir": cert_dir, "endpoints": {"user": user_target}}),
-                tokens=tokens, throttle=FakeThrottle(), keys=FakeSigningKeys())
+                tokens=tokens, throttle=FakeThrottle(),
+                requests=FakeRequestLog(), keys=FakeSigningKeys())
             async with serving(auth) as target:
                 channel = secure_channel(cert_dir, "edge", target, "auth")
                 try:

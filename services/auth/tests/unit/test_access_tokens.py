@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 
 import jwt
@@ -11,7 +12,7 @@ import pytest
 from pkg.errors import Unauthenticated
 from pkg.server import JwksTokenVerifier, decode_access_token
 from services.auth.service import AccessTokens
-from services.auth.tests.unit.conftest import AUDIENCE, ISSUER, World
+from services.auth.tests.unit.conftest import ACTIVATION_DELAY, AUDIENCE, ISSUER, World
 
 
 async def test_token_carries_the_agreed_header_and_claims(world: World) -> None:
@@ -53,7 +54,7 @@ async def test_tokens_verify_with_the_shared_decoder_and_a_jwks_verifier(world: 
 
 async def test_key_rotation_keeps_earlier_tokens_valid(world: World) -> None:
     before = await world.access.issue("user-1", ("customer",))
-    world.keys.rotate()
+    world.keys.rotate(at=time.time() - ACTIVATION_DELAY - 1)
     after = await world.access.issue("user-1", ("customer",))
     assert jwt.get_unverified_header(after)["kid"] != jwt.get_unverified_header(before)["kid"]
     assert (await world.access.verify(before)).subject == "user-1"

@@ -17,6 +17,7 @@ from services.auth.domain import (
 from services.auth.tests.unit.conftest import World
 
 PASSWORD = "correct horse battery"
+ADDRESS = "10.0.0.1"
 
 
 def new_account(email: str = "ann@example.com") -> NewAccount:
@@ -26,7 +27,7 @@ def new_account(email: str = "ann@example.com") -> NewAccount:
 
 async def test_register_creates_the_user_and_returns_a_working_session(world: World) -> None:
     request = new_account()
-    account, pair = await world.sessions.register(request)
+    account, pair = await world.sessions.register(request, client_address=ADDRESS)
 
     assert world.users.created == [request]
     principal = await world.access.verify(pair.access_token)
@@ -39,17 +40,17 @@ async def test_register_creates_the_user_and_returns_a_working_session(world: Wo
 
 
 async def test_register_with_a_taken_email_fails_with_already_exists(world: World) -> None:
-    await world.sessions.register(new_account("ann@example.com"))
+    await world.sessions.register(new_account("ann@example.com"), client_address=ADDRESS)
     with pytest.raises(AlreadyExists) as caught:
-        await world.sessions.register(new_account("ANN@example.com"))
+        await world.sessions.register(new_account("ANN@example.com"), client_address=ADDRESS)
     assert caught.value.reason == "EMAIL_TAKEN"
 
 
 async def test_register_replayed_with_the_same_request_returns_the_same_user(
         world: World) -> None:
     request = new_account()
-    first, _ = await world.sessions.register(request)
-    again, pair = await world.sessions.register(request)
+    first, _ = await world.sessions.register(request, client_address=ADDRESS)
+    again, pair = await world.sessions.register(request, client_address=ADDRESS)
     assert again == first
     assert (await world.access.verify(pair.access_token)).subject == first.user_id
 
@@ -61,10 +62,11 @@ async def test_register_replayed_with_the_same_request_returns_the_same_user(
 async def test_register_replayed_with_another_request_gets_no_tokens(
         world: World, email: str, password: str) -> None:
     request = new_account()
-    await world.sessions.register(request)
+    await world.sessions.register(request, client_address=ADDRESS)
     families = dict(world.tokens.families)
     with pytest.raises(InvalidArgument) as caught:
-        await world.sessions.register(replace(request, email=email, password=password))
+        await world.sessions.register(replace(request, email=email, password=password),
+                                      client_address=ADDRESS)
     assert caught.value.reason == "IDEMPOTENCY_KEY_REUSED"
     assert world.tokens.families == families
 
@@ -86,7 +88,7 @@ async def test_login_with_a_wrong_password_is_unauthenticated(world: World) -> N
 
 
 async def test_refresh_rotates_the_token(world: World) -> None:
-    _, first = await world.sessions.register(new_account())
+    _, first = await world.sessions.register(new_account(), client_address=ADDRESS)
     second = await world.sessions.refresh(first.refresh_token)
     third = await world.sessions.refresh(second.refresh_token)
     assert len({first.refresh_token, second.refresh_token, third.refresh_token}) == 3
@@ -94,7 +96,7 @@ async def test_refresh_rotates_the_token(world: World) -> None:
 
 
 async def test_reusing_a_rotated_token_revokes_the_whole_family(world: World) -> None:
-    _, first = await world.sessions.register(new_account())
+    _, first = await world.sessions.register(new_account(), client_address=ADDRESS)
     second = await world.sessions.refresh(first.refresh_token)
 
     with pytest.raises(RefreshTokenReused) as caught:
@@ -120,7 +122,7 @@ async def test_an_unknown_refresh_token_is_rejected(world: World) -> None:
 
 
 async def test_logout_revokes_the_family_and_is_idempotent(world: World) -> None:
-    _, pair = await world.sessions.register(new_account())
+    _, pair = await world.sessions.register(new_account(), client_address=ADDRESS)
     rotated = await world.sessions.refresh(pair.refresh_token)
     await world.sessions.logout(pair.refresh_token)
     await world.sessions.logout(pair.refresh_token)
