@@ -95,3 +95,20 @@ async def test_a_replayed_request_id_with_another_request_gets_no_tokens(
     assert details["error_info"].reason == "IDEMPOTENCY_KEY_REUSED"
     assert list(details["violations"]) == ["request_id"]
     assert len(mesh.tokens.families) == families
+
+
+async def test_replays_guessing_the_password_stop_at_the_login_limit(mesh: Mesh) -> None:
+    email, request_id = random_email(), str(uuid.uuid4())
+    await mesh.auth.Register(_register(email=email, request_id=request_id))
+    limit = settings().login_failures_per_account
+    codes = []
+    for attempt in range(limit):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await mesh.auth.Register(_register(email=email, request_id=request_id,
+                                               password=f"guess number {attempt}"))
+        codes.append(caught.value.code())
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await mesh.auth.Register(_register(email=email, request_id=request_id))
+    assert codes == [grpc.StatusCode.INVALID_ARGUMENT] * limit
+    assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert status_details(caught.value)["error_info"].reason == "TOO_MANY_ATTEMPTS"
