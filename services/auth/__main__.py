@@ -1,9 +1,11 @@
 """``python -m services.auth [serve | rotate-key | retire-keys --older-than-days N]``.
 
 ``serve`` (the default) runs the gRPC server until SIGTERM/SIGINT.  ``rotate-key`` adds a
-signing key to ``AGORA_AUTH_KEYS_DIR`` and makes it the signer; running servers pick it
-up within ``AGORA_AUTH_KEY_RESCAN_SECONDS``.  ``retire-keys`` deletes keys superseded more
-than N days ago (never the signer), which drops them from the JWKS.
+signing key to ``AGORA_AUTH_KEYS_DIR`` and prints its kid; running servers publish it in
+the JWKS within ``AGORA_AUTH_KEY_RESCAN_SECONDS`` and sign with it
+``AGORA_AUTH_KEY_ACTIVATION_DELAY_SECONDS`` after its creation (the time is printed on
+stderr).  ``retire-keys`` deletes keys superseded (by a newer key that signs) more than N
+days ago, never the signer, which drops them from the JWKS.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from pkg.config import MeshSettings
 from pkg.obs import configure_logging
@@ -30,7 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.auth")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve gRPC (default)")
-    commands.add_parser("rotate-key", help="add a signing key and make it the signer")
+    commands.add_parser("rotate-key", help="publish a new signing key; it signs after the "
+                        "activation delay")
     retire = commands.add_parser("retire-keys", help="delete long-superseded signing keys")
     retire.add_argument("--older-than-days", type=float, required=True)
     args = parser.parse_args(argv)
@@ -41,15 +45,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "rotate-key":
         from services.auth.adapters import rotate_key
 
-        print(rotate_key(settings.keys_dir).kid)
+        key = rotate_key(settings.keys_dir)
+        signs_from = datetime.fromtimestamp(
+            key.created_at + settings.key_activation_delay_seconds, UTC)
+        print(key.kid)
+        print(f"published now; signs from {signs_from.isoformat(timespec='seconds')}",
+              file=sys.stderr)
         return 0
     if args.command == "retire-keys":
         from services.auth.adapters import retire_keys
 
         if args.older_than_days * 86400 < settings.access_token_ttl_seconds:
             parser.error("--older-than-days must cover at least one access-token lifetime")
-        for kid in retire_keys(settings.keys_dir, now=time.time(),
-                               older_than_seconds=args.older_than_days * 86400):
+        for kid in retire_keys(
+                settings.keys_dir, now=time.time(),
+                older_than_seconds=args.older_than_days * 86400,
+                activation_delay_seconds=settings.key_activation_delay_seconds):
             print(kid)
         return 0
     asyncio.run(_serve(settings, mesh))

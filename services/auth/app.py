@@ -15,6 +15,7 @@ from services.auth.adapters import (
     FileKeyStore,
     GrpcUserDirectory,
     RedisAttemptThrottle,
+    RedisRequestLog,
     RedisTokenStore,
 )
 from services.auth.config import AuthSettings
@@ -22,6 +23,7 @@ from services.auth.entrypoints.grpc import SERVICE_NAME, AuthServicer
 from services.auth.service import (
     AccessTokens,
     AttemptThrottle,
+    RequestLog,
     Sessions,
     SigningKeys,
     TokenStore,
@@ -31,12 +33,12 @@ from services.auth.service import (
 
 def build(settings: AuthSettings, mesh: MeshSettings, *, users: UserDirectory | None = None,
           tokens: TokenStore | None = None, throttle: AttemptThrottle | None = None,
-          keys: SigningKeys | None = None) -> GrpcServer:
+          requests: RequestLog | None = None, keys: SigningKeys | None = None) -> GrpcServer:
     """The auth server, not started; ``server.stop()`` closes everything it opened.
 
     Real adapters are built for every port not passed in: Redis (one connection pool,
-    ``pkg.redis``: bounded, failures are ``Unavailable``) for ``tokens`` and
-    ``throttle``, the keys directory for ``keys`` (read, or created with a first key,
+    ``pkg.redis``: bounded, failures are ``Unavailable``) for ``tokens``, ``throttle``
+    and ``requests``, the keys directory for ``keys`` (read, or created with a first key,
     here), and the user service's stub over an mTLS channel as ``auth``
     for ``users``.  Health follows ``redis`` (PING) only, for the adapters built here:
     Refresh and Logout need no user service, and while it is down Register and Login
@@ -51,16 +53,17 @@ def build(settings: AuthSettings, mesh: MeshSettings, *, users: UserDirectory | 
     stack = AsyncExitStack()
     with closed_on_failure(stack):
         server = _server(settings, mesh, stack, users=users, tokens=tokens,
-                         throttle=throttle, keys=keys)
+                         throttle=throttle, requests=requests, keys=keys)
     return server
 
 
 def _server(settings: AuthSettings, mesh: MeshSettings, stack: AsyncExitStack, *,
             users: UserDirectory | None, tokens: TokenStore | None,
-            throttle: AttemptThrottle | None, keys: SigningKeys | None) -> GrpcServer:
+            throttle: AttemptThrottle | None, requests: RequestLog | None,
+            keys: SigningKeys | None) -> GrpcServer:
     probes: dict[str, Probe] = {}
     informational: dict[str, Probe] = {}
-    if tokens is None or throttle is None:
+    if tokens is None or throttle is None or requests is None:
         redis = create_redis(settings.redis_url,
                              connect_timeout=settings.redis_connect_timeout_seconds,
                              socket_timeout=settings.redis_socket_timeout_seconds)
@@ -70,8 +73,11 @@ def _server(settings: AuthSettings, mesh: MeshSettings, stack: AsyncExitStack, *
             return bool(await redis.ping())
 
         probes["redis"] = ping
-        tokens = tokens or RedisTokenStore(redis, ttl_seconds=settings.refresh_token_ttl_seconds)
+        tokens = tokens or RedisTokenStore(redis, ttl_seconds=settings.refresh_token_ttl_seconds,
+                                           lifetime_seconds=settings.family_lifetime_seconds)
         throttle = throttle or RedisAttemptThrottle(redis)
+        requests = requests or RedisRequestLog(
+            redis, ttl_seconds=settings.register_request_ttl_seconds)
     if users is None:
         user = client(stack, mesh.cert_dir, "auth", mesh.endpoints["user"], "user",
                       user_pb2_grpc.UserInternalServiceStub)
@@ -82,9 +88,11 @@ def _server(settings: AuthSettings, mesh: MeshSettings, stack: AsyncExitStack, *
         store.load()
         keys = store
     access = AccessTokens(keys, issuer=mesh.jwt_issuer, audience=mesh.jwt_audience,
-                          ttl_seconds=settings.access_token_ttl_seconds)
+                          ttl_seconds=settings.access_token_ttl_seconds,
+                          activation_delay_seconds=settings.key_activation_delay_seconds)
     sessions = Sessions(users=users, tokens=tokens, access=access, throttle=throttle,
-                        throttle_policy=settings.throttle_policy())
+                        throttle_policy=settings.throttle_policy(), requests=requests,
+                        family_lifetime_seconds=settings.family_lifetime_seconds)
     servicer = AuthServicer(sessions, identity_of=peer_identity,
                             xff_trusted_hops=settings.xff_trusted_hops)
     return GrpcServer(

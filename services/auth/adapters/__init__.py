@@ -9,6 +9,7 @@ from services.auth.adapters.key_files import (
     rotate_key,
 )
 from services.auth.adapters.key_store import FileKeyStore
+from services.auth.adapters.redis_requests import RedisRequestLog
 from services.auth.adapters.redis_throttle import RedisAttemptThrottle
 from services.auth.adapters.redis_tokens import RedisTokenStore
 from services.auth.adapters.user_directory import GrpcUserDirectory
@@ -17,6 +18,7 @@ __all__ = [
     "FileKeyStore",
     "GrpcUserDirectory",
     "RedisAttemptThrottle",
+    "RedisRequestLog",
     "RedisTokenStore",
     "create_key",
     "ensure_key",

@@ -2,8 +2,9 @@
 
 A key's file is ``<kid>.pem`` (PKCS#8, mode 0600) and its ``kid`` is
 ``<UTC creation time %Y%m%dT%H%M%S%fZ>-<first 16 characters of its RFC 7638 JWK
-thumbprint>``, so sorting kids sorts keys by age and the newest key signs.  Every file
-present is published in the JWKS; retiring a key means deleting its file.
+thumbprint>``, so sorting kids sorts keys by age.  Every file present is published in the
+JWKS at once; a key signs once it has been published for the activation delay
+(``services.auth.service.signer_at``); retiring a key means deleting its file.
 ``python -m services.auth rotate-key`` / ``retire-keys`` manage the directory.
 """
 
@@ -113,22 +114,26 @@ def ensure_key(keys_dir: Path) -> list[SigningKey]:
 
 
 def rotate_key(keys_dir: Path) -> SigningKey:
-    """Add a new key to ``keys_dir``; it becomes the signer (running servers re-scan)."""
+    """Add a new key to ``keys_dir``: running servers publish it at their next re-scan and
+    sign with it from ``created_at`` plus their activation delay."""
     with _locked(keys_dir):
         return create_key(keys_dir)
 
 
-def retire_keys(keys_dir: Path, *, older_than_seconds: float, now: float) -> list[str]:
+def retire_keys(keys_dir: Path, *, older_than_seconds: float, now: float,
+                activation_delay_seconds: float = 0.0) -> list[str]:
     """Delete keys superseded more than ``older_than_seconds`` before ``now`` (Unix s).
 
-    A key counts as superseded from the creation of the next newer key, so a token it
-    signed just before a rotation stays verifiable for the full grace period; the newest
-    key is never deleted.  Returns the retired kids.
+    A key counts as superseded when the next newer key starts signing, its
+    ``created_at`` plus ``activation_delay_seconds``: until then the older key still
+    signs, so a token it signed just before the switch stays verifiable for the full grace
+    period; the newest key is never deleted.  Returns the retired kids.
     """
     with _locked(keys_dir):
         keys = read_keys(keys_dir)
         retired = [older.kid for newer, older in pairwise(keys)
-                   if now - newer.created_at > older_than_seconds]
+                   if now - (newer.created_at + activation_delay_seconds)
+                   > older_than_seconds]
         for kid in retired:
             (keys_dir / f"{kid}.pem").unlink(missing_ok=True)
         return retired

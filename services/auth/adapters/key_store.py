@@ -62,11 +62,6 @@ class FileKeyStore:
             _log.info("signing keys reloaded", extra={"kids": [k.kid for k in keys]})
         self._keys = {k.kid: k for k in keys}
 
-    async def signing_key(self) -> SigningKey:
-        """See ``SigningKeys.signing_key``."""
-        await self._maybe_rescan()
-        return next(iter(self._keys.values()))
-
     async def verification_keys(self) -> Mapping[str, SigningKey]:
         """See ``SigningKeys.verification_keys``."""
         await self._maybe_rescan()

@@ -8,6 +8,7 @@ from services.auth.domain.accounts import DEFAULT_ROLES, Account, NewAccount, ac
 from services.auth.domain.errors import (
     InvalidRefreshToken,
     RefreshTokenReused,
+    SessionExpired,
     TooManyAttempts,
 )
 from services.auth.domain.throttle import LoginThrottlePolicy, ThrottleKey, ThrottleRule
@@ -20,6 +21,7 @@ from services.auth.domain.tokens import (
     hash_refresh_token,
     new_family_id,
     new_refresh_token,
+    refresh_token_expiry,
 )
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "RefreshOutcome",
     "RefreshTokenReused",
     "Rotation",
+    "SessionExpired",
     "ThrottleKey",
     "ThrottleRule",
     "TokenFamily",
@@ -42,4 +45,5 @@ __all__ = [
     "hash_refresh_token",
     "new_family_id",
     "new_refresh_token",
+    "refresh_token_expiry",
 ]

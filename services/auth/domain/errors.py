@@ -1,8 +1,8 @@
 """Errors of the auth domain, each a subclass of a ``pkg.errors`` base (fixes the code).
 
 Stable reasons (``google.rpc.ErrorInfo.reason``) are part of the API: clients branch on
-``REFRESH_TOKEN_REUSED`` (log the user out everywhere) and ``TOO_MANY_ATTEMPTS`` (wait
-``RetryInfo.retry_delay``).
+``REFRESH_TOKEN_REUSED`` (log the user out everywhere), ``SESSION_EXPIRED`` (log in again)
+and ``TOO_MANY_ATTEMPTS`` (wait ``RetryInfo.retry_delay``).
 """
 
 from __future__ import annotations
@@ -33,8 +33,22 @@ class RefreshTokenReused(Unauthenticated):
                          "family has been revoked")
 
 
+class SessionExpired(Unauthenticated):
+    """The refresh token's family outlived its absolute lifetime (UNAUTHENTICATED).
+
+    However often it was refreshed, a session ends ``AGORA_AUTH_FAMILY_LIFETIME_SECONDS``
+    after its login or registration; the client must log in again.
+    """
+
+    reason = "SESSION_EXPIRED"
+
+    def __init__(self) -> None:
+        super().__init__("the session has reached its maximum lifetime; log in again")
+
+
 class TooManyAttempts(ResourceExhausted):
-    """Too many failed logins for an account or client address (RESOURCE_EXHAUSTED).
+    """Too many failed logins (or refused Register replays) for an account or client
+    address (RESOURCE_EXHAUSTED).
 
     ``retry_after`` is in seconds until the throttle window that blocks the login ends.
     ``scope`` (``account`` or ``address``) goes to ``ErrorInfo.metadata``.

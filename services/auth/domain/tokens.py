@@ -3,7 +3,9 @@
 A token family is the chain of refresh tokens issued from one login (or registration).
 Each refresh rotates the presented token out and issues its successor in the same
 family; presenting a rotated token again revokes the whole family (RFC 6819 §4.14.2,
-"refresh token rotation"; OAuth 2.1 draft-ietf-oauth-v2-1 §6.1).
+"refresh token rotation"; OAuth 2.1 draft-ietf-oauth-v2-1 §6.1).  A family ends at an
+absolute expiry fixed when it is opened, however often it is rotated (OAuth 2.1 draft
+§4.3.1: refresh tokens "expire after a certain amount of time").
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 REFRESH_TOKEN_BYTES = 32
@@ -30,21 +32,37 @@ class RefreshOutcome(enum.Enum):
     REVOKED = "revoked"
     """The family was revoked earlier (logout, or a previous reuse)."""
     UNKNOWN = "unknown"
-    """No such token, or its family expired."""
+    """No such token, or its family's records are gone (expired)."""
+    EXPIRED = "expired"
+    """The family reached its absolute expiry; it is revoked now."""
 
 
 @dataclass(frozen=True)
 class TokenFamily:
-    """One login session's refresh-token chain: owner, roles granted, and creation time.
+    """One login session's refresh-token chain: owner, roles granted, lifetime.
 
-    ``created_at`` is timezone-aware.  ``roles`` are copied into every access
-    token of the family (lower-case role names).
+    ``created_at`` and ``expires_at`` are timezone-aware; ``expires_at`` is the absolute
+    end of the session, fixed when the family is opened and never moved by a rotation.
+    ``roles`` are copied into every access token of the family (lower-case role names).
     """
 
     family_id: str
     user_id: str
     roles: tuple[str, ...]
     created_at: datetime
+    expires_at: datetime
+
+    @classmethod
+    def open(cls, *, user_id: str, roles: tuple[str, ...], now: datetime,
+             lifetime: timedelta) -> TokenFamily:
+        """A new family (random id) created at ``now`` (aware) and ending ``lifetime``
+        later, rounded down to a whole second as the refresh token carries it."""
+        return cls(family_id=new_family_id(), user_id=user_id, roles=roles, created_at=now,
+                   expires_at=(now + lifetime).replace(microsecond=0))
+
+    def expired(self, now: datetime) -> bool:
+        """Whether the session has ended at ``now`` (aware): ``now >= expires_at``."""
+        return now >= self.expires_at
 
 
 @dataclass(frozen=True)
@@ -100,9 +118,30 @@ class AccessClaims:
                 "jti": self.token_id}
 
 
-def new_refresh_token() -> str:
-    """A fresh opaque refresh token: 256 random bits, base64url (43 characters)."""
-    return secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+def new_refresh_token(expires_at: datetime | None = None) -> str:
+    """A fresh opaque refresh token: 256 random bits, base64url (43 characters).
+
+    With ``expires_at`` (aware) the family's absolute expiry follows as ``.<Unix
+    seconds>`` (54 characters in all), so a token presented after its family's records
+    have expired can still be told apart from one never issued (``refresh_token_expiry``).
+    The suffix is part of the token: it is hashed with the rest, so altering it makes an
+    unknown token, never a longer session.
+    """
+    secret = secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+    return secret if expires_at is None else f"{secret}.{int(expires_at.timestamp())}"
+
+
+def refresh_token_expiry(token: str) -> datetime | None:
+    """The absolute expiry ``new_refresh_token`` put in ``token`` (aware UTC), or ``None``.
+
+    ``None`` for a token without one (issued before families had an absolute lifetime)
+    or whose suffix is not 1-12 decimal digits.  The value is only as good as the token:
+    the token store's record is what decides whether a family is live.
+    """
+    _, dot, suffix = token.rpartition(".")
+    if not dot or not suffix.isascii() or not suffix.isdigit() or len(suffix) > 12:
+        return None
+    return datetime.fromtimestamp(int(suffix), UTC)
 
 
 def hash_refresh_token(token: str) -> str:

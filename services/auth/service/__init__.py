@@ -1,8 +1,9 @@
 """Auth use cases (``Sessions``, ``AccessTokens``) and the ports they consume."""
 
-from services.auth.service.access_tokens import AccessTokens, public_jwk
+from services.auth.service.access_tokens import AccessTokens, public_jwk, signer_at
 from services.auth.service.ports import (
     AttemptThrottle,
+    RequestLog,
     SigningKey,
     SigningKeys,
     TokenStore,
@@ -13,10 +14,12 @@ from services.auth.service.sessions import Sessions
 __all__ = [
     "AccessTokens",
     "AttemptThrottle",
+    "RequestLog",
     "Sessions",
     "SigningKey",
     "SigningKeys",
     "TokenStore",
     "UserDirectory",
     "public_jwk",
+    "signer_at",
 ]

@@ -1,12 +1,17 @@
-"""Access tokens: ES256 JWTs (RFC 7519, RFC 7515) signed with the newest signing key.
+"""Access tokens: ES256 JWTs (RFC 7519, RFC 7515) signed with the newest active key.
 
 ``AccessTokens`` issues them, publishes the public keys as a JWKS (RFC 7517), and
 verifies them for auth's own authenticated RPCs (it implements
 ``pkg.server.TokenVerifier`` with local keys, so auth never calls itself).
+
+Publish before signing: a key is in the JWKS from the moment it exists, but signs only
+once it has been published for the activation delay, longer than any verifier caches the
+JWKS (the edge and services 300 s), so no verifier meets a ``kid`` it has not fetched.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import jwt
@@ -27,27 +32,49 @@ def public_jwk(key: SigningKey) -> dict[str, Any]:
     return jwk
 
 
+def signer_at(keys: Mapping[str, SigningKey], now: float, activation_delay: float
+              ) -> SigningKey:
+    """The key that signs at ``now`` (Unix seconds): the newest one published at least
+    ``activation_delay`` seconds before (``created_at + activation_delay <= now``).
+
+    When none is that old (the very first key, or every older one was deleted by hand),
+    the oldest key signs: it is the one verifiers have had longest.  Raises
+    ``ValueError`` for an empty ``keys``.
+    """
+    if not keys:
+        raise ValueError("there is no signing key")
+    by_age = sorted(keys.values(), key=lambda k: k.created_at, reverse=True)
+    return next((k for k in by_age if k.created_at + activation_delay <= now), by_age[-1])
+
+
 class AccessTokens:
     """Issues, publishes the keys of, and verifies access tokens.
 
     ``issuer``/``audience`` are ``iss``/``aud`` (``AGORA_JWT_ISSUER``/``_AUDIENCE``);
-    ``ttl_seconds`` is the lifetime (900 s by default); ``clock`` is a ``pkg.clock.Clock``
-    (aware ``datetime``); ``iat``/``exp`` are its Unix seconds (RFC 7519 §2 NumericDate).
+    ``ttl_seconds`` is the lifetime (900 s by default); ``activation_delay_seconds`` is
+    how long a key is published before it signs (``signer_at``; 0 signs with the newest
+    key at once); ``clock`` is a ``pkg.clock.Clock`` (aware ``datetime``); ``iat``/``exp``
+    are its Unix seconds (RFC 7519 §2 NumericDate).
     """
 
     def __init__(self, keys: SigningKeys, *, issuer: str, audience: str,
-                 ttl_seconds: int, clock: Clock = utcnow) -> None:
+                 ttl_seconds: int, activation_delay_seconds: float = 0.0,
+                 clock: Clock = utcnow) -> None:
         self._keys = keys
         self.issuer = issuer
         self.audience = audience
         self.ttl_seconds = ttl_seconds
+        self.activation_delay_seconds = activation_delay_seconds
         self._clock = clock
 
     async def issue(self, subject: str, roles: tuple[str, ...]) -> str:
-        """A signed token for user ``subject`` (uuid) holding ``roles``, kid in the header."""
-        key = await self._keys.signing_key()
+        """A signed token for user ``subject`` (uuid) holding ``roles``, kid in the header;
+        signed by ``signer_at`` the clock's current time."""
+        now = self._clock()
+        key = signer_at(await self._keys.verification_keys(), now.timestamp(),
+                        self.activation_delay_seconds)
         claims = AccessClaims.new(issuer=self.issuer, audience=self.audience,
-                                  subject=subject, roles=roles, now=self._clock(),
+                                  subject=subject, roles=roles, now=now,
                                   ttl_seconds=self.ttl_seconds)
         return jwt.encode(claims.as_jwt_claims(), key.private_key, algorithm="ES256",
                           headers={"kid": key.kid})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -34,22 +35,37 @@ class UserDirectory(Protocol):
         ...
 
 
+class RequestLog(Protocol):
+    """Register ``request_id``s seen within the idempotency window (ADR 0012, ADR 0020)."""
+
+    async def first_use(self, request_id: str) -> bool:
+        """Record ``request_id``; ``True`` when it was not seen within the window.
+
+        A ``False`` marks a replay, which may repeat a registration whose password the
+        user service checks, so it goes through the login throttle.
+        """
+        ...
+
+
 class TokenStore(Protocol):
     """Refresh-token families, holding only SHA-256 hashes of tokens.
 
-    Every family and token lives for the store's refresh TTL after its last rotation.
+    Every family and token lives for the store's refresh TTL after its last rotation, but
+    never past the family's ``expires_at``.
     """
 
     async def create_family(self, family: TokenFamily, token_hash: str) -> None:
         """Store a new family whose first (current) token has hash ``token_hash``."""
         ...
 
-    async def rotate(self, token_hash: str, successor_hash: str) -> Rotation:
+    async def rotate(self, token_hash: str, successor_hash: str, *, now: datetime
+                     ) -> Rotation:
         """Atomically rotate ``token_hash`` out and make ``successor_hash`` current.
 
         Outcomes: ROTATED (with the family), REUSED (the token was rotated before: the
-        family is revoked now), REVOKED, UNKNOWN.  Of two concurrent calls with the same
-        hash at most one is ROTATED.
+        family is revoked now), REVOKED, EXPIRED (``now``, aware, is at or past the
+        family's ``expires_at``: it is revoked now and nothing is rotated), UNKNOWN.  Of
+        two concurrent calls with the same hash at most one is ROTATED.
         """
         ...
 
@@ -82,7 +98,8 @@ class AttemptThrottle(Protocol):
 class SigningKey:
     """An ES256 signing key (ECDSA P-256, RFC 7518 §3.4) and its JWK ``kid``.
 
-    ``created_at`` is a Unix time in seconds; the newest key signs.
+    ``created_at`` is a Unix time in seconds: when the key was published; it signs from
+    ``created_at`` plus the activation delay (``AccessTokens``).
     """
 
     kid: str
@@ -91,11 +108,10 @@ class SigningKey:
 
 
 class SigningKeys(Protocol):
-    """The signing keys that are not retired."""
+    """The signing keys that are not retired: every one is published in the JWKS.
 
-    async def signing_key(self) -> SigningKey:
-        """The newest key, which signs new access tokens."""
-        ...
+    Which of them signs is decided by ``AccessTokens`` from their ``created_at``.
+    """
 
     async def verification_keys(self) -> Mapping[str, SigningKey]:
         """Every key that is not retired, by ``kid``, newest first."""

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -74,8 +75,24 @@ class FakeUserDirectory:
 
 
 @dataclass
+class FakeRequestLog:
+    """Request ids in a set (no window: a test never outlives it)."""
+
+    seen: set[str] = field(default_factory=set)
+
+    async def first_use(self, request_id: str) -> bool:
+        first = request_id not in self.seen
+        self.seen.add(request_id)
+        return first
+
+
+@dataclass
 class FakeTokenStore:
-    """Families and token hashes in dicts, with the Redis adapter's rotation rules."""
+    """Families and token hashes in dicts, with the Redis adapter's rotation rules.
+
+    Records are forgotten at the family's ``expires_at`` as Redis keys are (``forget``
+    drops what has expired at a given instant, as Redis would have by then).
+    """
 
     tokens: dict[str, tuple[str, str]] = field(default_factory=dict)  # hash -> (family, state)
     families: dict[str, tuple[TokenFamily, bool]] = field(default_factory=dict)  # -> revoked
@@ -84,13 +101,23 @@ class FakeTokenStore:
         self.families[family.family_id] = (family, False)
         self.tokens[token_hash] = (family.family_id, "active")
 
-    async def rotate(self, token_hash: str, successor_hash: str) -> Rotation:
+    def forget(self, now: datetime) -> None:
+        for family_id, (family, _) in list(self.families.items()):
+            if family.expired(now):
+                del self.families[family_id]
+        self.tokens = {h: t for h, t in self.tokens.items() if t[0] in self.families}
+
+    async def rotate(self, token_hash: str, successor_hash: str, *, now: datetime
+                     ) -> Rotation:
         family_id, state = self.tokens.get(token_hash, ("", ""))
         if family_id not in self.families:
             return Rotation(RefreshOutcome.UNKNOWN)
         family, revoked = self.families[family_id]
         if revoked:
             return Rotation(RefreshOutcome.REVOKED, family)
+        if family.expired(now):
+            self.families[family_id] = (family, True)
+            return Rotation(RefreshOutcome.EXPIRED, family)
         if state != "active":
             self.families[family_id] = (family, True)
             return Rotation(RefreshOutcome.REUSED, family)
@@ -144,23 +171,21 @@ class FakeThrottle:
 
 @dataclass
 class FakeSigningKeys:
-    """Keys in a list, newest last; ``rotate()`` adds a new P-256 key."""
+    """Keys in a list, newest last; ``rotate(at)`` adds a new P-256 key created at ``at``
+    (Unix seconds, now by default)."""
 
     keys: list[SigningKey] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.keys:
-            self.rotate()
+            self.rotate(0.0)
 
-    def rotate(self) -> SigningKey:
+    def rotate(self, at: float | None = None) -> SigningKey:
         key = SigningKey(kid=f"kid-{len(self.keys) + 1}",
                          private_key=ec.generate_private_key(ec.SECP256R1()),
-                         created_at=time.time())
+                         created_at=time.time() if at is None else at)
         self.keys.append(key)
         return key
-
-    async def signing_key(self) -> SigningKey:
-        return self.keys[-1]
 
     async def verification_keys(self) -> Mapping[str, SigningKey]:
         return {k.kid: k for k in reversed(self.keys)}

@@ -36,14 +36,18 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """Too many failed logins for an account or client address."""
     ERROR_REASON_USER_UNAVAILABLE: _ErrorReason.ValueType  # 4
     """The user service is unreachable; Register and Login cannot run."""
+    ERROR_REASON_SESSION_EXPIRED: _ErrorReason.ValueType  # 5
+    """The refresh token's family reached its absolute lifetime (30 days by default) however
+    often it was refreshed; log in again.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason lists the stable `google.rpc.ErrorInfo.reason` values (AIP-193) the auth
     service returns besides the shared ones (`agora.errors.v1.ErrorReason`) and the user
     service's reasons it passes on (`agora.user.v1.ErrorReason`, e.g. `EMAIL_TAKEN`). The
     reason string is the value's name without the `ERROR_REASON_` prefix. Clients branch on
-    `REFRESH_TOKEN_REUSED` (log out everywhere) and `TOO_MANY_ATTEMPTS` (wait
-    `RetryInfo.retry_delay`).
+    `REFRESH_TOKEN_REUSED` (log out everywhere), `SESSION_EXPIRED` (log in again) and
+    `TOO_MANY_ATTEMPTS` (wait `RetryInfo.retry_delay`).
     """
 
 ERROR_REASON_UNSPECIFIED: ErrorReason.ValueType  # 0
@@ -56,6 +60,10 @@ ERROR_REASON_TOO_MANY_ATTEMPTS: ErrorReason.ValueType  # 3
 """Too many failed logins for an account or client address."""
 ERROR_REASON_USER_UNAVAILABLE: ErrorReason.ValueType  # 4
 """The user service is unreachable; Register and Login cannot run."""
+ERROR_REASON_SESSION_EXPIRED: ErrorReason.ValueType  # 5
+"""The refresh token's family reached its absolute lifetime (30 days by default) however
+often it was refreshed; log in again.
+"""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
 @_typing.final
@@ -81,7 +89,9 @@ class RegisterRequest(_message.Message):
     password and request_id returns the same user with a new session. The same
     request_id with anything else, including another password, is refused with
     INVALID_ARGUMENT (HTTP 400), reason IDEMPOTENCY_KEY_REUSED, and a field violation on
-    request_id, and issues no tokens.
+    request_id, and issues no tokens. Replays are throttled like logins: a refused one
+    counts as a failed login, and while the account or client address is over the login
+    limit a replay gets RESOURCE_EXHAUSTED (HTTP 429), reason TOO_MANY_ATTEMPTS.
     """
     @_builtins.property
     def roles(self) -> _containers.RepeatedScalarFieldContainer[_user_pb2.Role.ValueType]:
@@ -177,7 +187,9 @@ class TokenPair(_message.Message):
     expires_in: _builtins.int
     """Lifetime of the access token, in seconds."""
     refresh_token: _builtins.str
-    """Opaque refresh token; single use."""
+    """Opaque refresh token; single use. Valid until the session's idle or absolute
+    lifetime ends.
+    """
     def __init__(
         self,
         *,

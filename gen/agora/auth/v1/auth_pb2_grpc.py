@@ -93,7 +93,9 @@ class AuthServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Refresh(self, request, context):
-        """Exchanges a refresh token for a new pair; the presented token is rotated out.
+        """Exchanges a refresh token for a new pair; the presented token is rotated out. A token
+        family ends at an absolute lifetime fixed at login, however often it is refreshed
+        (UNAUTHENTICATED, reason SESSION_EXPIRED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -27,7 +27,10 @@ class AuthServiceStub:
     account and per client address (RESOURCE_EXHAUSTED with RetryInfo, HTTP 429).
     """
     Refresh: _aio.UnaryUnaryMultiCallable[_auth_pb2.RefreshRequest, _auth_pb2.TokenPair]
-    """Exchanges a refresh token for a new pair; the presented token is rotated out."""
+    """Exchanges a refresh token for a new pair; the presented token is rotated out. A token
+    family ends at an absolute lifetime fixed at login, however often it is refreshed
+    (UNAUTHENTICATED, reason SESSION_EXPIRED).
+    """
     Logout: _aio.UnaryUnaryMultiCallable[_auth_pb2.LogoutRequest, _empty_pb2.Empty]
     """Revokes the token family of the given refresh token."""
     LogoutAll: _aio.UnaryUnaryMultiCallable[_auth_pb2.LogoutAllRequest, _empty_pb2.Empty]
@@ -62,7 +65,10 @@ class AuthServiceServicer:
         request: _auth_pb2.RefreshRequest,
         context: _aio.ServicerContext[_auth_pb2.RefreshRequest, _abc.Awaitable[_auth_pb2.TokenPair]],
     ) -> _abc.Awaitable[_auth_pb2.TokenPair]:
-        """Exchanges a refresh token for a new pair; the presented token is rotated out."""
+        """Exchanges a refresh token for a new pair; the presented token is rotated out. A token
+        family ends at an absolute lifetime fixed at login, however often it is refreshed
+        (UNAUTHENTICATED, reason SESSION_EXPIRED).
+        """
 
     def Logout(
         self,

@@ -38,8 +38,12 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
                        context: grpc.aio.ServicerContext) -> auth_pb2.RegisterResponse:
         """Create the user (user service) and open a session; ALREADY_EXISTS
         (EMAIL_TAKEN), INVALID_ARGUMENT (IDEMPOTENCY_KEY_REUSED: a request_id replayed
-        with another request or password gets no session), UNAVAILABLE (USER_UNAVAILABLE)."""
-        account, pair = await self._sessions.register(mappers.new_account_from_proto(request))
+        with another request or password gets no session), RESOURCE_EXHAUSTED
+        (TOO_MANY_ATTEMPTS: a replay while the account or address is throttled),
+        UNAVAILABLE (USER_UNAVAILABLE)."""
+        address = mappers.parse_client_address(context, self._identity_of, self._hops)
+        account, pair = await self._sessions.register(
+            mappers.new_account_from_proto(request), client_address=address)
         return auth_pb2.RegisterResponse(user=mappers.account_to_proto(account),
                                          tokens=mappers.token_pair_to_proto(pair))
 
@@ -55,7 +59,8 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     async def Refresh(self, request: auth_pb2.RefreshRequest,
                       context: grpc.aio.ServicerContext) -> auth_pb2.TokenPair:
         """Rotate the refresh token; UNAUTHENTICATED (INVALID_REFRESH_TOKEN,
-        REFRESH_TOKEN_REUSED: the whole family is revoked)."""
+        REFRESH_TOKEN_REUSED: the whole family is revoked, SESSION_EXPIRED: past the
+        family's absolute lifetime)."""
         return mappers.token_pair_to_proto(await self._sessions.refresh(request.refresh_token))
 
     async def Logout(self, request: auth_pb2.LogoutRequest,

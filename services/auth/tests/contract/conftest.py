@@ -16,6 +16,7 @@ from pkg.testing import serving
 from services.auth.app import build
 from services.auth.config import AuthSettings
 from services.auth.tests.fakes import (
+    FakeRequestLog,
     FakeSigningKeys,
     FakeThrottle,
     FakeTokenStore,
@@ -46,7 +47,7 @@ async def auth(cert_dir: Path) -> AsyncIterator[Auth]:
     users = FakeUserDirectory()
     server = build(settings(), MeshSettings(cert_dir=cert_dir),  # type: ignore[call-arg]
                    users=users, tokens=FakeTokenStore(), throttle=FakeThrottle(),
-                   keys=FakeSigningKeys())
+                   requests=FakeRequestLog(), keys=FakeSigningKeys())
     async with serving(server) as target:
         channel = secure_channel(cert_dir, "cli", target, "auth")
         try:

@@ -156,3 +156,35 @@ async def test_logout_ends_one_session_and_is_idempotent(auth: Auth) -> None:
     error = await fails(auth.stub.Refresh(auth_pb2.RefreshRequest(
         refresh_token=registered.tokens.refresh_token)))
     assert error.code() is grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_a_register_replay_from_a_throttled_client_address_is_resource_exhausted(
+        auth: Auth) -> None:
+    request = register_request("replayed@example.com")
+    assert (await auth.stub.Register(request)).tokens.access_token
+    channel, edge = auth.stub_as("edge")
+    try:
+        for i in range(6):
+            await fails(edge.Login(auth_pb2.LoginRequest(email=f"u{i}@example.com",
+                                                         password=WRONG),
+                                   metadata=(("x-forwarded-for", "203.0.113.7"),)))
+        blocked = await fails(edge.Register(
+            request, metadata=(("x-forwarded-for", "203.0.113.7"),)))
+        elsewhere = await edge.Register(
+            request, metadata=(("x-forwarded-for", "198.51.100.7"),))
+    finally:
+        await channel.close()
+    assert blocked.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    details = status_details(blocked)
+    assert details["error_info"].reason == "TOO_MANY_ATTEMPTS"
+    assert details["error_info"].metadata["scope"] == "address"
+    assert elsewhere.user.email == "replayed@example.com"
+
+
+async def test_a_refresh_past_the_absolute_lifetime_is_session_expired(auth: Auth) -> None:
+    error = await fails(auth.stub.Refresh(auth_pb2.RefreshRequest(
+        refresh_token=f"{'x' * 43}.1000")))
+    assert error.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert status_details(error)["error_info"].reason == "SESSION_EXPIRED"
+    unknown = await fails(auth.stub.Refresh(auth_pb2.RefreshRequest(refresh_token="x" * 43)))
+    assert status_details(unknown)["error_info"].reason == "INVALID_REFRESH_TOKEN"

@@ -17,6 +17,7 @@ from pkg.testing import serving, status_details
 from services.auth.app import build
 from services.auth.config import AuthSettings
 from services.auth.tests.fakes import (
+    FakeRequestLog,
     FakeSigningKeys,
     FakeThrottle,
     FakeTokenStore,
@@ -56,7 +57,8 @@ async def test_user_service_down_leaves_auth_serving(cert_dir: Path) -> None:
     mesh = MeshSettings(cert_dir=cert_dir,  # type: ignore[call-arg]
                         endpoints={"user": "127.0.0.1:1"})
     server = build(AuthSettings(listen="127.0.0.1:0", drain_seconds=0), mesh,  # type: ignore[call-arg]
-                   tokens=FakeTokenStore(), throttle=FakeThrottle(), keys=FakeSigningKeys())
+                   tokens=FakeTokenStore(), throttle=FakeThrottle(),
+                   requests=FakeRequestLog(), keys=FakeSigningKeys())
     async with serving(server) as target:
         async with secure_channel(cert_dir, "cli", target, "auth") as channel:
             health = health_pb2_grpc.HealthStub(channel)

@@ -26,7 +26,12 @@ from pkg.server import GrpcServer, Registration
 from pkg.testing import TokenMint, serving, status_details
 from services.auth.app import build
 from services.auth.tests.contract.conftest import settings
-from services.auth.tests.fakes import FakeSigningKeys, FakeThrottle, FakeTokenStore
+from services.auth.tests.fakes import (
+    FakeRequestLog,
+    FakeSigningKeys,
+    FakeThrottle,
+    FakeTokenStore,
+)
 
 PASSWORD = "correct horse battery"
 COMMON = "password123456"
@@ -79,7 +84,7 @@ async def stub(cert_dir: Path, token_mint: TokenMint
         mesh = MeshSettings(cert_dir=cert_dir,  # type: ignore[call-arg]
                             endpoints={"user": user_target})
         auth = build(settings(), mesh, tokens=FakeTokenStore(), throttle=FakeThrottle(),
-                     keys=FakeSigningKeys())
+                     requests=FakeRequestLog(), keys=FakeSigningKeys())
         async with serving(auth) as target:
             channel = secure_channel(cert_dir, "cli", target, "auth")
             try:
@@ -143,7 +148,7 @@ async def test_a_user_service_that_is_down_is_unavailable_without_internal_detai
     mesh = MeshSettings(cert_dir=cert_dir,  # type: ignore[call-arg]
                         endpoints={"user": "127.0.0.1:1"})
     auth = build(settings(), mesh, tokens=FakeTokenStore(), throttle=FakeThrottle(),
-                 keys=FakeSigningKeys())
+                 requests=FakeRequestLog(), keys=FakeSigningKeys())
     async with serving(auth) as target:
         channel = secure_channel(cert_dir, "cli", target, "auth")
         try:

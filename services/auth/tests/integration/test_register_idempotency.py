@@ -22,7 +22,12 @@ from pkg.mtls import secure_channel
 from pkg.testing import TokenMint, serving, status_details
 from services.auth.app import build
 from services.auth.tests.contract.conftest import settings
-from services.auth.tests.fakes import FakeSigningKeys, FakeThrottle, FakeTokenStore
+from services.auth.tests.fakes import (
+    FakeRequestLog,
+    FakeSigningKeys,
+    FakeThrottle,
+    FakeTokenStore,
+)
 from services.user.adapters.schema import upgrade_database
 from services.user.app import build as build_user
 from services.user.tests.conftest import PASSWORD, drop_database, fresh_database, random_email
@@ -49,7 +54,8 @@ async def mesh(postgres_url: str, cert_dir: Path, token_mint: TokenMint
         async with serving(user) as user_target:
             auth = build(settings(), MeshSettings.model_validate(
                 {"cert_dir": cert_dir, "endpoints": {"user": user_target}}),
-                tokens=tokens, throttle=FakeThrottle(), keys=FakeSigningKeys())
+                tokens=tokens, throttle=FakeThrottle(),
+                requests=FakeRequestLog(), keys=FakeSigningKeys())
             async with serving(auth) as target:
                 channel = secure_channel(cert_dir, "edge", target, "auth")
                 try:
@@ -89,3 +95,20 @@ async def test_a_replayed_request_id_with_another_request_gets_no_tokens(
     assert details["error_info"].reason == "IDEMPOTENCY_KEY_REUSED"
     assert list(details["violations"]) == ["request_id"]
     assert len(mesh.tokens.families) == families
+
+
+async def test_replays_guessing_the_password_stop_at_the_login_limit(mesh: Mesh) -> None:
+    email, request_id = random_email(), str(uuid.uuid4())
+    await mesh.auth.Register(_register(email=email, request_id=request_id))
+    limit = settings().login_failures_per_account
+    codes = []
+    for attempt in range(limit):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await mesh.auth.Register(_register(email=email, request_id=request_id,
+                                               password=f"guess number {attempt}"))
+        codes.append(caught.value.code())
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await mesh.auth.Register(_register(email=email, request_id=request_id))
+    assert codes == [grpc.StatusCode.INVALID_ARGUMENT] * limit
+    assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert status_details(caught.value)["error_info"].reason == "TOO_MANY_ATTEMPTS"
