@@ -72,8 +72,8 @@ def service_cluster(name: str, endpoints: Sequence[tuple[str, int]],
     """The cluster of service ``name``: HTTP/2 over mTLS, round robin, gRPC health checks.
 
     Envoy presents ``edge.crt`` and accepts only a server certificate issued by the current
-    intermediate (``intermediate_ca.crt``) whose URI SAN is ``spiffe://agora.local/<name>`` (from the SDS files in
-    ``sds_dir`` when given, see ``upstream_tls_context``).
+    intermediate (``intermediate_ca.crt``) whose URI SAN is ``spiffe://agora.local/<name>``
+    (from the SDS files in ``sds_dir`` when given, see ``upstream_tls_context``).
 
     Health: a ``grpc.health.v1.Health`` check every second (``HEALTH_CHECK``, also while the
     cluster has no traffic), 1 s timeout; two failures take a host out, one success brings it

@@ -102,8 +102,9 @@ def compose_file(text: str, name: str, offset: int, *, env: str, services: str) 
 
 def _mount_point(text: str, name: str) -> str:
     """The Dockerfile with ``/data/<name>`` and ``/data/certs/<name>`` among the folders
-    created for the agora user (an empty named volume takes its mount point's owner).  Raises ``ServiceNameError``
-    when the ``install -d -o agora ... -m 0700`` line is missing."""
+    created for the agora user (an empty named volume takes its mount point's owner).
+    Raises ``ServiceNameError`` when the ``install -d -o agora ... -m 0700`` line is
+    missing."""
     match = _DATA_MOUNT_POINTS.search(text)
     if match is None:
         raise ServiceNameError("the Dockerfile has no `install -d -o agora -g agora -m 0700` "

@@ -112,5 +112,5 @@ def test_a_leaf_the_trust_file_does_not_issue_is_not_switched_to(tmp_path: Path)
     (certs / "intermediate_ca.crt").write_bytes(old_trust)  # new leaf, old trust file
 
     assert files.load() is None
-    with pytest.raises(ValueError, match="not issued by intermediate_ca.crt"):
+    with pytest.raises(ValueError, match=r"not issued by intermediate_ca\.crt"):
         files.initial(attempts=2, pause=0)
