@@ -8,7 +8,7 @@
 - ``trusted_ca.yaml``: secret ``trusted_ca``, a ``CertificateValidationContext`` naming
   ``<cert_dir>/intermediate_ca.crt`` (``pkg.pki.MESH_TRUST_FILE``: the upstream clusters
   trust the current intermediate only, so a leaf of a rotated-out intermediate fails,
-  docs/adr/0020).
+  docs/adr/0021).
 
 Both secrets carry ``watched_directory: <cert_dir>``: Envoy re-reads the files whenever an
 entry is moved into the certificate directory, which is how ``pkg.pki`` replaces every file

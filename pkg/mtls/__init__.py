@@ -2,7 +2,7 @@
 
 Every workload presents ``<cert_dir>/<name>.crt`` (leaf + intermediate) with ``<name>.key``
 and trusts only ``<cert_dir>/intermediate_ca.crt`` (the current intermediate, not the root:
-``agora certs --rotate-intermediate`` thereby revokes every older leaf, docs/adr/0020);
+``agora certs --rotate-intermediate`` thereby revokes every older leaf, docs/adr/0021);
 servers require client certificates.  A client names the service it expects, and the
 channel checks the server certificate's DNS SAN against that name
 (``grpc.ssl_target_name_override``), so a channel to ``user`` talks only to a certificate

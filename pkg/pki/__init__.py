@@ -8,7 +8,7 @@ maintenance used by ``agora up`` and ``agora certs`` (``ensure_mesh_certificates
 current intermediate, which is what every mesh peer verifies against),
 and ``write_atomic``, the crash-safe write every file a certificate watcher reads goes
 through (also ``pkg.edge``'s SDS files). See docs/adr/0004-development-ca.md and
-docs/adr/0020-revocation-by-intermediate-rotation.md.
+docs/adr/0021-revocation-by-intermediate-rotation.md.
 """
 
 from pkg.pki._ca import DevelopmentCA

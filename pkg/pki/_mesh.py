@@ -21,7 +21,7 @@ MESH_IP_ADDRESSES = ("127.0.0.1",)
 MESH_TRUST_FILE = "intermediate_ca.crt"
 """The file of a certificate directory that every mesh verifier trusts: the current
 intermediate only, not the root, so that ``DevelopmentCA.rotate_intermediate`` revokes every
-leaf of the previous one (docs/adr/0020-revocation-by-intermediate-rotation.md)."""
+leaf of the previous one (docs/adr/0021-revocation-by-intermediate-rotation.md)."""
 
 
 def _utcnow() -> datetime:
