@@ -25,12 +25,13 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1
 # uid/gid 10001 is fixed: the edge (Envoy image) runs as the same uid to read edge.key (0600).
-# The mount points exist here, owned by agora, so empty named volumes start owned by agora.
+# The mount points exist here, owned by agora, so empty named volumes start owned by agora
+# (/data/certs/<name>: one certificate volume per identity, written by the certs jobs).
 RUN groupadd --system --gid 10001 agora \
  && useradd --system --uid 10001 --gid agora --create-home --home-dir /home/agora \
       --shell /usr/sbin/nologin agora \
  && install -d -o agora -g agora -m 0755 /data /data/envoy \
- && install -d -o agora -g agora -m 0700 /data/pki /data/certs /data/auth-keys /data/user
+ && install -d -o agora -g agora -m 0700 /data/pki /data/certs /data/certs/auth /data/certs/user /data/certs/edge /data/certs/cli /data/auth-keys /data/user
 COPY --from=build /opt/venv /opt/venv
 COPY deploy/compose/grpc_health.py deploy/compose/edge_config.py /opt/agora/
 USER agora:agora

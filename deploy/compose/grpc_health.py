@@ -1,11 +1,13 @@
 """Container healthcheck: exit 0 only if a gRPC server reports SERVING over mTLS.
 
-    python /opt/agora/grpc_health.py 127.0.0.1:50051 --server auth
+    python /opt/agora/grpc_health.py 127.0.0.1:50051 --server auth --identity auth
 
-Presents ``<cert dir>/cli.crt``/``cli.key`` (the operator identity), trusts
-``<cert dir>/root_ca.crt`` and requires the server's certificate to carry the DNS SAN
-``--server`` (the dev CA issues ``<name>`` and ``localhost``), so a healthy answer proves the
-process is the workload it claims to be. The cert dir is ``--cert-dir`` or ``$AGORA_CERT_DIR``.
+Presents ``<cert dir>/<identity>.crt``/``.key`` (default ``cli``, the operator identity; in
+Compose each container probes itself with its own identity, the only key it holds), trusts
+``<cert dir>/intermediate_ca.crt`` (the current intermediate, as every mesh peer does) and
+requires the server's certificate to carry the DNS SAN ``--server`` (the dev CA issues
+``<name>`` and ``localhost``), so a healthy answer proves the process is the workload it
+claims to be. The cert dir is ``--cert-dir`` or ``$AGORA_CERT_DIR``.
 Exit codes: 0 SERVING, 1 anything else (status or error printed on stderr).
 """
 
@@ -24,7 +26,7 @@ def check(address: str, cert_dir: Path, *, server: str, identity: str = "cli",
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     credentials = grpc.ssl_channel_credentials(
-        root_certificates=(cert_dir / "root_ca.crt").read_bytes(),
+        root_certificates=(cert_dir / "intermediate_ca.crt").read_bytes(),
         private_key=(cert_dir / f"{identity}.key").read_bytes(),
         certificate_chain=(cert_dir / f"{identity}.crt").read_bytes(),
     )

@@ -19,8 +19,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from pkg.pki import DevelopmentCA, ensure_identity_certificates
 from pkg.runtime import (
     SERVICES,
+    WORKLOADS,
     MeshError,
     MeshLayout,
     MeshPlan,
@@ -163,7 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
     certs.add_argument("--every", type=float, metavar="SECONDS",
                        help="keep running, checking every SECONDS (what `up` supervises)")
     certs.add_argument("--force", action="store_true",
-                       help="renew every certificate now, however long it has left")
+                       help="renew every leaf now (new keys; the old leaves stay valid until "
+                            "they expire: not a revocation)")
+    certs.add_argument("--rotate-intermediate", action="store_true",
+                       help="revoke every leaf: a new intermediate CA, every leaf reissued "
+                            "under it, and peers trust only the new one")
+    certs.add_argument("--per-identity", action="store_true",
+                       help="write each workload into its own CERTS/<name>/ (one volume per "
+                            "container in Docker Compose)")
     admin = with_data_dir(commands.add_parser(
         "create-admin", help="create an admin user in the running mesh's user service"))
     admin.add_argument("--email", required=True)
@@ -318,12 +327,25 @@ def _status(layout: MeshLayout) -> int:
     return 0 if healthy else 1
 
 
-def _certs(layout: MeshLayout, every: float | None, force: bool = False) -> int:
+def _issue(layout: MeshLayout, *, force: bool, per_identity: bool) -> list[str]:
+    if not per_identity:
+        return issue_certificates(layout, force=force)
+    layout.data_dir.mkdir(parents=True, exist_ok=True)
+    return ensure_identity_certificates(DevelopmentCA(layout.pki), layout.certs, WORKLOADS,
+                                        force=force)
+
+
+def _certs(layout: MeshLayout, args: argparse.Namespace) -> int:
+    every, force = args.every, args.force
     if every is not None:
         signal.signal(signal.SIGTERM, _raise_stop)
+    if args.rotate_intermediate:
+        DevelopmentCA(layout.pki).rotate_intermediate()
+        print(f"new intermediate CA in {layout.pki}; leaves of the previous one are refused "
+              "once every process has reloaded", flush=True)
     try:
         while True:
-            issued = issue_certificates(layout, force=force)
+            issued = _issue(layout, force=force, per_identity=args.per_identity)
             force = False
             print(f"certificates in {layout.certs}: "
                   + (f"issued {', '.join(issued)}" if issued else "all valid"), flush=True)
@@ -393,7 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _restart(layout, args)
         if args.command == "create-admin":
             return _create_admin(layout, args)
-        return _certs(layout, args.every, args.force)
+        return _certs(layout, args)
     except (MeshError, LookupError) as error:
         print(f"agora {args.command}: {error}", file=sys.stderr)
         return 1

@@ -113,7 +113,7 @@ def render_envoy_config(
     """The edge's Envoy v3 bootstrap as a plain dict (YAML/JSON-ready).
 
     ``descriptor_set`` is ``gen/agora.binpb``; ``cert_dir`` holds ``edge.crt``, ``edge.key``
-    and ``root_ca.crt`` (paths are written as given, so pass an absolute one); ``endpoints``
+    and ``intermediate_ca.crt`` (paths are written as given, so pass an absolute one); ``endpoints``
     maps a service name (``auth``, ``user``) to its ``(host, port)`` gRPC addresses.
     Listeners: ``edge_https`` on ``listen`` (TLS; HTTP/1.1, HTTP/2, gRPC) and ``edge_jwks``
     on ``jwks_listen`` (plain HTTP, only ``GET /.well-known/jwks.json``). Clusters: one per

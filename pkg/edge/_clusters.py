@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pkg.pki import spiffe_id
+from pkg.pki import MESH_TRUST_FILE, spiffe_id
 
 from ._filters import JWKS_CLUSTER
 from ._sds import (
@@ -39,7 +39,8 @@ def _load_assignment(name: str, endpoints: Sequence[tuple[str, int]]) -> dict[st
 def upstream_tls_context(name: str, cert_dir: Path, sds_dir: Path | None, *,
                          client: str = "edge") -> dict[str, Any]:
     """The ``CommonTlsContext`` towards service ``name``: present ``<client>.crt`` (default
-    ``edge.crt``), accept only a certificate under ``root_ca.crt`` with URI SAN
+    ``edge.crt``), accept only a certificate issued by ``intermediate_ca.crt`` (the current
+    intermediate, ``pkg.pki.MESH_TRUST_FILE``) with URI SAN
     ``spiffe://agora.local/<name>``; ALPN ``h2``.
 
     With ``sds_dir`` the certificate and trust bundle come from the filesystem SDS secrets
@@ -51,7 +52,7 @@ def upstream_tls_context(name: str, cert_dir: Path, sds_dir: Path | None, *,
         return {"alpn_protocols": ["h2"],
                 "tls_certificates": [tls_certificate(cert_dir, client)],
                 "validation_context": {
-                    "trusted_ca": {"filename": str(cert_dir / "root_ca.crt")},
+                    "trusted_ca": {"filename": str(cert_dir / MESH_TRUST_FILE)},
                     "match_typed_subject_alt_names": san}}
     return {"alpn_protocols": ["h2"],
             "tls_certificate_sds_secret_configs": [sds_secret_config(EDGE_CERT_SDS, sds_dir)],
@@ -76,9 +77,9 @@ def service_cluster(name: str, endpoints: Sequence[tuple[str, int]],
                     cert_dir: Path, sds_dir: Path | None = None) -> dict[str, Any]:
     """The cluster of service ``name``: HTTP/2 over mTLS, round robin, gRPC health checks.
 
-    Envoy presents ``edge.crt`` and accepts only a server certificate issued under
-    ``root_ca.crt`` whose URI SAN is ``spiffe://agora.local/<name>`` (from the SDS files in
-    ``sds_dir`` when given, see ``upstream_tls_context``).
+    Envoy presents ``edge.crt`` and accepts only a server certificate issued by the current
+    intermediate (``intermediate_ca.crt``) whose URI SAN is ``spiffe://agora.local/<name>``
+    (from the SDS files in ``sds_dir`` when given, see ``upstream_tls_context``).
 
     Health: a ``grpc.health.v1.Health`` check every second (``HEALTH_CHECK``, also while the
     cluster has no traffic), 1 s timeout; two failures take a host out (and close its

@@ -6,7 +6,9 @@
   ``<cert_dir>/edge.crt`` and ``edge.key`` (the downstream certificate of ``edge_https`` and
   the client certificate of every upstream cluster);
 - ``trusted_ca.yaml``: secret ``trusted_ca``, a ``CertificateValidationContext`` naming
-  ``<cert_dir>/root_ca.crt`` (the upstream clusters' trust bundle).
+  ``<cert_dir>/intermediate_ca.crt`` (``pkg.pki.MESH_TRUST_FILE``: the upstream clusters
+  trust the current intermediate only, so a leaf of a rotated-out intermediate fails,
+  docs/adr/0021).
 
 Both secrets carry ``watched_directory: <cert_dir>``: Envoy re-reads the files whenever an
 entry is moved into the certificate directory, which is how ``pkg.pki`` replaces every file
@@ -25,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from pkg.pki import write_atomic
+from pkg.pki import MESH_TRUST_FILE, write_atomic
 
 EDGE_CERT_SDS = "edge_cert"
 TRUSTED_CA_SDS = "trusted_ca"
@@ -50,7 +52,7 @@ def sds_secrets(cert_dir: Path) -> dict[str, dict[str, Any]]:
                  "tls_certificate": {**tls_certificate(cert_dir), "watched_directory": watched}}
     trusted_ca = {"@type": _SDS_RESOURCE_TYPE, "name": TRUSTED_CA_SDS,
                   "validation_context": {
-                      "trusted_ca": {"filename": str(cert_dir / "root_ca.crt")},
+                      "trusted_ca": {"filename": str(cert_dir / MESH_TRUST_FILE)},
                       "watched_directory": watched}}
     return {f"{secret['name']}.yaml": {"resources": [secret]}
             for secret in (edge_cert, trusted_ca)}

@@ -1,10 +1,12 @@
 """gRPC credentials and channels for mutual TLS inside the mesh, reloaded on renewal.
 
 Every workload presents ``<cert_dir>/<name>.crt`` (leaf + intermediate) with ``<name>.key``
-and trusts ``<cert_dir>/root_ca.crt``; servers require client certificates.  A client names
-the service it expects, and the channel checks the server certificate's DNS SAN against that
-name (``grpc.ssl_target_name_override``), so a channel to ``user`` talks only to a
-certificate issued for ``user``.  Targets may list several addresses
+and trusts only ``<cert_dir>/intermediate_ca.crt`` (the current intermediate, not the root:
+``agora certs --rotate-intermediate`` thereby revokes every older leaf, docs/adr/0021);
+servers require client certificates.  A client names the service it expects, and the
+channel checks the server certificate's DNS SAN against that name
+(``grpc.ssl_target_name_override``), so a channel to ``user`` talks only to a certificate
+issued for ``user``.  Targets may list several addresses
 (``ipv4:127.0.0.1:50052,127.0.0.1:50062``); calls are balanced ``round_robin`` over the
 addresses whose gRPC health is SERVING (client-side health checking), and carry the running
 request's id, trace context and remaining deadline (``PropagationInterceptor``).

@@ -93,7 +93,7 @@ class ReloadingChannel(grpc.aio.Channel):
     """A ``grpc.aio.Channel`` presenting ``identity``'s certificate, renewed without restart.
 
     Every call first asks for the current channel. At most every ``check_interval`` seconds
-    that costs one ``stat`` per file (``root_ca.crt``, ``<identity>.crt``, ``.key``); when
+    that costs one ``stat`` per file (``intermediate_ca.crt``, ``<identity>.crt``, ``.key``); when
     they changed and the new key matches the new certificate, a new ``grpc.aio`` channel
     with the new credentials takes all new calls, and the previous one is closed with
     ``grace`` seconds for its in-flight calls (``grpc.aio.Channel.close``). A torn renewal

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
+
+from pkg.pki import MESH_TRUST_FILE
 
 CHECK_INTERVAL = 5.0
 """Default seconds between two looks at the files (one ``stat`` each) of a server or channel."""
@@ -20,7 +23,8 @@ Stamp = tuple[tuple[int, int, int], ...]
 
 @dataclass(frozen=True, slots=True)
 class Material:
-    """PEM bytes of one identity: trust bundle, certificate chain (leaf first), private key."""
+    """PEM bytes of one identity: trust bundle (``MESH_TRUST_FILE``, the current
+    intermediate), certificate chain (leaf first), private key."""
 
     root: bytes
     chain: bytes
@@ -37,12 +41,35 @@ def key_matches(chain: bytes, key: bytes) -> bool:
     return private.public_key() == leaf.public_key()
 
 
+def issued_by_trust(chain: bytes, trust: bytes) -> bool:
+    """True when the first certificate of ``chain`` is signed by a certificate of ``trust``.
+
+    A peer that trusts ``trust`` accepts the leaf only then (the chain ends at a trusted
+    intermediate, RFC 5280 6.1), so presenting a leaf that fails this would fail every
+    handshake: during an intermediate rotation the leaf and the trust file are replaced
+    one after the other.
+    """
+    try:
+        leaf = x509.load_pem_x509_certificate(chain)
+        anchors = x509.load_pem_x509_certificates(trust)
+    except ValueError:
+        return False
+    for anchor in anchors:
+        try:
+            leaf.verify_directly_issued_by(anchor)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return True
+    return False
+
+
 class IdentityFiles:
-    """``root_ca.crt``, ``<name>.crt`` and ``<name>.key`` in ``cert_dir``."""
+    """``intermediate_ca.crt`` (``MESH_TRUST_FILE``), ``<name>.crt`` and ``<name>.key``
+    in ``cert_dir``."""
 
     def __init__(self, cert_dir: Path, name: str) -> None:
         self.name = name
-        self._paths = (cert_dir / "root_ca.crt", cert_dir / f"{name}.crt",
+        self._paths = (cert_dir / MESH_TRUST_FILE, cert_dir / f"{name}.crt",
                        cert_dir / f"{name}.key")
 
     def stamp(self) -> Stamp | None:
@@ -64,9 +91,11 @@ class IdentityFiles:
     def load(self) -> tuple[Stamp, Material] | None:
         """A usable read with its stamp, or ``None`` to retry later.
 
-        ``None`` when a file is missing, when the files changed while being read, or when
-        the key does not match the certificate: ``pkg.pki`` writes the key before the
-        certificate, so for a moment a renewal shows a new key with the old certificate.
+        ``None`` when a file is missing, when the files changed while being read, when
+        the key does not match the certificate, or when the leaf is not issued by the trust
+        file: ``pkg.pki`` writes the key before the certificate, and the leaves before the
+        trust file, so for a moment a renewal shows a new key with the old certificate, and
+        an intermediate rotation a new leaf with the old intermediate.
         """
         before = self.stamp()
         if before is None:
@@ -75,7 +104,8 @@ class IdentityFiles:
             material = self.read()
         except OSError:
             return None
-        if self.stamp() != before or not key_matches(material.chain, material.key):
+        if (self.stamp() != before or not key_matches(material.chain, material.key)
+                or not issued_by_trust(material.chain, material.root)):
             return None
         return before, material
 
@@ -84,7 +114,8 @@ class IdentityFiles:
 
         Raises:
             OSError: a file is missing or unreadable.
-            ValueError: the key still does not match the certificate.
+            ValueError: the key still does not match the certificate, or the certificate
+                is not issued by the trust file.
         """
         for attempt in range(attempts):
             loaded = self.load()
@@ -94,7 +125,8 @@ class IdentityFiles:
             if attempt + 1 < attempts:
                 time.sleep(pause)
         raise ValueError(f"{self.name}.key does not match the first certificate of "
-                         f"{self.name}.crt")
+                         f"{self.name}.crt, or that certificate is not issued by "
+                         f"{MESH_TRUST_FILE}")
 
 
 class RenewalWatch:

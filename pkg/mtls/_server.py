@@ -59,10 +59,11 @@ def server_credentials(cert_dir: Path, name: str, *,
                        check_interval: float = CHECK_INTERVAL) -> grpc.ServerCredentials:
     """mTLS server credentials for workload ``name`` that pick up renewed files.
 
-    Presents ``<name>.crt``/``<name>.key`` and requires a client certificate under
-    ``root_ca.crt``. New handshakes use the files as they are on disk, looked at no more
-    than every ``check_interval`` seconds (``CertificateFetcher``); established connections
-    keep the certificate they were opened with. Works with ``grpc.aio`` servers.
+    Presents ``<name>.crt``/``<name>.key`` and requires a client certificate issued by
+    ``intermediate_ca.crt`` (the current intermediate only). New handshakes use the files
+    as they are on disk, looked at no more than every ``check_interval`` seconds
+    (``CertificateFetcher``); established connections keep the certificate they were opened
+    with. Works with ``grpc.aio`` servers.
 
     Raises:
         OSError: a file is missing or unreadable.

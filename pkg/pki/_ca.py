@@ -82,14 +82,41 @@ class DevelopmentCA:
                 self._write(root, certs / "root_ca.crt", secrets / "root_ca_key")
             inter = _load_pair(certs / "intermediate_ca.crt", secrets / "intermediate_ca_key")
             if inter is None or not self._usable(inter.cert, root.cert, now):
-                key = _x509.new_key()
-                not_after = min(now + INTERMEDIATE_LIFETIME, root.cert.not_valid_after_utc)
-                inter = _Pair(
-                    _x509.build_intermediate(key, root.cert, root.key, now - CLOCK_SKEW, not_after),
-                    key,
-                )
-                self._write(inter, certs / "intermediate_ca.crt", secrets / "intermediate_ca_key")
+                inter = self._new_intermediate(root, now)
             return root, inter
+
+    def _new_intermediate(self, root: _Pair, now: datetime) -> _Pair:
+        key = _x509.new_key()
+        not_after = min(now + INTERMEDIATE_LIFETIME, root.cert.not_valid_after_utc)
+        inter = _Pair(
+            _x509.build_intermediate(key, root.cert, root.key, now - CLOCK_SKEW, not_after), key
+        )
+        self._write(inter, self._dir / "certs" / "intermediate_ca.crt",
+                    self._dir / "secrets" / "intermediate_ca_key")
+        return inter
+
+    def rotate_intermediate(self) -> bytes:
+        """Replace the intermediate with a new key and certificate under the same root.
+
+        The new intermediate has a fresh ECDSA P-256 key, a new serial and the same subject;
+        it is written (key, then certificate, each atomically) under the exclusive ``flock``
+        on ``pki_dir/.lock``, so concurrent ``DevelopmentCA`` instances see either the old
+        or the new pair. Leaves issued afterwards chain to it; a verifier that trusts only
+        the current intermediate (``MESH_TRUST_FILE``) refuses every leaf of the old one,
+        which is how ``agora certs --rotate-intermediate`` revokes. The root stays, so
+        clients that trust ``root_ca.crt`` are unaffected.
+
+        Returns:
+            The new intermediate certificate as PEM.
+
+        Raises:
+            OSError: ``pki_dir`` cannot be created or written.
+        """
+        root, _ = self._pairs()
+        with (self._dir / ".lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._intermediate = self._new_intermediate(root, self._clock())
+        return _x509.cert_to_pem(self._intermediate.cert)
 
     @staticmethod
     def _usable(cert: x509.Certificate, issuer: x509.Certificate, now: datetime) -> bool:

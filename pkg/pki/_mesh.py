@@ -5,17 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
 from pkg.pki._files import CERT_MODE, KEY_MODE, make_private_dir, write_atomic, write_if_changed
-from pkg.pki._identity import identity_from_certificate
+from pkg.pki._identity import identity_from_certificate, spiffe_id
 from pkg.pki._port import CertificateAuthority
 
 MESH_DNS_NAMES = ("localhost",)
 MESH_IP_ADDRESSES = ("127.0.0.1",)
+
+MESH_TRUST_FILE = "intermediate_ca.crt"
+"""The file of a certificate directory that every mesh verifier trusts: the current
+intermediate only, not the root, so that ``DevelopmentCA.rotate_intermediate`` revokes every
+leaf of the previous one (docs/adr/0021-revocation-by-intermediate-rotation.md)."""
 
 
 def _utcnow() -> datetime:
@@ -52,7 +58,8 @@ def ensure_mesh_certificates(
 ) -> list[str]:
     """Make ``cert_dir`` hold the trust bundle and a valid certificate for every name.
 
-    Writes ``root_ca.crt`` and ``intermediate_ca.crt`` (only when their content changed)
+    Writes ``root_ca.crt`` (for clients outside the mesh) and ``intermediate_ca.crt``
+    (``MESH_TRUST_FILE``, what mesh peers verify against), only when their content changed,
     and, per workload, ``<name>.crt`` (leaf then intermediate, PEM) and ``<name>.key``
     (PKCS#8 PEM, mode 0600); ``cert_dir`` is created with mode 0700. A leaf gets DNS SANs
     ``<name>`` and ``localhost``, IP SAN ``127.0.0.1``, and is (re)issued only when its files
@@ -60,8 +67,11 @@ def ensure_mesh_certificates(
     intermediate, it lacks the identity ``spiffe://agora.local/<name>``, or less than
     ``renew_fraction`` of its validity period (RFC 5280 notBefore..notAfter) remains at
     ``clock()``; with ``force`` every leaf is reissued now (a new key and serial; the root
-    and intermediate stay). The key is replaced before the certificate, each atomically; a reader
-    racing a renewal may see a new key with the old certificate and should retry.
+    and intermediate stay, so the replaced leaves stay valid until they expire: this is a
+    renewal, not a revocation). The leaves are written before ``intermediate_ca.crt``, and
+    each key before its certificate, each atomically; a reader racing a renewal may see a
+    new key with the old certificate, or a leaf not issued by the trust file, and should
+    retry (``pkg.mtls`` does).
 
     Returns:
         The names whose certificates were (re)issued, in the order of ``names``.
@@ -77,7 +87,6 @@ def ensure_mesh_certificates(
     intermediate_pem = ca.intermediate_pem()
     intermediate = x509.load_pem_x509_certificate(intermediate_pem)
     write_if_changed(cert_dir / "root_ca.crt", ca.root_pem(), mode=CERT_MODE)
-    write_if_changed(cert_dir / "intermediate_ca.crt", intermediate_pem, mode=CERT_MODE)
     now = clock()
     issued: list[str] = []
     for name in names:
@@ -92,6 +101,36 @@ def ensure_mesh_certificates(
         write_atomic(cert_dir / f"{name}.key", cert.key_pem, mode=KEY_MODE)
         write_atomic(cert_dir / f"{name}.crt", cert.cert_chain_pem, mode=CERT_MODE)
         issued.append(name)
+    write_if_changed(cert_dir / MESH_TRUST_FILE, intermediate_pem, mode=CERT_MODE)
+    return issued
+
+
+def ensure_identity_certificates(
+    ca: CertificateAuthority,
+    certs_root: Path,
+    names: Sequence[str],
+    **options: Any,
+) -> list[str]:
+    """``ensure_mesh_certificates`` with one directory per identity: ``<certs_root>/<name>/``.
+
+    Each directory holds only ``root_ca.crt``, ``intermediate_ca.crt`` and that workload's
+    ``<name>.crt``/``<name>.key``, so a container that mounts ``<certs_root>/<name>`` as its
+    certificate directory sees no other workload's private key (Docker Compose, one volume
+    per identity). ``options`` are those of ``ensure_mesh_certificates`` (``lifetime``,
+    ``renew_fraction``, ``clock``, ``force``).
+
+    Returns:
+        The names whose certificates were (re)issued, in the order of ``names``.
+
+    Raises:
+        ValueError: a name is not a valid SPIFFE path segment (checked before any write).
+        OSError: a directory cannot be created or written.
+    """
+    for name in names:
+        spiffe_id(name)
+    issued: list[str] = []
+    for name in names:
+        issued += ensure_mesh_certificates(ca, certs_root / name, [name], **options)
     return issued
 
 

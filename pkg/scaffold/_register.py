@@ -1,9 +1,9 @@
 """Registering a generated service: the files outside ``services/<name>/`` that name it.
 
 The service table (``services/registry.toml``), Docker Compose (its endpoint, blocks,
-data volume, and the edge waiting for it), the image's writable mount points (Dockerfile)
-and the Compose database initialisation.  Text is appended or inserted, never re-dumped,
-so the files keep their comments and layout.
+data volume, its own certificate volume, and the edge waiting for it), the image's writable
+mount points (Dockerfile) and the Compose database initialisation.  Text is appended or
+inserted, never re-dumped, so the files keep their comments and layout.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ _EDGE_DEPENDS_ON = re.compile(r"^  edge:\n(?:    .*\n|\s*\n)*?    depends_on:\n(
                               re.MULTILINE)
 _DATA_MOUNT_POINTS = re.compile(r"^( && install -d -o agora -g agora -m 0700 [^\\\n]*?)\s*$",
                                 re.MULTILINE)
+_IDENTITY_VOLUMES = re.compile(r"^x-identity-volumes: &identity-volumes\n(?:  - .*\n)+",
+                               re.MULTILINE)
 
 
 def registry_entry(name: str, offset: int) -> str:
@@ -37,8 +39,10 @@ def register(root: Path, name: str, offset: int, *, compose_env: str,
 
     Appends its table to ``services/registry.toml``; when they exist, adds to
     ``docker-compose.yml`` the rendered ``compose_env`` (the ``x-<name>-env`` anchor) and
-    ``compose_services`` (its containers), its endpoint, its ``<name>-data`` volume and an
-    edge ``depends_on``; adds ``/data/<name>`` to the Dockerfile's agora-owned mount points;
+    ``compose_services`` (its containers), its endpoint, its ``<name>-data`` volume, its
+    ``certs-<name>`` volume (written by the certs jobs at ``/data/certs/<name>``, mounted by
+    the service alone) and an edge ``depends_on``; adds ``/data/<name>`` and
+    ``/data/certs/<name>`` to the Dockerfile's agora-owned mount points;
     appends ``CREATE DATABASE agora_<name>`` to the Compose database initialisation.
     Returns the changed paths, relative to ``root``.  Raises ``ServiceNameError`` when
     docker-compose.yml or the Dockerfile lacks a part to extend.
@@ -67,9 +71,10 @@ def register(root: Path, name: str, offset: int, *, compose_env: str,
 
 def compose_file(text: str, name: str, offset: int, *, env: str, services: str) -> str:
     """``docker-compose.yml`` text with the service's endpoint, environment anchor ``env``
-    (before ``services:``), containers ``services`` (before ``volumes:``), data volume and
-    a ``service_healthy`` dependency of the edge.  Raises ``ServiceNameError`` when a part
-    to extend is missing."""
+    (before ``services:``), containers ``services`` (before ``volumes:``), data volume, its
+    certificate volume (declared, and in the certs jobs' ``x-identity-volumes`` list) and a
+    ``service_healthy`` dependency of the edge.  Raises ``ServiceNameError`` when a part to
+    extend is missing."""
     match = _ENDPOINTS.search(text)
     if match is None:
         raise ServiceNameError("docker-compose.yml has no AGORA_ENDPOINTS line to extend")
@@ -79,6 +84,11 @@ def compose_file(text: str, name: str, offset: int, *, env: str, services: str) 
             + text[match.end():])
     if "\nservices:\n" not in text or "\nvolumes:\n" not in text:
         raise ServiceNameError("docker-compose.yml lacks its top-level services: or volumes:")
+    identities = _IDENTITY_VOLUMES.search(text)
+    if identities is None:
+        raise ServiceNameError("docker-compose.yml has no x-identity-volumes list to extend")
+    text = (text[:identities.end()] + f"  - certs-{name}:/data/certs/{name}\n"
+            + text[identities.end():])
     edge = _EDGE_DEPENDS_ON.search(text)
     if edge is None:
         raise ServiceNameError("docker-compose.yml has no edge service with depends_on:")
@@ -86,15 +96,17 @@ def compose_file(text: str, name: str, offset: int, *, env: str, services: str) 
             + text[edge.end():])
     text = text.replace("\nservices:\n", f"\n{env}\nservices:\n", 1)
     head, _, tail = text.rpartition("\nvolumes:\n")
-    return f"{head.rstrip()}\n\n{services}\nvolumes:\n{tail.rstrip()}\n  {name}-data:\n"
+    return (f"{head.rstrip()}\n\n{services}\nvolumes:\n{tail.rstrip()}\n  {name}-data:\n"
+            f"  certs-{name}:\n")
 
 
 def _mount_point(text: str, name: str) -> str:
-    """The Dockerfile with ``/data/<name>`` among the folders created for the agora user
-    (an empty named volume takes its mount point's owner).  Raises ``ServiceNameError``
-    when the ``install -d -o agora ... -m 0700`` line is missing."""
+    """The Dockerfile with ``/data/<name>`` and ``/data/certs/<name>`` among the folders
+    created for the agora user (an empty named volume takes its mount point's owner).
+    Raises ``ServiceNameError`` when the ``install -d -o agora ... -m 0700`` line is
+    missing."""
     match = _DATA_MOUNT_POINTS.search(text)
     if match is None:
         raise ServiceNameError("the Dockerfile has no `install -d -o agora -g agora -m 0700` "
                                "line to add /data/<name> to")
-    return text[:match.end(1)] + f" /data/{name}" + text[match.end(1):]
+    return text[:match.end(1)] + f" /data/{name} /data/certs/{name}" + text[match.end(1):]

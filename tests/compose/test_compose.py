@@ -360,8 +360,9 @@ def test_jobs_and_servers(services: dict[str, dict[str, Any]]) -> None:
     assert jobs == {"certs", "edge-config"} | {f"{s.name}-migrate" for s in SERVICES
                                                 if s.database}
     assert services["certs"]["entrypoint"] == ["agora"]
-    assert services["certs"]["command"] == ["certs", "--data-dir", "/data"]
-    assert services["certs-renew"]["command"] == ["certs", "--data-dir", "/data", "--every", "600"]
+    assert services["certs"]["command"] == ["certs", "--data-dir", "/data", "--per-identity"]
+    assert services["certs-renew"]["command"] == ["certs", "--data-dir", "/data",
+                                                  "--per-identity", "--every", "600"]
     for name, service in services.items():
         if name not in jobs:
             assert "healthcheck" in service, f"{name} has no healthcheck"
@@ -396,7 +397,8 @@ def test_grpc_healthchecks_probe_the_service_over_mtls(
         test = services[name]["healthcheck"]["test"]
         assert test[:3] == ["CMD", "python", "/opt/agora/grpc_health.py"]
         port = env_of(services[name])[f"AGORA_{name.upper()}_LISTEN"].rsplit(":", 1)[1]
-        assert test[3:] == [f"127.0.0.1:{port}", "--server", name]
+        assert test[3:] == [f"127.0.0.1:{port}", "--server", name, "--identity", name], (
+            f"{name} probes itself with its own identity, the only key it holds")
 
 
 # --- volumes and ports ---------------------------------------------------------------------
@@ -416,19 +418,70 @@ def test_named_volumes_are_declared_and_bind_mounts_exist(compose: dict[str, Any
     assert used == declared, f"declared but unused: {sorted(declared - used)}"
 
 
+CA_JOBS = ("certs", "certs-renew")
+
+
 def test_certificates_volume_layout(services: dict[str, dict[str, Any]]) -> None:
-    assert ("certs", CERT_DIR, False) in set(volume_mounts(services["certs"]))
-    assert ("pki", "/data/pki", False) in set(volume_mounts(services["certs"]))
-    assert set(volume_mounts(services["certs-renew"])) == set(volume_mounts(services["certs"]))
+    from pkg.runtime import WORKLOADS
+
+    expected = {("pki", "/data/pki", False)} | {
+        (f"certs-{name}", f"{CERT_DIR}/{name}", False) for name in WORKLOADS}
+    for job in CA_JOBS:
+        assert set(volume_mounts(services[job])) == expected, f"{job}: one volume per identity"
     for name, service in services.items():
         mounts = set(volume_mounts(service))
-        if name not in ("certs", "certs-renew"):
+        if name not in CA_JOBS:
             assert not any(source == "pki" for source, _, _ in mounts), \
                 f"{name} must not see the CA's keys"
-        if name in (*python_services(services), "user-migrate", "edge-config", "edge"):
-            assert ("certs", CERT_DIR, True) in mounts, f"{name} lacks certs read-only"
+        if name in (*python_services(services), "edge"):
+            assert (f"certs-{name}", CERT_DIR, True) in mounts, f"{name} lacks its own certs"
     assert ("edge-config", "/data/envoy", False) in set(volume_mounts(services["edge-config"]))
     assert ("edge-config", "/data/envoy", True) in set(volume_mounts(services["edge"]))
+
+
+def _argv_of(service: dict[str, Any]) -> list[str]:
+    return [*service.get("entrypoint", []), *service["command"]]
+
+
+def test_each_container_holds_only_its_own_private_key(
+        services: dict[str, dict[str, Any]], tmp_path: Path) -> None:
+    """Run the certs job's own command, then look at what each container would see: the
+    files of the volumes it mounts, as the job wrote them. Every long-running container
+    (the internet-facing edge included) holds exactly its own key."""
+    from pkg.cli.main import main
+
+    job = services["certs"]
+    argv = _argv_of(job)
+    assert argv[:2] == ["agora", "certs"]
+    data = tmp_path / "data"
+    assert main([arg.replace("/data", str(data)) for arg in argv[1:]]) == 0
+    volume_files = {source: {p.name for p in (data / target.removeprefix("/data/")).iterdir()
+                             if p.is_file()}
+                    for source, target, _ in volume_mounts(job)}
+    seen = {}
+    for name, service in services.items():
+        if name in CA_JOBS:
+            continue
+        files = set()
+        for source, _, _ in volume_mounts(service):
+            files |= volume_files.get(source, set())
+        seen[name] = sorted(file for file in files if file.endswith(".key"))
+    long_running = [*python_services(services), "edge"]
+    assert {name: seen[name] for name in long_running} == \
+        {name: [f"{name}.key"] for name in long_running}
+    assert all(not keys for name, keys in seen.items() if name not in long_running), seen
+    for name in long_running:
+        folder = data / "certs" / name
+        assert {"root_ca.crt", "intermediate_ca.crt", f"{name}.crt"} <= \
+            {p.name for p in folder.iterdir()}
+
+
+def test_the_edge_config_names_the_files_of_the_edge_container(
+        services: dict[str, dict[str, Any]]) -> None:
+    """edge-config writes paths under AGORA_CERT_DIR for Envoy to read: that must be where
+    the edge container mounts its own certificate volume."""
+    cert_dir = env_of(services["edge-config"])["AGORA_CERT_DIR"]
+    assert ("certs-edge", cert_dir, True) in set(volume_mounts(services["edge"]))
 
 
 def test_files_a_service_keeps_are_on_its_own_writable_volume(

@@ -64,7 +64,7 @@ def test_the_written_config_serves_certificates_through_filesystem_sds(
         "private_key": {"filename": str(cert_dir / "edge.key")},
         "watched_directory": {"path": str(cert_dir)}}
     assert trust["validation_context"] == {
-        "trusted_ca": {"filename": str(cert_dir / "root_ca.crt")},
+        "trusted_ca": {"filename": str(cert_dir / "intermediate_ca.crt")},
         "watched_directory": {"path": str(cert_dir)}}
     assert not list(sds.glob(".*")), "no temporary files left behind"
     result = envoy_validate(path)

@@ -22,6 +22,6 @@ def test_another_client_presents_its_certificate_and_checks_the_same_identity() 
         {"certificate_chain": {"filename": "/certs/cli.crt"},
          "private_key": {"filename": "/certs/cli.key"}}]
     assert context["validation_context"] == {
-        "trusted_ca": {"filename": "/certs/root_ca.crt"},
+        "trusted_ca": {"filename": "/certs/intermediate_ca.crt"},
         "match_typed_subject_alt_names": [
             {"san_type": "URI", "matcher": {"exact": "spiffe://agora.local/user"}}]}

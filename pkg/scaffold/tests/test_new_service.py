@@ -90,8 +90,15 @@ def test_generation_writes_the_shape_and_registers_the_service(root: Path) -> No
     assert env["AGORA_CATEGORY_JWKS_CACHE_FILE"] == "/data/category/jwks.json"
     assert "category-data:/data/category" in services["category"]["volumes"]
     assert "category-data" in compose["volumes"]
+    assert "certs-category:/data/certs:ro" in services["category"]["volumes"]
+    assert "volumes" not in services["category-migrate"], "migrations need no certificate"
+    assert "certs-category" in compose["volumes"]
+    for job in ("certs", "certs-renew"):
+        assert "certs-category:/data/certs/category" in services[job]["volumes"]
+    assert services["category"]["healthcheck"]["test"][-2:] == ["--identity", "category"]
     assert services["edge"]["depends_on"]["category"] == {"condition": "service_healthy"}
-    assert "/data/user /data/category\n" in (root / "Dockerfile").read_text()
+    assert "/data/user /data/category /data/certs/category\n" in (
+        root / "Dockerfile").read_text()
     assert "CREATE DATABASE agora_category;" in (root / REGISTERED[2]).read_text()
     assert 'pattern: "categories/{category}"' in (
         root / "api/agora/category/v1/category.proto").read_text()
@@ -103,7 +110,8 @@ def test_the_second_generated_service_takes_the_next_port_offset(root: Path) -> 
     compose = yaml.safe_load((root / "docker-compose.yml").read_text())
     assert {"auth", "user", "catalog", "basket"} <= set(compose["services"]["edge"]["depends_on"])
     assert {"user-data", "catalog-data", "basket-data"} <= set(compose["volumes"])
-    assert "/data/user /data/catalog /data/basket\n" in (root / "Dockerfile").read_text()
+    assert ("/data/user /data/catalog /data/certs/catalog /data/basket /data/certs/basket\n"
+            in (root / "Dockerfile").read_text())
 
 
 @pytest.mark.parametrize(("noun", "expected"), [
