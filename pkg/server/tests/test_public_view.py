@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from google.api import annotations_pb2, field_behavior_pb2, resource_pb2
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory
@@ -17,7 +19,7 @@ _DEPENDENCIES = ("google/protobuf/timestamp.proto", "google/api/annotations.prot
                  "google/api/field_behavior.proto", "google/api/resource.proto",
                  "agora/policy/v1/policy.proto")
 
-def _field(name: str, number: int, kind: int, type_name: str = "", *,
+def _field(name: str, number: int, kind: Field.Type.ValueType, type_name: str = "", *,
            repeated: bool = False) -> Field:
     label = Field.LABEL_REPEATED if repeated else Field.LABEL_OPTIONAL
     field = Field(name=name, number=number, type=kind, label=label)
@@ -156,7 +158,7 @@ def test_a_public_methods_whole_type_closure_stays(
         source.FindMessageTypeByName(name).CopyToProto(original)
         assert kept.field == original.field, name
     item_class = message_factory.GetMessageClass(pool.FindMessageTypeByName("shop.v1.Item"))
-    item = json_format.Parse('{"name": "book", "price": {"units": "12", "currency": '
+    item: Any = json_format.Parse('{"name": "book", "price": {"units": "12", "currency": '
                              '"CURRENCY_EUR"}, "tags": {"a": {"label": "new"}}, '
                              '"kind": "KIND_BOOK", "createTime": "2026-01-01T00:00:00Z"}',
                              item_class())
