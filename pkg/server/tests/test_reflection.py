@@ -155,8 +155,9 @@ async def test_the_edges_files_describe_and_call_a_public_rpc(cert_dir: Path,
     request = json_format.Parse('{"email": "a@example.com", "password": "secret"}',
                                 message_factory.GetMessageClass(login.input_type)())
     assert request.SerializeToString()
-    register = pool.FindMessageTypeByName("agora.auth.v1.RegisterResponse")
-    assert register.fields_by_name["user"].message_type.full_name == "agora.user.v1.User"
+    user = pool.FindMessageTypeByName("agora.auth.v1.RegisterResponse").fields_by_name["user"]
+    assert user.message_type is not None
+    assert user.message_type.full_name == "agora.user.v1.User"
 
 
 @pytest.mark.parametrize("path", [V1ALPHA, V1])
