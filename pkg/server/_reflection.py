@@ -1,4 +1,9 @@
-"""Server reflection that shows the edge's clients only what they may call."""
+"""Server reflection that shows the edge's clients only what they may call.
+
+Both ``grpc.reflection.v1`` and ``grpc.reflection.v1alpha`` are served by one servicer:
+grpcio-reflection ships only v1alpha, whose messages are field for field those of v1, so v1
+is served with the v1alpha message classes on v1's method path (grpcurl asks v1 first).
+"""
 
 from __future__ import annotations
 
@@ -6,68 +11,28 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 import grpc
-from google.api import annotations_pb2
-from google.protobuf import descriptor_pb2, descriptor_pool
-from google.protobuf.descriptor import FileDescriptor, ServiceDescriptor
-from grpc_reflection.v1alpha import reflection_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_reflection.v1alpha._async import ReflectionServicer
+
+from pkg.server._public_view import public_pool
 
 PUBLIC_VIEW_FOR = frozenset({"edge"})
 """mTLS identities whose callers get the public view (clients coming through the edge)."""
 
-
-def is_public(service: ServiceDescriptor) -> bool:
-    """Whether any RPC of ``service`` has a ``google.api.http`` binding (the edge routes
-    it); services without one (``UserInternalService``) are internal."""
-    return any(m.GetOptions().HasExtension(annotations_pb2.http) for m in service.methods)
-
-
-def _files_in_order(roots: Iterable[FileDescriptor]) -> list[FileDescriptor]:
-    ordered: list[FileDescriptor] = []
-    seen: set[str] = set()
-
-    def visit(file: FileDescriptor) -> None:
-        if file.name in seen:
-            return
-        seen.add(file.name)
-        for dependency in file.dependencies:
-            visit(dependency)
-        ordered.append(file)
-
-    for root in roots:
-        visit(root)
-    return ordered
-
-
-def public_pool(services: Iterable[str]) -> tuple[descriptor_pool.DescriptorPool, list[str]]:
-    """A descriptor pool holding ``services``' files (from the default pool) with every
-    internal service removed from them, and the public service names.
-
-    Messages, enums and extensions stay: a public RPC may use a message declared beside an
-    internal service.
-    """
-    default = descriptor_pool.Default()
-    found = [default.FindServiceByName(name) for name in services]
-    internal = {s.full_name for s in found if not is_public(s)}
-    pool = descriptor_pool.DescriptorPool()
-    for file in _files_in_order(s.file for s in found):
-        proto = descriptor_pb2.FileDescriptorProto()
-        file.CopyToProto(proto)
-        kept = [s for s in proto.service if f"{proto.package}.{s.name}".lstrip(".")
-                not in internal]
-        del proto.service[:]
-        proto.service.extend(kept)
-        pool.Add(proto)
-    return pool, [s.full_name for s in found if s.full_name not in internal]
+V1_SERVICE_NAME = "grpc.reflection.v1.ServerReflection"
+"""The stable reflection service, served beside ``grpc.reflection.v1alpha``."""
 
 
 class EdgeAwareReflection(reflection_pb2_grpc.ServerReflectionServicer):
-    """``grpc.reflection.v1alpha.ServerReflection`` with two views.
+    """``grpc.reflection.v1alpha.ServerReflection`` (and v1, ``add_reflection``) with two
+    views, both built once here.
 
     Callers whose mTLS identity is in ``public_for`` (the edge, so every client of the
-    public API) see only public services (``is_public``) and descriptors with the internal
-    services removed; other callers (the CLI, services, operators on the mesh) see
-    everything in ``services``.
+    public API) get the public view (``public_pool``): the public services and only the
+    descriptors needed to describe and call them; asking for anything else (an internal
+    service or message, by symbol, file name or extension) is answered NOT_FOUND. Other
+    callers (the CLI, services, operators on the mesh) see everything in ``services``.
+    Raises ``KeyError`` when a name in ``services`` is not in the default pool.
     """
 
     def __init__(self, services: Iterable[str], identity_of: Callable[[Any], str | None], *,
@@ -84,3 +49,16 @@ class EdgeAwareReflection(reflection_pb2_grpc.ServerReflectionServicer):
         view = self._public if self._identity_of(context) in self._public_for else self._full
         async for response in view.ServerReflectionInfo(request_iterator, context):
             yield response
+
+
+def add_reflection(servicer: EdgeAwareReflection, server: grpc.aio.Server) -> None:
+    """Serve ``servicer`` on ``server`` as both ``grpc.reflection.v1alpha.ServerReflection``
+    and ``grpc.reflection.v1.ServerReflection`` (same wire messages, gRPC's
+    ``reflection.proto`` in both packages)."""
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(servicer, server)
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(V1_SERVICE_NAME, {
+        "ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(
+            servicer.ServerReflectionInfo,
+            request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+            response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString),
+    }),))

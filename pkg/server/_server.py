@@ -1,7 +1,7 @@
 """The ``grpc.aio`` server every service runs: interceptors, health, reflection, shutdown.
 
-Reflection answers for every contract in the repository; callers coming through the edge
-see only the public services (``EdgeAwareReflection``).
+Reflection (v1 and v1alpha) answers for every contract in the repository; callers coming
+through the edge see only the public services and the types they use (``EdgeAwareReflection``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import grpc
 from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
+from grpc_reflection.v1alpha import reflection
 
 from pkg.contracts import import_contracts
 from pkg.obs import get_logger
@@ -29,15 +29,14 @@ from pkg.server._interceptors import (
     RequestContextInterceptor,
     ValidationInterceptor,
 )
-from pkg.server._reflection import EdgeAwareReflection
+from pkg.server._reflection import V1_SERVICE_NAME, EdgeAwareReflection, add_reflection
 
 _log = get_logger("agora.server")
 MAX_METADATA_BYTES = 32 * 1024
 """The request metadata a server accepts (gRPC core counts each entry as name + value + 32
 bytes; its default soft limit is 8 KiB). Above the edge's ``max_request_headers_kb`` (16 KiB)
 plus what Envoy adds, so a header block the edge forwards is never refused for its size."""
-_OPEN_SERVICES = frozenset({health.SERVICE_NAME, reflection.SERVICE_NAME,
-                            "grpc.reflection.v1.ServerReflection"})
+_OPEN_SERVICES = frozenset({health.SERVICE_NAME, reflection.SERVICE_NAME, V1_SERVICE_NAME})
 
 
 _IDENTITIES: dict[bytes, str | None] = {}
@@ -128,7 +127,7 @@ class GrpcServer:
             registration.add(registration.servicer, self.server)
         self.health = DrainableHealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        reflection_pb2_grpc.add_ServerReflectionServicer_to_server(EdgeAwareReflection(
+        add_reflection(EdgeAwareReflection(
             [*all_services, health.SERVICE_NAME, reflection.SERVICE_NAME], self.identity_of),
             self.server)
         self.reporter = HealthReporter(self.health, names, self.probes,

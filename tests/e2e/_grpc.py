@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Sequence
 
 import grpc
 
@@ -19,10 +20,11 @@ def mtls_channel(mesh: Mesh, service: str, identity: str) -> grpc.aio.Channel:
     return grpc.aio.secure_channel(f"localhost:{mesh.service_port(service)}", credentials)
 
 
-def grpcurl(mesh: Mesh, *args: str, data: str | None = None,
+def grpcurl(mesh: Mesh, *args: str, data: str | None = None, flags: Sequence[str] = (),
             timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    """``grpcurl -cacert <root_ca> [-d data] localhost:<edge> <args>`` (server reflection)."""
-    argv = [executable("grpcurl"), "-cacert", str(mesh.root_ca), "-max-time", "20"]
+    """``grpcurl -cacert <root_ca> [flags] [-d data] localhost:<edge> <args>`` (server
+    reflection); ``flags`` are more grpcurl options, e.g. ``("-protoset-out", path)``."""
+    argv = [executable("grpcurl"), "-cacert", str(mesh.root_ca), "-max-time", "20", *flags]
     if data is not None:
         argv += ["-d", data]
     argv += [mesh.edge_target, *args]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import descriptor_pb2
 
 from agora.auth.v1 import auth_pb2, auth_pb2_grpc
 from agora.user.v1 import user_pb2, user_pb2_grpc
@@ -66,6 +68,26 @@ def test_grpcurl_lists_the_public_services(mesh: Mesh) -> None:
     assert "agora.user.v1.UserInternalService" not in services, result.stdout
     hidden = grpcurl(mesh, "describe", "agora.user.v1.UserInternalService")
     assert hidden.returncode != 0, hidden.stdout
+
+
+def test_grpcurl_through_the_edge_sees_no_internal_message(mesh: Mesh,
+                                                           tmp_path: Path) -> None:
+    for internal in ("agora.user.v1.VerifyCredentialsRequest",
+                     "agora.user.v1.CreateUserRequest"):
+        hidden = grpcurl(mesh, "describe", internal)
+        assert hidden.returncode != 0, hidden.stdout
+        assert "not found" in hidden.stderr.lower(), hidden.stderr
+    shown = grpcurl(mesh, "describe", "agora.user.v1.GetUserRequest")
+    assert shown.returncode == 0, shown.stderr
+    assert "string name = 1" in shown.stdout, shown.stdout
+    protoset = tmp_path / "public.binpb"
+    described = grpcurl(mesh, "describe", flags=("-protoset-out", str(protoset)))
+    assert described.returncode == 0, described.stderr
+    files = descriptor_pb2.FileDescriptorSet.FromString(protoset.read_bytes()).file
+    messages = {f"{f.package}.{m.name}" for f in files for m in f.message_type}
+    assert "agora.user.v1.GetUserRequest" in messages and "agora.auth.v1.LoginRequest" in messages
+    assert not messages & {"agora.user.v1.VerifyCredentialsRequest",
+                           "agora.user.v1.CreateUserRequest"}, sorted(messages)
 
 
 def test_grpcurl_describes_auth_service(mesh: Mesh) -> None:
