@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pkg.edge import load_contracts
 from pkg.edge._filters import jwt_filter
 from pkg.edge._routes import JWKS_CACHE_CONTROL
 from pkg.principal import JwksTokenVerifier
@@ -35,7 +36,8 @@ def test_production_refuses_an_activation_delay_within_the_jwks_caches(tmp_path:
 
 
 def test_the_default_activation_delay_outlasts_every_jwks_cache() -> None:
-    edge = jwt_filter(issuer="iss", audience="aud", jwks_uri="https://auth/jwks")
+    contracts = load_contracts(Path(__file__).resolve().parents[4] / "gen" / "agora.binpb")
+    edge = jwt_filter(contracts, issuer="iss", audience="aud", jwks_uri="https://auth/jwks")
     remote = edge["typed_config"]["providers"]["agora"]["remote_jwks"]
     caches = {
         "edge cache_duration": float(remote["cache_duration"].removesuffix("s")),
