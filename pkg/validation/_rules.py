@@ -88,6 +88,8 @@ def _search(pattern: str) -> Callable[[str], object]:
 
 
 _EMAIL = _search(extra_func._email_regex.pattern)
+_UUID = _search(
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def regex_predicate(pattern: str) -> Predicate:
@@ -169,8 +171,7 @@ def _string(rule_id: str, rule: Any) -> Translation:
             return (lambda v: v != ""), ()
         if name == "email":
             return (lambda v: v == "" or _EMAIL(v) is not None), ()
-        return regex_predicate("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-                               "[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"), ()
+        return (lambda v: v == "" or _UUID(v) is not None), ()
     raise Unsupported(rule_id)
 
 
