@@ -39,7 +39,7 @@ class Found:
     (outermost element first), the rule path or ``None``, the rule id, the message and
     ``for_key`` (``None`` where protovalidate leaves it unset)."""
 
-    __slots__ = ("path", "rule", "rule_id", "message", "for_key")
+    __slots__ = ("for_key", "message", "path", "rule", "rule_id")
 
     def __init__(self, path: Path, rule: validate_pb2.FieldPath | None, rule_id: str,
                  message: str, for_key: bool | None = False) -> None:
@@ -91,9 +91,10 @@ def _keyed(base: validate_pb2.FieldPathElement, field: FieldDescriptor,
     """``base`` subscripted by a map ``key`` as protovalidate writes it."""
     found = validate_pb2.FieldPathElement()
     found.CopyFrom(base)
-    key_field = field.message_type.fields_by_name["key"]
-    found.key_type = key_field.type  # type: ignore[assignment]
-    found.value_type = field.message_type.fields_by_name["value"].type  # type: ignore[assignment]
+    entry: Any = field.message_type
+    key_field = entry.fields_by_name["key"]
+    found.key_type = key_field.type
+    found.value_type = entry.fields_by_name["value"].type
     if key_field.type == FieldDescriptor.TYPE_BOOL:
         found.bool_key = key
     elif key_field.type == FieldDescriptor.TYPE_STRING:
@@ -231,20 +232,20 @@ class Compiler:
         in_message_oneof: set[str] = set()
         options = descriptor.GetOptions()
         if options.HasExtension(validate_pb2.message):
-            rules = options.Extensions[validate_pb2.message]
-            cels = _cels(rules, descriptor, None)
+            message_rules = options.Extensions[validate_pb2.message]
+            cels = _cels(message_rules, descriptor, None)
             if cels:
                 checks.append(lambda m, found: _judge(m, (), [], cels, found))
-            for oneof_rule in rules.oneof:
+            for oneof_rule in message_rules.oneof:
                 checks.append(_message_oneof(descriptor, oneof_rule))
                 in_message_oneof.update(oneof_rule.fields)
         for oneof in descriptor.oneofs:
             if oneof.GetOptions().HasExtension(validate_pb2.oneof):
                 checks.extend(_oneof(oneof, oneof.GetOptions().Extensions[validate_pb2.oneof]))
         for field in descriptor.fields:
-            rules = field.GetOptions().Extensions[validate_pb2.field] \
-                if field.GetOptions().HasExtension(validate_pb2.field) else None
-            if rules is not None:
+            field_options = field.GetOptions()
+            if field_options.HasExtension(validate_pb2.field):
+                rules: validate_pb2.FieldRules = field_options.Extensions[validate_pb2.field]
                 if field.name in in_message_oneof and not rules.HasField("ignore"):
                     rules = _ignoring_zero(rules)
                 if rules.ignore == validate_pb2.IGNORE_ALWAYS:
@@ -259,8 +260,9 @@ class Compiler:
     def _descend(self, field: FieldDescriptor) -> list[Check]:
         name = field.name
         base = element(field)
+        message_type: Any = field.message_type
         if is_map(field):
-            value_field = field.message_type.fields_by_name["value"]
+            value_field = message_type.fields_by_name["value"]
             if value_field.message_type is None:
                 return []
             inner_checks = self._compiled(value_field.message_type)
@@ -278,7 +280,7 @@ class Compiler:
                         return
 
             return [check_map]
-        inner_checks = self._compiled(field.message_type)
+        inner_checks = self._compiled(message_type)
         inner = _all_of(inner_checks)
         if field.is_repeated:
             def check_items(m: Any, found: Sink) -> None:
@@ -409,8 +411,8 @@ def _map(field: FieldDescriptor, rules: validate_pb2.FieldRules, kind: str | Non
     name, base = field.name, element(field)
     path = (base,)
     whole = standard_rules(field, "map", rules.map) if kind == "map" else []
-    key_field = field.message_type.fields_by_name["key"]
-    value_field = field.message_type.fields_by_name["value"]
+    entry: Any = field.message_type
+    key_field, value_field = entry.fields_by_name["key"], entry.fields_by_name["value"]
     keys = _Values(key_field, rules.map.keys, _KEYS) if rules.map.HasField("keys") else None
     values = _Values(value_field, rules.map.values, _VALUES) \
         if rules.map.HasField("values") else None

@@ -250,6 +250,15 @@ def _field_mask(rule_id: str, rule: Any) -> Translation:
     raise Unsupported(rule_id)
 
 
+def _unique(values: Any) -> bool:
+    """No two equal items; a duplicate among the first 64 answers without reading the rest
+    (a huge list of one repeated value is the cheap attack)."""
+    head = values[:64]
+    if len(set(head)) < len(head):
+        return False
+    return len(set(values)) == len(values)
+
+
 def _repeated(rule_id: str, rule: Any) -> Translation:
     """``RepeatedRules`` ``min_items``, ``max_items`` and ``unique`` (no two equal items)
     over the whole list."""
@@ -258,7 +267,7 @@ def _repeated(rule_id: str, rule: Any) -> Translation:
     if rule_id == "repeated.max_items":
         return (lambda v: len(v) <= rule), (rule,)
     if rule_id == "repeated.unique":
-        return ((lambda v: len(set(v)) == len(v)), ()) if rule else None
+        return (_unique, ()) if rule else None
     raise Unsupported(rule_id)
 
 
@@ -307,8 +316,9 @@ def standard_rules(field: FieldDescriptor, kind: str, rules: Message,
                    prefix: Iterable[validate_pb2.FieldPathElement] = ()) -> list[Standard]:
     """The CEL rules of ``rules`` (the ``kind`` member of ``FieldRules``' ``type`` oneof:
     ``string``, ``int32`` ..., ``enum``, ``field_mask``, ``repeated``, ``map``; the
-    ``repeated.items`` and ``map.keys``/``map.values`` rules are not among them) on values of ``field``, in protovalidate's order: rule fields by
-    number, then each field's CEL rules in proto order.  Rule paths start with ``prefix``
+    ``repeated.items`` and ``map.keys``/``map.values`` rules are not among them) on values
+    of ``field``, in protovalidate's order: rule fields by number, then each field's CEL
+    rules in proto order.  Rule paths start with ``prefix``
     (``repeated.items`` for item rules).
 
     Raises ``Unsupported`` for a rule kind, a rule, a predefined extension or a field type

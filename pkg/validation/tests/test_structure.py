@@ -38,8 +38,8 @@ def _types() -> tuple[Any, Any]:
                                               package=_PACKAGE, syntax="proto3")
     inner = file.message_type.add(name="Inner")
     _field(inner, "s", 1, F.TYPE_STRING, 'string { min_len: 2 pattern: "^[a-z]+$" }')
-    _field(inner, "t", 2, F.TYPE_STRING, "repeated { max_items: 2 items { string { max_len: 1 } } }",
-           label=F.LABEL_REPEATED)
+    _field(inner, "t", 2, F.TYPE_STRING,
+           "repeated { max_items: 2 items { string { max_len: 1 } } }", label=F.LABEL_REPEATED)
     _field(inner, "child", 3, F.TYPE_MESSAGE, type_name="Inner")
     _field(inner, "n", 4, F.TYPE_INT32, "int32 { gte: 0 }")
     inner.options.Extensions[validate_pb2.message].cel.add(
@@ -133,7 +133,7 @@ def test_a_huge_repeated_field_yields_only_the_first_violations(count: int) -> N
     protovalidate can judge quickly)."""
     fast, validator = FastPath(), protovalidate.Validator()
     huge = user_pb2.CreateUserRequest(email="ann@example.com", password="p" * 12,
-                                      display_name="Ann", roles=[3] * count)
+                                      display_name="Ann", roles=[user_pb2.ROLE_ADMIN] * count)
     small = user_pb2.CreateUserRequest()
     small.CopyFrom(huge)
     del small.roles[60:]
