@@ -9,7 +9,7 @@ import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 
-from .results import WORKERS, Result, Settings
+from .results import WORKERS, Result, Settings, ValidationRow
 
 MARK_START = "<!-- bench:results:start -->"
 MARK_END = "<!-- bench:results:end -->"
@@ -89,6 +89,35 @@ def cpu_ratios(rows: list[Result]) -> list[str]:
         lines.append(f"- GetUser {path} (`{name}`, user-1): {ratio}")
     return [f"CPU per request of the user service over `{CPU_BASELINE[0]}`'s echo server "
             f"(goal: at most {CPU_GOAL:g}x):", "", *lines]
+
+
+INVALID_GOAL_US = 100.0
+"""Issue 10's goal: refusing an invalid request costs at most this many CPU µs per type."""
+
+
+def validation_table(rows: list[ValidationRow]) -> list[str]:
+    """The validation micro-benchmark as Markdown: per request message, CPU µs per valid
+    and per invalid message for protovalidate and the fast path, the invalid example's
+    violation count; then the goal line (the slowest invalid figure against
+    ``INVALID_GOAL_US``) and which rules each invalid example breaks."""
+    lines = ["| request message | valid: protovalidate µs | valid: fast path µs "
+             "| invalid: protovalidate µs | invalid: fast path µs | violations |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r.message} | {_fmt(r.valid_protovalidate_us, 1)} "
+                     f"| {_fmt(r.valid_fast_us, 1)} | {_fmt(r.invalid_protovalidate_us, 1)} "
+                     f"| {_fmt(r.invalid_fast_us, 1)} | {len(r.invalid) or '—'} |")
+    invalid = [r for r in rows if r.invalid_fast_us is not None]
+    if not invalid:
+        return lines
+    worst = max(invalid, key=lambda r: r.invalid_fast_us or 0.0)
+    verdict = "holds" if (worst.invalid_fast_us or 0.0) <= INVALID_GOAL_US else "is missed"
+    return [*lines, "",
+            f"Slowest invalid message on the fast path: {worst.message} "
+            f"{_fmt(worst.invalid_fast_us, 1)} µs; the goal of at most "
+            f"{INVALID_GOAL_US:g} µs per request type {verdict}.", "",
+            "Invalid examples (rule ids broken, in protovalidate's order):", "",
+            *[f"- {r.message}: {', '.join(r.invalid)}" for r in invalid]]
 
 
 def validation_section(path: Path) -> list[str]:

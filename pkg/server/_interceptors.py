@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from typing import Any
 
 import grpc
-import protovalidate
 from google.protobuf.message import Message
 
 from buf.validate import validate_pb2
@@ -262,23 +261,29 @@ def _field_path(violation: validate_pb2.Violation) -> str:
     return ".".join(parts)
 
 
+MAX_VIOLATIONS = 20
+"""Field violations reported per refused request at most (the first ones, in
+protovalidate's order), so a request with a huge repeated field costs no more to refuse,
+and its error fits gRPC's trailing metadata."""
+
+
 class ValidationInterceptor(_WrappingInterceptor):
     """Decodes each request message and validates it before the handler sees it.
 
     Innermost interceptor: it takes the wire bytes itself (so undecodable bytes are
     INVALID_ARGUMENT with reason ``MALFORMED_REQUEST``, not UNKNOWN), refuses NUL
     characters in any string field (``STRING_CONTAINS_NUL``), and checks the
-    ``buf.validate`` rules: ``pkg.validation.FastPath`` passes a certainly valid message
-    at Python speed, and protovalidate judges every other one.  Violations become
-    INVALID_ARGUMENT with a ``google.rpc.BadRequest`` naming each field (``email``,
-    ``user.display_name``, ``roles[0]``) and the rule broken.  Every message of a request
+    ``buf.validate`` rules with ``pkg.validation.FastPath`` (compiled checks that give
+    protovalidate's verdicts and violations; protovalidate itself for rules they do not
+    translate).  Violations (the first ``MAX_VIOLATIONS``) become INVALID_ARGUMENT with a
+    ``google.rpc.BadRequest`` naming each field (``email``, ``user.display_name``,
+    ``roles[0]``) and the rule broken.  Every message of a request
     stream is checked as the handler reads it.  The fast checks of ``request_types`` (the
     request messages of the served RPCs) are compiled at construction, not on first use.
     """
 
     def __init__(self, request_types: Iterable[type[Message]] = ()) -> None:
         super().__init__()
-        self._validator = protovalidate.Validator()
         self._fast = FastPath()
         self._fast.prepare(request_types)
         self._decoders: dict[str, Any] = {}
@@ -291,15 +296,11 @@ class ValidationInterceptor(_WrappingInterceptor):
         request = decode(self._decoders.get(method), raw)
         if not isinstance(request, Message) or self._fast.is_valid(request):
             return request
-        violations = nul_violations(request)
+        violations = nul_violations(request)[:MAX_VIOLATIONS]
         if not violations:
-            try:
-                self._validator.validate(request)
-            except protovalidate.ValidationError as exc:
-                violations = [errors.FieldViolation(
-                    field=_field_path(v.proto) or v.proto.rule_id,
-                    description=v.proto.message, reason=v.proto.rule_id)
-                    for v in exc.violations]
+            violations = [errors.FieldViolation(
+                field=_field_path(v) or v.rule_id, description=v.message, reason=v.rule_id)
+                for v in self._fast.violations(request, limit=MAX_VIOLATIONS)]
         if violations:
             summary = "; ".join(f"{v.field}: {v.description}" for v in violations)
             raise errors.InvalidArgument(f"invalid request: {summary}",

@@ -1,11 +1,11 @@
-"""Fast request validation: protovalidate's verdict on valid messages, at Python speed.
+"""Fast request validation: protovalidate's verdicts and violations, at Python speed.
 
-``FastPath`` compiles, per message type and once, a Python check of the ``buf.validate``
+``FastPath`` compiles, per message type and once, Python checks of the ``buf.validate``
 rules the type uses (see ``_rules`` for the rules translated, with protovalidate's
-semantics) and of "no U+0000 in any string".  It only ever says "valid": ``False`` means
-"let protovalidate judge", which also produces the violations.  A type using a rule it
-does not translate always answers ``False`` (``fallback_reason`` names the rule).
-See docs/adr/0016-fast-validation.md.
+semantics and messages) that produce the same ``buf.validate.Violation``s protovalidate
+1.2 would, in the same order, and a check of "no U+0000 in any string".  A type using a
+rule it does not translate is left to protovalidate (``fallback_reason`` names the rule).
+See docs/adr/0016-fast-validation.md and docs/adr/0020-compiled-violations.md.
 """
 
 from __future__ import annotations
@@ -13,41 +13,49 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import protovalidate
 from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 
-from pkg.validation._plan import Compiler
+from buf.validate import validate_pb2
+from pkg.validation._nul import NulCompiler
+from pkg.validation._plan import Check, Compiler, Sink
 from pkg.validation._rules import Unsupported
 
 __all__ = ["FastPath"]
 
-
-def _never(message: Any) -> bool:
-    return False
+_UNLIMITED = 2**62
 
 
 class FastPath:
-    """Per-type compiled validity checks, built on first use and cached by message class.
+    """Per-type compiled validation, built on first use (or by ``prepare``) and cached by
+    message class.
 
-    ``is_valid(message)`` is ``True`` only when protovalidate 1.x
-    (``Validator().validate``) would raise nothing and no string field (at any depth,
-    repeated, map keys and values) holds U+0000; it never raises.
+    ``violations(message)`` is what protovalidate 1.x's ``collect_violations`` returns
+    (as ``buf.validate.Violation`` protos, field and rule paths outermost first); for a
+    type with an untranslated rule it *is* protovalidate's answer.  ``is_valid(message)``
+    is ``True`` only when there is no violation and no string field (at any depth,
+    repeated, map keys and values) holds U+0000.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, validator: protovalidate.Validator | None = None) -> None:
         self._compiler = Compiler()
-        self._checks: dict[type, Callable[[Any], bool]] = {}
+        self._nul = NulCompiler()
+        self._validator = validator
+        self._checks: dict[type, tuple[Check | None, Callable[[Any], bool]]] = {}
         self._reasons: dict[str, str] = {}
 
-    def _check_for(self, message: Message) -> Callable[[Any], bool]:
-        descriptor = message.DESCRIPTOR
+    def _check_for(self, message: Message) -> tuple[Check | None, Callable[[Any], bool]]:
+        descriptor: Any = message.DESCRIPTOR
+        check: Check | None
         try:
-            check = self._compiler.compile(descriptor)  # type: ignore[arg-type]
+            check = self._compiler.compile(descriptor)
         except Unsupported as exc:
             self._reasons[descriptor.full_name] = str(exc)
-            check = _never
-        self._checks[type(message)] = check
-        return check
+            check = None
+        compiled = (check, self._nul.compile(descriptor))
+        self._checks[type(message)] = compiled
+        return compiled
 
     def prepare(self, message_types: Iterable[type[Message]]) -> None:
         """Compile the checks of ``message_types`` now (at start-up) rather than on their
@@ -56,11 +64,43 @@ class FastPath:
             if message_type not in self._checks:
                 self._check_for(message_type())
 
-    def is_valid(self, message: Message) -> bool:
-        """Whether ``message`` is certainly valid; ``False`` means protovalidate must judge."""
-        check = self._checks.get(type(message)) or self._check_for(message)
+    def _protovalidate(self, message: Message, limit: int) -> list[validate_pb2.Violation]:
+        if self._validator is None:
+            self._validator = protovalidate.Validator()
+        return [v.proto for v in self._validator.collect_violations(message)[:limit]]
+
+    def violations(self, message: Message,
+                   limit: int | None = None) -> list[validate_pb2.Violation]:
+        """protovalidate's violations of ``message``, in its order, at most ``limit`` (the
+        first ones; all when ``None``).  Empty when valid.  NUL characters are not
+        violations here (see ``is_valid``).
+
+        Raises what protovalidate raises (``protovalidate.CompilationError`` for rules that
+        do not fit their field) for a type left to it.
+        """
+        cap = _UNLIMITED if limit is None else limit
+        check = (self._checks.get(type(message)) or self._check_for(message))[0]
+        if check is None:
+            return self._protovalidate(message, cap)
+        found = Sink(cap)
         try:
-            return check(message)
+            check(message, found)
+        except Exception:
+            return self._protovalidate(message, cap)
+        return [one.to_proto() for one in found[:cap]]
+
+    def is_valid(self, message: Message) -> bool:
+        """Whether ``message`` has no violation and no string holding U+0000; never raises
+        (an error in protovalidate counts as not valid)."""
+        check, nul_free = self._checks.get(type(message)) or self._check_for(message)
+        try:
+            if not nul_free(message):
+                return False
+            if check is None:
+                return not self._protovalidate(message, 1)
+            found = Sink(1)
+            check(message, found)
+            return not found
         except Exception:
             return False
 

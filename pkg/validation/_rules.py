@@ -1,15 +1,19 @@
-"""Standard ``buf.validate`` rules as Python predicates over one field value.
+"""Standard ``buf.validate`` rules as Python tests with protovalidate's own violations.
 
-Each predicate answers ``True`` only when protovalidate's rule would pass: the CEL
-expression attached to the rule by ``(buf.validate.predefined)`` in
-``api/third_party/buf/validate/validate.proto`` (``StringRules``, ``Int32Rules`` ...,
-``EnumRules``, ``RepeatedRules``, ``FieldMaskRules``), as protovalidate 1.2 evaluates it
-(``protovalidate/internal/rules.py``, ``extra_func.py``).  A rule this module does not
-translate raises ``Unsupported`` so the whole message type is left to protovalidate.
+Each rule field set in a ``FieldRules`` type message (``StringRules.min_len``,
+``Int32Rules.gte`` ...) carries one or more CEL rules through ``(buf.validate.predefined)``
+in ``api/third_party/buf/validate/validate.proto``.  ``standard_rules`` turns each of them,
+by its rule id, into a ``Standard``: a Python test with the CEL's meaning (as protovalidate
+1.2 evaluates it: ``protovalidate/internal/rules.py``, ``extra_func.py``) and the violation
+the rule reports, whose id comes from the proto and whose message is the proto's
+``message`` or its ``'...'.format([...])`` template filled as CEL's ``format`` does
+(``string_format.py``).  A rule id not translated here raises ``Unsupported``, so the whole
+message type is left to protovalidate.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -36,6 +40,30 @@ class Unsupported(Exception):
     """A rule the fast path does not translate; its message names the rule."""
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Standard:
+    """One CEL rule of a standard rule: ``passes(value)`` is its verdict; on failure the
+    violation has ``rule_id``, ``message`` and the rule path ``rule`` (outermost first,
+    e.g. ``string.min_len`` or ``repeated.items.enum.in``)."""
+
+    passes: Predicate
+    rule_id: str
+    message: str
+    rule: validate_pb2.FieldPath
+
+
+def element(field: FieldDescriptor) -> validate_pb2.FieldPathElement:
+    """The path element protovalidate writes for ``field`` (number, name, type)."""
+    name = f"[{field.full_name}]" if field.is_extension else field.name
+    return validate_pb2.FieldPathElement(field_number=field.number, field_name=name,
+                                         field_type=field.type)  # type: ignore[arg-type]
+
+
+def rule_element(name: str) -> validate_pb2.FieldPathElement:
+    """The path element of ``FieldRules.<name>`` (``required``, ``string``, ``repeated``)."""
+    return element(validate_pb2.FieldRules.DESCRIPTOR.fields_by_name[name])
+
+
 _SAME_IN_PYTHON = re.compile(
     r"\^?(?:[A-Za-z0-9/_@:,=-]|\\[.\-/]|\[[^\\\[\]]+\]|\((?:\?:)?|\)|\||[*+?.]"
     r"|\{\d+(?:,\d*)?\})*\$?")
@@ -59,14 +87,9 @@ def _search(pattern: str) -> Callable[[str], object]:
         raise Unsupported(f"pattern {pattern!r} does not compile") from exc
 
 
+_EMAIL = _search(extra_func._email_regex.pattern)
 _UUID = _search(
     "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_EMAIL = _search(extra_func._email_regex.pattern)
-
-
-def _is_email(value: str) -> bool:
-    """protovalidate's ``isEmail``: its WHATWG regex, anchored at both ends."""
-    return _EMAIL(value) is not None
 
 
 def regex_predicate(pattern: str) -> Predicate:
@@ -75,10 +98,56 @@ def regex_predicate(pattern: str) -> Predicate:
     return lambda v: search(v) is not None
 
 
-def _string(name: str, rule: Any) -> Predicate | None:
-    """``StringRules``: lengths count code points (``size()``), bytes count UTF-8 bytes;
+def cel_text(value: Any) -> str:
+    """``value`` as CEL's ``format`` writes it for ``%s``/``%d``: integers in decimal,
+    ``true``/``false``, strings as they are, lists as ``[a, b]``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, str)):
+        return str(value)
+    if isinstance(value, Iterable):
+        return "[" + ", ".join(cel_text(v) for v in value) + "]"
+    raise Unsupported(f"formatting {type(value).__name__}")
+
+
+_TEMPLATE = re.compile(r"\?\s*'((?:[^'\\]|\\.)*)'\.format\(")
+
+
+def _message(rule: validate_pb2.Rule, args: tuple[Any, ...]) -> str:
+    """The violation message of ``rule``: its ``message``, or its expression's
+    ``'template'.format([args])`` with ``%s``/``%d`` filled by ``cel_text``."""
+    if rule.message:
+        return rule.message
+    found = _TEMPLATE.search(rule.expression)
+    if found is None:
+        raise Unsupported(f"message of {rule.id}")
+    pieces = re.split(r"(%%|%[sd])", found.group(1))
+    values = iter(args)
+    text = []
+    for piece in pieces:
+        if piece == "%%":
+            text.append("%")
+        elif piece in ("%s", "%d"):
+            text.append(cel_text(next(values)))
+        else:
+            text.append(piece)
+    return "".join(text)
+
+
+Translation = tuple[Predicate, tuple[Any, ...]] | None
+"""A rule id's test and ``format`` arguments; ``None`` when the rule cannot fail."""
+
+
+def _members(rule: Any, member: bool) -> Predicate:
+    values = frozenset(rule)
+    return (lambda v: v in values) if member else (lambda v: v not in values)
+
+
+def _string(rule_id: str, rule: Any) -> Translation:
+    """``StringRules``: lengths count code points (``size()``), bytes UTF-8 bytes;
     ``pattern`` is RE2 ``search`` (CEL ``matches``); ``email`` is the WHATWG address form
-    (protovalidate's ``isEmail``) and ``uuid`` RFC 4122 text, both refusing ``''``."""
+    (protovalidate's ``isEmail``), ``uuid`` RFC 4122 text; each of the two refuses ``''``
+    under its ``*_empty`` id."""
     simple: dict[str, Predicate] = {
         "const": lambda v: v == rule, "len": lambda v: len(v) == rule,
         "min_len": lambda v: len(v) >= rule, "max_len": lambda v: len(v) <= rule,
@@ -88,142 +157,187 @@ def _string(name: str, rule: Any) -> Predicate | None:
         "prefix": lambda v: v.startswith(rule), "suffix": lambda v: v.endswith(rule),
         "contains": lambda v: rule in v, "not_contains": lambda v: rule not in v,
     }
+    name = rule_id.removeprefix("string.")
     if name in simple:
-        return simple[name]
+        return simple[name], (rule,)
     if name == "pattern":
-        return regex_predicate(rule)
+        return regex_predicate(rule), (rule,)
     if name in ("in", "not_in"):
-        members = frozenset(rule)
-        return (lambda v: v in members) if name == "in" else (lambda v: v not in members)
-    if name == "example":
-        return None
-    if name in ("email", "uuid"):
-        if not rule:
+        return _members(rule, name == "in"), (list(rule),)
+    if name in ("email", "uuid", "email_empty", "uuid_empty", "example"):
+        if name == "example" or not rule:
             return None
-        return (lambda v: v != "" and _is_email(v)) if name == "email" else (
-            lambda v: v != "" and _UUID(v) is not None)
-    raise Unsupported(f"string.{name}")
+        if name.endswith("_empty"):
+            return (lambda v: v != ""), ()
+        if name == "email":
+            return (lambda v: v == "" or _EMAIL(v) is not None), ()
+        return (lambda v: v == "" or _UUID(v) is not None), ()
+    raise Unsupported(rule_id)
 
 
-def _integer(name: str, rule: Any, rules: Message) -> Predicate | None:
-    """Integer rules: ``const``, ``in``, ``not_in`` and one range from ``gt``/``gte`` and
-    ``lt``/``lte``; an exclusive range (upper bound below the lower) is left untranslated."""
-    if name == "const":
-        return lambda v: v == rule
-    if name in ("in", "not_in"):
-        members = frozenset(rule)
-        return (lambda v: v in members) if name == "in" else (lambda v: v not in members)
-    if name == "example":
-        return None
+_LOWER = {"gt": (lambda v, b: v > b, "greater than"),
+          "gte": (lambda v, b: v >= b, "greater than or equal to")}
+_UPPER = {"lt": (lambda v, b: v < b, "less than"),
+          "lte": (lambda v, b: v <= b, "less than or equal to")}
+
+
+def _range(rule_id: str, rules: Message) -> Translation:
+    """One CEL rule of a bound (``gt``, ``gte``, ``lt``, ``lte``) with the CEL's own
+    conditions: a lower bound alone, an upper bound alone, or ``lower_upper`` (a range
+    when upper >= lower) and ``lower_upper_exclusive`` (outside it when upper < lower)
+    when both are set; a rule whose condition does not hold for ``rules`` never fails."""
+    name = rule_id.split(".", 1)[1]
     bounds = {f.name: v for f, v in rules.ListFields() if f.name in ("gt", "gte", "lt", "lte")}
-    lower = next((bounds[k] for k in ("gt", "gte") if k in bounds), None)
-    upper = next((bounds[k] for k in ("lt", "lte") if k in bounds), None)
-    if lower is not None and upper is not None and upper < lower:
-        raise Unsupported("exclusive integer range")
-    checks: dict[str, Predicate] = {"gt": lambda v: v > rule, "gte": lambda v: v >= rule,
-                                    "lt": lambda v: v < rule, "lte": lambda v: v <= rule}
-    if name in checks:
-        return checks[name]
-    raise Unsupported(f"integer.{name}")
-
-
-def _enum(name: str, rule: Any, field: FieldDescriptor) -> Predicate | None:
-    """``EnumRules``: ``defined_only`` (a number the enum declares), ``const``, ``in``,
-    ``not_in`` over enum numbers."""
-    if name == "defined_only":
-        if not rule:
+    parts = name.split("_")
+    if parts[0] in _UPPER and len(parts) == 1:
+        if "gt" in bounds or "gte" in bounds:
             return None
-        if field.enum_type is None:
-            raise Unsupported("enum rules on a field without an enum type")
-        defined = frozenset(field.enum_type.values_by_number)
-        return lambda v: v in defined
+        test, bound = _UPPER[parts[0]][0], bounds[parts[0]]
+        return (lambda v: test(v, bound)), (bound,)
+    if parts[0] not in _LOWER or len(parts) > 3 or (len(parts) == 3 and parts[2] != "exclusive"):
+        raise Unsupported(rule_id)
+    low_test, low = _LOWER[parts[0]][0], bounds[parts[0]]
+    if len(parts) == 1:
+        if "lt" in bounds or "lte" in bounds:
+            return None
+        return (lambda v: low_test(v, low)), (low,)
+    if parts[1] not in _UPPER:
+        raise Unsupported(rule_id)
+    if parts[1] not in bounds:
+        return None
+    high_test, high = _UPPER[parts[1]][0], bounds[parts[1]]
+    exclusive = len(parts) == 3
+    if exclusive != (high < low):
+        return None
+    if exclusive:
+        return (lambda v: low_test(v, low) or high_test(v, high)), (low, high)
+    return (lambda v: low_test(v, low) and high_test(v, high)), (low, high)
+
+
+def _number(rule_id: str, rule: Any, rules: Message) -> Translation:
+    """Integer and enum rules: ``const``, ``in``, ``not_in`` and the bounds."""
+    name = rule_id.split(".", 1)[1]
     if name == "const":
-        return lambda v: v == rule
+        return (lambda v: v == rule), (rule,)
     if name in ("in", "not_in"):
-        members = frozenset(rule)
-        return (lambda v: v in members) if name == "in" else (lambda v: v not in members)
+        return _members(rule, name == "in"), (list(rule),)
     if name == "example":
         return None
-    raise Unsupported(f"enum.{name}")
+    if rule_id.startswith("enum."):
+        raise Unsupported(rule_id)
+    return _range(rule_id, rules)
 
 
 def _covered(path: str, prefixes: frozenset[str]) -> bool:
     return path in prefixes or any(path.startswith(f + ".") for f in prefixes)
 
 
-def _field_mask(name: str, rule: Any) -> Predicate | None:
+def _field_mask(rule_id: str, rule: Any) -> Translation:
     """``FieldMaskRules``: ``in`` (every path listed or below a listed path), ``not_in``
     (none), ``const`` (the same paths in the same order)."""
+    name = rule_id.removeprefix("field_mask.")
     if name == "in":
         allowed = frozenset(rule)
-        return lambda v: all(_covered(p, allowed) for p in v.paths)
+        return (lambda v: all(_covered(p, allowed) for p in v.paths)), (list(rule),)
     if name == "not_in":
         refused = frozenset(rule)
-        return lambda v: not any(_covered(p, refused) for p in v.paths)
+        return (lambda v: not any(_covered(p, refused) for p in v.paths)), (list(rule),)
     if name == "const":
         paths = list(rule.paths)
-        return lambda v: list(v.paths) == paths
+        return (lambda v: list(v.paths) == paths), (paths,)
     if name == "example":
         return None
-    raise Unsupported(f"field_mask.{name}")
+    raise Unsupported(rule_id)
 
 
-def value_predicates(field: FieldDescriptor, kind: str, rules: Message) -> list[Predicate]:
-    """Predicates for one value of ``field`` under ``rules`` (the ``kind`` member of
-    ``FieldRules``' ``type`` oneof: ``string``, ``int32`` ..., ``enum``, ``field_mask``).
+def _unique(values: Any) -> bool:
+    """No two equal items; a duplicate among the first 64 answers without reading the rest
+    (a huge list of one repeated value is the cheap attack)."""
+    head = values[:64]
+    if len(set(head)) < len(head):
+        return False
+    return len(set(values)) == len(values)
 
-    Raises ``Unsupported`` for a rule kind, a rule or a field type not translated here.
+
+def _repeated(rule_id: str, rule: Any) -> Translation:
+    """``RepeatedRules`` ``min_items``, ``max_items`` and ``unique`` (no two equal items)
+    over the whole list."""
+    if rule_id == "repeated.min_items":
+        return (lambda v: len(v) >= rule), (rule,)
+    if rule_id == "repeated.max_items":
+        return (lambda v: len(v) <= rule), (rule,)
+    if rule_id == "repeated.unique":
+        return (_unique, ()) if rule else None
+    raise Unsupported(rule_id)
+
+
+def _map(rule_id: str, rule: Any) -> Translation:
+    """``MapRules`` ``min_pairs`` and ``max_pairs`` over the whole map."""
+    if rule_id == "map.min_pairs":
+        return (lambda v: len(v) >= rule), (rule,)
+    if rule_id == "map.max_pairs":
+        return (lambda v: len(v) <= rule), (rule,)
+    raise Unsupported(rule_id)
+
+
+def is_map(field: FieldDescriptor) -> bool:
+    """Whether ``field`` is a map field."""
+    return field.message_type is not None and field.message_type.GetOptions().map_entry
+
+
+def _applies(kind: str, field: FieldDescriptor) -> bool:
+    if kind == "string":
+        return field.type == FieldDescriptor.TYPE_STRING
+    if kind in _INTEGER_RULES:
+        return _INTEGER_RULES[kind] == field.type
+    if kind == "enum":
+        return field.type == FieldDescriptor.TYPE_ENUM
+    if kind == "field_mask":
+        return field.message_type is not None and \
+            field.message_type.full_name == "google.protobuf.FieldMask"
+    if kind == "map":
+        return is_map(field)
+    return kind == "repeated" and field.is_repeated and not is_map(field)
+
+
+def _translate(kind: str, rule_id: str, rule: Any, rules: Message) -> Translation:
+    if kind == "string":
+        return _string(rule_id, rule)
+    if kind == "field_mask":
+        return _field_mask(rule_id, rule)
+    if kind == "repeated":
+        return _repeated(rule_id, rule)
+    if kind == "map":
+        return _map(rule_id, rule)
+    return _number(rule_id, rule, rules)
+
+
+def standard_rules(field: FieldDescriptor, kind: str, rules: Message,
+                   prefix: Iterable[validate_pb2.FieldPathElement] = ()) -> list[Standard]:
+    """The CEL rules of ``rules`` (the ``kind`` member of ``FieldRules``' ``type`` oneof:
+    ``string``, ``int32`` ..., ``enum``, ``field_mask``, ``repeated``, ``map``; the
+    ``repeated.items`` and ``map.keys``/``map.values`` rules are not among them) on values
+    of ``field``, in protovalidate's order: rule fields by number, then each field's CEL
+    rules in proto order.  Rule paths start with ``prefix``
+    (``repeated.items`` for item rules).
+
+    Raises ``Unsupported`` for a rule kind, a rule, a predefined extension or a field type
+    not translated here.
     """
-    found: list[Predicate] = []
+    if not _applies(kind, field):
+        raise Unsupported(f"{kind} rules on {field.full_name}")
+    kind_element = rule_element(kind)
+    found: list[Standard] = []
     for rule_field, rule in rules.ListFields():
         if rule_field.is_extension:
             raise Unsupported(f"predefined rule {rule_field.full_name}")
-        name = rule_field.name
-        if kind == "string" and field.type == FieldDescriptor.TYPE_STRING:
-            predicate = _string(name, rule)
-        elif _INTEGER_RULES.get(kind) == field.type:
-            predicate = _integer(name, rule, rules)
-        elif kind == "enum" and field.type == FieldDescriptor.TYPE_ENUM:
-            predicate = _enum(name, rule, field)
-        elif kind == "field_mask" and field.message_type is not None \
-                and field.message_type.full_name == "google.protobuf.FieldMask":
-            predicate = _field_mask(name, rule)
-        else:
-            raise Unsupported(f"{kind} rules on {field.full_name}")
-        if predicate is not None:
-            found.append(predicate)
+        if (kind, rule_field.name) in (("repeated", "items"), ("map", "keys"), ("map", "values")):
+            continue
+        path = validate_pb2.FieldPath(elements=[*prefix, kind_element, element(rule_field)])
+        options = rule_field.GetOptions()
+        for cel in options.Extensions[validate_pb2.predefined].cel:
+            translated = _translate(kind, cel.id, rule, rules)
+            if translated is not None:
+                passes, args = translated
+                found.append(Standard(passes, cel.id, _message(cel, args), path))
     return found
-
-
-def _at_least(n: int) -> Predicate:
-    return lambda v: len(v) >= n
-
-
-def _at_most(n: int) -> Predicate:
-    return lambda v: len(v) <= n
-
-
-def repeated_predicates(rules: Message) -> tuple[list[Predicate], validate_pb2.FieldRules | None]:
-    """``RepeatedRules`` ``min_items``, ``max_items`` and ``unique`` (no two equal items)
-    as predicates over the whole list, and the ``items`` rules (or ``None``)."""
-    found: list[Predicate] = []
-    items = None
-    for rule_field, rule in rules.ListFields():
-        name = rule_field.name
-        if name == "min_items":
-            found.append(_at_least(rule))
-        elif name == "max_items":
-            found.append(_at_most(rule))
-        elif name == "unique":
-            if rule:
-                found.append(lambda v: len(set(v)) == len(v))
-        elif name == "items":
-            items = rule
-        else:
-            raise Unsupported(f"repeated.{name}")
-    return found, items
-
-
-def all_pass(predicates: Iterable[Predicate], value: Any) -> bool:
-    """Whether every predicate accepts ``value``."""
-    return all(p(value) for p in predicates)

@@ -15,8 +15,9 @@ from bench.agora_bench.report import (
     scaling,
     table,
     validation_section,
+    validation_table,
 )
-from bench.agora_bench.results import Result, Settings
+from bench.agora_bench.results import Result, Settings, ValidationRow
 
 SETTINGS = Settings(duration=10, warmup=2, connections=4, streams=8, threads=1,
                     wrk_connections=32, sync_workers=16)
@@ -118,6 +119,29 @@ def test_the_doc_keeps_everything_outside_the_markers() -> None:
 def test_a_doc_without_markers_gets_them_at_the_end() -> None:
     assert replace_generated("# Benchmarks\n", "run") == (
         f"# Benchmarks\n\n{MARK_START}\nrun\n{MARK_END}\n")
+
+
+def test_the_validation_table_has_valid_and_invalid_columns_and_the_goal_line() -> None:
+    lines = validation_table([
+        ValidationRow("GetJwksRequest", 0.6, 0.5),
+        ValidationRow("GetUserRequest", 235.8, 1.3, 376.6, 3.4, ("string.pattern",)),
+        ValidationRow("CreateUserRequest", 3636.0, 5.8, 5228.2, 24.3,
+                      ("string.min_len", "repeated.unique")),
+    ])
+    assert lines[0] == ("| request message | valid: protovalidate µs | valid: fast path µs "
+                        "| invalid: protovalidate µs | invalid: fast path µs | violations |")
+    assert lines[2:5] == ["| GetJwksRequest | 0.6 | 0.5 | — | — | — |",
+                          "| GetUserRequest | 235.8 | 1.3 | 376.6 | 3.4 | 1 |",
+                          "| CreateUserRequest | 3,636.0 | 5.8 | 5,228.2 | 24.3 | 2 |"]
+    assert lines[6] == ("Slowest invalid message on the fast path: CreateUserRequest 24.3 µs; "
+                        "the goal of at most 100 µs per request type holds.")
+    assert lines[-2:] == ["- GetUserRequest: string.pattern",
+                          "- CreateUserRequest: string.min_len, repeated.unique"]
+
+
+def test_the_validation_goal_line_says_when_it_is_missed() -> None:
+    lines = validation_table([ValidationRow("A", 900.0, 2.0, 1200.0, 150.5, ("x",))])
+    assert "A 150.5 µs; the goal of at most 100 µs per request type is missed." in lines[4]
 
 
 def test_no_validation_section_without_bench_validation(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Every rule the fast path translates, one field at a time, against protovalidate.
+"""Every rule the fast path translates, one field at a time, against protovalidate: the
+verdict and the violations (ids, messages, field and rule paths, for_key, order).
 
 The contracts use only some of these rules today; these tests keep the others exact for the
 day a contract uses them.  Each case is a message type with one ruled field, built at test
@@ -27,9 +28,13 @@ _ENUM_VALUES = [0, 1, 2, 3, -1, 99]
 _LISTS: list[list[str]] = [[], [""], ["a"], ["a", "b"], ["a", "a"], ["a", ""], ["a", "b", "c"],
                            ["a", "b", "c", "d"], ["é", "é"], ["a\x00"]]
 _MASKS = [[], ["a"], ["a.b"], ["ab"], ["b"], ["a", "b"], ["b", "a"], ["c.d"]]
+_STRING_MAPS: list[dict[str, str]] = [{}, {"a": ""}, {"": "a"}, {"ab": "abcd", "x": "é"},
+                                      {"abc": "a", "b": "bb", "c": ""}, {"a\x00": "b"}]
+_INT_MAPS: list[dict[int, int]] = [{}, {0: 0}, {1: -1, -2: 5}, {7: 7, 3: 11, 0: 1}]
 
 
-def _build(name: str, field: F, rules: validate_pb2.FieldRules) -> Any:
+def _build(name: str, field: F, rules: validate_pb2.FieldRules,
+           map_types: tuple[int, int] | None = None) -> Any:
     file = descriptor_pb2.FileDescriptorProto(
         name=f"perfval_rules/{name}.proto", package="perfval.rules", syntax="proto3",
         dependency=["google/protobuf/field_mask.proto"])
@@ -40,6 +45,13 @@ def _build(name: str, field: F, rules: validate_pb2.FieldRules) -> Any:
     added = message.field.add()
     added.CopyFrom(field)
     added.name, added.number = "v", 1
+    if map_types is not None:
+        entry = message.nested_type.add(name="VEntry")
+        entry.options.map_entry = True
+        entry.field.add(name="key", number=1, type=map_types[0], label=F.LABEL_OPTIONAL)  # type: ignore[arg-type]
+        entry.field.add(name="value", number=2, type=map_types[1], label=F.LABEL_OPTIONAL)  # type: ignore[arg-type]
+        added.type, added.label = F.TYPE_MESSAGE, F.LABEL_REPEATED
+        added.type_name = f".perfval.rules.{name}.VEntry"
     if added.type == F.TYPE_ENUM:
         added.type_name = f".perfval.rules.{name}Color"
     if added.proto3_optional:
@@ -91,6 +103,32 @@ CASES: list[tuple[str, F, str, list[Any]]] = [
     ("Int32Const", F(type=F.TYPE_INT32), "int32 { const: 7 }", _INTS),
     ("Int32IgnoreZero", F(type=F.TYPE_INT32), "int32 { gte: 5 } ignore: IGNORE_IF_ZERO_VALUE",
      _INTS),
+    ("Int32GtLte", F(type=F.TYPE_INT32), "int32 { gt: -5 lte: 5 }", _INTS),
+    ("Int32Lt", F(type=F.TYPE_INT32), "int32 { lt: 3 }", _INTS),
+    ("Int32Lte", F(type=F.TYPE_INT32), "int32 { lte: 3 }", _INTS),
+    ("Int32Gt", F(type=F.TYPE_INT32), "int32 { gt: 3 }", _INTS),
+    ("Int32GtLtExclusive", F(type=F.TYPE_INT32), "int32 { gt: 10 lt: 5 }", _INTS),
+    ("Int32GteLteExclusive", F(type=F.TYPE_INT32), "int32 { gte: 10 lte: 5 }", _INTS),
+    ("Int32GtLteExclusive", F(type=F.TYPE_INT32), "int32 { gt: 10 lte: 5 }", _INTS),
+    ("Int32GteLtExclusive", F(type=F.TYPE_INT32), "int32 { gte: 10 lt: 5 }", _INTS),
+    ("UInt64GteLt", F(type=F.TYPE_UINT64), "uint64 { gte: 2 lt: 7 }",
+     [i for i in _INTS if i >= 0]),
+    ("Fixed32In", F(type=F.TYPE_FIXED32), "fixed32 { in: [1, 9] not_in: [2] }",
+     [i for i in _INTS if i >= 0]),
+    ("SFixed64Const", F(type=F.TYPE_SFIXED64), "sfixed64 { const: -5 }", _INTS),
+    ("Int32Required", F(type=F.TYPE_INT32), "required: true int32 { lt: 5 }", _INTS),
+    ("StrEmailMaxLen", _STRING, "string { email: true max_len: 5 }", _STRINGS),
+    ("StrManyRules", _STRING,
+     'string { min_len: 4 max_bytes: 4 pattern: "^a" not_contains: "c" suffix: "d" }',
+     [*_STRINGS, "abbd"]),
+    ("StrCelExpression", _STRING, "cel_expression: \"this.matches('b')\"", _STRINGS),
+    ("StrTwoCels", _STRING, "cel { id: \"x\" expression: \"this.matches('^a')\" } "
+     "cel { id: \"y\" message: \"no c\" expression: \"this.matches('^[^c]*$')\" }",
+     _STRINGS),
+    ("StrIgnoreAlways", _STRING, "string { min_len: 9 } ignore: IGNORE_ALWAYS", _STRINGS),
+    ("EnumDefinedIn", _ENUM, "enum { defined_only: true in: [1, 99] }", _ENUM_VALUES),
+    ("EnumRequiredDefined", _ENUM, "required: true enum { defined_only: true }",
+     _ENUM_VALUES),
     ("EnumDefined", _ENUM, "enum { defined_only: true }", _ENUM_VALUES),
     ("EnumIn", _ENUM, "enum { in: [1, 2] }", _ENUM_VALUES),
     ("EnumNotInConst", _ENUM, "enum { not_in: [2] }", _ENUM_VALUES),
@@ -102,10 +140,31 @@ CASES: list[tuple[str, F, str, list[Any]]] = [
     ("RepeatedEnum", _REPEATED_ENUM, "repeated { unique: true items { enum { in: [1, 2] } } }",
      [[], [0], [1, 2], [1, 1], [3], [1, 99]]),
     ("RepeatedRequired", _REPEATED_STRING, "required: true", _LISTS),
+    ("RepeatedMinItemsIgnoreZero", _REPEATED_STRING,
+     "repeated { min_items: 2 items { string { in: [\"a\"] } } } ignore: IGNORE_IF_ZERO_VALUE",
+     _LISTS),
+    ("RepeatedItemsCel", _REPEATED_STRING,
+     "repeated { items { cel { id: \"i\" expression: \"this.matches('^[ab]$')\" } "
+     "string { max_len: 1 } } }", _LISTS),
     ("MaskIn", _MASK, 'field_mask { in: ["a"] }', [None, *_MASKS]),
     ("MaskNotIn", _MASK, 'field_mask { not_in: ["a"] }', [None, *_MASKS]),
     ("MaskConst", _MASK, 'field_mask { const { paths: ["a", "b"] } }', [None, *_MASKS]),
     ("MaskRequired", _MASK, "required: true", [None, *_MASKS]),
+    ("MaskInNotIn", _MASK, 'field_mask { in: ["a", "b"] not_in: ["a.b"] }', [None, *_MASKS]),
+]
+
+_MAP = F(label=F.LABEL_REPEATED)
+MAP_CASES: list[tuple[str, tuple[int, int], str, list[Any]]] = [
+    ("MapPairs", (F.TYPE_STRING, F.TYPE_STRING), "map { min_pairs: 1 max_pairs: 2 }",
+     _STRING_MAPS),
+    ("MapKeysValues", (F.TYPE_STRING, F.TYPE_STRING),
+     'map { keys { string { max_len: 2 } } values { string { min_len: 1 prefix: "a" } } }',
+     _STRING_MAPS),
+    ("MapValuesIgnoreZero", (F.TYPE_STRING, F.TYPE_STRING),
+     "map { values { string { min_len: 2 } ignore: IGNORE_IF_ZERO_VALUE } }", _STRING_MAPS),
+    ("MapIntKeys", (F.TYPE_INT32, F.TYPE_INT64),
+     "map { keys { int32 { gte: 0 } } values { int64 { lt: 6 not_in: [1] } } }", _INT_MAPS),
+    ("MapRequired", (F.TYPE_STRING, F.TYPE_STRING), "required: true", _STRING_MAPS),
 ]
 
 
@@ -114,7 +173,9 @@ def _message(cls: Any, value: Any) -> Any:
     field = cls.DESCRIPTOR.fields_by_name["v"]
     if value is None:
         return message
-    if field.message_type is not None:
+    if isinstance(value, dict):
+        message.v.update(value)
+    elif field.message_type is not None:
         message.v.paths.extend(value)
     elif field.is_repeated:
         message.v.extend(value)
@@ -123,23 +184,38 @@ def _message(cls: Any, value: Any) -> Any:
     return message
 
 
-@pytest.mark.parametrize(("name", "field", "rules", "values"), CASES, ids=[c[0] for c in CASES])
-def test_rule_verdict_is_protovalidates(name: str, field: F, rules: str,
-                                        values: list[Any]) -> None:
-    cls = _build(name, field, _rules(rules))
+def _agree(cls: Any, values: list[Any], name: str) -> None:
+    """The fast path (with no protovalidate fallback) gives protovalidate's verdict and
+    violations for every value of ``v``; both verdicts occur."""
     fast, validator = FastPath(), protovalidate.Validator()
     assert fast.fallback_reason(cls.DESCRIPTOR) is None
     verdicts = []
     for value in values:
         message = _message(cls, value)
-        expected = not nul_violations(message) and not validator.collect_violations(message)
+        violations = [v.proto for v in validator.collect_violations(message)]
+        assert fast.violations(message) == violations, (name, value)
+        expected = not nul_violations(message) and not violations
         assert fast.is_valid(message) == expected, (name, value)
         verdicts.append(expected)
     assert True in verdicts and False in verdicts
 
 
+@pytest.mark.parametrize(("name", "field", "rules", "values"), CASES, ids=[c[0] for c in CASES])
+def test_rule_verdict_and_violations_are_protovalidates(name: str, field: F, rules: str,
+                                                        values: list[Any]) -> None:
+    _agree(_build(name, field, _rules(rules)), values, name)
+
+
+@pytest.mark.parametrize(("name", "types", "rules", "values"), MAP_CASES,
+                         ids=[c[0] for c in MAP_CASES])
+def test_map_rules_are_protovalidates(name: str, types: tuple[int, int], rules: str,
+                                      values: list[Any]) -> None:
+    _agree(_build(name, _MAP, _rules(rules), types), values, name)
+
+
 UNTRANSLATED: list[tuple[str, F, str]] = [
-    ("ExclusiveRange", F(type=F.TYPE_INT32), "int32 { gt: 10 lt: 5 }"),
+    ("StringOnMask", F(type=F.TYPE_MESSAGE, type_name=".google.protobuf.FieldMask"),
+     "string { min_len: 1 }"),
     ("Hostname", _STRING, "string { hostname: true }"),
     ("OtherCel", _STRING, "cel { id: \"x\" message: \"m\" expression: \"this.size() > 1\" }"),
     ("Float", F(type=F.TYPE_FLOAT), "float { gt: 0 }"),
@@ -151,6 +227,13 @@ UNTRANSLATED: list[tuple[str, F, str]] = [
                          ids=[c[0] for c in UNTRANSLATED])
 def test_untranslated_rules_always_go_to_protovalidate(name: str, field: F, rules: str) -> None:
     cls = _build(name, field, _rules(rules))
-    fast = FastPath()
+    fast, validator = FastPath(), protovalidate.Validator()
     assert fast.fallback_reason(cls.DESCRIPTOR) is not None
-    assert not fast.is_valid(cls())
+    message = cls()
+    try:
+        expected = [v.proto for v in validator.collect_violations(message)]
+    except protovalidate.CompilationError:
+        assert not fast.is_valid(message)
+        return
+    assert fast.violations(message) == expected
+    assert fast.is_valid(message) == (not expected)
