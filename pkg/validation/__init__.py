@@ -5,7 +5,7 @@ rules the type uses (see ``_rules`` for the rules translated, with protovalidate
 semantics and messages) that produce the same ``buf.validate.Violation``s protovalidate
 1.2 would, in the same order, and a check of "no U+0000 in any string".  A type using a
 rule it does not translate is left to protovalidate (``fallback_reason`` names the rule).
-See docs/adr/0016-fast-validation.md and docs/adr/0020-compiled-violations.md.
+See docs/adr/0016-fast-validation.md and docs/adr/0024-compiled-violations.md.
 """
 
 from __future__ import annotations
