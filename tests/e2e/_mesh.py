@@ -141,10 +141,13 @@ def log_tails(data_dir: Path, lines: int = 40) -> str:
                      for path in files)
 
 
-def agora(*args: str, timeout: float, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    """Run ``agora <args>``; raises ``subprocess.TimeoutExpired`` after ``timeout`` s."""
+def agora(*args: str, timeout: float, cwd: Path = REPO,
+          env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``agora <args>`` (``env`` added to ``tool_env()``); raises
+    ``subprocess.TimeoutExpired`` after ``timeout`` s."""
     return subprocess.run([executable("agora"), *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=cwd, env=tool_env(), check=False)
+                          timeout=timeout, cwd=cwd, env={**tool_env(), **(env or {})},
+                          check=False)
 
 
 def _describe(result: subprocess.CompletedProcess[str] | None) -> str:
@@ -160,6 +163,10 @@ class MeshStartError(RuntimeError):
 
 E2E_WORKERS = 2
 """Worker processes per service in the e2e mesh, whatever the machine's core count."""
+E2E_ENV = {"AGORA_AUTH_LOGIN_FAILURES_PER_ADDRESS": "1000"}
+"""Every e2e client is 127.0.0.1, so the tests' deliberate failed logins and refused replays
+would add up to the per-address throttle (20 per 15 min) and throttle unrelated tests; the
+per-account throttle, which the tests exercise, keeps its default."""
 
 
 def start_mesh(data_dir: Path, *, timeout: float = UP_TIMEOUT,
@@ -177,7 +184,7 @@ def start_mesh(data_dir: Path, *, timeout: float = UP_TIMEOUT,
     try:
         result = agora("up", "--detach", "--data-dir", str(data_dir),
                        "--edge-port", str(edge_port), "--port-base", str(port_base),
-                       "--workers", str(workers), timeout=timeout)
+                       "--workers", str(workers), timeout=timeout, env=E2E_ENV)
     except subprocess.TimeoutExpired as exc:
         raise MeshStartError(f"`agora up` did not return within {timeout:g} s\n"
                              f"{exc.stdout!r}\n{exc.stderr!r}\n{log_tails(data_dir)}") from None
