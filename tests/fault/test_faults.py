@@ -12,6 +12,7 @@ Every load is bounded in rate, count and time, and targets only the loopback edg
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -19,6 +20,7 @@ from typing import Any
 
 import grpc
 import httpx
+import psutil
 import pytest
 
 from agora.user.v1 import user_pb2, user_pb2_grpc
@@ -218,13 +220,21 @@ async def test_postgres_stopped_gives_503_only_then_recovers_within_3_s(
 async def test_postgres_frozen_gives_503_only_then_recovers_within_3_s(
         fault_mesh: Mesh, edge: httpx.AsyncClient, edge_grpc: grpc.aio.Channel,
         account: dict[str, Any]) -> None:
-    postgres = int(_supervisor(fault_mesh).info("postgres")["pid"])
+    # Every backend is a session leader of its own (PostgreSQL's InitPostmasterChild calls
+    # setsid), so the postmaster's process group is not enough: freeze the whole tree.
+    postmaster = psutil.Process(int(_supervisor(fault_mesh).info("postgres")["pid"]))
+    frozen: list[psutil.Process] = []
 
     async def stop() -> None:
-        os.killpg(postgres, signal.SIGSTOP)
+        postmaster.send_signal(signal.SIGSTOP)
+        frozen.extend([postmaster, *postmaster.children(recursive=True)])
+        for process in frozen[1:]:
+            process.send_signal(signal.SIGSTOP)
 
     async def resume() -> None:
-        os.killpg(postgres, signal.SIGCONT)
+        for process in reversed(frozen):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.send_signal(signal.SIGCONT)
 
     await _outage_under_load(fault_mesh, edge, edge_grpc, account, stop=stop, resume=resume,
                              seconds=8.0)
