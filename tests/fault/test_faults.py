@@ -176,6 +176,18 @@ async def test_redis_killed_with_sigkill_loses_no_token_family(
         "the token family did not survive Redis being killed:\n" + "\n".join(answers))
 
 
+async def _edge_user_stats(mesh: Mesh) -> str:
+    """Envoy's counters of the user cluster that tell where an outage's time went."""
+    pattern = (r"^cluster\.user\.(upstream_rq_retry|upstream_rq_retry_success|"
+               r"outlier_detection\.ejections_enforced_total|health_check\.failure|"
+               r"upstream_rq_timeout|lb_healthy_panic)$")
+    async with httpx.AsyncClient() as admin:
+        response = await admin.get(f"http://127.0.0.1:{mesh.state['ports']['admin']}/stats",
+                                   params={"filter": pattern})
+    return "edge: " + ", ".join(line.removeprefix("cluster.user.")
+                                for line in response.text.splitlines())
+
+
 async def _outage_under_load(mesh: Mesh, edge: httpx.AsyncClient,
                              channel: grpc.aio.Channel, account: dict[str, Any], *,
                              stop: Any, resume: Any, seconds: float) -> None:
@@ -191,7 +203,7 @@ async def _outage_under_load(mesh: Mesh, edge: httpx.AsyncClient,
     load.add("GetUser gRPC", traffic.get_user_grpc, rate=30, concurrency=12)
     figures = await run_outage(load, mesh.state["database_url"], stop=stop, resume=resume,
                                seconds=seconds)
-    print("\n" + figures.report())
+    print("\n" + figures.report() + "\n" + await _edge_user_stats(mesh))
     message = figures.report() + "\n" + log_tails(mesh.data_dir, 10)
     assert len(figures.outcomes) > 500 and figures.failed, message
     assert not figures.wrong, message
