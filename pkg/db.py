@@ -6,7 +6,14 @@
 exception message).  ``session_factory`` makes sessions whose ``async with`` block is
 bounded on the client side too (a hung server, e.g. one stopped with SIGSTOP, never answers a
 server-side timeout) and turns connection-class errors into ``pkg.errors.Unavailable``
-(reason ``DATABASE_UNAVAILABLE``).  See docs/adr/0013-dependency-failures-and-drain.md.
+(reason ``DATABASE_UNAVAILABLE``).
+
+Every wait is bounded by the incoming RPC's deadline too, and ends well before it: a caller
+may retry an ``UNAVAILABLE`` with the same deadline (the edge retries a GET up to twice, and
+Envoy sends each retry the route's whole timeout again as ``grpc-timeout``, not what is
+left of it), so the database work of one attempt gets at most ``1 / CALLER_ATTEMPTS`` of the
+time it sees left, less ``ANSWER_MARGIN``.  See docs/adr/0013-dependency-failures-and-drain.md
+and docs/adr/0020-database-outage-budget.md.
 """
 
 from __future__ import annotations
@@ -35,6 +42,13 @@ from pkg.config import normalise_database_url
 from pkg.obs import remaining
 
 REASON = "DATABASE_UNAVAILABLE"
+CALLER_ATTEMPTS = 3
+"""Attempts one caller deadline may have to cover: the edge's first try and its
+``pkg.edge`` ``RETRIES`` (2) retries of a GET answered ``UNAVAILABLE``, each sent with the
+route's whole timeout as ``grpc-timeout``."""
+ANSWER_MARGIN = 0.25
+"""Seconds of each attempt's share held back for ending the wait (a second cancellation
+follows the first after ``_Deadline._AGAIN``), answering ``Unavailable`` and its way back."""
 _TIMEOUT_KEY = "agora.db.timeout"
 T = TypeVar("T")
 
@@ -128,18 +142,27 @@ class _Deadline:
             raise TimeoutError from error
 
 
-def _limit(timeout: float | None) -> float | None:
+def budget(timeout: float | None) -> float | None:
+    """Seconds the database work of the running request may take from now, or ``None``.
+
+    ``min(timeout, remaining() / CALLER_ATTEMPTS - ANSWER_MARGIN)``, never below 0 (0: no
+    time is left, the work ends at once with ``Unavailable``); either bound is left out
+    when it is ``None`` (no ``timeout``, or no incoming deadline).  With the edge's 5 s
+    route timeout an attempt gets about 1.4 s, so three attempts that each end in
+    ``Unavailable`` still answer before the edge gives up (504).
+    """
     left = remaining()
     if left is not None:
-        timeout = left if timeout is None else min(timeout, left)
+        share = left / CALLER_ATTEMPTS - ANSWER_MARGIN
+        timeout = share if timeout is None else min(timeout, share)
     return None if timeout is None else max(timeout, 0.0)
 
 
 class GuardedSession(AsyncSession):
     """An ``AsyncSession`` whose ``async with`` block is bounded and mapped.
 
-    The block gets ``min(timeout, remaining time of the incoming RPC)`` seconds
-    (``timeout`` from ``session_factory``); when that runs out the block is cancelled, the
+    The block gets ``budget(timeout)`` seconds (``timeout`` from ``session_factory``, and a
+    share of the incoming RPC's remaining time); when that runs out the block is cancelled, the
     connection invalidated rather than rolled back (a hung server would not answer the
     rollback), and ``pkg.errors.Unavailable`` raised.  See ``database_errors`` for the
     mapping of the other failures.
@@ -148,7 +171,7 @@ class GuardedSession(AsyncSession):
     _agora_deadline: _Deadline | None = None
 
     async def __aenter__(self) -> GuardedSession:
-        limit = _limit(self.info.get(_TIMEOUT_KEY))
+        limit = budget(self.info.get(_TIMEOUT_KEY))
         self._agora_deadline = None if limit is None else _Deadline(limit)
         return self
 
@@ -172,16 +195,57 @@ class GuardedSession(AsyncSession):
             raise mapped from value
 
 
+class _GuardedBegin:
+    """``async with sessions.begin()`` whose session deadline covers the whole transaction.
+
+    SQLAlchemy's own ``begin()`` context never enters the session (no deadline) and commits
+    in a task of its own, out of the deadline's reach; here the session is entered first,
+    the transaction begins, and the commit (or rollback) runs in the caller's task before the
+    session is left, so a hung commit ends with ``Unavailable`` too.
+    """
+
+    __slots__ = ("_session", "_transaction")
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> AsyncSession:
+        await self._session.__aenter__()
+        try:
+            self._transaction = self._session.begin()
+            await self._transaction.__aenter__()
+        except BaseException as error:
+            await self._session.__aexit__(type(error), error, error.__traceback__)
+            raise
+        return self._session
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        value: BaseException | None, traceback: Any) -> None:
+        try:
+            await self._transaction.__aexit__(exc_type, value, traceback)
+        except BaseException as error:
+            await self._session.__aexit__(type(error), error, error.__traceback__)
+            raise
+        await self._session.__aexit__(exc_type, value, traceback)
+
+
+class _GuardedSessions(async_sessionmaker[AsyncSession]):
+    def begin(self) -> _GuardedBegin:  # type: ignore[override]  # same protocol, own type
+        return _GuardedBegin(self())
+
+
 def session_factory(engine: AsyncEngine, *,
                     timeout: float | None = None) -> async_sessionmaker[AsyncSession]:
     """Sessions on ``engine`` whose objects stay readable after commit (``GuardedSession``).
 
     ``timeout`` (seconds, ``None`` for none) bounds each ``async with session`` block on
-    the client side; the incoming RPC's deadline bounds it as well.  Failures inside the
+    the client side; a share of the incoming RPC's deadline bounds it as well (``budget``),
+    and ``async with sessions.begin()`` is bounded from its first statement to its commit.
+    Failures inside the
     block surface as ``pkg.errors.Unavailable`` (reason ``DATABASE_UNAVAILABLE``).
     """
-    return async_sessionmaker(engine, class_=GuardedSession, expire_on_commit=False,
-                              info={_TIMEOUT_KEY: timeout})
+    return _GuardedSessions(engine, class_=GuardedSession, expire_on_commit=False,
+                            info={_TIMEOUT_KEY: timeout})
 
 
 class Reader:
@@ -197,15 +261,19 @@ class Reader:
     opening a connection, ``statement_timeout`` (seconds) is set on each connection, and
     ``pool_timeout`` (seconds) bounds the wait for a free one.  Statements run with
     ``prepare=True`` (prepared on the server the first time a connection sees them).  The
-    whole read, retry included, gets ``min(timeout, remaining time of the incoming RPC)``
-    seconds; failures surface as ``pkg.errors.Unavailable`` (reason
+    whole read, retry included, gets ``budget(timeout)`` seconds (a share of the incoming
+    RPC's remaining time); failures surface as ``pkg.errors.Unavailable`` (reason
     ``DATABASE_UNAVAILABLE``) as for ``session_factory``; bound parameters are never logged
     nor put in a message here.  Only for statements that change nothing: a retried
     statement runs twice.  While the last attempt to open a connection failed (a server
     that is gone), a read waits at most ``_FAIL_FAST`` seconds for a pooled connection
-    rather than ``pool_timeout``, as a refused connection would answer at once; the pool
-    keeps reconnecting in the background (psycopg_pool's backoff).  The caller closes the
-    reader (``close``).
+    rather than ``pool_timeout``, as a refused connection would answer at once.  The pool
+    reconnects in the background with psycopg_pool's exponential backoff (1 s, 2 s, 4 s ...
+    between attempts), which after a few seconds of outage would leave the server unused for
+    seconds once it is back; so each reconnection gives up after ``reconnect_timeout``
+    seconds and the next read that finds the pool empty starts a fresh one (the pool grows
+    on demand), and reconnecting keeps pace with the reads.  The caller closes the reader
+    (``close``).
     """
 
     _FAIL_FAST = 0.05
@@ -213,7 +281,7 @@ class Reader:
     def __init__(self, url: str, *, min_size: int = 10, max_size: int = 15,
                  connect_timeout: float = 3.0, statement_timeout: float = 5.0,
                  pool_timeout: float = 3.0, max_lifetime: float = 1800.0,
-                 timeout: float | None = None) -> None:
+                 reconnect_timeout: float = 0.5, timeout: float | None = None) -> None:
         conninfo = make_url(normalise_database_url(url)).set(drivername="postgresql")
         kwargs: dict[str, Any] = {
             "autocommit": True,
@@ -225,7 +293,8 @@ class Reader:
             conninfo.render_as_string(hide_password=False), kwargs=kwargs, open=False,
             connection_class=_watched_connections(self._health), min_size=min_size,
             max_size=max(min_size, max_size), timeout=pool_timeout,
-            max_lifetime=max_lifetime, name="agora-reads")
+            max_lifetime=max_lifetime, reconnect_timeout=reconnect_timeout,
+            name="agora-reads")
         self._timeout = timeout
         self._opened = False
 
@@ -233,7 +302,7 @@ class Reader:
                     row_factory: AsyncRowFactory[T]) -> T | None:
         """The first row of ``query`` (``%s`` placeholders bound to ``params``) made by
         ``row_factory`` (``psycopg.rows``), or ``None``; raises ``Unavailable``."""
-        limit = _limit(self._timeout)
+        limit = budget(self._timeout)
         deadline = None if limit is None else _Deadline(limit)
         try:
             try:

@@ -12,7 +12,9 @@ class FaultyProxy:
     ``pause()`` keeps every connection open but forwards nothing more in either direction
     (the target looks hung, like a process stopped with SIGSTOP, while the kernel still
     accepts connections); ``resume()`` forwards what was held and carries on.
-    ``cut()`` closes every current connection (the target looks restarted).  Use
+    ``cut()`` closes every current connection (the target looks restarted).  ``stop()``
+    cuts them and closes the listening socket, so new connections are refused (the target
+    looks stopped); ``start()`` listens on the same port again.  Use
     ``async with FaultyProxy(host, port) as proxy:`` and connect to ``proxy.port``.
     """
 
@@ -25,16 +27,27 @@ class FaultyProxy:
         self.port = 0
 
     async def __aenter__(self) -> FaultyProxy:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
+        await self.start()
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
         self.resume()
+        await self.stop()
+
+    async def start(self) -> None:
+        """Listen on ``port`` (any free one the first time); nothing when listening."""
+        if self._server is None:
+            self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
+            self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Close every connection and stop listening: connecting is refused until
+        ``start()``."""
+        server, self._server = self._server, None
         self.cut()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
+        if server is not None:
+            server.close()
+            await server.wait_closed()
 
     def pause(self) -> None:
         """Stop forwarding (connections stay open)."""

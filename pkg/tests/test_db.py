@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import LiteralString
 from urllib.parse import urlsplit
 
@@ -15,7 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from pkg import errors
 from pkg.config import normalise_database_url
-from pkg.db import Reader, create_engine, database_probe, session_factory
+from pkg.db import (
+    ANSWER_MARGIN,
+    CALLER_ATTEMPTS,
+    Reader,
+    budget,
+    create_engine,
+    database_probe,
+    session_factory,
+)
+from pkg.edge._routes import RETRIES
+from pkg.obs import remaining, request_context
 from pkg.testing import FaultyProxy
 
 pytestmark = pytest.mark.integration
@@ -191,3 +204,142 @@ async def test_a_transaction_after_the_server_dropped_every_connection_succeeds(
     assert await _select(sessions) == 1
     proxy.cut()
     assert await _select(sessions, "SELECT 2") == 2
+
+
+DEADLINE = 4.5
+"""Seconds of the incoming deadline in the bounded-wait tests (a third is the budget)."""
+
+
+def test_three_attempts_that_use_their_whole_budget_end_before_the_deadline() -> None:
+    assert CALLER_ATTEMPTS == RETRIES + 1  # the edge's first try and its retries
+    with request_context(deadline=time.monotonic() + 5.0):
+        share = budget(30.0)
+        left = remaining()
+    assert share is not None and left is not None
+    assert CALLER_ATTEMPTS * (share + 0.1) < left  # 0.1 s: the second cancellation
+    assert budget(0.2) == 0.2 and budget(None) is None
+    with request_context(deadline=time.monotonic() + ANSWER_MARGIN):
+        assert budget(30.0) == 0.0
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port whose listening socket is never accepted from: the kernel completes the TCP
+    handshake, then nothing answers (a hung server, or a full listen queue)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield listener.getsockname()[1]
+
+
+@pytest.fixture
+def refusing_port() -> Iterator[int]:
+    """A port bound but not listening, held for the test: every connection is refused."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield bound.getsockname()[1]
+
+
+async def _left_when_unavailable(work: Callable[[], Awaitable[object]]) -> float:
+    """Seconds of a ``DEADLINE`` deadline still left when ``work`` raised ``Unavailable``."""
+    with request_context(deadline=time.monotonic() + DEADLINE):
+        with pytest.raises(errors.Unavailable) as caught:
+            await work()
+        left = remaining()
+    assert caught.value.reason == "DATABASE_UNAVAILABLE"
+    assert left is not None
+    return left
+
+
+@pytest.mark.parametrize("port", ["silent_port", "refusing_port"])
+async def test_a_read_that_cannot_connect_is_unavailable_with_time_for_the_retries(
+        postgres_url: str, port: str, request: pytest.FixtureRequest) -> None:
+    # Neither the connect timeout nor the pool timeout ends the wait: only the deadline.
+    reader = Reader(_via(postgres_url, request.getfixturevalue(port)), min_size=1,
+                    max_size=1, connect_timeout=10, pool_timeout=10)
+    try:
+        left = await _left_when_unavailable(lambda: _one(reader))
+    finally:
+        await reader.close()
+    assert left > DEADLINE / 2  # room for the edge's retries on other workers
+
+
+async def test_a_session_that_cannot_connect_is_unavailable_with_time_for_the_retries(
+        postgres_url: str, silent_port: int) -> None:
+    engine = create_engine(_via(postgres_url, silent_port), connect_timeout=10,
+                           pool_timeout=10)
+    try:
+        left = await _left_when_unavailable(lambda: _select(session_factory(engine)))
+    finally:
+        await engine.dispose()
+    assert left > DEADLINE / 2
+
+
+async def test_a_read_from_a_hung_server_is_unavailable_with_time_for_the_retries(
+        postgres_url: str, proxy: FaultyProxy) -> None:
+    reader = Reader(_via(postgres_url, proxy.port), min_size=1, max_size=1,
+                    statement_timeout=30, pool_timeout=10)
+    try:
+        assert await _one(reader) == 1
+        proxy.pause()
+        left = await _left_when_unavailable(lambda: _one(reader))
+    finally:
+        await reader.close()
+    assert left > DEADLINE / 2
+
+
+async def _begin_select(sessions: async_sessionmaker[AsyncSession]) -> object:
+    async with sessions.begin() as session:
+        return await session.scalar(text("SELECT 1"))
+
+
+async def test_a_transaction_on_a_hung_server_is_unavailable_within_the_timeout(
+        engine: AsyncEngine, proxy: FaultyProxy) -> None:
+    sessions = session_factory(engine, timeout=0.5)
+    assert await _begin_select(sessions) == 1
+    proxy.pause()
+    with pytest.raises(errors.Unavailable) as caught:
+        await asyncio.wait_for(_begin_select(sessions), 3)  # unbounded, it would hang
+    assert caught.value.reason == "DATABASE_UNAVAILABLE"
+    proxy.resume()
+    assert await _begin_select(sessions) == 1
+
+
+async def test_a_transaction_commits_and_its_own_errors_pass_unchanged(
+        engine: AsyncEngine) -> None:
+    sessions = session_factory(engine, timeout=2)
+    async with sessions.begin() as session:
+        assert session.in_transaction()
+        await session.execute(text("SELECT 1"))
+    assert not session.in_transaction()
+    with pytest.raises(DBAPIError) as caught:
+        async with sessions.begin() as session:
+            await session.execute(text("SELECT CAST('x' AS integer)"))
+    assert not isinstance(caught.value, errors.Unavailable)
+    assert await _begin_select(sessions) == 1
+
+
+async def test_reads_succeed_again_soon_after_a_long_outage(
+        postgres_url: str, proxy: FaultyProxy) -> None:
+    reader = Reader(_via(postgres_url, proxy.port), min_size=1, max_size=1, pool_timeout=0.3,
+                    timeout=2)
+    try:
+        assert await _one(reader) == 1
+        await proxy.stop()
+        down_until = time.monotonic() + 4.0  # psycopg_pool's backoff grows to 4 s by then
+        while time.monotonic() < down_until:
+            with pytest.raises(errors.Unavailable):
+                await _one(reader)
+            await asyncio.sleep(0.1)
+        await proxy.start()
+        back = time.monotonic()
+        while True:
+            try:
+                assert await _one(reader) == 1
+                break
+            except errors.Unavailable:
+                await asyncio.sleep(0.05)
+        recovered = time.monotonic() - back
+    finally:
+        await reader.close()
+    assert recovered < 1.5, f"reads failed {recovered:.2f} s after the server returned"
