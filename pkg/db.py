@@ -13,7 +13,7 @@ may retry an ``UNAVAILABLE`` with the same deadline (the edge retries a GET up t
 Envoy sends each retry the route's whole timeout again as ``grpc-timeout``, not what is
 left of it), so the database work of one attempt gets at most ``1 / CALLER_ATTEMPTS`` of the
 time it sees left, less ``ANSWER_MARGIN``.  See docs/adr/0013-dependency-failures-and-drain.md
-and docs/adr/0020-database-outage-budget.md.
+and docs/adr/0025-database-outage-budget.md.
 """
 
 from __future__ import annotations
