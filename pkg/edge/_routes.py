@@ -135,7 +135,8 @@ def _method_route(method: MethodContract) -> dict[str, Any]:
     timeout = _seconds(method.effective_timeout_ms)
     return {
         "name": method.grpc_path.lstrip("/"),
-        "match": {"path": method.grpc_path, "grpc": {}},
+        "match": {"path": method.grpc_path, "grpc": {}, "headers": [
+            {"name": RPC_HEADER, "string_match": {"exact": method.grpc_path}}]},
         "route": {
             "cluster": method.domain,
             "max_stream_duration": {"max_stream_duration": timeout,
@@ -159,7 +160,9 @@ def envoy_routes(contracts: Contracts) -> list[dict[str, Any]]:
     Routes of streaming requests (client streaming, reflection) are not buffered. Access
     tokens and rate limits are checked before routing matters (``_filters``: jwt_authn rules
     and rate-limit descriptors keyed on the guard's ``RPC_HEADER``), which the router then
-    removes.
+    removes. A method's route also requires ``RPC_HEADER`` to name that method, so a request
+    the transcoder maps to another RPC than the guard's rule did (whose token and rate limit
+    were checked) has no route: 404.
 
     Timeouts: a route's ``max_stream_duration`` carries the contract's timeout for both
     kinds of request (the router's ``timeout`` is ignored once ``max_stream_duration`` is

@@ -178,7 +178,16 @@ def strict_json_schema(contracts: Contracts) -> StrictJsonSchema:
                                     lua_pattern(binding.template), root,
                                     tuple(sorted(bound)), binding.body != "*",
                                     method.grpc_path))
-    return StrictJsonSchema(tuple(builder.nodes), tuple(rules))
+    return StrictJsonSchema(tuple(builder.nodes), tuple(sorted(rules, key=_precedence)))
+
+
+def _precedence(rule: StrictRule) -> tuple[int, ...]:
+    """Most specific template first, segment by segment (a literal before ``*`` before
+    ``**``), the order in which the transcoder's path matcher prefers them, so the guard's
+    first match is the transcoder's RPC (the route checks it, see ``_routes``)."""
+    flat = _VARIABLE.sub(lambda m: m.group(1) or "*", rule.template)
+    return tuple(2 if part == "**" else 1 if "*" in part else 0
+                 for part in flat.strip("/").replace(":", "/:").split("/"))
 
 
 def strict_body_source(schema: StrictJsonSchema) -> str:

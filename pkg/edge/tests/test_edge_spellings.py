@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from google.api import annotations_pb2
+from google.protobuf import descriptor_pb2
 
+from agora.policy.v1 import policy_pb2
+from pkg.edge import load_contracts, route_table
 from pkg.edge._classify import is_native_grpc
 
+from .conftest import ROOT, free_port, with_tree_service
 from .stub_auth import PASSWORD
 from .test_edge_run import AUDIENCE, ISSUER, Edge, _detail, _running_edge, edge_status
 
@@ -143,3 +149,57 @@ async def test_client_x_agora_headers_are_dropped(edge: Edge) -> None:
 
     assert response.status_code == 200
     assert "x-agora-rpc" not in edge.stub.last_call("Login")
+
+
+def _with_overlapping_bindings(descriptor_set: Path) -> bytes:
+    """The tree contracts plus a public ``GET /v1/{node_id=trees/*}`` (Look) and an
+    authenticated ``GET /v1/trees/secret`` (Secret), whose paths overlap."""
+    files = descriptor_pb2.FileDescriptorSet.FromString(with_tree_service(descriptor_set))
+    tree = next(f for f in files.file if f.package == "agora.tree.v1")
+    service = tree.service[0]
+    for name, path, public in [("Look", "/v1/{node_id=trees/*}", True),
+                               ("Secret", "/v1/trees/secret", False)]:
+        method = service.method.add(name=name, input_type=".agora.tree.v1.Node",
+                                    output_type=".agora.tree.v1.Node")
+        method.options.Extensions[annotations_pb2.http].get = path
+        if public:
+            method.options.Extensions[policy_pb2.rule].public = True
+        else:
+            method.options.Extensions[policy_pb2.rule].authenticated = True
+    return bytes(files.SerializeToString())
+
+
+async def test_the_guard_picks_the_rpc_the_transcoder_routes_to(
+        descriptor_set: Path, cert_dir: Path, tmp_path: Path) -> None:
+    overlapping = tmp_path / "overlapping.binpb"
+    overlapping.write_bytes(_with_overlapping_bindings(descriptor_set))
+    async with (_running_edge(overlapping, cert_dir, tmp_path,
+                              tree=[("127.0.0.1", free_port())]) as edge,
+                edge.client() as client):
+        secret = await client.get("/v1/trees/secret")
+        other = await client.get("/v1/trees/t1")
+
+    # The literal binding wins, as in the transcoder: its token is required (401), never
+    # the public wildcard's rule letting the request through to Secret.
+    edge_status(secret, 401, 16)
+    edge_status(other, 503, 14)  # public Look: checked, transcoded, no tree upstream
+
+
+def _sample_path(template: str) -> str:
+    flat = re.sub(r"\{[^}=]+(?:=([^}]*))?\}", lambda m: m.group(1) or "*", template)
+    return flat.replace("**", "a1/b2").replace("*", "a1")
+
+
+async def test_every_binding_of_the_contracts_reaches_its_own_route(edge: Edge) -> None:
+    token = edge.stub.sign(issuer=ISSUER, audience=AUDIENCE)
+    answers = {}
+    async with edge.client() as client:
+        for entry in route_table(load_contracts(ROOT / "gen" / "agora.binpb")):
+            response = await client.request(
+                entry.verb, _sample_path(entry.template),
+                headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
+                content=b"{}" if entry.body else None)
+            answers[f"{entry.verb} {entry.template}"] = response.status_code
+
+    # 404 would mean the guard or the route disagreed with the transcoder about the RPC.
+    assert {binding: status for binding, status in answers.items() if status == 404} == {}
