@@ -169,7 +169,8 @@ def envoy_routes(contracts: Contracts) -> list[dict[str, Any]]:
     set, ``FilterUtility::finalTimeout``). The connection manager arms it when the route is
     chosen: a request without ``grpc-timeout`` (every transcoded one) gets the route
     timeout, a gRPC ``grpc-timeout`` is capped by it (``grpc_timeout_header_max``), and the
-    upstream receives that deadline as ``grpc-timeout``. On expiry the edge answers 504
+    upstream receives that deadline as ``grpc-timeout`` (a retry receives the whole route
+    timeout again, which ``pkg.db`` budgets for: ADR 0025). On expiry the edge answers 504
     (gRPC ``DEADLINE_EXCEEDED``, details ``max_duration_timeout``); 0 (streaming RPCs
     without a contract timeout) means no limit beyond the client's own deadline. Reflection
     streams get at most ``REFLECTION_MAX_SECONDS`` the same way, so no client's
