@@ -6,8 +6,8 @@ whose supervisor needs a foreground ``postgres`` on a TCP port.
 
 Every connection needs the superuser's password (SCRAM-SHA-256, RFC 7677; PostgreSQL's
 ``scram-sha-256`` method in ``pg_hba.conf``); the password is generated into a file of mode
-0600 (``_secrets``) and handed to ``initdb`` and single-user mode on stdin, never on a
-command line.
+0600 (``_secrets``) and handed to ``initdb`` in a temporary file only the server's account
+can read, and to single-user mode on stdin; never on a command line.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ import importlib.util
 import os
 import signal
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit, urlunsplit
@@ -118,15 +120,31 @@ class EmbeddedPostgres:
         self.data_dir.chmod(0o700)
         password = self.password
         hand_over(self.data_dir, self.account)
-        argv = [self._binary("initdb"), "-D", str(self.data_dir), "-U", SUPERUSER,
-                "--auth=scram-sha-256", "--pwfile=/dev/stdin", "--encoding=UTF8",
-                "--no-locale", "--no-sync", "--no-instructions"]
-        result = subprocess.run(as_account(argv, self.account), input=password + "\n",
-                                capture_output=True, text=True, cwd="/", check=False)
+        with self._pwfile(password) as pwfile:
+            argv = [self._binary("initdb"), "-D", str(self.data_dir), "-U", SUPERUSER,
+                    "--auth=scram-sha-256", f"--pwfile={pwfile}", "--encoding=UTF8",
+                    "--no-locale", "--no-sync", "--no-instructions"]
+            result = subprocess.run(as_account(argv, self.account), capture_output=True,
+                                    text=True, cwd="/", check=False)
         if result.returncode != 0:
             raise RuntimeError(f"initdb failed ({result.returncode}):\n"
                                f"{result.stdout}{result.stderr}".replace(password, "***"))
         return True
+
+    @contextlib.contextmanager
+    def _pwfile(self, password: str) -> Iterator[Path]:
+        """A file holding ``password`` that only the server's account can read, removed
+        on exit (``initdb --pwfile`` reads it; stdin is not reopenable by another uid)."""
+        with tempfile.TemporaryDirectory(prefix="agora-initdb-") as folder:
+            path = Path(folder) / "pwfile"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(password + "\n")
+            account = self.account
+            if account is not None and not account.namespace:
+                for entry in (Path(folder), path):
+                    os.chown(entry, account.uid, account.gid)
+            yield path
 
     def _weak_rules(self) -> bool:
         try:
