@@ -111,6 +111,11 @@ class Mesh:
     def logs(self) -> Path:
         return Path(self.state.get("logs") or self.data_dir / "logs")
 
+    @property
+    def admin_socket(self) -> Path:
+        """Envoy's admin: a unix socket of mode 0600 (there is no admin TCP port)."""
+        return Path(self.state["admin_socket"])
+
     def service_port(self, name: str) -> int:
         """The port of service ``name``'s first worker."""
         return int(self.state["ports"]["services"][name])

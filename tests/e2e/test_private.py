@@ -8,7 +8,6 @@ import shutil
 import stat
 import subprocess
 import sys
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -71,7 +70,7 @@ def test_databases_of_the_services_need_the_password(mesh: Mesh) -> None:
 
 
 def test_the_edge_admin_is_a_unix_socket_of_mode_0600(mesh: Mesh) -> None:
-    admin = Path(mesh.state["admin_socket"])
+    admin = mesh.admin_socket
     assert stat.S_ISSOCK(admin.lstat().st_mode)
     assert stat.S_IMODE(admin.lstat().st_mode) == 0o600
     assert "admin" not in mesh.state["ports"]
@@ -82,7 +81,7 @@ def test_the_edge_admin_is_a_unix_socket_of_mode_0600(mesh: Mesh) -> None:
 def test_another_local_user_is_kept_out(mesh: Mesh) -> None:
     probe = subprocess.run(
         ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-I",
-         "-c", _OTHER_USER, str(mesh.data_dir), mesh.state["admin_socket"]],
+         "-c", _OTHER_USER, str(mesh.data_dir), str(mesh.admin_socket)],
         capture_output=True, text=True, timeout=60, check=False, cwd="/")
     assert probe.returncode == 0, probe.stderr
     assert json.loads(probe.stdout) == dict.fromkeys(
