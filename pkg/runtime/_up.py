@@ -165,9 +165,9 @@ def prepare(plan: MeshPlan) -> list[Program]:
         for key, value in spec.env:
             path = Path(value.replace("{data}", str(layout.data_dir)))
             if key.endswith("_DIR"):
-                path.mkdir(parents=True, exist_ok=True)
+                path.mkdir(parents=True, exist_ok=True, mode=0o700)
             elif key.endswith("_FILE"):
-                path.parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if embedded_pg:
         try:
             plan.embedded_postgres.initialize()
