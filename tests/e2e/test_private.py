@@ -62,6 +62,8 @@ def test_databases_of_the_services_need_the_password(mesh: Mesh) -> None:
     with pytest.raises(redis.AuthenticationError):
         anonymous.keys("*")
     anonymous.close()
+    with psycopg.connect(mesh.database_url, connect_timeout=5) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
     user_env = mesh.service_env("user")
     assert ":***@" not in user_env["AGORA_USER_DATABASE_URL"]
     with psycopg.connect(user_env["AGORA_USER_DATABASE_URL"].replace("+psycopg", ""),
