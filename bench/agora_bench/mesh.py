@@ -25,13 +25,13 @@ class Mesh:
     """A running mesh: its data directory, ports and certificate directory.
 
     ``ports`` names every server process's port (``user-1 service``, ``edge Envoy``,
-    ``postgres``, ``redis`` ...) for CPU metering; ``admin_port`` is Envoy's admin and
-    ``user_workers`` the ports of the user service's workers, in worker order.
+    ``postgres``, ``redis`` ...) for CPU metering; ``admin_socket`` is Envoy's admin (a
+    unix socket) and ``user_workers`` the ports of the user service's workers, in worker order.
     """
 
     data_dir: Path
     edge_port: int
-    admin_port: int
+    admin_socket: Path
     user_workers: list[int]
     cert_dir: Path
     owned: bool
@@ -50,7 +50,7 @@ def mesh_from_state(data_dir: Path, owned: bool) -> Mesh:
         state = read_mesh_state(data_dir)
         ports = state["ports"]
         return Mesh(data_dir=data_dir, edge_port=int(ports["edge"]),
-                    admin_port=int(ports["admin"]),
+                    admin_socket=Path(state["admin_socket"]),
                     user_workers=[int(p) for p in ports["workers"]["user"]],
                     cert_dir=Path(state.get("cert_dir") or data_dir / "certs"), owned=owned,
                     ports={**{f"{name}-{index} service": int(port)

@@ -93,7 +93,7 @@ def one_worker(mesh: Mesh, measure: Callable[[], object], result: Result) -> Non
     supervisor.stop("user-2")
     try:
         deadline = time.monotonic() + 30
-        while "healthy" in edge_host_health(mesh.admin_port, second):
+        while "healthy" in edge_host_health(mesh.admin_socket, second):
             if time.monotonic() > deadline:
                 result.note = "Envoy still routed to the stopped user-2 after 30 s"
                 return
@@ -102,6 +102,6 @@ def one_worker(mesh: Mesh, measure: Callable[[], object], result: Result) -> Non
     finally:
         supervisor.start("user-2")
         deadline = time.monotonic() + 60
-        while ("healthy" not in edge_host_health(mesh.admin_port, second)
+        while ("healthy" not in edge_host_health(mesh.admin_socket, second)
                and time.monotonic() < deadline):
             time.sleep(0.5)

@@ -44,6 +44,7 @@ from pkg.runtime._mesh import (
     MAX_WORKERS,
     default_workers,
 )
+from pkg.runtime._secrets import redact_url
 
 
 def _default_data_dir() -> Path:
@@ -135,7 +136,6 @@ def build_parser() -> argparse.ArgumentParser:
                          f"(default min(2, cores) = {default_workers()})")
     up.add_argument("--postgres-port", type=int, help="embedded PostgreSQL (default 54329)")
     up.add_argument("--redis-port", type=int, help="embedded Redis (default 63790)")
-    up.add_argument("--admin-port", type=int, help="Envoy admin (default 9901)")
     up.add_argument("--jwks-port", type=int, help="Envoy's JWKS listener (default 9902)")
     up.add_argument("--services", type=_services, default=tuple(s.name for s in SERVICES),
                     help="comma-separated services to run (default: all; '' for none)")
@@ -207,7 +207,7 @@ def _new_service(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace, layout: MeshLayout) -> MeshPlan:
     ports = MeshPorts.derive(edge=args.edge_port, port_base=args.port_base,
-                             admin=args.admin_port, jwks=args.jwks_port,
+                             jwks=args.jwks_port,
                              postgres=args.postgres_port, redis=args.redis_port,
                              workers={s.name: args.workers.get(s.name, args.workers.get(
                                  "*", default_workers())) for s in SERVICES})
@@ -230,11 +230,15 @@ def _summary(plan: MeshPlan) -> str:
     for name in plan.services:
         ports = ", ".join(f"127.0.0.1:{port}" for port in plan.ports.worker_ports(name))
         lines.append(f"  {name + ':':<14} {ports} (gRPC, mTLS)")
-    lines += [f"  PostgreSQL:    {plan.server_database_url}",
-              f"  Redis:         {plan.server_redis_url}",
+    pg_secret = f" (password: {layout.postgres_password})" if plan.database_url is None else ""
+    redis_secret = f" (password: {layout.redis_password})" if plan.redis_url is None else ""
+    lines += [f"  PostgreSQL:    {redact_url(plan.server_database_url)}{pg_secret}",
+              f"  Redis:         {redact_url(plan.server_redis_url)}{redis_secret}",
               f"  logs:          {layout.logs}/<process>.log",
               f"  state:         {layout.mesh_file}",
               f"  certificates:  {layout.certs} (CA: {ca})"]
+    if plan.edge:
+        lines.append(f"  Envoy admin:   {layout.admin_socket} (unix socket, this user only)")
     if plan.edge:
         edge = plan.edge_url
         body = '{"email": "ada@example.com", "password": "correct horse battery", '
@@ -322,7 +326,7 @@ def _status(layout: MeshLayout) -> int:
               f"{status.port or '-':>5}  {health}")
     state = read_mesh_state(layout.data_dir)
     if state.get("edge"):
-        print(f"\nedge: {state['edge_url']} (admin 127.0.0.1:{state['ports']['admin']}, "
+        print(f"\nedge: {state['edge_url']} (admin: unix socket {state.get('admin_socket')}; "
               "the PORT above is what each process is probed on)")
     return 0 if healthy else 1
 

@@ -43,8 +43,17 @@ _DOWNSTREAM_TLS = ("type.googleapis.com/envoy.extensions.transport_sockets.tls.v
                    "DownstreamTlsContext")
 
 
+ADMIN_SOCKET_MODE = 0o600
+
+
 def _address(host: str, port: int) -> dict[str, Any]:
     return {"socket_address": {"address": host, "port_value": port}}
+
+
+def _admin_address(admin: tuple[str, int] | Path) -> dict[str, Any]:
+    if isinstance(admin, Path):
+        return {"pipe": {"path": str(admin), "mode": ADMIN_SOCKET_MODE}}
+    return _address(*admin)
 
 
 def _downstream_tls(cert_dir: Path, sds_dir: Path | None) -> dict[str, Any]:
@@ -103,7 +112,7 @@ def render_envoy_config(
     cert_dir: Path,
     endpoints: Mapping[str, Sequence[tuple[str, int]]],
     listen: tuple[str, int] = ("127.0.0.1", 8443),
-    admin: tuple[str, int] = ("127.0.0.1", 9901),
+    admin: tuple[str, int] | Path = ("127.0.0.1", 9901),
     jwks_listen: tuple[str, int] = ("127.0.0.1", 9902),
     jwt_issuer: str = "https://auth.agora.local",
     jwt_audience: str = "agora",
@@ -117,7 +126,10 @@ def render_envoy_config(
     maps a service name (``auth``, ``user``) to its ``(host, port)`` gRPC addresses.
     Listeners: ``edge_https`` on ``listen`` (TLS; HTTP/1.1, HTTP/2, gRPC) and ``edge_jwks``
     on ``jwks_listen`` (plain HTTP, only ``GET /.well-known/jwks.json``). Clusters: one per
-    endpoints key plus ``jwks``. Admin on ``admin``, which should stay on loopback.
+    endpoints key plus ``jwks``. Admin on ``admin``: a ``(host, port)`` that should stay
+    on loopback (any local user can reach it), or the ``Path`` of a unix socket that Envoy
+    creates with mode 0600 (``config.core.v3.Pipe``), so only Envoy's user can, as
+    ``agora up`` does.
 
     Certificates: with ``sds_dir`` (absolute; ``write_envoy_config`` passes
     ``<config dir>/sds`` and writes the files there), the edge certificate and the trust
@@ -142,7 +154,7 @@ def render_envoy_config(
                 for name, addresses in sorted(endpoints.items())]
     return {
         "node": {"id": "agora-edge", "cluster": "agora-edge"},
-        "admin": {"address": _address(*admin)},
+        "admin": {"address": _admin_address(admin)},
         "static_resources": {
             "listeners": [_edge_listener(contracts, listen, cert_dir, sds_dir, jwt,
                                          cors_origins),

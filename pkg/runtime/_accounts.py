@@ -116,17 +116,19 @@ def hand_over(path: Path, account: Account | None) -> None:
 
     Namespace identity: files must belong to the real user (root), so any other owner
     (left by the ``setpriv`` fallback) is taken back. System account: ``path`` becomes
-    the account's and parents lacking the search bit for others get ``o+x``. A no-op
-    when ``account`` is None.
+    the account's and parents it cannot pass through get ``o+x`` (a parent of the
+    account's group with ``g+x``, as ``agora up`` makes the data directory, is left
+    alone). A no-op when ``account`` is None.
     """
     if account is None:
         return
     uid, gid = (os.getuid(), os.getgid()) if account.namespace else (account.uid, account.gid)
     if not account.namespace:
         for parent in path.resolve().parents:
-            mode = parent.stat().st_mode
-            if not mode & stat.S_IXOTH:
-                parent.chmod(mode | stat.S_IXOTH)
+            info = parent.stat()
+            group_search = info.st_gid == account.gid and info.st_mode & stat.S_IXGRP
+            if not info.st_mode & stat.S_IXOTH and not group_search:
+                parent.chmod(info.st_mode | stat.S_IXOTH)
     for root, dirs, files in os.walk(path):
         for entry in (root, *(os.path.join(root, name) for name in (*dirs, *files))):
             info = os.lstat(entry)

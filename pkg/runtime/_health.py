@@ -1,9 +1,14 @@
-"""Readiness probes: gRPC health (``grpc.health.v1``) over mTLS and Envoy's admin ``/ready``."""
+"""Readiness probes: gRPC health (``grpc.health.v1``) over mTLS and Envoy's admin ``/ready``.
+
+Envoy's admin listens on a unix socket of mode 0600 (``MeshLayout.admin_socket``), so only
+the user who runs the mesh can reach it; ``admin_get`` speaks HTTP/1.1 over that socket
+with the standard library's ``http.client``.
+"""
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
+import http.client
+import socket
 from pathlib import Path
 
 UNREACHABLE = "UNREACHABLE"
@@ -41,11 +46,46 @@ def grpc_health(address: str, cert_dir: Path, *, service: str = "", timeout: flo
     return str(health_pb2.HealthCheckResponse.ServingStatus.Name(response.status))
 
 
-def envoy_ready(admin_host: str, admin_port: int, timeout: float = 2.0) -> bool:
-    """Return True when Envoy's admin ``GET /ready`` answers 200 (state LIVE)."""
-    url = f"http://{admin_host}:{admin_port}/ready"
+class _UnixConnection(http.client.HTTPConnection):
+    """An ``HTTPConnection`` whose transport is the unix socket at ``path``."""
+
+    def __init__(self, path: Path, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._path = str(path)
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(self._path)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+def admin_get(admin_socket: Path, path: str, timeout: float = 2.0) -> tuple[int, str]:
+    """``GET path`` on Envoy's admin at the unix socket ``admin_socket``.
+
+    Returns the HTTP status and the body (UTF-8, undecodable bytes replaced). ``timeout``
+    is in seconds, for the connection and each read. Raises ``OSError`` (including
+    ``PermissionError`` for another user's socket, ``FileNotFoundError`` when Envoy is not
+    listening, ``TimeoutError``) and ``http.client.HTTPException`` for a broken reply.
+    """
+    connection = _UnixConnection(admin_socket, timeout)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+def envoy_ready(admin_socket: Path, timeout: float = 2.0) -> bool:
+    """Return True when Envoy's admin ``GET /ready`` (unix socket ``admin_socket``) answers
+    200 (state LIVE); False when it answers otherwise or not within ``timeout`` seconds."""
+    try:
+        status, _ = admin_get(admin_socket, "/ready", timeout)
+    except (OSError, http.client.HTTPException):
         return False
+    return status == 200

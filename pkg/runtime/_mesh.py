@@ -15,14 +15,18 @@ import sys
 import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from pkg.runtime._postgres import EmbeddedPostgres
+    from pkg.runtime._redis import EmbeddedRedis
 
 DEFAULT_EDGE_PORT = 8443
 DEFAULT_PORT_BASE = 50050
 DEFAULT_POSTGRES_PORT = 54329
 DEFAULT_REDIS_PORT = 63790
-DEFAULT_ADMIN_PORT = 9901
 DEFAULT_JWKS_PORT = 9902
 WORKER_PORT_STRIDE = 10
 MAX_WORKERS = 32
@@ -163,11 +167,11 @@ class MeshPorts:
     """Every TCP port of one mesh (all on 127.0.0.1).
 
     ``workers`` maps a service name to the ports of its worker processes, in worker order;
-    ``services`` maps it to the first worker's port.
+    ``services`` maps it to the first worker's port. Envoy's admin has no port: it is a
+    unix socket (``MeshLayout.admin_socket``).
     """
 
     edge: int
-    admin: int
     jwks: int
     postgres: int
     redis: int
@@ -176,7 +180,7 @@ class MeshPorts:
 
     @classmethod
     def derive(cls, *, edge: int = DEFAULT_EDGE_PORT, port_base: int = DEFAULT_PORT_BASE,
-               admin: int | None = None, jwks: int | None = None,
+               jwks: int | None = None,
                postgres: int | None = None, redis: int | None = None,
                workers: dict[str, int] | None = None,
                pick_free: Any = None) -> MeshPorts:
@@ -184,8 +188,8 @@ class MeshPorts:
 
         Worker ``i`` (0-based) of a service listens on ``port_base + port_offset + 10 * i``;
         ``workers`` maps a service name to its number of workers (default
-        ``default_workers()``). PostgreSQL, Redis, Envoy's admin and JWKS listeners take
-        the given port, else the documented default (54329, 63790, 9901, 9902) when
+        ``default_workers()``). PostgreSQL, Redis and Envoy's JWKS listener take the
+        given port, else the documented default (54329, 63790, 9902) when
         ``port_base`` is the default 50050, else a free port from ``pick_free()`` (so a
         second mesh with another base never collides with the first). Raises
         ``ValueError`` for a worker count outside 1..32.
@@ -206,8 +210,7 @@ class MeshPorts:
 
         worker_ports = {s.name: [port_base + s.port_offset + WORKER_PORT_STRIDE * i
                                  for i in range(counts[s.name])] for s in SERVICES}
-        return cls(edge=edge, admin=pick(admin, DEFAULT_ADMIN_PORT),
-                   jwks=pick(jwks, DEFAULT_JWKS_PORT),
+        return cls(edge=edge, jwks=pick(jwks, DEFAULT_JWKS_PORT),
                    postgres=pick(postgres, DEFAULT_POSTGRES_PORT),
                    redis=pick(redis, DEFAULT_REDIS_PORT),
                    services={name: ports[0] for name, ports in worker_ports.items()},
@@ -225,8 +228,11 @@ class MeshLayout:
     ``mesh.json`` (ports, URLs, what runs), ``supervisord.conf``, ``supervisord.pid``,
     ``supervisor.sock`` (in ``/tmp`` when the path is too long for a unix socket),
     ``logs/<program>.log``, ``postgres/`` (PGDATA), ``redis/`` (``dump.rdb``), ``pki/``
-    (CA state), ``certs/`` (``AGORA_CERT_DIR``), ``envoy/envoy.yaml``, ``auth/keys/``,
-    ``<service>/jwks.json`` (a service's last good JWKS of auth, ``user/jwks.json``).
+    (CA state), ``certs/`` (``AGORA_CERT_DIR``), ``envoy/envoy.yaml``,
+    ``envoy/admin.sock`` (Envoy's admin, mode 0600), ``secrets/`` (mode 0700: the
+    generated ``postgres.password``, ``redis.password`` and ``redis.conf``, mode 0600),
+    ``auth/keys/``, ``<service>/jwks.json`` (a service's last good JWKS of auth,
+    ``user/jwks.json``). ``agora up`` keeps ``data_dir`` private (``_private``).
     """
 
     data_dir: Path
@@ -308,6 +314,32 @@ class MeshLayout:
         """``<data>/envoy/envoy.yaml``."""
         return self.data_dir / "envoy" / "envoy.yaml"
 
+    @property
+    def admin_socket(self) -> Path:
+        """Envoy's admin unix socket: ``<data>/envoy/admin.sock``, or, when that path is
+        too long for a socket, ``admin.sock`` in the private folder
+        ``/tmp/agora-<digest[:16]>/`` (mode 0700, made by ``agora up``)."""
+        local = self.data_dir / "envoy" / "admin.sock"
+        if len(str(local)) <= 100:
+            return local
+        return Path("/tmp") / f"agora-{self.digest[:16]}" / "admin.sock"  # noqa: S108
+
+    @property
+    def secrets(self) -> Path:
+        """The generated credentials, ``<data>/secrets`` (mode 0700)."""
+        return self.data_dir / "secrets"
+
+    @property
+    def postgres_password(self) -> Path:
+        """The embedded PostgreSQL superuser's password, ``<data>/secrets/postgres.password``."""
+        return self.secrets / "postgres.password"
+
+    @property
+    def redis_password(self) -> Path:
+        """The embedded Redis's password, ``<data>/secrets/redis.password`` (its
+        ``requirepass`` config: ``redis.conf`` beside it)."""
+        return self.secrets / "redis.password"
+
 
 ProbeKind = Literal["postgres", "redis", "exit", "grpc", "envoy", "running"]
 CERT_RENEW_INTERVAL = 600
@@ -322,9 +354,10 @@ class Program:
 
     ``probe`` is ``postgres``/``redis`` (answers queries on ``port``), ``exit`` (one-shot,
     done when it exits 0), ``grpc`` (health SERVING on ``port``), ``envoy`` (admin
-    ``/ready`` on ``port``) or ``running`` (the process is up). ``priority``: lower starts
-    first and stops last.  ``own_log``: the process writes ``logs/<name>.log`` itself
-    (``AGORA_LOG_FILE``), and supervisord keeps its stdout and stderr in ``<name>.out``.
+    ``/ready`` on the admin socket; no ``port``) or ``running`` (the process is up).
+    ``priority``: lower starts first and stops last.  ``own_log``: the process writes
+    ``logs/<name>.log`` itself (``AGORA_LOG_FILE``), and supervisord keeps its stdout and
+    stderr in ``<name>.out``.
     """
 
     name: str
@@ -344,10 +377,12 @@ class Program:
 class MeshPlan:
     """One mesh to run: layout, ports, which services, and where PostgreSQL/Redis are.
 
-    ``database_url``/``redis_url`` name external servers (``DATABASE_URL``/``REDIS_URL``);
-    None means the embedded server runs in the mesh. ``services`` are names from
-    ``SERVICES`` to run; ``edge`` adds Envoy. ``cors_origins``: the origins
-    (``https://app.example.com``) whose browser requests the edge allows (none by default).
+    ``database_url``/``redis_url`` name external servers (``DATABASE_URL``/``REDIS_URL``,
+    with their own credentials); None means the embedded server runs in the mesh, with
+    the generated password of ``layout.postgres_password`` / ``layout.redis_password``.
+    ``services`` are names from ``SERVICES`` to run; ``edge`` adds Envoy.
+    ``cors_origins``: the origins (``https://app.example.com``) whose browser requests the
+    edge allows (none by default).
     """
 
     layout: MeshLayout
@@ -361,15 +396,34 @@ class MeshPlan:
     envoy: str = "envoy"
     cors_origins: tuple[str, ...] = ()
 
+    @cached_property
+    def embedded_postgres(self) -> EmbeddedPostgres:
+        """The embedded PostgreSQL of this mesh (used only when ``database_url`` is None)."""
+        from pkg.runtime._postgres import EmbeddedPostgres
+
+        return EmbeddedPostgres(self.layout.postgres, self.ports.postgres,
+                                log_path=self.layout.log("postgres"),
+                                password_file=self.layout.postgres_password)
+
+    @cached_property
+    def embedded_redis(self) -> EmbeddedRedis:
+        """The embedded Redis of this mesh (used only when ``redis_url`` is None)."""
+        from pkg.runtime._redis import EmbeddedRedis
+
+        return EmbeddedRedis(self.layout.redis, self.ports.redis,
+                             log_path=self.layout.log("redis"),
+                             password_file=self.layout.redis_password)
+
     @property
     def server_database_url(self) -> str:
-        """The PostgreSQL server URL (``postgresql://...``) the services' databases live on."""
-        return self.database_url or f"postgresql://postgres@127.0.0.1:{self.ports.postgres}/postgres"
+        """The PostgreSQL server URL (``postgresql://user:password@...``) the services'
+        databases live on; reading it generates the embedded server's password if needed."""
+        return self.database_url or self.embedded_postgres.url
 
     @property
     def server_redis_url(self) -> str:
-        """The Redis URL every service gets."""
-        return self.redis_url or f"redis://127.0.0.1:{self.ports.redis}/0"
+        """The Redis URL every service gets (with the password)."""
+        return self.redis_url or self.embedded_redis.url
 
     @property
     def edge_url(self) -> str:
@@ -425,9 +479,6 @@ class MeshPlan:
     def programs(self) -> list[Program]:
         """Every process of the mesh in start order (infrastructure, migrations, services,
         edge); the embedded servers only when no external URL replaces them."""
-        from pkg.runtime._postgres import EmbeddedPostgres
-        from pkg.runtime._redis import EmbeddedRedis
-
         layout, ports = self.layout, self.ports
         programs: list[Program] = []
         if self.services or self.edge:
@@ -436,12 +487,12 @@ class MeshPlan:
                                               str(CERT_RENEW_INTERVAL)),
                                     {"PYTHONUNBUFFERED": "1"}, 10, "running", stop_wait=5))
         if self.database_url is None:
-            postgres = EmbeddedPostgres(layout.postgres, ports.postgres)
+            postgres = self.embedded_postgres
             programs.append(Program("postgres", tuple(postgres.command()), {}, 10, "postgres",
                                     ports.postgres, stop_signal="INT", stop_wait=30,
                                     stop_as_group=False, directory="/"))
         if self.redis_url is None:
-            redis = EmbeddedRedis(layout.redis, ports.redis)
+            redis = self.embedded_redis
             programs.append(Program("redis", tuple(redis.command()), {}, 10, "redis",
                                     ports.redis, directory=str(layout.redis)))
         selected = [service_spec(name) for name in self.services]
@@ -461,11 +512,14 @@ class MeshPlan:
             programs.append(Program("edge", (self.envoy, "-c", str(layout.envoy_config),
                                              "--base-id", str(layout.envoy_base_id),
                                              "--log-level", "info"),
-                                    {}, 40, "envoy", ports.admin, stop_wait=10))
+                                    {}, 40, "envoy", None, stop_wait=10))
         return programs
 
     def state(self) -> dict[str, Any]:
-        """What ``mesh.json`` records: ports, URLs, services, processes and paths."""
+        """What ``mesh.json`` records: ports, URLs (passwords masked as ``***``), services,
+        processes and paths (the admin socket, the secrets folder)."""
+        from pkg.runtime._secrets import redact_url
+
         return {
             "data_dir": str(self.layout.data_dir),
             "edge_url": self.edge_url,
@@ -473,10 +527,12 @@ class MeshPlan:
             "services": list(self.services),
             "edge": self.edge,
             "cors_origins": list(self.cors_origins),
-            "database_url": self.server_database_url,
+            "database_url": redact_url(self.server_database_url),
             "database_embedded": self.database_url is None,
-            "redis_url": self.server_redis_url,
+            "redis_url": redact_url(self.server_redis_url),
             "redis_embedded": self.redis_url is None,
+            "admin_socket": str(self.layout.admin_socket) if self.edge else None,
+            "secrets": str(self.layout.secrets),
             "cert_dir": str(self.layout.certs),
             "logs": str(self.layout.logs),
             "supervisor_socket": str(self.layout.socket),
@@ -491,12 +547,13 @@ class MeshPlan:
 def read_mesh_state(data_dir: Path) -> dict[str, Any]:
     """Return the parsed ``<data_dir>/mesh.json`` written by ``agora up``.
 
-    Keys: ``data_dir``, ``edge_url``, ``ports`` (``edge``, ``admin``, ``jwks``,
-    ``postgres``, ``redis``, ``services``: name to its first worker's port, ``workers``:
-    name to every worker's port), ``services``, ``edge``, ``cors_origins``,
-    ``database_url``, ``redis_url``,
-    ``cert_dir``, ``logs``, ``supervisor_socket``, ``programs``, ``workers`` (name to its
-    worker programs, ``user-1``, ...). Raises ``FileNotFoundError`` when no mesh was started there.
+    Keys: ``data_dir``, ``edge_url``, ``ports`` (``edge``, ``jwks``, ``postgres``,
+    ``redis``, ``services``: name to its first worker's port, ``workers``: name to every
+    worker's port), ``services``, ``edge``, ``cors_origins``, ``database_url`` and
+    ``redis_url`` (passwords masked), ``admin_socket`` (Envoy's admin; None without an
+    edge), ``secrets``, ``cert_dir``, ``logs``, ``supervisor_socket``, ``programs``,
+    ``workers`` (name to its worker programs, ``user-1``, ...). The file has mode 0600.
+    Raises ``FileNotFoundError`` when no mesh was started there.
     """
     data: dict[str, Any] = json.loads(MeshLayout.at(data_dir).mesh_file.read_text())
     return data

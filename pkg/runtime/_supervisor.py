@@ -46,11 +46,12 @@ def render_supervisord_conf(layout: MeshLayout, programs: Iterable[Program]) -> 
 
     supervisord runs in the foreground of its own session (``nodaemon``, ``silent``), logs
     to ``logs/supervisord.log``, listens on ``layout.socket`` (mode 0700: only this user).
-    Each program: ``autostart=false``, ``autorestart=unexpected`` (one-shots: false),
-    ``startsecs=1`` (one-shots: 0), stdout and stderr in ``logs/<name>.log`` (``<name>.out``
-    for a program with ``own_log``), whole process
-    group signalled (``stopasgroup``/``killasgroup``; PostgreSQL only ``killasgroup``, its
-    postmaster stops its own children). Raises ``ValueError`` for a value supervisord
+    Each program: ``umask=077`` (what it creates is its user's alone),
+    ``autostart=false``, ``autorestart=unexpected`` (one-shots: false), ``startsecs=1``
+    (one-shots: 0), stdout and stderr in ``logs/<name>.log`` (``<name>.out`` for a
+    program with ``own_log``), whole process group signalled (``stopasgroup``/
+    ``killasgroup``; PostgreSQL only ``killasgroup``, its postmaster stops its own
+    children). Raises ``ValueError`` for a value supervisord
     cannot represent (a newline, both quote characters).
     """
     logs = layout.logs
@@ -86,6 +87,7 @@ def render_supervisord_conf(layout: MeshLayout, programs: Iterable[Program]) -> 
             f"[program:{program.name}]",
             f"command={_escape(shlex.join(program.argv))}",
             f"priority={program.priority}",
+            "umask=077",
             "autostart=false",
             f"autorestart={'false' if oneshot else 'unexpected'}",
             f"startsecs={0 if oneshot else 1}",
@@ -160,19 +162,21 @@ class Supervisor:
     def launch(self, timeout: float = 15.0) -> subprocess.Popen[bytes]:
         """Start ``supervisord -c <data>/supervisord.conf`` in a new session; wait for it.
 
-        Its own stdout/stderr go to ``logs/supervisord.out``. ``timeout`` in seconds.
+        Its own stdout/stderr go to ``logs/supervisord.out``; it runs with umask 077, so
+        its log files are this user's alone. ``timeout`` in seconds.
         Raises ``SupervisorError`` with that output when it exits or does not answer.
         """
         self.layout.logs.mkdir(parents=True, exist_ok=True)
         out = self.layout.logs / "supervisord.out"
         env = dict(os.environ)
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-        with out.open("ab") as handle:
+        fd = os.open(out, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "ab") as handle:
             process = subprocess.Popen(
                 [sys.executable, "-m", "supervisor.supervisord", "-c",
                  str(self.layout.supervisord_conf)],
                 stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=self.layout.data_dir, env=env, start_new_session=True)
+                cwd=self.layout.data_dir, env=env, start_new_session=True, umask=0o077)
         deadline = time.monotonic() + timeout
         while not self.reachable():
             if process.poll() is not None or time.monotonic() > deadline:

@@ -1,7 +1,8 @@
 """Bringing a mesh up, asking how it is, taking it down (what ``agora up/status/down`` do).
 
-``start_mesh`` prepares the data directory (certificates, PGDATA, Envoy config,
-``supervisord.conf``, ``mesh.json``), launches supervisord and starts the programs wave by
+``start_mesh`` prepares the data directory (made private, ``_private``; generated
+passwords, certificates, PGDATA, Envoy config, ``supervisord.conf``, ``mesh.json``),
+launches supervisord and starts the programs wave by
 wave (priority order), each wave gated on readiness: PostgreSQL/Redis answer, then the
 services' databases exist, migrations exit 0, services report gRPC health SERVING, Envoy's
 ``/ready`` answers 200. Any failure stops everything and raises ``StartFailure``.
@@ -37,7 +38,9 @@ from pkg.runtime._mesh import (
 from pkg.runtime._orphans import orphaned_programs
 from pkg.runtime._ports import port_is_free
 from pkg.runtime._postgres import EmbeddedPostgres, ensure_database
+from pkg.runtime._private import secure_data_dir
 from pkg.runtime._redis import EmbeddedRedis
+from pkg.runtime._secrets import PRIVATE_FILE
 from pkg.runtime._supervisor import Supervisor, render_supervisord_conf
 
 _FAILED = FAILED_STATES
@@ -80,7 +83,7 @@ def _check_ports(plan: MeshPlan) -> None:
     wanted += [(f"{name} worker {index + 1} (--port-base)", port) for name in plan.services
                for index, port in enumerate(ports.worker_ports(name))]
     if plan.edge:
-        wanted += [("edge (--edge-port)", ports.edge), ("Envoy admin (--admin-port)", ports.admin),
+        wanted += [("edge (--edge-port)", ports.edge),
                    ("JWKS listener (--jwks-port)", ports.jwks)]
     busy = [f"{what} port {port}" for what, port in wanted if not port_is_free("127.0.0.1", port)]
     if busy:
@@ -121,13 +124,14 @@ def _check_external(plan: MeshPlan) -> None:
 def envoy_config_options(plan: MeshPlan) -> dict[str, Any]:
     """The keyword arguments of ``pkg.edge.write_envoy_config`` for ``plan``'s edge.
 
-    Every worker of each service is an endpoint of its cluster; ``cors_origins`` are the
-    origins the edge's CORS policy admits (none by default).
+    Every worker of each service is an endpoint of its cluster; the admin is the unix
+    socket ``layout.admin_socket`` (mode 0600); ``cors_origins`` are the origins the edge's
+    CORS policy admits (none by default).
     """
     return dict(
         descriptor_set=descriptor_set(), cert_dir=plan.layout.certs,
         endpoints=plan.edge_endpoints(),
-        listen=("127.0.0.1", plan.ports.edge), admin=("127.0.0.1", plan.ports.admin),
+        listen=("127.0.0.1", plan.ports.edge), admin=plan.layout.admin_socket,
         jwks_listen=("127.0.0.1", plan.ports.jwks),
         jwt_issuer=JWT_ISSUER, jwt_audience=JWT_AUDIENCE,
         cors_origins=list(plan.cors_origins))
@@ -136,59 +140,78 @@ def envoy_config_options(plan: MeshPlan) -> dict[str, Any]:
 def prepare(plan: MeshPlan) -> list[Program]:
     """Write everything the mesh needs under its data directory; return its programs.
 
-    Certificates (when services or the edge run), PGDATA (``initdb`` once), Redis's
-    append-only file from an older snapshot-only ``dump.rdb`` (once), the Envoy
-    config (``pkg.edge``), ``supervisord.conf`` and ``mesh.json``. Raises ``MeshError``
-    when a needed part (``pkg.pki``, ``pkg.edge``, a service module) is missing.
+    The data directory made private (``secure_data_dir``), certificates (when services
+    or the edge run), the embedded servers' passwords (``secrets/``, generated once),
+    PGDATA (``initdb`` with SCRAM once; an older trust-auth cluster gets the password and
+    a SCRAM ``pg_hba.conf``), Redis's ``requirepass`` config and its append-only file
+    from an older snapshot-only ``dump.rdb`` (once), the Envoy config (``pkg.edge``),
+    ``supervisord.conf`` and ``mesh.json`` (both 0600). Raises ``MeshError`` when a
+    needed part (``pkg.pki``, ``pkg.edge``, a service module) is missing, the data
+    directory cannot be made private, or PostgreSQL's cluster cannot be set up.
     """
     layout = plan.layout
     missing = missing_services(plan.services)
     if missing:
         raise MeshError("service modules not found: " + ", ".join(f"services.{n}" for n in missing))
-    for folder in (layout.data_dir, layout.logs, layout.redis):
-        folder.mkdir(parents=True, exist_ok=True)
+    embedded_pg = plan.database_url is None
+    try:
+        account = plan.embedded_postgres.account if embedded_pg else None
+    except RuntimeError as exc:
+        raise MeshError(str(exc)) from exc
+    secure_data_dir(layout, account)
     if plan.services or plan.edge:
         issue_certificates(layout)
     for spec in map(service_spec, plan.services):
         for key, value in spec.env:
             path = Path(value.replace("{data}", str(layout.data_dir)))
             if key.endswith("_DIR"):
-                path.mkdir(parents=True, exist_ok=True)
+                path.mkdir(parents=True, exist_ok=True, mode=0o700)
             elif key.endswith("_FILE"):
-                path.parent.mkdir(parents=True, exist_ok=True)
-    if plan.database_url is None:
-        EmbeddedPostgres(layout.postgres, plan.ports.postgres).initialize()
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if embedded_pg:
+        try:
+            plan.embedded_postgres.initialize()
+        except RuntimeError as exc:
+            raise MeshError(f"PostgreSQL in {layout.postgres}: {exc}") from exc
     if plan.redis_url is None:
-        EmbeddedRedis(layout.redis, plan.ports.redis).convert_snapshot()
+        plan.embedded_redis.write_config()
+        plan.embedded_redis.convert_snapshot()
     if plan.edge:
         try:
             from pkg.edge import write_envoy_config
         except ImportError as exc:
             raise MeshError(f"the edge needs pkg.edge, which failed to import: {exc}") from exc
         write_envoy_config(layout.envoy_config, **envoy_config_options(plan))
+    from pkg.pki import write_atomic
+
     programs = plan.programs()
-    layout.supervisord_conf.write_text(render_supervisord_conf(layout, programs))
-    layout.mesh_file.write_text(json.dumps(plan.state(), indent=2) + "\n")
+    write_atomic(layout.supervisord_conf, render_supervisord_conf(layout, programs).encode(),
+                 mode=PRIVATE_FILE)
+    write_atomic(layout.mesh_file, (json.dumps(plan.state(), indent=2) + "\n").encode(),
+                 mode=PRIVATE_FILE)
     return programs
 
 
 def probe(program: dict[str, Any], state: dict[str, Any], cert_dir: Path) -> bool:
     """Return True when ``program`` (a ``mesh.json`` entry) is ready.
 
-    ``state`` is that ``mesh.json``; PostgreSQL answers ``SELECT 1``, Redis ``PING``, a
-    service gRPC health SERVING (over mTLS as ``cli``), Envoy ``/ready`` 200.
+    ``state`` is that ``mesh.json``; PostgreSQL answers ``SELECT 1`` and Redis ``PING``
+    (with the passwords in ``secrets/``), a service gRPC health SERVING (over mTLS as
+    ``cli``), Envoy ``/ready`` 200 on its admin socket.
     """
     kind, port = program["probe"], int(program.get("port") or 0)
     if kind == "running":
         return True
+    layout = MeshLayout.at(Path(state["data_dir"]))
     if kind == "postgres":
-        return EmbeddedPostgres(Path(state["data_dir"]) / "postgres", port).is_ready()
+        return EmbeddedPostgres(layout.postgres, port,
+                                password_file=layout.postgres_password).is_ready()
     if kind == "redis":
-        return EmbeddedRedis(Path(state["data_dir"]) / "redis", port).is_ready()
+        return EmbeddedRedis(layout.redis, port, password_file=layout.redis_password).is_ready()
     if kind == "grpc":
         return grpc_health(f"127.0.0.1:{port}", cert_dir, timeout=1.0) == "SERVING"
-    if kind == "envoy":
-        return envoy_ready("127.0.0.1", port, timeout=1.0)
+    if kind == "envoy" and state.get("admin_socket"):
+        return envoy_ready(Path(state["admin_socket"]), timeout=1.0)
     return False
 
 
@@ -224,9 +247,10 @@ def _wait_wave(supervisor: Supervisor, plan: MeshPlan, wave: list[Program], time
                 raise _failure(layout, name, "process restarted while starting")
             if statename == "RUNNING" and probe(entries[name], state, layout.certs):
                 pending.discard(name)
-                where = "admin" if entries[name]["probe"] == "envoy" else "on"
                 port = entries[name]["port"]
-                place = f"{where} 127.0.0.1:{port}, " if port else ""
+                place = f"on 127.0.0.1:{port}, " if port else ""
+                if entries[name]["probe"] == "envoy":
+                    place = f"admin {state['admin_socket']}, "
                 report(f"  {name}: ready ({place}{time.monotonic() - started:.1f} s)")
         if pending and time.monotonic() > deadline:
             name = sorted(pending)[0]

@@ -52,7 +52,8 @@ def token_mint() -> TokenMint:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """URL of a PostgreSQL server for the session (``postgresql://.../postgres``)."""
+    """URL of a PostgreSQL server for the session (``postgresql://.../postgres``; the
+    embedded one's carries its generated password)."""
     from pkg.runtime import postgres_server
 
     with _private_dir("agora-test-postgres-") as data_dir, postgres_server(data_dir) as url:
@@ -61,7 +62,8 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    """URL of a Redis server for the session (``redis://127.0.0.1:<port>/0``)."""
+    """URL of a Redis server for the session (``redis://default:<password>@127.0.0.1:<port>/0``
+    for the embedded one)."""
     from pkg.runtime import redis_server
 
     with _private_dir("agora-test-redis-") as data_dir, redis_server(data_dir) as url:

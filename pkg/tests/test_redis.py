@@ -24,9 +24,11 @@ async def proxy(redis_url: str) -> AsyncIterator[FaultyProxy]:
 
 @pytest.fixture
 async def client(redis_url: str, proxy: FaultyProxy) -> AsyncIterator[GuardedRedis]:
-    path = urlsplit(redis_url).path or "/0"
-    client = create_redis(f"redis://127.0.0.1:{proxy.port}{path}", socket_timeout=0.3,
-                          connect_timeout=0.3)
+    parts = urlsplit(redis_url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    via = parts._replace(netloc=f"{userinfo}@127.0.0.1:{proxy.port}" if userinfo
+                         else f"127.0.0.1:{proxy.port}", path=parts.path or "/0")
+    client = create_redis(via.geturl(), socket_timeout=0.3, connect_timeout=0.3)
     yield client
     await client.aclose()
 

@@ -111,6 +111,26 @@ class Mesh:
     def logs(self) -> Path:
         return Path(self.state.get("logs") or self.data_dir / "logs")
 
+    @property
+    def database_url(self) -> str:
+        """The PostgreSQL server's URL with its password (``mesh.json`` masks it: the
+        embedded server's is in ``secrets/postgres.password``; an external server's is
+        taken from the user service's environment)."""
+        from pkg.runtime._secrets import with_password
+
+        masked = str(self.state["database_url"])
+        if self.state.get("database_embedded"):
+            password = (self.data_dir / "secrets" / "postgres.password").read_text().strip()
+            user = masked.split("://", 1)[1].split(":", 1)[0]
+            return with_password(masked, user, password)
+        service = self.service_env("user")["AGORA_USER_DATABASE_URL"]
+        return service.replace("+psycopg", "", 1).rsplit("/", 1)[0] + "/postgres"
+
+    @property
+    def admin_socket(self) -> Path:
+        """Envoy's admin: a unix socket of mode 0600 (there is no admin TCP port)."""
+        return Path(self.state["admin_socket"])
+
     def service_port(self, name: str) -> int:
         """The port of service ``name``'s first worker."""
         return int(self.state["ports"]["services"][name])

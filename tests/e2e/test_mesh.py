@@ -25,7 +25,7 @@ def test_status_reports_every_program(mesh: Mesh) -> None:
 
 def test_mesh_json_names_distinct_ports(mesh: Mesh) -> None:
     ports = mesh.state["ports"]
-    flat = [ports["edge"], ports["admin"], ports["jwks"], ports["postgres"], ports["redis"],
+    flat = [ports["edge"], ports["jwks"], ports["postgres"], ports["redis"],
             *(port for ports_of in ports["workers"].values() for port in ports_of)]
     assert all(len(workers) >= 1 for workers in ports["workers"].values()), ports
     assert {name: workers[0] for name, workers in ports["workers"].items()} == ports["services"]

@@ -100,7 +100,7 @@ def test_rolling_restart_replaces_every_worker_and_keeps_the_edge_routing(
         f"no user worker was SERVING in {sampler.none_serving} of {sampler.rounds} rounds")
     for port in mesh.worker_ports("user"):
         assert grpc_health(f"127.0.0.1:{port}", mesh.cert_dir) == "SERVING"
-        assert edge_host_health(int(mesh.state["ports"]["admin"]), port) == ["healthy"]
+        assert edge_host_health(mesh.admin_socket, port) == ["healthy"]
     email = random_email()
     register(http, email)
     assert login(http, email)["accessToken"]

@@ -201,7 +201,7 @@ async def _outage_under_load(mesh: Mesh, edge: httpx.AsyncClient,
     load = SteadyLoad()
     load.add("GetUser HTTP/JSON", traffic.get_user_http, rate=80, concurrency=24)
     load.add("GetUser gRPC", traffic.get_user_grpc, rate=30, concurrency=12)
-    figures = await run_outage(load, mesh.state["database_url"], stop=stop, resume=resume,
+    figures = await run_outage(load, mesh.database_url, stop=stop, resume=resume,
                                seconds=seconds)
     print("\n" + figures.report() + "\n" + await _edge_user_stats(mesh))
     message = figures.report() + "\n" + log_tails(mesh.data_dir, 10)

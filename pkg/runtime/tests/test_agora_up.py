@@ -108,6 +108,9 @@ def test_a_failed_start_shows_the_log_and_stops_everything(tmp_path: Path) -> No
     pgdata = data / "postgres"
     pgdata.mkdir(parents=True)
     (pgdata / "PG_VERSION").write_text("18\n")  # a cluster PostgreSQL cannot open
+    (pgdata / "pg_hba.conf").write_text("host all all 127.0.0.1/32 scram-sha-256\n")
+    (data / "secrets").mkdir(mode=0o700)
+    (data / "secrets" / "postgres.password").write_text("0123456789abcdef\n")
     up = _agora("up", "--detach", "--data-dir", str(data), "--edge-port", str(free_port()),
                 "--port-base", str(_port_base()), "--services", "", "--no-edge",
                 "--timeout", "20")
@@ -118,6 +121,19 @@ def test_a_failed_start_shows_the_log_and_stops_everything(tmp_path: Path) -> No
     assert mentioning(data) == []
     assert not (data / "supervisor.sock").exists()
     assert json.loads((data / "mesh.json").read_text())["database_embedded"] is True
+
+
+def test_a_cluster_that_cannot_be_secured_is_a_clear_error(tmp_path: Path) -> None:
+    data = tmp_path / "mesh"
+    (data / "postgres").mkdir(parents=True)
+    (data / "postgres" / "PG_VERSION").write_text("18\n")  # trust-era cluster, broken
+    up = _agora("up", "--detach", "--data-dir", str(data), "--edge-port", str(free_port()),
+                "--port-base", str(_port_base()), "--services", "", "--no-edge")
+    assert up.returncode == 1, up.stdout + up.stderr
+    assert up.stderr.startswith(f"agora up: PostgreSQL in {data / 'postgres'}: setting the "
+                                "password"), up.stderr
+    assert "Traceback" not in up.stderr
+    assert mentioning(data) == []
 
 
 def test_a_second_up_on_a_running_mesh_is_refused(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import stat
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -22,7 +24,8 @@ from pkg.runtime import (
     postgres_server,
     redis_server,
 )
-from pkg.runtime._accounts import running_as_root
+from pkg.runtime._accounts import as_account, running_as_root
+from pkg.runtime._postgres import postgres_bin_dir
 from pkg.runtime.tests._processes import alive, mentioning
 
 pytestmark = pytest.mark.integration
@@ -32,7 +35,8 @@ def test_postgres_starts_answers_creates_a_database_and_stops(tmp_path: Path) ->
     server = EmbeddedPostgres(tmp_path / "pg", free_port())
     server.start()
     try:
-        assert server.url == f"postgresql://postgres@127.0.0.1:{server.port}/postgres"
+        password = (tmp_path / "pg.password").read_text().strip()
+        assert server.url == f"postgresql://postgres:{password}@127.0.0.1:{server.port}/postgres"
         with psycopg.connect(server.url) as conn:
             row = conn.execute("SELECT current_user, version()").fetchone()
         assert row is not None
@@ -40,7 +44,7 @@ def test_postgres_starts_answers_creates_a_database_and_stops(tmp_path: Path) ->
         assert "PostgreSQL 18" in row[1]
 
         url = ensure_database(server.url, "agora_test")
-        assert url == f"postgresql+psycopg://postgres@127.0.0.1:{server.port}/agora_test"
+        assert url == f"postgresql+psycopg://postgres:{password}@127.0.0.1:{server.port}/agora_test"
         assert ensure_database(server.url, "agora_test") == url  # idempotent
         with psycopg.connect(url.replace("+psycopg", "")) as conn:
             assert conn.execute("SELECT current_database()").fetchone() == ("agora_test",)
@@ -71,11 +75,91 @@ def test_postgres_listens_on_loopback_only(tmp_path: Path) -> None:
         assert row == ("127.0.0.1",)
 
 
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_postgres_refuses_a_connection_without_the_password(tmp_path: Path) -> None:
+    with EmbeddedPostgres(tmp_path / "pg", free_port()) as server:
+        password_file = tmp_path / "pg.password"
+        assert _mode(password_file) == 0o600
+        assert len(server.password) >= 32
+        plain = f"postgresql://postgres@127.0.0.1:{server.port}/postgres"
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(plain, connect_timeout=5).close()
+        wrong = f"postgresql://postgres:guess@127.0.0.1:{server.port}/postgres"
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            psycopg.connect(wrong, connect_timeout=5).close()
+        with psycopg.connect(server.url) as conn:
+            method = conn.execute("SELECT DISTINCT auth_method FROM pg_hba_file_rules"
+                                  " WHERE error IS NULL").fetchall()
+            assert method == [("scram-sha-256",)]
+            stored = conn.execute("SELECT rolpassword FROM pg_authid"
+                                  " WHERE rolname = 'postgres'").fetchone()
+            assert stored is not None and stored[0].startswith("SCRAM-SHA-256$")
+            pid = server._postmaster_pid()
+        assert pid is not None
+        assert server.password not in (Path("/proc") / str(pid) / "cmdline").read_text()
+    assert mentioning(tmp_path) == []
+
+
+def test_a_trust_cluster_of_an_older_agora_gets_a_password_and_keeps_its_data(
+        tmp_path: Path) -> None:
+    pgdata = tmp_path / "pg"
+    old = EmbeddedPostgres(pgdata, free_port())
+    pgdata.mkdir(mode=0o700)
+    account = old.account
+    from pkg.runtime._accounts import hand_over
+
+    hand_over(pgdata, account)
+    subprocess.run(as_account([str(postgres_bin_dir() / "initdb"), "-D", str(pgdata), "-U",
+                               "postgres", "--auth=trust", "--no-sync", "--no-instructions"],
+                              account), check=True, capture_output=True, cwd="/")
+    subprocess.run(as_account([str(postgres_bin_dir() / "postgres"), "--single", "-D",
+                               str(pgdata), "postgres"], account),
+                   input=b"CREATE TABLE kept (v int);\nINSERT INTO kept VALUES (7);\n",
+                   check=True, capture_output=True, cwd="/")
+    assert not (tmp_path / "pg.password").exists()
+
+    with EmbeddedPostgres(pgdata, free_port()) as server:
+        plain = f"postgresql://postgres@127.0.0.1:{server.port}/postgres"
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(plain, connect_timeout=5).close()
+        with psycopg.connect(server.url) as conn:
+            assert conn.execute("SELECT v FROM kept").fetchone() == (7,)
+    assert "trust" not in (pgdata / "pg_hba.conf").read_text()
+    assert EmbeddedPostgres(pgdata, free_port()).secure() is False  # once is enough
+    assert mentioning(tmp_path) == []
+
+
+def test_redis_refuses_commands_before_auth(tmp_path: Path) -> None:
+    with EmbeddedRedis(tmp_path / "redis", free_port()) as server:
+        assert _mode(tmp_path / "redis.password") == 0o600
+        assert _mode(server.config_file) == 0o600
+        anonymous = redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=5)
+        with pytest.raises(redis.AuthenticationError):
+            anonymous.set("role", "admin")
+        anonymous.close()
+        wrong = redis.Redis(host="127.0.0.1", port=server.port, password="guess",
+                            socket_timeout=5)
+        with pytest.raises(redis.AuthenticationError):
+            wrong.ping()
+        wrong.close()
+        client = redis.Redis.from_url(server.url)
+        assert client.ping()
+        info = client.info("server")
+        client.close()
+        assert info["config_file"] == str(server.config_file)
+        assert server.password not in " ".join(server.command())
+    assert mentioning(tmp_path) == []
+
+
 def test_redis_starts_answers_persists_and_stops(tmp_path: Path) -> None:
     server = EmbeddedRedis(tmp_path / "redis", free_port())
     server.start()
     try:
-        assert server.url == f"redis://127.0.0.1:{server.port}/0"
+        password = (tmp_path / "redis.password").read_text().strip()
+        assert server.url == f"redis://default:{password}@127.0.0.1:{server.port}/0"
         client = redis.Redis.from_url(server.url)
         client.set("greeting", "hello")
         pid = int(client.info("server")["process_id"])

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import http.server
+import socketserver
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pkg.runtime import MeshError, edge_host_health, free_port, restart_service
+from pkg.runtime import MeshError, edge_host_health, restart_service
 
 CLUSTERS = """\
 user::observability_name::user
@@ -22,8 +23,14 @@ jwks::127.0.0.1:42001::health_flags::healthy
 """
 
 
+class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
 @pytest.fixture
-def admin_port() -> Iterator[int]:
+def admin_socket(tmp_path: Path) -> Iterator[Path]:
+    """A stand-in for Envoy's admin on a unix socket, answering ``GET /clusters``."""
+
     class Admin(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             body = CLUSTERS.encode() if self.path == "/clusters" else b""
@@ -34,24 +41,25 @@ def admin_port() -> Iterator[int]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), Admin)
+    path = tmp_path / "admin.sock"
+    server = _UnixHTTPServer(str(path), Admin)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield int(server.server_address[1])
+        yield path
     finally:
         server.shutdown()
         server.server_close()
 
 
-def test_edge_host_health_reads_the_flags_of_that_host(admin_port: int) -> None:
-    assert edge_host_health(admin_port, 42002) == ["healthy"]
-    assert edge_host_health(admin_port, 42012) == ["/failed_active_hc"]
-    assert edge_host_health(admin_port, 42022) == []
+def test_edge_host_health_reads_the_flags_of_that_host(admin_socket: Path) -> None:
+    assert edge_host_health(admin_socket, 42002) == ["healthy"]
+    assert edge_host_health(admin_socket, 42012) == ["/failed_active_hc"]
+    assert edge_host_health(admin_socket, 42022) == []
 
 
-def test_edge_host_health_of_an_admin_that_does_not_answer_is_empty() -> None:
-    assert edge_host_health(free_port(), 42002, timeout=1.0) == []
+def test_edge_host_health_of_an_admin_that_does_not_answer_is_empty(tmp_path: Path) -> None:
+    assert edge_host_health(tmp_path / "no-such.sock", 42002, timeout=1.0) == []
 
 
 def test_restart_without_a_mesh_says_so(tmp_path: Path) -> None:

@@ -44,8 +44,10 @@ def test_programs_start_in_order_with_their_commands(tmp_path: Path) -> None:
     assert programs["migrate-user"].command.endswith("-m services.user migrate")
     assert programs["auth-1"].command.endswith("-m services.auth")
     assert f"-c {layout.envoy_config} --base-id {layout.envoy_base_id}" in programs["edge"].command
-    assert f"-D {layout.postgres} -h 127.0.0.1 -p 61002" in programs["postgres"].command
-    assert "--port 61003" in programs["redis"].command
+    assert f"-D {layout.postgres} -h 127.0.0.1 -p 61001" in programs["postgres"].command
+    assert "--port 61002" in programs["redis"].command
+    assert programs["redis"].command.split()[1] == str(layout.secrets / "redis.conf")
+    assert all(c.umask == 0o077 for c in programs.values())
     assert all(not c.autostart for c in programs.values())
     assert all(c.killasgroup for c in programs.values())
     assert not programs["postgres"].stopasgroup
@@ -70,8 +72,12 @@ def test_service_environment_follows_the_architecture(tmp_path: Path) -> None:
     assert user["AGORA_JWT_AUDIENCE"] == "agora"
     assert user["AGORA_LOG_LEVEL"] == "DEBUG"
     assert user["AGORA_USER_LISTEN"] == "127.0.0.1:42002"
+    pg_password = layout.postgres_password.read_text().strip()
+    redis_password = layout.redis_password.read_text().strip()
     assert user["AGORA_USER_DATABASE_URL"] == (
-        "postgresql+psycopg://postgres@127.0.0.1:61002/agora_user")
+        f"postgresql+psycopg://postgres:{pg_password}@127.0.0.1:61001/agora_user")
+    assert auth["AGORA_AUTH_REDIS_URL"] == f"redis://default:{redis_password}@127.0.0.1:61002/0"
+    assert pg_password != redis_password
     assert "AGORA_USER_REDIS_URL" not in user
     assert user["AGORA_USER_JWKS_CACHE_FILE"] == str(layout.data_dir / "user" / "jwks.json")
     assert auth["AGORA_AUTH_LISTEN"] == "127.0.0.1:42001"
@@ -97,8 +103,8 @@ def test_external_servers_replace_the_embedded_ones(tmp_path: Path) -> None:
 
 def test_default_ports_are_the_documented_ones() -> None:
     ports = MeshPorts.derive(workers={"auth": 2, "user": 2})
-    assert (ports.edge, ports.admin, ports.jwks, ports.postgres, ports.redis) == (
-        8443, 9901, 9902, 54329, 63790)
+    assert (ports.edge, ports.jwks, ports.postgres, ports.redis) == (8443, 9902, 54329, 63790)
+    assert not hasattr(ports, "admin")  # Envoy's admin is a unix socket
     assert ports.services == {"auth": 50051, "user": 50052}
     assert ports.workers == {"auth": [50051, 50061], "user": [50052, 50062]}
 
@@ -106,8 +112,7 @@ def test_default_ports_are_the_documented_ones() -> None:
 def test_a_second_mesh_gets_other_ports() -> None:
     ports = MeshPorts.derive(edge=9443, port_base=51050, workers={"auth": 1, "user": 1})
     assert ports.services == {"auth": 51051, "user": 51052}
-    assert {ports.admin, ports.jwks, ports.postgres, ports.redis}.isdisjoint(
-        {9901, 9902, 54329, 63790})
+    assert {ports.jwks, ports.postgres, ports.redis}.isdisjoint({9902, 54329, 63790})
 
 
 def test_meshes_in_different_directories_get_different_envoy_base_ids(tmp_path: Path) -> None:
@@ -160,6 +165,34 @@ def test_mesh_json_lists_every_worker(tmp_path: Path) -> None:
     assert state["workers"] == {"auth": ["auth-1"], "user": ["user-1", "user-2"]}
     grpc = {p["name"]: p["port"] for p in state["programs"] if p["probe"] == "grpc"}
     assert grpc == {"auth-1": 42001, "user-1": 42002, "user-2": 42012}
+    assert state["admin_socket"] == str(tmp_path / "envoy" / "admin.sock")
+
+
+def test_no_password_is_on_a_command_line_or_in_mesh_json(tmp_path: Path) -> None:
+    layout = MeshLayout.at(tmp_path)
+    plan = MeshPlan(layout=layout, ports=_ports())
+    programs = _read_back(layout, plan)
+    state = json.dumps(plan.state())
+    passwords = [layout.postgres_password.read_text().strip(),
+                 layout.redis_password.read_text().strip()]
+
+    for password in passwords:
+        assert password in programs["user-1"].environment["AGORA_USER_DATABASE_URL"] + \
+            programs["auth-1"].environment["AGORA_AUTH_REDIS_URL"]
+        assert all(password not in c.command for c in programs.values())
+        assert password not in state
+    assert plan.state()["database_url"] == "postgresql://postgres:***@127.0.0.1:61001/postgres"
+    assert plan.state()["redis_url"] == "redis://default:***@127.0.0.1:61002/0"
+
+
+def test_external_urls_are_recorded_without_their_password(tmp_path: Path) -> None:
+    plan = MeshPlan(layout=MeshLayout.at(tmp_path), ports=_ports(),
+                    database_url="postgresql://app:s3cret@db.internal:5432/postgres",
+                    redis_url="redis://:t0ken@cache.internal:6379/2")
+    state = plan.state()
+    assert state["database_url"] == "postgresql://app:***@db.internal:5432/postgres"
+    assert state["redis_url"] == "redis://:***@cache.internal:6379/2"
+    assert not (tmp_path / "secrets").exists()
 
 
 def test_worker_counts_outside_the_range_are_refused() -> None:

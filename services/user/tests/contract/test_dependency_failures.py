@@ -31,7 +31,8 @@ async def proxied(migrated_database: str, cert_dir: Path, token_mint: TokenMint
     it as ``auth`` without client-side health checking (the call must reach it)."""
     parts = urlsplit(migrated_database)
     async with FaultyProxy(parts.hostname or "127.0.0.1", parts.port or 5432) as proxy:
-        url = parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}").geturl()
+        userinfo = parts.netloc.rpartition("@")[0]
+        url = parts._replace(netloc=f"{userinfo}@127.0.0.1:{proxy.port}").geturl()
         settings = cheap_settings(url, database_timeout_seconds=0.5,
                                   database_pool_timeout_seconds=0.5)
         mesh = MeshSettings.model_validate({"cert_dir": cert_dir, "endpoints": {}})
