@@ -181,9 +181,9 @@ async def _edge_user_stats(mesh: Mesh) -> str:
     pattern = (r"^cluster\.user\.(upstream_rq_retry|upstream_rq_retry_success|"
                r"outlier_detection\.ejections_enforced_total|health_check\.failure|"
                r"upstream_rq_timeout|lb_healthy_panic)$")
-    async with httpx.AsyncClient() as admin:
-        response = await admin.get(f"http://127.0.0.1:{mesh.state['ports']['admin']}/stats",
-                                   params={"filter": pattern})
+    transport = httpx.AsyncHTTPTransport(uds=str(mesh.admin_socket))
+    async with httpx.AsyncClient(transport=transport) as admin:
+        response = await admin.get("http://admin/stats", params={"filter": pattern})
     return "edge: " + ", ".join(line.removeprefix("cluster.user.")
                                 for line in response.text.splitlines())
 
