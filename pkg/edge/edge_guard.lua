@@ -123,11 +123,14 @@ local function check_grpc(headers, path)
   end
 end
 
-local function guard(handle)
+local function is_native(headers)
+  local content_type = headers:get("content-type") or ""
+  return content_type == GRPC or sub(content_type, 1, #GRPC + 1) == GRPC .. "+"
+end
+
+local function guard(handle, native)
   local headers = handle:headers()
   normalise_bearer(headers)
-  local content_type = headers:get("content-type") or ""
-  local native = content_type == GRPC or sub(content_type, 1, #GRPC + 1) == GRPC .. "+"
   for _, name in ipairs(check_metadata(headers, native)) do headers:remove(name) end
   local path = headers:get(":path") or ""
   if native then
@@ -146,7 +149,15 @@ local function guard(handle)
   handle:streamInfo():dynamicMetadata():set(METADATA, "rule", index)
 end
 
+-- An HTTP/JSON refusal waits for the request body (within the connection's buffer limit,
+-- 413 above it) and answers only then: a reply and RST_STREAM(NO_ERROR) sent while an
+-- HTTP/2 client is still uploading (RFC 9113 §8.1) make some clients (curl 7.88) drop the
+-- reply. No body is parsed. Native gRPC clients handle an early reply, and a streaming
+-- call's body may never end, so they are answered at once.
 function envoy_on_request(handle)
-  local ok, err = pcall(guard, handle)
-  if not ok then refuse(handle, err, "edge_guard") end
+  local native = is_native(handle:headers())
+  local ok, err = pcall(guard, handle, native)
+  if ok then return end
+  if not native then pcall(handle.body, handle) end
+  refuse(handle, err, "edge_guard")
 end
