@@ -56,9 +56,28 @@ def normalise_database_url(url: str) -> str:
 
 
 class DatabaseSettingsMixin(BaseSettings):
-    """Adds a normalised ``database_url`` to a service's settings."""
+    """A service's own database: a normalised ``database_url``, the pool and the timeouts
+    (seconds) that ``pkg.db.engine_from_settings`` and ``reader_from_settings`` apply.
 
-    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    A service sets its own ``database_url`` default (``.../agora_<service>``); every other
+    field is read from ``AGORA_<SERVICE>_DATABASE_...`` under the service's prefix.
+    """
+
+    database_url: str = Field(
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        description="the service's own database")
+    database_pool_size: int = Field(
+        default=10, ge=1, description="pooled connections of each engine (reads, writes)")
+    database_max_overflow: int = Field(default=5, ge=0, description="extra connections")
+    database_connect_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="bound on opening a connection (libpq connect_timeout)")
+    database_statement_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="server-side statement_timeout of every connection")
+    database_pool_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="longest wait for a pooled connection")
+    database_timeout_seconds: float = Field(
+        default=8.0, gt=0,
+        description="client-side bound on one transaction (a hung server never answers)")
 
     @field_validator("database_url")
     @classmethod

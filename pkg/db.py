@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from pkg import errors
-from pkg.config import normalise_database_url
+from pkg.config import DatabaseSettingsMixin, normalise_database_url
 from pkg.obs import remaining
 
 REASON = "DATABASE_UNAVAILABLE"
@@ -415,3 +415,29 @@ def database_probe(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:
         return True
 
     return probe
+
+
+def engine_from_settings(settings: DatabaseSettingsMixin, *, pool_size: int | None = None,
+                         max_overflow: int | None = None) -> AsyncEngine:
+    """``create_engine`` with the URL, pool and timeouts (seconds) of a service's
+    ``settings``; ``pool_size`` and ``max_overflow`` override the settings' (a CLI needs
+    one connection).  The caller disposes of the engine."""
+    return create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size if pool_size is None else pool_size,
+        max_overflow=settings.database_max_overflow if max_overflow is None else max_overflow,
+        connect_timeout=settings.database_connect_timeout_seconds,
+        statement_timeout=settings.database_statement_timeout_seconds,
+        pool_timeout=settings.database_pool_timeout_seconds)
+
+
+def reader_from_settings(settings: DatabaseSettingsMixin, *, size: int | None = None) -> Reader:
+    """A ``Reader`` with the URL, timeouts (seconds) and pool of ``settings``: pool size to
+    pool size plus overflow connections, or exactly ``size``.  The caller closes it."""
+    low = settings.database_pool_size if size is None else size
+    high = settings.database_pool_size + settings.database_max_overflow if size is None else size
+    return Reader(settings.database_url, min_size=low, max_size=high,
+                  connect_timeout=settings.database_connect_timeout_seconds,
+                  statement_timeout=settings.database_statement_timeout_seconds,
+                  pool_timeout=settings.database_pool_timeout_seconds,
+                  timeout=settings.database_timeout_seconds)

@@ -127,3 +127,21 @@ class Unavailable(DomainError):
                  metadata: Mapping[str, str] | None = None) -> None:
         super().__init__(message, reason=reason, metadata=metadata)
         self.retry_after = retry_after
+
+
+class InvalidField(InvalidArgument):
+    """One field of a request is invalid (INVALID_ARGUMENT with one field violation).
+
+    ``field`` names the field as the use case knows it (``email``, ``display_name``,
+    ``update_mask``, ``page_token``); the entrypoint may prefix it with its message path
+    (``pkg.fields.request_fields``).  ``reason`` is the violation's stable cause, declared
+    in the service's ``ErrorReason`` enum (AIP-193).
+    """
+
+    reason = "INVALID_FIELD"
+
+    def __init__(self, field: str, description: str, *, reason: str) -> None:
+        super().__init__(f"{field}: {description}", reason=reason,
+                         violations=[FieldViolation(field=field, description=description,
+                                                    reason=reason)])
+        self.field = field

@@ -11,7 +11,7 @@ docs/adr/0013-dependency-failures-and-drain.md.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -82,3 +82,16 @@ def create_redis(url: str, *, socket_timeout: float = 2.0, connect_timeout: floa
         health_check_interval=health_check_interval)
     assert isinstance(client, GuardedRedis)
     return client
+
+
+def redis_probe(client: aioredis.Redis) -> Callable[[], Awaitable[bool]]:
+    """A health probe (``pkg.server.Probe``, beside ``pkg.db.database_probe``): ``True``
+    when Redis answers ``PING``.
+
+    Raises (the probe counts as down) when it cannot connect or the command fails.
+    """
+
+    async def probe() -> bool:
+        return bool(await client.ping())
+
+    return probe

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import shutil
+import subprocess
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +73,50 @@ def _dunder_all(names: tuple[str, ...]) -> str:
     return "[" + ", ".join(f'"{n}"' for n in ordered) + "]"
 
 
+def _ruff() -> str:
+    """The ``ruff`` executable that formats generated code: the one installed beside
+    this Python (the ``dev`` extra), else the first on ``PATH``; ``ServiceNameError`` when
+    there is none, before anything is written."""
+    try:
+        from ruff.__main__ import find_ruff_bin
+    except ImportError:
+        found = shutil.which("ruff")
+    else:
+        found = find_ruff_bin()
+    if not found:
+        raise ServiceNameError("ruff is needed to format the generated code: install the "
+                               "dev extra (pip install -e '.[dev]') or put ruff on PATH")
+    return str(found)
+
+
+def _ruff_config(root: Path) -> list[str]:
+    """``--config`` naming the settings generated code is formatted with: the target
+    repository's ``pyproject.toml``, else the one of the repository this template is in."""
+    for candidate in (root / "pyproject.toml", TEMPLATE.parents[2] / "pyproject.toml"):
+        if candidate.is_file():
+            return ["--config", str(candidate)]
+    return []
+
+
+def format_python(root: Path, paths: list[str], ruff: str) -> None:
+    """Run ``ruff check --fix`` then ``ruff format`` over ``paths`` (relative to
+    ``root``), so generated code reads as the repository's lint rules and formatter want.
+
+    Violations that cannot be fixed are left for the tests and ``make lint`` to report;
+    ``RuntimeError`` when ruff itself fails (a bad configuration, a syntax error).
+    """
+    if not paths:
+        return
+    config = _ruff_config(root)
+    for argv in ([ruff, "check", "--fix", "--exit-zero", "--quiet", *config, *paths],
+                 [ruff, "format", "--quiet", *config, *paths]):
+        result = subprocess.run(argv, cwd=root, capture_output=True, text=True,
+                                timeout=120, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv[:2])} failed on the generated code:\n"
+                               f"{result.stdout}{result.stderr}")
+
+
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE), undefined=jinja2.StrictUndefined,
@@ -84,13 +130,14 @@ def new_service(root: Path, name: str) -> GeneratedService:
 
     Writes the contract ``api/agora/<name>/v1/<name>.proto``, the package
     ``services/<name>/`` (domain, service, adapters, entrypoints, migrations, tests) and
-    ``tests/e2e/test_<name>.py``, then registers the service (next free ``port_offset``,
+    ``tests/e2e/test_<name>.py``, formats the Python it wrote (``ruff check --fix``, then
+    ``ruff format``; ``format_python``), then registers the service (next free ``port_offset``,
     own database, ``{data}/<name>/jwks.json`` as its JWKS cache) in
     ``services/registry.toml``, ``docker-compose.yml`` (edge ``depends_on`` included), the
     Dockerfile's mount points and the Compose database initialisation (``_register``).
     Generated code (``gen/``) is not touched: run ``make gen``.
-    Raises ``ServiceNameError`` for a bad, reserved or existing name, or when a target file
-    exists (nothing is written then).
+    Raises ``ServiceNameError`` for a bad, reserved or existing name, when a target file
+    exists or when ruff is not installed (nothing is written then).
     """
     registry_file = root / "services" / "registry.toml"
     registry = tomllib.loads(registry_file.read_text(encoding="utf-8")).get("service", [])
@@ -101,6 +148,7 @@ def new_service(root: Path, name: str) -> GeneratedService:
     existing = [target for target in targets.values() if (root / target).exists()]
     if existing:
         raise ServiceNameError(f"refusing to overwrite {', '.join(existing)}")
+    ruff = _ruff()
     environment = _environment()
     for source, target in targets.items():
         path = root / target
@@ -109,6 +157,7 @@ def new_service(root: Path, name: str) -> GeneratedService:
             path.write_text(environment.get_template(source).render(context), encoding="utf-8")
         else:
             path.write_bytes((TEMPLATE / source).read_bytes())
+    format_python(root, sorted(t for t in targets.values() if t.endswith(".py")), ruff)
     compose = {part: environment.get_template(f"compose/{part}.yml.j2").render(context)
                for part in ("env", "services")}
     changed = register(root, name, offset, compose_env=compose["env"],

@@ -67,3 +67,34 @@ def test_a_missing_or_ambiguous_rule_is_an_error() -> None:
     both.Extensions[policy_pb2.rule].roles.append("admin")
     with pytest.raises(PolicyError, match="exactly one"):
         parse_rule(_method(both))
+
+
+def test_a_services_database_settings_come_from_its_own_prefix(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic_settings import SettingsConfigDict
+
+    from pkg.config import DatabaseSettingsMixin
+    from pkg.db import engine_from_settings, reader_from_settings
+
+    class ThingSettings(DatabaseSettingsMixin):
+        model_config = SettingsConfigDict(env_prefix="AGORA_THING_", extra="ignore")
+
+    monkeypatch.setenv("AGORA_THING_DATABASE_URL", "postgres://u@db.invalid:5/agora_thing")
+    monkeypatch.setenv("AGORA_THING_DATABASE_POOL_SIZE", "3")
+    monkeypatch.setenv("AGORA_THING_DATABASE_MAX_OVERFLOW", "2")
+    monkeypatch.setenv("AGORA_THING_DATABASE_STATEMENT_TIMEOUT_SECONDS", "1.5")
+    settings = ThingSettings()
+    assert settings.database_url == "postgresql+psycopg://u@db.invalid:5/agora_thing"
+    assert (settings.database_pool_size, settings.database_max_overflow) == (3, 2)
+    assert settings.database_statement_timeout_seconds == 1.5
+    assert settings.database_timeout_seconds == 8.0
+    engine = engine_from_settings(settings)
+    assert (engine.pool.size(), engine.url.database) == (3, "agora_thing")  # type: ignore[attr-defined]
+    assert engine_from_settings(settings, pool_size=1).pool.size() == 1  # type: ignore[attr-defined]
+    reader = reader_from_settings(settings)
+    assert (reader._pool.min_size, reader._pool.max_size) == (3, 5)
+    single = reader_from_settings(settings, size=1)
+    assert (single._pool.min_size, single._pool.max_size) == (1, 1)
+    monkeypatch.setenv("AGORA_THING_DATABASE_POOL_SIZE", "0")
+    with pytest.raises(ValueError, match="database_pool_size"):
+        ThingSettings()

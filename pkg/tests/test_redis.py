@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from pkg import errors
-from pkg.redis import GuardedRedis, create_redis
+from pkg.redis import GuardedRedis, create_redis, redis_probe
 from pkg.testing import FaultyProxy
 
 pytestmark = pytest.mark.integration
@@ -70,3 +70,14 @@ async def test_a_redis_that_is_gone_is_unavailable() -> None:
             await client.get("anything")
     finally:
         await client.aclose()
+
+
+async def test_the_probe_is_up_while_redis_answers_and_raises_while_it_hangs(
+        client: GuardedRedis, proxy: FaultyProxy) -> None:
+    probe = redis_probe(client)
+    assert await probe() is True
+    proxy.pause()
+    with pytest.raises(errors.Unavailable):
+        await probe()
+    proxy.resume()
+    assert await probe() is True

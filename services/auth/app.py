@@ -8,7 +8,7 @@ from agora.auth.v1 import auth_pb2_grpc
 from agora.user.v1 import user_pb2_grpc
 from pkg.config import MeshSettings
 from pkg.mtls import client, server_credentials
-from pkg.redis import create_redis
+from pkg.redis import create_redis, redis_probe
 from pkg.resources import closed_on_failure
 from pkg.server import GrpcServer, Probe, Registration, health_probe, peer_identity
 from services.auth.adapters import (
@@ -68,11 +68,7 @@ def _server(settings: AuthSettings, mesh: MeshSettings, stack: AsyncExitStack, *
                              connect_timeout=settings.redis_connect_timeout_seconds,
                              socket_timeout=settings.redis_socket_timeout_seconds)
         stack.push_async_callback(redis.aclose)
-
-        async def ping() -> bool:
-            return bool(await redis.ping())
-
-        probes["redis"] = ping
+        probes["redis"] = redis_probe(redis)
         tokens = tokens or RedisTokenStore(redis, ttl_seconds=settings.refresh_token_ttl_seconds,
                                            lifetime_seconds=settings.family_lifetime_seconds)
         throttle = throttle or RedisAttemptThrottle(redis)

@@ -12,12 +12,16 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 
 import grpc
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.clock import utcnow
 from pkg.config import MeshSettings
-from pkg.db import Reader, create_engine, database_probe, session_factory
+from pkg.db import (
+    database_probe,
+    engine_from_settings,
+    reader_from_settings,
+    session_factory,
+)
 from pkg.jwks import auth_token_verifier
 from pkg.mtls import server_credentials
 from pkg.resources import closed_on_failure
@@ -40,13 +44,6 @@ def _hasher(settings: UserSettings) -> Argon2Hasher:
     return Argon2Hasher(time_cost=settings.argon2_time_cost,
                         memory_cost=settings.argon2_memory_cost_kib,
                         parallelism=settings.argon2_parallelism, workers=settings.hash_workers)
-
-
-def _engine(settings: UserSettings, pool_size: int, max_overflow: int) -> AsyncEngine:
-    return create_engine(settings.database_url, pool_size=pool_size, max_overflow=max_overflow,
-                         connect_timeout=settings.database_connect_timeout_seconds,
-                         statement_timeout=settings.database_statement_timeout_seconds,
-                         pool_timeout=settings.database_pool_timeout_seconds)
 
 
 def build(settings: UserSettings, mesh: MeshSettings, *,
@@ -78,14 +75,9 @@ def _server(settings: UserSettings, mesh: MeshSettings, stack: AsyncExitStack,
         jwks = auth_token_verifier(stack, mesh, IDENTITY, cache_file=settings.jwks_cache_file)
         informational["jwks"] = jwks.probe
         verifier = jwks
-    engine = _engine(settings, settings.database_pool_size, settings.database_max_overflow)
+    engine = engine_from_settings(settings)
     stack.push_async_callback(engine.dispose)
-    reads = Reader(settings.database_url, min_size=settings.database_pool_size,
-                   max_size=settings.database_pool_size + settings.database_max_overflow,
-                   connect_timeout=settings.database_connect_timeout_seconds,
-                   statement_timeout=settings.database_statement_timeout_seconds,
-                   pool_timeout=settings.database_pool_timeout_seconds,
-                   timeout=settings.database_timeout_seconds)
+    reads = reader_from_settings(settings)
     stack.push_async_callback(reads.close)
     hasher = _hasher(settings)
     stack.push_async_callback(hasher.close)
@@ -118,9 +110,9 @@ async def create_admin(settings: UserSettings, *, email: str, password: str,
     Same rules as CreateUser except that the role is admin.  Raises ``InvalidField``
     and ``EmailTaken``.
     """
-    engine = _engine(settings, 1, 0)
+    engine = engine_from_settings(settings, pool_size=1, max_overflow=0)
     hasher = _hasher(settings)
-    reads = Reader(settings.database_url, min_size=1, max_size=1)
+    reads = reader_from_settings(settings, size=1)
     try:
         accounts = Accounts(SqlUserRepository(session_factory(engine), reads), hasher,
                             clock=utcnow)

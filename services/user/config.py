@@ -1,9 +1,10 @@
 """Settings of the user service (pydantic-settings, prefix ``AGORA_USER_``).
 
 ``AGORA_USER_LISTEN``, ``AGORA_USER_DATABASE_URL`` (normalised to ``postgresql+psycopg://``),
-the pool size, the database timeouts (``AGORA_USER_DATABASE_CONNECT_TIMEOUT_SECONDS``,
-``..._STATEMENT_TIMEOUT_SECONDS``, ``..._POOL_TIMEOUT_SECONDS``, and
-``AGORA_USER_DATABASE_TIMEOUT_SECONDS`` for a whole transaction; see ``pkg.db``), the
+the pool size and the database timeouts (``pkg.config.DatabaseSettingsMixin``:
+``AGORA_USER_DATABASE_CONNECT_TIMEOUT_SECONDS``, ``..._STATEMENT_TIMEOUT_SECONDS``,
+``..._POOL_TIMEOUT_SECONDS``, and ``AGORA_USER_DATABASE_TIMEOUT_SECONDS`` for a whole
+transaction; see ``pkg.db``), the
 argon2id parameters, whose defaults are the OWASP Password Storage Cheat Sheet's minimum
 (19 MiB, 2 iterations, parallelism 1), and ``AGORA_USER_IDEMPOTENCY_KEY_TTL_SECONDS``
 (CreateUser keys, 24 h; ADR 0012).  Built by ``__main__``, never at import time.
@@ -34,18 +35,6 @@ class UserSettings(ServiceSettings, DatabaseSettingsMixin):
     database_url: str = Field(
         default="postgresql+psycopg://postgres@127.0.0.1:54329/agora_user",
         description="the service's own database")
-    database_pool_size: int = Field(
-        default=10, ge=1, description="pooled connections of each engine (reads, writes)")
-    database_max_overflow: int = Field(default=5, ge=0, description="extra connections")
-    database_connect_timeout_seconds: float = Field(
-        default=3.0, gt=0, description="bound on opening a connection (libpq connect_timeout)")
-    database_statement_timeout_seconds: float = Field(
-        default=5.0, gt=0, description="server-side statement_timeout of every connection")
-    database_pool_timeout_seconds: float = Field(
-        default=3.0, gt=0, description="longest wait for a pooled connection")
-    database_timeout_seconds: float = Field(
-        default=8.0, gt=0,
-        description="client-side bound on one transaction (a hung server never answers)")
     jwks_cache_file: str = Field(
         default="", description="where the last good JWKS of auth is kept across restarts "
                                 "(empty: nowhere)")

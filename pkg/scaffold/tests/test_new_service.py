@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,3 +121,39 @@ def test_the_second_generated_service_takes_the_next_port_offset(root: Path) -> 
     ("match", "matches"), ("bus", "buses")])
 def test_plural_collection_ids(noun: str, expected: str) -> None:
     assert plural(noun) == expected
+
+
+def _ruff(root: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ruff", *argv, "--config",
+                           str(REPO / "pyproject.toml")], cwd=root, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_the_generated_python_is_formatted_and_lint_clean(root: Path) -> None:
+    generated = new_service(root, "category")
+    python = [path for path in generated.written if path.endswith(".py")]
+    assert "services/category/__main__.py" in python
+    formatted = _ruff(root, "format", "--check", *python)
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+    linted = _ruff(root, "check", *python)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_a_generated_service_logs_into_the_mesh_log_file(root: Path) -> None:
+    new_service(root, "category")
+    main_module = (root / "services/category/__main__.py").read_text()
+    assert "mesh.log_file" in main_module
+    assert (root / "services/category/tests/unit/test_main.py").is_file()
+
+
+def test_without_ruff_nothing_is_written(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pkg.scaffold import _generate
+
+    def missing() -> str:
+        raise ServiceNameError("ruff is needed to format the generated code")
+
+    monkeypatch.setattr(_generate, "_ruff", missing)
+    before = _snapshot(root)
+    with pytest.raises(ServiceNameError, match="ruff"):
+        new_service(root, "category")
+    assert _snapshot(root) == before

@@ -9,7 +9,7 @@ from __future__ import annotations
 import grpc
 
 from agora.user.v1 import user_pb2, user_pb2_grpc
-from services.auth.adapters.rpc_errors import domain_error
+from pkg.peer_errors import domain_error
 from services.auth.domain import Account, InvalidCredentials, NewAccount
 from services.auth.entrypoints.grpc import mappers
 
@@ -19,7 +19,7 @@ class GrpcUserDirectory:
 
     The channel's ``pkg.mtls`` client interceptor forwards the request id and trace
     context and shortens ``timeout`` to what is left of the incoming call.  Errors the end
-    user caused come back as ``pkg.errors`` (``adapters.rpc_errors.domain_error``); a wrong
+    user caused come back as ``pkg.errors`` (``pkg.peer_errors.domain_error``); a wrong
     password as ``InvalidCredentials``; anything else is re-raised as
     ``grpc.aio.AioRpcError``.
     """

@@ -10,26 +10,21 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, MetaData, Text, Uuid, func
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, Text, Uuid, func
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from pkg.orm import service_metadata
 
 EMAIL_INDEX = "users_email_lower_key"
 IDEMPOTENCY_EXPIRY_INDEX = "idempotency_keys_expire_time_idx"
 
-_NAMING = {
-    "ix": "%(table_name)s_%(column_0_N_name)s_idx",
-    "uq": "%(table_name)s_%(column_0_N_name)s_key",
-    "ck": "%(table_name)s_%(constraint_name)s_check",
-    "fk": "%(table_name)s_%(column_0_name)s_fkey",
-    "pk": "%(table_name)s_pkey",
-}
 
 
 class Base(DeclarativeBase):
-    """Declarative base with PostgreSQL's own constraint naming."""
+    """Declarative base of the user service's tables (``pkg.orm``: PostgreSQL's names)."""
 
-    metadata = MetaData(naming_convention=_NAMING)
+    metadata = service_metadata()
 
 
 class UserRow(Base):

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pkg.db import Reader
 from pkg.idempotency import IdempotencyKey
+from pkg.paging import PageCursor
 from services.user.adapters.orm import EMAIL_INDEX, IdempotencyKeyRow, UserRow
 from services.user.domain import Email, EmailTaken, Role, User, UserNotFound
-from services.user.service.paging import PageCursor
 
 SWEEP_LIMIT = 100
 """Most expired idempotency keys one create deletes besides its own."""
@@ -169,7 +169,7 @@ class SqlUserRepository:
                  .limit(limit))
         if after is not None:
             query = query.where(tuple_(UserRow.create_time, UserRow.id)
-                                < tuple_(after.create_time, after.user_id))
+                                < tuple_(after.create_time, after.id))
         async with self._sessions() as session:
             rows = await session.scalars(query)
             return [_to_domain(row) for row in rows]

@@ -1,10 +1,9 @@
 """The user service's domain: users, email addresses, roles, callers and errors."""
 
-from pkg.errors import InvalidCredentials
+from pkg.errors import InvalidCredentials, InvalidField
 from services.user.domain.errors import (
     EmailTaken,
     EtagMismatch,
-    InvalidField,
     NotAllowed,
     UserNotFound,
 )

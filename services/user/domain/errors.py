@@ -1,19 +1,13 @@
 """The user service's domain errors, each with a stable ``reason`` (AIP-193 ``ErrorInfo``).
 
 They derive from ``pkg.errors``, whose base decides the gRPC status code; the server's
-error interceptor does the mapping, so nothing here knows about gRPC.
+error interceptor does the mapping, so nothing here knows about gRPC.  A bad field of a
+request is ``pkg.errors.InvalidField``, re-exported by ``services.user.domain``.
 """
 
 from __future__ import annotations
 
-from pkg.errors import (
-    Aborted,
-    AlreadyExists,
-    FieldViolation,
-    InvalidArgument,
-    NotFound,
-    PermissionDenied,
-)
+from pkg.errors import Aborted, AlreadyExists, NotFound, PermissionDenied
 
 
 class UserNotFound(NotFound):
@@ -49,19 +43,3 @@ class NotAllowed(PermissionDenied):
     """The caller is authenticated but may not do this to this user (PERMISSION_DENIED)."""
 
     reason = "NOT_ALLOWED"
-
-
-class InvalidField(InvalidArgument):
-    """One field of a request is invalid (INVALID_ARGUMENT with one field violation).
-
-    ``field`` names the field as the use case knows it (``email``, ``display_name``,
-    ``update_mask``, ``page_token``); the entrypoint may prefix it with its message path.
-    """
-
-    reason = "INVALID_FIELD"
-
-    def __init__(self, field: str, description: str, *, reason: str) -> None:
-        super().__init__(f"{field}: {description}", reason=reason,
-                         violations=[FieldViolation(field=field, description=description,
-                                                    reason=reason)])
-        self.field = field

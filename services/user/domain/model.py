@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
-from services.user.domain.errors import InvalidField
+from pkg.errors import InvalidField
 
 DISPLAY_NAME_MAX = 100
 PASSWORD_MIN, PASSWORD_MAX = 12, 128

@@ -6,8 +6,8 @@ from typing import Protocol
 from uuid import UUID
 
 from pkg.idempotency import IdempotencyKey
+from pkg.paging import PageCursor
 from services.user.domain import Email, User
-from services.user.service.paging import PageCursor
 
 
 class UserRepository(Protocol):

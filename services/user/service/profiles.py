@@ -7,20 +7,15 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from pkg.clock import Clock, utcnow
+from pkg.fields import update_mask_fields
+from pkg.paging import PageCursor, cut_page, decode_page_token, page_size
 from services.user.domain import (
     Caller,
     EtagMismatch,
-    InvalidField,
     NotAllowed,
     User,
     UserNotFound,
     parse_display_name,
-)
-from services.user.service.paging import (
-    PageCursor,
-    decode_page_token,
-    encode_page_token,
-    page_size,
 )
 from services.user.service.ports import UserRepository
 
@@ -75,9 +70,7 @@ class Profiles:
         ``InvalidField`` (``update_mask``, ``display_name``), ``NotAllowed`` unless the caller
         is that user or an admin, ``UserNotFound``, and ``EtagMismatch``.
         """
-        if not fields or not set(fields) <= UPDATABLE_FIELDS:
-            raise InvalidField("update_mask", f"must name only {sorted(UPDATABLE_FIELDS)}",
-                               reason="UPDATE_MASK_INVALID")
+        update_mask_fields(fields, UPDATABLE_FIELDS)
         name = parse_display_name(display_name)
         if not caller.may_edit(user_id):
             raise NotAllowed("only the user themself or an admin may change a profile")
@@ -106,11 +99,10 @@ class Profiles:
         if not caller.is_admin:
             raise NotAllowed("only admins may list users")
         size = page_size(requested_size)
-        after = decode_page_token(page_token) if page_token else None
+        after = decode_page_token(page_token, listing="ListUsers") if page_token else None
         found = await self._users.list_newest(size + 1, after)
-        page = found[:size]
-        token = ""
-        if len(found) > size:
-            last = page[-1]
-            token = encode_page_token(PageCursor(last.create_time, last.id))
-        return UserPage(page, token)
+        return UserPage(*cut_page(found, size, _cursor))
+
+
+def _cursor(user: User) -> PageCursor:
+    return PageCursor(user.create_time, user.id)

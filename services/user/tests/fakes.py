@@ -58,7 +58,7 @@ class FakeUserRepository:
         ordered = sorted(self.users.values(), key=lambda u: (u.create_time, u.id), reverse=True)
         if after is not None:
             ordered = [u for u in ordered if (u.create_time, u.id) < (after.create_time,
-                                                                      after.user_id)]
+                                                                      after.id)]
         return ordered[:limit]
 
 

@@ -72,6 +72,18 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The RPC has no access rule in its contract."""
     ERROR_REASON_INVALID_CREDENTIALS: _ErrorReason.ValueType  # 24
     """The email and password do not match an account (user's VerifyCredentials, auth's Login)."""
+    ERROR_REASON_INVALID_FIELD: _ErrorReason.ValueType  # 25
+    """One field of the request is invalid (`pkg.errors.InvalidField`'s default; each
+    violation carries its own reason).
+    """
+    ERROR_REASON_REQUEST_ID_INVALID: _ErrorReason.ValueType  # 26
+    """The request id (AIP-155 idempotency key) is not a UUID (`pkg.fields`)."""
+    ERROR_REASON_PAGE_SIZE_INVALID: _ErrorReason.ValueType  # 27
+    """The page size is negative (`pkg.paging`)."""
+    ERROR_REASON_PAGE_TOKEN_INVALID: _ErrorReason.ValueType  # 28
+    """The page token is not one the service issued (`pkg.paging`)."""
+    ERROR_REASON_UPDATE_MASK_INVALID: _ErrorReason.ValueType  # 29
+    """The update mask is empty or names a field that cannot be updated (`pkg.fields`)."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason lists the stable `google.rpc.ErrorInfo.reason` values (AIP-193) that any
@@ -131,4 +143,16 @@ ERROR_REASON_NO_ACCESS_RULE: ErrorReason.ValueType  # 23
 """The RPC has no access rule in its contract."""
 ERROR_REASON_INVALID_CREDENTIALS: ErrorReason.ValueType  # 24
 """The email and password do not match an account (user's VerifyCredentials, auth's Login)."""
+ERROR_REASON_INVALID_FIELD: ErrorReason.ValueType  # 25
+"""One field of the request is invalid (`pkg.errors.InvalidField`'s default; each
+violation carries its own reason).
+"""
+ERROR_REASON_REQUEST_ID_INVALID: ErrorReason.ValueType  # 26
+"""The request id (AIP-155 idempotency key) is not a UUID (`pkg.fields`)."""
+ERROR_REASON_PAGE_SIZE_INVALID: ErrorReason.ValueType  # 27
+"""The page size is negative (`pkg.paging`)."""
+ERROR_REASON_PAGE_TOKEN_INVALID: ErrorReason.ValueType  # 28
+"""The page token is not one the service issued (`pkg.paging`)."""
+ERROR_REASON_UPDATE_MASK_INVALID: ErrorReason.ValueType  # 29
+"""The update mask is empty or names a field that cannot be updated (`pkg.fields`)."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -20,6 +20,7 @@ from google.protobuf import timestamp_pb2
 
 from agora.auth.v1 import auth_pb2
 from agora.user.v1 import user_pb2
+from pkg.timestamps import timestamp_from_proto, timestamp_to_proto
 from services.auth.domain import Account, NewAccount, TokenPair
 
 EDGE_IDENTITY = "edge"
@@ -44,15 +45,11 @@ def new_account_from_proto(request: auth_pb2.RegisterRequest) -> NewAccount:
 
 
 def _timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
+    return timestamp_to_proto(value) if value is not None else None
 
 
 def _instant(stamp: timestamp_pb2.Timestamp, present: bool) -> datetime | None:
-    return stamp.ToDatetime(UTC) if present else None
+    return timestamp_from_proto(stamp) if present else None
 
 
 def account_to_proto(account: Account) -> user_pb2.User:

@@ -12,8 +12,8 @@ import services.auth
 from agora.auth.v1 import auth_pb2
 from agora.errors.v1 import errors_pb2
 from agora.user.v1 import user_pb2
+from pkg.peer_errors import domain_error
 from pkg.testing.reasons import declared_reasons, error_class_reasons, literal_reasons
-from services.auth.adapters.rpc_errors import domain_error
 from services.auth.domain import errors
 
 OWN = declared_reasons(auth_pb2.DESCRIPTOR.enum_types_by_name["ErrorReason"])

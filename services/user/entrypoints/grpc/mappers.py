@@ -1,5 +1,8 @@
 """Proto <-> domain for the user service: resource names, roles, users, callers.
 
+Request ids, update masks, field renaming (``pkg.fields``) and timestamps
+(``pkg.timestamps``) are mapped as in every service.
+
 With the servicers, the only module that knows ``agora.user.v1``.  Field paths in errors
 are the request's (``name``, ``user.display_name``, ``roles[1]``), as AIP-193 asks.
 """
@@ -7,15 +10,13 @@ are the request's (``name``, ``user.display_name``, ``roles[1]``), as AIP-193 as
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from uuid import UUID
-
-from google.protobuf import timestamp_pb2
 
 from agora.user.v1 import user_pb2
 from pkg.errors import Unauthenticated
 from pkg.server import Principal
+from pkg.timestamps import timestamp_to_proto
 from services.user.domain import Caller, InvalidField, Role, User
 
 _PREFIX = "users/"
@@ -66,28 +67,6 @@ def roles_from_proto(values: Sequence[int]) -> list[Role]:
     return roles
 
 
-def parse_request_id(text: str, *, field: str = "request_id") -> UUID | None:
-    """The idempotency key (a UUID), or ``None`` when empty; ``InvalidField`` otherwise."""
-    if not text:
-        return None
-    try:
-        return UUID(text)
-    except ValueError:
-        raise InvalidField(field, "must be a UUID", reason="REQUEST_ID_INVALID") from None
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def timestamp(instant: datetime) -> timestamp_pb2.Timestamp:
-    """``instant`` as a ``google.protobuf.Timestamp`` (a naive one is taken as UTC), the
-    value ``Timestamp.FromDatetime`` gives, computed with ``timedelta`` arithmetic in C
-    rather than protobuf's Python helper (a third of its cost; GetUser maps two)."""
-    since = (instant if instant.tzinfo else instant.replace(tzinfo=UTC)) - _EPOCH
-    return timestamp_pb2.Timestamp(seconds=since.days * 86400 + since.seconds,
-                                   nanos=since.microseconds * 1000)
-
-
 def user_to_proto(user: User, *, show_email: bool) -> user_pb2.User:
     """The ``agora.user.v1.User`` of ``user``; ``email`` empty unless ``show_email``.
 
@@ -97,19 +76,6 @@ def user_to_proto(user: User, *, show_email: bool) -> user_pb2.User:
         name=user_name(user.id), email=user.email.value if show_email else "",
         display_name=user.display_name,
         roles=sorted(_TO_PROTO[r] for r in user.roles),
-        create_time=timestamp(user.create_time), update_time=timestamp(user.update_time),
+        create_time=timestamp_to_proto(user.create_time),
+        update_time=timestamp_to_proto(user.update_time),
         etag=user.etag)
-
-
-@contextlib.contextmanager
-def request_fields(paths: Mapping[str, str]) -> Iterator[None]:
-    """Re-raise ``InvalidField`` with its field renamed by ``paths`` (``display_name`` ->
-    ``user.display_name``); other fields and errors pass unchanged."""
-    try:
-        yield
-    except InvalidField as exc:
-        if exc.field not in paths:
-            raise
-        violation = exc.violations[0]
-        raise InvalidField(paths[exc.field], violation.description,
-                           reason=exc.reason) from exc

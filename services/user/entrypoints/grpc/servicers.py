@@ -9,6 +9,7 @@ from __future__ import annotations
 import grpc
 
 from agora.user.v1 import user_pb2, user_pb2_grpc
+from pkg.fields import parse_request_id, request_fields
 from pkg.server import peer_identity, require_principal
 from services.user.entrypoints.grpc import mappers
 from services.user.service import Accounts, Profiles
@@ -35,7 +36,7 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         INVALID_ARGUMENT (update_mask, user.display_name), NOT_FOUND."""
         caller = mappers.caller_from_principal(require_principal())
         user_id = mappers.parse_user_name(request.user.name, caller, field="user.name")
-        with mappers.request_fields(_UPDATE_FIELDS):
+        with request_fields(_UPDATE_FIELDS):
             view = await self._profiles.update_profile(
                 caller, user_id, display_name=request.user.display_name,
                 fields=list(request.update_mask.paths), etag=request.user.etag or None)
@@ -67,7 +68,7 @@ class UserInternalServicer(user_pb2_grpc.UserInternalServiceServicer):
             email=request.email, password=request.password,
             display_name=request.display_name,
             roles=mappers.roles_from_proto(request.roles),
-            request_id=mappers.parse_request_id(request.request_id),
+            request_id=parse_request_id(request.request_id),
             scope=peer_identity(context) or "")
         return mappers.user_to_proto(user, show_email=True)
 

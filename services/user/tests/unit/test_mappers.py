@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
-from google.protobuf import timestamp_pb2
 
 from agora.user.v1 import user_pb2
 from pkg.errors import Unauthenticated
@@ -71,32 +70,3 @@ def test_non_user_subject_is_unauthenticated() -> None:
     principal = Principal(subject="service-x", roles=frozenset(), token_id="t", expires_at=0)
     with pytest.raises(Unauthenticated):
         mappers.caller_from_principal(principal)
-
-
-def test_request_id_is_optional_but_must_be_a_uuid() -> None:
-    assert mappers.parse_request_id("") is None
-    request_id = uuid4()
-    assert mappers.parse_request_id(str(request_id)) == request_id
-    with pytest.raises(InvalidField, match="request_id"):
-        mappers.parse_request_id("abc")
-
-
-def test_use_case_fields_are_renamed_to_request_paths() -> None:
-    with pytest.raises(InvalidField) as caught, \
-            mappers.request_fields({"display_name": "user.display_name"}):
-        raise InvalidField("display_name", "too long", reason="DISPLAY_NAME_INVALID")
-    assert caught.value.violations[0].field == "user.display_name"
-    assert caught.value.reason == "DISPLAY_NAME_INVALID"
-
-
-@pytest.mark.parametrize("instant", [
-    T0, datetime(1970, 1, 1, tzinfo=UTC), datetime(1969, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
-    datetime(1901, 5, 6, 7, 8, 9, 999999, tzinfo=UTC),
-    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
-    datetime(2025, 6, 1, 12, 0, 0, 5, tzinfo=timezone(timedelta(hours=-7, minutes=-30))),
-    datetime(2025, 6, 1, 12, 0, 0, 5),
-])
-def test_timestamps_are_what_protobuf_from_datetime_gives(instant: datetime) -> None:
-    expected = timestamp_pb2.Timestamp()
-    expected.FromDatetime(instant)
-    assert mappers.timestamp(instant) == expected

@@ -1,8 +1,9 @@
-"""Failed calls to other services, turned back into ``pkg.errors`` domain errors.
+"""A peer's failed gRPC call, turned back into a ``pkg.errors`` domain error.
 
-The inverse of ``pkg.server.to_status``: code, message, ``ErrorInfo`` reason and metadata,
-``BadRequest`` field violations and ``RetryInfo`` survive, so re-raising the result
-through auth's error interceptor gives the caller the status the user service sent.
+For every client adapter that calls another service.  The inverse of
+``pkg.server.to_status`` (AIP-193): code, message, ``ErrorInfo`` reason and metadata,
+``BadRequest`` field violations and ``RetryInfo`` survive, so re-raising the result through
+the calling service's error interceptor gives its caller the status the peer sent.
 """
 
 from __future__ import annotations
