@@ -83,19 +83,24 @@ class Consumer:
     async def consume_once(self) -> int:
         """Read one batch (own pending entries first, else new ones, waiting up to
         ``block`` seconds) and handle it; the number of entries read."""
-        start = "0" if self._backlog else ">"
-        reply: Any = await self._redis.xreadgroup(self.group, self.consumer, {self.stream: start},
-                                             count=self._batch,
-                                             block=None if self._backlog else self._block_ms)
-        entries = reply[0][1] if reply else []
-        if self._backlog and not entries:
-            self._backlog = False
+        entries: list[Any] = []
+        if self._backlog:
+            entries = await self._read("0", None)
+            self._backlog = bool(entries)
+        if not entries:
+            entries = await self._read(">", self._block_ms)
         for message_id, fields in entries:
             if not fields:
                 await self._redis.xack(self.stream, self.group, message_id)
                 continue
             await self.handle(_text(message_id), fields)
         return len(entries)
+
+    async def _read(self, start: str, block: int | None) -> list[Any]:
+        reply: Any = await self._redis.xreadgroup(self.group, self.consumer,
+                                                  {self.stream: start}, count=self._batch,
+                                                  block=block)
+        return list(reply[0][1]) if reply else []
 
     async def reclaim_once(self) -> int:
         """Claim entries idle for more than ``min_idle`` seconds (``XAUTOCLAIM``) and handle

@@ -194,7 +194,6 @@ async def test_a_redelivered_event_is_applied_once(
     bus = MessageBus({wrappers_pb2.Int64Value: record_applied(unit_of_work(sessions, "me"))})
     consumer = Consumer(redis, bus, source=source, group="me")
     await consumer.ensure_group()
-    assert await consumer.consume_once() == 0
     assert await consumer.consume_once() == 2
     assert await applied(sessions) == [(str(row.event_id), "accounts/c", 9)]
     assert (await redis.xpending(consumer.stream, "me"))["pending"] == 0
@@ -241,8 +240,7 @@ async def test_bad_events_are_dead_lettered_with_the_reason_and_the_consumer_goe
                         group="me", max_attempts=3, backoff=0)
     await consumer.ensure_group()
     caplog.set_level(logging.WARNING, "agora.events.consumer")
-    await consumer.consume_once()
-    await consumer.consume_once()
+    assert await consumer.consume_once() == 8
     reasons = [fields[b"reason"].decode()
                for _, fields in await redis.xrange(consumer.dead_letters)]
     assert [r.split(":")[0] for r in reasons] == [
