@@ -26,16 +26,18 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 
 from google.protobuf.message import Message
 from sqlalchemy import insert, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pkg.clock import utcnow
 from pkg.events._envelope import current_traceparent, seal
-from pkg.events._tables import INBOX, NOTIFY_CHANNEL, OUTBOX
+from pkg.events._tables import NOTIFY_CHANNEL, OUTBOX
 
 R = TypeVar("R", covariant=True)
 R_co = TypeVar("R_co")
 
+_RECEIVE = text(
+    "INSERT INTO inbox (event_id) VALUES (:event_id) "
+    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id")
 EventMapper = Callable[[object], tuple[str, Message]]
 """Maps one domain event (a past-tense dataclass) to ``(subject, message)``: the
 aggregate's resource name (``users/<uuid>``) and the contract's event message.  It lives on
@@ -147,9 +149,7 @@ class SqlUnitOfWork(Generic[R_co]):
     async def received(self, event_id: str) -> bool:
         """Insert ``event_id`` into ``inbox`` unless present; ``False`` when present.  A
         concurrent transaction inserting the same id makes this wait for it to end."""
-        result = await self.session.execute(
-            pg_insert(INBOX).values(event_id=uuid.UUID(event_id))
-            .on_conflict_do_nothing().returning(INBOX.c.event_id))
+        result = await self.session.execute(_RECEIVE, {"event_id": uuid.UUID(event_id)})
         return result.first() is not None
 
     async def commit(self) -> None:
