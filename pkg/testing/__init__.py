@@ -6,8 +6,9 @@ serving a mint's JWKS; ``status_details`` decodes the ``google.rpc.Status`` of a
 failed call; ``FaultyProxy`` makes a dependency hang or drop its connections;
 ``raw_h2_request`` sends any spelling of an HTTP/2 request (trailers, malformed gRPC
 metadata) to probe an edge, and ``poison_requests`` lists the metadata gRPC core refuses in
-every spelling an edge must stop. The pytest fixtures live in ``pkg.testing.plugin`` (root
-``conftest.py`` loads it).  See docs/adr/0009-async-test-kit.md for why not pytest-grpc.
+every spelling an edge must stop; ``FakeUnitOfWork`` is the unit of work's fake.  The
+pytest fixtures live in ``pkg.testing.plugin`` (root ``conftest.py`` loads it).  See
+docs/adr/0009-async-test-kit.md for why not pytest-grpc.
 """
 
 from pkg.testing._faults import FaultyProxy
@@ -22,7 +23,9 @@ from pkg.testing._poison import (
     poison_requests,
     refused_cleanly,
 )
+from pkg.testing._uow import FakeUnitOfWork
 
-__all__ = ["HTTP1_POISONS", "FaultyProxy", "JwksAuth", "RawRequest", "RawResponse", "TokenMint",
+__all__ = ["HTTP1_POISONS", "FakeUnitOfWork", "FaultyProxy", "JwksAuth", "RawRequest",
+           "RawResponse", "TokenMint",
            "grpc_frame", "grpc_headers", "json_headers", "log_lines", "poison_requests",
            "raw_h2_request", "refused_cleanly", "serving", "serving_jwks", "status_details"]
