@@ -123,8 +123,8 @@ def rate_limit_filter(contracts: Contracts) -> dict[str, Any]:
     found by the descriptor ``rpc`` = the guard's ``RPC_HEADER``. Requests of other RPCs
     draw on no bucket (the default bucket is not consumed when a descriptor matched, and is
     large enough never to limit)."""
-    descriptors = [d for d in map(rate_limit_descriptor, contracts.methods)
-                   if d is not None and contracts.method(d["entries"][0]["value"]).routed]
+    descriptors = [descriptor for method in contracts.methods if method.routed
+                   if (descriptor := rate_limit_descriptor(method)) is not None]
     return {"name": RATE_LIMIT_FILTER, "typed_config": {
         "@type": _RATE_LIMIT,
         "stat_prefix": "edge_rate_limit",

@@ -8,8 +8,9 @@ handler factory whose effect is one ``applied`` row written with the inbox entry
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -170,3 +171,12 @@ async def redis(redis_url: str) -> AsyncIterator[GuardedRedis]:
 def source() -> str:
     """A producing service's name of its own per test (streams never collide)."""
     return f"test{uuid.uuid4().hex[:10]}"
+
+
+async def until(condition: Callable[[], Awaitable[bool]], bound: float) -> None:
+    """Poll ``condition`` every 20 ms until it holds; ``TimeoutError`` after ``bound`` s."""
+    async with asyncio.timeout(bound):
+        while True:
+            if await condition():
+                return
+            await asyncio.sleep(0.02)

@@ -41,6 +41,7 @@ from pkg.tests._events_kit import (
     sessions,
     source,
     unit_of_work,
+    until,
 )
 
 pytestmark = pytest.mark.integration
@@ -68,11 +69,7 @@ async def _has_entries(redis: Any, stream: str) -> bool:
 
 
 async def _until(condition: Callable[[], Awaitable[bool]], bound: float = 20.0) -> None:
-    async with asyncio.timeout(bound):
-        while True:
-            if await condition():
-                return
-            await asyncio.sleep(0.02)
+    await until(condition, bound)
 
 
 async def test_commit_writes_the_state_and_its_events_in_one_transaction(

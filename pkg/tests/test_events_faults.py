@@ -28,6 +28,7 @@ from pkg.tests._events_kit import (
     sessions,
     source,
     unit_of_work,
+    until,
     via,
 )
 
@@ -37,11 +38,7 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 async def _until(condition: Callable[[], Awaitable[bool]], bound: float = 30.0) -> None:
-    async with asyncio.timeout(bound):
-        while True:
-            if await condition():
-                return
-            await asyncio.sleep(0.02)
+    await until(condition, bound)
 
 
 async def _stop(*tasks: asyncio.Task[Any]) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from google.api import annotations_pb2
@@ -81,3 +83,14 @@ def cert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ca = DevelopmentCA(base / "pki")
     ensure_mesh_certificates(ca, base / "certs", ["edge", "auth", "user", "cli"])
     return base / "certs"
+
+
+@pytest.fixture(scope="module")
+async def edge(descriptor_set: Path, cert_dir: Path,
+               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
+    """A real Envoy from the contracts in front of the stub auth service, one per test
+    module (``test_edge_run.Edge``)."""
+    from .test_edge_run import _running_edge
+
+    async with _running_edge(descriptor_set, cert_dir, tmp_path_factory.mktemp("edge")) as edge:
+        yield edge

@@ -5,8 +5,6 @@ fails to parse, later valid ones on the same connection fail too)."""
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import grpc
 import pytest
@@ -25,20 +23,12 @@ from pkg.testing import (
 from pkg.testing._poison import LIST_SERVICES, REFLECTION_PATH
 
 from .stub_auth import PASSWORD
-from .test_edge_run import Edge, _running_edge
+from .test_edge_run import Edge
 
 LOGIN = "/agora.auth.v1.AuthService/Login"
 _LOGIN_JSON = b'{"email": "ann@example.com", "password": "correct horse"}'
 _LOGIN_MESSAGE = grpc_frame(auth_pb2.LoginRequest(email="ann@example.com",
                                                   password=PASSWORD).SerializeToString())
-
-
-@pytest.fixture(scope="module")
-async def edge(descriptor_set: Path, cert_dir: Path,
-               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Edge]:
-    async with _running_edge(descriptor_set, cert_dir,
-                             tmp_path_factory.mktemp("edge-poison")) as edge:
-        yield edge
 
 
 def _tls(edge: Edge) -> ssl.SSLContext:

@@ -118,13 +118,6 @@ async def _running_edge(descriptor_set: Path, cert_dir: Path, folder: Path, *,
             await server.stop(None)
 
 
-@pytest.fixture(scope="module")
-async def edge(descriptor_set: Path, cert_dir: Path,
-               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Edge]:
-    async with _running_edge(descriptor_set, cert_dir, tmp_path_factory.mktemp("edge")) as edge:
-        yield edge
-
-
 async def test_login_is_transcoded_with_request_id_and_client_address(edge: Edge) -> None:
     async with edge.client() as client:
         response = await client.post("/v1/auth:login",

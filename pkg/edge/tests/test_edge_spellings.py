@@ -6,7 +6,6 @@ import asyncio
 import json
 import re
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,6 @@ from pkg.edge._classify import is_native_grpc
 from .conftest import ROOT, free_port, with_tree_service
 from .stub_auth import PASSWORD
 from .test_edge_run import AUDIENCE, ISSUER, Edge, _detail, _running_edge, edge_status
-
-
-@pytest.fixture(scope="module")
-async def edge(descriptor_set: Path, cert_dir: Path,
-               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Edge]:
-    async with _running_edge(descriptor_set, cert_dir,
-                             tmp_path_factory.mktemp("edge-spellings")) as edge:
-        yield edge
 
 
 def _logins(edge: Edge) -> int:
