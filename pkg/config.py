@@ -83,3 +83,15 @@ class DatabaseSettingsMixin(BaseSettings):
     @classmethod
     def _normalise(cls, value: str) -> str:
         return normalise_database_url(value)
+
+
+class RedisSettingsMixin(BaseSettings):
+    """A service's Redis: ``redis_url`` and the bounds (seconds) ``pkg.redis.create_redis``
+    applies; read from ``AGORA_<SERVICE>_REDIS_...`` under the service's prefix.  A service
+    sets its own ``redis_url`` default."""
+
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="the service's Redis")
+    redis_connect_timeout_seconds: float = Field(
+        default=1.0, gt=0, description="bound on opening a connection")
+    redis_socket_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="bound on one command's reply")

@@ -23,6 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from pkg import errors
+from pkg.config import RedisSettingsMixin
 
 REASON = "REDIS_UNAVAILABLE"
 
@@ -82,6 +83,12 @@ def create_redis(url: str, *, socket_timeout: float = 2.0, connect_timeout: floa
         health_check_interval=health_check_interval)
     assert isinstance(client, GuardedRedis)
     return client
+
+
+def redis_from_settings(settings: RedisSettingsMixin) -> GuardedRedis:
+    """``create_redis`` with a service's ``redis_url`` and timeouts (``pkg.config``)."""
+    return create_redis(settings.redis_url, socket_timeout=settings.redis_socket_timeout_seconds,
+                        connect_timeout=settings.redis_connect_timeout_seconds)
 
 
 def redis_probe(client: aioredis.Redis) -> Callable[[], Awaitable[bool]]:

@@ -94,8 +94,11 @@ class GrpcServer:
     (``PolicyError`` if one is missing).  ``probes`` decide the health of the whole
     process; ``informational_probes`` are only published (``HealthReporter``).
     ``credentials`` ``None`` means an insecure port
-    (tests only).  ``drain`` and ``grace`` (seconds) shape ``stop``.  ``cleanups`` run, in
-    reverse order, after the server stopped.
+    (tests only).  ``drain`` and ``grace`` (seconds) shape ``stop``.  ``background`` are
+    loops (``pkg.events.Relay.run``, ``Consumer.run``: coroutine functions that run until
+    cancelled) started with the server and cancelled after it stopped serving, before the
+    ``cleanups``, which run in reverse order.  A loop that ends with an exception is logged
+    and started again after a second (never a dead loop in a live process).
     """
 
     identity: str
@@ -110,6 +113,7 @@ class GrpcServer:
     grace: float = 5.0
     drain: float = 0.0
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    background: Sequence[Callable[[], Awaitable[None]]] = ()
 
     def __post_init__(self) -> None:
         all_services = import_contracts()
@@ -134,6 +138,7 @@ class GrpcServer:
                                        interval=self.health_interval,
                                        informational=self.informational_probes)
         self.port = 0
+        self._loops: list[asyncio.Task[None]] = []
 
     async def start(self) -> int:
         """Bind, start serving and probing; return the bound port."""
@@ -144,6 +149,8 @@ class GrpcServer:
         await self.server.start()
         await self.reporter.check_once()
         self.reporter.start()
+        self._loops = [asyncio.create_task(_keep_running(loop), name=_loop_name(loop))
+                       for loop in self.background]
         _log.info("serving", extra={"listen": self.listen, "port": self.port,
                                     "identity": self.identity})
         return self.port
@@ -163,6 +170,9 @@ class GrpcServer:
             await asyncio.sleep(self.drain)
         self.health.end_watches()
         await self.server.stop(self.grace)
+        for task in self._loops:
+            task.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
         for cleanup in reversed(self.cleanups):
             try:
                 await cleanup()
@@ -180,6 +190,24 @@ class GrpcServer:
         await stop.wait()
         _log.info("shutting down")
         await self.stop()
+
+
+def _loop_name(loop: Callable[[], Awaitable[None]]) -> str:
+    return str(getattr(loop, "__qualname__", repr(loop)))
+
+
+async def _keep_running(loop: Callable[[], Awaitable[None]]) -> None:
+    """Run ``loop`` until cancelled; when it ends (it should not), log and start it again
+    after one second."""
+    while True:
+        try:
+            await loop()
+            _log.error("background loop ended", extra={"loop": _loop_name(loop)})
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            _log.exception("background loop failed", extra={"loop": _loop_name(loop)})
+        await asyncio.sleep(1.0)
 
 
 def health_probe(channel: grpc.aio.Channel, service: str = "") -> Probe:

@@ -8,7 +8,7 @@ from agora.auth.v1 import auth_pb2_grpc
 from agora.user.v1 import user_pb2_grpc
 from pkg.config import MeshSettings
 from pkg.mtls import client, server_credentials
-from pkg.redis import create_redis, redis_probe
+from pkg.redis import redis_from_settings, redis_probe
 from pkg.resources import closed_on_failure
 from pkg.server import GrpcServer, Probe, Registration, health_probe, peer_identity
 from services.auth.adapters import (
@@ -64,9 +64,7 @@ def _server(settings: AuthSettings, mesh: MeshSettings, stack: AsyncExitStack, *
     probes: dict[str, Probe] = {}
     informational: dict[str, Probe] = {}
     if tokens is None or throttle is None or requests is None:
-        redis = create_redis(settings.redis_url,
-                             connect_timeout=settings.redis_connect_timeout_seconds,
-                             socket_timeout=settings.redis_socket_timeout_seconds)
+        redis = redis_from_settings(settings)
         stack.push_async_callback(redis.aclose)
         probes["redis"] = redis_probe(redis)
         tokens = tokens or RedisTokenStore(redis, ttl_seconds=settings.refresh_token_ttl_seconds,

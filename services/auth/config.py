@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from pkg.config import ServiceSettings
+from pkg.config import RedisSettingsMixin, ServiceSettings
 from pkg.idempotency import DEFAULT_TTL
 from services.auth.domain import LoginThrottlePolicy
 
@@ -17,17 +17,13 @@ JWKS response's ``Cache-Control: max-age`` (both ``pkg/edge``) and ``JwksTokenVe
 ``max_age`` (``pkg/principal.py``)."""
 
 
-class AuthSettings(ServiceSettings):
+class AuthSettings(ServiceSettings, RedisSettingsMixin):
     """Redis, signing keys, token lifetimes (seconds) and login throttle limits."""
 
     model_config = SettingsConfigDict(env_prefix="AGORA_AUTH_", extra="ignore")
 
     listen: str = Field(default="127.0.0.1:50051", description="host:port of the gRPC server")
     redis_url: str = Field(default="redis://127.0.0.1:63790/0", description="token families")
-    redis_connect_timeout_seconds: float = Field(default=1.0, gt=0,
-                                                 description="bound on opening a connection")
-    redis_socket_timeout_seconds: float = Field(default=2.0, gt=0,
-                                                description="bound on each Redis reply")
     keys_dir: Path = Field(default=Path(".agora/auth/keys"),
                            description="ES256 signing keys, one PEM file per kid")
     key_rescan_seconds: float = Field(default=2.0, gt=0,

@@ -16,7 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from agora.auth.v1 import auth_pb2, auth_pb2_grpc
 from pkg.config import MeshSettings
 from pkg.mtls import secure_channel
-from pkg.redis import create_redis
+from pkg.redis import redis_from_settings
 from pkg.testing import serving, status_details
 from services.auth import app
 from services.auth.adapters import rotate_key
@@ -80,7 +80,7 @@ async def test_a_build_failing_half_way_closes_what_it_opened(
     closed: list[str] = []
 
     def recording_redis(*args: Any, **kwargs: Any) -> Any:
-        client = create_redis(*args, **kwargs)
+        client = redis_from_settings(*args, **kwargs)
         close = client.aclose
 
         async def aclose() -> None:
@@ -90,7 +90,7 @@ async def test_a_build_failing_half_way_closes_what_it_opened(
         client.aclose = aclose  # type: ignore[method-assign, assignment]
         return client
 
-    monkeypatch.setattr(app, "create_redis", recording_redis)
+    monkeypatch.setattr(app, "redis_from_settings", recording_redis)
     settings = AuthSettings(listen="127.0.0.1:0", redis_url=redis_url,  # type: ignore[call-arg]
                             keys_dir=tmp_path / "keys")
     with pytest.raises(KeyError):
