@@ -47,9 +47,12 @@ it does not know."""
 
 class Aggregate(Protocol):
     """An aggregate that records past-tense domain events in ``events`` (a list the unit of
-    work empties on commit)."""
+    work empties on commit; a frozen dataclass may hold it)."""
 
-    events: list[Any]
+    @property
+    def events(self) -> list[Any]:
+        """The events recorded and not yet committed, oldest first."""
+        ...
 
 
 class UnitOfWork(Protocol[R]):

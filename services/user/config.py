@@ -7,7 +7,9 @@ the pool size and the database timeouts (``pkg.config.DatabaseSettingsMixin``:
 transaction; see ``pkg.db``), the
 argon2id parameters, whose defaults are the OWASP Password Storage Cheat Sheet's minimum
 (19 MiB, 2 iterations, parallelism 1), and ``AGORA_USER_IDEMPOTENCY_KEY_TTL_SECONDS``
-(CreateUser keys, 24 h; ADR 0012).  Built by ``__main__``, never at import time.
+(CreateUser keys, 24 h; ADR 0012), and ``AGORA_USER_REDIS_URL`` with its timeouts
+(``pkg.config.RedisSettingsMixin``), where the outbox relay publishes the user events.
+Built by ``__main__``, never at import time.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import os
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from pkg.config import DatabaseSettingsMixin, ServiceSettings
+from pkg.config import DatabaseSettingsMixin, RedisSettingsMixin, ServiceSettings
 from pkg.idempotency import DEFAULT_TTL
 from services.user.adapters.hashing import (
     OWASP_MEMORY_COST_KIB,
@@ -26,7 +28,7 @@ from services.user.adapters.hashing import (
 )
 
 
-class UserSettings(ServiceSettings, DatabaseSettingsMixin):
+class UserSettings(ServiceSettings, DatabaseSettingsMixin, RedisSettingsMixin):
     """The user service's settings; see docs/architecture.md for the shared ones."""
 
     model_config = SettingsConfigDict(env_prefix="AGORA_USER_", extra="ignore")
@@ -35,6 +37,8 @@ class UserSettings(ServiceSettings, DatabaseSettingsMixin):
     database_url: str = Field(
         default="postgresql+psycopg://postgres@127.0.0.1:54329/agora_user",
         description="the service's own database")
+    redis_url: str = Field(default="redis://127.0.0.1:63790/0",
+                           description="where the relay publishes the user events")
     jwks_cache_file: str = Field(
         default="", description="where the last good JWKS of auth is kept across restarts "
                                 "(empty: nowhere)")

@@ -10,15 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, Text, Uuid, func
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, Text, Uuid, func
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from pkg.events import include_event_tables
 from pkg.orm import service_metadata
 
 EMAIL_INDEX = "users_email_lower_key"
 IDEMPOTENCY_EXPIRY_INDEX = "idempotency_keys_expire_time_idx"
-
 
 
 class Base(DeclarativeBase):
@@ -28,9 +28,11 @@ class Base(DeclarativeBase):
 
 
 class UserRow(Base):
-    """One user; ``roles`` holds ``Role`` values, ``version`` backs the etag."""
+    """One user; ``roles`` holds ``Role`` values, ``state`` an ``AccountState`` value,
+    ``version`` backs the etag."""
 
     __tablename__ = "users"
+    __table_args__ = (CheckConstraint("state IN ('active', 'disabled')", name="state"),)
 
     id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
     email: Mapped[str] = mapped_column(Text)
@@ -40,6 +42,7 @@ class UserRow(Base):
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     update_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(Text, server_default="active")
 
 
 Index(EMAIL_INDEX, func.lower(UserRow.email), unique=True)
@@ -65,3 +68,6 @@ class IdempotencyKeyRow(Base):
 
 
 Index(IDEMPOTENCY_EXPIRY_INDEX, IdempotencyKeyRow.expire_time)
+
+
+include_event_tables(Base.metadata)  # outbox (UserCreated, ...), inbox

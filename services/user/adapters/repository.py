@@ -1,20 +1,24 @@
-"""``UserRepository`` on PostgreSQL with SQLAlchemy 2's asyncio ORM and psycopg 3."""
+"""The user service's ports on PostgreSQL: ``UserQueries`` (reads outside a transaction)
+and ``UserRepository`` (in the unit of work's transaction), with SQLAlchemy 2's asyncio ORM
+and psycopg 3."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
 from psycopg.rows import args_row
-from sqlalchemy import Delete, delete, exists, select, tuple_, update
+from sqlalchemy import Delete, delete, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pkg.db import Reader
 from pkg.idempotency import IdempotencyKey
 from pkg.paging import PageCursor
+from pkg.uow import Aggregate
 from services.user.adapters.orm import EMAIL_INDEX, IdempotencyKeyRow, UserRow
-from services.user.domain import Email, EmailTaken, Role, User, UserNotFound
+from services.user.domain import AccountState, Email, EmailTaken, Role, User
 
 SWEEP_LIMIT = 100
 """Most expired idempotency keys one create deletes besides its own."""
@@ -23,22 +27,24 @@ SWEEP_LIMIT = 100
 def _to_domain(row: UserRow) -> User:
     return User(id=row.id, email=Email(row.email), display_name=row.display_name,
                 roles=frozenset(Role(r) for r in row.roles), password_hash=row.password_hash,
-                create_time=row.create_time, update_time=row.update_time, version=row.version)
+                create_time=row.create_time, update_time=row.update_time, version=row.version,
+                state=AccountState(row.state))
 
 
 def _to_row(user: User) -> UserRow:
     return UserRow(id=user.id, email=user.email.value, display_name=user.display_name,
                    roles=sorted(r.value for r in user.roles), password_hash=user.password_hash,
                    create_time=user.create_time, update_time=user.update_time,
-                   version=user.version)
+                   version=user.version, state=user.state.value)
 
 
 def _user(id: UUID, email: str, display_name: str, roles: list[str],
           password_hash: str, create_time: datetime, update_time: datetime,
-          version: int) -> User:
+          version: int, state: str) -> User:
     return User(id=id, email=Email(email), display_name=display_name,
                 roles=frozenset(Role(r) for r in roles), password_hash=password_hash,
-                create_time=create_time, update_time=update_time, version=version)
+                create_time=create_time, update_time=update_time, version=version,
+                state=AccountState(state))
 
 
 def _key(scope: str, request_id: UUID, fingerprint: str, user_id: UUID,
@@ -53,7 +59,7 @@ def _key(scope: str, request_id: UUID, fingerprint: str, user_id: UUID,
 _USER_ROW = args_row(_user)
 _KEY_ROW = args_row(_key)
 _USER_COLUMNS = ("SELECT id, email, display_name, roles, password_hash, create_time,"
-                 " update_time, version FROM users")
+                 " update_time, version, state FROM users")
 _GET_USER = _USER_COLUMNS + " WHERE id = %s"
 _GET_USER_BY_EMAIL = _USER_COLUMNS + " WHERE lower(email) = %s"
 _GET_KEY = ("SELECT scope, request_id, fingerprint, user_id, create_time, expire_time"
@@ -86,12 +92,12 @@ def _violated(error: IntegrityError) -> str | None:
     return getattr(diag, "constraint_name", None)
 
 
-class SqlUserRepository:
-    """See ``services.user.service.ports.UserRepository``.
+class SqlUserQueries:
+    """See ``services.user.service.ports.UserQueries``.
 
     Single-row reads go through ``reader`` (one round trip, prepared SQL, no transaction,
-    rows made straight into domain objects); every other method runs in one ORM
-    transaction from ``sessions``.
+    rows made straight into domain objects); listing runs in one ORM session of
+    ``sessions``.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], reader: Reader) -> None:
@@ -99,72 +105,19 @@ class SqlUserRepository:
         self._reader = reader
 
     async def get(self, user_id: UUID) -> User | None:
-        """See ``UserRepository.get``."""
+        """See ``UserQueries.get``."""
         return await self._reader.first(_GET_USER, (user_id,), _USER_ROW)
 
     async def get_by_email(self, email: Email) -> User | None:
-        """See ``UserRepository.get_by_email``."""
+        """See ``UserQueries.get_by_email``."""
         return await self._reader.first(_GET_USER_BY_EMAIL, (email.normalized,), _USER_ROW)
 
     async def get_idempotency_key(self, scope: str, request_id: str) -> IdempotencyKey | None:
-        """See ``UserRepository.get_idempotency_key``."""
+        """See ``UserQueries.get_idempotency_key``."""
         return await self._reader.first(_GET_KEY, (scope, UUID(request_id)), _KEY_ROW)
 
-    async def add(self, user: User, *, key: IdempotencyKey | None = None
-                  ) -> IdempotencyKey | None:
-        """See ``UserRepository.add``.
-
-        With a ``key``, the transaction first deletes that key's expired record, then up
-        to ``SWEEP_LIMIT`` other expired records (``FOR UPDATE SKIP LOCKED`` over the
-        ``expire_time`` index, so concurrent creates never wait on each other's sweep).
-        A unique violation of any kind is answered by reading the key again: a live record
-        is the winner of a concurrent create and is returned; otherwise the email index
-        means ``EmailTaken``.
-        """
-        try:
-            async with self._sessions.begin() as session:
-                if key is not None:
-                    await session.execute(_expired_record(key))
-                    await session.execute(_sweep(key.create_time))
-                session.add(_to_row(user))
-                await session.flush()
-                if key is not None:
-                    session.add(_key_to_row(key))
-        except IntegrityError as exc:
-            if key is not None:
-                held = await self.get_idempotency_key(key.scope, key.request_id)
-                if held is not None and not held.expired(key.create_time):
-                    return held
-            if _violated(exc) == EMAIL_INDEX:
-                raise EmailTaken() from exc
-            raise
-        return None
-
-    async def save(self, user: User, *, expected_version: int) -> bool:
-        """See ``UserRepository.save``."""
-        statement = (update(UserRow)
-                     .where(UserRow.id == user.id, UserRow.version == expected_version)
-                     .values(display_name=user.display_name, update_time=user.update_time,
-                             version=user.version)
-                     .execution_options(synchronize_session=False))
-        async with self._sessions.begin() as session:
-            result = await session.execute(statement)
-            if result.rowcount == 1:  # type: ignore[attr-defined]
-                return True
-            if not await session.scalar(select(exists().where(UserRow.id == user.id))):
-                raise UserNotFound(user.id)
-            return False
-
-    async def set_password_hash(self, user_id: UUID, password_hash: str) -> None:
-        """See ``UserRepository.set_password_hash``."""
-        statement = (update(UserRow).where(UserRow.id == user_id)
-                     .values(password_hash=password_hash)
-                     .execution_options(synchronize_session=False))
-        async with self._sessions.begin() as session:
-            await session.execute(statement)
-
     async def list_newest(self, limit: int, after: PageCursor | None = None) -> list[User]:
-        """See ``UserRepository.list_newest``."""
+        """See ``UserQueries.list_newest``."""
         query = (select(UserRow).order_by(UserRow.create_time.desc(), UserRow.id.desc())
                  .limit(limit))
         if after is not None:
@@ -173,3 +126,83 @@ class SqlUserRepository:
         async with self._sessions() as session:
             rows = await session.scalars(query)
             return [_to_domain(row) for row in rows]
+
+
+class SqlUserRepository:
+    """See ``services.user.service.ports.UserRepository``: works in ``session`` (the unit
+    of work's) and hands every user it adds or saves to ``seen``, so the unit of work
+    collects the events they recorded."""
+
+    def __init__(self, session: AsyncSession, seen: Callable[[Aggregate], None]) -> None:
+        self._session = session
+        self._seen = seen
+
+    async def get_for_update(self, user_id: UUID) -> User | None:
+        """See ``UserRepository.get_for_update`` (``SELECT ... FOR UPDATE``)."""
+        row = await self._session.scalar(
+            select(UserRow).where(UserRow.id == user_id).with_for_update()
+            .execution_options(populate_existing=True))
+        return None if row is None else _to_domain(row)
+
+    async def add(self, user: User, *, key: IdempotencyKey | None = None
+                  ) -> IdempotencyKey | None:
+        """See ``UserRepository.add``.
+
+        With a ``key``, first deletes that key's expired record, then up to
+        ``SWEEP_LIMIT`` other expired records (``FOR UPDATE SKIP LOCKED`` over the
+        ``expire_time`` index, so concurrent creates never wait on each other's sweep).
+        The rows are inserted in a savepoint: a unique violation of any kind rolls back
+        only it and is answered by reading the key again (a live record is the winner of a
+        concurrent create and is returned); otherwise the email index means
+        ``EmailTaken``.
+        """
+        session = self._session
+        if key is not None:
+            await session.execute(_expired_record(key))
+            await session.execute(_sweep(key.create_time))
+        try:
+            async with session.begin_nested():
+                session.add(_to_row(user))
+                await session.flush()
+                if key is not None:
+                    session.add(_key_to_row(key))
+                    await session.flush()
+        except IntegrityError as exc:
+            if key is not None:
+                held = await session.scalar(
+                    select(IdempotencyKeyRow).where(
+                        IdempotencyKeyRow.scope == key.scope,
+                        IdempotencyKeyRow.request_id == UUID(key.request_id)))
+                record = None if held is None else _key(
+                    held.scope, held.request_id, held.fingerprint, held.user_id,
+                    held.create_time, held.expire_time)
+                if record is not None and not record.expired(key.create_time):
+                    return record
+            if _violated(exc) == EMAIL_INDEX:
+                raise EmailTaken() from exc
+            raise
+        self._seen(user)
+        return None
+
+    async def save(self, user: User) -> None:
+        """See ``UserRepository.save``."""
+        await self._session.execute(
+            update(UserRow).where(UserRow.id == user.id)
+            .values(display_name=user.display_name, roles=sorted(r.value for r in user.roles),
+                    state=user.state.value, update_time=user.update_time,
+                    version=user.version)
+            .execution_options(synchronize_session=False))
+        self._seen(user)
+
+    async def set_password_hash(self, user_id: UUID, password_hash: str) -> None:
+        """See ``UserRepository.set_password_hash``."""
+        await self._session.execute(
+            update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash)
+            .execution_options(synchronize_session=False))
+
+
+class SqlUserRepositories:
+    """``UserRepositories`` of one unit of work: ``users`` on its session."""
+
+    def __init__(self, session: AsyncSession, seen: Callable[[Aggregate], None]) -> None:
+        self.users = SqlUserRepository(session, seen)

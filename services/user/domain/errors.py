@@ -7,7 +7,7 @@ request is ``pkg.errors.InvalidField``, re-exported by ``services.user.domain``.
 
 from __future__ import annotations
 
-from pkg.errors import Aborted, AlreadyExists, NotFound, PermissionDenied
+from pkg.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, PermissionDenied
 
 
 class UserNotFound(NotFound):
@@ -28,7 +28,6 @@ class EmailTaken(AlreadyExists):
         super().__init__("a user with this email address exists already")
 
 
-
 class EtagMismatch(Aborted):
     """The request's etag is not the user's current one (ABORTED, AIP-154)."""
 
@@ -43,3 +42,24 @@ class NotAllowed(PermissionDenied):
     """The caller is authenticated but may not do this to this user (PERMISSION_DENIED)."""
 
     reason = "NOT_ALLOWED"
+
+
+class AccountDisabled(PermissionDenied):
+    """The account is disabled: its credentials are correct but it may not log in
+    (PERMISSION_DENIED).  Only said after the password verified, so it reveals nothing to
+    someone without the password."""
+
+    reason = "USER_DISABLED"
+
+    def __init__(self) -> None:
+        super().__init__("this account is disabled")
+
+
+class SelfLockout(FailedPrecondition):
+    """An admin tried to disable their own account or take their own admin role
+    (FAILED_PRECONDITION): the platform could be left without an admin."""
+
+    reason = "SELF_LOCKOUT"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"an admin cannot {what}")

@@ -8,11 +8,19 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from pkg.errors import InvalidField
+from services.user.domain.events import (
+    UserCreated,
+    UserDisabled,
+    UserEnabled,
+    UserProfileUpdated,
+    UserRolesChanged,
+)
 
 DISPLAY_NAME_MAX = 100
 PASSWORD_MIN, PASSWORD_MAX = 12, 128
@@ -35,6 +43,13 @@ class Role(enum.Enum):
 
 
 _ROLES = {role.value: role for role in Role}
+
+
+class AccountState(enum.Enum):
+    """Whether an account may be used; the value is what the database stores."""
+
+    ACTIVE = "active"
+    DISABLED = "disabled"
 
 
 @dataclass(frozen=True)
@@ -90,9 +105,13 @@ def check_password(password: str) -> None:
 
 @dataclass(frozen=True)
 class User:
-    """A marketplace user.  ``version`` starts at 1 and grows with every profile change.
+    """A marketplace user (the aggregate).  ``version`` starts at 1 and grows with every
+    change of profile, roles or state.
 
-    ``password_hash`` is an encoded hash (PHC string format), never the password.
+    ``password_hash`` is an encoded hash (PHC string format), never the password.  Every
+    change returns a new ``User`` carrying the past-tense event it recorded in ``events``
+    (``services.user.domain.events``), which the unit of work writes to the outbox when it
+    commits; ``events`` takes no part in equality.
     """
 
     id: UUID
@@ -103,16 +122,57 @@ class User:
     create_time: datetime
     update_time: datetime
     version: int = 1
+    state: AccountState = AccountState.ACTIVE
+    events: list[Any] = field(default_factory=list, compare=False, repr=False)
+
+    @classmethod
+    def register(cls, *, id: UUID, email: Email, display_name: str, roles: frozenset[Role],
+                 password_hash: str, now: datetime) -> User:
+        """A new active user created ``now``, recording ``UserCreated``."""
+        return cls(id=id, email=email, display_name=display_name, roles=roles,
+                   password_hash=password_hash, create_time=now, update_time=now,
+                   events=[UserCreated(id, roles, display_name)])
 
     @property
     def etag(self) -> str:
         """Weak entity tag of the current state (RFC 9110 8.8.3, AIP-154): ``W/"<version>"``."""
         return f'W/"{self.version}"'
 
+    @property
+    def disabled(self) -> bool:
+        """Whether an admin disabled the account."""
+        return self.state is AccountState.DISABLED
+
+    def _changed(self, now: datetime, event: object, **changes: Any) -> User:
+        return replace(self, **changes, update_time=now, version=self.version + 1,
+                       events=[*self.events, event])
+
     def renamed(self, display_name: str, now: datetime) -> User:
-        """A copy with a new display name, ``update_time`` ``now`` and the next version."""
-        return replace(self, display_name=parse_display_name(display_name),
-                       update_time=now, version=self.version + 1)
+        """A copy with a new display name, ``update_time`` ``now`` and the next version,
+        recording ``UserProfileUpdated``; ``InvalidField`` for a bad name."""
+        name = parse_display_name(display_name)
+        return self._changed(now, UserProfileUpdated(self.id, name), display_name=name)
+
+    def with_roles(self, roles: frozenset[Role], now: datetime) -> User:
+        """A copy holding exactly ``roles`` (recording ``UserRolesChanged``), or ``self``
+        when they are the roles it has.  ``InvalidField`` (``roles``) for an empty set."""
+        if not roles:
+            raise InvalidField("roles", "must name at least one role", reason="ROLES_INVALID")
+        if roles == self.roles:
+            return self
+        return self._changed(now, UserRolesChanged(self.id, roles, self.roles), roles=roles)
+
+    def disable(self, now: datetime) -> User:
+        """A disabled copy (recording ``UserDisabled``), or ``self`` when disabled already."""
+        if self.disabled:
+            return self
+        return self._changed(now, UserDisabled(self.id), state=AccountState.DISABLED)
+
+    def enable(self, now: datetime) -> User:
+        """An active copy (recording ``UserEnabled``), or ``self`` when active already."""
+        if not self.disabled:
+            return self
+        return self._changed(now, UserEnabled(self.id), state=AccountState.ACTIVE)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID, uuid4
@@ -17,6 +17,7 @@ from pkg.idempotency import (
     fingerprint,
 )
 from services.user.domain import (
+    AccountDisabled,
     Email,
     EmailTaken,
     InvalidCredentials,
@@ -26,19 +27,23 @@ from services.user.domain import (
     check_password,
     parse_display_name,
 )
-from services.user.service.ports import PasswordHasher, UserRepository
+from services.user.service.ports import PasswordHasher, UserQueries, UserUnitOfWork
 
 
 class Accounts:
     """Use cases on credentials, called by the auth service (and the operator's CLI).
 
-    ``users`` and ``hasher`` are the ports; ``clock`` (``pkg.clock.Clock``) stamps new
-    users and idempotency keys, which are kept ``key_ttl``.
+    ``users`` reads outside a transaction, ``units`` makes a unit of work per write (the
+    new user and its ``UserCreated`` commit together), ``hasher`` hashes passwords;
+    ``clock`` (``pkg.clock.Clock``) stamps new users and idempotency keys, which are kept
+    ``key_ttl``.
     """
 
-    def __init__(self, users: UserRepository, hasher: PasswordHasher, *,
-                 clock: Clock = utcnow, key_ttl: timedelta = DEFAULT_TTL) -> None:
+    def __init__(self, users: UserQueries, units: Callable[[], UserUnitOfWork],
+                 hasher: PasswordHasher, *, clock: Clock = utcnow,
+                 key_ttl: timedelta = DEFAULT_TTL) -> None:
         self._users = users
+        self._units = units
         self._hasher = hasher
         self._clock = clock
         self._key_ttl = key_ttl
@@ -81,10 +86,12 @@ class Accounts:
             if key is None or held is None or held.expired(instant):
                 raise EmailTaken()
             return await _replay(self._users, self._hasher, held, key, password)
-        user = User(id=user_id, email=address, display_name=name, roles=granted,
-                    password_hash=await self._hasher.hash(password), create_time=instant,
-                    update_time=instant)
-        held = await self._users.add(user, key=key)
+        user = User.register(id=user_id, email=address, display_name=name, roles=granted,
+                             password_hash=await self._hasher.hash(password), now=instant)
+        async with self._units() as uow:
+            held = await uow.repositories.users.add(user, key=key)
+            if held is None:
+                await uow.commit()
         if key is not None and held is not None:
             return await _replay(self._users, self._hasher, held, key, password)
         return user
@@ -95,6 +102,7 @@ class Accounts:
         An unknown or malformed email costs one dummy hash verification, so the answer's
         timing does not reveal whether an account exists (OWASP Authentication Cheat Sheet,
         "Authentication Responses").  A hash made with outdated parameters is replaced.
+        A disabled account raises ``AccountDisabled``, but only once its password verified.
         """
         try:
             user = await self._users.get_by_email(Email.parse(email))
@@ -105,14 +113,18 @@ class Accounts:
             raise InvalidCredentials()
         if not await self._hasher.verify(user.password_hash, password):
             raise InvalidCredentials()
+        if user.disabled:
+            raise AccountDisabled()
         if self._hasher.needs_rehash(user.password_hash):
             fresh = await self._hasher.hash(password)
-            await self._users.set_password_hash(user.id, fresh)
+            async with self._units() as uow:
+                await uow.repositories.users.set_password_hash(user.id, fresh)
+                await uow.commit()
             user = replace(user, password_hash=fresh)
         return user
 
 
-async def _replay(users: UserRepository, hasher: PasswordHasher, held: IdempotencyKey | None,
+async def _replay(users: UserQueries, hasher: PasswordHasher, held: IdempotencyKey | None,
                   key: IdempotencyKey, password: str) -> User:
     """The user ``held`` created, if ``key`` is the same request and ``password`` is its
     user's; ``IdempotencyKeyReused`` otherwise, after the same hashing work either way."""

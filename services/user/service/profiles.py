@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -17,10 +17,9 @@ from services.user.domain import (
     UserNotFound,
     parse_display_name,
 )
-from services.user.service.ports import UserRepository
+from services.user.service.ports import UserQueries, UserUnitOfWork
 
 UPDATABLE_FIELDS = frozenset({"display_name"})
-_SAVE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -42,12 +41,16 @@ class UserPage:
 class Profiles:
     """Use cases on users' profiles: get one, update one's own, list all (admins).
 
-    ``users`` is the port; ``clock`` (``pkg.clock.Clock``) stamps updates.  Each method
-    takes the ``Caller`` the entrypoint resolved from the access token.
+    ``users`` reads outside a transaction; ``units`` makes a fresh unit of work for each
+    change (``pkg.uow``: the change and its event commit together); ``clock``
+    (``pkg.clock.Clock``) stamps updates.  Each method takes the ``Caller`` the entrypoint
+    resolved from the access token.
     """
 
-    def __init__(self, users: UserRepository, *, clock: Clock = utcnow) -> None:
+    def __init__(self, users: UserQueries, units: Callable[[], UserUnitOfWork], *,
+                 clock: Clock = utcnow) -> None:
         self._users = users
+        self._units = units
         self._clock = clock
 
     async def get_user(self, caller: Caller, user_id: UUID) -> UserView:
@@ -65,29 +68,26 @@ class Profiles:
                              fields: Collection[str], etag: str | None) -> UserView:
         """Change the named ``fields`` (AIP-134; only ``display_name`` exists) of ``user_id``.
 
-        ``etag`` (AIP-154), when given, must be the user's current one.  Without it a write
-        that races another is retried on the fresh state (last writer wins).  Raises
-        ``InvalidField`` (``update_mask``, ``display_name``), ``NotAllowed`` unless the caller
-        is that user or an admin, ``UserNotFound``, and ``EtagMismatch``.
+        ``etag`` (AIP-154), when given, must be the user's current one; the user's row is
+        locked while it is changed, so concurrent updates apply one after the other (the
+        last one wins without an etag).  Records ``UserProfileUpdated``.  Raises
+        ``InvalidField`` (``update_mask``, ``display_name``), ``NotAllowed`` unless the
+        caller is that user or an admin, ``UserNotFound``, and ``EtagMismatch``.
         """
         update_mask_fields(fields, UPDATABLE_FIELDS)
         name = parse_display_name(display_name)
         if not caller.may_edit(user_id):
             raise NotAllowed("only the user themself or an admin may change a profile")
-        for _ in range(_SAVE_ATTEMPTS):
-            current = await self._users.get(user_id)
+        async with self._units() as uow:
+            current = await uow.repositories.users.get_for_update(user_id)
             if current is None:
                 raise UserNotFound(user_id)
             if etag and etag != current.etag:
                 raise EtagMismatch(current.etag)
             changed = current.renamed(name, self._clock())
-            if await self._users.save(changed, expected_version=current.version):
-                return UserView(changed, show_email=caller.may_see_private(changed))
-            if etag:
-                break
-        latest = await self._users.get(user_id)
-        raise EtagMismatch(latest.etag if latest else "")
-
+            await uow.repositories.users.save(changed)
+            await uow.commit()
+        return UserView(changed, show_email=caller.may_see_private(changed))
 
     async def list_users(self, caller: Caller, *, requested_size: int,
                          page_token: str) -> UserPage:

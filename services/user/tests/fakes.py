@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from pkg.idempotency import IdempotencyKey
-from services.user.domain import Email, EmailTaken, User, UserNotFound
-from services.user.service import PageCursor
+from pkg.testing import FakeUnitOfWork
+from pkg.uow import Aggregate
+from services.user.domain import Email, EmailTaken, User
+from services.user.entrypoints.grpc.mappers import event_to_message
+from services.user.service import PageCursor, UserRepositories
 
 
 class FakeUserRepository:
-    """``UserRepository`` in dicts; ``adds`` counts stored users."""
+    """``UserQueries`` and ``UserRepository`` in dicts; ``adds`` counts stored users.
+
+    ``unit`` is the ``FakeUnitOfWork`` whose repositories are this fake (``unit.committed``:
+    the domain events committed, ``unit.messages`` their contract messages); ``units`` is
+    the factory the use cases take.
+    """
 
     def __init__(self) -> None:
         self.users: dict[UUID, User] = {}
         self.keys: dict[tuple[str, str], IdempotencyKey] = {}
         self.adds = 0
+        self._seen: Callable[[Aggregate], None] = lambda aggregate: None
+        self.unit: FakeUnitOfWork[UserRepositories] = FakeUnitOfWork(
+            self._repositories, mapper=event_to_message)
+
+    def _repositories(self, seen: Callable[[Aggregate], None]) -> UserRepositories:
+        self._seen = seen
+        return _Repositories(self)
+
+    def units(self) -> FakeUnitOfWork[UserRepositories]:
+        """The one fake unit of work (a factory of it, as the use cases take)."""
+        return self.unit
 
     async def get(self, user_id: UUID) -> User | None:
         return self.users.get(user_id)
@@ -40,16 +60,15 @@ class FakeUserRepository:
         if key is not None:
             self.keys[(key.scope, key.request_id)] = key
         self.adds += 1
+        self._seen(user)
         return None
 
-    async def save(self, user: User, *, expected_version: int) -> bool:
-        stored = self.users.get(user.id)
-        if stored is None:
-            raise UserNotFound(user.id)
-        if stored.version != expected_version:
-            return False
+    async def get_for_update(self, user_id: UUID) -> User | None:
+        return self.users.get(user_id)
+
+    async def save(self, user: User) -> None:
         self.users[user.id] = user
-        return True
+        self._seen(user)
 
     async def set_password_hash(self, user_id: UUID, password_hash: str) -> None:
         self.users[user_id] = replace(self.users[user_id], password_hash=password_hash)
@@ -60,6 +79,11 @@ class FakeUserRepository:
             ordered = [u for u in ordered if (u.create_time, u.id) < (after.create_time,
                                                                       after.id)]
         return ordered[:limit]
+
+
+class _Repositories:
+    def __init__(self, users: FakeUserRepository) -> None:
+        self.users = users
 
 
 class FakeHasher:

@@ -31,7 +31,7 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61gora/user/v1/user.proto\x12\ragora.user.v1\x1a\x1c\x61gora/policy/v1/policy.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\x02\n\x04User\x12\x18\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08R\x04name\x12\x1a\n\x05\x65mail\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03R\x05\x65mail\x12,\n\x0c\x64isplay_name\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64R\x0b\x64isplayName\x12/\n\x05roles\x18\x04 \x03(\x0e\x32\x13.agora.user.v1.RoleB\x04\xe2\x41\x01\x03R\x05roles\x12\x41\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\ncreateTime\x12\x41\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\nupdateTime\x12\x12\n\x04\x65tag\x18\x07 \x01(\tR\x04\x65tag:0\xea\x41-\n\x10\x61gora.local/User\x12\x0cusers/{user}*\x05users2\x04user\"\x8f\x01\n\x0eGetUserRequest\x12}\n\x04name\x18\x01 \x01(\tBi\xe2\x41\x01\x02\xfa\x41\x12\n\x10\x61gora.local/User\xbaHMrK2I^users/(me|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$R\x04name\"\xc8\x02\n\x11UpdateUserRequest\x12\x33\n\x04user\x18\x01 \x01(\x0b\x32\x13.agora.user.v1.UserB\n\xe2\x41\x01\x02\xbaH\x03\xc8\x01\x01R\x04user\x12X\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x1b\xe2\x41\x01\x02\xbaH\x14\xc8\x01\x01\xe2\x01\x0e\x12\x0c\x64isplay_nameR\nupdateMask:\xa3\x01\xbaH\x9f\x01\x1a\x9c\x01\n\tuser.name\x12*user.name must be users/me or users/{uuid}\x1a\x63this.user.name.matches(\'^users/(me|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$\')\"c\n\x10ListUsersRequest\x12&\n\tpage_size\x18\x01 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64(\x00R\x08pageSize\x12\'\n\npage_token\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01R\tpageToken\"f\n\x11ListUsersResponse\x12)\n\x05users\x18\x01 \x03(\x0b\x32\x13.agora.user.v1.UserR\x05users\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf7\x01\n\x11\x43reateUserRequest\x12 \n\x05\x65mail\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x18\xfe\x01`\x01R\x05\x65mail\x12&\n\x08password\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x0c\x18\x80\x01R\x08password\x12,\n\x0c\x64isplay_name\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64R\x0b\x64isplayName\x12>\n\x05roles\x18\x04 \x03(\x0e\x32\x13.agora.user.v1.RoleB\x13\xbaH\x10\x92\x01\r\x10\x02\x18\x01\"\x07\x82\x01\x04\x18\x01\x18\x02R\x05roles\x12*\n\nrequest_id\x18\x05 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01R\trequestId\"d\n\x18VerifyCredentialsRequest\x12 \n\x05\x65mail\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x03\x18\xfe\x01R\x05\x65mail\x12&\n\x08password\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x01R\x08password*R\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x11\n\rROLE_CUSTOMER\x10\x01\x12\x11\n\rROLE_PROVIDER\x10\x02\x12\x0e\n\nROLE_ADMIN\x10\x03*\xcd\x04\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x45RROR_REASON_USER_NOT_FOUND\x10\x01\x12\x1c\n\x18\x45RROR_REASON_EMAIL_TAKEN\x10\x02\x12\x1e\n\x1a\x45RROR_REASON_ETAG_MISMATCH\x10\x03\x12\x1c\n\x18\x45RROR_REASON_NOT_ALLOWED\x10\x04\x12\x1e\n\x1a\x45RROR_REASON_INVALID_FIELD\x10\x05\x12\x1e\n\x1a\x45RROR_REASON_EMAIL_INVALID\x10\x06\x12%\n!ERROR_REASON_DISPLAY_NAME_INVALID\x10\x07\x12 \n\x1c\x45RROR_REASON_PASSWORD_LENGTH\x10\x08\x12\x1d\n\x19\x45RROR_REASON_NAME_INVALID\x10\t\x12#\n\x1f\x45RROR_REASON_REQUEST_ID_INVALID\x10\n\x12\x1d\n\x19\x45RROR_REASON_ROLE_INVALID\x10\x0b\x12#\n\x1f\x45RROR_REASON_ROLE_NOT_GRANTABLE\x10\x0c\x12#\n\x1f\x45RROR_REASON_SUBJECT_NOT_A_USER\x10\r\x12\"\n\x1e\x45RROR_REASON_PAGE_SIZE_INVALID\x10\x0e\x12#\n\x1f\x45RROR_REASON_PAGE_TOKEN_INVALID\x10\x0f\x12$\n ERROR_REASON_UPDATE_MASK_INVALID\x10\x10\x32\xce\x02\n\x0bUserService\x12_\n\x07GetUser\x12\x1d.agora.user.v1.GetUserRequest\x1a\x13.agora.user.v1.User\" \x8a\xb5\x18\x02\x10\x01\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/{name=users/*}\x12p\n\nUpdateUser\x12 .agora.user.v1.UpdateUserRequest\x1a\x13.agora.user.v1.User\"+\x8a\xb5\x18\x02\x10\x01\x82\xd3\xe4\x93\x02\x1f\x32\x17/v1/{user.name=users/*}:\x04user\x12l\n\tListUsers\x12\x1f.agora.user.v1.ListUsersRequest\x1a .agora.user.v1.ListUsersResponse\"\x1c\x8a\xb5\x18\x07\x1a\x05\x61\x64min\x82\xd3\xe4\x93\x02\x0b\x12\t/v1/users2\xc5\x01\n\x13UserInternalService\x12O\n\nCreateUser\x12 .agora.user.v1.CreateUserRequest\x1a\x13.agora.user.v1.User\"\n\x8a\xb5\x18\x06\"\x04\x61uth\x12]\n\x11VerifyCredentials\x12\'.agora.user.v1.VerifyCredentialsRequest\x1a\x13.agora.user.v1.User\"\n\x8a\xb5\x18\x06\"\x04\x61uthB\x16Z\x14\x61gora/user/v1;userv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61gora/user/v1/user.proto\x12\ragora.user.v1\x1a\x1c\x61gora/policy/v1/policy.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe4\x03\n\x04User\x12\x18\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08R\x04name\x12\x1a\n\x05\x65mail\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03R\x05\x65mail\x12,\n\x0c\x64isplay_name\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64R\x0b\x64isplayName\x12/\n\x05roles\x18\x04 \x03(\x0e\x32\x13.agora.user.v1.RoleB\x04\xe2\x41\x01\x03R\x05roles\x12\x41\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\ncreateTime\x12\x41\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\nupdateTime\x12\x12\n\x04\x65tag\x18\x07 \x01(\tR\x04\x65tag\x12\x35\n\x05state\x18\x08 \x01(\x0e\x32\x19.agora.user.v1.User.StateB\x04\xe2\x41\x01\x03R\x05state\"D\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x10\n\x0cSTATE_ACTIVE\x10\x01\x12\x12\n\x0eSTATE_DISABLED\x10\x02:0\xea\x41-\n\x10\x61gora.local/User\x12\x0cusers/{user}*\x05users2\x04user\"\xf0\x01\n\x13SetUserRolesRequest\x12x\n\x04name\x18\x01 \x01(\tBd\xe2\x41\x01\x02\xfa\x41\x12\n\x10\x61gora.local/User\xbaHHrF2D^users/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$R\x04name\x12\x42\n\x05roles\x18\x02 \x03(\x0e\x32\x13.agora.user.v1.RoleB\x17\xbaH\x14\x92\x01\x11\x08\x01\x10\x03\x18\x01\"\t\x82\x01\x06\x18\x01\x18\x02\x18\x03R\x05roles\x12\x1b\n\x04\x65tag\x18\x03 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x04\x65tag\"\xab\x01\n\x12\x44isableUserRequest\x12x\n\x04name\x18\x01 \x01(\tBd\xe2\x41\x01\x02\xfa\x41\x12\n\x10\x61gora.local/User\xbaHHrF2D^users/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$R\x04name\x12\x1b\n\x04\x65tag\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x04\x65tag\"\xaa\x01\n\x11\x45nableUserRequest\x12x\n\x04name\x18\x01 \x01(\tBd\xe2\x41\x01\x02\xfa\x41\x12\n\x10\x61gora.local/User\xbaHHrF2D^users/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$R\x04name\x12\x1b\n\x04\x65tag\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x04\x65tag\"\x8f\x01\n\x0eGetUserRequest\x12}\n\x04name\x18\x01 \x01(\tBi\xe2\x41\x01\x02\xfa\x41\x12\n\x10\x61gora.local/User\xbaHMrK2I^users/(me|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$R\x04name\"\xc8\x02\n\x11UpdateUserRequest\x12\x33\n\x04user\x18\x01 \x01(\x0b\x32\x13.agora.user.v1.UserB\n\xe2\x41\x01\x02\xbaH\x03\xc8\x01\x01R\x04user\x12X\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x1b\xe2\x41\x01\x02\xbaH\x14\xc8\x01\x01\xe2\x01\x0e\x12\x0c\x64isplay_nameR\nupdateMask:\xa3\x01\xbaH\x9f\x01\x1a\x9c\x01\n\tuser.name\x12*user.name must be users/me or users/{uuid}\x1a\x63this.user.name.matches(\'^users/(me|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$\')\"c\n\x10ListUsersRequest\x12&\n\tpage_size\x18\x01 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64(\x00R\x08pageSize\x12\'\n\npage_token\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01R\tpageToken\"f\n\x11ListUsersResponse\x12)\n\x05users\x18\x01 \x03(\x0b\x32\x13.agora.user.v1.UserR\x05users\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf7\x01\n\x11\x43reateUserRequest\x12 \n\x05\x65mail\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x18\xfe\x01`\x01R\x05\x65mail\x12&\n\x08password\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x0c\x18\x80\x01R\x08password\x12,\n\x0c\x64isplay_name\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64R\x0b\x64isplayName\x12>\n\x05roles\x18\x04 \x03(\x0e\x32\x13.agora.user.v1.RoleB\x13\xbaH\x10\x92\x01\r\x10\x02\x18\x01\"\x07\x82\x01\x04\x18\x01\x18\x02R\x05roles\x12*\n\nrequest_id\x18\x05 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01R\trequestId\"d\n\x18VerifyCredentialsRequest\x12 \n\x05\x65mail\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x03\x18\xfe\x01R\x05\x65mail\x12&\n\x08password\x18\x02 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x01R\x08password*R\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x11\n\rROLE_CUSTOMER\x10\x01\x12\x11\n\rROLE_PROVIDER\x10\x02\x12\x0e\n\nROLE_ADMIN\x10\x03*\xac\x05\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x45RROR_REASON_USER_NOT_FOUND\x10\x01\x12\x1c\n\x18\x45RROR_REASON_EMAIL_TAKEN\x10\x02\x12\x1e\n\x1a\x45RROR_REASON_ETAG_MISMATCH\x10\x03\x12\x1c\n\x18\x45RROR_REASON_NOT_ALLOWED\x10\x04\x12\x1e\n\x1a\x45RROR_REASON_INVALID_FIELD\x10\x05\x12\x1e\n\x1a\x45RROR_REASON_EMAIL_INVALID\x10\x06\x12%\n!ERROR_REASON_DISPLAY_NAME_INVALID\x10\x07\x12 \n\x1c\x45RROR_REASON_PASSWORD_LENGTH\x10\x08\x12\x1d\n\x19\x45RROR_REASON_NAME_INVALID\x10\t\x12#\n\x1f\x45RROR_REASON_REQUEST_ID_INVALID\x10\n\x12\x1d\n\x19\x45RROR_REASON_ROLE_INVALID\x10\x0b\x12#\n\x1f\x45RROR_REASON_ROLE_NOT_GRANTABLE\x10\x0c\x12#\n\x1f\x45RROR_REASON_SUBJECT_NOT_A_USER\x10\r\x12\"\n\x1e\x45RROR_REASON_PAGE_SIZE_INVALID\x10\x0e\x12#\n\x1f\x45RROR_REASON_PAGE_TOKEN_INVALID\x10\x0f\x12$\n ERROR_REASON_UPDATE_MASK_INVALID\x10\x10\x12\x1e\n\x1a\x45RROR_REASON_USER_DISABLED\x10\x11\x12\x1d\n\x19\x45RROR_REASON_SELF_LOCKOUT\x10\x12\x12\x1e\n\x1a\x45RROR_REASON_ROLES_INVALID\x10\x13\x32\xb9\x05\n\x0bUserService\x12_\n\x07GetUser\x12\x1d.agora.user.v1.GetUserRequest\x1a\x13.agora.user.v1.User\" \x8a\xb5\x18\x02\x10\x01\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/{name=users/*}\x12p\n\nUpdateUser\x12 .agora.user.v1.UpdateUserRequest\x1a\x13.agora.user.v1.User\"+\x8a\xb5\x18\x02\x10\x01\x82\xd3\xe4\x93\x02\x1f\x32\x17/v1/{user.name=users/*}:\x04user\x12z\n\x0cSetUserRoles\x12\".agora.user.v1.SetUserRolesRequest\x1a\x13.agora.user.v1.User\"1\x8a\xb5\x18\x07\x1a\x05\x61\x64min\x82\xd3\xe4\x93\x02 \"\x1b/v1/{name=users/*}:setRoles:\x01*\x12w\n\x0b\x44isableUser\x12!.agora.user.v1.DisableUserRequest\x1a\x13.agora.user.v1.User\"0\x8a\xb5\x18\x07\x1a\x05\x61\x64min\x82\xd3\xe4\x93\x02\x1f\"\x1a/v1/{name=users/*}:disable:\x01*\x12t\n\nEnableUser\x12 .agora.user.v1.EnableUserRequest\x1a\x13.agora.user.v1.User\"/\x8a\xb5\x18\x07\x1a\x05\x61\x64min\x82\xd3\xe4\x93\x02\x1e\"\x19/v1/{name=users/*}:enable:\x01*\x12l\n\tListUsers\x12\x1f.agora.user.v1.ListUsersRequest\x1a .agora.user.v1.ListUsersResponse\"\x1c\x8a\xb5\x18\x07\x1a\x05\x61\x64min\x82\xd3\xe4\x93\x02\x0b\x12\t/v1/users2\xc5\x01\n\x13UserInternalService\x12O\n\nCreateUser\x12 .agora.user.v1.CreateUserRequest\x1a\x13.agora.user.v1.User\"\n\x8a\xb5\x18\x06\"\x04\x61uth\x12]\n\x11VerifyCredentials\x12\'.agora.user.v1.VerifyCredentialsRequest\x1a\x13.agora.user.v1.User\"\n\x8a\xb5\x18\x06\"\x04\x61uthB\x16Z\x14\x61gora/user/v1;userv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -51,8 +51,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_USER'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
   _globals['_USER'].fields_by_name['update_time']._loaded_options = None
   _globals['_USER'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
+  _globals['_USER'].fields_by_name['state']._loaded_options = None
+  _globals['_USER'].fields_by_name['state']._serialized_options = b'\342A\001\003'
   _globals['_USER']._loaded_options = None
   _globals['_USER']._serialized_options = b'\352A-\n\020agora.local/User\022\014users/{user}*\005users2\004user'
+  _globals['_SETUSERROLESREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_SETUSERROLESREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\372A\022\n\020agora.local/User\272HHrF2D^users/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+  _globals['_SETUSERROLESREQUEST'].fields_by_name['roles']._loaded_options = None
+  _globals['_SETUSERROLESREQUEST'].fields_by_name['roles']._serialized_options = b'\272H\024\222\001\021\010\001\020\003\030\001\"\t\202\001\006\030\001\030\002\030\003'
+  _globals['_SETUSERROLESREQUEST'].fields_by_name['etag']._loaded_options = None
+  _globals['_SETUSERROLESREQUEST'].fields_by_name['etag']._serialized_options = b'\272H\004r\002\030@'
+  _globals['_DISABLEUSERREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_DISABLEUSERREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\372A\022\n\020agora.local/User\272HHrF2D^users/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+  _globals['_DISABLEUSERREQUEST'].fields_by_name['etag']._loaded_options = None
+  _globals['_DISABLEUSERREQUEST'].fields_by_name['etag']._serialized_options = b'\272H\004r\002\030@'
+  _globals['_ENABLEUSERREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_ENABLEUSERREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\372A\022\n\020agora.local/User\272HHrF2D^users/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+  _globals['_ENABLEUSERREQUEST'].fields_by_name['etag']._loaded_options = None
+  _globals['_ENABLEUSERREQUEST'].fields_by_name['etag']._serialized_options = b'\272H\004r\002\030@'
   _globals['_GETUSERREQUEST'].fields_by_name['name']._loaded_options = None
   _globals['_GETUSERREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\372A\022\n\020agora.local/User\272HMrK2I^users/(me|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$'
   _globals['_UPDATEUSERREQUEST'].fields_by_name['user']._loaded_options = None
@@ -83,32 +99,46 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_USERSERVICE'].methods_by_name['GetUser']._serialized_options = b'\212\265\030\002\020\001\202\323\344\223\002\024\022\022/v1/{name=users/*}'
   _globals['_USERSERVICE'].methods_by_name['UpdateUser']._loaded_options = None
   _globals['_USERSERVICE'].methods_by_name['UpdateUser']._serialized_options = b'\212\265\030\002\020\001\202\323\344\223\002\0372\027/v1/{user.name=users/*}:\004user'
+  _globals['_USERSERVICE'].methods_by_name['SetUserRoles']._loaded_options = None
+  _globals['_USERSERVICE'].methods_by_name['SetUserRoles']._serialized_options = b'\212\265\030\007\032\005admin\202\323\344\223\002 \"\033/v1/{name=users/*}:setRoles:\001*'
+  _globals['_USERSERVICE'].methods_by_name['DisableUser']._loaded_options = None
+  _globals['_USERSERVICE'].methods_by_name['DisableUser']._serialized_options = b'\212\265\030\007\032\005admin\202\323\344\223\002\037\"\032/v1/{name=users/*}:disable:\001*'
+  _globals['_USERSERVICE'].methods_by_name['EnableUser']._loaded_options = None
+  _globals['_USERSERVICE'].methods_by_name['EnableUser']._serialized_options = b'\212\265\030\007\032\005admin\202\323\344\223\002\036\"\031/v1/{name=users/*}:enable:\001*'
   _globals['_USERSERVICE'].methods_by_name['ListUsers']._loaded_options = None
   _globals['_USERSERVICE'].methods_by_name['ListUsers']._serialized_options = b'\212\265\030\007\032\005admin\202\323\344\223\002\013\022\t/v1/users'
   _globals['_USERINTERNALSERVICE'].methods_by_name['CreateUser']._loaded_options = None
   _globals['_USERINTERNALSERVICE'].methods_by_name['CreateUser']._serialized_options = b'\212\265\030\006\"\004auth'
   _globals['_USERINTERNALSERVICE'].methods_by_name['VerifyCredentials']._loaded_options = None
   _globals['_USERINTERNALSERVICE'].methods_by_name['VerifyCredentials']._serialized_options = b'\212\265\030\006\"\004auth'
-  _globals['_ROLE']._serialized_start=1655
-  _globals['_ROLE']._serialized_end=1737
-  _globals['_ERRORREASON']._serialized_start=1740
-  _globals['_ERRORREASON']._serialized_end=2329
+  _globals['_ROLE']._serialized_start=2370
+  _globals['_ROLE']._serialized_end=2452
+  _globals['_ERRORREASON']._serialized_start=2455
+  _globals['_ERRORREASON']._serialized_end=3139
   _globals['_USER']._serialized_start=260
-  _globals['_USER']._serialized_end=619
-  _globals['_GETUSERREQUEST']._serialized_start=622
-  _globals['_GETUSERREQUEST']._serialized_end=765
-  _globals['_UPDATEUSERREQUEST']._serialized_start=768
-  _globals['_UPDATEUSERREQUEST']._serialized_end=1096
-  _globals['_LISTUSERSREQUEST']._serialized_start=1098
-  _globals['_LISTUSERSREQUEST']._serialized_end=1197
-  _globals['_LISTUSERSRESPONSE']._serialized_start=1199
-  _globals['_LISTUSERSRESPONSE']._serialized_end=1301
-  _globals['_CREATEUSERREQUEST']._serialized_start=1304
-  _globals['_CREATEUSERREQUEST']._serialized_end=1551
-  _globals['_VERIFYCREDENTIALSREQUEST']._serialized_start=1553
-  _globals['_VERIFYCREDENTIALSREQUEST']._serialized_end=1653
-  _globals['_USERSERVICE']._serialized_start=2332
-  _globals['_USERSERVICE']._serialized_end=2666
-  _globals['_USERINTERNALSERVICE']._serialized_start=2669
-  _globals['_USERINTERNALSERVICE']._serialized_end=2866
+  _globals['_USER']._serialized_end=744
+  _globals['_USER_STATE']._serialized_start=626
+  _globals['_USER_STATE']._serialized_end=694
+  _globals['_SETUSERROLESREQUEST']._serialized_start=747
+  _globals['_SETUSERROLESREQUEST']._serialized_end=987
+  _globals['_DISABLEUSERREQUEST']._serialized_start=990
+  _globals['_DISABLEUSERREQUEST']._serialized_end=1161
+  _globals['_ENABLEUSERREQUEST']._serialized_start=1164
+  _globals['_ENABLEUSERREQUEST']._serialized_end=1334
+  _globals['_GETUSERREQUEST']._serialized_start=1337
+  _globals['_GETUSERREQUEST']._serialized_end=1480
+  _globals['_UPDATEUSERREQUEST']._serialized_start=1483
+  _globals['_UPDATEUSERREQUEST']._serialized_end=1811
+  _globals['_LISTUSERSREQUEST']._serialized_start=1813
+  _globals['_LISTUSERSREQUEST']._serialized_end=1912
+  _globals['_LISTUSERSRESPONSE']._serialized_start=1914
+  _globals['_LISTUSERSRESPONSE']._serialized_end=2016
+  _globals['_CREATEUSERREQUEST']._serialized_start=2019
+  _globals['_CREATEUSERREQUEST']._serialized_end=2266
+  _globals['_VERIFYCREDENTIALSREQUEST']._serialized_start=2268
+  _globals['_VERIFYCREDENTIALSREQUEST']._serialized_end=2368
+  _globals['_USERSERVICE']._serialized_start=3142
+  _globals['_USERSERVICE']._serialized_end=3839
+  _globals['_USERINTERNALSERVICE']._serialized_start=3842
+  _globals['_USERINTERNALSERVICE']._serialized_end=4039
 # @@protoc_insertion_point(module_scope)

@@ -89,6 +89,12 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The page token is not one this service issued for this query."""
     ERROR_REASON_UPDATE_MASK_INVALID: _ErrorReason.ValueType  # 16
     """The update mask names a field that cannot be updated."""
+    ERROR_REASON_USER_DISABLED: _ErrorReason.ValueType  # 17
+    """The account is disabled: its logins are refused."""
+    ERROR_REASON_SELF_LOCKOUT: _ErrorReason.ValueType  # 18
+    """An admin may not disable their own account or take their own admin role."""
+    ERROR_REASON_ROLES_INVALID: _ErrorReason.ValueType  # 19
+    """The roles are not one to three distinct known roles."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason lists the stable `google.rpc.ErrorInfo.reason` values (AIP-193) the user
@@ -130,6 +136,12 @@ ERROR_REASON_PAGE_TOKEN_INVALID: ErrorReason.ValueType  # 15
 """The page token is not one this service issued for this query."""
 ERROR_REASON_UPDATE_MASK_INVALID: ErrorReason.ValueType  # 16
 """The update mask names a field that cannot be updated."""
+ERROR_REASON_USER_DISABLED: ErrorReason.ValueType  # 17
+"""The account is disabled: its logins are refused."""
+ERROR_REASON_SELF_LOCKOUT: ErrorReason.ValueType  # 18
+"""An admin may not disable their own account or take their own admin role."""
+ERROR_REASON_ROLES_INVALID: ErrorReason.ValueType  # 19
+"""The roles are not one to three distinct known roles."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
 @_typing.final
@@ -138,6 +150,29 @@ class User(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    class _State:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _StateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[User._State.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        STATE_UNSPECIFIED: User._State.ValueType  # 0
+        """Not set; never stored."""
+        STATE_ACTIVE: User._State.ValueType  # 1
+        """The account may log in and refresh its tokens."""
+        STATE_DISABLED: User._State.ValueType  # 2
+        """An admin disabled the account: logins and refreshes are refused."""
+
+    class State(_State, metaclass=_StateEnumTypeWrapper):
+        """The lifecycle state of an account."""
+
+    STATE_UNSPECIFIED: User.State.ValueType  # 0
+    """Not set; never stored."""
+    STATE_ACTIVE: User.State.ValueType  # 1
+    """The account may log in and refresh its tokens."""
+    STATE_DISABLED: User.State.ValueType  # 2
+    """An admin disabled the account: logins and refreshes are refused."""
+
     NAME_FIELD_NUMBER: _builtins.int
     EMAIL_FIELD_NUMBER: _builtins.int
     DISPLAY_NAME_FIELD_NUMBER: _builtins.int
@@ -145,6 +180,7 @@ class User(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     ETAG_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `users/{uuid}`."""
     email: _builtins.str
@@ -153,6 +189,8 @@ class User(_message.Message):
     """Name shown to other users."""
     etag: _builtins.str
     """Checksum of the current state, for optimistic concurrency (AIP-154)."""
+    state: Global___User.State.ValueType
+    """Whether the account may be used (AIP-216)."""
     @_builtins.property
     def roles(self) -> _containers.RepeatedScalarFieldContainer[Global___Role.ValueType]:
         """Roles held by the user."""
@@ -175,14 +213,101 @@ class User(_message.Message):
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
         etag: _builtins.str = ...,
+        state: Global___User.State.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "display_name", b"display_name", "email", b"email", "etag", b"etag", "name", b"name", "roles", b"roles", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "display_name", b"display_name", "email", b"email", "etag", b"etag", "name", b"name", "roles", b"roles", "state", b"state", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___User: _TypeAlias = User  # noqa: Y015
+
+@_typing.final
+class SetUserRolesRequest(_message.Message):
+    """Request of SetUserRoles."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    ROLES_FIELD_NUMBER: _builtins.int
+    ETAG_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The user, `users/{uuid}`."""
+    etag: _builtins.str
+    """The etag the caller read; when set, the change is refused (ABORTED) if the user
+    changed since.
+    """
+    @_builtins.property
+    def roles(self) -> _containers.RepeatedScalarFieldContainer[Global___Role.ValueType]:
+        """The complete new set of roles: one to three distinct roles."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        roles: _abc.Iterable[Global___Role.ValueType] | None = ...,
+        etag: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["etag", b"etag", "name", b"name", "roles", b"roles"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetUserRolesRequest: _TypeAlias = SetUserRolesRequest  # noqa: Y015
+
+@_typing.final
+class DisableUserRequest(_message.Message):
+    """Request of DisableUser."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    ETAG_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The user, `users/{uuid}`."""
+    etag: _builtins.str
+    """The etag the caller read; when set, it must be the user's current one (AIP-154)."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        etag: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["etag", b"etag", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DisableUserRequest: _TypeAlias = DisableUserRequest  # noqa: Y015
+
+@_typing.final
+class EnableUserRequest(_message.Message):
+    """Request of EnableUser."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    ETAG_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The user, `users/{uuid}`."""
+    etag: _builtins.str
+    """The etag the caller read; when set, it must be the user's current one (AIP-154)."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        etag: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["etag", b"etag", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnableUserRequest: _TypeAlias = EnableUserRequest  # noqa: Y015
 
 @_typing.final
 class GetUserRequest(_message.Message):

@@ -45,6 +45,21 @@ class UserServiceStub:
                 request_serializer=agora_dot_user_dot_v1_dot_user__pb2.UpdateUserRequest.SerializeToString,
                 response_deserializer=agora_dot_user_dot_v1_dot_user__pb2.User.FromString,
                 _registered_method=True)
+        self.SetUserRoles = channel.unary_unary(
+                '/agora.user.v1.UserService/SetUserRoles',
+                request_serializer=agora_dot_user_dot_v1_dot_user__pb2.SetUserRolesRequest.SerializeToString,
+                response_deserializer=agora_dot_user_dot_v1_dot_user__pb2.User.FromString,
+                _registered_method=True)
+        self.DisableUser = channel.unary_unary(
+                '/agora.user.v1.UserService/DisableUser',
+                request_serializer=agora_dot_user_dot_v1_dot_user__pb2.DisableUserRequest.SerializeToString,
+                response_deserializer=agora_dot_user_dot_v1_dot_user__pb2.User.FromString,
+                _registered_method=True)
+        self.EnableUser = channel.unary_unary(
+                '/agora.user.v1.UserService/EnableUser',
+                request_serializer=agora_dot_user_dot_v1_dot_user__pb2.EnableUserRequest.SerializeToString,
+                response_deserializer=agora_dot_user_dot_v1_dot_user__pb2.User.FromString,
+                _registered_method=True)
         self.ListUsers = channel.unary_unary(
                 '/agora.user.v1.UserService/ListUsers',
                 request_serializer=agora_dot_user_dot_v1_dot_user__pb2.ListUsersRequest.SerializeToString,
@@ -71,6 +86,32 @@ class UserServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetUserRoles(self, request, context):
+        """Replaces a user's roles (AIP-136 custom method). Admins only; an admin cannot take
+        the admin role from themself. When `etag` is given it must be the user's current one.
+        The user's refresh-token families are revoked, so the next refresh forces a login
+        whose tokens carry the new roles.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisableUser(self, request, context):
+        """Disables an account (AIP-136 custom method): its logins are refused and its
+        refresh-token families are revoked. Admins only, never their own account. Disabling a
+        disabled account changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EnableUser(self, request, context):
+        """Enables a disabled account again (AIP-136 custom method). Admins only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListUsers(self, request, context):
         """Lists users, newest first (AIP-158 pagination). Admins only.
         """
@@ -89,6 +130,21 @@ def add_UserServiceServicer_to_server(servicer, server):
             'UpdateUser': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateUser,
                     request_deserializer=agora_dot_user_dot_v1_dot_user__pb2.UpdateUserRequest.FromString,
+                    response_serializer=agora_dot_user_dot_v1_dot_user__pb2.User.SerializeToString,
+            ),
+            'SetUserRoles': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetUserRoles,
+                    request_deserializer=agora_dot_user_dot_v1_dot_user__pb2.SetUserRolesRequest.FromString,
+                    response_serializer=agora_dot_user_dot_v1_dot_user__pb2.User.SerializeToString,
+            ),
+            'DisableUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisableUser,
+                    request_deserializer=agora_dot_user_dot_v1_dot_user__pb2.DisableUserRequest.FromString,
+                    response_serializer=agora_dot_user_dot_v1_dot_user__pb2.User.SerializeToString,
+            ),
+            'EnableUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnableUser,
+                    request_deserializer=agora_dot_user_dot_v1_dot_user__pb2.EnableUserRequest.FromString,
                     response_serializer=agora_dot_user_dot_v1_dot_user__pb2.User.SerializeToString,
             ),
             'ListUsers': grpc.unary_unary_rpc_method_handler(
@@ -151,6 +207,87 @@ class UserService:
             target,
             '/agora.user.v1.UserService/UpdateUser',
             agora_dot_user_dot_v1_dot_user__pb2.UpdateUserRequest.SerializeToString,
+            agora_dot_user_dot_v1_dot_user__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetUserRoles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agora.user.v1.UserService/SetUserRoles',
+            agora_dot_user_dot_v1_dot_user__pb2.SetUserRolesRequest.SerializeToString,
+            agora_dot_user_dot_v1_dot_user__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisableUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agora.user.v1.UserService/DisableUser',
+            agora_dot_user_dot_v1_dot_user__pb2.DisableUserRequest.SerializeToString,
+            agora_dot_user_dot_v1_dot_user__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnableUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agora.user.v1.UserService/EnableUser',
+            agora_dot_user_dot_v1_dot_user__pb2.EnableUserRequest.SerializeToString,
             agora_dot_user_dot_v1_dot_user__pb2.User.FromString,
             options,
             channel_credentials,

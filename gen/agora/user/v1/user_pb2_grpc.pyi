@@ -21,6 +21,19 @@ class UserServiceStub:
     """Updates a user's profile (AIP-134). Users may update themselves (`users/me` or their
     own name); admins may update anyone. Only `display_name` is mutable here.
     """
+    SetUserRoles: _aio.UnaryUnaryMultiCallable[_user_pb2.SetUserRolesRequest, _user_pb2.User]
+    """Replaces a user's roles (AIP-136 custom method). Admins only; an admin cannot take
+    the admin role from themself. When `etag` is given it must be the user's current one.
+    The user's refresh-token families are revoked, so the next refresh forces a login
+    whose tokens carry the new roles.
+    """
+    DisableUser: _aio.UnaryUnaryMultiCallable[_user_pb2.DisableUserRequest, _user_pb2.User]
+    """Disables an account (AIP-136 custom method): its logins are refused and its
+    refresh-token families are revoked. Admins only, never their own account. Disabling a
+    disabled account changes nothing.
+    """
+    EnableUser: _aio.UnaryUnaryMultiCallable[_user_pb2.EnableUserRequest, _user_pb2.User]
+    """Enables a disabled account again (AIP-136 custom method). Admins only."""
     ListUsers: _aio.UnaryUnaryMultiCallable[_user_pb2.ListUsersRequest, _user_pb2.ListUsersResponse]
     """Lists users, newest first (AIP-158 pagination). Admins only."""
 
@@ -42,6 +55,34 @@ class UserServiceServicer:
         """Updates a user's profile (AIP-134). Users may update themselves (`users/me` or their
         own name); admins may update anyone. Only `display_name` is mutable here.
         """
+
+    def SetUserRoles(
+        self,
+        request: _user_pb2.SetUserRolesRequest,
+        context: _aio.ServicerContext[_user_pb2.SetUserRolesRequest, _abc.Awaitable[_user_pb2.User]],
+    ) -> _abc.Awaitable[_user_pb2.User]:
+        """Replaces a user's roles (AIP-136 custom method). Admins only; an admin cannot take
+        the admin role from themself. When `etag` is given it must be the user's current one.
+        The user's refresh-token families are revoked, so the next refresh forces a login
+        whose tokens carry the new roles.
+        """
+
+    def DisableUser(
+        self,
+        request: _user_pb2.DisableUserRequest,
+        context: _aio.ServicerContext[_user_pb2.DisableUserRequest, _abc.Awaitable[_user_pb2.User]],
+    ) -> _abc.Awaitable[_user_pb2.User]:
+        """Disables an account (AIP-136 custom method): its logins are refused and its
+        refresh-token families are revoked. Admins only, never their own account. Disabling a
+        disabled account changes nothing.
+        """
+
+    def EnableUser(
+        self,
+        request: _user_pb2.EnableUserRequest,
+        context: _aio.ServicerContext[_user_pb2.EnableUserRequest, _abc.Awaitable[_user_pb2.User]],
+    ) -> _abc.Awaitable[_user_pb2.User]:
+        """Enables a disabled account again (AIP-136 custom method). Admins only."""
 
     def ListUsers(
         self,

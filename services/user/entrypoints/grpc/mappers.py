@@ -1,29 +1,46 @@
-"""Proto <-> domain for the user service: resource names, roles, users, callers.
+"""Proto <-> domain for the user service: resource names, roles, users, callers, events.
 
 Request ids, update masks, field renaming (``pkg.fields``) and timestamps
 (``pkg.timestamps``) are mapped as in every service.
 
-With the servicers, the only module that knows ``agora.user.v1``.  Field paths in errors
-are the request's (``name``, ``user.display_name``, ``roles[1]``), as AIP-193 asks.
+With the servicers, the only module that knows ``agora.user.v1``: the unit of work maps
+the domain events with ``event_to_message`` (given to it by the composition root).  Field
+paths in errors are the request's (``name``, ``user.display_name``, ``roles[1]``), as
+AIP-193 asks.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from uuid import UUID
 
-from agora.user.v1 import user_pb2
+from google.protobuf.message import Message
+
+from agora.user.v1 import user_events_pb2, user_pb2
 from pkg.errors import Unauthenticated
 from pkg.server import Principal
 from pkg.timestamps import timestamp_to_proto
-from services.user.domain import Caller, InvalidField, Role, User
+from services.user.domain import (
+    AccountState,
+    Caller,
+    InvalidField,
+    Role,
+    User,
+    UserCreated,
+    UserDisabled,
+    UserEnabled,
+    UserProfileUpdated,
+    UserRolesChanged,
+)
 
 _PREFIX = "users/"
 _ME = "users/me"
 _TO_PROTO = {Role.CUSTOMER: user_pb2.ROLE_CUSTOMER, Role.PROVIDER: user_pb2.ROLE_PROVIDER,
              Role.ADMIN: user_pb2.ROLE_ADMIN}
 _FROM_PROTO: dict[int, Role] = {v: k for k, v in _TO_PROTO.items()}
+_STATE = {AccountState.ACTIVE: user_pb2.User.STATE_ACTIVE,
+          AccountState.DISABLED: user_pb2.User.STATE_DISABLED}
 
 
 def user_name(user_id: UUID) -> str:
@@ -67,6 +84,19 @@ def roles_from_proto(values: Sequence[int]) -> list[Role]:
     return roles
 
 
+def parse_account_name(name: str, *, field: str = "name") -> UUID:
+    """The user id of ``users/{uuid}`` (no ``users/me``: admins name the account);
+    ``InvalidField`` (at ``field``) otherwise."""
+    if name.startswith(_PREFIX):
+        with contextlib.suppress(ValueError):
+            return UUID(name.removeprefix(_PREFIX))
+    raise InvalidField(field, "must be users/{uuid}", reason="NAME_INVALID")
+
+
+def _roles(roles: Iterable[Role]) -> list[user_pb2.Role.ValueType]:
+    return sorted(_TO_PROTO[r] for r in roles)
+
+
 def user_to_proto(user: User, *, show_email: bool) -> user_pb2.User:
     """The ``agora.user.v1.User`` of ``user``; ``email`` empty unless ``show_email``.
 
@@ -75,7 +105,30 @@ def user_to_proto(user: User, *, show_email: bool) -> user_pb2.User:
     return user_pb2.User(
         name=user_name(user.id), email=user.email.value if show_email else "",
         display_name=user.display_name,
-        roles=sorted(_TO_PROTO[r] for r in user.roles),
+        roles=_roles(user.roles),
         create_time=timestamp_to_proto(user.create_time),
         update_time=timestamp_to_proto(user.update_time),
-        etag=user.etag)
+        etag=user.etag, state=_STATE[user.state])
+
+
+def event_to_message(event: object) -> tuple[str, Message]:
+    """``(subject, message)`` of a domain event for the outbox (``pkg.uow.EventMapper``):
+    the user's resource name and its ``agora.user.v1`` event message (user_events.proto).
+    Raises ``TypeError`` for anything but the user service's events."""
+    match event:
+        case UserCreated(user_id=user_id, roles=roles, display_name=display_name):
+            message: Message = user_events_pb2.UserCreated(
+                user=user_name(user_id), roles=_roles(roles), display_name=display_name)
+        case UserRolesChanged(user_id=user_id, roles=roles, previous_roles=previous):
+            message = user_events_pb2.UserRolesChanged(
+                user=user_name(user_id), roles=_roles(roles), previous_roles=_roles(previous))
+        case UserDisabled(user_id=user_id):
+            message = user_events_pb2.UserDisabled(user=user_name(user_id))
+        case UserEnabled(user_id=user_id):
+            message = user_events_pb2.UserEnabled(user=user_name(user_id))
+        case UserProfileUpdated(user_id=user_id, display_name=display_name):
+            message = user_events_pb2.UserProfileUpdated(user=user_name(user_id),
+                                                         display_name=display_name)
+        case _:
+            raise TypeError(f"not a user service event: {type(event).__name__}")
+    return user_name(user_id), message

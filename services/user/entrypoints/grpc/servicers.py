@@ -12,16 +12,18 @@ from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.fields import parse_request_id, request_fields
 from pkg.server import peer_identity, require_principal
 from services.user.entrypoints.grpc import mappers
-from services.user.service import Accounts, Profiles
+from services.user.service import Accounts, Administration, Profiles
 
 _UPDATE_FIELDS = {"display_name": "user.display_name"}
 
 
 class UserServicer(user_pb2_grpc.UserServiceServicer):
-    """``agora.user.v1.UserService``: profiles, for callers with an access token."""
+    """``agora.user.v1.UserService``: profiles, for callers with an access token, and
+    admins' changes to accounts."""
 
-    def __init__(self, profiles: Profiles) -> None:
+    def __init__(self, profiles: Profiles, administration: Administration) -> None:
         self._profiles = profiles
+        self._administration = administration
 
     async def GetUser(self, request: user_pb2.GetUserRequest,
                       context: grpc.aio.ServicerContext) -> user_pb2.User:
@@ -41,6 +43,32 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
                 caller, user_id, display_name=request.user.display_name,
                 fields=list(request.update_mask.paths), etag=request.user.etag or None)
         return mappers.user_to_proto(view.user, show_email=view.show_email)
+
+    async def SetUserRoles(self, request: user_pb2.SetUserRolesRequest,
+                           context: grpc.aio.ServicerContext) -> user_pb2.User:
+        """Admins; ABORTED (stale etag), FAILED_PRECONDITION (SELF_LOCKOUT), NOT_FOUND,
+        INVALID_ARGUMENT (name, roles)."""
+        caller = mappers.caller_from_principal(require_principal())
+        user = await self._administration.set_roles(
+            caller, mappers.parse_account_name(request.name),
+            mappers.roles_from_proto(request.roles), etag=request.etag or None)
+        return mappers.user_to_proto(user, show_email=True)
+
+    async def DisableUser(self, request: user_pb2.DisableUserRequest,
+                          context: grpc.aio.ServicerContext) -> user_pb2.User:
+        """Admins; ABORTED (stale etag), FAILED_PRECONDITION (SELF_LOCKOUT), NOT_FOUND."""
+        caller = mappers.caller_from_principal(require_principal())
+        user = await self._administration.disable(
+            caller, mappers.parse_account_name(request.name), etag=request.etag or None)
+        return mappers.user_to_proto(user, show_email=True)
+
+    async def EnableUser(self, request: user_pb2.EnableUserRequest,
+                         context: grpc.aio.ServicerContext) -> user_pb2.User:
+        """Admins; ABORTED (stale etag), NOT_FOUND."""
+        caller = mappers.caller_from_principal(require_principal())
+        user = await self._administration.enable(
+            caller, mappers.parse_account_name(request.name), etag=request.etag or None)
+        return mappers.user_to_proto(user, show_email=True)
 
     async def ListUsers(self, request: user_pb2.ListUsersRequest,
                         context: grpc.aio.ServicerContext) -> user_pb2.ListUsersResponse:

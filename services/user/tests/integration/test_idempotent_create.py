@@ -17,7 +17,8 @@ from pkg.db import Reader, create_engine, session_factory
 from pkg.idempotency import IdempotencyKeyReused
 from services.user.adapters.hashing import Argon2Hasher
 from services.user.adapters.orm import IdempotencyKeyRow, UserRow
-from services.user.adapters.repository import SqlUserRepository
+from services.user.adapters.repository import SqlUserQueries
+from services.user.app import units_of_work
 from services.user.domain import User
 from services.user.service import Accounts
 from services.user.tests.conftest import PASSWORD, random_email
@@ -51,13 +52,14 @@ def clock() -> Iterator[FakeClock]:
 class Registrar:
     def __init__(self, engine: AsyncEngine, reader: Reader, hasher: Argon2Hasher,
                  clock: FakeClock) -> None:
-        self.repo = SqlUserRepository(session_factory(engine), reader)
+        sessions = session_factory(engine)
+        self.repo, self.units = SqlUserQueries(sessions, reader), units_of_work(sessions)
         self.hasher, self.clock = hasher, clock
 
     async def create(self, request_id: UUID, **changes: Any) -> User:
         request = {"email": "ada@example.com", "password": PASSWORD, "display_name": "Ada",
                    "scope": "auth", **changes}
-        accounts = Accounts(self.repo, self.hasher, clock=self.clock, key_ttl=TTL)
+        accounts = Accounts(self.repo, self.units, self.hasher, clock=self.clock, key_ttl=TTL)
         return await accounts.create_user(request_id=request_id, **request)
 
 

@@ -39,10 +39,11 @@ def _tables(url: str) -> set[str]:
 def test_upgrade_creates_the_tables_and_is_repeatable(empty_database: str) -> None:
     upgrade_database(empty_database)
     upgrade_database(empty_database)
-    assert {"users", "idempotency_keys", "alembic_version"} <= _tables(empty_database)
+    assert {"users", "idempotency_keys", "outbox", "inbox", "alembic_version"} <= _tables(
+        empty_database)
     with psycopg.connect(_libpq(empty_database)) as conn:
         version = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    assert version == ("0002",)
+    assert version == ("0003",)
 
 
 def test_downgrade_to_base_then_upgrade_again(empty_database: str) -> None:

@@ -35,7 +35,7 @@ def new_user(users: FakeUserRepository, hasher: FakeHasher, clock: FakeClock) ->
 
     async def make(email: str | None = None, roles: Iterable[Role] = (),
                    display_name: str = "Ada") -> User:
-        accounts = Accounts(users, hasher, clock=clock)
+        accounts = Accounts(users, users.units, hasher, clock=clock)
         return await accounts.create_user(email=email or random_email(), password=PASSWORD,
                                           display_name=display_name, roles=roles,
                                           allow_admin=True)

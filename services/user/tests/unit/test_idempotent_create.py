@@ -21,17 +21,30 @@ TTL = timedelta(hours=24)
 class Registrar:
     """``create_user`` as auth calls it, with Ada's request as the default."""
 
-    def __init__(self, users: FakeUserRepository, hasher: FakeHasher, clock: FakeClock
-                 ) -> None:
+    def __init__(self, users: FakeUserRepository, hasher: FakeHasher, clock: FakeClock) -> None:
         self.users, self.hasher, self.clock = users, hasher, clock
 
-    async def create(self, request_id: UUID, *, scope: str = "auth",
-                     email: str = "ada@example.com", password: str = PASSWORD,
-                     display_name: str = "Ada", roles: Iterable[Role] = ()) -> User:
-        accounts = Accounts(self.users, self.hasher, clock=self.clock, key_ttl=TTL)
-        return await accounts.create_user(email=email, password=password,
-                                          display_name=display_name, roles=roles,
-                                          request_id=request_id, scope=scope)
+    async def create(
+        self,
+        request_id: UUID,
+        *,
+        scope: str = "auth",
+        email: str = "ada@example.com",
+        password: str = PASSWORD,
+        display_name: str = "Ada",
+        roles: Iterable[Role] = (),
+    ) -> User:
+        accounts = Accounts(
+            self.users, self.users.units, self.hasher, clock=self.clock, key_ttl=TTL
+        )
+        return await accounts.create_user(
+            email=email,
+            password=password,
+            display_name=display_name,
+            roles=roles,
+            request_id=request_id,
+            scope=scope,
+        )
 
 
 @pytest.fixture
@@ -39,8 +52,9 @@ def registrar(users: FakeUserRepository, hasher: FakeHasher, clock: FakeClock) -
     return Registrar(users, hasher, clock)
 
 
-async def test_same_request_again_returns_the_first_user(registrar: Registrar,
-                                                         users: FakeUserRepository) -> None:
+async def test_same_request_again_returns_the_first_user(
+    registrar: Registrar, users: FakeUserRepository
+) -> None:
     request_id = uuid4()
     first = await registrar.create(request_id)
     again = await registrar.create(request_id)
@@ -48,23 +62,32 @@ async def test_same_request_again_returns_the_first_user(registrar: Registrar,
     assert users.adds == 1
 
 
-async def test_a_replay_is_compared_after_normalising(registrar: Registrar,
-                                                     users: FakeUserRepository) -> None:
+async def test_a_replay_is_compared_after_normalising(
+    registrar: Registrar, users: FakeUserRepository
+) -> None:
     request_id = uuid4()
     first = await registrar.create(request_id, roles=[Role.PROVIDER, Role.CUSTOMER])
-    again = await registrar.create(request_id, email=" ADA@Example.com ",
-                                   display_name=" Ada ", roles=[Role.CUSTOMER, Role.PROVIDER])
+    again = await registrar.create(
+        request_id,
+        email=" ADA@Example.com ",
+        display_name=" Ada ",
+        roles=[Role.CUSTOMER, Role.PROVIDER],
+    )
     assert again == first
     assert users.adds == 1
 
 
-@pytest.mark.parametrize("changes", [
-    {"email": "eve@example.com"},
-    {"display_name": "Eve"},
-    {"roles": [Role.PROVIDER]},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"email": "eve@example.com"},
+        {"display_name": "Eve"},
+        {"roles": [Role.PROVIDER]},
+    ],
+)
 async def test_same_key_with_another_request_is_refused(
-        registrar: Registrar, users: FakeUserRepository, changes: dict[str, Any]) -> None:
+    registrar: Registrar, users: FakeUserRepository, changes: dict[str, Any]
+) -> None:
     request_id = uuid4()
     await registrar.create(request_id)
     with pytest.raises(IdempotencyKeyReused) as caught:
@@ -75,41 +98,42 @@ async def test_same_key_with_another_request_is_refused(
 
 
 async def test_a_replay_with_a_wrong_password_is_refused_alike(
-        registrar: Registrar, users: FakeUserRepository, hasher: FakeHasher) -> None:
+    registrar: Registrar, users: FakeUserRepository, hasher: FakeHasher
+) -> None:
     request_id = uuid4()
     await registrar.create(request_id)
     with pytest.raises(IdempotencyKeyReused) as wrong_password:
         await registrar.create(request_id, password="another long password")
     with pytest.raises(IdempotencyKeyReused) as other_request:
-        await registrar.create(request_id, display_name="Eve",
-                               password="another long password")
+        await registrar.create(request_id, display_name="Eve", password="another long password")
     assert str(wrong_password.value) == str(other_request.value)
     assert wrong_password.value.violations == other_request.value.violations
     assert hasher.dummy_verifications == 1
     assert users.adds == 1
 
 
-async def test_keys_of_other_callers_are_independent(registrar: Registrar,
-                                                     users: FakeUserRepository) -> None:
+async def test_keys_of_other_callers_are_independent(
+    registrar: Registrar, users: FakeUserRepository
+) -> None:
     request_id = uuid4()
     ada = await registrar.create(request_id, scope="auth")
-    eve = await registrar.create(request_id, scope="cli", email="eve@example.com",
-                                 display_name="Eve")
+    eve = await registrar.create(
+        request_id, scope="cli", email="eve@example.com", display_name="Eve"
+    )
     assert eve.id != ada.id
     assert await registrar.create(request_id, scope="auth") == ada
     assert users.adds == 2
 
 
-async def test_an_expired_key_is_unseen_and_replaced(registrar: Registrar,
-                                                     users: FakeUserRepository,
-                                                     clock: FakeClock) -> None:
+async def test_an_expired_key_is_unseen_and_replaced(
+    registrar: Registrar, users: FakeUserRepository, clock: FakeClock
+) -> None:
     request_id = uuid4()
     ada = await registrar.create(request_id)
     clock.current += TTL
     eve = await registrar.create(request_id, email="eve@example.com", display_name="Eve")
     assert eve.id != ada.id
-    assert await registrar.create(request_id, email="eve@example.com",
-                                  display_name="Eve") == eve
+    assert await registrar.create(request_id, email="eve@example.com", display_name="Eve") == eve
     with pytest.raises(IdempotencyKeyReused):
         await registrar.create(request_id)
     key = users.keys[("auth", str(request_id))]
@@ -117,25 +141,31 @@ async def test_an_expired_key_is_unseen_and_replaced(registrar: Registrar,
 
 
 async def test_a_key_without_fingerprint_matches_no_request(
-        registrar: Registrar, users: FakeUserRepository, clock: FakeClock) -> None:
+    registrar: Registrar, users: FakeUserRepository, clock: FakeClock
+) -> None:
     request_id = uuid4()
     ada = await registrar.create(request_id)
     legacy = users.keys[("auth", str(request_id))]
     users.keys[("auth", str(request_id))] = IdempotencyKey(
-        scope="auth", request_id=legacy.request_id, fingerprint="",
-        resource_id=legacy.resource_id, create_time=legacy.create_time,
-        expire_time=legacy.expire_time)
+        scope="auth",
+        request_id=legacy.request_id,
+        fingerprint="",
+        resource_id=legacy.resource_id,
+        create_time=legacy.create_time,
+        expire_time=legacy.expire_time,
+    )
     with pytest.raises(IdempotencyKeyReused):
         await registrar.create(request_id)
     assert await users.get(ada.id) == ada
 
 
-async def test_no_request_id_means_no_key(registrar: Registrar, users: FakeUserRepository,
-                                          hasher: FakeHasher, clock: FakeClock) -> None:
-    await Accounts(users, hasher, clock=clock).create_user(email="ada@example.com",
-                                                           password=PASSWORD, display_name="Ada")
+async def test_no_request_id_means_no_key(
+    registrar: Registrar, users: FakeUserRepository, hasher: FakeHasher, clock: FakeClock
+) -> None:
+    await Accounts(users, users.units, hasher, clock=clock).create_user(
+        email="ada@example.com", password=PASSWORD, display_name="Ada"
+    )
     assert users.keys == {}
-
 
 
 class RaceLostRepository(FakeUserRepository):
@@ -162,20 +192,24 @@ class RaceLostRepository(FakeUserRepository):
         return found
 
 
-async def _lose_race(hasher: FakeHasher, clock: FakeClock, commit_after: str,
-                     password: str = PASSWORD) -> tuple[User, RaceLostRepository, User]:
+async def _lose_race(
+    hasher: FakeHasher, clock: FakeClock, commit_after: str, password: str = PASSWORD
+) -> tuple[User, RaceLostRepository, User]:
     request_id = uuid4()
     elsewhere = FakeUserRepository()
     winner = await Registrar(elsewhere, hasher, clock).create(request_id)
-    users = RaceLostRepository(winner, elsewhere.keys[("auth", str(request_id))],
-                               commit_after)
-    return winner, users, await Registrar(users, hasher, clock).create(request_id,
-                                                                       password=password)
+    users = RaceLostRepository(winner, elsewhere.keys[("auth", str(request_id))], commit_after)
+    return (
+        winner,
+        users,
+        await Registrar(users, hasher, clock).create(request_id, password=password),
+    )
 
 
 @pytest.mark.parametrize("commit_after", ["key", "email"])
 async def test_a_create_that_loses_the_race_to_the_same_request_returns_the_winner(
-        hasher: FakeHasher, clock: FakeClock, commit_after: str) -> None:
+    hasher: FakeHasher, clock: FakeClock, commit_after: str
+) -> None:
     winner, users, created = await _lose_race(hasher, clock, commit_after)
     assert created == winner
     assert users.adds == 0
@@ -183,6 +217,7 @@ async def test_a_create_that_loses_the_race_to_the_same_request_returns_the_winn
 
 @pytest.mark.parametrize("commit_after", ["key", "email"])
 async def test_a_create_that_loses_the_race_to_another_request_is_refused(
-        hasher: FakeHasher, clock: FakeClock, commit_after: str) -> None:
+    hasher: FakeHasher, clock: FakeClock, commit_after: str
+) -> None:
     with pytest.raises(IdempotencyKeyReused):
         await _lose_race(hasher, clock, commit_after, password="another long password")
