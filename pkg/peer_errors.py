@@ -25,6 +25,17 @@ _PASSED_THROUGH: dict[grpc.StatusCode, type[errors.DomainError]] = {
 }
 
 
+def error_reason(call: grpc.aio.AioRpcError) -> str:
+    """The ``ErrorInfo`` reason (AIP-193) of ``call``'s status details, or ``""``."""
+    status = rpc_status.from_call(call)
+    info = error_details_pb2.ErrorInfo()
+    for detail in status.details if status is not None else ():
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            detail.Unpack(info)
+            return str(info.reason)
+    return ""
+
+
 def domain_error(call: grpc.aio.AioRpcError, service: str) -> errors.DomainError | None:
     """The domain error matching ``call``'s status, or ``None`` for codes not passed on.
 

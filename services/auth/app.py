@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack
 from agora.auth.v1 import auth_pb2_grpc
 from agora.user.v1 import user_pb2_grpc
 from pkg.config import MeshSettings
+from pkg.events import Consumer
 from pkg.mtls import client, server_credentials
 from pkg.redis import redis_from_settings, redis_probe
 from pkg.resources import closed_on_failure
@@ -19,9 +20,11 @@ from services.auth.adapters import (
     RedisTokenStore,
 )
 from services.auth.config import AuthSettings
+from services.auth.entrypoints.events import user_event_bus
 from services.auth.entrypoints.grpc import SERVICE_NAME, AuthServicer
 from services.auth.service import (
     AccessTokens,
+    AccountChanges,
     AttemptThrottle,
     RequestLog,
     Sessions,
@@ -43,7 +46,10 @@ def build(settings: AuthSettings, mesh: MeshSettings, *, users: UserDirectory | 
     for ``users``.  Health follows ``redis`` (PING) only, for the adapters built here:
     Refresh and Logout need no user service, and while it is down Register and Login
     answer UNAVAILABLE (``USER_UNAVAILABLE``); its gRPC health is published as the
-    informational ``dependency.user`` (``HealthReporter``).  Raises ``ValueError`` for
+    informational ``dependency.user`` (``HealthReporter``).  With the Redis built here,
+    the server's background loop is auth's consumer (group ``auth``) of the user
+    service's events: ``UserRolesChanged`` and ``UserDisabled`` end the user's sessions
+    (``AccountChanges``).  Raises ``ValueError`` for
     settings unfit for ``mesh.environment``, ``OSError`` for unreadable certificates or
     keys, ``KeyError`` when ``mesh.endpoints`` has no ``user``.  Call it inside the event loop.
     Everything opened goes onto one ``AsyncExitStack``: closed by ``server.stop()``, or at
@@ -63,6 +69,7 @@ def _server(settings: AuthSettings, mesh: MeshSettings, stack: AsyncExitStack, *
             keys: SigningKeys | None) -> GrpcServer:
     probes: dict[str, Probe] = {}
     informational: dict[str, Probe] = {}
+    background = []
     if tokens is None or throttle is None or requests is None:
         redis = redis_from_settings(settings)
         stack.push_async_callback(redis.aclose)
@@ -72,6 +79,9 @@ def _server(settings: AuthSettings, mesh: MeshSettings, stack: AsyncExitStack, *
         throttle = throttle or RedisAttemptThrottle(redis)
         requests = requests or RedisRequestLog(
             redis, ttl_seconds=settings.register_request_ttl_seconds)
+        consumer = Consumer(redis, user_event_bus(AccountChanges(tokens)), source="user",
+                            group="auth")
+        background.append(consumer.run)
     if users is None:
         user = client(stack, mesh.cert_dir, "auth", mesh.endpoints["user"], "user",
                       user_pb2_grpc.UserInternalServiceStub)
@@ -97,4 +107,4 @@ def _server(settings: AuthSettings, mesh: MeshSettings, stack: AsyncExitStack, *
         probes=probes, informational_probes=informational,
         health_interval=settings.health_interval_seconds, grace=settings.grace_seconds,
         drain=settings.drain_seconds,
-        cleanups=[stack.aclose])
+        cleanups=[stack.aclose], background=background)

@@ -7,7 +7,9 @@ the family's absolute expiry: each TTL is ``min(ttl, expires - now)``):
 - ``auth:family:<id>``: hash ``user``, ``roles`` (comma-separated), ``created`` and
   ``expires`` (Unix seconds), ``state`` (``active`` | ``revoked``);
 - ``auth:user:<user id>:families``: set of the user's live family ids (for logout-all);
-  its TTL is only ever raised, to the longest-lived family's.
+  its TTL is only ever raised, to the longest-lived family's;
+- ``agora:inbox:{auth}:<event id>``: the user service's events already applied
+  (``pkg.events.inbox_key``), written by the same script as their revocations.
 
 Creation, rotation and revocation are Lua scripts, so check-and-rotate is atomic: of two
 concurrent refreshes with one token, one rotates it and the other sees it rotated (reuse);
@@ -26,6 +28,7 @@ from typing import Any
 
 import redis.asyncio as redis
 
+from pkg.events import inbox_key
 from services.auth.domain import RefreshOutcome, Rotation, TokenFamily
 
 _CREATE = """
@@ -78,6 +81,22 @@ return live
 """
 
 
+_REVOKE_ONCE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+local live = 0
+for i = 3, #KEYS do
+  redis.call('SREM', KEYS[2], ARGV[i])
+  local was = redis.call('HGET', KEYS[i], 'state')
+  if was and was ~= 'revoked' then
+    redis.call('HSET', KEYS[i], 'state', 'revoked')
+    live = live + 1
+  end
+end
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+return live
+"""
+
+
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -92,7 +111,8 @@ class RedisTokenStore:
     """
 
     def __init__(self, client: redis.Redis, *, ttl_seconds: int,
-                 lifetime_seconds: int = 30 * 24 * 3600, prefix: str = "auth:") -> None:
+                 lifetime_seconds: int = 30 * 24 * 3600, prefix: str = "auth:",
+                 inbox_ttl_seconds: float = 7 * 86400.0) -> None:
         self._redis = client
         self._ttl = ttl_seconds
         self._lifetime = lifetime_seconds
@@ -100,6 +120,8 @@ class RedisTokenStore:
         self._create = client.register_script(_CREATE)
         self._rotate = client.register_script(_ROTATE)
         self._revoke = client.register_script(_REVOKE)
+        self._revoke_once = client.register_script(_REVOKE_ONCE)
+        self._inbox_ttl_ms = int(inbox_ttl_seconds * 1000)
 
     def _token(self, token_hash: str) -> str:
         return f"{self._prefix}rt:{token_hash}"
@@ -156,6 +178,18 @@ class RedisTokenStore:
         """See ``TokenStore.revoke_user``."""
         families = [_text(f) for f in await self._redis.smembers(self._user(user_id))]
         return await self._revoke_families(user_id, families) if families else 0
+
+    async def revoke_user_once(self, user_id: str, *, event_id: str) -> int | None:
+        """See ``TokenStore.revoke_user_once``: one script checks the inbox key, revokes
+        the families read just before and writes the key (kept ``inbox_ttl_seconds``,
+        longer than the event stream's retention).  A family opened between the read and
+        the script is not in it, and was opened after the event: it stays."""
+        families = [_text(f) for f in await self._redis.smembers(self._user(user_id))]
+        keys = [inbox_key("auth", event_id), self._user(user_id),
+                *(self._family(f) for f in families)]
+        live = int(await self._revoke_once(keys=keys,
+                                           args=[self._inbox_ttl_ms, "-", *families]))
+        return None if live < 0 else live
 
     async def _revoke_families(self, user_id: str, family_ids: list[str]) -> int:
         keys = [self._user(user_id), *(self._family(f) for f in family_ids)]

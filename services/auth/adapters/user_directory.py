@@ -9,8 +9,8 @@ from __future__ import annotations
 import grpc
 
 from agora.user.v1 import user_pb2, user_pb2_grpc
-from pkg.peer_errors import domain_error
-from services.auth.domain import Account, InvalidCredentials, NewAccount
+from pkg.peer_errors import domain_error, error_reason
+from services.auth.domain import Account, AccountDisabled, InvalidCredentials, NewAccount
 from services.auth.entrypoints.grpc import mappers
 
 
@@ -20,7 +20,8 @@ class GrpcUserDirectory:
     The channel's ``pkg.mtls`` client interceptor forwards the request id and trace
     context and shortens ``timeout`` to what is left of the incoming call.  Errors the end
     user caused come back as ``pkg.errors`` (``pkg.peer_errors.domain_error``); a wrong
-    password as ``InvalidCredentials``; anything else is re-raised as
+    password as ``InvalidCredentials``, a disabled account (PERMISSION_DENIED,
+    ``USER_DISABLED``) as ``AccountDisabled``; anything else is re-raised as
     ``grpc.aio.AioRpcError``.
     """
 
@@ -50,5 +51,8 @@ class GrpcUserDirectory:
         except grpc.aio.AioRpcError as exc:
             if exc.code() is grpc.StatusCode.UNAUTHENTICATED:
                 raise InvalidCredentials() from exc
+            if (exc.code() is grpc.StatusCode.PERMISSION_DENIED
+                    and error_reason(exc) == "USER_DISABLED"):
+                raise AccountDisabled() from exc
             raise (domain_error(exc, "user") or exc) from exc
         return mappers.account_from_proto(user)

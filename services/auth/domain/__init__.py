@@ -6,6 +6,7 @@ Pure Python: no gRPC, Redis or file I/O here.
 from pkg.errors import InvalidCredentials
 from services.auth.domain.accounts import DEFAULT_ROLES, Account, NewAccount, account_key
 from services.auth.domain.errors import (
+    AccountDisabled,
     InvalidRefreshToken,
     RefreshTokenReused,
     SessionExpired,
@@ -28,6 +29,7 @@ __all__ = [
     "DEFAULT_ROLES",
     "AccessClaims",
     "Account",
+    "AccountDisabled",
     "InvalidCredentials",
     "InvalidRefreshToken",
     "LoginThrottlePolicy",

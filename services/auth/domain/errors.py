@@ -7,7 +7,7 @@ and ``TOO_MANY_ATTEMPTS`` (wait ``RetryInfo.retry_delay``).
 
 from __future__ import annotations
 
-from pkg.errors import ResourceExhausted, Unauthenticated
+from pkg.errors import PermissionDenied, ResourceExhausted, Unauthenticated
 
 
 class InvalidRefreshToken(Unauthenticated):
@@ -59,3 +59,12 @@ class TooManyAttempts(ResourceExhausted):
     def __init__(self, *, retry_after: float, scope: str) -> None:
         super().__init__("too many failed login attempts; try again later",
                          retry_after=retry_after, metadata={"scope": scope})
+
+
+class AccountDisabled(PermissionDenied):
+    """The credentials are right but an admin disabled the account (PERMISSION_DENIED)."""
+
+    reason = "ACCOUNT_DISABLED"
+
+    def __init__(self) -> None:
+        super().__init__("this account is disabled")

@@ -1,6 +1,8 @@
-"""Auth use cases (``Sessions``, ``AccessTokens``) and the ports they consume."""
+"""Auth use cases (``Sessions``, ``AccessTokens``, ``AccountChanges``) and the ports they
+consume."""
 
 from services.auth.service.access_tokens import AccessTokens, public_jwk, signer_at
+from services.auth.service.account_changes import AccountChanges
 from services.auth.service.ports import (
     AttemptThrottle,
     RequestLog,
@@ -13,6 +15,7 @@ from services.auth.service.sessions import Sessions
 
 __all__ = [
     "AccessTokens",
+    "AccountChanges",
     "AttemptThrottle",
     "RequestLog",
     "Sessions",

@@ -31,7 +31,8 @@ class UserDirectory(Protocol):
         ...
 
     async def verify_credentials(self, email: str, password: str) -> Account:
-        """The account whose email and password these are; ``InvalidCredentials`` if none."""
+        """The account whose email and password these are; ``InvalidCredentials`` if none,
+        ``AccountDisabled`` when they are right but an admin disabled the account."""
         ...
 
 
@@ -75,6 +76,12 @@ class TokenStore(Protocol):
 
     async def revoke_user(self, user_id: str) -> int:
         """Revoke every family of ``user_id``; return how many were live."""
+        ...
+
+    async def revoke_user_once(self, user_id: str, *, event_id: str) -> int | None:
+        """``revoke_user`` on behalf of the event ``event_id``, atomically with recording
+        that event as applied (the inbox); ``None``, and nothing revoked, when it was
+        applied before (a redelivery must not end sessions opened since)."""
         ...
 
 

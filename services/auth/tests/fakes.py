@@ -96,6 +96,7 @@ class FakeTokenStore:
 
     tokens: dict[str, tuple[str, str]] = field(default_factory=dict)  # hash -> (family, state)
     families: dict[str, tuple[TokenFamily, bool]] = field(default_factory=dict)  # -> revoked
+    applied_events: set[str] = field(default_factory=set)
 
     async def create_family(self, family: TokenFamily, token_hash: str) -> None:
         self.families[family.family_id] = (family, False)
@@ -138,6 +139,12 @@ class FakeTokenStore:
         for family in live:
             self.families[family.family_id] = (family, True)
         return len(live)
+
+    async def revoke_user_once(self, user_id: str, *, event_id: str) -> int | None:
+        if event_id in self.applied_events:
+            return None
+        self.applied_events.add(event_id)
+        return await self.revoke_user(user_id)
 
 
 @dataclass

@@ -40,6 +40,8 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The refresh token's family reached its absolute lifetime (30 days by default) however
     often it was refreshed; log in again.
     """
+    ERROR_REASON_ACCOUNT_DISABLED: _ErrorReason.ValueType  # 6
+    """An admin disabled the account; it cannot log in."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason lists the stable `google.rpc.ErrorInfo.reason` values (AIP-193) the auth
@@ -64,6 +66,8 @@ ERROR_REASON_SESSION_EXPIRED: ErrorReason.ValueType  # 5
 """The refresh token's family reached its absolute lifetime (30 days by default) however
 often it was refreshed; log in again.
 """
+ERROR_REASON_ACCOUNT_DISABLED: ErrorReason.ValueType  # 6
+"""An admin disabled the account; it cannot log in."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
 @_typing.final

@@ -181,3 +181,24 @@ async def test_a_family_stored_without_an_expiry_ends_a_lifetime_after_creation(
     assert rotation.family.expires_at.timestamp() == pytest.approx(created + 1000)
     for key in await keys_under(client, prefix):
         await client.expire(key, 1)
+
+
+async def test_an_event_revokes_the_user_once_and_records_itself_in_the_inbox(
+        client: redis.Redis, prefix: str) -> None:
+    store = RedisTokenStore(client, ttl_seconds=TTL, prefix=prefix, inbox_ttl_seconds=60)
+    user, event_id = str(uuid.uuid4()), str(uuid.uuid4())
+    tokens = [(await start(store, user))[1] for _ in range(2)]
+    _, other = await start(store)
+
+    assert await store.revoke_user_once(user, event_id=event_id) == 2
+    _, fresh = await start(store, user)
+    assert await store.revoke_user_once(user, event_id=event_id) is None
+
+    for token, outcome in [(tokens[0], RefreshOutcome.REVOKED),
+                           (fresh, RefreshOutcome.ROTATED), (other, RefreshOutcome.ROTATED)]:
+        rotation = await store.rotate(hash_refresh_token(token),
+                                      hash_refresh_token(new_refresh_token()), now=now())
+        assert rotation.outcome is outcome
+    inbox = f"agora:inbox:{{auth}}:{event_id}"
+    assert 0 < await client.pttl(inbox) <= 60_000
+    await client.delete(inbox)
