@@ -16,7 +16,7 @@ from pkg.edge._strict_json import lua_pattern, strict_body_source
 from .conftest import with_tree_service
 
 USER_KEYS = {"name", "email", "displayName", "display_name", "roles", "createTime",
-             "create_time", "updateTime", "update_time", "etag"}
+             "create_time", "updateTime", "update_time", "etag", "state"}
 UPDATE = ("PATCH", "/v1/{user.name=users/*}")
 
 
@@ -43,7 +43,7 @@ def test_rules_without_a_body_have_no_root_and_internal_rpcs_no_rule(
 
     assert roots["/v1/users"] == roots["/v1/{name=users/*}"] == 0
     assert roots["/.well-known/jwks.json"] == 0
-    assert len(roots) == 9 and sum(1 for root in roots.values() if root) == 6
+    assert len(roots) == 12 and sum(1 for root in roots.values() if root) == 9
     assert not any("Internal" in rule.template for rule in schema.rules)
 
 

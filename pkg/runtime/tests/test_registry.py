@@ -12,7 +12,7 @@ from pkg.runtime._mesh import load_services
 
 def test_the_repository_table_has_auth_and_user() -> None:
     assert [(s.name, s.port_offset, s.database, s.redis) for s in SERVICES] == [
-        ("auth", 1, False, True), ("user", 2, True, False)]
+        ("auth", 1, False, True), ("user", 2, True, True)]
     assert dict(SERVICES[1].env) == {"AGORA_USER_JWKS_CACHE_FILE": "{data}/user/jwks.json"}
 
 

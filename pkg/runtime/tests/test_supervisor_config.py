@@ -78,7 +78,7 @@ def test_service_environment_follows_the_architecture(tmp_path: Path) -> None:
         f"postgresql+psycopg://postgres:{pg_password}@127.0.0.1:61001/agora_user")
     assert auth["AGORA_AUTH_REDIS_URL"] == f"redis://default:{redis_password}@127.0.0.1:61002/0"
     assert pg_password != redis_password
-    assert "AGORA_USER_REDIS_URL" not in user
+    assert user["AGORA_USER_REDIS_URL"] == auth["AGORA_AUTH_REDIS_URL"]  # its event stream
     assert user["AGORA_USER_JWKS_CACHE_FILE"] == str(layout.data_dir / "user" / "jwks.json")
     assert auth["AGORA_AUTH_LISTEN"] == "127.0.0.1:42001"
     assert auth["AGORA_AUTH_KEYS_DIR"] == str(layout.data_dir / "auth" / "keys")

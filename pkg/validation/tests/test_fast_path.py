@@ -4,6 +4,7 @@ verdict and in violations (field path, rule path, rule id, message, for_key, ord
 from __future__ import annotations
 
 import random
+import re
 import uuid
 from typing import Any
 
@@ -58,8 +59,8 @@ def _likely_valid(field: FieldDescriptor) -> str:
         return "ann@example.com"
     if rules.uuid:
         return _UUID
-    if rules.pattern:
-        return "users/me"
+    if rules.pattern:  # the first sample word the pattern takes
+        return next((w for w in _WORDS if re.search(rules.pattern, w)), "users/me")
     return "x" * max(rules.min_len, 1)
 
 
