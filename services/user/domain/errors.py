@@ -7,13 +7,14 @@ request is ``pkg.errors.InvalidField``, re-exported by ``services.user.domain``.
 
 from __future__ import annotations
 
+from agora.user.v1.reasons import UserReason
 from pkg.errors import Aborted, AlreadyExists, NotFound, PermissionDenied
 
 
 class UserNotFound(NotFound):
     """No user has the given id (NOT_FOUND)."""
 
-    reason = "USER_NOT_FOUND"
+    reason = UserReason.USER_NOT_FOUND
 
     def __init__(self, user_id: object) -> None:
         super().__init__(f"user {user_id} does not exist", metadata={"user": str(user_id)})
@@ -22,7 +23,7 @@ class UserNotFound(NotFound):
 class EmailTaken(AlreadyExists):
     """Another user already has this email address, regardless of case (ALREADY_EXISTS)."""
 
-    reason = "EMAIL_TAKEN"
+    reason = UserReason.EMAIL_TAKEN
 
     def __init__(self) -> None:
         super().__init__("a user with this email address exists already")
@@ -32,7 +33,7 @@ class EmailTaken(AlreadyExists):
 class EtagMismatch(Aborted):
     """The request's etag is not the user's current one (ABORTED, AIP-154)."""
 
-    reason = "ETAG_MISMATCH"
+    reason = UserReason.ETAG_MISMATCH
 
     def __init__(self, current: str) -> None:
         super().__init__("the user was changed since it was read; read it again",
@@ -42,4 +43,4 @@ class EtagMismatch(Aborted):
 class NotAllowed(PermissionDenied):
     """The caller is authenticated but may not do this to this user (PERMISSION_DENIED)."""
 
-    reason = "NOT_ALLOWED"
+    reason = UserReason.NOT_ALLOWED

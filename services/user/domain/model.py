@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
+from agora.user.v1.reasons import UserReason
 from pkg.errors import InvalidField
 
 DISPLAY_NAME_MAX = 100
@@ -53,7 +54,7 @@ class Email:
         trimmed = text.strip()
         if len(trimmed) > _EMAIL_MAX or _EMAIL.fullmatch(trimmed) is None:
             raise InvalidField("email", "must be a valid email address",
-                               reason="EMAIL_INVALID")
+                               reason=UserReason.EMAIL_INVALID)
         return cls(trimmed)
 
     @property
@@ -77,7 +78,7 @@ def parse_display_name(text: str) -> str:
     name = text.strip()
     if not name or len(name) > DISPLAY_NAME_MAX:
         raise InvalidField("display_name", f"must be 1 to {DISPLAY_NAME_MAX} characters",
-                           reason="DISPLAY_NAME_INVALID")
+                           reason=UserReason.DISPLAY_NAME_INVALID)
     return name
 
 
@@ -85,7 +86,7 @@ def check_password(password: str) -> None:
     """Raise ``InvalidField`` (``password``) unless it has 12 to 128 characters."""
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise InvalidField("password", f"must be {PASSWORD_MIN} to {PASSWORD_MAX} characters",
-                           reason="PASSWORD_LENGTH")
+                           reason=UserReason.PASSWORD_LENGTH)
 
 
 @dataclass(frozen=True)
