@@ -3,9 +3,10 @@ generated from agora.errors.v1.ErrorReason), never a string literal."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import os
 from pathlib import Path
+
+from mypy import api
 
 import pkg
 from agora.errors.v1 import errors_pb2
@@ -14,6 +15,7 @@ from pkg import errors
 from pkg.server import _requests
 from pkg.testing.reasons import declared_reasons, error_class_reasons, literal_reasons
 
+ROOT = Path(__file__).resolve().parents[2]
 SHARED = declared_reasons(errors_pb2.DESCRIPTOR.enum_types_by_name["ErrorReason"])
 
 
@@ -51,10 +53,33 @@ def test_request_parsing_reasons_are_shared_enum_members() -> None:
     assert isinstance(_requests.NUL, SharedReason)
 
 
-def test_the_generated_enums_import_neither_grpc_nor_protobuf() -> None:
-    probe = ("import sys, agora.errors.v1.reasons, agora.user.v1.reasons, "
-             "agora.auth.v1.reasons; print('\\n'.join(sys.modules))")
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            check=True, timeout=60).stdout.split()
-    assert "agora.user.v1.reasons" in loaded
-    assert [m for m in loaded if m.split(".")[0] in ("grpc", "google")] == []
+
+_MISUSED = '''
+from agora.user.v1.reasons import UserReason
+from pkg.errors import InvalidField, NotFound, WireReason
+
+class Gone(NotFound):
+    reason = "GONE"
+
+def literal() -> None:
+    raise InvalidField("email", "bad", reason="EMAIL_INVALID")
+
+def misspelt() -> None:
+    raise InvalidField("email", "bad", reason=UserReason.EMAIL_INVALDI)
+
+def declared() -> None:
+    raise InvalidField("email", "bad", reason=UserReason.EMAIL_INVALID)
+
+def relayed(reason: str) -> None:
+    raise NotFound("gone", reason=WireReason(reason))
+'''
+
+
+def test_mypy_refuses_a_literal_or_undeclared_reason(tmp_path: Path) -> None:
+    misused = tmp_path / "misused.py"
+    misused.write_text(_MISUSED)
+    out, err, _ = api.run(["--strict", "--no-incremental", "--cache-dir", os.devnull,
+                           "--config-file", str(ROOT / "pyproject.toml"), str(misused)])
+    lines = sorted(int(line.split(":")[1]) for line in out.splitlines()
+                   if line.startswith(f"{misused}:") and ": error:" in line)
+    assert lines == [6, 9, 12], out + err
