@@ -37,11 +37,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from agora.errors.v1.reasons import SharedReason
 from pkg import errors
 from pkg.config import DatabaseSettingsMixin, normalise_database_url
 from pkg.obs import remaining
 
-REASON = "DATABASE_UNAVAILABLE"
+REASON = SharedReason.DATABASE_UNAVAILABLE
 CALLER_ATTEMPTS = 3
 """Attempts one caller deadline may have to cover: the edge's first try and its
 ``pkg.edge`` ``RETRIES`` (2) retries of a GET answered ``UNAVAILABLE``, each sent with the

@@ -4,15 +4,34 @@ Pure Python: domain and service layers raise these; one server interceptor
 (``pkg.server.interceptors``) turns them into gRPC status codes with ``google.rpc.Status``
 details (``ErrorInfo`` with the stable ``reason``, ``BadRequest`` field violations,
 ``RetryInfo``), following https://google.aip.dev/193.  Each service declares its own
-subclasses (``UserNotFound(NotFound)``) with a stable ``reason`` in UPPER_SNAKE_CASE.
+subclasses (``UserNotFound(NotFound)``) with a stable ``reason``.
+
+Reasons are values, not string literals: a member of the ``StrEnum`` that ``make gen``
+writes from a contract's ``enum ErrorReason`` (``agora.<domain>.v1.reasons``, grpc-free:
+``UserReason.USER_NOT_FOUND``; the shared ones are ``SharedReason``).  A member's value is
+the ``ErrorInfo.reason`` string on the wire, so a reason missing from the contracts fails
+at import and under mypy.  Only a reason relayed from another service's reply is a plain
+string, marked as such with ``WireReason``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import NewType, TypeAlias
+
+from agora.errors.v1.reasons import SharedReason
 
 ERROR_DOMAIN = "agora.local"
+
+WireReason = NewType("WireReason", str)
+"""A reason string this code did not choose: one read from a peer's ``ErrorInfo``
+(``pkg.peer_errors``) and passed on unchanged."""
+
+Reason: TypeAlias = StrEnum | WireReason
+"""What ``DomainError.reason`` holds: a member of a generated ``ErrorReason`` enum, or a
+``WireReason``; both are ``str`` and compare equal to the string on the wire."""
 
 
 @dataclass(frozen=True)
@@ -27,13 +46,15 @@ class FieldViolation:
 class DomainError(Exception):
     """Base of all expected errors; ``reason`` is the stable machine-readable cause.
 
+    ``reason`` (a ``Reason``) overrides the class's own, which each subclass declares as
+    an enum member; the abstract base's ``ERROR`` is sent only for a bare ``DomainError``.
     ``metadata`` is free-form string data for ``google.rpc.ErrorInfo.metadata``.
     Subclasses fix the gRPC code through their base (``NotFound`` -> NOT_FOUND, ...).
     """
 
-    reason: str = "ERROR"
+    reason: Reason = WireReason("ERROR")
 
-    def __init__(self, message: str, *, reason: str | None = None,
+    def __init__(self, message: str, *, reason: Reason | None = None,
                  metadata: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -45,10 +66,10 @@ class DomainError(Exception):
 class InvalidArgument(DomainError):
     """The request is malformed (INVALID_ARGUMENT, HTTP 400); carries field violations."""
 
-    reason = "INVALID_ARGUMENT"
+    reason: Reason = SharedReason.INVALID_ARGUMENT
 
     def __init__(self, message: str, *, violations: Sequence[FieldViolation] = (),
-                 reason: str | None = None, metadata: Mapping[str, str] | None = None) -> None:
+                 reason: Reason | None = None, metadata: Mapping[str, str] | None = None) -> None:
         super().__init__(message, reason=reason, metadata=metadata)
         self.violations = list(violations)
 
@@ -56,31 +77,31 @@ class InvalidArgument(DomainError):
 class NotFound(DomainError):
     """The named resource does not exist (NOT_FOUND, HTTP 404)."""
 
-    reason = "NOT_FOUND"
+    reason: Reason = SharedReason.NOT_FOUND
 
 
 class AlreadyExists(DomainError):
     """The resource to create exists already (ALREADY_EXISTS, HTTP 409)."""
 
-    reason = "ALREADY_EXISTS"
+    reason: Reason = SharedReason.ALREADY_EXISTS
 
 
 class FailedPrecondition(DomainError):
     """The system is not in a state the operation needs (FAILED_PRECONDITION, HTTP 400)."""
 
-    reason = "FAILED_PRECONDITION"
+    reason: Reason = SharedReason.FAILED_PRECONDITION
 
 
 class Aborted(DomainError):
     """A concurrency conflict, e.g. an etag mismatch (ABORTED, HTTP 409)."""
 
-    reason = "ABORTED"
+    reason: Reason = SharedReason.ABORTED
 
 
 class Unauthenticated(DomainError):
     """Missing, invalid or expired credentials (UNAUTHENTICATED, HTTP 401)."""
 
-    reason = "UNAUTHENTICATED"
+    reason: Reason = SharedReason.UNAUTHENTICATED
 
 
 class InvalidCredentials(Unauthenticated):
@@ -91,7 +112,7 @@ class InvalidCredentials(Unauthenticated):
     says which (OWASP Authentication Cheat Sheet, "Authentication and Error Messages").
     """
 
-    reason = "INVALID_CREDENTIALS"
+    reason: Reason = SharedReason.INVALID_CREDENTIALS
 
     def __init__(self) -> None:
         super().__init__("wrong email or password")
@@ -100,15 +121,15 @@ class InvalidCredentials(Unauthenticated):
 class PermissionDenied(DomainError):
     """The caller is known but not allowed (PERMISSION_DENIED, HTTP 403)."""
 
-    reason = "PERMISSION_DENIED"
+    reason: Reason = SharedReason.PERMISSION_DENIED
 
 
 class ResourceExhausted(DomainError):
     """Too many attempts (RESOURCE_EXHAUSTED, HTTP 429); ``retry_after`` in seconds."""
 
-    reason = "RESOURCE_EXHAUSTED"
+    reason: Reason = SharedReason.RESOURCE_EXHAUSTED
 
-    def __init__(self, message: str, *, retry_after: float, reason: str | None = None,
+    def __init__(self, message: str, *, retry_after: float, reason: Reason | None = None,
                  metadata: Mapping[str, str] | None = None) -> None:
         super().__init__(message, reason=reason, metadata=metadata)
         self.retry_after = retry_after
@@ -121,9 +142,9 @@ class Unavailable(DomainError):
     and a ``retry-after`` trailer like ``ResourceExhausted``'s.
     """
 
-    reason = "UNAVAILABLE"
+    reason: Reason = SharedReason.UNAVAILABLE
 
-    def __init__(self, message: str, *, retry_after: float = 1.0, reason: str | None = None,
+    def __init__(self, message: str, *, retry_after: float = 1.0, reason: Reason | None = None,
                  metadata: Mapping[str, str] | None = None) -> None:
         super().__init__(message, reason=reason, metadata=metadata)
         self.retry_after = retry_after
@@ -134,13 +155,14 @@ class InvalidField(InvalidArgument):
 
     ``field`` names the field as the use case knows it (``email``, ``display_name``,
     ``update_mask``, ``page_token``); the entrypoint may prefix it with its message path
-    (``pkg.fields.request_fields``).  ``reason`` is the violation's stable cause, declared
-    in the service's ``ErrorReason`` enum (AIP-193).
+    (``pkg.fields.request_fields``).  ``reason`` is the violation's stable cause, a member
+    of the service's generated ``ErrorReason`` enum (AIP-193), e.g.
+    ``UserReason.EMAIL_INVALID``; it is the error's reason and its violation's.
     """
 
-    reason = "INVALID_FIELD"
+    reason: Reason = SharedReason.INVALID_FIELD
 
-    def __init__(self, field: str, description: str, *, reason: str) -> None:
+    def __init__(self, field: str, description: str, *, reason: Reason) -> None:
         super().__init__(f"{field}: {description}", reason=reason,
                          violations=[FieldViolation(field=field, description=description,
                                                     reason=reason)])

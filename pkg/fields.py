@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Collection, Iterator, Mapping
 from uuid import UUID
 
+from agora.errors.v1.reasons import SharedReason
 from pkg.errors import InvalidField
 
 
@@ -22,7 +23,8 @@ def parse_request_id(text: str, *, field: str = "request_id") -> UUID | None:
     try:
         return UUID(text)
     except ValueError:
-        raise InvalidField(field, "must be a UUID", reason="REQUEST_ID_INVALID") from None
+        raise InvalidField(field, "must be a UUID",
+                           reason=SharedReason.REQUEST_ID_INVALID) from None
 
 
 def update_mask_fields(paths: Collection[str], updatable: Collection[str], *,
@@ -35,7 +37,7 @@ def update_mask_fields(paths: Collection[str], updatable: Collection[str], *,
     named = frozenset(paths)
     if not named or not named <= frozenset(updatable):
         raise InvalidField(field, f"must name only {sorted(updatable)}",
-                           reason="UPDATE_MASK_INVALID")
+                           reason=SharedReason.UPDATE_MASK_INVALID)
     return named
 
 

@@ -28,12 +28,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from agora.errors.v1.reasons import SharedReason
 from pkg.errors import FieldViolation, InvalidArgument
 
 DEFAULT_TTL = timedelta(hours=24)
 """How long a key is remembered unless a service configures otherwise (Stripe: 24 h)."""
 
-REUSED_REASON = "IDEMPOTENCY_KEY_REUSED"
+REUSED_REASON = SharedReason.IDEMPOTENCY_KEY_REUSED
 
 FieldValue = str | int | bool | None | Sequence[str]
 """A fingerprinted field's value: a scalar or a list of strings (sort sets first)."""

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
+from agora.errors.v1.reasons import SharedReason
 from pkg.errors import InvalidField
 
 DEFAULT_PAGE_SIZE = 20
@@ -39,7 +40,8 @@ def page_size(requested: int, *, default: int = DEFAULT_PAGE_SIZE,
     """The page size to use: ``default`` for 0, at most ``maximum``; ``InvalidField``
     (``page_size``, PAGE_SIZE_INVALID) when negative."""
     if requested < 0:
-        raise InvalidField("page_size", "must not be negative", reason="PAGE_SIZE_INVALID")
+        raise InvalidField("page_size", "must not be negative",
+                           reason=SharedReason.PAGE_SIZE_INVALID)
     return min(requested or default, maximum)
 
 
@@ -79,4 +81,4 @@ def cut_page(found: Sequence[T], size: int, cursor_of: Callable[[T], PageCursor]
 
 def _bad_token(listing: str) -> InvalidField:
     return InvalidField("page_token", f"is not a token from a previous {listing} response",
-                        reason="PAGE_TOKEN_INVALID")
+                        reason=SharedReason.PAGE_TOKEN_INVALID)

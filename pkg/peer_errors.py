@@ -39,16 +39,18 @@ def error_reason(call: grpc.aio.AioRpcError) -> str:
 def domain_error(call: grpc.aio.AioRpcError, service: str) -> errors.DomainError | None:
     """The domain error matching ``call``'s status, or ``None`` for codes not passed on.
 
+    The peer's ``ErrorInfo`` reason is kept as it came (a ``pkg.errors.WireReason``).
     UNAVAILABLE and DEADLINE_EXCEEDED become ``Unavailable`` naming ``service`` (reason
-    ``<SERVICE>_UNAVAILABLE``), without the transport's text, which names internal
-    addresses.  PERMISSION_DENIED, INTERNAL, UNKNOWN and the rest return ``None``: they
-    mean a bug or misconfiguration between services, not something the end user caused,
-    so the caller should re-raise the original error (INTERNAL, logged).
+    ``<SERVICE>_UNAVAILABLE``, which the calling service's contract must declare), without
+    the transport's text, which names internal addresses.  PERMISSION_DENIED, INTERNAL,
+    UNKNOWN and the rest return ``None``: they mean a bug or misconfiguration between
+    services, not something the end user caused, so the caller should re-raise the
+    original error (INTERNAL, logged).
     """
     code = call.code()
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         return errors.Unavailable(f"the {service} service is unavailable; try again",
-                                  reason=f"{service.upper()}_UNAVAILABLE")
+                                  reason=errors.WireReason(f"{service.upper()}_UNAVAILABLE"))
     cls = _PASSED_THROUGH.get(code)
     if cls is None:
         return None
@@ -69,7 +71,7 @@ def domain_error(call: grpc.aio.AioRpcError, service: str) -> errors.DomainError
             retry = error_details_pb2.RetryInfo()
             detail.Unpack(retry)
             retry_after = retry.retry_delay.ToMilliseconds() / 1000
-    reason = info.reason or None
+    reason = errors.WireReason(info.reason) if info.reason else None
     metadata = dict(info.metadata)
     if cls is errors.InvalidArgument:
         return errors.InvalidArgument(message, violations=violations, reason=reason,

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import jwt
 
+from agora.errors.v1.reasons import SharedReason
 from pkg.errors import Unauthenticated, Unavailable
 from pkg.obs import get_logger
 
@@ -44,7 +45,7 @@ def require_principal() -> Principal:
     """The running RPC's principal; raises ``Unauthenticated`` when there is none."""
     principal = _PRINCIPAL.get()
     if principal is None:
-        raise Unauthenticated("an access token is required", reason="TOKEN_MISSING")
+        raise Unauthenticated("an access token is required", reason=SharedReason.TOKEN_MISSING)
     return principal
 
 
@@ -79,14 +80,15 @@ def decode_access_token(token: str, key: Any, *, issuer: str, audience: str) -> 
                             issuer=issuer, leeway=30,
                             options={"require": ["sub", "exp", "iat", "jti", "iss", "aud"]})
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthenticated("the access token has expired", reason="TOKEN_EXPIRED") from exc
+        raise Unauthenticated("the access token has expired",
+                              reason=SharedReason.TOKEN_EXPIRED) from exc
     except jwt.InvalidTokenError as exc:
         raise Unauthenticated(f"the access token is invalid: {exc}",
-                              reason="TOKEN_INVALID") from exc
+                              reason=SharedReason.TOKEN_INVALID) from exc
     roles = claims.get("roles", [])
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise Unauthenticated("the access token's roles claim is malformed",
-                              reason="TOKEN_INVALID")
+                              reason=SharedReason.TOKEN_INVALID)
     return Principal(subject=str(claims["sub"]), roles=frozenset(roles),
                      token_id=str(claims["jti"]), expires_at=float(claims["exp"]))
 
@@ -158,7 +160,7 @@ class JwksTokenVerifier:
                     self._fetched_at = time.monotonic() - self._max_age + self._min_refetch
                     return
                 raise Unavailable("the token keys are unavailable; try again",
-                                  reason="JWKS_UNAVAILABLE") from exc
+                                  reason=SharedReason.JWKS_UNAVAILABLE) from exc
             self._keys = keys
             self._fetched_at = time.monotonic()
             if self._cache_file is not None:
@@ -181,14 +183,14 @@ class JwksTokenVerifier:
             kid = str(jwt.get_unverified_header(token).get("kid") or "")
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated("the access token is malformed",
-                                  reason="TOKEN_INVALID") from exc
+                                  reason=SharedReason.TOKEN_INVALID) from exc
         await self._refresh(force=False)
         if kid not in self._keys:
             await self._refresh(force=True)
         key = self._keys.get(kid)
         if key is None:
             raise Unauthenticated("the access token's signing key is unknown",
-                                  reason="TOKEN_INVALID")
+                                  reason=SharedReason.TOKEN_INVALID)
         return decode_access_token(token, key, issuer=self._issuer, audience=self._audience)
 
 

@@ -22,10 +22,11 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from agora.errors.v1.reasons import SharedReason
 from pkg import errors
 from pkg.config import RedisSettingsMixin
 
-REASON = "REDIS_UNAVAILABLE"
+REASON = SharedReason.REDIS_UNAVAILABLE
 
 
 @asynccontextmanager

@@ -16,6 +16,7 @@ from typing import Any
 import grpc
 from google.protobuf.message import Message
 
+from agora.errors.v1.reasons import SharedReason
 from buf.validate import validate_pb2
 from pkg import errors
 from pkg.obs import current, get_logger, new_request_id, parse_traceparent, request_context
@@ -216,13 +217,13 @@ class AuthInterceptor(_WrappingInterceptor):
             if method.split("/")[1] in self._open:
                 return await call(request)
             raise errors.PermissionDenied(f"{method} has no access rule",
-                                          reason="NO_ACCESS_RULE")
+                                          reason=SharedReason.NO_ACCESS_RULE)
         if rule.access is Access.CALLERS:
             caller = self._identity_of(context)
             if caller not in rule.values:
                 raise errors.PermissionDenied(
                     f"caller {caller or 'unknown'} may not call {method}",
-                    reason="CALLER_NOT_ALLOWED", metadata={"caller": caller or ""})
+                    reason=SharedReason.CALLER_NOT_ALLOWED, metadata={"caller": caller or ""})
             return await call(request)
         principal = None
         header = _header(context, "authorization")
@@ -230,16 +231,17 @@ class AuthInterceptor(_WrappingInterceptor):
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token:
                 raise errors.Unauthenticated("authorization must be 'Bearer <token>'",
-                                             reason="TOKEN_MALFORMED")
+                                             reason=SharedReason.TOKEN_MALFORMED)
             if rule.access is not Access.PUBLIC:
                 principal = await self._verifier.verify(token.strip())
         elif rule.access is not Access.PUBLIC:
-            raise errors.Unauthenticated("an access token is required", reason="TOKEN_MISSING")
+            raise errors.Unauthenticated("an access token is required",
+                                         reason=SharedReason.TOKEN_MISSING)
         if rule.access is Access.ROLES and principal is not None \
                 and not (principal.roles & rule.values):
             raise errors.PermissionDenied(
                 f"{method} needs one of the roles {sorted(rule.values)}",
-                reason="ROLE_REQUIRED")
+                reason=SharedReason.ROLE_REQUIRED)
         bound = bind_principal(principal)
         try:
             with request_context(subject=principal.subject if principal else ""):
@@ -304,7 +306,7 @@ class ValidationInterceptor(_WrappingInterceptor):
         if violations:
             summary = "; ".join(f"{v.field}: {v.description}" for v in violations)
             raise errors.InvalidArgument(f"invalid request: {summary}",
-                                         violations=violations, reason="INVALID_REQUEST")
+                                         violations=violations, reason=SharedReason.INVALID_REQUEST)
         return request
 
     async def around(self, method, request, context, call):  # type: ignore[no-untyped-def]

@@ -9,10 +9,11 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from agora.errors.v1.reasons import SharedReason
 from pkg import errors
 
-MALFORMED = "MALFORMED_REQUEST"
-NUL = "STRING_CONTAINS_NUL"
+MALFORMED = SharedReason.MALFORMED_REQUEST
+NUL = SharedReason.STRING_CONTAINS_NUL
 
 
 def decode(deserializer: Callable[[bytes], Any] | None, raw: Any) -> Any:

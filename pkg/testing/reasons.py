@@ -1,9 +1,11 @@
-"""Checks that every error reason a package raises is declared in a contract enum.
+"""Checks that every error reason a package raises is a value of a contract enum.
 
 Reasons are contracts (AIP-193 ``ErrorInfo.reason``): each is a value of an
 ``ErrorReason`` enum in a ``.proto`` (``agora.errors.v1`` for shared ones, the service's
-package for its own), named ``ERROR_REASON_<REASON>``.  Domain code keeps the strings (it
-must not import the contracts); these helpers let a unit test compare the two.
+package for its own), named ``ERROR_REASON_<REASON>``.  ``make gen`` writes each enum as a
+grpc-free ``StrEnum`` (``agora.<domain>.v1.reasons``) that domain code raises with; these
+helpers let a unit test check that the code uses those members and no string literals,
+and that the generated members are the contract's values.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from types import ModuleType
 
 from google.protobuf.descriptor import EnumDescriptor
 
-from pkg.errors import DomainError
+from pkg.errors import DomainError, Reason
 
 PREFIX = "ERROR_REASON_"
 
@@ -28,10 +30,10 @@ def declared_reasons(*enums: EnumDescriptor) -> set[str]:
             if v.number != 0}
 
 
-def error_class_reasons(*modules: ModuleType) -> dict[str, str]:
+def error_class_reasons(*modules: ModuleType) -> dict[str, Reason]:
     """``{"module.Class": reason}`` for every ``DomainError`` subclass defined in
-    ``modules``."""
-    found: dict[str, str] = {}
+    ``modules`` (the reason as the class holds it: an enum member, or ``WireReason``)."""
+    found: dict[str, Reason] = {}
     for module in modules:
         for name, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, DomainError) and cls.__module__ == module.__name__:
@@ -39,10 +41,22 @@ def error_class_reasons(*modules: ModuleType) -> dict[str, str]:
     return found
 
 
+def _literal(value: ast.expr | None) -> tuple[int, str] | None:
+    """``(line, text)`` of ``value`` if it is a string constant or ``WireReason("X")``."""
+    if (isinstance(value, ast.Call) and isinstance(value.func, ast.Name | ast.Attribute)
+            and (value.func.id if isinstance(value.func, ast.Name) else value.func.attr)
+            == "WireReason" and value.args):
+        value = value.args[0]
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return value.lineno, value.value
+    return None
+
+
 def literal_reasons(root: Path, *, skip: Iterable[str] = ("tests",)) -> dict[str, str]:
     """``{"path:line": reason}`` for the string literals given as a reason in the Python
     files under ``root`` (folders named in ``skip`` excluded): ``reason="X"`` keyword
-    arguments, ``reason = "X"`` class attributes and ``*REASON* = "X"`` constants."""
+    arguments, ``reason = "X"`` class attributes, ``*REASON* = "X"`` constants, and any of
+    these spelled ``WireReason("X")``.  Code that raises with enum members has none."""
     found: dict[str, str] = {}
     for path in sorted(root.rglob("*.py")):
         if set(path.relative_to(root).parts) & set(skip):
@@ -56,8 +70,9 @@ def literal_reasons(root: Path, *, skip: Iterable[str] = ("tests",)) -> dict[str
                 if any(isinstance(t, ast.Name) and "REASON" in t.id.upper()
                        for t in targets):
                     value = node.value
-            if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                found[f"{path}:{value.lineno}"] = value.value
+            literal = _literal(value)
+            if literal is not None:
+                found[f"{path}:{literal[0]}"] = literal[1]
     return found
 
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from uuid import uuid4
 
 import pytest
 
 from pkg.errors import InvalidField, Unavailable
 from pkg.fields import parse_request_id, request_fields, update_mask_fields
+
+
+class _Reason(StrEnum):
+    """A service's own reasons, as its generated enum would hold them."""
+
+    DISPLAY_NAME_INVALID = "DISPLAY_NAME_INVALID"
+    B_INVALID = "B_INVALID"
 
 
 def test_a_request_id_is_optional_but_must_be_a_uuid() -> None:
@@ -33,7 +41,7 @@ def test_an_update_mask_names_only_updatable_fields() -> None:
 def test_use_case_fields_are_renamed_to_request_paths() -> None:
     with pytest.raises(InvalidField) as caught, \
             request_fields({"display_name": "user.display_name"}):
-        raise InvalidField("display_name", "too long", reason="DISPLAY_NAME_INVALID")
+        raise InvalidField("display_name", "too long", reason=_Reason.DISPLAY_NAME_INVALID)
     assert caught.value.violations[0].field == "user.display_name"
     assert caught.value.violations[0].description == "too long"
     assert caught.value.reason == "DISPLAY_NAME_INVALID"
@@ -41,7 +49,7 @@ def test_use_case_fields_are_renamed_to_request_paths() -> None:
 
 def test_other_fields_and_errors_pass_unchanged() -> None:
     with pytest.raises(InvalidField) as caught, request_fields({"a": "x.a"}):
-        raise InvalidField("b", "bad", reason="B_INVALID")
+        raise InvalidField("b", "bad", reason=_Reason.B_INVALID)
     assert caught.value.field == "b"
     with pytest.raises(Unavailable), request_fields({"a": "x.a"}):
         raise Unavailable("down")

@@ -4,6 +4,8 @@ codes that mean a bug between services are not passed on."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import grpc
 import pytest
 from grpc_status import rpc_status
@@ -11,6 +13,18 @@ from grpc_status import rpc_status
 from pkg import errors
 from pkg.peer_errors import domain_error
 from pkg.server import to_status
+
+
+class _PeerReason(StrEnum):
+    """The reasons of a peer's contract, as its generated enum would hold them."""
+
+    THING_NOT_FOUND = "THING_NOT_FOUND"
+    EMAIL_TAKEN = "EMAIL_TAKEN"
+    NOT_READY = "NOT_READY"
+    ETAG_MISMATCH = "ETAG_MISMATCH"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    DISPLAY_NAME_INVALID = "DISPLAY_NAME_INVALID"
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
 
 
 def _failed_call(error: errors.DomainError) -> grpc.aio.AioRpcError:
@@ -21,12 +35,13 @@ def _failed_call(error: errors.DomainError) -> grpc.aio.AioRpcError:
 
 
 @pytest.mark.parametrize("sent", [
-    errors.NotFound("thing 7 does not exist", reason="THING_NOT_FOUND",
+    errors.NotFound("thing 7 does not exist", reason=_PeerReason.THING_NOT_FOUND,
                     metadata={"thing": "7"}),
-    errors.AlreadyExists("taken", reason="EMAIL_TAKEN"),
-    errors.FailedPrecondition("not yet", reason="NOT_READY"),
-    errors.Aborted("changed since read", reason="ETAG_MISMATCH", metadata={"etag": 'W/"2"'}),
-    errors.Unauthenticated("who are you", reason="INVALID_CREDENTIALS"),
+    errors.AlreadyExists("taken", reason=_PeerReason.EMAIL_TAKEN),
+    errors.FailedPrecondition("not yet", reason=_PeerReason.NOT_READY),
+    errors.Aborted("changed since read", reason=_PeerReason.ETAG_MISMATCH,
+                   metadata={"etag": 'W/"2"'}),
+    errors.Unauthenticated("who are you", reason=_PeerReason.INVALID_CREDENTIALS),
 ])
 def test_a_peer_error_comes_back_with_its_class_message_reason_and_metadata(
         sent: errors.DomainError) -> None:
@@ -38,7 +53,7 @@ def test_a_peer_error_comes_back_with_its_class_message_reason_and_metadata(
 
 
 def test_field_violations_survive() -> None:
-    sent = errors.InvalidField("display_name", "too long", reason="DISPLAY_NAME_INVALID")
+    sent = errors.InvalidField("display_name", "too long", reason=_PeerReason.DISPLAY_NAME_INVALID)
     received = domain_error(_failed_call(sent), "user")
     assert isinstance(received, errors.InvalidArgument)
     assert received.reason == "DISPLAY_NAME_INVALID"
@@ -47,7 +62,8 @@ def test_field_violations_survive() -> None:
 
 
 def test_the_retry_delay_survives() -> None:
-    sent = errors.ResourceExhausted("slow down", retry_after=7.5, reason="TOO_MANY_ATTEMPTS")
+    sent = errors.ResourceExhausted("slow down", retry_after=7.5,
+                                    reason=_PeerReason.TOO_MANY_ATTEMPTS)
     received = domain_error(_failed_call(sent), "user")
     assert isinstance(received, errors.ResourceExhausted)
     assert (received.retry_after, received.reason) == (7.5, "TOO_MANY_ATTEMPTS")

@@ -8,7 +8,9 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 
+from agora.errors.v1.reasons import SharedReason
 from agora.user.v1 import user_pb2, user_pb2_grpc
+from agora.user.v1.reasons import UserReason
 from pkg import errors
 from pkg.mtls import secure_channel, server_credentials
 from pkg.server import GrpcServer, Registration, require_principal
@@ -21,7 +23,7 @@ class _Users(user_pb2_grpc.UserServiceServicer, user_pb2_grpc.UserInternalServic
     async def GetUser(self, request, context):  # type: ignore[no-untyped-def]
         principal = require_principal()
         if request.name == "users/00000000-0000-0000-0000-000000000000":
-            raise errors.NotFound("no such user", reason="USER_NOT_FOUND")
+            raise errors.NotFound("no such user", reason=UserReason.USER_NOT_FOUND)
         if request.name == "users/11111111-1111-1111-1111-111111111111":
             raise RuntimeError("boom: secret detail")
         if request.name == "users/22222222-2222-2222-2222-222222222222":
@@ -197,7 +199,7 @@ async def test_caching_verifier_verifies_once_and_refuses_after_expiry() -> None
         async def verify(self, token: str) -> Principal:
             calls.append(token)
             if now[0] >= 1060.0:
-                raise errors.Unauthenticated("expired", reason="TOKEN_EXPIRED")
+                raise errors.Unauthenticated("expired", reason=SharedReason.TOKEN_EXPIRED)
             return Principal("s", frozenset(), "j", expires_at=1060.0)
 
     verifier = CachingTokenVerifier(Inner(), max_entries=2, clock=lambda: now[0])

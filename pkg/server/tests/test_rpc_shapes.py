@@ -11,6 +11,7 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2, struct_pb2
 
+from agora.errors.v1.reasons import SharedReason
 from agora.user.v1 import user_pb2
 from pkg import errors
 from pkg.policy import Access, AccessRule
@@ -33,7 +34,8 @@ BOOM = "users/00000000-0000-0000-0000-000000000002"
 
 def _outcome(name: str) -> str:
     if name == UNAVAILABLE:
-        raise errors.Unavailable("the database is unavailable", reason="DATABASE_UNAVAILABLE")
+        raise errors.Unavailable("the database is unavailable",
+                                 reason=SharedReason.DATABASE_UNAVAILABLE)
     if name == BOOM:
         raise RuntimeError("boom: secret detail")
     return name

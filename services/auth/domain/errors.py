@@ -7,13 +7,14 @@ and ``TOO_MANY_ATTEMPTS`` (wait ``RetryInfo.retry_delay``).
 
 from __future__ import annotations
 
+from agora.auth.v1.reasons import AuthReason
 from pkg.errors import PermissionDenied, ResourceExhausted, Unauthenticated
 
 
 class InvalidRefreshToken(Unauthenticated):
     """The refresh token is unknown, expired or its family was revoked (UNAUTHENTICATED)."""
 
-    reason = "INVALID_REFRESH_TOKEN"
+    reason = AuthReason.INVALID_REFRESH_TOKEN
 
     def __init__(self, message: str = "the refresh token is invalid or has expired") -> None:
         super().__init__(message)
@@ -26,7 +27,7 @@ class RefreshTokenReused(Unauthenticated):
     copy, and the server cannot tell which (RFC 6819 §4.14.2; OAuth 2.1 draft §6.1).
     """
 
-    reason = "REFRESH_TOKEN_REUSED"
+    reason = AuthReason.REFRESH_TOKEN_REUSED
 
     def __init__(self) -> None:
         super().__init__("the refresh token was already used; every session of its "
@@ -40,7 +41,7 @@ class SessionExpired(Unauthenticated):
     after its login or registration; the client must log in again.
     """
 
-    reason = "SESSION_EXPIRED"
+    reason = AuthReason.SESSION_EXPIRED
 
     def __init__(self) -> None:
         super().__init__("the session has reached its maximum lifetime; log in again")
@@ -54,7 +55,7 @@ class TooManyAttempts(ResourceExhausted):
     ``scope`` (``account`` or ``address``) goes to ``ErrorInfo.metadata``.
     """
 
-    reason = "TOO_MANY_ATTEMPTS"
+    reason = AuthReason.TOO_MANY_ATTEMPTS
 
     def __init__(self, *, retry_after: float, scope: str) -> None:
         super().__init__("too many failed login attempts; try again later",
@@ -64,7 +65,7 @@ class TooManyAttempts(ResourceExhausted):
 class AccountDisabled(PermissionDenied):
     """The credentials are right but an admin disabled the account (PERMISSION_DENIED)."""
 
-    reason = "ACCOUNT_DISABLED"
+    reason = AuthReason.ACCOUNT_DISABLED
 
     def __init__(self) -> None:
         super().__init__("this account is disabled")

@@ -17,6 +17,7 @@ from typing import Any
 import jwt
 from jwt.algorithms import ECAlgorithm
 
+from agora.errors.v1.reasons import SharedReason
 from pkg.clock import Clock, utcnow
 from pkg.errors import Unauthenticated
 from pkg.principal import Principal, decode_access_token
@@ -91,10 +92,10 @@ class AccessTokens:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated("the access token is malformed",
-                                  reason="TOKEN_INVALID") from exc
+                                  reason=SharedReason.TOKEN_INVALID) from exc
         key = (await self._keys.verification_keys()).get(str(kid))
         if key is None:
             raise Unauthenticated("the access token's signing key is unknown",
-                                  reason="TOKEN_INVALID")
+                                  reason=SharedReason.TOKEN_INVALID)
         return decode_access_token(token, key.private_key.public_key(),
                                    issuer=self.issuer, audience=self.audience)

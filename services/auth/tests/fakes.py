@@ -14,6 +14,7 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from agora.user.v1.reasons import UserReason
 from pkg.errors import AlreadyExists
 from pkg.idempotency import IdempotencyKeyReused, fingerprint
 from services.auth.domain import (
@@ -62,7 +63,7 @@ class FakeUserDirectory:
             return created
         if account_key(account.email) in self.users:
             raise AlreadyExists(f"a user with email {account.email} exists",
-                                reason="EMAIL_TAKEN")
+                                reason=UserReason.EMAIL_TAKEN)
         created = self.add(account.email, account.password, account.roles or ("customer",))
         self.requests[account.request_id] = (request, created)
         return created

@@ -7,13 +7,14 @@ request is ``pkg.errors.InvalidField``, re-exported by ``services.user.domain``.
 
 from __future__ import annotations
 
+from agora.user.v1.reasons import UserReason
 from pkg.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, PermissionDenied
 
 
 class UserNotFound(NotFound):
     """No user has the given id (NOT_FOUND)."""
 
-    reason = "USER_NOT_FOUND"
+    reason = UserReason.USER_NOT_FOUND
 
     def __init__(self, user_id: object) -> None:
         super().__init__(f"user {user_id} does not exist", metadata={"user": str(user_id)})
@@ -22,7 +23,7 @@ class UserNotFound(NotFound):
 class EmailTaken(AlreadyExists):
     """Another user already has this email address, regardless of case (ALREADY_EXISTS)."""
 
-    reason = "EMAIL_TAKEN"
+    reason = UserReason.EMAIL_TAKEN
 
     def __init__(self) -> None:
         super().__init__("a user with this email address exists already")
@@ -31,7 +32,7 @@ class EmailTaken(AlreadyExists):
 class EtagMismatch(Aborted):
     """The request's etag is not the user's current one (ABORTED, AIP-154)."""
 
-    reason = "ETAG_MISMATCH"
+    reason = UserReason.ETAG_MISMATCH
 
     def __init__(self, current: str) -> None:
         super().__init__("the user was changed since it was read; read it again",
@@ -41,7 +42,7 @@ class EtagMismatch(Aborted):
 class NotAllowed(PermissionDenied):
     """The caller is authenticated but may not do this to this user (PERMISSION_DENIED)."""
 
-    reason = "NOT_ALLOWED"
+    reason = UserReason.NOT_ALLOWED
 
 
 class AccountDisabled(PermissionDenied):
@@ -49,7 +50,7 @@ class AccountDisabled(PermissionDenied):
     (PERMISSION_DENIED).  Only said after the password verified, so it reveals nothing to
     someone without the password."""
 
-    reason = "USER_DISABLED"
+    reason = UserReason.USER_DISABLED
 
     def __init__(self) -> None:
         super().__init__("this account is disabled")
@@ -59,7 +60,7 @@ class SelfLockout(FailedPrecondition):
     """An admin tried to disable their own account or take their own admin role
     (FAILED_PRECONDITION): the platform could be left without an admin."""
 
-    reason = "SELF_LOCKOUT"
+    reason = UserReason.SELF_LOCKOUT
 
     def __init__(self, what: str) -> None:
         super().__init__(f"an admin cannot {what}")

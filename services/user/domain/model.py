@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from agora.user.v1.reasons import UserReason
 from pkg.errors import InvalidField
 from services.user.domain.events import (
     UserCreated,
@@ -68,7 +69,7 @@ class Email:
         trimmed = text.strip()
         if len(trimmed) > _EMAIL_MAX or _EMAIL.fullmatch(trimmed) is None:
             raise InvalidField("email", "must be a valid email address",
-                               reason="EMAIL_INVALID")
+                               reason=UserReason.EMAIL_INVALID)
         return cls(trimmed)
 
     @property
@@ -92,7 +93,7 @@ def parse_display_name(text: str) -> str:
     name = text.strip()
     if not name or len(name) > DISPLAY_NAME_MAX:
         raise InvalidField("display_name", f"must be 1 to {DISPLAY_NAME_MAX} characters",
-                           reason="DISPLAY_NAME_INVALID")
+                           reason=UserReason.DISPLAY_NAME_INVALID)
     return name
 
 
@@ -100,7 +101,7 @@ def check_password(password: str) -> None:
     """Raise ``InvalidField`` (``password``) unless it has 12 to 128 characters."""
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise InvalidField("password", f"must be {PASSWORD_MIN} to {PASSWORD_MAX} characters",
-                           reason="PASSWORD_LENGTH")
+                           reason=UserReason.PASSWORD_LENGTH)
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,8 @@ class User:
         """A copy holding exactly ``roles`` (recording ``UserRolesChanged``), or ``self``
         when they are the roles it has.  ``InvalidField`` (``roles``) for an empty set."""
         if not roles:
-            raise InvalidField("roles", "must name at least one role", reason="ROLES_INVALID")
+            raise InvalidField("roles", "must name at least one role",
+                               reason=UserReason.ROLES_INVALID)
         if roles == self.roles:
             return self
         return self._changed(now, UserRolesChanged(self.id, roles, self.roles), roles=roles)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID, uuid4
 
+from agora.user.v1.reasons import UserReason
 from pkg.clock import Clock, utcnow
 from pkg.idempotency import (
     DEFAULT_TTL,
@@ -68,7 +69,8 @@ class Accounts:
         name = parse_display_name(display_name)
         granted = frozenset(roles) or frozenset({Role.CUSTOMER})
         if Role.ADMIN in granted and not allow_admin:
-            raise InvalidField("roles", "admin cannot be requested", reason="ROLE_NOT_GRANTABLE")
+            raise InvalidField("roles", "admin cannot be requested",
+                               reason=UserReason.ROLE_NOT_GRANTABLE)
         instant = self._clock()
         user_id = uuid4()
         key = None

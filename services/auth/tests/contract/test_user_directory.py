@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 import grpc
@@ -18,7 +19,9 @@ import pytest
 from google.protobuf import timestamp_pb2
 
 from agora.auth.v1 import auth_pb2, auth_pb2_grpc
+from agora.errors.v1.reasons import SharedReason
 from agora.user.v1 import user_pb2, user_pb2_grpc
+from agora.user.v1.reasons import UserReason
 from pkg import errors
 from pkg.config import MeshSettings
 from pkg.mtls import secure_channel, server_credentials
@@ -39,6 +42,12 @@ WRONG = "nope"
 CREATED = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
 
 
+class _StandInReason(StrEnum):
+    """A reason the stand-in answers with that the real user contract does not have."""
+
+    WEAK_PASSWORD = "WEAK_PASSWORD"
+
+
 class StandInUsers(user_pb2_grpc.UserInternalServiceServicer):
     def __init__(self) -> None:
         self.request_ids: list[str] = []
@@ -54,10 +63,12 @@ class StandInUsers(user_pb2_grpc.UserInternalServiceServicer):
                          context: grpc.aio.ServicerContext) -> user_pb2.User:
         self.request_ids.append(request.request_id)
         if request.email.startswith("taken"):
-            raise errors.AlreadyExists("a user with this email exists", reason="EMAIL_TAKEN",
+            raise errors.AlreadyExists("a user with this email exists",
+                                       reason=UserReason.EMAIL_TAKEN,
                                        metadata={"email": request.email})
         if request.password.startswith("password"):
-            raise errors.InvalidArgument("the password is too common", reason="WEAK_PASSWORD",
+            raise errors.InvalidArgument("the password is too common",
+                                         reason=_StandInReason.WEAK_PASSWORD,
                                          violations=[errors.FieldViolation(
                                              "password", "is too common", "PASSWORD_COMMON")])
         return self._user(request.email, list(request.roles))
@@ -66,7 +77,7 @@ class StandInUsers(user_pb2_grpc.UserInternalServiceServicer):
                                 context: grpc.aio.ServicerContext) -> user_pb2.User:
         if request.password != PASSWORD:
             raise errors.Unauthenticated("wrong email or password",
-                                         reason="INVALID_CREDENTIALS")
+                                         reason=SharedReason.INVALID_CREDENTIALS)
         return self._user(request.email, [user_pb2.ROLE_ADMIN])
 
 

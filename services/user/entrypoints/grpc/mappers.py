@@ -18,6 +18,7 @@ from uuid import UUID
 from google.protobuf.message import Message
 
 from agora.user.v1 import user_events_pb2, user_pb2
+from agora.user.v1.reasons import UserReason
 from pkg.errors import Unauthenticated
 from pkg.server import Principal
 from pkg.timestamps import timestamp_to_proto
@@ -58,7 +59,7 @@ def parse_user_name(name: str, caller: Caller, *, field: str = "name") -> UUID:
     if name.startswith(_PREFIX):
         with contextlib.suppress(ValueError):
             return UUID(name.removeprefix(_PREFIX))
-    raise InvalidField(field, "must be users/me or users/{uuid}", reason="NAME_INVALID")
+    raise InvalidField(field, "must be users/me or users/{uuid}", reason=UserReason.NAME_INVALID)
 
 
 def caller_from_principal(principal: Principal) -> Caller:
@@ -68,7 +69,7 @@ def caller_from_principal(principal: Principal) -> Caller:
         user_id = UUID(principal.subject.removeprefix(_PREFIX))
     except ValueError:
         raise Unauthenticated("the access token's subject is not a user",
-                              reason="SUBJECT_NOT_A_USER") from None
+                              reason=UserReason.SUBJECT_NOT_A_USER) from None
     return Caller.of(user_id, principal.roles)
 
 
@@ -79,7 +80,7 @@ def roles_from_proto(values: Sequence[int]) -> list[Role]:
     for index, value in enumerate(values):
         role = _FROM_PROTO.get(value)
         if role is None:
-            raise InvalidField(f"roles[{index}]", "must be a role", reason="ROLE_INVALID")
+            raise InvalidField(f"roles[{index}]", "must be a role", reason=UserReason.ROLE_INVALID)
         roles.append(role)
     return roles
 
@@ -90,7 +91,7 @@ def parse_account_name(name: str, *, field: str = "name") -> UUID:
     if name.startswith(_PREFIX):
         with contextlib.suppress(ValueError):
             return UUID(name.removeprefix(_PREFIX))
-    raise InvalidField(field, "must be users/{uuid}", reason="NAME_INVALID")
+    raise InvalidField(field, "must be users/{uuid}", reason=UserReason.NAME_INVALID)
 
 
 def _roles(roles: Iterable[Role]) -> list[user_pb2.Role.ValueType]:
