@@ -11,7 +11,8 @@ Mesh: ``SERVICES`` (the service table), ``MeshPlan``, ``MeshPorts``, ``MeshLayou
 running), ``read_mesh_state``, ``issue_certificates``,
 ``program_environment``, ``mesh_redis_url`` (the mesh's Redis URL with its password);
 rolling restarts: ``restart_service`` (one worker at a time, each back in SERVING and
-routed by the edge before the next), ``restart_edge``, ``edge_host_health``. See docs/architecture.md and docs/adr/0006-process-supervision.md.
+routed by the edge before the next), ``restart_edge``, ``edge_host_health``.
+See docs/architecture.md and docs/adr/0006-process-supervision.md.
 Nothing here does I/O at import time.
 """
 
