@@ -114,14 +114,17 @@ async def last_ids(redis: Redis, streams: list[str]) -> dict[str, str]:
 
 
 async def recent_events(redis: Redis, streams: list[str], *, count: int,
-                        type_name: str | None = None) -> list[Record]:
+                        type_name: str | None = None,
+                        until: Mapping[str, str] | None = None) -> list[Record]:
     """The last ``count`` entries over ``streams`` (of type ``type_name`` when given),
-    oldest first.  A stream is read backwards in pages until ``count`` entries match or it
-    ends."""
+    oldest first, up to and including entry ``until[stream]`` when given (the
+    ``last_ids`` a follow-up ``follow_events`` starts after, so nothing is printed twice
+    or missed).  A stream is read backwards in pages of 200 until ``count`` entries match
+    or it ends."""
     found: list[tuple[tuple[int, int], str, str, Mapping[Any, Any]]] = []
     for stream in streams:
         matched = 0
-        end = "+"
+        end = (until or {}).get(stream, "+")
         while matched < count:
             page: Any = await redis.xrevrange(stream, max=end, count=_PAGE)
             for raw_id, fields in page:
