@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
@@ -171,9 +172,36 @@ async def _tail(redis: GuardedRedis, args: argparse.Namespace) -> None:
         async for record in events_after(redis, cursors, type_name=args.type):
             _emit(record)
     if args.follow:
-        async for record in follow_events(redis, cursors, type_name=args.type,
-                                          rescan=args.source is None, block=_BLOCK_SECONDS):
-            _emit(record)
+        await _until_interrupted(_follow(redis, cursors, args))
+
+
+async def _follow(redis: GuardedRedis, cursors: dict[str, str],
+                  args: argparse.Namespace) -> None:
+    async for record in follow_events(redis, cursors, type_name=args.type,
+                                      rescan=args.source is None, block=_BLOCK_SECONDS):
+        _emit(record)
+
+
+async def _until_interrupted(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` until it ends or SIGINT/SIGTERM arrives (then cancel it and wait for
+    it at most one block longer).  The loop's own signal handlers wake it reliably."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    job = asyncio.ensure_future(work)
+    waiter = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({job, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        waiter.cancel()
+        if not job.done():
+            job.cancel()
+            await asyncio.wait({job}, timeout=_BLOCK_SECONDS + 1)
+    if job.done() and not job.cancelled():
+        job.result()
 
 
 def _table(rows: Sequence[Sequence[str]], right: frozenset[int] = frozenset()) -> list[str]:

@@ -16,7 +16,7 @@ import asyncio
 import base64
 import functools
 import heapq
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from google.protobuf import any_pb2, descriptor_pool, json_format, message_factory
@@ -141,7 +141,7 @@ async def recent_events(redis: Redis, streams: list[str], *, count: int,
 
 
 async def events_after(redis: Redis, cursors: dict[str, str], *,
-                       type_name: str | None = None) -> AsyncIterator[Record]:
+                       type_name: str | None = None) -> AsyncGenerator[Record, None]:
     """Every entry after ``cursors[stream]`` (an entry id) in each stream, merged in entry
     id order (read in pages of 200 per stream); once the iteration ends, ``cursors`` holds
     the last entry id read of each stream."""
@@ -174,7 +174,7 @@ async def events_after(redis: Redis, cursors: dict[str, str], *,
 
 
 async def follow_events(redis: Redis, cursors: dict[str, str], *, type_name: str | None = None,
-                        rescan: bool = False, block: float = 2.0) -> AsyncIterator[Record]:
+                        rescan: bool = False, block: float = 2.0) -> AsyncGenerator[Record, None]:
     """Entries added after ``cursors`` (``XREAD BLOCK``, ``block`` seconds per call) until
     the caller stops iterating; ``cursors`` is advanced.  With ``rescan``, streams that
     appear later (a new producer) are added from their start whenever a wait ends empty."""
