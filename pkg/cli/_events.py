@@ -152,7 +152,8 @@ async def _with_redis(url: str, work: Callable[[GuardedRedis], Coroutine[Any, An
 
 def _unreachable(url: str, error: BaseException) -> str:
     cause = error.__cause__ or error
-    return f"Redis at {redact_url(url)} is unreachable ({cause.__class__.__name__}: {cause})"
+    what = "is unreachable" if isinstance(error, errors.Unavailable | OSError) else "refused"
+    return f"Redis at {redact_url(url)} {what} ({cause.__class__.__name__}: {cause})"
 
 
 def _emit(record: dict[str, Any]) -> None:
