@@ -1,4 +1,5 @@
-"""The ``agora`` command: ``up``, ``status``, ``down``, ``restart``, ``certs``, ``new-service``.
+"""The ``agora`` command: ``up``, ``status``, ``down``, ``restart``, ``certs``, ``events``,
+``new-service``.
 
 ``agora up`` starts the whole mesh on this machine (see docs/architecture.md) and, in the
 foreground, stops it on Ctrl-C or SIGTERM; ``--detach`` leaves it running for
@@ -19,6 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from pkg.cli._events import NOT_RUNNING, add_events_parser, add_redis_url, print_event_streams
+from pkg.cli._events import run_events as _events
 from pkg.pki import DevelopmentCA, ensure_identity_certificates
 from pkg.runtime import (
     SERVICES,
@@ -113,7 +116,7 @@ def _env_origins() -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``agora`` (up, status, down, restart, certs, create-admin,
-    new-service)."""
+    events, new-service)."""
     parser = argparse.ArgumentParser(prog="agora", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -149,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="seconds each start stage may take to become healthy")
     up.add_argument("--log-level", default=os.environ.get("AGORA_LOG_LEVEL", "INFO"))
 
-    with_data_dir(commands.add_parser("status", help="show each process's state and health"))
+    add_redis_url(with_data_dir(commands.add_parser(
+        "status", help="show each process's state and health, and the event streams")))
     down = with_data_dir(commands.add_parser("down", help="stop a detached mesh"))
     down.add_argument("--timeout", type=float, default=120.0, help="seconds to wait")
     restart = with_data_dir(commands.add_parser(
@@ -178,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--email", required=True)
     admin.add_argument("--display-name", required=True)
     admin.add_argument("--password", help="asked for on the terminal when left out")
+    add_events_parser(commands, with_data_dir)
     new = commands.add_parser(
         "new-service", help="generate a domain service from the template and register it")
     new.add_argument("name", metavar="NAME", help="lower-case name, e.g. catalog")
@@ -308,11 +313,11 @@ def _up(args: argparse.Namespace, layout: MeshLayout) -> int:
             signal.signal(sig, handler)
 
 
-def _status(layout: MeshLayout) -> int:
+def _status(layout: MeshLayout, redis_url: str | None) -> int:
     statuses = mesh_status(layout.data_dir)
     if statuses is None:
         print(f"no mesh is running from {layout.data_dir}")
-        return 3
+        return NOT_RUNNING
     print(f"{'PROCESS':<14} {'STATE':<9} {'PID':>7} {'UPTIME':>8}  {'PORT':>5}  HEALTH")
     healthy = True
     for status in statuses:
@@ -328,6 +333,8 @@ def _status(layout: MeshLayout) -> int:
     if state.get("edge"):
         print(f"\nedge: {state['edge_url']} (admin: unix socket {state.get('admin_socket')}; "
               "the PORT above is what each process is probed on)")
+    print()
+    print_event_streams(layout, redis_url)
     return 0 if healthy else 1
 
 
@@ -398,7 +405,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``agora`` with ``argv`` (default ``sys.argv[1:]``); return the exit code.
 
     Exit codes: 0 success; 1 failure (start failed, unhealthy, a restarted worker did not
-    come back); 3 ``status``: not running.
+    come back, Redis unreachable for ``events``); 2 bad options; 3 ``status``/``events``:
+    no mesh running.
     """
     args = build_parser().parse_args(argv)
     if args.command == "new-service":
@@ -408,7 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "up":
             return _up(args, layout)
         if args.command == "status":
-            return _status(layout)
+            return _status(layout, args.redis_url)
         if args.command == "down":
             if stop_mesh(layout.data_dir, args.timeout):
                 print(f"stopped the mesh in {layout.data_dir}")
@@ -417,6 +425,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "restart":
             return _restart(layout, args)
+        if args.command == "events":
+            return _events(args, layout)
         if args.command == "create-admin":
             return _create_admin(layout, args)
         return _certs(layout, args)

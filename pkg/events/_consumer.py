@@ -32,7 +32,14 @@ from redis.exceptions import RedisError, ResponseError
 from pkg import errors
 from pkg.events._bus import MessageBus, Rejected
 from pkg.events._envelope import MalformedEnvelope, event_of, open_envelope
-from pkg.events._streams import ENVELOPE_FIELD, dead_letter_stream, stream_name
+from pkg.events._streams import (
+    ENVELOPE_FIELD,
+    GROUP_FIELD,
+    MESSAGE_ID_FIELD,
+    REASON_FIELD,
+    dead_letter_stream,
+    stream_name,
+)
 
 _log = logging.getLogger("agora.events.consumer")
 _DOWN = (errors.Unavailable, RedisError, OSError, TimeoutError)
@@ -181,9 +188,9 @@ class Consumer:
     async def dead_letter(self, message_id: str, fields: dict[Any, Any], reason: str) -> None:
         """Move entry ``message_id`` to the dead-letter stream with ``reason`` and
         acknowledge it, in one ``MULTI``; log one warning line."""
-        entry: dict[Any, Any] = {**fields, b"reason": reason.encode(),
-                                 b"message_id": message_id.encode(),
-                                 b"group": self.group.encode()}
+        entry: dict[Any, Any] = {**fields, REASON_FIELD: reason.encode(),
+                                 MESSAGE_ID_FIELD: message_id.encode(),
+                                 GROUP_FIELD: self.group.encode()}
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.xadd(self.dead_letters, entry)
             pipe.xack(self.stream, self.group, message_id)

@@ -9,9 +9,10 @@ port free), ``port_is_free``, ``port_is_open``, ``tail`` (the end of a log file)
 Mesh: ``SERVICES`` (the service table), ``MeshPlan``, ``MeshPorts``, ``MeshLayout``,
 ``start_mesh``, ``mesh_status``, ``stop_mesh`` (also of programs a killed supervisord left
 running), ``read_mesh_state``, ``issue_certificates``,
-``program_environment``; rolling restarts: ``restart_service`` (one worker at a time,
-each back in SERVING and routed by the edge before the next), ``restart_edge``,
-``edge_host_health``. See docs/architecture.md and docs/adr/0006-process-supervision.md.
+``program_environment``, ``mesh_redis_url`` (the mesh's Redis URL with its password);
+rolling restarts: ``restart_service`` (one worker at a time, each back in SERVING and
+routed by the edge before the next), ``restart_edge``, ``edge_host_health``.
+See docs/architecture.md and docs/adr/0006-process-supervision.md.
 Nothing here does I/O at import time.
 """
 
@@ -30,6 +31,7 @@ from pkg.runtime._mesh import (
     free_port_base,
     read_mesh_state,
 )
+from pkg.runtime._mesh_redis import mesh_redis_url
 from pkg.runtime._ports import free_port, port_is_free, port_is_open
 from pkg.runtime._postgres import EmbeddedPostgres, ensure_database
 from pkg.runtime._redis import EmbeddedRedis
@@ -78,6 +80,7 @@ __all__ = [
     "free_port",
     "free_port_base",
     "issue_certificates",
+    "mesh_redis_url",
     "mesh_status",
     "port_is_free",
     "port_is_open",
