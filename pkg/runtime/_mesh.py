@@ -18,14 +18,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pkg.registry import (
-    DEFAULT_PORT_BASE,
-    REGISTRY,
-    RegistryError,
-    ServiceSpec,
-    load_registry,
-    workloads,
-)
+from pkg.registry import DEFAULT_PORT_BASE as DEFAULT_PORT_BASE
+from pkg.registry import REGISTRY, RegistryError, load_registry, workloads
+from pkg.registry import ServiceSpec as ServiceSpec
 
 if TYPE_CHECKING:
     from pkg.runtime._postgres import EmbeddedPostgres
