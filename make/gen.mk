@@ -3,14 +3,20 @@
 vendor-protos: venv ## Vendor google/* and buf/validate protos into api/third_party
 	$(PYTHON) tools/vendor_protos.py
 
-gen: venv ## Generate Python stubs and the descriptor set from api/
+# Generated from services/registry.toml (pkg.registry): compose, the Dockerfile, the initdb SQL.
+REGISTRY_DERIVED := docker-compose.yml Dockerfile deploy/compose/postgres-initdb/10-databases.sql
+
+gen: venv ## Generate Python stubs and the descriptor set from api/, and the files of services/registry.toml
 	buf generate
 	buf build --exclude-source-info -o gen/agora.binpb
 	$(PYTHON) tools/route_table.py write
+	$(PYTHON) -m pkg.registry write
 
-gen-check: gen ## Fail when generated code and contracts disagree
-	git diff --exit-code --stat -- gen/ docs/http-routes.md || (echo "gen/ is stale: run 'make gen' and commit" && exit 1)
-	@test -z "$$(git status --porcelain -- gen/ docs/http-routes.md)" || (git status --porcelain -- gen/ docs/http-routes.md; echo "untracked generated files"; exit 1)
+gen-check: venv ## Fail when generated files disagree with the contracts or services/registry.toml
+	$(PYTHON) -m pkg.registry check  # before gen, which would overwrite a hand edit
+	$(MAKE) gen
+	git diff --exit-code --stat -- gen/ docs/http-routes.md $(REGISTRY_DERIVED) || (echo "generated files are stale: run 'make gen' and commit" && exit 1)
+	@test -z "$$(git status --porcelain -- gen/ docs/http-routes.md $(REGISTRY_DERIVED))" || (git status --porcelain -- gen/ docs/http-routes.md $(REGISTRY_DERIVED); echo "untracked generated files"; exit 1)
 
 lint-proto: venv ## buf lint
 	buf lint

@@ -194,12 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _new_service(args: argparse.Namespace) -> int:
-    from pkg.scaffold import ServiceNameError, new_service
+    from pkg.scaffold import ScaffoldError, new_service
 
     root = args.root.absolute()
     try:
         generated = new_service(root, args.name)
-    except ServiceNameError as error:
+    except ScaffoldError as error:
         print(f"agora new-service: {error}", file=sys.stderr)
         return 2
     print(f"generated service {generated.name!r} (port offset {generated.port_offset}): "

@@ -12,19 +12,21 @@ import hashlib
 import json
 import os
 import sys
-import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from pkg.registry import DEFAULT_PORT_BASE as DEFAULT_PORT_BASE
+from pkg.registry import REGISTRY, RegistryError, load_registry, workloads
+from pkg.registry import ServiceSpec as ServiceSpec
+
 if TYPE_CHECKING:
     from pkg.runtime._postgres import EmbeddedPostgres
     from pkg.runtime._redis import EmbeddedRedis
 
 DEFAULT_EDGE_PORT = 8443
-DEFAULT_PORT_BASE = 50050
 DEFAULT_POSTGRES_PORT = 54329
 DEFAULT_REDIS_PORT = 63790
 DEFAULT_JWKS_PORT = 9902
@@ -57,69 +59,22 @@ FAILED_STATES = frozenset({"BACKOFF", "FATAL", "EXITED", "STOPPED", "UNKNOWN"})
 """supervisord process states of a program that is not running and not starting."""
 
 
-@dataclass(frozen=True)
-class ServiceSpec:
-    """One domain service of the mesh.
-
-    ``port_offset`` (1..9): worker ``i`` (0-based) listens on
-    ``port_base + port_offset + 10 * i``. ``database``: it owns
-    the database ``agora_<name>`` and has ``python -m services.<name> migrate``. ``redis``:
-    it gets ``AGORA_<NAME>_REDIS_URL``. ``env``: extra variables, where ``{data}`` stands
-    for the absolute data directory; ``agora up`` creates the directory a ``*_DIR``
-    variable names and the parent of a ``*_FILE``.
-    """
-
-    name: str
-    port_offset: int
-    database: bool = False
-    redis: bool = True
-    env: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def module(self) -> str:
-        """The module run with ``python -m`` (``services.<name>``)."""
-        return f"services.{self.name}"
-
-    @property
-    def prefix(self) -> str:
-        """The service's environment prefix (``AGORA_<NAME>_``)."""
-        return f"AGORA_{self.name.upper()}_"
-
-
-REGISTRY = Path(__file__).resolve().parents[2] / "services" / "registry.toml"
-"""The service table: one ``[[service]]`` per domain service, fields as ``ServiceSpec``."""
-
-
 def load_services(path: Path = REGISTRY) -> tuple[ServiceSpec, ...]:
-    """The ``ServiceSpec`` of every ``[[service]]`` in the TOML file ``path``, in file order.
-
-    Each entry has ``name``, ``port_offset`` and optionally ``database``, ``redis`` and an
-    ``env`` table.  Raises ``MeshError`` when the file is missing, not TOML, or an entry
-    lacks a field, has an unknown one, or repeats a name or port offset.
-    """
+    """The ``ServiceSpec`` of every ``[[service]]`` in the TOML file ``path``, in file order
+    (``pkg.registry.load_registry``). Raises ``MeshError`` when the file is missing, not
+    TOML, or breaks a rule of the table (an entry lacks a field, has an unknown one, repeats
+    a name or port offset, ...)."""
     try:
-        entries = tomllib.loads(path.read_text(encoding="utf-8")).get("service", [])
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise MeshError(f"cannot read the service table {path}: {exc}") from exc
-    specs = []
-    for entry in entries:
-        try:
-            env = tuple((str(k), str(v)) for k, v in dict(entry.pop("env", {})).items())
-            specs.append(ServiceSpec(**entry, env=env))
-        except TypeError as exc:
-            raise MeshError(f"{path}: bad [[service]] entry {entry}: {exc}") from exc
-    for attribute in ("name", "port_offset"):
-        values = [getattr(spec, attribute) for spec in specs]
-        if len(values) != len(set(values)):
-            raise MeshError(f"{path}: two services share a {attribute}: {values}")
-    return tuple(specs)
+        return load_registry(path)
+    except RegistryError as exc:
+        raise MeshError(str(exc)) from exc
 
 
 SERVICES: tuple[ServiceSpec, ...] = load_services()
 """The services of ``services/registry.toml``, read once when ``pkg.runtime`` is imported."""
 
 
-WORKLOADS = (*(s.name for s in SERVICES), "edge", "cli")
+WORKLOADS = workloads(SERVICES)
 """Every identity ``agora up`` issues a certificate for: the services, Envoy, the operator."""
 
 

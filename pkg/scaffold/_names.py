@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import keyword
-import re
 from pathlib import Path
 
-NAME = re.compile(r"[a-z][a-z0-9]{1,29}")
+from pkg.registry import NAME
+
 RESERVED = frozenset({
     "agora", "api", "buf", "cli", "certs", "docs", "edge", "errors", "gen", "google", "infra",
     "migrate", "pkg", "policy", "postgres", "redis", "services", "tests", "tools", "v1",
@@ -14,7 +14,11 @@ RESERVED = frozenset({
 """Names a service may not take: top-level folders, proto packages, mesh workloads."""
 
 
-class ServiceNameError(ValueError):
+class ScaffoldError(Exception):
+    """``agora new-service`` cannot go on, and has written nothing; the message says why."""
+
+
+class ServiceNameError(ScaffoldError, ValueError):
     """The name cannot be a new service; the message says why and what would do."""
 
 

@@ -19,7 +19,7 @@ def test_the_repository_table_has_auth_and_user() -> None:
 @pytest.mark.parametrize(("text", "says"), [
     ('[[service]]\nname = "a"\n', "bad \\[\\[service\\]\\] entry"),
     ('[[service]]\nname = "a"\nport_offset = 1\ncolour = "red"\n', "colour"),
-    ('[[service]]\nname = "a"\nport_offset = 1\n[[service]]\nname = "b"\nport_offset = 1\n',
+    ('[[service]]\nname = "aa"\nport_offset = 1\n[[service]]\nname = "bb"\nport_offset = 1\n',
      "share a port_offset"),
     ("[[service]\n", "cannot read"),
 ])
