@@ -7,7 +7,7 @@ booleans, ``{data}`` folders, ``depends_on`` without cycles; ``RegistryError`` o
 endpoints and the edge's clusters. ``derived_files`` renders what other tools need from it
 (``docker-compose.yml``, the ``Dockerfile``, the Compose database initialisation);
 ``python -m pkg.registry write`` writes them and ``python -m pkg.registry check`` fails
-when one is stale. See docs/adr/0028-registration-is-data.md.
+when one is stale. See docs/adr/0029-registration-is-data.md.
 """
 
 from pkg.registry._derive import (

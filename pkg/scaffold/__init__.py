@@ -8,7 +8,7 @@ folders, the database initialisation). It checks everything first and writes all
 none. The edge's configuration needs nothing: its routes come from the contracts and its
 upstreams from the registry (``agora up``, ``python -m pkg.edge``) or Compose's
 ``AGORA_ENDPOINTS``. See docs/adr/0017-service-template.md and
-docs/adr/0028-registration-is-data.md.
+docs/adr/0029-registration-is-data.md.
 """
 
 from pkg.scaffold._generate import GeneratedService, new_service
