@@ -43,7 +43,8 @@ from pkg.db import create_engine, session_factory
 from pkg.events import OUTBOX, Consumer, Event, MessageBus, Relay, include_event_tables, seal
 from pkg.redis import create_redis
 from pkg.runtime import ensure_database, postgres_server, redis_server
-from pkg.uow import Aggregate, SqlUnitOfWork
+from pkg.sql_uow import SqlUnitOfWork
+from pkg.uow import Aggregate
 
 METADATA = MetaData()
 APPLIED = Table("bench_applied", METADATA, Column("event_id", Text, nullable=False))

@@ -1,6 +1,6 @@
 """The event backbone: envelopes, the outbox relay, consumers, inboxes and retention.
 
-Producers commit events with their state through ``pkg.uow.SqlUnitOfWork`` (``outbox``
+Producers commit events with their state through ``pkg.sql_uow.SqlUnitOfWork`` (``outbox``
 table); a ``Relay`` publishes them to the producer's Redis stream; each consuming service
 runs a ``Consumer`` per stream it reads, whose ``MessageBus`` routes each event type to a
 handler; the handler's effect is written with its inbox entry (``inbox`` table through

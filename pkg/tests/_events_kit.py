@@ -25,7 +25,8 @@ from pkg.config import normalise_database_url
 from pkg.db import create_engine, session_factory
 from pkg.events import Event, Handler, include_event_tables
 from pkg.redis import GuardedRedis, create_redis
-from pkg.uow import Aggregate, SqlUnitOfWork
+from pkg.sql_uow import SqlUnitOfWork
+from pkg.uow import Aggregate
 
 METADATA = MetaData()
 ACCOUNTS = Table("accounts", METADATA, Column("id", Text, primary_key=True),

@@ -32,7 +32,7 @@ from pkg.mtls import server_credentials
 from pkg.redis import redis_from_settings, redis_probe
 from pkg.resources import closed_on_failure
 from pkg.server import GrpcServer, Probe, Registration, TokenVerifier
-from pkg.uow import SqlUnitOfWork
+from pkg.sql_uow import SqlUnitOfWork
 from services.user.adapters.hashing import Argon2Hasher
 from services.user.adapters.repository import SqlUserQueries, SqlUserRepositories
 from services.user.config import UserSettings
