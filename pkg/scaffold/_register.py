@@ -26,10 +26,11 @@ _IDENTITY_VOLUMES = re.compile(r"^x-identity-volumes: &identity-volumes\n(?:  - 
 
 def registry_entry(name: str, offset: int) -> str:
     """The ``[[service]]`` table of ``name`` for ``services/registry.toml``: its own
-    database, no Redis, and auth's last good JWKS kept in ``{data}/<name>/jwks.json``
-    (``agora up`` creates the folder of every ``*_FILE`` variable)."""
+    database, Redis (its event stream: outbox relay and consumer), and auth's last good
+    JWKS kept in ``{data}/<name>/jwks.json`` (``agora up`` creates the folder of every
+    ``*_FILE`` variable)."""
     return (f'\n[[service]]\nname = "{name}"\nport_offset = {offset}\n'
-            "database = true\nredis = false\n"
+            "database = true\nredis = true\n"
             f'env = {{ AGORA_{name.upper()}_JWKS_CACHE_FILE = "{{data}}/{name}/jwks.json" }}\n')
 
 
