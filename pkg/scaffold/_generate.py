@@ -42,6 +42,7 @@ def _context(name: str, port_offset: int) -> dict[str, str | int]:
 def _targets(name: str, names: str) -> dict[str, str]:
     """Template path (under ``TEMPLATE``) -> repository path, for every template file."""
     targets = {"api/service.proto.j2": f"api/agora/{name}/v1/{name}.proto",
+               "api/service_events.proto.j2": f"api/agora/{name}/v1/{name}_events.proto",
                "e2e/test_service.py.j2": f"tests/e2e/test_{name}.py"}
     for path in sorted((TEMPLATE / "service").rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:

@@ -14,11 +14,11 @@ REGISTRY = "services/registry.toml"
 
 def registry_entry(name: str, offset: int) -> str:
     """The ``[[service]]`` table of ``name`` for ``services/registry.toml``: its own
-    database, no Redis, started after auth is healthy, and auth's last good JWKS kept in
-    ``{data}/<name>/jwks.json`` (``agora up`` creates the folder of every ``*_FILE``
-    variable; Compose mounts a volume there)."""
+    database, Redis (its event stream: outbox relay and consumer), started after auth is
+    healthy, and auth's last good JWKS kept in ``{data}/<name>/jwks.json`` (``agora up``
+    creates the folder of every ``*_FILE`` variable; Compose mounts a volume there)."""
     return (f'\n[[service]]\nname = "{name}"\nport_offset = {offset}\n'
-            "database = true\nredis = false\n"
+            "database = true\nredis = true\n"
             f'env = {{ AGORA_{name.upper()}_JWKS_CACHE_FILE = "{{data}}/{name}/jwks.json" }}\n'
             'depends_on = ["auth"]\n')
 

@@ -27,8 +27,8 @@ import pytest
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-DEPTHS = {"services/widget/tests/unit/": 9, "services/widget/tests/contract/": 6,
-          "services/widget/tests/integration/": 3, "tests/e2e/test_widget.py": 6,
+DEPTHS = {"services/widget/tests/unit/": 20, "services/widget/tests/contract/": 10,
+          "services/widget/tests/integration/": 5, "tests/e2e/test_widget.py": 9,
           "tests/compose/": 5, "tests/architecture/": 6}
 """Test paths of each depth -> least number of tests that must pass there; the
 repository's compose and layer tests check the registration and the shape."""

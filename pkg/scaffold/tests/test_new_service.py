@@ -74,15 +74,16 @@ def test_the_cli_refuses_a_second_run_with_exit_status_2(
 def test_generation_writes_the_shape_and_registers_the_service(root: Path) -> None:
     generated = new_service(root, "category")
     assert generated.port_offset == 3
-    for path in ("api/agora/category/v1/category.proto", "services/category/app.py",
+    for path in ("api/agora/category/v1/category.proto",
+                 "api/agora/category/v1/category_events.proto", "services/category/app.py",
                  "services/category/service/categories.py",
                  "services/category/migrations/versions/0001_create_categories.py",
                  "services/category/tests/fakes.py", "tests/e2e/test_category.py"):
         assert path in generated.written and (root / path).is_file(), path
     assert set(generated.changed) == set(REGISTERED)
     spec = load_services(root / "services" / "registry.toml")[-1]
-    assert (spec.name, spec.port_offset, spec.database, spec.module) == (
-        "category", 3, True, "services.category")
+    assert (spec.name, spec.port_offset, spec.database, spec.redis, spec.module) == (
+        "category", 3, True, True, "services.category")
     assert dict(spec.env) == {"AGORA_CATEGORY_JWKS_CACHE_FILE": "{data}/category/jwks.json"}
     compose = yaml.safe_load((root / "docker-compose.yml").read_text())
     services = compose["services"]
@@ -92,6 +93,7 @@ def test_generation_writes_the_shape_and_registers_the_service(root: Path) -> No
     assert env["AGORA_CATEGORY_LISTEN"] == "0.0.0.0:50053"
     assert json.loads(env["AGORA_ENDPOINTS"])["category"] == "dns:///category:50053"
     assert env["AGORA_CATEGORY_JWKS_CACHE_FILE"] == "/data/category/jwks.json"
+    assert env["AGORA_CATEGORY_REDIS_URL"] == "redis://redis:6379/0"
     assert "category-data:/data/category" in services["category"]["volumes"]
     assert "category-data" in compose["volumes"]
     assert "certs-category:/data/certs:ro" in services["category"]["volumes"]
