@@ -24,7 +24,7 @@ from sqlalchemy import Column, MetaData, Table, Text, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pkg.db import create_engine, session_factory
-from pkg.events import Consumer, Event, MessageBus, Relay
+from pkg.events import Consumer, Event, EventTypes, MessageBus, Relay
 from pkg.redis import create_redis
 from pkg.uow import SqlUnitOfWork
 
@@ -43,7 +43,8 @@ def to_proto(event: object) -> tuple[str, Message]:
 def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> SqlUnitOfWork[Any]:
     """The producer's and the handler's unit of work (no repositories of their own)."""
     return SqlUnitOfWork(sessions, source=SOURCE, mapper=to_proto,
-                         repositories=lambda session, seen: seen)
+                         repositories=lambda session, seen: seen,
+                         events=EventTypes.of(wrappers_pb2.Int64Value))
 
 
 @dataclass

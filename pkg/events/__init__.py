@@ -9,6 +9,7 @@ docs/adr/0027-event-backbone.md and docs/architecture.md ("Events").
 """
 
 from pkg.events._bus import Handler, MessageBus, Rejected, Route
+from pkg.events._catalog import EventTypes, contract_events, past_tense
 from pkg.events._consumer import Consumer, default_consumer_name
 from pkg.events._envelope import (
     Envelope,
@@ -34,6 +35,7 @@ __all__ = [
     "Consumer",
     "Envelope",
     "Event",
+    "EventTypes",
     "Handler",
     "MalformedEnvelope",
     "MessageBus",
@@ -41,6 +43,7 @@ __all__ = [
     "Relay",
     "Route",
     "apply_once",
+    "contract_events",
     "current_traceparent",
     "dead_letter_stream",
     "default_consumer_name",
@@ -48,6 +51,7 @@ __all__ = [
     "inbox_key",
     "include_event_tables",
     "open_envelope",
+    "past_tense",
     "seal",
     "stream_name",
     "trim_stream",

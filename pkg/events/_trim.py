@@ -34,6 +34,8 @@ async def trim_stream(redis: Redis, stream: str, *, max_age: float | None = None
     not-yet-delivered entries fall below the cut gets one warning line naming the group
     and how many of its entries are dropped unacknowledged.
     """
+    if not await redis.xlen(stream):  # empty or not created yet: XINFO would refuse it
+        return 0
     cuts: list[tuple[int, int]] = []
     if max_age is not None:
         cuts.append((int((time.time() - max_age) * 1000), 0))
