@@ -44,8 +44,8 @@ def past_tense(name: str) -> bool:
     if match is None:
         return False
     word = match.group(0)
-    return (word.endswith("ed") and not word.endswith("eed") and len(word) > 2
-            or word in IRREGULAR)
+    return (word.endswith("ed") and not word.endswith("eed") and len(word) > 2) or (
+        word in IRREGULAR)
 
 
 class EventTypes:
