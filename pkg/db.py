@@ -68,9 +68,9 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5,
     and a restarted server fails no write (a write in a transaction is not retried); see
     docs/adr/0025-database-outage-budget.md ("Checkout without a ping").  Lone reads use
     ``Reader`` (psycopg directly, one round trip) instead.  ``connect_timeout`` (seconds,
-    rounded up to whole seconds as libpq requires, at least 2) bounds establishing a connection; ``statement_timeout``
-    (seconds) is set per connection with ``-c statement_timeout=<ms>`` (PostgreSQL cancels
-    longer statements).  Parameters are hidden from logs and error messages.  The caller
+    rounded up to whole seconds as libpq requires, at least 2) bounds establishing a
+    connection; ``statement_timeout`` (seconds) is set per connection with
+    ``-c statement_timeout=<ms>`` (PostgreSQL cancels longer statements).  Parameters are hidden from logs and error messages.  The caller
     disposes of the engine.
     """
     connect_args: dict[str, Any] = {
