@@ -70,8 +70,8 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5,
     ``Reader`` (psycopg directly, one round trip) instead.  ``connect_timeout`` (seconds,
     rounded up to whole seconds as libpq requires, at least 2) bounds establishing a
     connection; ``statement_timeout`` (seconds) is set per connection with
-    ``-c statement_timeout=<ms>`` (PostgreSQL cancels longer statements).  Parameters are hidden from logs and error messages.  The caller
-    disposes of the engine.
+    ``-c statement_timeout=<ms>`` (PostgreSQL cancels longer statements).  Parameters are
+    hidden from logs and error messages.  The caller disposes of the engine.
     """
     connect_args: dict[str, Any] = {
         "connect_timeout": max(2, math.ceil(connect_timeout)),
