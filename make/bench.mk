@@ -9,7 +9,7 @@ BENCH_DEBS := $(if $(shell command -v h2load),,nghttp2-client) \
               $(if $(shell command -v wrk),,wrk) \
               $(if $(shell command -v openssl),,openssl)
 
-.PHONY: bench bench-tools
+.PHONY: bench bench-tools bench-events
 
 bench-tools: ## Install the load generators (h2load, nghttp, wrk) with apt-get when missing
 	@missing="$(sort $(strip $(BENCH_DEBS)))"; \
@@ -20,5 +20,13 @@ bench-tools: ## Install the load generators (h2load, nghttp, wrk) with apt-get w
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-bench: venv bench-tools ## Benchmark echo vs GetUser direct/edge gRPC/edge HTTP; writes docs/benchmarks.md
+bench: venv bench-tools ## Benchmark echo vs GetUser direct/edge gRPC/edge HTTP, then the events; writes docs/benchmarks.md
 	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
+	$(VENV)/bin/python bench/events.py $(BENCH_EVENTS_ARGS)
+
+# The event backbone alone (bench/events.py): relay and consumer throughput, end-to-end lag
+# at a steady rate, CPU per event of each process; embedded PostgreSQL and Redis.
+BENCH_EVENTS_ARGS ?=
+
+bench-events: venv ## Benchmark the event backbone (relay, consumer, lag); writes docs/benchmarks.md
+	$(VENV)/bin/python bench/events.py $(BENCH_EVENTS_ARGS)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import select
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -29,7 +30,7 @@ import psycopg
 from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import AsyncRowFactory
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
-from sqlalchemy import exc, make_url, text
+from sqlalchemy import event, exc, make_url, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -62,22 +63,52 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5,
     The pool keeps ``pool_size`` connections plus ``max_overflow`` temporary ones, recycles
     a connection after ``pool_recycle`` seconds and waits at most ``pool_timeout`` seconds
     for a free one; a dropped connection invalidates the whole pool (SQLAlchemy's default).
-    Each checkout pings the connection first, since a write in a transaction is not retried
-    (so a restarted server fails no write); lone reads use ``Reader`` (psycopg directly,
-    one round trip) instead.  ``connect_timeout`` (seconds, rounded up to whole seconds as
-    libpq requires, at least 2) bounds establishing a connection; ``statement_timeout``
-    (seconds) is set per connection with ``-c statement_timeout=<ms>`` (PostgreSQL cancels
-    longer statements).  Parameters are hidden from logs and error messages.  The caller
-    disposes of the engine.
+    Each checkout first looks at the connection's socket without a round trip
+    (``_closed_by_server``): a server that restarted or ended the backend has closed it (or
+    sent its goodbye), so the pool is invalidated and the checkout gets a fresh connection,
+    and a restarted server fails no write (a write in a transaction is not retried); see
+    docs/adr/0025-database-outage-budget.md ("Checkout without a ping").  Lone reads use
+    ``Reader`` (psycopg directly, one round trip) instead.  ``connect_timeout`` (seconds,
+    rounded up to whole seconds as libpq requires, at least 2) bounds establishing a
+    connection; ``statement_timeout`` (seconds) is set per connection with
+    ``-c statement_timeout=<ms>`` (PostgreSQL cancels longer statements).  Parameters are
+    hidden from logs and error messages.  The caller disposes of the engine.
     """
     connect_args: dict[str, Any] = {
         "connect_timeout": max(2, math.ceil(connect_timeout)),
         "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
     }
-    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                               pool_timeout=pool_timeout, pool_pre_ping=True,
-                               pool_recycle=pool_recycle,
-                               hide_parameters=True, connect_args=connect_args)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                                 pool_timeout=pool_timeout, pool_recycle=pool_recycle,
+                                 hide_parameters=True, connect_args=connect_args)
+    event.listen(engine.sync_engine.pool, "checkout", _check_socket)
+    return engine
+
+
+def _check_socket(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    if _closed_by_server(dbapi_connection):
+        raise exc.InvalidatePoolError("the server closed the pooled connection")
+
+
+def _closed_by_server(dbapi_connection: Any) -> bool:
+    """Whether an idle pooled connection is gone, judged without a round trip.
+
+    An idle connection has nothing to read: a server that shuts down, restarts or ends
+    the backend (``pg_terminate_backend``) sends an ``ErrorResponse`` and closes the
+    socket, which makes it readable.  So: broken per psycopg, or readable (a zero-timeout
+    ``poll``).  A rare asynchronous message (a ``NOTIFY`` to a listening session, a
+    ``ParameterStatus``) is read as gone too and costs a reconnection, never a failure.  A
+    peer that vanished without closing (a cut network) is not seen here; the statement
+    then fails within the session's deadline, as with a ping.
+    """
+    connection = getattr(dbapi_connection, "driver_connection", None)
+    if not isinstance(connection, psycopg.AsyncConnection):
+        return False
+    if connection.broken or connection.closed:
+        return True
+    poller = select.poll()
+    poller.register(connection.pgconn.socket, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
 
 
 def _unavailable(error: BaseException) -> errors.Unavailable | None:

@@ -12,6 +12,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pkg.clock import utcnow
+from pkg.events._catalog import EventTypes, contract_events
 from pkg.events._envelope import current_traceparent, seal
 from pkg.events._tables import NOTIFY_CHANNEL, OUTBOX
 from pkg.uow import Aggregate, EventMapper, collect_events
@@ -30,7 +31,9 @@ class SqlUnitOfWork(Generic[R_co]):
 
     ``repositories(session, seen)`` builds the service's repositories on the session for
     each block; ``mapper`` maps domain events to contract messages (``EventMapper``);
-    ``source`` names the producing service in each envelope.  ``commit()`` inserts one
+    ``source`` names the producing service in each envelope; ``events`` are the message
+    types it may commit (default: ``pkg.events.contract_events()``, the contracts' event
+    types).  ``commit()`` inserts one
     ``outbox`` row per event (serialized ``agora.events.v1.Envelope``, subject, type; the
     identity column orders them), sends ``NOTIFY agora_outbox`` (delivered by PostgreSQL
     only when the transaction commits) and commits.  Not reentrant: one block at a time.
@@ -38,9 +41,10 @@ class SqlUnitOfWork(Generic[R_co]):
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, source: str,
                  mapper: EventMapper,
-                 repositories: Callable[[AsyncSession, Callable[[Aggregate], None]], R_co]
-                 ) -> None:
+                 repositories: Callable[[AsyncSession, Callable[[Aggregate], None]], R_co],
+                 events: EventTypes | None = None) -> None:
         self._sessions = sessions
+        self._events = events
         self._source = source
         self._mapper = mapper
         self._build = repositories
@@ -91,14 +95,18 @@ class SqlUnitOfWork(Generic[R_co]):
 
     async def commit(self) -> None:
         """Write the collected events to ``outbox`` (one statement) and commit; the block
-        may go on with a new transaction afterwards.  ``TypeError`` from the mapper for an
-        event it does not map (nothing is committed)."""
+        may go on with a new transaction afterwards.  ``TypeError`` (nothing is committed)
+        from the mapper for an event it does not map, or for a message whose type is not one
+        of ``events`` (a type the contracts do not declare as an event)."""
         session = self.session
         now = utcnow()
         traceparent = current_traceparent()
         rows = []
         for event in collect_events(self._seen):
             subject, message = self._mapper(event)
+            if self._events is None:
+                self._events = contract_events()
+            self._events.check(message)
             envelope = seal(message, source=self._source, subject=subject, time=now,
                             traceparent=traceparent)
             rows.append({"event_id": uuid.UUID(envelope.id), "type": envelope.type,

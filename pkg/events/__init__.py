@@ -14,6 +14,7 @@ says how far each consumer group is behind.
 """
 
 from pkg.events._bus import Handler, MessageBus, Rejected, Route
+from pkg.events._catalog import EventTypes, contract_events, past_tense
 from pkg.events._consumer import Consumer, default_consumer_name
 from pkg.events._dead_letters import (
     AmbiguousDeadLetter,
@@ -76,6 +77,7 @@ __all__ = [
     "DeadLetterNotFound",
     "Envelope",
     "Event",
+    "EventTypes",
     "GroupStats",
     "Handler",
     "MalformedEnvelope",
@@ -86,6 +88,7 @@ __all__ = [
     "Route",
     "StreamStats",
     "apply_once",
+    "contract_events",
     "current_traceparent",
     "dead_letter_of",
     "dead_letter_stream",
@@ -100,6 +103,7 @@ __all__ = [
     "last_ids",
     "list_dead_letters",
     "open_envelope",
+    "past_tense",
     "producer_streams",
     "recent_events",
     "replay_dead_letters",

@@ -31,6 +31,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from pkg import errors
 from pkg.events._bus import MessageBus, Rejected
+from pkg.events._cancel import raise_if_cancelled
 from pkg.events._envelope import MalformedEnvelope, event_of, open_envelope
 from pkg.events._streams import (
     ENVELOPE_FIELD,
@@ -104,6 +105,7 @@ class Consumer:
         return len(entries)
 
     async def _read(self, start: str, block: int | None) -> list[Any]:
+        raise_if_cancelled()
         reply: Any = await self._redis.xreadgroup(self.group, self.consumer,
                                                   {self.stream: start}, count=self._batch,
                                                   block=block)
@@ -201,16 +203,20 @@ class Consumer:
     async def run(self, *, claim_interval: float | None = None) -> None:
         """Consume until cancelled, reclaiming idle entries every ``claim_interval``
         seconds (default ``min_idle``); while Redis or a handler's dependency is down, back
-        off (doubling up to ``max_backoff``) and resume with the pending entries."""
+        off (doubling up to ``max_backoff``) and resume with the pending entries.  Ends when
+        cancelled even if redis-py swallowed the ``CancelledError`` in a blocking read
+        (``raise_if_cancelled`` at every turn)."""
         interval = self._min_idle_ms / 1000 if claim_interval is None else claim_interval
         loop = asyncio.get_running_loop()
         next_claim = loop.time() + interval
         delay = self._backoff
         down = False
         while True:
+            raise_if_cancelled()
             try:
                 await self.ensure_group()
                 while True:
+                    raise_if_cancelled()
                     if loop.time() >= next_claim:
                         while await self.reclaim_once() and self._claim_cursor != "0-0":
                             pass
@@ -220,6 +226,7 @@ class Consumer:
                         _log.info("consumer %s of %s resumed", self.group, self.stream)
                         down, delay = False, self._backoff
             except _DOWN as error:
+                raise_if_cancelled()
                 if not down:
                     _log.warning("consumer %s of %s paused: %s", self.group, self.stream,
                                  error.__class__.__name__)

@@ -1,14 +1,17 @@
 """The relay: committed ``outbox`` rows to the producing service's Redis stream.
 
 ``Relay.publish_once()`` claims the oldest unpublished rows with ``FOR UPDATE SKIP LOCKED``
-(other relay processes skip them), leaves out a row when an earlier unpublished row of the
-same subject is held by another relay (so one subject's events reach the stream in commit
-order), ``XADD``s the rest in order in one pipeline, then marks them published and commits.
+(other relay processes skip them) and leaves out a row when an earlier unpublished row of
+the same subject is held by another relay (so one subject's events reach the stream in
+commit order), both in one statement; it ``XADD``s the rest in order in one pipeline, then
+marks them published and commits.
 A crash between ``XADD`` and the commit leaves the rows unpublished: they are sent again (a
 duplicate the consumers' inboxes drop).  ``Relay.run()`` loops on it, wakes on
 ``NOTIFY agora_outbox`` (a poll every ``poll_interval`` seconds as the fallback), deletes
-published rows older than ``retention`` seconds, and while PostgreSQL or Redis is down
-backs off (``backoff`` doubling up to ``max_backoff`` seconds) and catches up by itself.
+published rows older than ``retention`` seconds, trims its stream to the stream retention
+(``pkg.events.trim_stream``), and while PostgreSQL or Redis is down backs off (``backoff``
+doubling up to ``max_backoff`` seconds) and catches up by itself.  It ends when cancelled,
+even when a driver swallowed the ``CancelledError`` (``raise_if_cancelled``).
 """
 
 from __future__ import annotations
@@ -23,25 +26,48 @@ from typing import Any
 import psycopg
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import bindparam, delete, func, make_url, select, update
+from sqlalchemy import bindparam, delete, make_url, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pkg import errors
 from pkg.clock import utcnow
 from pkg.config import normalise_database_url
+from pkg.events._cancel import raise_if_cancelled
 from pkg.events._streams import ENVELOPE_FIELD, TYPE_FIELD, stream_name
 from pkg.events._tables import NOTIFY_CHANNEL, OUTBOX
+from pkg.events._trim import trim_stream
 
 _log = logging.getLogger("agora.events.relay")
 _DOWN = (errors.Unavailable, SQLAlchemyError, psycopg.Error, RedisError, OSError, TimeoutError)
+_CLAIM = text("""
+WITH claimed AS (
+    SELECT sequence, subject, type, envelope FROM outbox
+    WHERE published_at IS NULL ORDER BY sequence LIMIT :batch
+    FOR UPDATE SKIP LOCKED),
+held AS (
+    SELECT subject, min(sequence) AS first FROM outbox
+    WHERE published_at IS NULL
+      AND sequence < (SELECT max(sequence) FROM claimed)
+      AND subject IN (SELECT subject FROM claimed)
+      AND sequence NOT IN (SELECT sequence FROM claimed)
+    GROUP BY subject)
+SELECT c.sequence, c.subject, c.type, c.envelope
+FROM claimed c LEFT JOIN held h ON h.subject = c.subject
+WHERE h.first IS NULL OR c.sequence < h.first
+ORDER BY c.sequence""")
+"""Claim up to ``:batch`` rows and return those no other relay's earlier row of the same
+subject holds back (one round trip; the locks of the rows left out end with the
+transaction)."""
 
 
 class Relay:
     """Publishes ``source``'s outbox (on ``sessions``' database) to ``stream_name(source)``.
 
     ``batch`` rows per transaction; ``retention`` seconds before published rows are deleted
-    (at most every ``purge_interval`` seconds); ``listen_url`` (a libpq or SQLAlchemy URL;
+    and the stream is trimmed to entries newer than ``stream_max_age`` seconds and/or the
+    newest ``stream_max_len`` (``None``: no such bound; both ``None``: never trimmed), both
+    at most every ``purge_interval`` seconds; ``listen_url`` (a libpq or SQLAlchemy URL;
     ``None``: poll only) is the connection ``LISTEN`` runs on.  The caller owns ``redis``
     and ``sessions``.
     """
@@ -49,6 +75,8 @@ class Relay:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], redis: Redis, *,
                  source: str, listen_url: str | None = None, batch: int = 500,
                  poll_interval: float = 1.0, retention: float = 86400.0,
+                 stream_max_age: float | None = 7 * 86400.0,
+                 stream_max_len: int | None = None,
                  purge_interval: float = 60.0, backoff: float = 0.05,
                  max_backoff: float = 2.0) -> None:
         self._sessions = sessions
@@ -58,6 +86,8 @@ class Relay:
         self._batch = batch
         self._poll = poll_interval
         self._retention = retention
+        self._stream_max_age = stream_max_age
+        self._stream_max_len = stream_max_len
         self._purge_interval = purge_interval
         self._backoff = backoff
         self._max_backoff = max_backoff
@@ -79,24 +109,7 @@ class Relay:
         nothing is marked then.
         """
         async with self._sessions() as session:
-            rows = (await session.execute(
-                select(OUTBOX.c.sequence, OUTBOX.c.subject, OUTBOX.c.type, OUTBOX.c.envelope)
-                .where(OUTBOX.c.published_at.is_(None))
-                .order_by(OUTBOX.c.sequence).limit(self._batch)
-                .with_for_update(skip_locked=True))).all()
-            if not rows:
-                await session.rollback()
-                return 0
-            claimed = [row.sequence for row in rows]
-            held = dict((await session.execute(
-                select(OUTBOX.c.subject, func.min(OUTBOX.c.sequence))
-                .where(OUTBOX.c.published_at.is_(None),
-                       OUTBOX.c.sequence < claimed[-1],
-                       OUTBOX.c.subject.in_({row.subject for row in rows}),
-                       OUTBOX.c.sequence.not_in(claimed))
-                .group_by(OUTBOX.c.subject))).all())
-            ready = [row for row in rows
-                     if row.subject not in held or row.sequence < held[row.subject]]
+            ready = (await session.execute(_CLAIM, {"batch": self._batch})).all()
             if not ready:
                 await session.rollback()
                 return 0
@@ -124,6 +137,12 @@ class Relay:
             await session.commit()
         return int(result.rowcount or 0)
 
+    async def trim(self) -> int:
+        """Trim the stream to the stream retention (``trim_stream``: one warning per
+        consumer group that loses entries it has not acknowledged); entries deleted."""
+        return await trim_stream(self._redis, self._stream, max_age=self._stream_max_age,
+                                 max_len=self._stream_max_len)
+
     async def run(self) -> None:
         """Publish until cancelled; never raises for a dependency that is down (logs one
         warning when it goes down and one info line when it is back)."""
@@ -132,16 +151,19 @@ class Relay:
         listener: _Listener | None = None
         try:
             while True:
+                raise_if_cancelled()
                 try:
                     if listener is None and self._listen_url is not None:
                         listener = await _Listener.open(self._listen_url)
                         self.listening = True
                     while await self.publish_once() >= self._batch:
-                        pass
+                        raise_if_cancelled()
                     if time.monotonic() >= self._next_purge:
                         await self.purge()
+                        await self.trim()
                         self._next_purge = time.monotonic() + self._purge_interval
                 except _DOWN as error:
+                    raise_if_cancelled()
                     if not down:
                         _log.warning("event relay for %s paused: %s", self._stream,
                                      error.__class__.__name__)

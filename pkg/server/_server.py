@@ -199,6 +199,7 @@ def _loop_name(loop: Callable[[], Awaitable[None]]) -> str:
 async def _keep_running(loop: Callable[[], Awaitable[None]]) -> None:
     """Run ``loop`` until cancelled; when it ends (it should not), log and start it again
     after one second."""
+    task = asyncio.current_task()
     while True:
         try:
             await loop()
@@ -207,6 +208,9 @@ async def _keep_running(loop: Callable[[], Awaitable[None]]) -> None:
             raise
         except Exception:
             _log.exception("background loop failed", extra={"loop": _loop_name(loop)})
+        if task is not None and task.cancelling():
+            # the loop swallowed our cancellation (a driver caught it): stop, never restart
+            raise asyncio.CancelledError
         await asyncio.sleep(1.0)
 
 

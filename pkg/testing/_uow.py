@@ -8,6 +8,7 @@ from typing import Generic, Self, TypeVar
 
 from google.protobuf.message import Message
 
+from pkg.events._catalog import EventTypes, contract_events
 from pkg.uow import Aggregate, EventMapper, collect_events
 
 R = TypeVar("R")
@@ -19,15 +20,19 @@ class FakeUnitOfWork(Generic[R]):
 
     ``commit()`` collects the recorded events into ``committed`` (domain events, in order)
     and, with a ``mapper``, maps each into ``messages`` (``(subject, message)``), so a test
-    sees an event the mapper does not know as the ``TypeError`` the real commit raises.
+    sees an event the mapper does not know, or a message type that is not one of
+    ``events`` (default: the contracts' event types), as the ``TypeError`` the real commit
+    raises.
     ``commits`` counts commits; events of a block left without commit are dropped, like a
     rollback (the fakes' state changes are not undone).  ``received`` remembers event ids.
     """
 
     def __init__(self, repositories: Callable[[Callable[[Aggregate], None]], R], *,
-                 mapper: EventMapper | None = None) -> None:
+                 mapper: EventMapper | None = None,
+                 events: EventTypes | None = None) -> None:
         self._repositories = repositories(self.seen)
         self._mapper = mapper
+        self._events = events
         self._seen: list[Aggregate] = []
         self._received: set[str] = set()
         self.committed: list[object] = []
@@ -65,6 +70,10 @@ class FakeUnitOfWork(Generic[R]):
         """Record the collected events (mapped, when there is a mapper) and count."""
         events = list(collect_events(self._seen))
         if self._mapper is not None:
-            self.messages.extend(self._mapper(event) for event in events)
+            mapped = [self._mapper(event) for event in events]
+            allowed = self._events or contract_events()
+            for _, message in mapped:
+                allowed.check(message)
+            self.messages.extend(mapped)
         self.committed.extend(events)
         self.commits += 1

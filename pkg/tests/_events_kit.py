@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from pkg.config import normalise_database_url
 from pkg.db import create_engine, session_factory
-from pkg.events import Event, Handler, include_event_tables
+from pkg.events import Event, EventTypes, Handler, include_event_tables
 from pkg.redis import GuardedRedis, create_redis
 from pkg.sql_uow import SqlUnitOfWork
 from pkg.uow import Aggregate
@@ -34,6 +34,8 @@ ACCOUNTS = Table("accounts", METADATA, Column("id", Text, primary_key=True),
 APPLIED = Table("applied", METADATA, Column("event_id", Text, nullable=False),
                 Column("subject", Text, nullable=False), Column("value", Integer))
 include_event_tables(METADATA)
+KIT_EVENTS = EventTypes.of(wrappers_pb2.Int64Value)
+"""The kit's payload is no contract's event: its units of work admit it by name."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def deposited_to_proto(event: object) -> tuple[str, Message]:
 def unit_of_work(sessions: async_sessionmaker[AsyncSession],
                  source: str) -> SqlUnitOfWork[Accounts]:
     return SqlUnitOfWork(sessions, source=source, mapper=deposited_to_proto,
-                         repositories=Accounts)
+                         repositories=Accounts, events=KIT_EVENTS)
 
 
 async def deposit(uow: SqlUnitOfWork[Accounts], account_id: str, amounts: list[int]) -> None:

@@ -203,6 +203,7 @@ async def test_a_transaction_after_the_server_dropped_every_connection_succeeds(
     sessions = session_factory(engine, timeout=2)
     assert await _select(sessions) == 1
     proxy.cut()
+    await asyncio.sleep(0)  # the proxy's transports close their sockets on the next turn
     assert await _select(sessions, "SELECT 2") == 2
 
 
@@ -343,3 +344,28 @@ async def test_reads_succeed_again_soon_after_a_long_outage(
     finally:
         await reader.close()
     assert recovered < 1.5, f"reads failed {recovered:.2f} s after the server returned"
+
+
+async def test_a_backend_the_server_ended_is_replaced_at_checkout_without_a_ping(
+        postgres_url: str) -> None:
+    """The server ends the pooled connection's backend (as a restart does to all of them):
+    the next transaction runs on a fresh connection instead of failing, while a healthy
+    pooled connection is reused."""
+    engine = create_engine(postgres_url, pool_size=1, max_overflow=0)
+    sessions = session_factory(engine, timeout=5)
+    try:
+        first = await _select(sessions, "SELECT pg_backend_pid()")
+        assert await _select(sessions, "SELECT pg_backend_pid()") == first
+        server = normalise_database_url(postgres_url).replace("postgresql+psycopg", "postgresql")
+        async with await psycopg.AsyncConnection.connect(server, autocommit=True) as admin:
+            await admin.execute("SELECT pg_terminate_backend(%s)", (first,))
+            for _ in range(200):  # the backend is gone once it no longer shows
+                if not (await (await admin.execute(
+                        "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (first,))).fetchall()):
+                    break
+                await asyncio.sleep(0.01)
+        async with sessions.begin() as session:
+            second = await session.scalar(text("SELECT pg_backend_pid()"))
+        assert second != first
+    finally:
+        await engine.dispose()

@@ -19,7 +19,7 @@ from pkg.events import (
 )
 from pkg.obs import request_context
 from pkg.testing import FakeUnitOfWork
-from pkg.tests._events_kit import Account, Deposited, deposited_to_proto
+from pkg.tests._events_kit import KIT_EVENTS, Account, Deposited, deposited_to_proto
 from pkg.uow import Aggregate
 
 TIME = datetime(2026, 12, 4, 12, 0, 0, 123000, tzinfo=UTC)
@@ -85,7 +85,8 @@ def _uow() -> FakeUnitOfWork[FakeAccounts]:
     def build(seen: object) -> FakeAccounts:
         return FakeAccounts(seen)
 
-    return FakeUnitOfWork(build, mapper=deposited_to_proto)  # type: ignore[arg-type]
+    return FakeUnitOfWork(build, mapper=deposited_to_proto,  # type: ignore[arg-type]
+                          events=KIT_EVENTS)
 
 
 async def test_the_fake_unit_of_work_records_committed_events_only() -> None:
