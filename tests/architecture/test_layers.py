@@ -46,3 +46,11 @@ def test_the_inner_layers_pull_in_no_transport_or_storage(service: str, layer: s
     pulled = sorted(m for m in loaded - allowed
                     if any(m == f or m.startswith(f + ".") for f in FORBIDDEN[layer]))
     assert pulled == [], f"services.{service}.{layer} pulls in {pulled[:5]}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_adapters_map_their_peers_messages_themselves(service: str) -> None:
+    """STYLE.md: a client adapter owns its mapping and never imports the entrypoints."""
+    loaded = _imported(f"services.{service}.adapters")
+    entrypoints = sorted(m for m in loaded if m.startswith(f"services.{service}.entrypoints"))
+    assert entrypoints == [], f"services.{service}.adapters pulls in {entrypoints}"

@@ -1,17 +1,44 @@
 """``UserDirectory`` over the user service's ``UserInternalService`` gRPC stub.
 
 The stub's channel is an mTLS channel presenting auth's certificate (the user service
-admits only the ``auth`` identity to these RPCs).
+admits only the ``auth`` identity to these RPCs).  The adapter maps the user service's
+messages to auth's domain itself (``Account``, role names), as every client adapter does.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import grpc
+from google.protobuf import timestamp_pb2
 
 from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.peer_errors import domain_error, error_reason
+from pkg.timestamps import timestamp_from_proto
 from services.auth.domain import Account, AccountDisabled, InvalidCredentials, NewAccount
-from services.auth.entrypoints.grpc import mappers
+
+
+def _role_to_proto(name: str) -> user_pb2.Role.ValueType:
+    return user_pb2.Role.Value(f"ROLE_{name.upper()}")
+
+
+def _role_name(role: int) -> str:
+    return str(user_pb2.Role.Name(role)).removeprefix("ROLE_").lower()  # type: ignore[arg-type, unused-ignore]
+
+
+def _instant(stamp: timestamp_pb2.Timestamp, present: bool) -> datetime | None:
+    return timestamp_from_proto(stamp) if present else None
+
+
+def account_of(user: user_pb2.User) -> Account:
+    """The ``Account`` of the user service's ``agora.user.v1.User`` (``users/{uuid}`` ->
+    ``user_id``, ``ROLE_PROVIDER`` -> ``provider``); unset timestamps become ``None``."""
+    return Account(
+        user_id=user.name.removeprefix("users/"), email=user.email,
+        display_name=user.display_name, roles=tuple(_role_name(r) for r in user.roles),
+        create_time=_instant(user.create_time, user.HasField("create_time")),
+        update_time=_instant(user.update_time, user.HasField("update_time")),
+        etag=user.etag)
 
 
 class GrpcUserDirectory:
@@ -35,12 +62,12 @@ class GrpcUserDirectory:
         request = user_pb2.CreateUserRequest(
             email=account.email, password=account.password,
             display_name=account.display_name, request_id=account.request_id,
-            roles=[mappers.role_to_proto(r) for r in account.roles])
+            roles=[_role_to_proto(r) for r in account.roles])
         try:
             user = await self._stub.CreateUser(request, timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:
             raise (domain_error(exc, "user") or exc) from exc
-        return mappers.account_from_proto(user)
+        return account_of(user)
 
     async def verify_credentials(self, email: str, password: str) -> Account:
         """See ``UserDirectory.verify_credentials``."""
@@ -55,4 +82,4 @@ class GrpcUserDirectory:
                     and error_reason(exc) == "USER_DISABLED"):
                 raise AccountDisabled() from exc
             raise (domain_error(exc, "user") or exc) from exc
-        return mappers.account_from_proto(user)
+        return account_of(user)

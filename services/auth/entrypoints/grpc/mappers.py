@@ -1,8 +1,6 @@
-"""Protobuf <-> domain mapping of the auth service: its own messages and ``agora.user.v1.User``.
-
-The servicer maps requests and replies here; ``adapters/user_directory.py`` maps the user
-service's ``User`` replies here too, so roles and ``Account`` fields are translated in one
-place.
+"""Protobuf <-> domain mapping of the auth service's own RPCs (whose replies embed an
+``agora.user.v1.User``).  The user service's replies are mapped by the client adapter
+that receives them (``adapters/user_directory.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +18,7 @@ from google.protobuf import timestamp_pb2
 
 from agora.auth.v1 import auth_pb2
 from agora.user.v1 import user_pb2
-from pkg.timestamps import timestamp_from_proto, timestamp_to_proto
+from pkg.timestamps import timestamp_to_proto
 from services.auth.domain import Account, NewAccount, TokenPair
 
 EDGE_IDENTITY = "edge"
@@ -48,10 +46,6 @@ def _timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     return timestamp_to_proto(value) if value is not None else None
 
 
-def _instant(stamp: timestamp_pb2.Timestamp, present: bool) -> datetime | None:
-    return timestamp_from_proto(stamp) if present else None
-
-
 def account_to_proto(account: Account) -> user_pb2.User:
     """The ``agora.user.v1.User`` of ``account`` (name ``users/{uuid}``)."""
     return user_pb2.User(name=f"users/{account.user_id}", email=account.email,
@@ -59,17 +53,6 @@ def account_to_proto(account: Account) -> user_pb2.User:
                          roles=[role_to_proto(r) for r in account.roles],
                          create_time=_timestamp(account.create_time),
                          update_time=_timestamp(account.update_time), etag=account.etag)
-
-
-def account_from_proto(user: user_pb2.User) -> Account:
-    """The ``Account`` of an ``agora.user.v1.User`` (``users/{uuid}`` -> ``user_id``);
-    the inverse of ``user``.  Unset timestamps become ``None``."""
-    return Account(
-        user_id=user.name.removeprefix("users/"), email=user.email,
-        display_name=user.display_name, roles=tuple(role_from_proto(r) for r in user.roles),
-        create_time=_instant(user.create_time, user.HasField("create_time")),
-        update_time=_instant(user.update_time, user.HasField("update_time")),
-        etag=user.etag)
 
 
 def token_pair_to_proto(pair: TokenPair) -> auth_pb2.TokenPair:
