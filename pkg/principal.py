@@ -9,10 +9,10 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import jwt
 
@@ -34,6 +34,7 @@ class Principal:
 
 
 _PRINCIPAL: ContextVar[Principal | None] = ContextVar("agora_principal", default=None)
+_ACCESS_TOKEN: ContextVar[str] = ContextVar("agora_access_token", default="")
 
 
 def current_principal() -> Principal | None:
@@ -49,14 +50,27 @@ def require_principal() -> Principal:
     return principal
 
 
-def bind_principal(principal: Principal | None) -> object:
-    """Set the running RPC's principal; returns the token for ``unbind_principal``."""
-    return _PRINCIPAL.set(principal)
+def current_access_token() -> str:
+    """The running RPC's bearer access token (the JWT text) that ``principal`` was verified
+    from, or ``""`` when it carried no verified token.
+
+    For client adapters that call another service on the caller's behalf
+    (``pkg.mtls.forwarded_authorization``); never log it.
+    """
+    return _ACCESS_TOKEN.get()
+
+
+def bind_principal(principal: Principal | None, access_token: str = "") -> object:
+    """Set the running RPC's principal and the ``access_token`` it was verified from;
+    returns the token for ``unbind_principal``."""
+    return _PRINCIPAL.set(principal), _ACCESS_TOKEN.set(access_token if principal else "")
 
 
 def unbind_principal(token: object) -> None:
     """Undo ``bind_principal``."""
-    _PRINCIPAL.reset(token)  # type: ignore[arg-type]
+    principal, access_token = cast("tuple[Token[Principal | None], Token[str]]", token)
+    _ACCESS_TOKEN.reset(access_token)
+    _PRINCIPAL.reset(principal)
 
 
 class TokenVerifier(Protocol):

@@ -18,6 +18,8 @@ Leaves live 24 h and ``agora certs`` renews them on disk; nothing here needs a r
   most every ``check_interval`` seconds) and only switched to once key and certificate match.
 - ``client`` builds such a channel with a generated stub on it and hands the channel's
   ``close`` to the caller's ``AsyncExitStack``: services build no channels or stubs inline.
+- ``forwarded_authorization`` is the metadata an adapter adds to a call it makes on the
+  caller's behalf: the running request's verified access token, never added implicitly.
 - ``secure_channel`` returns a ``ReloadingChannel``, a drop-in ``grpc.aio.Channel`` that
   builds a new channel when its identity's files change and closes the old one once its
   in-flight calls are done.  Stubs built on it once stay valid.
@@ -28,6 +30,7 @@ See docs/adr/0011-certificate-reload.md.
 from pkg.mtls._channel import ReloadingChannel, channel_credentials, secure_channel
 from pkg.mtls._client import Client, client
 from pkg.mtls._files import CHECK_INTERVAL
+from pkg.mtls._forwarding import forwarded_authorization
 from pkg.mtls._propagation import PropagationInterceptor
 from pkg.mtls._server import server_credentials
 
@@ -38,6 +41,7 @@ __all__ = [
     "ReloadingChannel",
     "channel_credentials",
     "client",
+    "forwarded_authorization",
     "secure_channel",
     "server_credentials",
 ]

@@ -175,9 +175,9 @@ def new_service(root: Path, name: str) -> GeneratedService:
     ``services/<name>/`` (domain, service, adapters, entrypoints, migrations, tests) and
     ``tests/e2e/test_<name>.py``, formats the Python (``format_python``), appends the
     service's entry (next free ``port_offset``, own database, ``{data}/<name>/jwks.json`` as
-    its JWKS cache, after auth) to ``services/registry.toml`` and renders the files derived
-    from the table (``pkg.registry``: ``docker-compose.yml``, the ``Dockerfile``, the Compose
-    database initialisation). Generated code (``gen/``) is not touched: run ``make gen``.
+    its JWKS cache, after auth and user) to ``services/registry.toml`` and renders the files
+    derived from the table (``pkg.registry``: ``docker-compose.yml``, the ``Dockerfile``, the
+    Compose database initialisation). Generated code (``gen/``) is not touched: run ``make gen``.
 
     Everything is checked before the first write: the table, the name, a free port offset,
     no existing target, the templates, ruff, the new table, that every target can be

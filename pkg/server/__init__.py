@@ -2,8 +2,9 @@
 
 Public surface: ``GrpcServer`` and ``Registration`` (bootstrap), ``health_probe``,
 ``peer_identity``, the interceptors, ``Principal`` / ``current_principal`` /
-``require_principal``, the ``TokenVerifier`` port with ``JwksTokenVerifier`` and
-``decode_access_token``, and ``to_status`` (domain error -> ``google.rpc.Status``).
+``require_principal`` / ``current_access_token``, the ``TokenVerifier`` port with
+``JwksTokenVerifier`` and ``decode_access_token``, and ``to_status`` (domain error ->
+``google.rpc.Status``).
 """
 
 from pkg.principal import (
@@ -11,6 +12,7 @@ from pkg.principal import (
     JwksTokenVerifier,
     Principal,
     TokenVerifier,
+    current_access_token,
     current_principal,
     decode_access_token,
     require_principal,
@@ -38,6 +40,7 @@ __all__ = [
     "RequestContextInterceptor",
     "TokenVerifier",
     "ValidationInterceptor",
+    "current_access_token",
     "current_principal",
     "decode_access_token",
     "health_probe",

@@ -200,6 +200,8 @@ class AuthInterceptor(_WrappingInterceptor):
     method with no rule is refused (PERMISSION_DENIED), as are internal RPCs whose
     mTLS caller identity is not listed and callers without a required role.  Methods of
     infrastructure services (health, reflection) named in ``open_services`` are let through.
+    While the handler runs, the verified principal and the token it came from are bound
+    (``pkg.principal.current_principal``, ``current_access_token``).
     """
 
     def __init__(self, rules: Mapping[str, AccessRule], verifier: TokenVerifier,
@@ -225,15 +227,16 @@ class AuthInterceptor(_WrappingInterceptor):
                     f"caller {caller or 'unknown'} may not call {method}",
                     reason=SharedReason.CALLER_NOT_ALLOWED, metadata={"caller": caller or ""})
             return await call(request)
-        principal = None
+        principal, token = None, ""
         header = _header(context, "authorization")
         if header:
             scheme, _, token = header.partition(" ")
+            token = token.strip()
             if scheme.lower() != "bearer" or not token:
                 raise errors.Unauthenticated("authorization must be 'Bearer <token>'",
                                              reason=SharedReason.TOKEN_MALFORMED)
             if rule.access is not Access.PUBLIC:
-                principal = await self._verifier.verify(token.strip())
+                principal = await self._verifier.verify(token)
         elif rule.access is not Access.PUBLIC:
             raise errors.Unauthenticated("an access token is required",
                                          reason=SharedReason.TOKEN_MISSING)
@@ -242,7 +245,7 @@ class AuthInterceptor(_WrappingInterceptor):
             raise errors.PermissionDenied(
                 f"{method} needs one of the roles {sorted(rule.values)}",
                 reason=SharedReason.ROLE_REQUIRED)
-        bound = bind_principal(principal)
+        bound = bind_principal(principal, token)
         try:
             with request_context(subject=principal.subject if principal else ""):
                 return await call(request)

@@ -2,13 +2,14 @@
 
 ``serving`` runs a ``GrpcServer`` in-process; ``TokenMint`` signs access tokens that a
 server under test accepts; ``serving_jwks`` runs a stand-in auth service (``JwksAuth``)
-serving a mint's JWKS; ``status_details`` decodes the ``google.rpc.Status`` of a
-failed call; ``FaultyProxy`` makes a dependency hang or drop its connections;
-``raw_h2_request`` sends any spelling of an HTTP/2 request (trailers, malformed gRPC
-metadata) to probe an edge, and ``poison_requests`` lists the metadata gRPC core refuses in
-every spelling an edge must stop; ``FakeUnitOfWork`` is the unit of work's fake.  The
-pytest fixtures live in ``pkg.testing.plugin`` (root ``conftest.py`` loads it).  See
-docs/adr/0009-async-test-kit.md for why not pytest-grpc.
+serving a mint's JWKS; ``serving_users`` runs a stand-in user service (``StandInUsers``)
+answering ``GetUser`` for the caller's account, active or disabled; ``status_details``
+decodes the ``google.rpc.Status`` of a failed call; ``FaultyProxy`` makes a dependency
+hang or drop its connections; ``raw_h2_request`` sends any spelling of an HTTP/2 request
+(trailers, malformed gRPC metadata) to probe an edge, and ``poison_requests`` lists the
+metadata gRPC core refuses in every spelling an edge must stop; ``FakeUnitOfWork`` is the
+unit of work's fake. The pytest fixtures live in ``pkg.testing.plugin`` (root
+``conftest.py`` loads it). See docs/adr/0009-async-test-kit.md for why not pytest-grpc.
 """
 
 from pkg.testing._faults import FaultyProxy
@@ -24,8 +25,10 @@ from pkg.testing._poison import (
     refused_cleanly,
 )
 from pkg.testing._uow import FakeUnitOfWork
+from pkg.testing._users import StandInUsers, serving_users
 
 __all__ = ["HTTP1_POISONS", "FakeUnitOfWork", "FaultyProxy", "JwksAuth", "RawRequest",
-           "RawResponse", "TokenMint",
+           "RawResponse", "StandInUsers", "TokenMint",
            "grpc_frame", "grpc_headers", "json_headers", "log_lines", "poison_requests",
-           "raw_h2_request", "refused_cleanly", "serving", "serving_jwks", "status_details"]
+           "raw_h2_request", "refused_cleanly", "serving", "serving_jwks", "serving_users",
+           "status_details"]

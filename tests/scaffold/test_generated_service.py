@@ -9,6 +9,8 @@ e2e test through a mesh started from the copy with ``agora up``). Every depth mu
 collected tests, and none may fail or be skipped. The generated service keeps auth's
 JWKS where ``agora up`` says (``AGORA_WIDGET_JWKS_CACHE_FILE``): its settings read it, its
 contract test restarts it with auth down, its e2e test finds the file in the mesh's data.
+``agora up`` gives it the user service's address (``AGORA_ENDPOINTS["user"]``), which its
+client adapter asks whether a caller's account is active.
 """
 
 from __future__ import annotations
@@ -27,22 +29,25 @@ import pytest
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-DEPTHS = {"services/widget/tests/unit/": 20, "services/widget/tests/contract/": 10,
-          "services/widget/tests/integration/": 5, "tests/e2e/test_widget.py": 9,
+DEPTHS = {"services/widget/tests/unit/": 25, "services/widget/tests/contract/": 15,
+          "services/widget/tests/integration/": 5, "tests/e2e/test_widget.py": 10,
           "tests/compose/": 5, "tests/architecture/": 6}
 """Test paths of each depth -> least number of tests that must pass there; the
 repository's compose and layer tests check the registration and the shape."""
 JWKS_CACHE = """
 import os
 from pathlib import Path
+from pkg.config import MeshSettings
 from pkg.runtime import MeshLayout, MeshPlan, MeshPorts
 from pkg.runtime._mesh import service_spec
 from services.widget.config import WidgetSettings
 plan = MeshPlan(layout=MeshLayout.at(Path("/data")), ports=MeshPorts.derive())
 os.environ.update(plan.service_env(service_spec("widget")))
 print(WidgetSettings().jwks_cache_file)
+print(MeshSettings().endpoints["user"] == plan.endpoints()["user"])
 """
-"""Prints the JWKS cache file the widget service's settings get from ``agora up``."""
+"""Prints the JWKS cache file the widget service's settings get from ``agora up``, and
+whether its mesh settings name the user service's workers."""
 
 
 def _tracked_files() -> list[str]:
@@ -94,8 +99,9 @@ def test_a_generated_service_passes_its_own_tests_at_four_depths(copy: Path) -> 
     # stale `# type: ignore` in the template fails here.
     _run(copy, BIN / "mypy", "services/widget", timeout=300)
     _run(copy, python, "-m", "pkg.registry", "check", timeout=60)
-    cache = _run(copy, python, "-c", JWKS_CACHE, timeout=60).stdout.strip()
+    cache, user = _run(copy, python, "-c", JWKS_CACHE, timeout=60).stdout.split()
     assert cache == "/data/widget/jwks.json", "agora up keeps auth's JWKS for widget too"
+    assert user == "True", "agora up gives widget the user service's endpoint"
     run = _run(copy, python, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider",
                "--timeout", "240", "services/widget", "tests/e2e/test_widget.py",
          "tests/compose", "tests/architecture", timeout=600)
