@@ -49,7 +49,9 @@ def _bind(server, address: str, tls: Path | None, name: str) -> int:
         return server.add_insecure_port(address)
     creds = grpc.ssl_server_credentials(
         [((tls / f"{name}.key").read_bytes(), (tls / f"{name}.crt").read_bytes())],
-        root_certificates=(tls / "root_ca.crt").read_bytes(), require_client_auth=True)
+        root_certificates=(tls / "root_ca.crt").read_bytes(),
+        require_client_auth=True,
+    )
     return server.add_secure_port(address, creds)
 
 
@@ -72,8 +74,9 @@ async def _serve_aio(address: str, tls: Path | None, name: str) -> None:
 
 
 def _serve_sync(address: str, tls: Path | None, name: str, workers: int) -> None:
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers),
-                         options=[("grpc.so_reuseport", 0)])
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=workers), options=[("grpc.so_reuseport", 0)]
+    )
     health_pb2_grpc.add_HealthServicer_to_server(_SyncHealth(), server)
     port = _bind(server, address, tls, name)
     server.start()
@@ -91,13 +94,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("aio", "sync"), default="aio")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--tls", type=Path, default=None,
-                        help="certificate directory with <name>.crt, <name>.key, root_ca.crt "
-                             "(mTLS)")
-    parser.add_argument("--tls-name", default="echo",
-                        help="workload whose certificate the server presents with --tls")
-    parser.add_argument("--workers", type=int, default=16,
-                        help="thread pool size of --mode sync")
+    parser.add_argument(
+        "--tls",
+        type=Path,
+        default=None,
+        help="certificate directory with <name>.crt, <name>.key, root_ca.crt (mTLS)",
+    )
+    parser.add_argument(
+        "--tls-name",
+        default="echo",
+        help="workload whose certificate the server presents with --tls",
+    )
+    parser.add_argument("--workers", type=int, default=16, help="thread pool size of --mode sync")
     args = parser.parse_args(argv)
     address = f"{args.host}:{args.port}"
     if args.mode == "aio":

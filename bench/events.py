@@ -78,14 +78,15 @@ def _servers(url: str, redis_url: str) -> dict[str, int]:
     return listening_pids(ports)
 
 
-async def _produce(sessions: Sessions, numbers: range, *, per_commit: int = 1,
-                   rate: float | None = None) -> dict[int, float]:
+async def _produce(
+    sessions: Sessions, numbers: range, *, per_commit: int = 1, rate: float | None = None
+) -> dict[int, float]:
     """Commit ``numbers`` as events, ``per_commit`` per unit of work, at ``rate`` commits/s
     (``None``: as fast as possible); each number's commit time (``time.time()``)."""
     uow = unit_of_work(sessions)
     committed: dict[int, float] = {}
     start = time.perf_counter()
-    chunks = [numbers[i:i + per_commit] for i in range(0, len(numbers), per_commit)]
+    chunks = [numbers[i : i + per_commit] for i in range(0, len(numbers), per_commit)]
     for index, chunk in enumerate(chunks):
         if rate is not None:
             await asyncio.sleep(max(0.0, start + index / rate - time.perf_counter()))
@@ -103,8 +104,9 @@ class _Ticket:
         self.events: list[object] = [number]
 
 
-async def _drain(role: str, url: str, redis_url: str, count: int, servers: dict[str, int],
-                 **options: Any) -> dict[str, float]:
+async def _drain(
+    role: str, url: str, redis_url: str, count: int, servers: dict[str, int], **options: Any
+) -> dict[str, float]:
     """One role's run over ``count`` events already waiting: events/s, CPU per event."""
     child = spawn_role(role, url, redis_url, expect=count, **options)
     try:
@@ -119,17 +121,25 @@ async def _drain(role: str, url: str, redis_url: str, count: int, servers: dict[
     finally:
         await asyncio.to_thread(child.end)
     handled = int(report["count"])
-    return {"rate": handled / wall, "handled": handled,
-            **{f"cpu_{name}": seconds / handled * 1e6 for name, seconds in used.items()}}
+    return {
+        "rate": handled / wall,
+        "handled": handled,
+        **{f"cpu_{name}": seconds / handled * 1e6 for name, seconds in used.items()},
+    }
 
 
-async def _lag(sessions: Sessions, url: str, redis_url: str, rate: float, seconds: float,
-               servers: dict[str, int]) -> dict[str, float]:
+async def _lag(
+    sessions: Sessions,
+    url: str,
+    redis_url: str,
+    rate: float,
+    seconds: float,
+    servers: dict[str, int],
+) -> dict[str, float]:
     warm, total = int(rate), int(rate * seconds)
     first = 10**7
     relay = spawn_role("relay", url, redis_url, expect=0)
-    consumer = spawn_role("consumer", url, redis_url, expect=warm + total, group="lag",
-                          start="$")
+    consumer = spawn_role("consumer", url, redis_url, expect=warm + total, group="lag", start="$")
     children: list[Child] = [relay, consumer]
     try:
         for child in children:
@@ -139,8 +149,7 @@ async def _lag(sessions: Sessions, url: str, redis_url: str, rate: float, second
         meter = Meter({"relay": relay.pid, "consumer": consumer.pid, **servers})
         producer = time.process_time()
         meter.start()
-        committed = await _produce(sessions, range(first + warm, first + warm + total),
-                                   rate=rate)
+        committed = await _produce(sessions, range(first + warm, first + warm + total), rate=rate)
         producer = time.process_time() - producer
         report = await asyncio.to_thread(consumer.wait_for, "done", 120)
         used = meter.stop()
@@ -149,9 +158,14 @@ async def _lag(sessions: Sessions, url: str, redis_url: str, rate: float, second
             await asyncio.to_thread(child.end)
     lags = [report["times"][n] - at for n, at in committed.items()]
     cuts = statistics.quantiles(lags, n=100)
-    return {"p50": cuts[49] * 1000, "p99": cuts[98] * 1000, "max": max(lags) * 1000,
-            "events": total, "cpu_producer": producer / total * 1e6,
-            **{f"cpu_{name}": value / total * 1e6 for name, value in used.items()}}
+    return {
+        "p50": cuts[49] * 1000,
+        "p99": cuts[98] * 1000,
+        "max": max(lags) * 1000,
+        "events": total,
+        "cpu_producer": producer / total * 1e6,
+        **{f"cpu_{name}": value / total * 1e6 for name, value in used.items()},
+    }
 
 
 def _echo_baseline(doc: Path) -> tuple[float, str] | None:
@@ -169,8 +183,13 @@ def _us(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
-def report(args: argparse.Namespace, drained: dict[str, dict[str, float]],
-           lagged: dict[str, float], echo: tuple[float, str] | None, load: str) -> str:
+def report(
+    args: argparse.Namespace,
+    drained: dict[str, dict[str, float]],
+    lagged: dict[str, float],
+    echo: tuple[float, str] | None,
+    load: str,
+) -> str:
     """The Markdown written between the ``bench:events`` markers."""
     relay, consumer = drained["relay"], drained["consumer"]
     lines = [
@@ -189,28 +208,34 @@ def report(args: argparse.Namespace, drained: dict[str, dict[str, float]],
         f"| ≤ 100 ms |",
         f"| end-to-end lag, max | {lagged['max']:.1f} ms | |",
         "",
-        "CPU per event (µs, user + system, psutil; PostgreSQL counts its postmaster and "
-        "backends):",
+        "CPU per event (µs, user + system, psutil; PostgreSQL counts its postmaster and backends):",
         "",
-        "| process | relay drain | consumer drain | steady "
-        f"{args.rate:g} events/s |",
+        f"| process | relay drain | consumer drain | steady {args.rate:g} events/s |",
         "|---|---:|---:|---:|",
     ]
     for name in ("relay", "consumer", "postgres", "redis", "producer"):
-        lines.append(f"| {name} | {_us(relay.get(f'cpu_{name}'))} "
-                     f"| {_us(consumer.get(f'cpu_{name}'))} "
-                     f"| {_us(lagged.get(f'cpu_{name}'))} |")
+        lines.append(
+            f"| {name} | {_us(relay.get(f'cpu_{name}'))} "
+            f"| {_us(consumer.get(f'cpu_{name}'))} "
+            f"| {_us(lagged.get(f'cpu_{name}'))} |"
+        )
     if echo is not None:
         base, run = echo
-        lines += ["", f"Against the bare `grpc.aio` echo's {base:,.0f} µs of CPU per RPC "
-                  f"(`echo-aio`, run of {run}): at {args.rate:g} events/s the relay spends "
-                  f"**{lagged['cpu_relay'] / base:.2f}x** and the consumer "
-                  f"**{lagged['cpu_consumer'] / base:.2f}x** of one echo RPC per event; "
-                  f"draining, {relay['cpu_relay'] / base:.2f}x and "
-                  f"{consumer['cpu_consumer'] / base:.2f}x."]
+        lines += [
+            "",
+            f"Against the bare `grpc.aio` echo's {base:,.0f} µs of CPU per RPC "
+            f"(`echo-aio`, run of {run}): at {args.rate:g} events/s the relay spends "
+            f"**{lagged['cpu_relay'] / base:.2f}x** and the consumer "
+            f"**{lagged['cpu_consumer'] / base:.2f}x** of one echo RPC per event; "
+            f"draining, {relay['cpu_relay'] / base:.2f}x and "
+            f"{consumer['cpu_consumer'] / base:.2f}x.",
+        ]
     host = machine()
-    lines += ["", f"Load average when the run started: {load}. Machine: `nproc` "
-              f"{host['nproc']}, {host['cpu']}."]
+    lines += [
+        "",
+        f"Load average when the run started: {load}. Machine: `nproc` "
+        f"{host['nproc']}, {host['cpu']}.",
+    ]
     return "\n".join(lines)
 
 
@@ -237,8 +262,9 @@ async def measure(server_url: str, redis_url: str, args: argparse.Namespace) -> 
         sessions = session_factory(engine, timeout=30)
         await _produce(sessions, range(args.events), per_commit=500)
         drained = {"relay": await _drain("relay", url, redis_url, args.events, servers)}
-        drained["consumer"] = await _drain("consumer", url, redis_url, args.events, servers,
-                                           group="drain")
+        drained["consumer"] = await _drain(
+            "consumer", url, redis_url, args.events, servers, group="drain"
+        )
         lagged = await _lag(sessions, url, redis_url, args.rate, args.seconds, servers)
     finally:
         await redis.delete("agora:events:{bench}")
@@ -254,8 +280,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    if not (0 < args.events <= 200_000 and 0 < args.rate <= 5_000
-            and 0 < args.seconds <= 120):
+    if not (0 < args.events <= 200_000 and 0 < args.rate <= 5_000 and 0 < args.seconds <= 120):
         parser.error("--events 1..200000, --rate 1..5000, --seconds 1..120")
     with ExitStack() as stack:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="agora-bench-")))

@@ -39,28 +39,44 @@ _VALID: dict[str, dict[str, Any]] = {
     "agora.user.v1.GetUserRequest": {"name": f"users/{_UUID}"},
     "agora.user.v1.UpdateUserRequest": {
         "user": {"name": "users/me", "display_name": "Ann Example"},
-        "update_mask": {"paths": ["display_name"]}},
+        "update_mask": {"paths": ["display_name"]},
+    },
     "agora.user.v1.ListUsersRequest": {"page_size": 20, "page_token": "abc"},
     "agora.user.v1.CreateUserRequest": {
-        "email": "ann@example.com", "password": "correct horse battery",
-        "display_name": "Ann Example", "roles": [1, 2], "request_id": _UUID},
-    "agora.user.v1.VerifyCredentialsRequest": {"email": "ann@example.com",
-                                               "password": "correct horse battery"},
+        "email": "ann@example.com",
+        "password": "correct horse battery",
+        "display_name": "Ann Example",
+        "roles": [1, 2],
+        "request_id": _UUID,
+    },
+    "agora.user.v1.VerifyCredentialsRequest": {
+        "email": "ann@example.com",
+        "password": "correct horse battery",
+    },
     "agora.auth.v1.RegisterRequest": {
-        "email": "ann@example.com", "password": "correct horse battery",
-        "display_name": "Ann Example", "roles": [1], "request_id": _UUID},
-    "agora.auth.v1.LoginRequest": {"email": "ann@example.com",
-                                   "password": "correct horse battery"},
+        "email": "ann@example.com",
+        "password": "correct horse battery",
+        "display_name": "Ann Example",
+        "roles": [1],
+        "request_id": _UUID,
+    },
+    "agora.auth.v1.LoginRequest": {"email": "ann@example.com", "password": "correct horse battery"},
     "agora.auth.v1.RefreshRequest": {"refresh_token": "r" * 43},
     "agora.auth.v1.LogoutRequest": {"refresh_token": "r" * 43},
 }
-_SIGN_UP = {"email": "x" * 251 + "@b..c", "password": "short", "display_name": "",
-            "roles": [3, 3, 0], "request_id": "not-a-uuid"}
+_SIGN_UP = {
+    "email": "x" * 251 + "@b..c",
+    "password": "short",
+    "display_name": "",
+    "roles": [3, 3, 0],
+    "request_id": "not-a-uuid",
+}
 _INVALID: dict[str, dict[str, Any]] = {
     "agora.user.v1.GetUserRequest": {"name": "users/nobody"},
     "agora.user.v1.UpdateUserRequest": {
         "user": {"name": "nobody", "display_name": ""},
-        "update_mask": {"paths": ["email", "display_name.x", "name"]}},
+        "update_mask": {"paths": ["email", "display_name.x", "name"]},
+    },
     "agora.user.v1.ListUsersRequest": {"page_size": 101, "page_token": "t" * 201},
     "agora.user.v1.CreateUserRequest": _SIGN_UP,
     "agora.user.v1.VerifyCredentialsRequest": {"email": "ab", "password": ""},
@@ -73,8 +89,11 @@ _INVALID: dict[str, dict[str, Any]] = {
 
 def _types() -> list[Any]:
     pool = descriptor_pool.Default()
-    types = {m.input_type.full_name: m.input_type for s in import_contracts()
-             for m in pool.FindServiceByName(s).methods}
+    types = {
+        m.input_type.full_name: m.input_type
+        for s in import_contracts()
+        for m in pool.FindServiceByName(s).methods
+    }
     return [types[name] for name in sorted(types)]
 
 
@@ -88,8 +107,13 @@ def _median_cpu_us(run: Callable[[], object], iterations: int, repeats: int) -> 
     return statistics.median(cpus)
 
 
-def _row(descriptor: Any, validator: protovalidate.Validator, fast: FastPath,
-         iterations: int, repeats: int) -> ValidationRow:
+def _row(
+    descriptor: Any,
+    validator: protovalidate.Validator,
+    fast: FastPath,
+    iterations: int,
+    repeats: int,
+) -> ValidationRow:
     cls = message_factory.GetMessageClass(descriptor)
     name = descriptor.full_name
     valid: Message = cls(**_VALID.get(name, {}))
@@ -100,7 +124,8 @@ def _row(descriptor: Any, validator: protovalidate.Validator, fast: FastPath,
     row = ValidationRow(
         descriptor.name,
         _median_cpu_us(lambda: validator.collect_violations(valid), iterations, repeats),
-        _median_cpu_us(lambda: fast.is_valid(valid), iterations * 10, repeats))
+        _median_cpu_us(lambda: fast.is_valid(valid), iterations * 10, repeats),
+    )
     if name not in _INVALID:
         return row
     invalid: Message = cls(**_INVALID[name])
@@ -108,11 +133,15 @@ def _row(descriptor: Any, validator: protovalidate.Validator, fast: FastPath,
     if not expected or fast.violations(invalid) != expected:
         raise RuntimeError(f"{name}: the invalid example's violations are not protovalidate's")
     return ValidationRow(
-        row.message, row.valid_protovalidate_us, row.valid_fast_us,
-        _median_cpu_us(lambda: validator.collect_violations(invalid), max(iterations // 10, 3),
-                       repeats),
+        row.message,
+        row.valid_protovalidate_us,
+        row.valid_fast_us,
+        _median_cpu_us(
+            lambda: validator.collect_violations(invalid), max(iterations // 10, 3), repeats
+        ),
         _median_cpu_us(lambda: fast.violations(invalid), iterations * 2, repeats),
-        tuple(v.rule_id for v in expected))
+        tuple(v.rule_id for v in expected),
+    )
 
 
 def measure(iterations: int = 300, repeats: int = 5) -> list[ValidationRow]:
@@ -136,21 +165,36 @@ def crafted() -> list[str]:
 
     fast = FastPath()
     cases: list[tuple[str, Message]] = [
-        ("GetUserRequest, name = 'users/' + 1 MB of 'a'", user_pb2.GetUserRequest(
-            name="users/" + "a" * 1_000_000)),
-        ("GetUserRequest, name = 1 MB of 'users/me' repeats", user_pb2.GetUserRequest(
-            name="users/me" * 125_000)),
-        ("CreateUserRequest, email = 1 MB local part + '@'", user_pb2.CreateUserRequest(
-            email="a" * 1_000_000 + "@")),
-        ("CreateUserRequest, email = 'a@' + 1 MB of 'a-'", user_pb2.CreateUserRequest(
-            email="a@" + "a-" * 500_000)),
-        ("CreateUserRequest, 1,000,000 roles (ROLE_ADMIN)", user_pb2.CreateUserRequest(
-            roles=[user_pb2.ROLE_ADMIN] * 1_000_000)),
-        ("CreateUserRequest, 300,000 distinct role numbers", user_pb2.CreateUserRequest(
-            roles=range(300_000))),  # type: ignore[arg-type]
+        (
+            "GetUserRequest, name = 'users/' + 1 MB of 'a'",
+            user_pb2.GetUserRequest(name="users/" + "a" * 1_000_000),
+        ),
+        (
+            "GetUserRequest, name = 1 MB of 'users/me' repeats",
+            user_pb2.GetUserRequest(name="users/me" * 125_000),
+        ),
+        (
+            "CreateUserRequest, email = 1 MB local part + '@'",
+            user_pb2.CreateUserRequest(email="a" * 1_000_000 + "@"),
+        ),
+        (
+            "CreateUserRequest, email = 'a@' + 1 MB of 'a-'",
+            user_pb2.CreateUserRequest(email="a@" + "a-" * 500_000),
+        ),
+        (
+            "CreateUserRequest, 1,000,000 roles (ROLE_ADMIN)",
+            user_pb2.CreateUserRequest(roles=[user_pb2.ROLE_ADMIN] * 1_000_000),
+        ),
+        (
+            "CreateUserRequest, 300,000 distinct role numbers",
+            user_pb2.CreateUserRequest(roles=range(300_000)),
+        ),  # type: ignore[arg-type]
     ]
-    lines = [f"| crafted input | bytes | parse µs | is_valid µs | violations µs "
-             f"(limit {MAX_VIOLATIONS}) |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        f"| crafted input | bytes | parse µs | is_valid µs | violations µs "
+        f"(limit {MAX_VIOLATIONS}) |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for label, message in cases:
         wire = message.SerializeToString()
         cls: Any = type(message)
@@ -158,8 +202,7 @@ def crafted() -> list[str]:
         parse = _median_cpu_us(partial(cls.FromString, wire), 3, 3)
         check = _median_cpu_us(partial(fast.is_valid, message), 3, 3)
         refuse = _median_cpu_us(partial(fast.violations, message, limit=MAX_VIOLATIONS), 3, 3)
-        lines.append(f"| {label} | {len(wire):,} | {parse:,.0f} | {check:,.0f} "
-                     f"| {refuse:,.0f} |")
+        lines.append(f"| {label} | {len(wire):,} | {parse:,.0f} | {check:,.0f} | {refuse:,.0f} |")
     return lines
 
 

@@ -21,6 +21,7 @@ test-e2e: venv ## End-to-end tests through the running mesh and the Envoy edge
 test-fault: venv ## Fault injection under load: rolling restarts, PostgreSQL stopped/frozen, Redis killed
 	$(PYTEST) -q -m fault $(PYTEST_ARGS)
 
-lint: venv ## ruff, and mypy --strict over pkg/ and services/ (their tests less strictly)
+lint: venv ## ruff check and ruff format --check, and mypy --strict over pkg/ and services/ (their tests less strictly)
 	$(VENV)/bin/ruff check pkg services tests tools bench deploy
+	$(VENV)/bin/ruff format --check pkg services tests tools bench deploy
 	$(VENV)/bin/mypy pkg services

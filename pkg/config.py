@@ -20,8 +20,9 @@ class MeshSettings(BaseSettings):
 
     environment: str = Field(default="development", description="development | test | production")
     cert_dir: Path = Field(default=Path(".agora/certs"), description="root_ca.crt, <name>.crt/.key")
-    endpoints: dict[str, str] = Field(default_factory=dict,
-                                      description="service name -> gRPC target")
+    endpoints: dict[str, str] = Field(
+        default_factory=dict, description="service name -> gRPC target"
+    )
     jwt_issuer: str = "https://auth.agora.local"
     jwt_audience: str = "agora"
     log_level: str = "INFO"
@@ -35,11 +36,14 @@ class ServiceSettings(BaseSettings):
 
     listen: str = Field(default="127.0.0.1:0", description="host:port of the gRPC server")
     drain_seconds: float = Field(
-        default=3.0, ge=0,
+        default=3.0,
+        ge=0,
         description="on shutdown, seconds of NOT_SERVING while still serving (longer than "
-                    "the edge's health-check interval x unhealthy threshold: 1 s x 2)")
+        "the edge's health-check interval x unhealthy threshold: 1 s x 2)",
+    )
     grace_seconds: float = Field(
-        default=5.0, ge=0, description="then, seconds calls in flight get to finish")
+        default=5.0, ge=0, description="then, seconds calls in flight get to finish"
+    )
     health_interval_seconds: float = Field(default=2.0, description="dependency probe period")
 
 
@@ -51,7 +55,7 @@ def normalise_database_url(url: str) -> str:
     """
     for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     raise ValueError(f"not a PostgreSQL URL: {url.split('://')[0]}://...")
 
 
@@ -65,19 +69,26 @@ class DatabaseSettingsMixin(BaseSettings):
 
     database_url: str = Field(
         default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-        description="the service's own database")
+        description="the service's own database",
+    )
     database_pool_size: int = Field(
-        default=10, ge=1, description="pooled connections of each engine (reads, writes)")
+        default=10, ge=1, description="pooled connections of each engine (reads, writes)"
+    )
     database_max_overflow: int = Field(default=5, ge=0, description="extra connections")
     database_connect_timeout_seconds: float = Field(
-        default=3.0, gt=0, description="bound on opening a connection (libpq connect_timeout)")
+        default=3.0, gt=0, description="bound on opening a connection (libpq connect_timeout)"
+    )
     database_statement_timeout_seconds: float = Field(
-        default=5.0, gt=0, description="server-side statement_timeout of every connection")
+        default=5.0, gt=0, description="server-side statement_timeout of every connection"
+    )
     database_pool_timeout_seconds: float = Field(
-        default=3.0, gt=0, description="longest wait for a pooled connection")
+        default=3.0, gt=0, description="longest wait for a pooled connection"
+    )
     database_timeout_seconds: float = Field(
-        default=8.0, gt=0,
-        description="client-side bound on one transaction (a hung server never answers)")
+        default=8.0,
+        gt=0,
+        description="client-side bound on one transaction (a hung server never answers)",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -92,6 +103,8 @@ class RedisSettingsMixin(BaseSettings):
 
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="the service's Redis")
     redis_connect_timeout_seconds: float = Field(
-        default=1.0, gt=0, description="bound on opening a connection")
+        default=1.0, gt=0, description="bound on opening a connection"
+    )
     redis_socket_timeout_seconds: float = Field(
-        default=2.0, gt=0, description="bound on one command's reply")
+        default=2.0, gt=0, description="bound on one command's reply"
+    )

@@ -34,7 +34,8 @@ def descriptor_set() -> Path:
         return packaged
     raise FileNotFoundError(
         f"no descriptor set: neither {_SOURCE_TREE_DESCRIPTOR_SET} (run make gen) nor "
-        f"{DESCRIPTOR_SET_NAME} in the installed agora package")
+        f"{DESCRIPTOR_SET_NAME} in the installed agora package"
+    )
 
 
 def import_contracts() -> list[str]:
@@ -49,4 +50,3 @@ def import_contracts() -> list[str]:
             module = importlib.import_module(f"agora.{dotted}")
             services.extend(s.full_name for s in module.DESCRIPTOR.services_by_name.values())
     return sorted(services)
-

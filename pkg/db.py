@@ -55,9 +55,16 @@ _TIMEOUT_KEY = "agora.db.timeout"
 T = TypeVar("T")
 
 
-def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5,
-                  connect_timeout: float = 3.0, statement_timeout: float = 5.0,
-                  pool_timeout: float = 3.0, pool_recycle: float = 1800.0) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 5,
+    connect_timeout: float = 3.0,
+    statement_timeout: float = 5.0,
+    pool_timeout: float = 3.0,
+    pool_recycle: float = 1800.0,
+) -> AsyncEngine:
     """An ``AsyncEngine`` for ``url`` (``postgresql+psycopg://``); connects lazily.
 
     The pool keeps ``pool_size`` connections plus ``max_overflow`` temporary ones, recycles
@@ -78,9 +85,15 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5,
         "connect_timeout": max(2, math.ceil(connect_timeout)),
         "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
     }
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                                 pool_timeout=pool_timeout, pool_recycle=pool_recycle,
-                                 hide_parameters=True, connect_args=connect_args)
+    engine = create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        pool_recycle=pool_recycle,
+        hide_parameters=True,
+        connect_args=connect_args,
+    )
     event.listen(engine.sync_engine.pool, "checkout", _check_socket)
     return engine
 
@@ -113,10 +126,10 @@ def _closed_by_server(dbapi_connection: Any) -> bool:
 
 def _unavailable(error: BaseException) -> errors.Unavailable | None:
     if isinstance(error, TimeoutError | exc.TimeoutError):
-        return errors.Unavailable("the database did not answer in time; try again",
-                                  reason=REASON)
+        return errors.Unavailable("the database did not answer in time; try again", reason=REASON)
     if isinstance(error, exc.OperationalError | exc.InterfaceError) or (
-            isinstance(error, exc.DBAPIError) and error.connection_invalidated):
+        isinstance(error, exc.DBAPIError) and error.connection_invalidated
+    ):
         return errors.Unavailable("the database is unavailable; try again", reason=REASON)
     return None
 
@@ -163,8 +176,9 @@ class _Deadline:
     async def __aenter__(self) -> None:
         return None
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        error: BaseException | None, tb: object) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, error: BaseException | None, tb: object
+    ) -> None:
         self._handle.cancel()
         if not self._cancels or self._task is None:
             return
@@ -251,8 +265,9 @@ class _GuardedBegin:
             raise
         return self._session
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        value: BaseException | None, traceback: Any) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, value: BaseException | None, traceback: Any
+    ) -> None:
         try:
             await self._transaction.__aexit__(exc_type, value, traceback)
         except BaseException as error:
@@ -266,8 +281,9 @@ class _GuardedSessions(async_sessionmaker[AsyncSession]):
         return _GuardedBegin(self())
 
 
-def session_factory(engine: AsyncEngine, *,
-                    timeout: float | None = None) -> async_sessionmaker[AsyncSession]:
+def session_factory(
+    engine: AsyncEngine, *, timeout: float | None = None
+) -> async_sessionmaker[AsyncSession]:
     """Sessions on ``engine`` whose objects stay readable after commit (``GuardedSession``).
 
     ``timeout`` (seconds, ``None`` for none) bounds each ``async with session`` block on
@@ -276,8 +292,9 @@ def session_factory(engine: AsyncEngine, *,
     Failures inside the
     block surface as ``pkg.errors.Unavailable`` (reason ``DATABASE_UNAVAILABLE``).
     """
-    return _GuardedSessions(engine, class_=GuardedSession, expire_on_commit=False,
-                            info={_TIMEOUT_KEY: timeout})
+    return _GuardedSessions(
+        engine, class_=GuardedSession, expire_on_commit=False, info={_TIMEOUT_KEY: timeout}
+    )
 
 
 class Reader:
@@ -310,10 +327,19 @@ class Reader:
 
     _FAIL_FAST = 0.05
 
-    def __init__(self, url: str, *, min_size: int = 10, max_size: int = 15,
-                 connect_timeout: float = 3.0, statement_timeout: float = 5.0,
-                 pool_timeout: float = 3.0, max_lifetime: float = 1800.0,
-                 reconnect_timeout: float = 0.5, timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_size: int = 10,
+        max_size: int = 15,
+        connect_timeout: float = 3.0,
+        statement_timeout: float = 5.0,
+        pool_timeout: float = 3.0,
+        max_lifetime: float = 1800.0,
+        reconnect_timeout: float = 0.5,
+        timeout: float | None = None,
+    ) -> None:
         conninfo = make_url(normalise_database_url(url)).set(drivername="postgresql")
         kwargs: dict[str, Any] = {
             "autocommit": True,
@@ -322,16 +348,23 @@ class Reader:
         }
         self._health = _Health()
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
-            conninfo.render_as_string(hide_password=False), kwargs=kwargs, open=False,
-            connection_class=_watched_connections(self._health), min_size=min_size,
-            max_size=max(min_size, max_size), timeout=pool_timeout,
-            max_lifetime=max_lifetime, reconnect_timeout=reconnect_timeout,
-            name="agora-reads")
+            conninfo.render_as_string(hide_password=False),
+            kwargs=kwargs,
+            open=False,
+            connection_class=_watched_connections(self._health),
+            min_size=min_size,
+            max_size=max(min_size, max_size),
+            timeout=pool_timeout,
+            max_lifetime=max_lifetime,
+            reconnect_timeout=reconnect_timeout,
+            name="agora-reads",
+        )
         self._timeout = timeout
         self._opened = False
 
-    async def first(self, query: LiteralString, params: Sequence[Any],
-                    row_factory: AsyncRowFactory[T]) -> T | None:
+    async def first(
+        self, query: LiteralString, params: Sequence[Any], row_factory: AsyncRowFactory[T]
+    ) -> T | None:
         """The first row of ``query`` (``%s`` placeholders bound to ``params``) made by
         ``row_factory`` (``psycopg.rows``), or ``None``; raises ``Unavailable``."""
         limit = budget(self._timeout)
@@ -350,15 +383,16 @@ class Reader:
                 if deadline is not None:
                     await deadline.__aexit__(*sys.exc_info())
         except _Dropped as dropped:
-            raise errors.Unavailable("the database is unavailable; try again",
-                                     reason=REASON) from dropped.__cause__
+            raise errors.Unavailable(
+                "the database is unavailable; try again", reason=REASON
+            ) from dropped.__cause__
         except (TimeoutError, psycopg.OperationalError, psycopg.InterfaceError) as error:
             raise _read_unavailable(error) from error
 
-    async def _first(self, query: LiteralString, params: Sequence[Any],
-                     row_factory: AsyncRowFactory[T]) -> T | None:
-        connection = await self._pool.getconn(
-            self._FAIL_FAST if self._health.failing else None)
+    async def _first(
+        self, query: LiteralString, params: Sequence[Any], row_factory: AsyncRowFactory[T]
+    ) -> T | None:
+        connection = await self._pool.getconn(self._FAIL_FAST if self._health.failing else None)
         try:
             cursor = _cursor_of(connection)
             if cursor.row_factory is not row_factory:
@@ -369,7 +403,8 @@ class Reader:
             row = await cursor.fetchone()
         except BaseException as error:
             if isinstance(error, Exception) and not isinstance(
-                    error, psycopg.OperationalError | psycopg.InterfaceError):
+                error, psycopg.OperationalError | psycopg.InterfaceError
+            ):
                 await self._pool.putconn(connection)
                 raise
             dropped = isinstance(error, psycopg.OperationalError) and connection.broken
@@ -430,8 +465,7 @@ class _Dropped(Exception):
 
 def _read_unavailable(error: BaseException) -> errors.Unavailable:
     if isinstance(error, TimeoutError | PoolTimeout):
-        return errors.Unavailable("the database did not answer in time; try again",
-                                  reason=REASON)
+        return errors.Unavailable("the database did not answer in time; try again", reason=REASON)
     return errors.Unavailable("the database is unavailable; try again", reason=REASON)
 
 
@@ -449,8 +483,12 @@ def database_probe(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:
     return probe
 
 
-def engine_from_settings(settings: DatabaseSettingsMixin, *, pool_size: int | None = None,
-                         max_overflow: int | None = None) -> AsyncEngine:
+def engine_from_settings(
+    settings: DatabaseSettingsMixin,
+    *,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+) -> AsyncEngine:
     """``create_engine`` with the URL, pool and timeouts (seconds) of a service's
     ``settings``; ``pool_size`` and ``max_overflow`` override the settings' (a CLI needs
     one connection).  The caller disposes of the engine."""
@@ -460,7 +498,8 @@ def engine_from_settings(settings: DatabaseSettingsMixin, *, pool_size: int | No
         max_overflow=settings.database_max_overflow if max_overflow is None else max_overflow,
         connect_timeout=settings.database_connect_timeout_seconds,
         statement_timeout=settings.database_statement_timeout_seconds,
-        pool_timeout=settings.database_pool_timeout_seconds)
+        pool_timeout=settings.database_pool_timeout_seconds,
+    )
 
 
 def reader_from_settings(settings: DatabaseSettingsMixin, *, size: int | None = None) -> Reader:
@@ -468,8 +507,12 @@ def reader_from_settings(settings: DatabaseSettingsMixin, *, size: int | None = 
     pool size plus overflow connections, or exactly ``size``.  The caller closes it."""
     low = settings.database_pool_size if size is None else size
     high = settings.database_pool_size + settings.database_max_overflow if size is None else size
-    return Reader(settings.database_url, min_size=low, max_size=high,
-                  connect_timeout=settings.database_connect_timeout_seconds,
-                  statement_timeout=settings.database_statement_timeout_seconds,
-                  pool_timeout=settings.database_pool_timeout_seconds,
-                  timeout=settings.database_timeout_seconds)
+    return Reader(
+        settings.database_url,
+        min_size=low,
+        max_size=high,
+        connect_timeout=settings.database_connect_timeout_seconds,
+        statement_timeout=settings.database_statement_timeout_seconds,
+        pool_timeout=settings.database_pool_timeout_seconds,
+        timeout=settings.database_timeout_seconds,
+    )

@@ -54,8 +54,13 @@ class DomainError(Exception):
 
     reason: Reason = WireReason("ERROR")
 
-    def __init__(self, message: str, *, reason: Reason | None = None,
-                 metadata: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: Reason | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if reason is not None:
@@ -68,8 +73,14 @@ class InvalidArgument(DomainError):
 
     reason: Reason = SharedReason.INVALID_ARGUMENT
 
-    def __init__(self, message: str, *, violations: Sequence[FieldViolation] = (),
-                 reason: Reason | None = None, metadata: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        violations: Sequence[FieldViolation] = (),
+        reason: Reason | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message, reason=reason, metadata=metadata)
         self.violations = list(violations)
 
@@ -129,8 +140,14 @@ class ResourceExhausted(DomainError):
 
     reason: Reason = SharedReason.RESOURCE_EXHAUSTED
 
-    def __init__(self, message: str, *, retry_after: float, reason: Reason | None = None,
-                 metadata: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float,
+        reason: Reason | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message, reason=reason, metadata=metadata)
         self.retry_after = retry_after
 
@@ -144,8 +161,14 @@ class Unavailable(DomainError):
 
     reason: Reason = SharedReason.UNAVAILABLE
 
-    def __init__(self, message: str, *, retry_after: float = 1.0, reason: Reason | None = None,
-                 metadata: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float = 1.0,
+        reason: Reason | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message, reason=reason, metadata=metadata)
         self.retry_after = retry_after
 
@@ -163,7 +186,9 @@ class InvalidField(InvalidArgument):
     reason: Reason = SharedReason.INVALID_FIELD
 
     def __init__(self, field: str, description: str, *, reason: Reason) -> None:
-        super().__init__(f"{field}: {description}", reason=reason,
-                         violations=[FieldViolation(field=field, description=description,
-                                                    reason=reason)])
+        super().__init__(
+            f"{field}: {description}",
+            reason=reason,
+            violations=[FieldViolation(field=field, description=description, reason=reason)],
+        )
         self.field = field

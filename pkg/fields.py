@@ -23,12 +23,14 @@ def parse_request_id(text: str, *, field: str = "request_id") -> UUID | None:
     try:
         return UUID(text)
     except ValueError:
-        raise InvalidField(field, "must be a UUID",
-                           reason=SharedReason.REQUEST_ID_INVALID) from None
+        raise InvalidField(
+            field, "must be a UUID", reason=SharedReason.REQUEST_ID_INVALID
+        ) from None
 
 
-def update_mask_fields(paths: Collection[str], updatable: Collection[str], *,
-                       field: str = "update_mask") -> frozenset[str]:
+def update_mask_fields(
+    paths: Collection[str], updatable: Collection[str], *, field: str = "update_mask"
+) -> frozenset[str]:
     """The fields an Update names in its ``FieldMask`` (AIP-134), as a set.
 
     Raises ``InvalidField`` (at ``field``, UPDATE_MASK_INVALID) when ``paths`` is empty or
@@ -36,8 +38,9 @@ def update_mask_fields(paths: Collection[str], updatable: Collection[str], *,
     """
     named = frozenset(paths)
     if not named or not named <= frozenset(updatable):
-        raise InvalidField(field, f"must name only {sorted(updatable)}",
-                           reason=SharedReason.UPDATE_MASK_INVALID)
+        raise InvalidField(
+            field, f"must name only {sorted(updatable)}", reason=SharedReason.UPDATE_MASK_INVALID
+        )
     return named
 
 
@@ -52,5 +55,4 @@ def request_fields(paths: Mapping[str, str]) -> Iterator[None]:
         if exc.field not in paths:
             raise
         violation = exc.violations[0]
-        raise InvalidField(paths[exc.field], violation.description,
-                           reason=exc.reason) from exc
+        raise InvalidField(paths[exc.field], violation.description, reason=exc.reason) from exc

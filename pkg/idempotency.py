@@ -48,8 +48,7 @@ def fingerprint(fields: Mapping[str, FieldValue]) -> str:
     equal fingerprints whatever their key order.  Lists keep their order: pass sets sorted.
     Raises ``TypeError`` for values that are not ``FieldValue``.
     """
-    canonical = json.dumps(dict(fields), sort_keys=True, separators=(",", ":"),
-                           ensure_ascii=False)
+    canonical = json.dumps(dict(fields), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -71,11 +70,25 @@ class IdempotencyKey:
     expire_time: datetime
 
     @classmethod
-    def new(cls, *, scope: str, request_id: str, fingerprint: str, resource_id: str,
-            now: datetime, ttl: timedelta = DEFAULT_TTL) -> IdempotencyKey:
+    def new(
+        cls,
+        *,
+        scope: str,
+        request_id: str,
+        fingerprint: str,
+        resource_id: str,
+        now: datetime,
+        ttl: timedelta = DEFAULT_TTL,
+    ) -> IdempotencyKey:
         """A record created ``now`` that expires ``ttl`` later."""
-        return cls(scope=scope, request_id=request_id, fingerprint=fingerprint,
-                   resource_id=resource_id, create_time=now, expire_time=now + ttl)
+        return cls(
+            scope=scope,
+            request_id=request_id,
+            fingerprint=fingerprint,
+            resource_id=resource_id,
+            create_time=now,
+            expire_time=now + ttl,
+        )
 
     def expired(self, now: datetime) -> bool:
         """Whether the key is forgotten at ``now`` (``expire_time`` reached)."""
@@ -95,8 +108,7 @@ class Decision(enum.Enum):
     """Another request under the same key: refuse with ``IdempotencyKeyReused``."""
 
 
-def decide(stored: IdempotencyKey | None, request_fingerprint: str, now: datetime
-           ) -> Decision:
+def decide(stored: IdempotencyKey | None, request_fingerprint: str, now: datetime) -> Decision:
     """The ``Decision`` for a request with ``request_fingerprint`` whose key's record is
     ``stored`` (``None`` when there is none), at ``now``.
 
@@ -125,7 +137,8 @@ class IdempotencyKeyReused(InvalidArgument):
     reason = REUSED_REASON
 
     def __init__(self, field: str = "request_id") -> None:
-        description = ("was already used for a different request; send a new one for a new "
-                       "request")
-        super().__init__(f"{field} {description}", violations=[
-            FieldViolation(field=field, description=description, reason=REUSED_REASON)])
+        description = "was already used for a different request; send a new one for a new request"
+        super().__init__(
+            f"{field} {description}",
+            violations=[FieldViolation(field=field, description=description, reason=REUSED_REASON)],
+        )

@@ -23,8 +23,9 @@ AUTH = "auth"
 """The service that signs access tokens and serves their JWKS (its name in endpoints)."""
 
 
-def jwks_fetcher(stub: auth_pb2_grpc.AuthServiceStub, *, timeout: float = 2.0
-                 ) -> Callable[[], Awaitable[Mapping[str, Any]]]:
+def jwks_fetcher(
+    stub: auth_pb2_grpc.AuthServiceStub, *, timeout: float = 2.0
+) -> Callable[[], Awaitable[Mapping[str, Any]]]:
     """A coroutine function returning auth's JSON Web Key Set (RFC 7517) as a dict.
 
     It calls ``AuthService.GetJwks`` on ``stub`` (``pkg.mtls.client``) with a deadline of
@@ -32,6 +33,7 @@ def jwks_fetcher(stub: auth_pb2_grpc.AuthServiceStub, *, timeout: float = 2.0
     ``grpc.aio.AioRpcError`` when auth does not answer and ``ValueError`` when the body is
     not a JSON object.
     """
+
     async def fetch() -> Mapping[str, Any]:
         body = await stub.GetJwks(auth_pb2.GetJwksRequest(), timeout=timeout)
         document = json.loads(body.data)
@@ -42,8 +44,13 @@ def jwks_fetcher(stub: auth_pb2_grpc.AuthServiceStub, *, timeout: float = 2.0
     return fetch
 
 
-def auth_token_verifier(stack: AsyncExitStack, mesh: MeshSettings, identity: str, *,
-                        cache_file: Path | str | None = None) -> JwksTokenVerifier:
+def auth_token_verifier(
+    stack: AsyncExitStack,
+    mesh: MeshSettings,
+    identity: str,
+    *,
+    cache_file: Path | str | None = None,
+) -> JwksTokenVerifier:
     """A ``JwksTokenVerifier`` on auth's JWKS, fetched over mTLS as workload ``identity``.
 
     The channel goes to ``mesh.endpoints["auth"]`` with ``identity``'s certificate from
@@ -59,6 +66,9 @@ def auth_token_verifier(stack: AsyncExitStack, mesh: MeshSettings, identity: str
     if not target:
         raise ValueError("AGORA_ENDPOINTS has no 'auth' target (needed for its JWKS)")
     auth = client(stack, mesh.cert_dir, identity, target, AUTH, auth_pb2_grpc.AuthServiceStub)
-    return JwksTokenVerifier(jwks_fetcher(auth.stub), issuer=mesh.jwt_issuer,
-                             audience=mesh.jwt_audience,
-                             cache_file=Path(cache_file) if cache_file else None)
+    return JwksTokenVerifier(
+        jwks_fetcher(auth.stub),
+        issuer=mesh.jwt_issuer,
+        audience=mesh.jwt_audience,
+        cache_file=Path(cache_file) if cache_file else None,
+    )

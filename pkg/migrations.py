@@ -54,8 +54,12 @@ def run_environment(metadata: MetaData, default_url: Callable[[], str]) -> None:
     """
     url = str(context.config.attributes.get("database_url") or default_url())
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=metadata, literal_binds=True,
-                          dialect_opts={"paramstyle": "named"})
+        context.configure(
+            url=url,
+            target_metadata=metadata,
+            literal_binds=True,
+            dialect_opts={"paramstyle": "named"},
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -63,8 +67,9 @@ def run_environment(metadata: MetaData, default_url: Callable[[], str]) -> None:
 
 
 def _migrate(connection: Connection, metadata: MetaData) -> None:
-    context.configure(connection=connection, target_metadata=metadata,
-                      transaction_per_migration=False)
+    context.configure(
+        connection=connection, target_metadata=metadata, transaction_per_migration=False
+    )
     with context.begin_transaction():
         context.run_migrations()
 

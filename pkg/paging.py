@@ -35,13 +35,15 @@ class PageCursor:
     id: UUID
 
 
-def page_size(requested: int, *, default: int = DEFAULT_PAGE_SIZE,
-              maximum: int = MAX_PAGE_SIZE) -> int:
+def page_size(
+    requested: int, *, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE
+) -> int:
     """The page size to use: ``default`` for 0, at most ``maximum``; ``InvalidField``
     (``page_size``, PAGE_SIZE_INVALID) when negative."""
     if requested < 0:
-        raise InvalidField("page_size", "must not be negative",
-                           reason=SharedReason.PAGE_SIZE_INVALID)
+        raise InvalidField(
+            "page_size", "must not be negative", reason=SharedReason.PAGE_SIZE_INVALID
+        )
     return min(requested or default, maximum)
 
 
@@ -66,8 +68,9 @@ def decode_page_token(token: str, *, listing: str) -> PageCursor:
     return cursor
 
 
-def cut_page(found: Sequence[T], size: int, cursor_of: Callable[[T], PageCursor]
-             ) -> tuple[list[T], str]:
+def cut_page(
+    found: Sequence[T], size: int, cursor_of: Callable[[T], PageCursor]
+) -> tuple[list[T], str]:
     """The first ``size`` of ``found`` and the token of the next page ("" on the last).
 
     ``found`` is what the repository returned for ``size + 1`` items: one more than the
@@ -80,5 +83,8 @@ def cut_page(found: Sequence[T], size: int, cursor_of: Callable[[T], PageCursor]
 
 
 def _bad_token(listing: str) -> InvalidField:
-    return InvalidField("page_token", f"is not a token from a previous {listing} response",
-                        reason=SharedReason.PAGE_TOKEN_INVALID)
+    return InvalidField(
+        "page_token",
+        f"is not a token from a previous {listing} response",
+        reason=SharedReason.PAGE_TOKEN_INVALID,
+    )

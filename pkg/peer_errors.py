@@ -49,8 +49,10 @@ def domain_error(call: grpc.aio.AioRpcError, service: str) -> errors.DomainError
     """
     code = call.code()
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-        return errors.Unavailable(f"the {service} service is unavailable; try again",
-                                  reason=errors.WireReason(f"{service.upper()}_UNAVAILABLE"))
+        return errors.Unavailable(
+            f"the {service} service is unavailable; try again",
+            reason=errors.WireReason(f"{service.upper()}_UNAVAILABLE"),
+        )
     cls = _PASSED_THROUGH.get(code)
     if cls is None:
         return None
@@ -65,8 +67,10 @@ def domain_error(call: grpc.aio.AioRpcError, service: str) -> errors.DomainError
         elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
             bad = error_details_pb2.BadRequest()
             detail.Unpack(bad)
-            violations = [errors.FieldViolation(v.field, v.description, v.reason)
-                          for v in bad.field_violations]
+            violations = [
+                errors.FieldViolation(v.field, v.description, v.reason)
+                for v in bad.field_violations
+            ]
         elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
             retry = error_details_pb2.RetryInfo()
             detail.Unpack(retry)
@@ -74,9 +78,11 @@ def domain_error(call: grpc.aio.AioRpcError, service: str) -> errors.DomainError
     reason = errors.WireReason(info.reason) if info.reason else None
     metadata = dict(info.metadata)
     if cls is errors.InvalidArgument:
-        return errors.InvalidArgument(message, violations=violations, reason=reason,
-                                      metadata=metadata)
+        return errors.InvalidArgument(
+            message, violations=violations, reason=reason, metadata=metadata
+        )
     if cls is errors.ResourceExhausted:
-        return errors.ResourceExhausted(message, retry_after=retry_after, reason=reason,
-                                        metadata=metadata)
+        return errors.ResourceExhausted(
+            message, retry_after=retry_after, reason=reason, metadata=metadata
+        )
     return cls(message, reason=reason, metadata=metadata)

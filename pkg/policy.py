@@ -45,19 +45,25 @@ def parse_rule(method: descriptor.MethodDescriptor) -> AccessRule:
     if not options.HasExtension(policy_pb2.rule):
         raise PolicyError(f"{path} has no (agora.policy.v1.rule)")
     rule = options.Extensions[policy_pb2.rule]
-    kinds = [(Access.PUBLIC, rule.public), (Access.AUTHENTICATED, rule.authenticated),
-             (Access.ROLES, bool(rule.roles)), (Access.CALLERS, bool(rule.callers))]
+    kinds = [
+        (Access.PUBLIC, rule.public),
+        (Access.AUTHENTICATED, rule.authenticated),
+        (Access.ROLES, bool(rule.roles)),
+        (Access.CALLERS, bool(rule.callers)),
+    ]
     chosen = [kind for kind, present in kinds if present]
     if len(chosen) != 1:
-        raise PolicyError(f"{path} must set exactly one of public, authenticated, roles, "
-                          f"callers; it sets {[k.value for k in chosen]}")
+        raise PolicyError(
+            f"{path} must set exactly one of public, authenticated, roles, "
+            f"callers; it sets {[k.value for k in chosen]}"
+        )
     values = rule.roles if chosen[0] is Access.ROLES else rule.callers
     return AccessRule(method=path, access=chosen[0], values=frozenset(values))
 
 
-def rules_for_services(service_names: Iterable[str],
-                       pool: descriptor_pool.DescriptorPool | None = None
-                       ) -> dict[str, AccessRule]:
+def rules_for_services(
+    service_names: Iterable[str], pool: descriptor_pool.DescriptorPool | None = None
+) -> dict[str, AccessRule]:
     """Map ``/pkg.Service/Method`` to its rule for every method of the named services.
 
     Raises ``PolicyError`` for the first method whose rule is missing or malformed, and

@@ -90,21 +90,34 @@ def decode_access_token(token: str, key: Any, *, issuer: str, audience: str) -> 
     skew.  Raises ``Unauthenticated`` with reason TOKEN_EXPIRED or TOKEN_INVALID.
     """
     try:
-        claims = jwt.decode(token, key, algorithms=["ES256"], audience=audience,
-                            issuer=issuer, leeway=30,
-                            options={"require": ["sub", "exp", "iat", "jti", "iss", "aud"]})
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=["ES256"],
+            audience=audience,
+            issuer=issuer,
+            leeway=30,
+            options={"require": ["sub", "exp", "iat", "jti", "iss", "aud"]},
+        )
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthenticated("the access token has expired",
-                              reason=SharedReason.TOKEN_EXPIRED) from exc
+        raise Unauthenticated(
+            "the access token has expired", reason=SharedReason.TOKEN_EXPIRED
+        ) from exc
     except jwt.InvalidTokenError as exc:
-        raise Unauthenticated(f"the access token is invalid: {exc}",
-                              reason=SharedReason.TOKEN_INVALID) from exc
+        raise Unauthenticated(
+            f"the access token is invalid: {exc}", reason=SharedReason.TOKEN_INVALID
+        ) from exc
     roles = claims.get("roles", [])
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise Unauthenticated("the access token's roles claim is malformed",
-                              reason=SharedReason.TOKEN_INVALID)
-    return Principal(subject=str(claims["sub"]), roles=frozenset(roles),
-                     token_id=str(claims["jti"]), expires_at=float(claims["exp"]))
+        raise Unauthenticated(
+            "the access token's roles claim is malformed", reason=SharedReason.TOKEN_INVALID
+        )
+    return Principal(
+        subject=str(claims["sub"]),
+        roles=frozenset(roles),
+        token_id=str(claims["jti"]),
+        expires_at=float(claims["exp"]),
+    )
 
 
 def _key_set(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -126,9 +139,16 @@ class JwksTokenVerifier:
     ``Unavailable`` (reason ``JWKS_UNAVAILABLE``): the caller's token may be fine.
     """
 
-    def __init__(self, fetch_jwks: Callable[[], Awaitable[Mapping[str, Any]]], *,
-                 issuer: str, audience: str, max_age: float = 300.0,
-                 min_refetch: float = 10.0, cache_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        fetch_jwks: Callable[[], Awaitable[Mapping[str, Any]]],
+        *,
+        issuer: str,
+        audience: str,
+        max_age: float = 300.0,
+        min_refetch: float = 10.0,
+        cache_file: Path | None = None,
+    ) -> None:
         self._fetch = fetch_jwks
         self._issuer = issuer
         self._audience = audience
@@ -144,8 +164,10 @@ class JwksTokenVerifier:
             except FileNotFoundError:
                 pass
             except (OSError, ValueError, jwt.PyJWKSetError) as exc:
-                _log.warning("JWKS cache file unusable", extra={
-                    "path": str(cache_file), "error": type(exc).__name__})
+                _log.warning(
+                    "JWKS cache file unusable",
+                    extra={"path": str(cache_file), "error": type(exc).__name__},
+                )
 
     @property
     def has_keys(self) -> bool:
@@ -173,8 +195,10 @@ class JwksTokenVerifier:
                 if self._keys:
                     self._fetched_at = time.monotonic() - self._max_age + self._min_refetch
                     return
-                raise Unavailable("the token keys are unavailable; try again",
-                                  reason=SharedReason.JWKS_UNAVAILABLE) from exc
+                raise Unavailable(
+                    "the token keys are unavailable; try again",
+                    reason=SharedReason.JWKS_UNAVAILABLE,
+                ) from exc
             self._keys = keys
             self._fetched_at = time.monotonic()
             if self._cache_file is not None:
@@ -188,23 +212,27 @@ class JwksTokenVerifier:
             self._cache_file.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(self._cache_file, json.dumps(document).encode(), mode=0o644)
         except OSError as exc:
-            _log.warning("JWKS cache file not written", extra={
-                "path": str(self._cache_file), "error": type(exc).__name__})
+            _log.warning(
+                "JWKS cache file not written",
+                extra={"path": str(self._cache_file), "error": type(exc).__name__},
+            )
 
     async def verify(self, token: str) -> Principal:
         """See ``TokenVerifier.verify``."""
         try:
             kid = str(jwt.get_unverified_header(token).get("kid") or "")
         except jwt.InvalidTokenError as exc:
-            raise Unauthenticated("the access token is malformed",
-                                  reason=SharedReason.TOKEN_INVALID) from exc
+            raise Unauthenticated(
+                "the access token is malformed", reason=SharedReason.TOKEN_INVALID
+            ) from exc
         await self._refresh(force=False)
         if kid not in self._keys:
             await self._refresh(force=True)
         key = self._keys.get(kid)
         if key is None:
-            raise Unauthenticated("the access token's signing key is unknown",
-                                  reason=SharedReason.TOKEN_INVALID)
+            raise Unauthenticated(
+                "the access token's signing key is unknown", reason=SharedReason.TOKEN_INVALID
+            )
         return decode_access_token(token, key, issuer=self._issuer, audience=self._audience)
 
 
@@ -220,8 +248,13 @@ class CachingTokenVerifier:
     the oldest entry is evicted.
     """
 
-    def __init__(self, inner: TokenVerifier, *, max_entries: int = 10_000,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        inner: TokenVerifier,
+        *,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._inner = inner
         self._max = max_entries
         self._clock = clock

@@ -62,14 +62,19 @@ class GuardedRedis(aioredis.Redis):
         async with redis_errors():
             return await super().execute_command(*args, **options)
 
-    def pipeline(self, transaction: bool = True,
-                 shard_hint: str | None = None) -> GuardedPipeline:
-        return GuardedPipeline(self.connection_pool, self.response_callbacks, transaction,
-                               shard_hint)
+    def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> GuardedPipeline:
+        return GuardedPipeline(
+            self.connection_pool, self.response_callbacks, transaction, shard_hint
+        )
 
 
-def create_redis(url: str, *, socket_timeout: float = 2.0, connect_timeout: float = 1.0,
-                 health_check_interval: float = 30.0) -> GuardedRedis:
+def create_redis(
+    url: str,
+    *,
+    socket_timeout: float = 2.0,
+    connect_timeout: float = 1.0,
+    health_check_interval: float = 30.0,
+) -> GuardedRedis:
     """A pooled ``GuardedRedis`` for ``url`` (``redis://host:port/db``); connects lazily.
 
     ``connect_timeout`` bounds establishing a connection and ``socket_timeout`` each reply
@@ -79,17 +84,24 @@ def create_redis(url: str, *, socket_timeout: float = 2.0, connect_timeout: floa
     The caller closes the client (``await client.aclose()``).
     """
     client = GuardedRedis.from_url(
-        url, socket_timeout=socket_timeout, socket_connect_timeout=connect_timeout,
-        retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError, RedisTimeoutError],
-        health_check_interval=health_check_interval)
+        url,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=connect_timeout,
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        health_check_interval=health_check_interval,
+    )
     assert isinstance(client, GuardedRedis)
     return client
 
 
 def redis_from_settings(settings: RedisSettingsMixin) -> GuardedRedis:
     """``create_redis`` with a service's ``redis_url`` and timeouts (``pkg.config``)."""
-    return create_redis(settings.redis_url, socket_timeout=settings.redis_socket_timeout_seconds,
-                        connect_timeout=settings.redis_connect_timeout_seconds)
+    return create_redis(
+        settings.redis_url,
+        socket_timeout=settings.redis_socket_timeout_seconds,
+        connect_timeout=settings.redis_connect_timeout_seconds,
+    )
 
 
 def redis_probe(client: aioredis.Redis) -> Callable[[], Awaitable[bool]]:

@@ -21,7 +21,8 @@ R_co = TypeVar("R_co")
 
 _RECEIVE = text(
     "INSERT INTO inbox (event_id) VALUES (:event_id) "
-    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id")
+    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+)
 
 
 class SqlUnitOfWork(Generic[R_co]):
@@ -39,10 +40,15 @@ class SqlUnitOfWork(Generic[R_co]):
     only when the transaction commits) and commits.  Not reentrant: one block at a time.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, source: str,
-                 mapper: EventMapper,
-                 repositories: Callable[[AsyncSession, Callable[[Aggregate], None]], R_co],
-                 events: EventTypes | None = None) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        source: str,
+        mapper: EventMapper,
+        repositories: Callable[[AsyncSession, Callable[[Aggregate], None]], R_co],
+        events: EventTypes | None = None,
+    ) -> None:
         self._sessions = sessions
         self._events = events
         self._source = source
@@ -75,8 +81,12 @@ class SqlUnitOfWork(Generic[R_co]):
         self._repositories = self._build(session, self.seen)
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        error: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         session, self._session, self._repositories = self._session, None, None
         self._seen = []
         if session is not None:
@@ -107,10 +117,17 @@ class SqlUnitOfWork(Generic[R_co]):
             if self._events is None:
                 self._events = contract_events()
             self._events.check(message)
-            envelope = seal(message, source=self._source, subject=subject, time=now,
-                            traceparent=traceparent)
-            rows.append({"event_id": uuid.UUID(envelope.id), "type": envelope.type,
-                         "subject": subject, "envelope": envelope.SerializeToString()})
+            envelope = seal(
+                message, source=self._source, subject=subject, time=now, traceparent=traceparent
+            )
+            rows.append(
+                {
+                    "event_id": uuid.UUID(envelope.id),
+                    "type": envelope.type,
+                    "subject": subject,
+                    "envelope": envelope.SerializeToString(),
+                }
+            )
         if rows:
             await session.execute(insert(OUTBOX), rows)
             await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))

@@ -57,8 +57,12 @@ class UnitOfWork(Protocol[R]):
 
     async def __aenter__(self) -> Self: ...
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        error: BaseException | None, tb: TracebackType | None) -> None: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
 
     def seen(self, aggregate: Aggregate) -> None:
         """Track ``aggregate`` so its events are collected at commit (repositories call it

@@ -18,11 +18,16 @@ _E2E = Path(__file__).parent / "e2e"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--mesh-data-dir", default=None,
-        help="e2e: use the mesh already running from this data directory (no up/down)")
+        "--mesh-data-dir",
+        default=None,
+        help="e2e: use the mesh already running from this data directory (no up/down)",
+    )
     parser.addoption(
-        "--keep-mesh-data", action="store_true", default=False,
-        help="e2e: keep the started mesh's data directory (logs, mesh.json) after the run")
+        "--keep-mesh-data",
+        action="store_true",
+        default=False,
+        help="e2e: keep the started mesh's data directory (logs, mesh.json) after the run",
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -29,16 +29,22 @@ def main() -> None:
         raise SystemExit(f"generator must be one of {GENERATORS}, not {generator!r}")
     request = plugin_pb2.CodeGeneratorRequest.FromString(sys.stdin.buffer.read())
     response = plugin_pb2.CodeGeneratorResponse(
-        supported_features=plugin_pb2.CodeGeneratorResponse.FEATURE_PROTO3_OPTIONAL)
+        supported_features=plugin_pb2.CodeGeneratorResponse.FEATURE_PROTO3_OPTIONAL
+    )
     with tempfile.TemporaryDirectory() as tmp:
         root = pathlib.Path(tmp)
         descriptors = root / "in.binpb"
         descriptors.write_bytes(
-            descriptor_pb2.FileDescriptorSet(file=request.proto_file).SerializeToString())
+            descriptor_pb2.FileDescriptorSet(file=request.proto_file).SerializeToString()
+        )
         out = root / "out"
         out.mkdir()
-        args = ["protoc", f"--descriptor_set_in={descriptors}", f"--{generator}_out={out}",
-                *request.file_to_generate]
+        args = [
+            "protoc",
+            f"--descriptor_set_in={descriptors}",
+            f"--{generator}_out={out}",
+            *request.file_to_generate,
+        ]
         if protoc.main(args) != 0:
             response.error = f"grpc_tools.protoc --{generator}_out failed"
         else:

@@ -60,8 +60,11 @@ def class_name(package: str) -> str:
 
 
 def _comments(file: descriptor_pb2.FileDescriptorProto) -> dict[tuple[int, ...], str]:
-    return {tuple(loc.path): loc.leading_comments.strip()
-            for loc in file.source_code_info.location if loc.leading_comments.strip()}
+    return {
+        tuple(loc.path): loc.leading_comments.strip()
+        for loc in file.source_code_info.location
+        if loc.leading_comments.strip()
+    }
 
 
 def _docstring(text: str, indent: str) -> list[str]:
@@ -69,8 +72,11 @@ def _docstring(text: str, indent: str) -> list[str]:
     lines = [line.strip() for line in text.splitlines()]
     if len(lines) == 1:
         return [f'{indent}"""{lines[0]}"""']
-    return [f'{indent}"""{lines[0]}', *(f"{indent}{line}".rstrip() for line in lines[1:]),
-            f'{indent}"""']
+    return [
+        f'{indent}"""{lines[0]}',
+        *(f"{indent}{line}".rstrip() for line in lines[1:]),
+        f'{indent}"""',
+    ]
 
 
 def render(file: descriptor_pb2.FileDescriptorProto) -> str | None:
@@ -90,10 +96,14 @@ def render(file: descriptor_pb2.FileDescriptorProto) -> str | None:
         if value.number == 0:
             continue
         reason = value.name.removeprefix(PREFIX)
-        if (reason == value.name or not re.fullmatch(r"[A-Z][A-Z0-9_]*", reason)
-                or keyword.iskeyword(reason)):
-            raise ContractError(f"{file.name}: {file.package}.{ENUM}.{value.name} is not "
-                                f"{PREFIX}<UPPER_SNAKE_CASE>")
+        if (
+            reason == value.name
+            or not re.fullmatch(r"[A-Z][A-Z0-9_]*", reason)
+            or keyword.iskeyword(reason)
+        ):
+            raise ContractError(
+                f"{file.name}: {file.package}.{ENUM}.{value.name} is not {PREFIX}<UPPER_SNAKE_CASE>"
+            )
         members.append(f'    {reason} = "{reason}"')
         comment = comments.get((_ENUM_TYPE, index, _VALUE, number))
         if comment:
@@ -122,7 +132,8 @@ def render(file: descriptor_pb2.FileDescriptorProto) -> str | None:
 def generate(request: plugin_pb2.CodeGeneratorRequest) -> plugin_pb2.CodeGeneratorResponse:
     """One ``reasons.py`` per file to generate that declares an ``ErrorReason`` enum."""
     response = plugin_pb2.CodeGeneratorResponse(
-        supported_features=plugin_pb2.CodeGeneratorResponse.FEATURE_PROTO3_OPTIONAL)
+        supported_features=plugin_pb2.CodeGeneratorResponse.FEATURE_PROTO3_OPTIONAL
+    )
     wanted = set(request.file_to_generate)
     try:
         for file in request.proto_file:

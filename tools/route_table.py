@@ -30,16 +30,21 @@ def _access(entry: RouteEntry) -> str:
 
 def render(entries: list[RouteEntry]) -> str:
     """The Markdown table of ``entries``, one row per HTTP route."""
-    lines = ["# HTTP routes", "",
-             "Generated from the contracts by `tools/route_table.py` (`make gen`); do not edit.",
-             "Every route is served by the edge over TLS; internal RPCs have none (404).", "",
-             "| method | path | body | RPC | access | timeout | rate limit |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "# HTTP routes",
+        "",
+        "Generated from the contracts by `tools/route_table.py` (`make gen`); do not edit.",
+        "Every route is served by the edge over TLS; internal RPCs have none (404).",
+        "",
+        "| method | path | body | RPC | access | timeout | rate limit |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for e in entries:
-        limit = (f"{e.requests_per_second}/s, burst {e.burst}" if e.requests_per_second
-                 else "-")
-        lines.append(f"| {e.verb} | `{e.template}` | {e.body or '-'} | `{e.rpc}` | "
-                     f"{_access(e)} | {e.timeout_ms / 1000:g} s | {limit} |")
+        limit = f"{e.requests_per_second}/s, burst {e.burst}" if e.requests_per_second else "-"
+        lines.append(
+            f"| {e.verb} | `{e.template}` | {e.body or '-'} | `{e.rpc}` | "
+            f"{_access(e)} | {e.timeout_ms / 1000:g} s | {limit} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -52,8 +57,10 @@ def breaking_changes(old: list[RouteEntry], new: list[RouteEntry]) -> list[str]:
         if now is None:
             problems.append(f"{e.verb} {e.template} was removed (it served {e.rpc})")
         elif (now.rpc, now.body) != (e.rpc, e.body):
-            problems.append(f"{e.verb} {e.template} now serves {now.rpc} body={now.body!r} "
-                            f"instead of {e.rpc} body={e.body!r}")
+            problems.append(
+                f"{e.verb} {e.template} now serves {now.rpc} body={now.body!r} "
+                f"instead of {e.rpc} body={e.body!r}"
+            )
     return problems
 
 
@@ -69,8 +76,12 @@ def main() -> int:
     if args.command == "write":
         DOC.write_text(render(new))
         return 0
-    shown = subprocess.run(["git", "show", f"{args.against}:gen/agora.binpb"],
-                           capture_output=True, check=False, cwd=ROOT)
+    shown = subprocess.run(
+        ["git", "show", f"{args.against}:gen/agora.binpb"],
+        capture_output=True,
+        check=False,
+        cwd=ROOT,
+    )
     if shown.returncode != 0:
         print(f"no descriptor set at {args.against}: nothing to compare")
         return 0

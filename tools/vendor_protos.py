@@ -32,10 +32,17 @@ LOCK = ROOT / "requirements" / "test.lock"
 VALIDATE_PROTO = "buf/validate/validate.proto"
 SDIST_VALIDATE_PROTO = f"upstream/proto/{VALIDATE_PROTO}"
 GOOGLE_PROTOS = [
-    "google/api/annotations.proto", "google/api/http.proto", "google/api/httpbody.proto",
-    "google/api/field_behavior.proto", "google/api/resource.proto", "google/api/client.proto",
-    "google/api/launch_stage.proto", "google/rpc/status.proto", "google/rpc/code.proto",
-    "google/rpc/error_details.proto", "google/type/money.proto",
+    "google/api/annotations.proto",
+    "google/api/http.proto",
+    "google/api/httpbody.proto",
+    "google/api/field_behavior.proto",
+    "google/api/resource.proto",
+    "google/api/client.proto",
+    "google/api/launch_stage.proto",
+    "google/rpc/status.proto",
+    "google/rpc/code.proto",
+    "google/rpc/error_details.proto",
+    "google/type/money.proto",
 ]
 
 
@@ -51,8 +58,10 @@ def locked(name: str) -> tuple[str, list[str]]:
 def _installed_is_locked(name: str) -> None:
     version, _ = locked(name)
     if importlib.metadata.version(name) != version:
-        raise SystemExit(f"{name} {importlib.metadata.version(name)} is installed, the lock "
-                         f"pins {version}: run make venv")
+        raise SystemExit(
+            f"{name} {importlib.metadata.version(name)} is installed, the lock "
+            f"pins {version}: run make venv"
+        )
 
 
 def _copy_google() -> None:
@@ -75,15 +84,33 @@ def validate_proto_source(version: str, hashes: list[str]) -> bytes:
     """
     with tempfile.TemporaryDirectory() as tmp:
         requirement = pathlib.Path(tmp) / "requirement.txt"
-        requirement.write_text(f"protovalidate=={version} "
-                               + " ".join(f"--hash={h}" for h in hashes) + "\n")
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
-                        "--no-binary", ":all:", "--require-hashes", "-r", str(requirement),
-                        "-d", tmp], check=True)
+        requirement.write_text(
+            f"protovalidate=={version} " + " ".join(f"--hash={h}" for h in hashes) + "\n"
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "--require-hashes",
+                "-r",
+                str(requirement),
+                "-d",
+                tmp,
+            ],
+            check=True,
+        )
         sdist = next(pathlib.Path(tmp).glob("protovalidate-*.tar.gz"))
         with tarfile.open(sdist) as tar:
-            member = next((m for m in tar.getmembers()
-                           if m.name.split("/", 1)[-1] == SDIST_VALIDATE_PROTO), None)
+            member = next(
+                (m for m in tar.getmembers() if m.name.split("/", 1)[-1] == SDIST_VALIDATE_PROTO),
+                None,
+            )
             source = tar.extractfile(member) if member is not None else None
             if source is None:
                 raise SystemExit(f"{sdist.name} holds no {SDIST_VALIDATE_PROTO}")
@@ -97,8 +124,10 @@ def main() -> None:
     dest = THIRD_PARTY / VALIDATE_PROTO
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(validate_proto_source(version, hashes))
-    print(f"vendored {len(GOOGLE_PROTOS)} google protos and {VALIDATE_PROTO} "
-          f"from protovalidate {version}")
+    print(
+        f"vendored {len(GOOGLE_PROTOS)} google protos and {VALIDATE_PROTO} "
+        f"from protovalidate {version}"
+    )
 
 
 if __name__ == "__main__":

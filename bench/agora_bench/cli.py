@@ -36,18 +36,21 @@ def workdir(keep: bool) -> Iterator[Path]:
 
 def parser() -> argparse.ArgumentParser:
     """The options of ``bench/run.py`` (durations in seconds)."""
-    p = argparse.ArgumentParser(description="unary gRPC and HTTP/JSON throughput of Agora "
-                                            "against a bare echo server")
+    p = argparse.ArgumentParser(
+        description="unary gRPC and HTTP/JSON throughput of Agora against a bare echo server"
+    )
     p.add_argument("--duration", type=int, default=10, help="measured seconds per target")
     p.add_argument("--warmup", type=int, default=2, help="unmeasured seconds before")
     p.add_argument("--connections", type=int, default=4, help="h2load connections")
     p.add_argument("--streams", type=int, default=8, help="h2load streams per connection")
     p.add_argument("--threads", type=int, default=1, help="h2load/wrk threads")
     p.add_argument("--wrk-connections", type=int, default=32, help="wrk connections")
-    p.add_argument("--sync-workers", type=int, default=16,
-                   help="thread pool of the sync echo server")
-    p.add_argument("--data-dir", type=Path, default=None,
-                   help="use the mesh already up in this data directory")
+    p.add_argument(
+        "--sync-workers", type=int, default=16, help="thread pool of the sync echo server"
+    )
+    p.add_argument(
+        "--data-dir", type=Path, default=None, help="use the mesh already up in this data directory"
+    )
     p.add_argument("--no-mesh", action="store_true", help="echo baselines only")
     p.add_argument("--no-write", action="store_true", help="do not touch docs/")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -56,24 +59,56 @@ def parser() -> argparse.ArgumentParser:
 
 def skipped_mesh_rows() -> list[Result]:
     """The mesh rows of a ``--no-mesh`` run, unmeasured."""
-    return [Result("user-direct", "GetUser → user service", note="--no-mesh"),
-            Result("edge-grpc", "GetUser → edge, gRPC", note="--no-mesh"),
-            Result("edge-http", "GET /v1/users/me → edge", note="--no-mesh"),
-            Result("edge-grpc-fixed", "GetUser → edge, fixed rate", note="--no-mesh"),
-            Result("edge-grpc-1w", "GetUser → edge, 1 worker", note="--no-mesh")]
+    return [
+        Result("user-direct", "GetUser → user service", note="--no-mesh"),
+        Result("edge-grpc", "GetUser → edge, gRPC", note="--no-mesh"),
+        Result("edge-http", "GET /v1/users/me → edge", note="--no-mesh"),
+        Result("edge-grpc-fixed", "GetUser → edge, fixed rate", note="--no-mesh"),
+        Result("edge-grpc-1w", "GetUser → edge, 1 worker", note="--no-mesh"),
+    ]
 
 
-def measure(tools: dict[str, str], s: Settings, work: Path, procs: Processes,
-            no_mesh: bool, data_dir: Path | None) -> list[Result]:
+def measure(
+    tools: dict[str, str],
+    s: Settings,
+    work: Path,
+    procs: Processes,
+    no_mesh: bool,
+    data_dir: Path | None,
+) -> list[Result]:
     """Every row in table order: the three echo baselines, then the mesh targets."""
     certs = echo_certs(work / "echo-certs")
     rows = [
-        bench_echo(tools, s, work, procs, "echo-aio",
-                   "bare grpc.aio, health Check, h2c (baseline)", "aio", None),
-        bench_echo(tools, s, work, procs, "echo-sync",
-                   "bare sync grpc.server, health Check, h2c", "sync", None),
-        bench_echo(tools, s, work, procs, "echo-aio-mtls",
-                   "bare grpc.aio, health Check, mTLS via TLS-origination hop", "aio", certs),
+        bench_echo(
+            tools,
+            s,
+            work,
+            procs,
+            "echo-aio",
+            "bare grpc.aio, health Check, h2c (baseline)",
+            "aio",
+            None,
+        ),
+        bench_echo(
+            tools,
+            s,
+            work,
+            procs,
+            "echo-sync",
+            "bare sync grpc.server, health Check, h2c",
+            "sync",
+            None,
+        ),
+        bench_echo(
+            tools,
+            s,
+            work,
+            procs,
+            "echo-aio-mtls",
+            "bare grpc.aio, health Check, mTLS via TLS-origination hop",
+            "aio",
+            certs,
+        ),
     ]
     if no_mesh:
         rows.extend(skipped_mesh_rows())
@@ -88,8 +123,15 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.duration < 1 or args.duration > 120:
         p.error("--duration must be 1..120 s (loads here stay bounded)")
-    s = Settings(args.duration, args.warmup, args.connections, args.streams, args.threads,
-                 args.wrk_connections, args.sync_workers)
+    s = Settings(
+        args.duration,
+        args.warmup,
+        args.connections,
+        args.streams,
+        args.threads,
+        args.wrk_connections,
+        args.sync_workers,
+    )
     tools = need_tools()
     started = time.strftime("%Y-%m-%d %H:%M %Z")
     load = environment.load_average()
@@ -105,7 +147,17 @@ def main(argv: list[str] | None = None) -> int:
         if validation:
             print("\n".join(["", *validation]))
         if not args.no_write:
-            write_doc(DOC, report(rows, s, started, load, environment.machine(),
-                                  environment.versions(tools), validation))
+            write_doc(
+                DOC,
+                report(
+                    rows,
+                    s,
+                    started,
+                    load,
+                    environment.machine(),
+                    environment.versions(tools),
+                    validation,
+                ),
+            )
             log(f"wrote {DOC.relative_to(ROOT)}")
     return 0

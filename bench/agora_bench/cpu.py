@@ -59,5 +59,6 @@ def cpu_meter(result: Result, roots: dict[str, int], generator: str) -> Iterator
     for name, pids in after.items():
         used = sum(t - before[name].get(pid, 0.0) for pid, t in pids.items())
         result.cpu[name] = used / wall
-    result.cpu[generator] = ((kids_after.ru_utime - kids.ru_utime)
-                             + (kids_after.ru_stime - kids.ru_stime)) / wall
+    result.cpu[generator] = (
+        (kids_after.ru_utime - kids.ru_utime) + (kids_after.ru_stime - kids.ru_stime)
+    ) / wall

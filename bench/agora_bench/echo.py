@@ -29,8 +29,16 @@ def echo_certs(directory: Path) -> Path:
     return certs
 
 
-def bench_echo(tools: dict[str, str], s: Settings, work: Path, procs: Processes,
-               name: str, what: str, mode: str, mtls: Path | None) -> Result:
+def bench_echo(
+    tools: dict[str, str],
+    s: Settings,
+    work: Path,
+    procs: Processes,
+    name: str,
+    what: str,
+    mode: str,
+    mtls: Path | None,
+) -> Result:
     """Start an echo server (``mode`` aio/sync; mTLS with the certificate directory
     ``mtls``), measure it, stop it. A start failure becomes the row's note."""
     result = Result(name, what)
@@ -39,8 +47,14 @@ def bench_echo(tools: dict[str, str], s: Settings, work: Path, procs: Processes,
     data = work / "health.bin"
     data.write_bytes(grpc_frame(health_pb2.HealthCheckRequest().SerializeToString()))
     server_log = work / f"{name}.log"
-    cmd = [sys.executable, str(BENCH / "echo_server.py"), "--mode", mode,
-           "--workers", str(s.sync_workers)]
+    cmd = [
+        sys.executable,
+        str(BENCH / "echo_server.py"),
+        "--mode",
+        mode,
+        "--workers",
+        str(s.sync_workers),
+    ]
     if mtls is not None:
         cmd += ["--tls", str(mtls), "--tls-name", ECHO]
     server = procs.start(cmd, server_log)
@@ -48,13 +62,22 @@ def bench_echo(tools: dict[str, str], s: Settings, work: Path, procs: Processes,
     try:
         port = wait_ready_line(server_log, server)
         if mtls is not None:
-            port, origin = start_origin(procs, tools["envoy"], work, name, port, mtls,
-                                        server=ECHO, client=CLIENT)
+            port, origin = start_origin(
+                procs, tools["envoy"], work, name, port, mtls, server=ECHO, client=CLIENT
+            )
         roots = {"echo server": server.pid}
         if origin is not None:
             roots["TLS-origination Envoy"] = origin.pid
-        return h2load(tools, s, work, result, f"http://127.0.0.1:{port}{HEALTH_PATH}",
-                      data, list(GRPC_HEADERS), roots)
+        return h2load(
+            tools,
+            s,
+            work,
+            result,
+            f"http://127.0.0.1:{port}{HEALTH_PATH}",
+            data,
+            list(GRPC_HEADERS),
+            roots,
+        )
     except (RuntimeError, OSError) as exc:
         result.note = str(exc)
         return result

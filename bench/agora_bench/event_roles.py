@@ -42,9 +42,13 @@ def to_proto(event: object) -> tuple[str, Message]:
 
 def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> SqlUnitOfWork[Any]:
     """The producer's and the handler's unit of work (no repositories of their own)."""
-    return SqlUnitOfWork(sessions, source=SOURCE, mapper=to_proto,
-                         repositories=lambda session, seen: seen,
-                         events=EventTypes.of(wrappers_pb2.Int64Value))
+    return SqlUnitOfWork(
+        sessions,
+        source=SOURCE,
+        mapper=to_proto,
+        repositories=lambda session, seen: seen,
+        events=EventTypes.of(wrappers_pb2.Int64Value),
+    )
 
 
 @dataclass
@@ -84,26 +88,30 @@ class Child:
             self.process.join(5)
 
 
-def spawn_role(role: str, url: str, redis_url: str, *, expect: int, group: str = "bench",
-               start: str = "0") -> Child:
+def spawn_role(
+    role: str, url: str, redis_url: str, *, expect: int, group: str = "bench", start: str = "0"
+) -> Child:
     """Start ``role`` (``relay`` or ``consumer``) in a process of its own; ``expect`` events
     end its run (0: only ``"stop"`` does); a consumer's ``group`` is created at ``start``."""
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
-    process = context.Process(target=_main, args=(role, url, redis_url, expect, group,
-                                                  start, child), daemon=True)
+    process = context.Process(
+        target=_main, args=(role, url, redis_url, expect, group, start, child), daemon=True
+    )
     process.start()
     child.close()
     return Child(process, parent, role)
 
 
-def _main(role: str, url: str, redis_url: str, expect: int, group: str, start: str,
-          pipe: Connection) -> None:
+def _main(
+    role: str, url: str, redis_url: str, expect: int, group: str, start: str, pipe: Connection
+) -> None:
     asyncio.run(_run(role, url, redis_url, expect, group, start, pipe))
 
 
-async def _run(role: str, url: str, redis_url: str, expect: int, group: str, start: str,
-               pipe: Connection) -> None:
+async def _run(
+    role: str, url: str, redis_url: str, expect: int, group: str, start: str, pipe: Connection
+) -> None:
     engine = create_engine(url, pool_size=4)
     redis = create_redis(redis_url)
     sessions = session_factory(engine, timeout=10)
@@ -118,8 +126,12 @@ async def _run(role: str, url: str, redis_url: str, expect: int, group: str, sta
             loop: Callable[[], Any] = relay.run
             count: Callable[[], int] = lambda: relay.published  # noqa: E731
         else:
-            consumer = Consumer(redis, MessageBus({wrappers_pb2.Int64Value: _applier(
-                sessions, times, expect, finished)}), source=SOURCE, group=group)
+            consumer = Consumer(
+                redis,
+                MessageBus({wrappers_pb2.Int64Value: _applier(sessions, times, expect, finished)}),
+                source=SOURCE,
+                group=group,
+            )
             await redis.xgroup_create(consumer.stream, group, id=start, mkstream=True)
             loop, count = consumer.run, lambda: len(times)
         pipe.send("ready")
@@ -127,8 +139,11 @@ async def _run(role: str, url: str, redis_url: str, expect: int, group: str, sta
         task = asyncio.create_task(loop())
         waiters = [asyncio.create_task(asyncio.to_thread(pipe.recv))]
         if expect:
-            waiters.append(asyncio.create_task(finished.wait()) if role == "consumer"
-                           else asyncio.create_task(_until(lambda: count() >= expect)))
+            waiters.append(
+                asyncio.create_task(finished.wait())
+                if role == "consumer"
+                else asyncio.create_task(_until(lambda: count() >= expect))
+            )
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         pipe.send({"done": True, "count": count(), "times": times})
         task.cancel()
@@ -147,8 +162,12 @@ async def _until(condition: Callable[[], bool]) -> None:
         await asyncio.sleep(0.01)
 
 
-def _applier(sessions: async_sessionmaker[AsyncSession], times: dict[int, float],
-             expect: int, finished: asyncio.Event) -> Callable[..., Any]:
+def _applier(
+    sessions: async_sessionmaker[AsyncSession],
+    times: dict[int, float],
+    expect: int,
+    finished: asyncio.Event,
+) -> Callable[..., Any]:
     import time
 
     uow = unit_of_work(sessions)

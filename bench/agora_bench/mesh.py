@@ -49,16 +49,24 @@ def mesh_from_state(data_dir: Path, owned: bool) -> Mesh:
     try:
         state = read_mesh_state(data_dir)
         ports = state["ports"]
-        return Mesh(data_dir=data_dir, edge_port=int(ports["edge"]),
-                    admin_socket=Path(state["admin_socket"]),
-                    user_workers=[int(p) for p in ports["workers"]["user"]],
-                    cert_dir=Path(state.get("cert_dir") or data_dir / "certs"), owned=owned,
-                    ports={**{f"{name}-{index} service": int(port)
-                              for name, worker_ports in ports["workers"].items()
-                              for index, port in enumerate(worker_ports, 1)},
-                           "edge Envoy": int(ports["edge"]),
-                           "postgres": int(ports["postgres"]),
-                           "redis": int(ports["redis"])})
+        return Mesh(
+            data_dir=data_dir,
+            edge_port=int(ports["edge"]),
+            admin_socket=Path(state["admin_socket"]),
+            user_workers=[int(p) for p in ports["workers"]["user"]],
+            cert_dir=Path(state.get("cert_dir") or data_dir / "certs"),
+            owned=owned,
+            ports={
+                **{
+                    f"{name}-{index} service": int(port)
+                    for name, worker_ports in ports["workers"].items()
+                    for index, port in enumerate(worker_ports, 1)
+                },
+                "edge Envoy": int(ports["edge"]),
+                "postgres": int(ports["postgres"]),
+                "redis": int(ports["redis"]),
+            },
+        )
     except (OSError, KeyError, TypeError, ValueError) as exc:
         raise RuntimeError(f"cannot read {data_dir}/mesh.json: {exc}") from exc
 
@@ -68,9 +76,19 @@ def mesh_up(work: Path, existing: Path | None) -> Mesh:
     if existing is not None:
         return mesh_from_state(existing, owned=False)
     data_dir = work / "mesh"
-    cmd = [*agora_cmd(), "up", "--detach", "--data-dir", str(data_dir),
-           "--edge-port", str(free_port()), "--port-base", str(free_port_base(WORKERS)),
-           "--workers", str(WORKERS)]
+    cmd = [
+        *agora_cmd(),
+        "up",
+        "--detach",
+        "--data-dir",
+        str(data_dir),
+        "--edge-port",
+        str(free_port()),
+        "--port-base",
+        str(free_port_base(WORKERS)),
+        "--workers",
+        str(WORKERS),
+    ]
     log(f"mesh: {' '.join(cmd)}")
     try:
         proc = run(cmd, timeout=420, cwd=ROOT)
@@ -94,8 +112,9 @@ def mesh_down(mesh: Mesh) -> None:
         log(f"stopping the mesh failed: {exc}; see {mesh.data_dir}/logs")
 
 
-def edge_json(mesh: Mesh, method: str, path: str, body: dict[str, object] | None,
-              token: str | None = None) -> tuple[int, dict[str, object]]:
+def edge_json(
+    mesh: Mesh, method: str, path: str, body: dict[str, object] | None, token: str | None = None
+) -> tuple[int, dict[str, object]]:
     """One HTTPS JSON call to the edge (server checked against the mesh's root CA):
     (HTTP status, parsed JSON body; ``{"raw": ...}`` when the body is not JSON)."""
     context = ssl.create_default_context(cafile=str(mesh.cert_dir / "root_ca.crt"))
@@ -103,11 +122,15 @@ def edge_json(mesh: Mesh, method: str, path: str, body: dict[str, object] | None
     if token:
         headers["authorization"] = f"Bearer {token}"
     request = urllib.request.Request(
-        f"https://localhost:{mesh.edge_port}{path}", method=method, headers=headers,
-        data=None if body is None else json.dumps(body).encode())
+        f"https://localhost:{mesh.edge_port}{path}",
+        method=method,
+        headers=headers,
+        data=None if body is None else json.dumps(body).encode(),
+    )
     try:
         with urllib.request.urlopen(  # noqa: S310 - https URL built here
-                request, context=context, timeout=30) as response:
+            request, context=context, timeout=30
+        ) as response:
             return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as exc:
         raw = exc.read()
@@ -124,12 +147,17 @@ def get_token(mesh: Mesh) -> str:
     """
     email = f"bench-{secrets.token_hex(6)}@example.com"
     password = f"Bench-{secrets.token_urlsafe(12)}-9"
-    status, reply = edge_json(mesh, "POST", "/v1/auth:register",
-                              {"email": email, "password": password, "displayName": "Bench"})
+    status, reply = edge_json(
+        mesh,
+        "POST",
+        "/v1/auth:register",
+        {"email": email, "password": password, "displayName": "Bench"},
+    )
     if status != 200:
         raise RuntimeError(f"register answered HTTP {status}: {json.dumps(reply)[:200]}")
-    status, reply = edge_json(mesh, "POST", "/v1/auth:login",
-                              {"email": email, "password": password})
+    status, reply = edge_json(
+        mesh, "POST", "/v1/auth:login", {"email": email, "password": password}
+    )
     token = reply.get("accessToken") if status == 200 else None
     if not isinstance(token, str) or not token:
         raise RuntimeError(f"login answered HTTP {status}: {json.dumps(reply)[:200]}")

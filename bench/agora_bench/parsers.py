@@ -47,12 +47,16 @@ def h2load_latencies(log_text: str) -> list[int]:
     Status 0 marks a request still in flight when the duration ended: neither a latency
     nor a failure, so it is left out.
     """
-    return sorted(int(parts[2]) for parts in (line.split("\t") for line in log_text.splitlines())
-                  if len(parts) == 3 and parts[1] != "0")
+    return sorted(
+        int(parts[2])
+        for parts in (line.split("\t") for line in log_text.splitlines())
+        if len(parts) == 3 and parts[1] != "0"
+    )
 
 
-def h2load_result(result: Result, returncode: int, stdout: str, stderr: str, log_text: str,
-                  response_bytes: int) -> Result:
+def h2load_result(
+    result: Result, returncode: int, stdout: str, stderr: str, log_text: str, response_bytes: int
+) -> Result:
     """Fill ``result`` from one h2load run (or set its ``note`` when the run failed).
 
     RPS is h2load's; p50/p99 (ms) from the per-request log. ``failed`` counts h2load's
@@ -62,8 +66,11 @@ def h2load_result(result: Result, returncode: int, stdout: str, stderr: str, log
     gRPC error answer carries no message.
     """
     finished = re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", stdout)
-    counts = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, "
-                       r"(\d+) failed, (\d+) errored", stdout)
+    counts = re.search(
+        r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, "
+        r"(\d+) failed, (\d+) errored",
+        stdout,
+    )
     codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", stdout)
     body = re.search(r"^traffic: .*\((\d+)\) data$", stdout, re.M)
     if returncode or not finished or not counts or not codes:
@@ -72,15 +79,18 @@ def h2load_result(result: Result, returncode: int, stdout: str, stderr: str, log
     latencies = h2load_latencies(log_text)
     ok = int(codes.group(1))
     result.requests = int(counts.group(3))
-    result.failed = (int(counts.group(4)) + int(counts.group(5))
-                     + sum(int(codes.group(i)) for i in (2, 3, 4)))
+    result.failed = (
+        int(counts.group(4)) + int(counts.group(5)) + sum(int(codes.group(i)) for i in (2, 3, 4))
+    )
     result.rps = float(finished.group(1))
     if latencies:
         result.p50_ms = percentile(latencies, 0.50) / 1000
         result.p99_ms = percentile(latencies, 0.99) / 1000
     if body and response_bytes and int(body.group(1)) < 0.98 * ok * response_bytes:
-        result.note = (f"response bytes ({body.group(1)}) below {ok} x {response_bytes}: "
-                       "some answers carried no message (gRPC errors?)")
+        result.note = (
+            f"response bytes ({body.group(1)}) below {ok} x {response_bytes}: "
+            "some answers carried no message (gRPC errors?)"
+        )
     return result
 
 
@@ -108,12 +118,14 @@ def wrk_result(result: Result, returncode: int, stdout: str, stderr: str) -> Res
         result.note = f"wrk failed (exit {returncode}): {stderr.strip()[-200:]}"
         return result
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", stdout)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                       stdout)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", stdout
+    )
     result.rps = float(rps.group(1))
     result.requests = int(total.group(1))
     result.failed = (int(non2xx.group(1)) if non2xx else 0) + (
-        sum(int(g) for g in errors.groups()) if errors else 0)
+        sum(int(g) for g in errors.groups()) if errors else 0
+    )
     result.p50_ms = wrk_ms(p50.group(1))
     result.p99_ms = wrk_ms(p99.group(1))
     return result

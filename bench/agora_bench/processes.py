@@ -18,8 +18,7 @@ def run(cmd: list[str], timeout: float, **kw: Any) -> subprocess.CompletedProces
 
     ``timeout`` in seconds; raises ``subprocess.TimeoutExpired`` past it.
     """
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                          check=False, **kw)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, **kw)
 
 
 class Processes:
@@ -31,8 +30,9 @@ class Processes:
     def start(self, cmd: list[str], log_path: Path) -> subprocess.Popen[bytes]:
         """Start ``cmd`` with stdout and stderr to ``log_path``."""
         with log_path.open("wb") as out:
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
         self.procs.append(proc)
         return proc
 
@@ -53,8 +53,9 @@ class Processes:
             self.stop(proc)
 
 
-def wait_port(port: int, proc: subprocess.Popen[bytes], log_path: Path,
-              timeout: float = 15.0) -> None:
+def wait_port(
+    port: int, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 15.0
+) -> None:
     """Wait until 127.0.0.1:``port`` accepts a TCP connection.
 
     Raises ``RuntimeError`` with the end of ``log_path`` when ``proc`` exits first or

@@ -23,13 +23,17 @@ def table(rows: list[Result]) -> list[str]:
     """The results as a Markdown table, ratios against the ``echo-aio`` row; then a note
     line per row that has one."""
     base = next((r.rps for r in rows if r.name == "echo-aio"), None)
-    lines = ["| target | what | RPS | p50 ms | p99 ms | RPS / echo-aio | requests | failed |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| target | what | RPS | p50 ms | p99 ms | RPS / echo-aio | requests | failed |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     notes = []
     for r in rows:
         ratio = None if r.rps is None or not base else r.rps / base
-        lines.append(f"| {r.name} | {r.what} | {_fmt(r.rps, 0)} | {_fmt(r.p50_ms, 2)} | "
-                     f"{_fmt(r.p99_ms, 2)} | {_fmt(ratio, 3)} | {r.requests:,} | {r.failed:,} |")
+        lines.append(
+            f"| {r.name} | {r.what} | {_fmt(r.rps, 0)} | {_fmt(r.p50_ms, 2)} | "
+            f"{_fmt(r.p99_ms, 2)} | {_fmt(ratio, 3)} | {r.requests:,} | {r.failed:,} |"
+        )
         if r.note:
             notes.append(f"- `{r.name}`: {r.note}")
     return lines + (["", *notes] if notes else [])
@@ -42,9 +46,11 @@ def scaling(rows: list[Result], cores: int | None) -> list[str]:
     two, one = by_name.get("edge-grpc"), by_name.get("edge-grpc-1w")
     if not (two and one and two.rps and one.rps):
         return []
-    return [f"Worker scaling (GetUser through the edge, gRPC): {WORKERS} user workers "
-            f"{two.rps:,.0f} RPS / 1 worker {one.rps:,.0f} RPS = **{two.rps / one.rps:.2f}x** "
-            f"on {cores} cores shared with Envoy, PostgreSQL and h2load."]
+    return [
+        f"Worker scaling (GetUser through the edge, gRPC): {WORKERS} user workers "
+        f"{two.rps:,.0f} RPS / 1 worker {one.rps:,.0f} RPS = **{two.rps / one.rps:.2f}x** "
+        f"on {cores} cores shared with Envoy, PostgreSQL and h2load."
+    ]
 
 
 def cpu_table(rows: list[Result]) -> list[str]:
@@ -81,14 +87,21 @@ def cpu_ratios(rows: list[Result]) -> list[str]:
     if base is None:
         return []
     lines = []
-    for name, path in (("user-direct", "straight to the user service"),
-                       ("edge-grpc-1w", "through the edge, one user worker")):
+    for name, path in (
+        ("user-direct", "straight to the user service"),
+        ("edge-grpc-1w", "through the edge, one user worker"),
+    ):
         cost = _cpu_per_request(by_name.get(name), "user-1 service")
-        ratio = "—" if cost is None else (
-            f"{cost:,.0f} µs / {base:,.0f} µs = **{cost / base:.2f}x**")
+        ratio = (
+            "—" if cost is None else (f"{cost:,.0f} µs / {base:,.0f} µs = **{cost / base:.2f}x**")
+        )
         lines.append(f"- GetUser {path} (`{name}`, user-1): {ratio}")
-    return [f"CPU per request of the user service over `{CPU_BASELINE[0]}`'s echo server "
-            f"(goal: at most {CPU_GOAL:g}x):", "", *lines]
+    return [
+        f"CPU per request of the user service over `{CPU_BASELINE[0]}`'s echo server "
+        f"(goal: at most {CPU_GOAL:g}x):",
+        "",
+        *lines,
+    ]
 
 
 INVALID_GOAL_US = 100.0
@@ -100,24 +113,33 @@ def validation_table(rows: list[ValidationRow]) -> list[str]:
     and per invalid message for protovalidate and the fast path, the invalid example's
     violation count; then the goal line (the slowest invalid figure against
     ``INVALID_GOAL_US``) and which rules each invalid example breaks."""
-    lines = ["| request message | valid: protovalidate µs | valid: fast path µs "
-             "| invalid: protovalidate µs | invalid: fast path µs | violations |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| request message | valid: protovalidate µs | valid: fast path µs "
+        "| invalid: protovalidate µs | invalid: fast path µs | violations |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r.message} | {_fmt(r.valid_protovalidate_us, 1)} "
-                     f"| {_fmt(r.valid_fast_us, 1)} | {_fmt(r.invalid_protovalidate_us, 1)} "
-                     f"| {_fmt(r.invalid_fast_us, 1)} | {len(r.invalid) or '—'} |")
+        lines.append(
+            f"| {r.message} | {_fmt(r.valid_protovalidate_us, 1)} "
+            f"| {_fmt(r.valid_fast_us, 1)} | {_fmt(r.invalid_protovalidate_us, 1)} "
+            f"| {_fmt(r.invalid_fast_us, 1)} | {len(r.invalid) or '—'} |"
+        )
     invalid = [r for r in rows if r.invalid_fast_us is not None]
     if not invalid:
         return lines
     worst = max(invalid, key=lambda r: r.invalid_fast_us or 0.0)
     verdict = "holds" if (worst.invalid_fast_us or 0.0) <= INVALID_GOAL_US else "is missed"
-    return [*lines, "",
-            f"Slowest invalid message on the fast path: {worst.message} "
-            f"{_fmt(worst.invalid_fast_us, 1)} µs; the goal of at most "
-            f"{INVALID_GOAL_US:g} µs per request type {verdict}.", "",
-            "Invalid examples (rule ids broken, in protovalidate's order):", "",
-            *[f"- {r.message}: {', '.join(r.invalid)}" for r in invalid]]
+    return [
+        *lines,
+        "",
+        f"Slowest invalid message on the fast path: {worst.message} "
+        f"{_fmt(worst.invalid_fast_us, 1)} µs; the goal of at most "
+        f"{INVALID_GOAL_US:g} µs per request type {verdict}.",
+        "",
+        "Invalid examples (rule ids broken, in protovalidate's order):",
+        "",
+        *[f"- {r.message}: {', '.join(r.invalid)}" for r in invalid],
+    ]
 
 
 def validation_section(path: Path) -> list[str]:
@@ -144,9 +166,15 @@ def validation_section(path: Path) -> list[str]:
         return [*heading, f"`{path.name}` failed: {type(exc).__name__}: {exc}"]
 
 
-def report(rows: list[Result], s: Settings, started: str, load: str,
-           host: dict[str, str], versions: dict[str, str],
-           validation: list[str]) -> str:
+def report(
+    rows: list[Result],
+    s: Settings,
+    started: str,
+    load: str,
+    host: dict[str, str],
+    versions: dict[str, str],
+    validation: list[str],
+) -> str:
     """The generated part of docs/benchmarks.md.
 
     ``host`` is ``environment.machine()``, ``versions`` ``environment.versions()``,
@@ -154,32 +182,35 @@ def report(rows: list[Result], s: Settings, started: str, load: str,
     """
     cores = int(host["nproc"]) if host["nproc"].isdigit() else None
     extra = [*validation, ""] if validation else []
-    return "\n".join([
-        f"Run of {started} (`python bench/run.py`).",
-        "",
-        *table(rows),
-        "",
-        *scaling(rows, cores),
-        "",
-        "CPU use during each measured run (warm-up included; a process's children count "
-        "with it, e.g. PostgreSQL backends):",
-        "",
-        *cpu_table(rows),
-        "",
-        *([*ratios, ""] if (ratios := cpu_ratios(rows)) else []),
-        *extra,
-        f"Load average when the run started (other work on the machine): {load}.",
-        "",
-        f"Machine: `nproc` {host['nproc']}, {host['cpu']}, {host['memory']} memory; "
-        f"Linux {versions['kernel']}.",
-        "",
-        "Versions: " + ", ".join(f"{k} {val}" for k, val in versions.items()
-                                 if k != "kernel") + ".",
-        "",
-        "Settings:",
-        "",
-        *s.describe(),
-    ])
+    return "\n".join(
+        [
+            f"Run of {started} (`python bench/run.py`).",
+            "",
+            *table(rows),
+            "",
+            *scaling(rows, cores),
+            "",
+            "CPU use during each measured run (warm-up included; a process's children count "
+            "with it, e.g. PostgreSQL backends):",
+            "",
+            *cpu_table(rows),
+            "",
+            *([*ratios, ""] if (ratios := cpu_ratios(rows)) else []),
+            *extra,
+            f"Load average when the run started (other work on the machine): {load}.",
+            "",
+            f"Machine: `nproc` {host['nproc']}, {host['cpu']}, {host['memory']} memory; "
+            f"Linux {versions['kernel']}.",
+            "",
+            "Versions: "
+            + ", ".join(f"{k} {val}" for k, val in versions.items() if k != "kernel")
+            + ".",
+            "",
+            "Settings:",
+            "",
+            *s.describe(),
+        ]
+    )
 
 
 def replace_generated(text: str, generated: str) -> str:

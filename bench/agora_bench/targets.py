@@ -24,14 +24,23 @@ def mesh_rows() -> list[Result]:
         Result("user-direct", "GetUser → user service (mTLS, via TLS-origination hop)"),
         Result("edge-grpc", f"GetUser → Envoy edge, gRPC over TLS (h2), {WORKERS} user workers"),
         Result("edge-http", "GET /v1/users/me → Envoy edge, HTTP/JSON over TLS"),
-        Result("edge-grpc-fixed", f"GetUser → edge, gRPC, fixed {FIXED_RATE} RPS "
-                                  f"(10 clients, open loop), {WORKERS} user workers"),
+        Result(
+            "edge-grpc-fixed",
+            f"GetUser → edge, gRPC, fixed {FIXED_RATE} RPS "
+            f"(10 clients, open loop), {WORKERS} user workers",
+        ),
         Result("edge-grpc-1w", "GetUser → edge, gRPC, 1 user worker (user-2 stopped)"),
     ]
 
 
-def bench_mesh(tools: dict[str, str], s: Settings, work: Path, procs: Processes,
-               rows: list[Result], existing: Path | None) -> None:
+def bench_mesh(
+    tools: dict[str, str],
+    s: Settings,
+    work: Path,
+    procs: Processes,
+    rows: list[Result],
+    existing: Path | None,
+) -> None:
     """Bring the mesh up (or use ``existing``), measure the GetUser paths, take it down.
 
     Appends the ``mesh_rows()`` to ``rows``; when the mesh or the token cannot be had,
@@ -57,11 +66,26 @@ def bench_mesh(tools: dict[str, str], s: Settings, work: Path, procs: Processes,
         roots = listening_pids(mesh.ports)
         origin: subprocess.Popen[bytes] | None = None
         try:
-            port, origin = start_origin(procs, tools["envoy"], work, "user",
-                                        mesh.user_workers[0], mesh.cert_dir,
-                                        server="user", client="cli")
-            h2load(tools, s, work, direct, f"http://127.0.0.1:{port}{GET_USER_PATH}",
-                   data, headers, {**roots, "TLS-origination Envoy": origin.pid})
+            port, origin = start_origin(
+                procs,
+                tools["envoy"],
+                work,
+                "user",
+                mesh.user_workers[0],
+                mesh.cert_dir,
+                server="user",
+                client="cli",
+            )
+            h2load(
+                tools,
+                s,
+                work,
+                direct,
+                f"http://127.0.0.1:{port}{GET_USER_PATH}",
+                data,
+                headers,
+                {**roots, "TLS-origination Envoy": origin.pid},
+            )
         except (RuntimeError, OSError) as exc:
             direct.note = f"not measurable: {exc}"
         finally:
@@ -69,13 +93,32 @@ def bench_mesh(tools: dict[str, str], s: Settings, work: Path, procs: Processes,
                 procs.stop(origin)
         edge_url = f"https://127.0.0.1:{mesh.edge_port}{GET_USER_PATH}"
         h2load(tools, s, work, edge_grpc, edge_url, data, headers, roots)
-        wrk(tools, s, work, edge_http, f"https://127.0.0.1:{mesh.edge_port}/v1/users/me",
-            [f"Authorization: Bearer {token}"], roots)
-        h2load(tools, s, work, fixed, edge_url, data, headers, roots,
-               shape=["-c", "10", "-m", "1", "--rps", str(FIXED_RATE // 10)])
+        wrk(
+            tools,
+            s,
+            work,
+            edge_http,
+            f"https://127.0.0.1:{mesh.edge_port}/v1/users/me",
+            [f"Authorization: Bearer {token}"],
+            roots,
+        )
+        h2load(
+            tools,
+            s,
+            work,
+            fixed,
+            edge_url,
+            data,
+            headers,
+            roots,
+            shape=["-c", "10", "-m", "1", "--rps", str(FIXED_RATE // 10)],
+        )
         ports = mesh.ports
-        one_worker(mesh, lambda: h2load(tools, s, work, single, edge_url, data, headers,
-                                        listening_pids(ports)), single)
+        one_worker(
+            mesh,
+            lambda: h2load(tools, s, work, single, edge_url, data, headers, listening_pids(ports)),
+            single,
+        )
     finally:
         if mesh is not None:
             mesh_down(mesh)
@@ -102,6 +145,8 @@ def one_worker(mesh: Mesh, measure: Callable[[], object], result: Result) -> Non
     finally:
         supervisor.start("user-2")
         deadline = time.monotonic() + 60
-        while ("healthy" not in edge_host_health(mesh.admin_socket, second)
-               and time.monotonic() < deadline):
+        while (
+            "healthy" not in edge_host_health(mesh.admin_socket, second)
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.5)

@@ -33,7 +33,7 @@ def parse_target(target: str) -> list[tuple[str, int]]:
     ``auth:50051``) -> its ``(host, port)`` addresses."""
     for prefix in _PREFIXES:
         if target.startswith(prefix):
-            target = target[len(prefix):]
+            target = target[len(prefix) :]
             break
     return [host_port(part.strip()) for part in target.split(",") if part.strip()]
 

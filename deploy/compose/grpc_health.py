@@ -19,8 +19,15 @@ import sys
 from pathlib import Path
 
 
-def check(address: str, cert_dir: Path, *, server: str, identity: str = "cli",
-          service: str = "", timeout: float = 3.0) -> str:
+def check(
+    address: str,
+    cert_dir: Path,
+    *,
+    server: str,
+    identity: str = "cli",
+    service: str = "",
+    timeout: float = 3.0,
+) -> str:
     """Return the serving status name (``SERVING``, ``NOT_SERVING``, ...) or raise RpcError."""
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -33,7 +40,8 @@ def check(address: str, cert_dir: Path, *, server: str, identity: str = "cli",
     options = [("grpc.ssl_target_name_override", server)]
     with grpc.secure_channel(address, credentials, options=options) as channel:
         reply = health_pb2_grpc.HealthStub(channel).Check(
-            health_pb2.HealthCheckRequest(service=service), timeout=timeout)
+            health_pb2.HealthCheckRequest(service=service), timeout=timeout
+        )
     return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
 
 
@@ -49,8 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.cert_dir is None:
         parser.error("--cert-dir or AGORA_CERT_DIR is required")
     try:
-        status = check(args.address, args.cert_dir, server=args.server, identity=args.identity,
-                       service=args.service, timeout=args.timeout)
+        status = check(
+            args.address,
+            args.cert_dir,
+            server=args.server,
+            identity=args.identity,
+            service=args.service,
+            timeout=args.timeout,
+        )
     except Exception as exc:  # grpc.RpcError, OSError: unhealthy either way
         print(f"{args.address}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -55,14 +55,16 @@ class NoMesh(Exception):
 def _since(value: str) -> str:
     if not _SINCE.fullmatch(value):
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not a stream entry id (<milliseconds>[-<sequence>]) or $")
+            f"{value!r} is not a stream entry id (<milliseconds>[-<sequence>]) or $"
+        )
     return value
 
 
 def _entry_id(value: str) -> str:
     if not _ENTRY_ID.fullmatch(value):
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not a stream entry id (<milliseconds>-<sequence>)")
+            f"{value!r} is not a stream entry id (<milliseconds>-<sequence>)"
+        )
     return value
 
 
@@ -78,15 +80,18 @@ def _count(value: str) -> int:
 
 def add_redis_url(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add ``--redis-url`` (overrides the mesh's Redis) to ``sub``; return it."""
-    sub.add_argument("--redis-url", default=None, metavar="URL",
-                     help="read this Redis instead of the running mesh's "
-                          "(redis://[user:password@]host:port/db)")
+    sub.add_argument(
+        "--redis-url",
+        default=None,
+        metavar="URL",
+        help="read this Redis instead of the running mesh's (redis://[user:password@]host:port/db)",
+    )
     return sub
 
 
-def add_events_parser(commands: Any,
-                      with_data_dir: Callable[[argparse.ArgumentParser],
-                                              argparse.ArgumentParser]) -> None:
+def add_events_parser(
+    commands: Any, with_data_dir: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
+) -> None:
     """Add ``events`` (``tail``, ``dlq [list]``, ``dlq replay``) to ``commands``, the
     subparsers of ``agora``."""
     events = commands.add_parser("events", help="read the event streams and dead letters")
@@ -95,33 +100,56 @@ def add_events_parser(commands: Any,
     def common(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
         return add_redis_url(with_data_dir(sub))
 
-    tail = common(verbs.add_parser(
-        "tail", help="print events as JSON lines: the last N, or after --since"))
+    tail = common(
+        verbs.add_parser("tail", help="print events as JSON lines: the last N, or after --since")
+    )
     tail.add_argument("--type", help="only events of this type (agora.user.v1.UserCreated)")
     tail.add_argument("--source", help="only the stream of this producing service")
-    tail.add_argument("--since", type=_since, metavar="ID",
-                      help="every event after stream entry ID ($: none of the past ones)")
-    tail.add_argument("-f", "--follow", action="store_true",
-                      help="then wait for new events until Ctrl-C")
-    tail.add_argument("-n", "--count", type=_count, default=20,
-                      help="how many of the last events without --since (default %(default)s)")
+    tail.add_argument(
+        "--since",
+        type=_since,
+        metavar="ID",
+        help="every event after stream entry ID ($: none of the past ones)",
+    )
+    tail.add_argument(
+        "-f", "--follow", action="store_true", help="then wait for new events until Ctrl-C"
+    )
+    tail.add_argument(
+        "-n",
+        "--count",
+        type=_count,
+        default=20,
+        help="how many of the last events without --since (default %(default)s)",
+    )
 
     dlq = common(verbs.add_parser("dlq", help="list (default) or replay dead letters"))
     dlq.add_argument("--source", help="only dead letters of this producing service")
     dlq.add_argument("--group", help="only dead letters of this consumer group")
     actions = dlq.add_subparsers(dest="dlq_command", required=False, metavar="ACTION")
-    for name, text in (("list", "list the dead letters (the default)"),
-                       ("replay", "put dead letters back on their producer's stream")):
+    for name, text in (
+        ("list", "list the dead letters (the default)"),
+        ("replay", "put dead letters back on their producer's stream"),
+    ):
         sub = common(actions.add_parser(name, help=text))
-        sub.add_argument("--source", default=argparse.SUPPRESS,
-                         help="only dead letters of this producing service")
-        sub.add_argument("--group", default=argparse.SUPPRESS,
-                         help="only dead letters of this consumer group")
+        sub.add_argument(
+            "--source",
+            default=argparse.SUPPRESS,
+            help="only dead letters of this producing service",
+        )
+        sub.add_argument(
+            "--group", default=argparse.SUPPRESS, help="only dead letters of this consumer group"
+        )
         if name == "replay":
-            sub.add_argument("entry_ids", nargs="*", type=_entry_id, metavar="ENTRY_ID",
-                             help="dead letters to replay (ids from `agora events dlq`)")
-            sub.add_argument("--all", action="store_true",
-                             help="replay every dead letter (of --source/--group)")
+            sub.add_argument(
+                "entry_ids",
+                nargs="*",
+                type=_entry_id,
+                metavar="ENTRY_ID",
+                help="dead letters to replay (ids from `agora events dlq`)",
+            )
+            sub.add_argument(
+                "--all", action="store_true", help="replay every dead letter (of --source/--group)"
+            )
 
 
 def resolve_redis_url(layout: MeshLayout, override: str | None) -> str:
@@ -130,8 +158,10 @@ def resolve_redis_url(layout: MeshLayout, override: str | None) -> str:
     if override:
         return override
     if not layout.mesh_file.exists() or not Supervisor(layout).reachable():
-        raise NoMesh(f"no mesh is running from {layout.data_dir} "
-                     "(start one with `agora up`, or pass --redis-url)")
+        raise NoMesh(
+            f"no mesh is running from {layout.data_dir} "
+            "(start one with `agora up`, or pass --redis-url)"
+        )
     try:
         return mesh_redis_url(layout.data_dir)
     except FileNotFoundError as error:
@@ -165,8 +195,9 @@ async def _tail(redis: GuardedRedis, args: argparse.Namespace) -> None:
     if args.since is None or args.since == "$":
         cursors = await last_ids(redis, streams)
         if args.since is None:
-            for record in await recent_events(redis, streams, count=args.count,
-                                              type_name=args.type, until=cursors):
+            for record in await recent_events(
+                redis, streams, count=args.count, type_name=args.type, until=cursors
+            ):
                 _emit(record)
     else:
         cursors = dict.fromkeys(streams, args.since)
@@ -176,10 +207,10 @@ async def _tail(redis: GuardedRedis, args: argparse.Namespace) -> None:
         await _until_interrupted(_follow(redis, cursors, args))
 
 
-async def _follow(redis: GuardedRedis, cursors: dict[str, str],
-                  args: argparse.Namespace) -> None:
-    async for record in follow_events(redis, cursors, type_name=args.type,
-                                      rescan=args.source is None, block=_BLOCK_SECONDS):
+async def _follow(redis: GuardedRedis, cursors: dict[str, str], args: argparse.Namespace) -> None:
+    async for record in follow_events(
+        redis, cursors, type_name=args.type, rescan=args.source is None, block=_BLOCK_SECONDS
+    ):
         _emit(record)
 
 
@@ -207,16 +238,40 @@ async def _until_interrupted(work: Coroutine[Any, Any, None]) -> None:
 
 def _table(rows: Sequence[Sequence[str]], right: frozenset[int] = frozenset()) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join((cell.rjust if i in right else cell.ljust)(widths[i])
-                      for i, cell in enumerate(row)).rstrip() for row in rows]
+    return [
+        "  ".join(
+            (cell.rjust if i in right else cell.ljust)(widths[i]) for i, cell in enumerate(row)
+        ).rstrip()
+        for row in rows
+    ]
 
 
 def _letters_table(letters: list[DeadLetter]) -> list[str]:
-    rows = [("DEAD LETTER", "SOURCE", "GROUP", "ORIGINAL ENTRY", "TYPE", "SUBJECT",
-             "EVENT ID", "REASON")]
-    rows += [(letter.entry_id, letter.source, letter.group, letter.message_id or "-",
-              letter.type or "-", letter.subject or "-", letter.event_id or "-",
-              letter.reason or "-") for letter in letters]
+    rows = [
+        (
+            "DEAD LETTER",
+            "SOURCE",
+            "GROUP",
+            "ORIGINAL ENTRY",
+            "TYPE",
+            "SUBJECT",
+            "EVENT ID",
+            "REASON",
+        )
+    ]
+    rows += [
+        (
+            letter.entry_id,
+            letter.source,
+            letter.group,
+            letter.message_id or "-",
+            letter.type or "-",
+            letter.subject or "-",
+            letter.event_id or "-",
+            letter.reason or "-",
+        )
+        for letter in letters
+    ]
     return _table(rows)
 
 
@@ -229,13 +284,16 @@ async def _dlq(redis: GuardedRedis, args: argparse.Namespace) -> int:
         for line in _letters_table(letters) if letters else []:
             print(line)
         return 0
-    replayed = await replay_dead_letters(redis, None if args.all else args.entry_ids,
-                                         source=source, group=group)
+    replayed = await replay_dead_letters(
+        redis, None if args.all else args.entry_ids, source=source, group=group
+    )
     for done in replayed:
         letter = done.letter
-        print(f"replayed {letter.entry_id} of group {letter.group} "
-              f"({letter.type or '?'} {letter.event_id or '?'}, {letter.subject or '-'}) "
-              f"to {letter.stream.partition(':dead:')[0]} as {done.new_entry_id}")
+        print(
+            f"replayed {letter.entry_id} of group {letter.group} "
+            f"({letter.type or '?'} {letter.event_id or '?'}, {letter.subject or '-'}) "
+            f"to {letter.stream.partition(':dead:')[0]} as {done.new_entry_id}"
+        )
     print(f"{len(replayed)} dead letter(s) replayed")
     return 0
 
@@ -256,10 +314,12 @@ def run_events(args: argparse.Namespace, layout: MeshLayout) -> int:
     command = f"agora events {args.events_command}"
     if args.events_command == "dlq" and args.dlq_command:
         command += f" {args.dlq_command}"
-    if args.events_command == "dlq" and args.dlq_command == "replay" \
-            and bool(args.entry_ids) == bool(args.all):
-        print(f"{command}: give dead-letter ENTRY_IDs or --all (not both)",
-              file=sys.stderr)
+    if (
+        args.events_command == "dlq"
+        and args.dlq_command == "replay"
+        and bool(args.entry_ids) == bool(args.all)
+    ):
+        print(f"{command}: give dead-letter ENTRY_IDs or --all (not both)", file=sys.stderr)
         return 2
     try:
         url = resolve_redis_url(layout, args.redis_url)
@@ -273,8 +333,10 @@ def run_events(args: argparse.Namespace, layout: MeshLayout) -> int:
             await _tail(redis, args)
             return 0
     else:
+
         async def work(redis: GuardedRedis) -> int:
             return await _dlq(redis, args)
+
     try:
         return asyncio.run(_with_redis(url, work))
     except KeyboardInterrupt:
@@ -294,15 +356,22 @@ def stream_table(stats: list[StreamStats]) -> list[str]:
     """The lines of ``agora status``'s event-stream table (one line when none exist)."""
     if not stats:
         return ["event streams: none yet (no service has published an event)"]
-    rows = [("EVENT STREAM", "LENGTH", "GROUP", "PENDING", "LAG", "CONSUMERS",
-             "DEAD LETTERS")]
+    rows = [("EVENT STREAM", "LENGTH", "GROUP", "PENDING", "LAG", "CONSUMERS", "DEAD LETTERS")]
     for stream in stats:
         if not stream.groups:
             rows.append((stream.stream, str(stream.length), "-", "-", "-", "-", "-"))
         for group in stream.groups:
-            rows.append((stream.stream, str(stream.length), group.name, str(group.pending),
-                         "-" if group.lag is None else str(group.lag), str(group.consumers),
-                         str(group.dead_letters)))
+            rows.append(
+                (
+                    stream.stream,
+                    str(stream.length),
+                    group.name,
+                    str(group.pending),
+                    "-" if group.lag is None else str(group.lag),
+                    str(group.consumers),
+                    str(group.dead_letters),
+                )
+            )
     return _table(rows, right=frozenset({1, 3, 4, 5, 6}))
 
 

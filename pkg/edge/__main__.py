@@ -48,15 +48,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--listen", type=_address, default=("127.0.0.1", 8443))
     parser.add_argument("--admin", type=_address, default=("127.0.0.1", 9901))
     parser.add_argument("--jwks-listen", type=_address, default=("127.0.0.1", 9902))
-    parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
-                        help="an origin (scheme://host[:port]) allowed by CORS; repeatable")
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="an origin (scheme://host[:port]) allowed by CORS; repeatable",
+    )
     args = parser.parse_args(argv)
     try:
         path = write_envoy_config(
-            args.out, descriptor_set=args.descriptor_set, cert_dir=args.cert_dir.resolve(),
+            args.out,
+            descriptor_set=args.descriptor_set,
+            cert_dir=args.cert_dir.resolve(),
             endpoints=_endpoints(args.endpoint or default_endpoints()),
-            listen=args.listen, admin=args.admin, jwks_listen=args.jwks_listen,
-            cors_origins=args.cors_origin)
+            listen=args.listen,
+            admin=args.admin,
+            jwks_listen=args.jwks_listen,
+            cors_origins=args.cors_origin,
+        )
     except EdgeConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -37,10 +37,13 @@ EDGE_LISTENER = "edge_https"
 JWKS_LISTENER = "edge_jwks"
 _JWKS_SERVICE = "agora.auth.v1.AuthService"
 _JWKS_RPC = f"/{_JWKS_SERVICE}/GetJwks"
-_CONNECTIONS_MONITOR = ("type.googleapis.com/envoy.extensions.resource_monitors."
-                        "downstream_connections.v3.DownstreamConnectionsConfig")
-_DOWNSTREAM_TLS = ("type.googleapis.com/envoy.extensions.transport_sockets.tls.v3."
-                   "DownstreamTlsContext")
+_CONNECTIONS_MONITOR = (
+    "type.googleapis.com/envoy.extensions.resource_monitors."
+    "downstream_connections.v3.DownstreamConnectionsConfig"
+)
+_DOWNSTREAM_TLS = (
+    "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
+)
 
 
 ADMIN_SOCKET_MODE = 0o600
@@ -57,40 +60,58 @@ def _admin_address(admin: tuple[str, int] | Path) -> dict[str, Any]:
 
 
 def _downstream_tls(cert_dir: Path, sds_dir: Path | None) -> dict[str, Any]:
-    common: dict[str, Any] = {"alpn_protocols": ["h2", "http/1.1"],
-                              "tls_params": {"tls_minimum_protocol_version": "TLSv1_2"}}
+    common: dict[str, Any] = {
+        "alpn_protocols": ["h2", "http/1.1"],
+        "tls_params": {"tls_minimum_protocol_version": "TLSv1_2"},
+    }
     if sds_dir is None:
         common["tls_certificates"] = [tls_certificate(cert_dir)]
     else:
-        common["tls_certificate_sds_secret_configs"] = [sds_secret_config(EDGE_CERT_SDS,
-                                                                          sds_dir)]
-    return {"name": "envoy.transport_sockets.tls",
-            "typed_config": {"@type": _DOWNSTREAM_TLS, "common_tls_context": common}}
+        common["tls_certificate_sds_secret_configs"] = [sds_secret_config(EDGE_CERT_SDS, sds_dir)]
+    return {
+        "name": "envoy.transport_sockets.tls",
+        "typed_config": {"@type": _DOWNSTREAM_TLS, "common_tls_context": common},
+    }
 
 
-def _edge_listener(contracts: Contracts, listen: tuple[str, int], cert_dir: Path,
-                   sds_dir: Path | None, jwt: dict[str, Any],
-                   cors_origins: Sequence[str]) -> dict[str, Any]:
+def _edge_listener(
+    contracts: Contracts,
+    listen: tuple[str, int],
+    cert_dir: Path,
+    sds_dir: Path | None,
+    jwt: dict[str, Any],
+    cors_origins: Sequence[str],
+) -> dict[str, Any]:
     schema = strict_json_schema(contracts)
-    filters = [cors_filter(), guard_filter(schema), no_request_trailers_filter(),
-               rate_limit_filter(contracts), jwt, buffer_filter(), strict_body_filter(schema),
-               transcoder_filter(contracts.descriptor_set, contracts.transcoded_services),
-               router_filter()]
+    filters = [
+        cors_filter(),
+        guard_filter(schema),
+        no_request_trailers_filter(),
+        rate_limit_filter(contracts),
+        jwt,
+        buffer_filter(),
+        strict_body_filter(schema),
+        transcoder_filter(contracts.descriptor_set, contracts.transcoded_services),
+        router_filter(),
+    ]
     manager = http_connection_manager("edge", envoy_routes(contracts), filters)
     if cors_origins:
         virtual_host = manager["typed_config"]["route_config"]["virtual_hosts"][0]
         virtual_host["routes"].append(catch_all_route())
         virtual_host["typed_per_filter_config"] = {
-            CORS_FILTER: cors_policy(contracts, cors_origins)}
+            CORS_FILTER: cors_policy(contracts, cors_origins)
+        }
         manager["typed_config"]["http_filters"].insert(0, vary_origin_filter())
     return {
         "name": EDGE_LISTENER,
         "address": _address(*listen),
         "per_connection_buffer_limit_bytes": 1024 * 1024,
-        "filter_chains": [{
-            "transport_socket": _downstream_tls(cert_dir, sds_dir),
-            "filters": [manager],
-        }],
+        "filter_chains": [
+            {
+                "transport_socket": _downstream_tls(cert_dir, sds_dir),
+                "filters": [manager],
+            }
+        ],
     }
 
 
@@ -99,11 +120,16 @@ def _jwks_listener(contracts: Contracts, jwks_listen: tuple[str, int]) -> dict[s
         method = contracts.method(_JWKS_RPC)
     except KeyError:
         raise EdgeConfigError(f"the contracts lack {_JWKS_RPC}, which serves the JWKS") from None
-    route = {"match": {"path": method.grpc_path, "grpc": {}},
-             "route": {"cluster": method.domain, "timeout": "5s"}}
+    route = {
+        "match": {"path": method.grpc_path, "grpc": {}},
+        "route": {"cluster": method.domain, "timeout": "5s"},
+    }
     filters = [transcoder_filter(contracts.descriptor_set, [_JWKS_SERVICE]), router_filter()]
-    return {"name": JWKS_LISTENER, "address": _address(*jwks_listen),
-            "filter_chains": [{"filters": [http_connection_manager("jwks", [route], filters)]}]}
+    return {
+        "name": JWKS_LISTENER,
+        "address": _address(*jwks_listen),
+        "filter_chains": [{"filters": [http_connection_manager("jwks", [route], filters)]}],
+    }
 
 
 def render_envoy_config(
@@ -150,23 +176,35 @@ def render_envoy_config(
         raise EdgeConfigError(f"no endpoints for routed services: {', '.join(missing)}")
     jwks_uri = f"http://{jwks_listen[0]}:{jwks_listen[1]}{JWKS_PATH}"
     jwt = jwt_filter(contracts, issuer=jwt_issuer, audience=jwt_audience, jwks_uri=jwks_uri)
-    clusters = [service_cluster(name, list(addresses), cert_dir, sds_dir)
-                for name, addresses in sorted(endpoints.items())]
+    clusters = [
+        service_cluster(name, list(addresses), cert_dir, sds_dir)
+        for name, addresses in sorted(endpoints.items())
+    ]
     return {
         "node": {"id": "agora-edge", "cluster": "agora-edge"},
         "admin": {"address": _admin_address(admin)},
         "static_resources": {
-            "listeners": [_edge_listener(contracts, listen, cert_dir, sds_dir, jwt,
-                                         cors_origins),
-                          _jwks_listener(contracts, jwks_listen)],
-            "clusters": [*clusters, jwks_cluster(jwks_listen),
-                         *([no_route_cluster()] if cors_origins else [])],
+            "listeners": [
+                _edge_listener(contracts, listen, cert_dir, sds_dir, jwt, cors_origins),
+                _jwks_listener(contracts, jwks_listen),
+            ],
+            "clusters": [
+                *clusters,
+                jwks_cluster(jwks_listen),
+                *([no_route_cluster()] if cors_origins else []),
+            ],
         },
-        "overload_manager": {"resource_monitors": [{
-            "name": "envoy.resource_monitors.global_downstream_max_connections",
-            "typed_config": {"@type": _CONNECTIONS_MONITOR,
-                             "max_active_downstream_connections": 10000},
-        }]},
+        "overload_manager": {
+            "resource_monitors": [
+                {
+                    "name": "envoy.resource_monitors.global_downstream_max_connections",
+                    "typed_config": {
+                        "@type": _CONNECTIONS_MONITOR,
+                        "max_active_downstream_connections": 10000,
+                    },
+                }
+            ]
+        },
     }
 
 

@@ -30,14 +30,26 @@ def _is_ip(host: str) -> bool:
 
 
 def _load_assignment(name: str, endpoints: Sequence[tuple[str, int]]) -> dict[str, Any]:
-    return {"cluster_name": name, "endpoints": [{"lb_endpoints": [
-        {"endpoint": {"address": {"socket_address": {"address": host, "port_value": port}}}}
-        for host, port in endpoints
-    ]}]}
+    return {
+        "cluster_name": name,
+        "endpoints": [
+            {
+                "lb_endpoints": [
+                    {
+                        "endpoint": {
+                            "address": {"socket_address": {"address": host, "port_value": port}}
+                        }
+                    }
+                    for host, port in endpoints
+                ]
+            }
+        ],
+    }
 
 
-def upstream_tls_context(name: str, cert_dir: Path, sds_dir: Path | None, *,
-                         client: str = "edge") -> dict[str, Any]:
+def upstream_tls_context(
+    name: str, cert_dir: Path, sds_dir: Path | None, *, client: str = "edge"
+) -> dict[str, Any]:
     """The ``CommonTlsContext`` towards service ``name``: present ``<client>.crt`` (default
     ``edge.crt``), accept only a certificate issued by ``intermediate_ca.crt`` (the current
     intermediate, ``pkg.pki.MESH_TRUST_FILE``) with URI SAN
@@ -49,17 +61,22 @@ def upstream_tls_context(name: str, cert_dir: Path, sds_dir: Path | None, *,
     """
     san = [{"san_type": "URI", "matcher": {"exact": spiffe_id(name)}}]
     if sds_dir is None:
-        return {"alpn_protocols": ["h2"],
-                "tls_certificates": [tls_certificate(cert_dir, client)],
-                "validation_context": {
-                    "trusted_ca": {"filename": str(cert_dir / MESH_TRUST_FILE)},
-                    "match_typed_subject_alt_names": san}}
-    return {"alpn_protocols": ["h2"],
-            "tls_certificate_sds_secret_configs": [sds_secret_config(EDGE_CERT_SDS, sds_dir)],
-            "combined_validation_context": {
-                "default_validation_context": {"match_typed_subject_alt_names": san},
-                "validation_context_sds_secret_config": sds_secret_config(TRUSTED_CA_SDS,
-                                                                          sds_dir)}}
+        return {
+            "alpn_protocols": ["h2"],
+            "tls_certificates": [tls_certificate(cert_dir, client)],
+            "validation_context": {
+                "trusted_ca": {"filename": str(cert_dir / MESH_TRUST_FILE)},
+                "match_typed_subject_alt_names": san,
+            },
+        }
+    return {
+        "alpn_protocols": ["h2"],
+        "tls_certificate_sds_secret_configs": [sds_secret_config(EDGE_CERT_SDS, sds_dir)],
+        "combined_validation_context": {
+            "default_validation_context": {"match_typed_subject_alt_names": san},
+            "validation_context_sds_secret_config": sds_secret_config(TRUSTED_CA_SDS, sds_dir),
+        },
+    }
 
 
 MAX_REQUESTS_PER_CONNECTION = 1000
@@ -68,13 +85,13 @@ MAX_CONNECTION_SECONDS = 60
 seconds, whichever comes first, so a connection gRPC core has stopped parsing
 (grpc/grpc#34721) cannot fail requests for longer; a new one costs one TLS handshake."""
 
-HEALTH_CHECK = {"interval": "1s", "timeout": "1s", "unhealthy_threshold": 2,
-                "healthy_threshold": 1}
+HEALTH_CHECK = {"interval": "1s", "timeout": "1s", "unhealthy_threshold": 2, "healthy_threshold": 1}
 RETRY_BUDGET = {"budget_percent": {"value": 20.0}, "min_retry_concurrency": 3}
 
 
-def service_cluster(name: str, endpoints: Sequence[tuple[str, int]],
-                    cert_dir: Path, sds_dir: Path | None = None) -> dict[str, Any]:
+def service_cluster(
+    name: str, endpoints: Sequence[tuple[str, int]], cert_dir: Path, sds_dir: Path | None = None
+) -> dict[str, Any]:
     """The cluster of service ``name``: HTTP/2 over mTLS, round robin, gRPC health checks.
 
     Envoy presents ``edge.crt`` and accepts only a server certificate issued by the current
@@ -100,19 +117,24 @@ def service_cluster(name: str, endpoints: Sequence[tuple[str, int]],
         "connect_timeout": "2s",
         "lb_policy": "ROUND_ROBIN",
         "load_assignment": _load_assignment(name, endpoints),
-        "typed_extension_protocol_options": {_HTTP_OPTIONS: {
-            "@type": f"type.googleapis.com/{_HTTP_OPTIONS}",
-            "explicit_http_config": {"http2_protocol_options": {}},
-            "common_http_protocol_options": {
-                "max_requests_per_connection": MAX_REQUESTS_PER_CONNECTION,
-                "max_connection_duration": f"{MAX_CONNECTION_SECONDS}s"},
-        }},
+        "typed_extension_protocol_options": {
+            _HTTP_OPTIONS: {
+                "@type": f"type.googleapis.com/{_HTTP_OPTIONS}",
+                "explicit_http_config": {"http2_protocol_options": {}},
+                "common_http_protocol_options": {
+                    "max_requests_per_connection": MAX_REQUESTS_PER_CONNECTION,
+                    "max_connection_duration": f"{MAX_CONNECTION_SECONDS}s",
+                },
+            }
+        },
         "close_connections_on_host_health_failure": True,
-        "health_checks": [{
-            **HEALTH_CHECK,
-            "no_traffic_interval": HEALTH_CHECK["interval"],
-            "grpc_health_check": {},
-        }],
+        "health_checks": [
+            {
+                **HEALTH_CHECK,
+                "no_traffic_interval": HEALTH_CHECK["interval"],
+                "grpc_health_check": {},
+            }
+        ],
         "outlier_detection": {
             "consecutive_5xx": 5,
             "interval": "10s",
@@ -120,13 +142,15 @@ def service_cluster(name: str, endpoints: Sequence[tuple[str, int]],
             "max_ejection_percent": 50,
             "always_eject_one_host": False,
         },
-        "circuit_breakers": {"thresholds": [{"priority": "DEFAULT",
-                                             "retry_budget": RETRY_BUDGET}]},
-        "transport_socket": {"name": "envoy.transport_sockets.tls", "typed_config": {
-            "@type": f"{_TLS}.UpstreamTlsContext",
-            "sni": name,
-            "common_tls_context": upstream_tls_context(name, cert_dir, sds_dir),
-        }},
+        "circuit_breakers": {"thresholds": [{"priority": "DEFAULT", "retry_budget": RETRY_BUDGET}]},
+        "transport_socket": {
+            "name": "envoy.transport_sockets.tls",
+            "typed_config": {
+                "@type": f"{_TLS}.UpstreamTlsContext",
+                "sni": name,
+                "common_tls_context": upstream_tls_context(name, cert_dir, sds_dir),
+            },
+        },
     }
 
 

@@ -26,6 +26,7 @@ class EdgeConfigError(ValueError):
 @dataclass(frozen=True)
 class HttpBinding:
     """One ``google.api.http`` binding: verb (``GET``...), path template, body field."""
+
     verb: str
     template: str
     body: str = ""
@@ -79,6 +80,7 @@ class MethodContract:
 @dataclass(frozen=True)
 class Contracts:
     """Every RPC of a descriptor set, plus its serialized bytes (for the transcoder)."""
+
     methods: tuple[MethodContract, ...]
     descriptor_set: bytes
 
@@ -124,12 +126,17 @@ def _method(method: descriptor.MethodDescriptor, package: str) -> MethodContract
         raise EdgeConfigError(f"{path} is internal (callers) but has a google.api.http rule")
     route = options.Extensions[policy_pb2.route]
     contract = MethodContract(
-        service=method.containing_service.full_name, name=method.name,
-        domain=_domain(package), bindings=tuple(bindings), rule=rule,
+        service=method.containing_service.full_name,
+        name=method.name,
+        domain=_domain(package),
+        bindings=tuple(bindings),
+        rule=rule,
         timeout_ms=route.timeout_ms or None,
-        client_streaming=method.client_streaming, server_streaming=method.server_streaming,
+        client_streaming=method.client_streaming,
+        server_streaming=method.server_streaming,
         requests_per_second=route.requests_per_second,
-        burst=route.burst or route.requests_per_second)
+        burst=route.burst or route.requests_per_second,
+    )
     if contract.routed and not contract.domain:
         raise EdgeConfigError(f"{path} has an HTTP route but is not in a package agora.<domain>.v1")
     return contract

@@ -44,8 +44,9 @@ def check_origins(origins: Sequence[str]) -> tuple[str, ...]:
 
 
 VARY_FILTER = "agora.edge.vary_origin"
-_HEADER_MUTATION = ("type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3."
-                    "HeaderMutation")
+_HEADER_MUTATION = (
+    "type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation"
+)
 
 
 def vary_origin_filter() -> dict[str, Any]:
@@ -55,10 +56,22 @@ def vary_origin_filter() -> dict[str, Any]:
     Every response then depends on the request's ``Origin`` (it carries
     ``Access-Control-Allow-Origin`` or not), so a shared cache must key on it (Fetch
     standard, "CORS protocol and HTTP caches"; the JWKS is publicly cacheable)."""
-    return {"name": VARY_FILTER, "typed_config": {
-        "@type": _HEADER_MUTATION, "mutations": {"response_mutations": [{"append": {
-            "header": {"key": "vary", "value": "Origin"},
-            "append_action": "APPEND_IF_EXISTS_OR_ADD"}}]}}}
+    return {
+        "name": VARY_FILTER,
+        "typed_config": {
+            "@type": _HEADER_MUTATION,
+            "mutations": {
+                "response_mutations": [
+                    {
+                        "append": {
+                            "header": {"key": "vary", "value": "Origin"},
+                            "append_action": "APPEND_IF_EXISTS_OR_ADD",
+                        }
+                    }
+                ]
+            },
+        },
+    }
 
 
 def cors_policy(contracts: Contracts, origins: Sequence[str]) -> dict[str, Any]:
@@ -66,8 +79,14 @@ def cors_policy(contracts: Contracts, origins: Sequence[str]) -> dict[str, Any]:
     verbs of the public routes; request headers ``ALLOW_HEADERS``; ``EXPOSE_HEADERS``
     readable by scripts; preflights cached ``MAX_AGE_SECONDS``; no credentials (tokens travel
     in ``Authorization``, never in cookies)."""
-    verbs = sorted({binding.verb for method in contracts.methods if method.routed
-                    for binding in method.bindings})
+    verbs = sorted(
+        {
+            binding.verb
+            for method in contracts.methods
+            if method.routed
+            for binding in method.bindings
+        }
+    )
     return {
         "@type": f"{_FILTERS}.CorsPolicy",
         "allow_origin_string_match": [{"exact": origin} for origin in check_origins(origins)],
@@ -85,13 +104,28 @@ NO_ROUTE_CLUSTER = "edge_no_route"
 def catch_all_route() -> dict[str, Any]:
     """The last route when CORS is on, for requests that are not native gRPC (see above and
     ``_classify``)."""
-    return {"name": "cors_lookup", "match": {"prefix": "/", "headers": [{
-        "name": "content-type", "string_match": {"safe_regex": {"regex": GRPC_CONTENT_TYPE_REGEX}},
-        "invert_match": True, "treat_missing_header_as_empty": True}]},
-        "route": {"cluster": NO_ROUTE_CLUSTER, "timeout": "1s"}}
+    return {
+        "name": "cors_lookup",
+        "match": {
+            "prefix": "/",
+            "headers": [
+                {
+                    "name": "content-type",
+                    "string_match": {"safe_regex": {"regex": GRPC_CONTENT_TYPE_REGEX}},
+                    "invert_match": True,
+                    "treat_missing_header_as_empty": True,
+                }
+            ],
+        },
+        "route": {"cluster": NO_ROUTE_CLUSTER, "timeout": "1s"},
+    }
 
 
 def no_route_cluster() -> dict[str, Any]:
     """A cluster with no endpoints: whatever is routed there gets 503."""
-    return {"name": NO_ROUTE_CLUSTER, "type": "STATIC", "connect_timeout": "1s",
-            "load_assignment": {"cluster_name": NO_ROUTE_CLUSTER, "endpoints": []}}
+    return {
+        "name": NO_ROUTE_CLUSTER,
+        "type": "STATIC",
+        "connect_timeout": "1s",
+        "load_assignment": {"cluster_name": NO_ROUTE_CLUSTER, "endpoints": []},
+    }

@@ -63,12 +63,18 @@ def buffer_filter() -> dict[str, Any]:
     It runs first, before transcoding, so the cap applies to the JSON as sent; routes of
     client-streaming RPCs and server reflection switch it off (see ``_routes``).
     """
-    return {"name": BUFFER_FILTER, "typed_config": {
-        "@type": f"{_TYPES}.http.buffer.v3.Buffer", "max_request_bytes": MAX_REQUEST_BYTES}}
+    return {
+        "name": BUFFER_FILTER,
+        "typed_config": {
+            "@type": f"{_TYPES}.http.buffer.v3.Buffer",
+            "max_request_bytes": MAX_REQUEST_BYTES,
+        },
+    }
 
 
-def jwt_filter(contracts: Contracts, *, issuer: str, audience: str,
-               jwks_uri: str) -> dict[str, Any]:
+def jwt_filter(
+    contracts: Contracts, *, issuer: str, audience: str, jwks_uri: str
+) -> dict[str, Any]:
     """``jwt_authn`` with provider ``agora``, required for every routed RPC whose rule is
     ``authenticated`` or ``roles``: one rule per RPC matching the guard's ``RPC_HEADER``, so
     the token is checked on the request's headers, before its body is read or transcoded, for
@@ -88,33 +94,46 @@ def jwt_filter(contracts: Contracts, *, issuer: str, audience: str,
         "name": JWT_FILTER,
         "typed_config": {
             "@type": f"{_TYPES}.http.jwt_authn.v3.JwtAuthentication",
-            "providers": {JWT_PROVIDER: {
-                "issuer": issuer,
-                "audiences": [audience],
-                "from_headers": [{"name": "Authorization", "value_prefix": "Bearer "}],
-                "forward": True,
-                "remote_jwks": {
-                    "http_uri": {"uri": jwks_uri, "cluster": JWKS_CLUSTER, "timeout": "2s"},
-                    "cache_duration": "300s",
-                    "async_fetch": {"fast_listener": False, "failed_refetch_duration": "2s"},
-                    "retry_policy": {
-                        "num_retries": 3,
-                        "retry_back_off": {"base_interval": "0.2s", "max_interval": "2s"},
+            "providers": {
+                JWT_PROVIDER: {
+                    "issuer": issuer,
+                    "audiences": [audience],
+                    "from_headers": [{"name": "Authorization", "value_prefix": "Bearer "}],
+                    "forward": True,
+                    "remote_jwks": {
+                        "http_uri": {"uri": jwks_uri, "cluster": JWKS_CLUSTER, "timeout": "2s"},
+                        "cache_duration": "300s",
+                        "async_fetch": {"fast_listener": False, "failed_refetch_duration": "2s"},
+                        "retry_policy": {
+                            "num_retries": 3,
+                            "retry_back_off": {"base_interval": "0.2s", "max_interval": "2s"},
+                        },
                     },
-                },
-            }},
-            "rules": [{"match": {"prefix": "/", "headers": [{
-                "name": RPC_HEADER, "string_match": {"exact": method.grpc_path}}]},
-                "requires": {"provider_name": JWT_PROVIDER}}
-                for method in contracts.methods if method.routed and method.requires_jwt],
+                }
+            },
+            "rules": [
+                {
+                    "match": {
+                        "prefix": "/",
+                        "headers": [
+                            {"name": RPC_HEADER, "string_match": {"exact": method.grpc_path}}
+                        ],
+                    },
+                    "requires": {"provider_name": JWT_PROVIDER},
+                }
+                for method in contracts.methods
+                if method.routed and method.requires_jwt
+            ],
         },
     }
 
 
 def router_filter() -> dict[str, Any]:
     """The terminal ``router`` filter."""
-    return {"name": "envoy.filters.http.router",
-            "typed_config": {"@type": f"{_TYPES}.http.router.v3.Router"}}
+    return {
+        "name": "envoy.filters.http.router",
+        "typed_config": {"@type": f"{_TYPES}.http.router.v3.Router"},
+    }
 
 
 def rate_limit_filter(contracts: Contracts) -> dict[str, Any]:
@@ -123,25 +142,46 @@ def rate_limit_filter(contracts: Contracts) -> dict[str, Any]:
     found by the descriptor ``rpc`` = the guard's ``RPC_HEADER``. Requests of other RPCs
     draw on no bucket (the default bucket is not consumed when a descriptor matched, and is
     large enough never to limit)."""
-    descriptors = [descriptor for method in contracts.methods if method.routed
-                   if (descriptor := rate_limit_descriptor(method)) is not None]
-    return {"name": RATE_LIMIT_FILTER, "typed_config": {
-        "@type": _RATE_LIMIT,
-        "stat_prefix": "edge_rate_limit",
-        "token_bucket": {"max_tokens": 1_000_000_000, "tokens_per_fill": 1_000_000_000,
-                         "fill_interval": "1s"},
-        "filter_enabled": {"runtime_key": "edge_rate_limit_enabled", **_ALWAYS},
-        "filter_enforced": {"runtime_key": "edge_rate_limit_enforced", **_ALWAYS},
-        "always_consume_default_token_bucket": False,
-        "rate_limited_as_resource_exhausted": True,
-        "rate_limits": [{"actions": [{"request_headers": {
-            "header_name": RPC_HEADER, "descriptor_key": RATE_LIMIT_KEY}}]}],
-        "descriptors": descriptors,
-    }}
+    descriptors = [
+        descriptor
+        for method in contracts.methods
+        if method.routed
+        if (descriptor := rate_limit_descriptor(method)) is not None
+    ]
+    return {
+        "name": RATE_LIMIT_FILTER,
+        "typed_config": {
+            "@type": _RATE_LIMIT,
+            "stat_prefix": "edge_rate_limit",
+            "token_bucket": {
+                "max_tokens": 1_000_000_000,
+                "tokens_per_fill": 1_000_000_000,
+                "fill_interval": "1s",
+            },
+            "filter_enabled": {"runtime_key": "edge_rate_limit_enabled", **_ALWAYS},
+            "filter_enforced": {"runtime_key": "edge_rate_limit_enforced", **_ALWAYS},
+            "always_consume_default_token_bucket": False,
+            "rate_limited_as_resource_exhausted": True,
+            "rate_limits": [
+                {
+                    "actions": [
+                        {
+                            "request_headers": {
+                                "header_name": RPC_HEADER,
+                                "descriptor_key": RATE_LIMIT_KEY,
+                            }
+                        }
+                    ]
+                }
+            ],
+            "descriptors": descriptors,
+        },
+    }
 
 
-def http_connection_manager(stat_prefix: str, routes: list[dict[str, Any]],
-                            http_filters: list[dict[str, Any]]) -> dict[str, Any]:
+def http_connection_manager(
+    stat_prefix: str, routes: list[dict[str, Any]], http_filters: list[dict[str, Any]]
+) -> dict[str, Any]:
     """An HTTP connection manager (HTTP/1.1 and HTTP/2) whose own replies are
     ``google.rpc.Status`` JSON like the services' errors (see ``_local_reply``).
 
@@ -172,9 +212,12 @@ def http_connection_manager(stat_prefix: str, routes: list[dict[str, Any]],
             },
             "http2_protocol_options": {"max_concurrent_streams": 100},
             "local_reply_config": local_reply_config(max_request_bytes=MAX_REQUEST_BYTES),
-            "route_config": {"name": f"{stat_prefix}_routes", "virtual_hosts": [
-                {"name": stat_prefix, "domains": ["*"], "routes": routes},
-            ]},
+            "route_config": {
+                "name": f"{stat_prefix}_routes",
+                "virtual_hosts": [
+                    {"name": stat_prefix, "domains": ["*"], "routes": routes},
+                ],
+            },
             "http_filters": http_filters,
         },
     }

@@ -28,18 +28,26 @@ from ._strict_json import StrictJsonSchema
 GUARD_FILTER = "agora.edge.guard"
 TRAILERS_FILTER = "agora.edge.no_request_trailers"
 RPC_HEADER = "x-agora-rpc"
-_HEADER_MUTATION = ("type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3."
-                    "HeaderMutation")
+_HEADER_MUTATION = (
+    "type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation"
+)
 
 
 def guard_source(schema: StrictJsonSchema) -> str:
     """The guard's Lua source: ``edge_guard.lua`` with the rules of ``schema``."""
-    rows = [(r.verb, r.pattern, {name: 1 for name in r.bound}, int(r.any_query), r.rpc)
-            for r in schema.rules]
+    rows = [
+        (r.verb, r.pattern, {name: 1 for name in r.bound}, int(r.any_query), r.rpc)
+        for r in schema.rules
+    ]
     rules = "{\n" + "".join(f"  {lua_literal(row)},\n" for row in rows) + "}"
-    return render_lua("edge_guard.lua", {
-        "RULES": rules, "GRPC_CONTENT_TYPE": lua_literal(GRPC_CONTENT_TYPE),
-        "RPC_HEADER": lua_literal(RPC_HEADER)})
+    return render_lua(
+        "edge_guard.lua",
+        {
+            "RULES": rules,
+            "GRPC_CONTENT_TYPE": lua_literal(GRPC_CONTENT_TYPE),
+            "RPC_HEADER": lua_literal(RPC_HEADER),
+        },
+    )
 
 
 def guard_filter(schema: StrictJsonSchema) -> dict[str, Any]:
@@ -50,7 +58,14 @@ def guard_filter(schema: StrictJsonSchema) -> dict[str, Any]:
 def no_request_trailers_filter() -> dict[str, Any]:
     """``header_mutation`` removing every request trailer (RFC 9110 §6.5): gRPC clients send
     none and HTTP/JSON bodies are complete without, so none reaches a service."""
-    return {"name": TRAILERS_FILTER, "typed_config": {
-        "@type": _HEADER_MUTATION,
-        "mutations": {"request_trailers_mutations": [
-            {"remove_on_match": {"key_matcher": {"safe_regex": {"regex": ".*"}}}}]}}}
+    return {
+        "name": TRAILERS_FILTER,
+        "typed_config": {
+            "@type": _HEADER_MUTATION,
+            "mutations": {
+                "request_trailers_mutations": [
+                    {"remove_on_match": {"key_matcher": {"safe_regex": {"regex": ".*"}}}}
+                ]
+            },
+        },
+    }

@@ -59,8 +59,20 @@ UNKNOWN = 2
 # malformed argument), and 429 is RESOURCE_EXHAUSTED as in google/rpc/code.proto.
 # 414/431 (URI or headers too large) are RESOURCE_EXHAUSTED like 413; 408 is the stream's
 # max duration reached before the request was complete; 415 a body that is not JSON.
-GRPC_CODE_BY_HTTP_STATUS = {400: 3, 401: 16, 403: 7, 404: 5, 408: 4, 413: 8, 414: 8, 415: 3,
-                            429: 8, 431: 8, 503: 14, 504: 4}
+GRPC_CODE_BY_HTTP_STATUS = {
+    400: 3,
+    401: 16,
+    403: 7,
+    404: 5,
+    408: 4,
+    413: 8,
+    414: 8,
+    415: 3,
+    429: 8,
+    431: 8,
+    503: 14,
+    504: 4,
+}
 # HTTP status of a local reply to a native gRPC request -> (grpc-status, ErrorInfo reason,
 # message) of its grpc-status-details-bin. 404 is UNIMPLEMENTED (no such method), as gRPC's
 # own HTTP mapping has it; 504 and 408 come from the route's max stream duration.
@@ -86,54 +98,102 @@ upstream, upstream connection refused or reset, the JWKS unavailable."""
 
 
 def _status_filter(status: int) -> dict[str, Any]:
-    return {"status_code_filter": {"comparison": {"op": "EQ", "value": {
-        "default_value": status, "runtime_key": f"agora.edge.local_reply.status_{status}"}}}}
+    return {
+        "status_code_filter": {
+            "comparison": {
+                "op": "EQ",
+                "value": {
+                    "default_value": status,
+                    "runtime_key": f"agora.edge.local_reply.status_{status}",
+                },
+            }
+        }
+    }
 
 
 def _cel(expression: str) -> dict[str, Any]:
-    return {"extension_filter": {"name": "envoy.access_loggers.extension_filters.cel",
-                                 "typed_config": {"@type": _CEL, "expression": expression}}}
+    return {
+        "extension_filter": {
+            "name": "envoy.access_loggers.extension_filters.cel",
+            "typed_config": {"@type": _CEL, "expression": expression},
+        }
+    }
 
 
 def _strict_json(key: str) -> dict[str, Any]:
-    return {"metadata_filter": {
-        "matcher": {"filter": STRICT_JSON_METADATA, "path": [{"key": key}],
-                    "value": {"present_match": True}},
-        "match_if_key_not_found": False}}
+    return {
+        "metadata_filter": {
+            "matcher": {
+                "filter": STRICT_JSON_METADATA,
+                "path": [{"key": key}],
+                "value": {"present_match": True},
+            },
+            "match_if_key_not_found": False,
+        }
+    }
 
 
-_NATIVE_GRPC = {"and_filter": {"filters": [
-    {"header_filter": {"header": {"name": "content-type", "string_match": {
-        "safe_regex": {"regex": GRPC_CONTENT_TYPE_REGEX}}}}},
-    {"header_filter": {"header": {"name": "x-envoy-original-path", "present_match": True,
-                                  "invert_match": True}}},
-]}}
+_NATIVE_GRPC = {
+    "and_filter": {
+        "filters": [
+            {
+                "header_filter": {
+                    "header": {
+                        "name": "content-type",
+                        "string_match": {"safe_regex": {"regex": GRPC_CONTENT_TYPE_REGEX}},
+                    }
+                }
+            },
+            {
+                "header_filter": {
+                    "header": {
+                        "name": "x-envoy-original-path",
+                        "present_match": True,
+                        "invert_match": True,
+                    }
+                }
+            },
+        ]
+    }
+}
 
 
 # A transcoded request whose stream outlives the route's max duration: the connection manager
 # answers it as gRPC (the request is gRPC by then) and the transcoder renders that reply as
 # JSON itself, from grpc-status-details-bin when there is one.
-_TRANSCODED = {"header_filter": {"header": {"name": "x-envoy-original-path",
-                                            "present_match": True}}}
+_TRANSCODED = {
+    "header_filter": {"header": {"name": "x-envoy-original-path", "present_match": True}}
+}
 
 
 def _error_info(reason: str) -> dict[str, Any]:
-    return {"@type": f"{_TYPE}ErrorInfo", "reason": reason, "domain": ERROR_DOMAIN,
-            "metadata": {"request_id": "%REQ(X-REQUEST-ID)%"}}
+    return {
+        "@type": f"{_TYPE}ErrorInfo",
+        "reason": reason,
+        "domain": ERROR_DOMAIN,
+        "metadata": {"request_id": "%REQ(X-REQUEST-ID)%"},
+    }
 
 
-def status_format(code: int, *details: dict[str, Any],
-                  reason: str = "%RESPONSE_CODE_DETAILS%") -> dict[str, Any]:
+def status_format(
+    code: int, *details: dict[str, Any], reason: str = "%RESPONSE_CODE_DETAILS%"
+) -> dict[str, Any]:
     """A ``body_format`` rendering ``google.rpc.Status`` JSON with google.rpc.Code ``code``,
     the local reply's text as ``message``, ``details`` then an ErrorInfo with ``reason``."""
-    return {"json_format": {"code": code, "message": "%LOCAL_REPLY_BODY%",
-                            "details": [*details, _error_info(reason)]},
-            "content_type": "application/json"}
+    return {
+        "json_format": {
+            "code": code,
+            "message": "%LOCAL_REPLY_BODY%",
+            "details": [*details, _error_info(reason)],
+        },
+        "content_type": "application/json",
+    }
 
 
 def _header(name: str, value: str) -> list[dict[str, Any]]:
-    return [{"header": {"key": name, "value": value},
-             "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}]
+    return [
+        {"header": {"key": name, "value": value}, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
+    ]
 
 
 def grpc_status_details(code: int, reason: str, message: str) -> str:
@@ -147,8 +207,10 @@ def grpc_status_details(code: int, reason: str, message: str) -> str:
 
 
 def _grpc_headers(code: int, reason: str, message: str) -> list[dict[str, Any]]:
-    return [*_header("grpc-status", str(code)),
-            *_header("grpc-status-details-bin", grpc_status_details(code, reason, message))]
+    return [
+        *_header("grpc-status", str(code)),
+        *_header("grpc-status-details-bin", grpc_status_details(code, reason, message)),
+    ]
 
 
 def _native(*filters: dict[str, Any]) -> dict[str, Any]:
@@ -165,50 +227,99 @@ def local_reply_config(*, max_request_bytes: int) -> dict[str, Any]:
     jwt_denied = _cel(f"response.code_details.startsWith('{_JWT_DENIED}')")
     jwks_failed = _cel(f"response.code_details == '{JWKS_FETCH_FAILED}'")
     retry_after = _header("retry-after", str(RETRY_AFTER_SECONDS))
-    unknown_field = {"@type": f"{_TYPE}BadRequest", "fieldViolations": [{
-        "field": f"%DYNAMIC_METADATA({STRICT_JSON_METADATA}:field)%",
-        "description": "%LOCAL_REPLY_BODY%"}]}
+    unknown_field = {
+        "@type": f"{_TYPE}BadRequest",
+        "fieldViolations": [
+            {
+                "field": f"%DYNAMIC_METADATA({STRICT_JSON_METADATA}:field)%",
+                "description": "%LOCAL_REPLY_BODY%",
+            }
+        ],
+    }
     strict_reason = f"%DYNAMIC_METADATA({STRICT_JSON_METADATA}:reason)%"
     jwks_down = (14, "jwks_unavailable", "the access token cannot be checked now")
     token = (16, "invalid_token", "the access token is missing or invalid")
     mappers: list[dict[str, Any]] = [
-        {"filter": _native(jwks_failed), "status_code": 503,
-         "headers_to_add": [*retry_after, *_grpc_headers(*jwks_down)],
-         "body_format_override": plain},
-        {"filter": _native(jwt_denied), "status_code": 401,
-         "headers_to_add": _grpc_headers(*token), "body_format_override": plain},
-        *({"filter": _native(_status_filter(status)),
-           "headers_to_add": [*_grpc_headers(*reply), *(retry_after if status == 503 else [])],
-           "body_format_override": plain} for status, reply in NATIVE_GRPC_REPLIES.items()),
+        {
+            "filter": _native(jwks_failed),
+            "status_code": 503,
+            "headers_to_add": [*retry_after, *_grpc_headers(*jwks_down)],
+            "body_format_override": plain,
+        },
+        {
+            "filter": _native(jwt_denied),
+            "status_code": 401,
+            "headers_to_add": _grpc_headers(*token),
+            "body_format_override": plain,
+        },
+        *(
+            {
+                "filter": _native(_status_filter(status)),
+                "headers_to_add": [*_grpc_headers(*reply), *(retry_after if status == 503 else [])],
+                "body_format_override": plain,
+            }
+            for status, reply in NATIVE_GRPC_REPLIES.items()
+        ),
         {"filter": _NATIVE_GRPC, "body_format_override": plain},
-        *({"filter": {"and_filter": {"filters": [_TRANSCODED, _status_filter(status)]}},
-           "headers_to_add": _grpc_headers(*NATIVE_GRPC_REPLIES[status])[1:],
-           "body_format_override": status_format(GRPC_CODE_BY_HTTP_STATUS[status])}
-          for status in (408, 504)),
-        {"filter": jwks_failed, "status_code": 503, "headers_to_add": retry_after,
-         "body": {"inline_string": "the access token cannot be checked now: the JWKS is "
-                                   "unavailable"},
-         "body_format_override": status_format(14)},
-        {"filter": _cel(f"response.code_details == '{_JWT_MISSING}'"),
-         "headers_to_add": _www_authenticate("Bearer"),
-         "status_code": 401, "body_format_override": status_format(16)},
-        {"filter": jwt_denied,
-         "headers_to_add": _www_authenticate('Bearer error="invalid_token"'),
-         "status_code": 401, "body_format_override": status_format(16)},
-        {"filter": {"and_filter": {"filters": [_strict_json("reason"), _status_filter(404)]}},
-         "body_format_override": status_format(5, reason=strict_reason)},
-        {"filter": _strict_json("field"),
-         "body_format_override": status_format(3, unknown_field, reason=strict_reason)},
-        {"filter": _strict_json("reason"),
-         "body_format_override": status_format(3, reason=strict_reason)},
-        {"filter": {"response_flag_filter": {"flags": ["NR"]}},
-         "body": {"inline_string": "no route for this method and path"},
-         "body_format_override": status_format(5)},
-        {"filter": _status_filter(413),
-         "body": {"inline_string": f"request body is larger than {max_request_bytes} bytes"},
-         "body_format_override": status_format(8)},
+        *(
+            {
+                "filter": {"and_filter": {"filters": [_TRANSCODED, _status_filter(status)]}},
+                "headers_to_add": _grpc_headers(*NATIVE_GRPC_REPLIES[status])[1:],
+                "body_format_override": status_format(GRPC_CODE_BY_HTTP_STATUS[status]),
+            }
+            for status in (408, 504)
+        ),
+        {
+            "filter": jwks_failed,
+            "status_code": 503,
+            "headers_to_add": retry_after,
+            "body": {
+                "inline_string": "the access token cannot be checked now: the JWKS is unavailable"
+            },
+            "body_format_override": status_format(14),
+        },
+        {
+            "filter": _cel(f"response.code_details == '{_JWT_MISSING}'"),
+            "headers_to_add": _www_authenticate("Bearer"),
+            "status_code": 401,
+            "body_format_override": status_format(16),
+        },
+        {
+            "filter": jwt_denied,
+            "headers_to_add": _www_authenticate('Bearer error="invalid_token"'),
+            "status_code": 401,
+            "body_format_override": status_format(16),
+        },
+        {
+            "filter": {"and_filter": {"filters": [_strict_json("reason"), _status_filter(404)]}},
+            "body_format_override": status_format(5, reason=strict_reason),
+        },
+        {
+            "filter": _strict_json("field"),
+            "body_format_override": status_format(3, unknown_field, reason=strict_reason),
+        },
+        {
+            "filter": _strict_json("reason"),
+            "body_format_override": status_format(3, reason=strict_reason),
+        },
+        {
+            "filter": {"response_flag_filter": {"flags": ["NR"]}},
+            "body": {"inline_string": "no route for this method and path"},
+            "body_format_override": status_format(5),
+        },
+        {
+            "filter": _status_filter(413),
+            "body": {"inline_string": f"request body is larger than {max_request_bytes} bytes"},
+            "body_format_override": status_format(8),
+        },
     ]
-    mappers += [{"filter": _status_filter(status), "body_format_override": status_format(code),
-                 **({"headers_to_add": retry_after} if status == 503 else {})}
-                for status, code in GRPC_CODE_BY_HTTP_STATUS.items() if status != 413]
+    mappers += [
+        {
+            "filter": _status_filter(status),
+            "body_format_override": status_format(code),
+            **({"headers_to_add": retry_after} if status == 503 else {}),
+        }
+        for status, code in GRPC_CODE_BY_HTTP_STATUS.items()
+        if status != 413
+    ]
     return {"mappers": mappers, "body_format": status_format(UNKNOWN)}

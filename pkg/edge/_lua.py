@@ -18,11 +18,19 @@ def lua_literal(value: Any) -> str:
     """``value`` (str, int, bool, dict, tuple, list) as a Lua literal; a string's other bytes
     become ``\\ddd`` escapes, so any text is safe inside the generated source."""
     if isinstance(value, str):
-        return '"' + "".join(chr(b) if _LUA_SAFE.fullmatch(bytes([b])) else f"\\{b:03d}"
-                             for b in value.encode()) + '"'
+        return (
+            '"'
+            + "".join(
+                chr(b) if _LUA_SAFE.fullmatch(bytes([b])) else f"\\{b:03d}" for b in value.encode()
+            )
+            + '"'
+        )
     if isinstance(value, dict):
-        return "{" + ", ".join(f"[{lua_literal(k)}] = {lua_literal(v)}"
-                               for k, v in value.items()) + "}"
+        return (
+            "{"
+            + ", ".join(f"[{lua_literal(k)}] = {lua_literal(v)}" for k, v in value.items())
+            + "}"
+        )
     if isinstance(value, tuple | list):
         return "{" + ", ".join(lua_literal(v) for v in value) + "}"
     return str(int(value))
@@ -33,8 +41,11 @@ def render_lua(template: str, values: Mapping[str, str]) -> str:
     replaced by ``values[KEY]`` (already Lua source) and ``@METADATA@`` by the namespace of
     the edge's dynamic metadata. ``KeyError`` if a placeholder is left unfilled."""
     files = resources.files(__package__)
-    source = files.joinpath(_COMMON).read_text("utf-8") + "\n" + files.joinpath(
-        template).read_text("utf-8")
+    source = (
+        files.joinpath(_COMMON).read_text("utf-8")
+        + "\n"
+        + files.joinpath(template).read_text("utf-8")
+    )
     for key, value in {**values, "METADATA": lua_literal(STRICT_JSON_METADATA)}.items():
         source = source.replace(f"@{key}@", value)
     left = re.search(r"@[A-Z_]+@", source)
@@ -45,6 +56,11 @@ def render_lua(template: str, values: Mapping[str, str]) -> str:
 
 def lua_filter(name: str, stat_prefix: str, source: str) -> dict[str, Any]:
     """An HTTP filter entry named ``name`` running ``source`` on every request."""
-    return {"name": name, "typed_config": {
-        "@type": _LUA, "stat_prefix": stat_prefix,
-        "default_source_code": {"inline_string": source}}}
+    return {
+        "name": name,
+        "typed_config": {
+            "@type": _LUA,
+            "stat_prefix": stat_prefix,
+            "default_source_code": {"inline_string": source},
+        },
+    }

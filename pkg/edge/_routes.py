@@ -14,8 +14,10 @@ from ._guard import RPC_HEADER
 BUFFER_FILTER = "envoy.filters.http.buffer"
 RATE_LIMIT_KEY = "rpc"
 REFLECTION_MAX_SECONDS = 60
-REFLECTION_PREFIXES = ("/grpc.reflection.v1.ServerReflection/",
-                       "/grpc.reflection.v1alpha.ServerReflection/")
+REFLECTION_PREFIXES = (
+    "/grpc.reflection.v1.ServerReflection/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+)
 REFLECTION_CLUSTER = "auth"
 _FILTERS = "type.googleapis.com/envoy.extensions.filters.http"
 _PER_ROUTE_BUFFER = {"@type": f"{_FILTERS}.buffer.v3.BufferPerRoute", "disabled": True}
@@ -25,9 +27,13 @@ NO_STORE = "no-store"
 NEVER_REACHED_A_SERVER = "connect-failure,refused-stream,reset-before-request"
 SAFE_TO_REPEAT = "unavailable"
 RETRIES = 2
-_PREVIOUS_HOSTS = {"name": "envoy.retry_host_predicates.previous_hosts", "typed_config": {
-    "@type": "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3."
-             "PreviousHostsPredicate"}}
+_PREVIOUS_HOSTS = {
+    "name": "envoy.retry_host_predicates.previous_hosts",
+    "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3."
+        "PreviousHostsPredicate"
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -63,15 +69,24 @@ def route_table(descriptor_set: Path | bytes | Contracts) -> list[RouteEntry]:
 
     Raises ``EdgeConfigError`` like ``load_contracts``. Useful for docs and route diffs.
     """
-    contracts = (descriptor_set if isinstance(descriptor_set, Contracts)
-                 else load_contracts(descriptor_set))
+    contracts = (
+        descriptor_set if isinstance(descriptor_set, Contracts) else load_contracts(descriptor_set)
+    )
     entries = [
-        RouteEntry(verb=binding.verb, template=binding.template, body=binding.body,
-                   rpc=method.grpc_path, cluster=method.domain,
-                   access=method.rule.access, roles=tuple(sorted(method.rule.values)),
-                   timeout_ms=method.effective_timeout_ms,
-                   requests_per_second=method.requests_per_second, burst=method.burst)
-        for method in contracts.methods if method.routed and method.rule is not None
+        RouteEntry(
+            verb=binding.verb,
+            template=binding.template,
+            body=binding.body,
+            rpc=method.grpc_path,
+            cluster=method.domain,
+            access=method.rule.access,
+            roles=tuple(sorted(method.rule.values)),
+            timeout_ms=method.effective_timeout_ms,
+            requests_per_second=method.requests_per_second,
+            burst=method.burst,
+        )
+        for method in contracts.methods
+        if method.routed and method.rule is not None
         for binding in method.bindings
     ]
     return sorted(entries, key=lambda e: (e.template, e.verb))
@@ -91,10 +106,14 @@ def rate_limit_descriptor(method: MethodContract) -> dict[str, Any] | None:
     """
     if not method.requests_per_second:
         return None
-    return {"entries": [{"key": RATE_LIMIT_KEY, "value": method.grpc_path}],
-            "token_bucket": {"max_tokens": method.burst,
-                             "tokens_per_fill": method.requests_per_second,
-                             "fill_interval": "1s"}}
+    return {
+        "entries": [{"key": RATE_LIMIT_KEY, "value": method.grpc_path}],
+        "token_bucket": {
+            "max_tokens": method.burst,
+            "tokens_per_fill": method.requests_per_second,
+            "fill_interval": "1s",
+        },
+    }
 
 
 def retry_policy(method: MethodContract) -> dict[str, Any]:
@@ -114,9 +133,12 @@ def retry_policy(method: MethodContract) -> dict[str, Any]:
     retry_on = NEVER_REACHED_A_SERVER
     if method.bindings and all(binding.verb == "GET" for binding in method.bindings):
         retry_on += "," + SAFE_TO_REPEAT
-    return {"retry_on": retry_on, "num_retries": RETRIES,
-            "retry_host_predicate": [_PREVIOUS_HOSTS],
-            "host_selection_retry_max_attempts": 3}
+    return {
+        "retry_on": retry_on,
+        "num_retries": RETRIES,
+        "retry_host_predicate": [_PREVIOUS_HOSTS],
+        "host_selection_retry_max_attempts": 3,
+    }
 
 
 def cache_control(method: MethodContract) -> str:
@@ -135,20 +157,31 @@ def _method_route(method: MethodContract) -> dict[str, Any]:
     timeout = _seconds(method.effective_timeout_ms)
     return {
         "name": method.grpc_path.lstrip("/"),
-        "match": {"path": method.grpc_path, "grpc": {}, "headers": [
-            {"name": RPC_HEADER, "string_match": {"exact": method.grpc_path}}]},
+        "match": {
+            "path": method.grpc_path,
+            "grpc": {},
+            "headers": [{"name": RPC_HEADER, "string_match": {"exact": method.grpc_path}}],
+        },
         "route": {
             "cluster": method.domain,
-            "max_stream_duration": {"max_stream_duration": timeout,
-                                    "grpc_timeout_header_max": timeout},
+            "max_stream_duration": {
+                "max_stream_duration": timeout,
+                "grpc_timeout_header_max": timeout,
+            },
             "retry_policy": retry_policy(method),
         },
         "request_headers_to_remove": [RPC_HEADER],
-        "response_headers_to_add": [{
-            "header": {"key": "cache-control", "value": cache_control(method)},
-            "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}],
-        **({"typed_per_filter_config": {BUFFER_FILTER: _PER_ROUTE_BUFFER}}
-           if method.client_streaming else {}),
+        "response_headers_to_add": [
+            {
+                "header": {"key": "cache-control", "value": cache_control(method)},
+                "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
+            }
+        ],
+        **(
+            {"typed_per_filter_config": {BUFFER_FILTER: _PER_ROUTE_BUFFER}}
+            if method.client_streaming
+            else {}
+        ),
     }
 
 
@@ -181,9 +214,13 @@ def envoy_routes(contracts: Contracts) -> list[dict[str, Any]]:
         {
             "name": prefix.strip("/"),
             "match": {"prefix": prefix, "grpc": {}},
-            "route": {"cluster": REFLECTION_CLUSTER, "max_stream_duration": {
-                "max_stream_duration": _seconds(REFLECTION_MAX_SECONDS * 1000),
-                "grpc_timeout_header_max": _seconds(REFLECTION_MAX_SECONDS * 1000)}},
+            "route": {
+                "cluster": REFLECTION_CLUSTER,
+                "max_stream_duration": {
+                    "max_stream_duration": _seconds(REFLECTION_MAX_SECONDS * 1000),
+                    "grpc_timeout_header_max": _seconds(REFLECTION_MAX_SECONDS * 1000),
+                },
+            },
             "request_headers_to_remove": [RPC_HEADER],
             "typed_per_filter_config": {BUFFER_FILTER: _PER_ROUTE_BUFFER},
         }

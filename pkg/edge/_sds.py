@@ -37,8 +37,10 @@ _SDS_RESOURCE_TYPE = "type.googleapis.com/envoy.extensions.transport_sockets.tls
 
 def tls_certificate(cert_dir: Path, name: str = "edge") -> dict[str, Any]:
     """A ``TlsCertificate`` from ``<cert_dir>/<name>.crt`` (leaf + chain) and ``.key``."""
-    return {"certificate_chain": {"filename": str(cert_dir / f"{name}.crt")},
-            "private_key": {"filename": str(cert_dir / f"{name}.key")}}
+    return {
+        "certificate_chain": {"filename": str(cert_dir / f"{name}.crt")},
+        "private_key": {"filename": str(cert_dir / f"{name}.key")},
+    }
 
 
 def sds_secrets(cert_dir: Path) -> dict[str, dict[str, Any]]:
@@ -48,23 +50,34 @@ def sds_secrets(cert_dir: Path) -> dict[str, dict[str, Any]]:
     ``path_config_source`` expects.
     """
     watched = {"path": str(cert_dir)}
-    edge_cert = {"@type": _SDS_RESOURCE_TYPE, "name": EDGE_CERT_SDS,
-                 "tls_certificate": {**tls_certificate(cert_dir), "watched_directory": watched}}
-    trusted_ca = {"@type": _SDS_RESOURCE_TYPE, "name": TRUSTED_CA_SDS,
-                  "validation_context": {
-                      "trusted_ca": {"filename": str(cert_dir / MESH_TRUST_FILE)},
-                      "watched_directory": watched}}
-    return {f"{secret['name']}.yaml": {"resources": [secret]}
-            for secret in (edge_cert, trusted_ca)}
+    edge_cert = {
+        "@type": _SDS_RESOURCE_TYPE,
+        "name": EDGE_CERT_SDS,
+        "tls_certificate": {**tls_certificate(cert_dir), "watched_directory": watched},
+    }
+    trusted_ca = {
+        "@type": _SDS_RESOURCE_TYPE,
+        "name": TRUSTED_CA_SDS,
+        "validation_context": {
+            "trusted_ca": {"filename": str(cert_dir / MESH_TRUST_FILE)},
+            "watched_directory": watched,
+        },
+    }
+    return {f"{secret['name']}.yaml": {"resources": [secret]} for secret in (edge_cert, trusted_ca)}
 
 
 def sds_secret_config(name: str, sds_dir: Path) -> dict[str, Any]:
     """An ``SdsSecretConfig`` for secret ``name`` read from ``<sds_dir>/<name>.yaml``."""
-    return {"name": name, "sds_config": {
-        "path_config_source": {"path": str(sds_dir / f"{name}.yaml"),
-                               "watched_directory": {"path": str(sds_dir)}},
-        "resource_api_version": "V3",
-    }}
+    return {
+        "name": name,
+        "sds_config": {
+            "path_config_source": {
+                "path": str(sds_dir / f"{name}.yaml"),
+                "watched_directory": {"path": str(sds_dir)},
+            },
+            "resource_api_version": "V3",
+        },
+    }
 
 
 def write_sds_files(sds_dir: Path, cert_dir: Path) -> list[Path]:
@@ -75,7 +88,8 @@ def write_sds_files(sds_dir: Path, cert_dir: Path) -> list[Path]:
     written = []
     for name, document in sds_secrets(cert_dir).items():
         path = sds_dir / name
-        write_atomic(path, yaml.safe_dump(document, sort_keys=False, width=120).encode(),
-                     mode=0o644)
+        write_atomic(
+            path, yaml.safe_dump(document, sort_keys=False, width=120).encode(), mode=0o644
+        )
         written.append(path)
     return written

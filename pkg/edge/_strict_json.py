@@ -36,12 +36,22 @@ Spec = tuple[Any, ...]
 node ``k``), ``("list", item)`` (an array of ``item``) or ``("map", value)`` (an object with any
 keys whose values are ``value``). ``null`` is accepted everywhere (proto3 JSON: the default)."""
 
-_SCALAR_TYPES = frozenset({"google.protobuf.Timestamp", "google.protobuf.Duration",
-                           "google.protobuf.FieldMask", "google.protobuf.DoubleValue",
-                           "google.protobuf.FloatValue", "google.protobuf.Int64Value",
-                           "google.protobuf.UInt64Value", "google.protobuf.Int32Value",
-                           "google.protobuf.UInt32Value", "google.protobuf.BoolValue",
-                           "google.protobuf.StringValue", "google.protobuf.BytesValue"})
+_SCALAR_TYPES = frozenset(
+    {
+        "google.protobuf.Timestamp",
+        "google.protobuf.Duration",
+        "google.protobuf.FieldMask",
+        "google.protobuf.DoubleValue",
+        "google.protobuf.FloatValue",
+        "google.protobuf.Int64Value",
+        "google.protobuf.UInt64Value",
+        "google.protobuf.Int32Value",
+        "google.protobuf.UInt32Value",
+        "google.protobuf.BoolValue",
+        "google.protobuf.StringValue",
+        "google.protobuf.BytesValue",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,7 @@ class StrictRule:
     sub-field of one is refused); ``any_query`` is false for ``body: "*"`` rules, which take
     no query parameter at all.
     """
+
     verb: str
     template: str
     pattern: str
@@ -73,6 +84,7 @@ class StrictJsonSchema:
     (JSON and proto name) to ``(proto name, Spec)``; the proto name identifies the field, so a
     field given twice under either name is refused.
     """
+
     nodes: tuple[dict[str, tuple[str, Spec]], ...]
     rules: tuple[StrictRule, ...]
 
@@ -167,17 +179,29 @@ def strict_json_schema(contracts: Contracts) -> StrictJsonSchema:
                 if message is not None:
                     message = message.fields_by_name[name].message_type
             root = 0
-            if (binding.body and message is not None and message.full_name != _RAW_BODY
-                    and not method.client_streaming):
+            if (
+                binding.body
+                and message is not None
+                and message.full_name != _RAW_BODY
+                and not method.client_streaming
+            ):
                 root = builder.node(message)
-            bound = set().union(*(_spellings(request, name) for name in
-                                  _VARIABLE_NAMES.findall(binding.template)))
+            bound = set().union(
+                *(_spellings(request, name) for name in _VARIABLE_NAMES.findall(binding.template))
+            )
             if binding.body not in ("", "*"):
                 bound |= _spellings(request, binding.body)
-            rules.append(StrictRule(binding.verb, binding.template,
-                                    lua_pattern(binding.template), root,
-                                    tuple(sorted(bound)), binding.body != "*",
-                                    method.grpc_path))
+            rules.append(
+                StrictRule(
+                    binding.verb,
+                    binding.template,
+                    lua_pattern(binding.template),
+                    root,
+                    tuple(sorted(bound)),
+                    binding.body != "*",
+                    method.grpc_path,
+                )
+            )
     return StrictJsonSchema(tuple(builder.nodes), tuple(sorted(rules, key=_precedence)))
 
 
@@ -186,16 +210,23 @@ def _precedence(rule: StrictRule) -> tuple[int, ...]:
     ``**``), the order in which the transcoder's path matcher prefers them, so the guard's
     first match is the transcoder's RPC (the route checks it, see ``_routes``)."""
     flat = _VARIABLE.sub(lambda m: m.group(1) or "*", rule.template)
-    return tuple(2 if part == "**" else 1 if "*" in part else 0
-                 for part in flat.strip("/").replace(":", "/:").split("/"))
+    return tuple(
+        2 if part == "**" else 1 if "*" in part else 0
+        for part in flat.strip("/").replace(":", "/:").split("/")
+    )
 
 
 def strict_body_source(schema: StrictJsonSchema) -> str:
     """The Lua source of the body check: ``strict_body.lua`` with the schema filled in."""
     nodes = "{\n" + "".join(f"  {lua_literal(n)},\n" for n in schema.nodes) + "}"
-    return render_lua("strict_body.lua", {
-        "NODES": nodes, "ROOTS": lua_literal([r.root for r in schema.rules]),
-        "MAX_DEPTH": str(MAX_DEPTH)})
+    return render_lua(
+        "strict_body.lua",
+        {
+            "NODES": nodes,
+            "ROOTS": lua_literal([r.root for r in schema.rules]),
+            "MAX_DEPTH": str(MAX_DEPTH),
+        },
+    )
 
 
 def strict_body_filter(schema: StrictJsonSchema) -> dict[str, Any]:

@@ -26,11 +26,37 @@ from collections.abc import Iterable
 from google.protobuf import descriptor_pb2
 from google.protobuf.message import Message
 
-IRREGULAR = frozenset({
-    "Begun", "Bought", "Built", "Cut", "Done", "Given", "Held", "Kept", "Left", "Lost",
-    "Made", "Met", "Paid", "Put", "Read", "Sent", "Set", "Sold", "Spent", "Taken",
-    "Undone", "Withdrawn", "Won", "Written", "Agreed", "Freed", "Guaranteed",
-})
+IRREGULAR = frozenset(
+    {
+        "Begun",
+        "Bought",
+        "Built",
+        "Cut",
+        "Done",
+        "Given",
+        "Held",
+        "Kept",
+        "Left",
+        "Lost",
+        "Made",
+        "Met",
+        "Paid",
+        "Put",
+        "Read",
+        "Sent",
+        "Set",
+        "Sold",
+        "Spent",
+        "Taken",
+        "Undone",
+        "Withdrawn",
+        "Won",
+        "Written",
+        "Agreed",
+        "Freed",
+        "Guaranteed",
+    }
+)
 """Past participles that do not end in ``ed`` (or end in ``eed``, as ``Need`` and ``Feed``
 do without being one) and may end an event's name."""
 _DOMAIN_PACKAGE = re.compile(r"agora\.[a-z][a-z0-9_]*\.v[0-9]+")
@@ -45,7 +71,8 @@ def past_tense(name: str) -> bool:
         return False
     word = match.group(0)
     return (word.endswith("ed") and not word.endswith("eed") and len(word) > 2) or (
-        word in IRREGULAR)
+        word in IRREGULAR
+    )
 
 
 class EventTypes:
@@ -68,15 +95,23 @@ class EventTypes:
     @classmethod
     def from_descriptor_set(cls, files: descriptor_pb2.FileDescriptorSet) -> EventTypes:
         """The event types ``files`` declare, by the module's rule."""
-        domains = {f.package for f in files.file
-                   if _DOMAIN_PACKAGE.fullmatch(f.package) and f.service}
-        rpc_messages = {name.lstrip(".") for f in files.file for service in f.service
-                        for method in service.method
-                        for name in (method.input_type, method.output_type)}
-        return cls(f"{f.package}.{message.name}" for f in files.file if f.package in domains
-                   for message in f.message_type
-                   if past_tense(message.name)
-                   and f"{f.package}.{message.name}" not in rpc_messages)
+        domains = {
+            f.package for f in files.file if _DOMAIN_PACKAGE.fullmatch(f.package) and f.service
+        }
+        rpc_messages = {
+            name.lstrip(".")
+            for f in files.file
+            for service in f.service
+            for method in service.method
+            for name in (method.input_type, method.output_type)
+        }
+        return cls(
+            f"{f.package}.{message.name}"
+            for f in files.file
+            if f.package in domains
+            for message in f.message_type
+            if past_tense(message.name) and f"{f.package}.{message.name}" not in rpc_messages
+        )
 
     def __contains__(self, full_name: object) -> bool:
         return full_name in self.names
@@ -88,7 +123,8 @@ class EventTypes:
             raise TypeError(
                 f"{name} is not an event declared in the contracts: an event is a "
                 "past-tense message of a domain package (agora.<domain>.v1, one that "
-                "declares a service) that no RPC takes or returns; see pkg/events/_catalog.py")
+                "declares a service) that no RPC takes or returns; see pkg/events/_catalog.py"
+            )
 
 
 @functools.cache

@@ -60,10 +60,22 @@ class Consumer:
     owns ``redis``.
     """
 
-    def __init__(self, redis: Redis, bus: MessageBus, *, source: str, group: str,
-                 consumer: str | None = None, batch: int = 100, block: float = 1.0,
-                 min_idle: float = 30.0, max_attempts: int = 5, max_deliveries: int = 10,
-                 backoff: float = 0.1, max_backoff: float = 5.0) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        bus: MessageBus,
+        *,
+        source: str,
+        group: str,
+        consumer: str | None = None,
+        batch: int = 100,
+        block: float = 1.0,
+        min_idle: float = 30.0,
+        max_attempts: int = 5,
+        max_deliveries: int = 10,
+        backoff: float = 0.1,
+        max_backoff: float = 5.0,
+    ) -> None:
         self._redis = redis
         self._bus = bus
         self.stream = stream_name(source)
@@ -106,17 +118,22 @@ class Consumer:
 
     async def _read(self, start: str, block: int | None) -> list[Any]:
         raise_if_cancelled()
-        reply: Any = await self._redis.xreadgroup(self.group, self.consumer,
-                                                  {self.stream: start}, count=self._batch,
-                                                  block=block)
+        reply: Any = await self._redis.xreadgroup(
+            self.group, self.consumer, {self.stream: start}, count=self._batch, block=block
+        )
         return list(reply[0][1]) if reply else []
 
     async def reclaim_once(self) -> int:
         """Claim entries idle for more than ``min_idle`` seconds (``XAUTOCLAIM``) and handle
         them; how many were claimed."""
-        reply = await self._redis.xautoclaim(self.stream, self.group, self.consumer,
-                                             self._min_idle_ms, self._claim_cursor,
-                                             count=self._batch)
+        reply = await self._redis.xautoclaim(
+            self.stream,
+            self.group,
+            self.consumer,
+            self._min_idle_ms,
+            self._claim_cursor,
+            count=self._batch,
+        )
         self._claim_cursor = _text(reply[0])
         entries = reply[1]
         for message_id, fields in entries:
@@ -124,11 +141,13 @@ class Consumer:
                 continue
             message_id = _text(message_id)
             pending = await self._redis.xpending_range(
-                self.stream, self.group, min=message_id, max=message_id, count=1)
+                self.stream, self.group, min=message_id, max=message_id, count=1
+            )
             delivered = int(pending[0]["times_delivered"]) if pending else 0
             if delivered > self._max_deliveries:
-                await self.dead_letter(message_id, fields,
-                                       f"delivered {delivered} times without an ack")
+                await self.dead_letter(
+                    message_id, fields, f"delivered {delivered} times without an ack"
+                )
                 continue
             await self.handle(message_id, fields)
         return len(entries)
@@ -149,8 +168,7 @@ class Consumer:
             if _declared(envelope.type):
                 await self._redis.xack(self.stream, self.group, message_id)
             else:
-                await self.dead_letter(message_id, fields,
-                                       f"unknown event type {envelope.type}")
+                await self.dead_letter(message_id, fields, f"unknown event type {envelope.type}")
             return
         payload = route.message_type()
         try:
@@ -184,21 +202,29 @@ class Consumer:
             await self._redis.xack(self.stream, self.group, message_id)
             return
         await self.dead_letter(
-            message_id, fields,
-            f"handler failed {self._max_attempts} times: {failure!r}")
+            message_id, fields, f"handler failed {self._max_attempts} times: {failure!r}"
+        )
 
     async def dead_letter(self, message_id: str, fields: dict[Any, Any], reason: str) -> None:
         """Move entry ``message_id`` to the dead-letter stream with ``reason`` and
         acknowledge it, in one ``MULTI``; log one warning line."""
-        entry: dict[Any, Any] = {**fields, REASON_FIELD: reason.encode(),
-                                 MESSAGE_ID_FIELD: message_id.encode(),
-                                 GROUP_FIELD: self.group.encode()}
+        entry: dict[Any, Any] = {
+            **fields,
+            REASON_FIELD: reason.encode(),
+            MESSAGE_ID_FIELD: message_id.encode(),
+            GROUP_FIELD: self.group.encode(),
+        }
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.xadd(self.dead_letters, entry)
             pipe.xack(self.stream, self.group, message_id)
             await pipe.execute()
-        _log.warning("event %s of %s dead-lettered to %s: %s", message_id, self.stream,
-                     self.dead_letters, reason)
+        _log.warning(
+            "event %s of %s dead-lettered to %s: %s",
+            message_id,
+            self.stream,
+            self.dead_letters,
+            reason,
+        )
 
     async def run(self, *, claim_interval: float | None = None) -> None:
         """Consume until cancelled, reclaiming idle entries every ``claim_interval``
@@ -228,8 +254,12 @@ class Consumer:
             except _DOWN as error:
                 raise_if_cancelled()
                 if not down:
-                    _log.warning("consumer %s of %s paused: %s", self.group, self.stream,
-                                 error.__class__.__name__)
+                    _log.warning(
+                        "consumer %s of %s paused: %s",
+                        self.group,
+                        self.stream,
+                        error.__class__.__name__,
+                    )
                     down = True
                 self._backlog = True
                 await asyncio.sleep(delay)

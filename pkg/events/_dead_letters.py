@@ -79,8 +79,9 @@ def _text(value: Any) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
-def _letter(stream: str, source: str, group: str, raw_id: Any,
-            fields: dict[Any, Any]) -> DeadLetter:
+def _letter(
+    stream: str, source: str, group: str, raw_id: Any, fields: dict[Any, Any]
+) -> DeadLetter:
     envelope = Envelope()
     data = fields.get(ENVELOPE_FIELD)
     if isinstance(data, bytes):
@@ -88,23 +89,32 @@ def _letter(stream: str, source: str, group: str, raw_id: Any,
             envelope.ParseFromString(data)
         except DecodeError:
             envelope = Envelope()
-    return DeadLetter(stream=stream, entry_id=_text(raw_id), source=source,
-                      group=_text(fields.get(GROUP_FIELD, group.encode())),
-                      reason=_text(fields.get(REASON_FIELD, b"")),
-                      message_id=_text(fields.get(MESSAGE_ID_FIELD, b"")),
-                      event_id=envelope.id,
-                      type=envelope.type or _text(fields.get(TYPE_FIELD, b"")),
-                      subject=envelope.subject)
+    return DeadLetter(
+        stream=stream,
+        entry_id=_text(raw_id),
+        source=source,
+        group=_text(fields.get(GROUP_FIELD, group.encode())),
+        reason=_text(fields.get(REASON_FIELD, b"")),
+        message_id=_text(fields.get(MESSAGE_ID_FIELD, b"")),
+        event_id=envelope.id,
+        type=envelope.type or _text(fields.get(TYPE_FIELD, b"")),
+        subject=envelope.subject,
+    )
 
 
-async def _streams(redis: Redis, source: str | None,
-                   group: str | None) -> list[tuple[str, str, str]]:
-    return [(stream, s, g) for stream, s, g in await dead_letter_streams(redis)
-            if (source is None or s == source) and (group is None or g == group)]
+async def _streams(
+    redis: Redis, source: str | None, group: str | None
+) -> list[tuple[str, str, str]]:
+    return [
+        (stream, s, g)
+        for stream, s, g in await dead_letter_streams(redis)
+        if (source is None or s == source) and (group is None or g == group)
+    ]
 
 
-async def list_dead_letters(redis: Redis, *, source: str | None = None,
-                            group: str | None = None) -> list[DeadLetter]:
+async def list_dead_letters(
+    redis: Redis, *, source: str | None = None, group: str | None = None
+) -> list[DeadLetter]:
     """Every dead letter, optionally only of producer ``source`` and/or consumer group
     ``group``: by dead-letter stream, oldest first (read in pages of 500)."""
     letters = []
@@ -112,31 +122,39 @@ async def list_dead_letters(redis: Redis, *, source: str | None = None,
         start = "-"
         while True:
             page: Any = await redis.xrange(stream, min=start, count=_PAGE)
-            letters += [_letter(stream, letter_source, letter_group, raw_id, fields)
-                        for raw_id, fields in page]
+            letters += [
+                _letter(stream, letter_source, letter_group, raw_id, fields)
+                for raw_id, fields in page
+            ]
             if len(page) < _PAGE:
                 break
             start = f"({_text(page[-1][0])}"
     return letters
 
 
-async def _find(redis: Redis, candidates: list[tuple[str, str, str]],
-                entry_id: str) -> tuple[str, str, str]:
+async def _find(
+    redis: Redis, candidates: list[tuple[str, str, str]], entry_id: str
+) -> tuple[str, str, str]:
     if not ENTRY_ID.fullmatch(entry_id):
         raise ValueError(f"{entry_id!r} is not a stream entry id (<milliseconds>-<sequence>)")
-    holders = [candidate for candidate in candidates
-               if await redis.xrange(candidate[0], min=entry_id, max=entry_id)]
+    holders = [
+        candidate
+        for candidate in candidates
+        if await redis.xrange(candidate[0], min=entry_id, max=entry_id)
+    ]
     if not holders:
         raise DeadLetterNotFound(f"no dead letter {entry_id}")
     if len(holders) > 1:
         raise AmbiguousDeadLetter(
             f"dead letter {entry_id} is in {', '.join(h[0] for h in holders)}: "
-            "choose one with --source and --group")
+            "choose one with --source and --group"
+        )
     return holders[0]
 
 
-async def _replay_one(redis: Redis, stream: str, source: str, group: str,
-                      entry_id: str) -> Replayed | None:
+async def _replay_one(
+    redis: Redis, stream: str, source: str, group: str, entry_id: str
+) -> Replayed | None:
     async with redis.pipeline(transaction=True) as pipe:
         for _ in range(_WATCH_ATTEMPTS):
             try:
@@ -149,8 +167,9 @@ async def _replay_one(redis: Redis, stream: str, source: str, group: str,
                 original = {k: v for k, v in fields.items() if k not in DEAD_LETTER_FIELDS}
                 if not original:
                     await pipe.reset()
-                    raise ValueError(f"dead letter {entry_id} of {stream} holds no fields "
-                                     "of the original entry")
+                    raise ValueError(
+                        f"dead letter {entry_id} of {stream} holds no fields of the original entry"
+                    )
                 pipe.multi()
                 pipe.xadd(stream_name(source), original)
                 pipe.xdel(stream, entry_id)
@@ -161,9 +180,13 @@ async def _replay_one(redis: Redis, stream: str, source: str, group: str,
     raise RuntimeError(f"{stream} kept changing while replaying {entry_id}; try again")
 
 
-async def replay_dead_letters(redis: Redis, entry_ids: list[str] | None, *,
-                              source: str | None = None,
-                              group: str | None = None) -> list[Replayed]:
+async def replay_dead_letters(
+    redis: Redis,
+    entry_ids: list[str] | None,
+    *,
+    source: str | None = None,
+    group: str | None = None,
+) -> list[Replayed]:
     """Replay the dead letters ``entry_ids`` (all of them when None), optionally only of
     producer ``source`` and/or group ``group``; what was replayed, in order.
 
@@ -176,11 +199,15 @@ async def replay_dead_letters(redis: Redis, entry_ids: list[str] | None, *,
     """
     candidates = await _streams(redis, source, group)
     if entry_ids is None:
-        targets = [(letter.stream, letter.source, letter.group, letter.entry_id)
-                   for letter in await list_dead_letters(redis, source=source, group=group)]
+        targets = [
+            (letter.stream, letter.source, letter.group, letter.entry_id)
+            for letter in await list_dead_letters(redis, source=source, group=group)
+        ]
     else:
-        targets = [(*await _find(redis, candidates, entry_id), entry_id)
-                   for entry_id in dict.fromkeys(entry_ids)]
+        targets = [
+            (*await _find(redis, candidates, entry_id), entry_id)
+            for entry_id in dict.fromkeys(entry_ids)
+        ]
     replayed = []
     for stream, letter_source, letter_group, entry_id in targets:
         done = await _replay_one(redis, stream, letter_source, letter_group, entry_id)

@@ -39,9 +39,16 @@ class MalformedEnvelope(ValueError):
     """The bytes are not an ``Envelope`` or lack a required attribute; ``str()`` says which."""
 
 
-def seal(payload: Message, *, source: str, subject: str, time: datetime,
-         traceparent: str = "", tracestate: str = "",
-         event_id: uuid.UUID | None = None) -> Envelope:
+def seal(
+    payload: Message,
+    *,
+    source: str,
+    subject: str,
+    time: datetime,
+    traceparent: str = "",
+    tracestate: str = "",
+    event_id: uuid.UUID | None = None,
+) -> Envelope:
     """An ``Envelope`` holding ``payload`` (packed in ``google.protobuf.Any``), with a new
     random UUID (RFC 9562 version 4) unless ``event_id`` is given; ``time`` must be
     timezone-aware."""
@@ -49,9 +56,16 @@ def seal(payload: Message, *, source: str, subject: str, time: datetime,
     stamp.FromDatetime(time)
     packed = any_pb2.Any()
     packed.Pack(payload)
-    return Envelope(id=str(event_id or uuid.uuid4()), type=payload.DESCRIPTOR.full_name,
-                    source=source, subject=subject, time=stamp, traceparent=traceparent,
-                    tracestate=tracestate, payload=packed)
+    return Envelope(
+        id=str(event_id or uuid.uuid4()),
+        type=payload.DESCRIPTOR.full_name,
+        source=source,
+        subject=subject,
+        time=stamp,
+        traceparent=traceparent,
+        tracestate=tracestate,
+        payload=packed,
+    )
 
 
 def open_envelope(data: bytes) -> Envelope:
@@ -68,16 +82,23 @@ def open_envelope(data: bytes) -> Envelope:
         raise MalformedEnvelope(f"id {envelope.id!r} is not a UUID") from error
     if not envelope.type or envelope.payload.TypeName() != envelope.type:
         raise MalformedEnvelope(
-            f"type {envelope.type!r} does not match the payload's {envelope.payload.type_url!r}")
+            f"type {envelope.type!r} does not match the payload's {envelope.payload.type_url!r}"
+        )
     return envelope
 
 
 def event_of(envelope: Envelope, message_id: str) -> Event:
     """The ``Event`` attributes of ``envelope`` read from stream entry ``message_id``."""
-    return Event(id=envelope.id, type=envelope.type, source=envelope.source,
-                 subject=envelope.subject,
-                 time=envelope.time.ToDatetime(tzinfo=UTC), traceparent=envelope.traceparent,
-                 tracestate=envelope.tracestate, message_id=message_id)
+    return Event(
+        id=envelope.id,
+        type=envelope.type,
+        source=envelope.source,
+        subject=envelope.subject,
+        time=envelope.time.ToDatetime(tzinfo=UTC),
+        traceparent=envelope.traceparent,
+        tracestate=envelope.tracestate,
+        message_id=message_id,
+    )
 
 
 def current_traceparent() -> str:
@@ -86,4 +107,3 @@ def current_traceparent() -> str:
     if not fields.trace_id or not fields.span_id:
         return ""
     return f"00-{fields.trace_id}-{fields.span_id}-01"
-

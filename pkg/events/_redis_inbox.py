@@ -18,8 +18,9 @@ def inbox_key(service: str, event_id: str) -> str:
     return f"agora:inbox:{{{service}}}:{event_id}"
 
 
-async def apply_once(redis: Redis, key: str, effect: Callable[[Pipeline], object], *,
-                     ttl: float = 7 * 86400.0) -> bool:
+async def apply_once(
+    redis: Redis, key: str, effect: Callable[[Pipeline], object], *, ttl: float = 7 * 86400.0
+) -> bool:
     """Queue ``effect``'s commands (it calls methods of the pipeline it is given, in
     ``MULTI`` mode) and ``SET key`` (expiring after ``ttl`` seconds, longer than the
     stream's retention) in one transaction, unless ``key`` exists; ``True`` when applied,

@@ -72,13 +72,22 @@ class Relay:
     and ``sessions``.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], redis: Redis, *,
-                 source: str, listen_url: str | None = None, batch: int = 500,
-                 poll_interval: float = 1.0, retention: float = 86400.0,
-                 stream_max_age: float | None = 7 * 86400.0,
-                 stream_max_len: int | None = None,
-                 purge_interval: float = 60.0, backoff: float = 0.05,
-                 max_backoff: float = 2.0) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        redis: Redis,
+        *,
+        source: str,
+        listen_url: str | None = None,
+        batch: int = 500,
+        poll_interval: float = 1.0,
+        retention: float = 86400.0,
+        stream_max_age: float | None = 7 * 86400.0,
+        stream_max_len: int | None = None,
+        purge_interval: float = 60.0,
+        backoff: float = 0.05,
+        max_backoff: float = 2.0,
+    ) -> None:
         self._sessions = sessions
         self._redis = redis
         self._stream = stream_name(source)
@@ -115,8 +124,7 @@ class Relay:
                 return 0
             async with self._redis.pipeline(transaction=False) as pipe:
                 for row in ready:
-                    pipe.xadd(self._stream, {ENVELOPE_FIELD: row.envelope,
-                                             TYPE_FIELD: row.type})
+                    pipe.xadd(self._stream, {ENVELOPE_FIELD: row.envelope, TYPE_FIELD: row.type})
                 await pipe.execute()
             await self._mark(session, [row.sequence for row in ready])
             self.published += len(ready)
@@ -124,8 +132,11 @@ class Relay:
 
     async def _mark(self, session: AsyncSession, sequences: list[int]) -> None:
         await session.execute(
-            update(OUTBOX).where(OUTBOX.c.sequence.in_(bindparam("s", expanding=True)))
-            .values(published_at=utcnow()), {"s": sequences})
+            update(OUTBOX)
+            .where(OUTBOX.c.sequence.in_(bindparam("s", expanding=True)))
+            .values(published_at=utcnow()),
+            {"s": sequences},
+        )
         await session.commit()
 
     async def purge(self) -> int:
@@ -133,15 +144,17 @@ class Relay:
         cutoff = utcnow() - timedelta(seconds=self._retention)
         async with self._sessions() as session:
             result: Any = await session.execute(
-                delete(OUTBOX).where(OUTBOX.c.published_at < cutoff))
+                delete(OUTBOX).where(OUTBOX.c.published_at < cutoff)
+            )
             await session.commit()
         return int(result.rowcount or 0)
 
     async def trim(self) -> int:
         """Trim the stream to the stream retention (``trim_stream``: one warning per
         consumer group that loses entries it has not acknowledged); entries deleted."""
-        return await trim_stream(self._redis, self._stream, max_age=self._stream_max_age,
-                                 max_len=self._stream_max_len)
+        return await trim_stream(
+            self._redis, self._stream, max_age=self._stream_max_age, max_len=self._stream_max_len
+        )
 
     async def run(self) -> None:
         """Publish until cancelled; never raises for a dependency that is down (logs one
@@ -165,8 +178,9 @@ class Relay:
                 except _DOWN as error:
                     raise_if_cancelled()
                     if not down:
-                        _log.warning("event relay for %s paused: %s", self._stream,
-                                     error.__class__.__name__)
+                        _log.warning(
+                            "event relay for %s paused: %s", self._stream, error.__class__.__name__
+                        )
                         down = True
                     if listener is not None:
                         await listener.close()
@@ -197,8 +211,8 @@ class _Listener:
     async def open(cls, url: str) -> _Listener:
         conninfo = make_url(normalise_database_url(url)).set(drivername="postgresql")
         connection = await psycopg.AsyncConnection.connect(
-            conninfo.render_as_string(hide_password=False), autocommit=True,
-            connect_timeout=3)
+            conninfo.render_as_string(hide_password=False), autocommit=True, connect_timeout=3
+        )
         await connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
         return cls(connection)
 

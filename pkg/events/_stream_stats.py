@@ -55,11 +55,15 @@ async def stream_stats(redis: Redis) -> list[StreamStats]:
         for info in await redis.xinfo_groups(stream):
             name = _text(info["name"])
             lag = info.get("lag")
-            groups.append(GroupStats(
-                name=name, pending=int(info["pending"]),
-                lag=None if lag is None else int(lag), consumers=int(info["consumers"]),
-                dead_letters=int(await redis.xlen(dead_letter_stream(source, name))),
-                last_delivered=_text(info.get("last-delivered-id", b""))))
-        report.append(StreamStats(stream, source, int(await redis.xlen(stream)),
-                                  tuple(groups)))
+            groups.append(
+                GroupStats(
+                    name=name,
+                    pending=int(info["pending"]),
+                    lag=None if lag is None else int(lag),
+                    consumers=int(info["consumers"]),
+                    dead_letters=int(await redis.xlen(dead_letter_stream(source, name))),
+                    last_delivered=_text(info.get("last-delivered-id", b"")),
+                )
+            )
+        report.append(StreamStats(stream, source, int(await redis.xlen(stream)), tuple(groups)))
     return report

@@ -27,25 +27,30 @@ NOTIFY_CHANNEL = "agora_outbox"
 EVENT_METADATA = MetaData()
 
 OUTBOX = Table(
-    "outbox", EVENT_METADATA,
-    Column("sequence", BigInteger, Identity(always=True), primary_key=True,
-           comment="commit order of one subject's events (BIGINT identity)"),
+    "outbox",
+    EVENT_METADATA,
+    Column(
+        "sequence",
+        BigInteger,
+        Identity(always=True),
+        primary_key=True,
+        comment="commit order of one subject's events (BIGINT identity)",
+    ),
     Column("event_id", Uuid, nullable=False, unique=True),
     Column("type", Text, nullable=False),
     Column("subject", Text, nullable=False),
-    Column("envelope", LargeBinary, nullable=False,
-           comment="agora.events.v1.Envelope, serialized"),
+    Column("envelope", LargeBinary, nullable=False, comment="agora.events.v1.Envelope, serialized"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("published_at", DateTime(timezone=True), nullable=True),
     Index("outbox_unpublished", "sequence", postgresql_where=text("published_at IS NULL")),
-    Index("outbox_published_at", "published_at",
-          postgresql_where=text("published_at IS NOT NULL")),
+    Index("outbox_published_at", "published_at", postgresql_where=text("published_at IS NOT NULL")),
 )
 """Events committed with the state that caused them, until the relay has published them
 and the retention window has passed."""
 
 INBOX = Table(
-    "inbox", EVENT_METADATA,
+    "inbox",
+    EVENT_METADATA,
     Column("event_id", Uuid, primary_key=True),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

@@ -77,20 +77,29 @@ def decode_entry(stream: str, entry_id: str, fields: Mapping[Any, Any]) -> Recor
     try:
         envelope = open_envelope(data)
     except MalformedEnvelope as error:
-        record.update(decode_error=f"malformed envelope: {error}",
-                      envelope_base64=_b64(data))
+        record.update(decode_error=f"malformed envelope: {error}", envelope_base64=_b64(data))
         return record
-    record.update(id=envelope.id, type=envelope.type, source=envelope.source,
-                  subject=envelope.subject, time=envelope.time.ToJsonString(),
-                  traceparent=envelope.traceparent, tracestate=envelope.tracestate)
+    record.update(
+        id=envelope.id,
+        type=envelope.type,
+        source=envelope.source,
+        subject=envelope.subject,
+        time=envelope.time.ToJsonString(),
+        traceparent=envelope.traceparent,
+        tracestate=envelope.tracestate,
+    )
     try:
         record["payload"] = payload_to_json(envelope.payload)
     except KeyError:
-        record.update(decode_error=f"unknown event type {envelope.type}",
-                      payload_base64=_b64(envelope.payload.value))
+        record.update(
+            decode_error=f"unknown event type {envelope.type}",
+            payload_base64=_b64(envelope.payload.value),
+        )
     except (DecodeError, json_format.Error) as error:
-        record.update(decode_error=f"undecodable payload: {error}",
-                      payload_base64=_b64(envelope.payload.value))
+        record.update(
+            decode_error=f"undecodable payload: {error}",
+            payload_base64=_b64(envelope.payload.value),
+        )
     return record
 
 
@@ -113,9 +122,14 @@ async def last_ids(redis: Redis, streams: list[str]) -> dict[str, str]:
     return cursors
 
 
-async def recent_events(redis: Redis, streams: list[str], *, count: int,
-                        type_name: str | None = None,
-                        until: Mapping[str, str] | None = None) -> list[Record]:
+async def recent_events(
+    redis: Redis,
+    streams: list[str],
+    *,
+    count: int,
+    type_name: str | None = None,
+    until: Mapping[str, str] | None = None,
+) -> list[Record]:
     """The last ``count`` entries over ``streams`` (of type ``type_name`` when given),
     oldest first, up to and including entry ``until[stream]`` when given (the
     ``last_ids`` a follow-up ``follow_events`` starts after, so nothing is printed twice
@@ -136,12 +150,14 @@ async def recent_events(redis: Redis, streams: list[str], *, count: int,
                 break
             end = f"({_text(page[-1][0])}"
     newest = heapq.nlargest(count, found, key=lambda item: (item[0], item[1]))
-    return [decode_entry(stream, entry_id, fields)
-            for _, stream, entry_id, fields in reversed(newest)]
+    return [
+        decode_entry(stream, entry_id, fields) for _, stream, entry_id, fields in reversed(newest)
+    ]
 
 
-async def events_after(redis: Redis, cursors: dict[str, str], *,
-                       type_name: str | None = None) -> AsyncGenerator[Record, None]:
+async def events_after(
+    redis: Redis, cursors: dict[str, str], *, type_name: str | None = None
+) -> AsyncGenerator[Record, None]:
     """Every entry after ``cursors[stream]`` (an entry id) in each stream, merged in entry
     id order (read in pages of 200 per stream); once the iteration ends, ``cursors`` holds
     the last entry id read of each stream."""
@@ -173,8 +189,14 @@ async def events_after(redis: Redis, cursors: dict[str, str], *,
             await refill(stream)
 
 
-async def follow_events(redis: Redis, cursors: dict[str, str], *, type_name: str | None = None,
-                        rescan: bool = False, block: float = 2.0) -> AsyncGenerator[Record, None]:
+async def follow_events(
+    redis: Redis,
+    cursors: dict[str, str],
+    *,
+    type_name: str | None = None,
+    rescan: bool = False,
+    block: float = 2.0,
+) -> AsyncGenerator[Record, None]:
     """Entries added after ``cursors`` (``XREAD BLOCK``, ``block`` seconds per call) until
     the caller stops iterating; ``cursors`` is advanced.  With ``rescan``, streams that
     appear later (a new producer) are added from their start whenever a wait ends empty."""

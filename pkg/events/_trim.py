@@ -21,8 +21,9 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-async def trim_stream(redis: Redis, stream: str, *, max_age: float | None = None,
-                      max_len: int | None = None) -> int:
+async def trim_stream(
+    redis: Redis, stream: str, *, max_age: float | None = None, max_len: int | None = None
+) -> int:
     """Delete the entries of ``stream`` older than ``max_age`` seconds and/or beyond the
     newest ``max_len`` (whichever drops more; nothing when both are ``None``); the number
     deleted.  The entries below the cut are read and deleted by id (``XRANGE`` then
@@ -51,17 +52,23 @@ async def trim_stream(redis: Redis, stream: str, *, max_age: float | None = None
         name = _text(group["name"])
         lost = 0
         if int(group["pending"]):
-            pending: Any = await redis.xpending_range(stream, name, min="-",
-                                                      max=f"({cut_id}", count=10_000)
+            pending: Any = await redis.xpending_range(
+                stream, name, min="-", max=f"({cut_id}", count=10_000
+            )
             lost += len(pending)
         delivered = _text(group["last-delivered-id"])
         if _parse(delivered) < cut:
-            undelivered: Any = await redis.xrange(stream, min=f"({delivered}",
-                                                  max=f"({cut_id}", count=10_000)
+            undelivered: Any = await redis.xrange(
+                stream, min=f"({delivered}", max=f"({cut_id}", count=10_000
+            )
             lost += len(undelivered)
         if lost:
-            _log.warning("trimming %s drops %d entries consumer group %s has not "
-                         "acknowledged", stream, lost, name)
+            _log.warning(
+                "trimming %s drops %d entries consumer group %s has not acknowledged",
+                stream,
+                lost,
+                name,
+            )
     deleted = 0
     for _ in range(int(await redis.xlen(stream)) // _BATCH + 2):
         below: Any = await redis.xrange(stream, min="-", max=f"({cut_id}", count=_BATCH)

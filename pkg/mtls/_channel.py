@@ -17,8 +17,9 @@ from pkg.mtls._propagation import PropagationInterceptor
 from pkg.obs import get_logger
 
 _log = get_logger("agora.mtls")
-_SERVICE_CONFIG = json.dumps({"loadBalancingConfig": [{"round_robin": {}}],
-                              "healthCheckConfig": {"serviceName": ""}})
+_SERVICE_CONFIG = json.dumps(
+    {"loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": ""}}
+)
 
 CLOSE_GRACE = 30.0
 """Default seconds a replaced channel's in-flight calls get before it is closed."""
@@ -30,9 +31,9 @@ growing to 120 s, would leave it idle long after it is back)."""
 
 
 def _credentials(material: Material) -> grpc.ChannelCredentials:
-    return grpc.ssl_channel_credentials(root_certificates=material.root,
-                                        private_key=material.key,
-                                        certificate_chain=material.chain)
+    return grpc.ssl_channel_credentials(
+        root_certificates=material.root, private_key=material.key, certificate_chain=material.chain
+    )
 
 
 def channel_credentials(cert_dir: Path, name: str) -> grpc.ChannelCredentials:
@@ -49,9 +50,15 @@ class _MultiCallable:
     """Resolves the owner's current channel per call; the real multicallable is made once
     per channel (re-creating the stub's method on the new channel after a rebuild)."""
 
-    def __init__(self, owner: ReloadingChannel, kind: str, method: str,
-                 request_serializer: Any, response_deserializer: Any,
-                 registered: bool | None) -> None:
+    def __init__(
+        self,
+        owner: ReloadingChannel,
+        kind: str,
+        method: str,
+        request_serializer: Any,
+        response_deserializer: Any,
+        registered: bool | None,
+    ) -> None:
         self._owner = owner
         self._kind = kind
         self._method = method
@@ -64,8 +71,9 @@ class _MultiCallable:
         channel = self._owner._current_channel()
         if channel is not self._channel:
             factory = getattr(channel, self._kind)
-            self._callable = factory(self._method, *self._serializers,
-                                     _registered_method=self._registered)
+            self._callable = factory(
+                self._method, *self._serializers, _registered_method=self._registered
+            )
             self._channel = channel
         return self._callable
 
@@ -102,19 +110,30 @@ class ReloadingChannel(grpc.aio.Channel):
     channel. Use it inside the event loop that makes the calls.
     """
 
-    def __init__(self, cert_dir: Path, identity: str, target: str, server: str, *,
-                 check_interval: float = CHECK_INTERVAL, grace: float = CLOSE_GRACE,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        cert_dir: Path,
+        identity: str,
+        target: str,
+        server: str,
+        *,
+        check_interval: float = CHECK_INTERVAL,
+        grace: float = CLOSE_GRACE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         files = IdentityFiles(cert_dir, identity)
-        self._renewals = RenewalWatch(files, *files.initial(), check_interval=check_interval,
-                                      clock=clock)
+        self._renewals = RenewalWatch(
+            files, *files.initial(), check_interval=check_interval, clock=clock
+        )
         self._target = target
-        self._options = [("grpc.ssl_target_name_override", server),
-                         ("grpc.service_config", _SERVICE_CONFIG),
-                         ("grpc.enable_retries", 1),
-                         ("grpc.initial_reconnect_backoff_ms", RECONNECT_BACKOFF_MS[0]),
-                         ("grpc.min_reconnect_backoff_ms", RECONNECT_BACKOFF_MS[0]),
-                         ("grpc.max_reconnect_backoff_ms", RECONNECT_BACKOFF_MS[1])]
+        self._options = [
+            ("grpc.ssl_target_name_override", server),
+            ("grpc.service_config", _SERVICE_CONFIG),
+            ("grpc.enable_retries", 1),
+            ("grpc.initial_reconnect_backoff_ms", RECONNECT_BACKOFF_MS[0]),
+            ("grpc.min_reconnect_backoff_ms", RECONNECT_BACKOFF_MS[0]),
+            ("grpc.max_reconnect_backoff_ms", RECONNECT_BACKOFF_MS[1]),
+        ]
         self._grace = grace
         self._channel = self._build(self._renewals.material)
         self._retiring: dict[asyncio.Task[None], grpc.aio.Channel] = {}
@@ -122,16 +141,21 @@ class ReloadingChannel(grpc.aio.Channel):
         self._closed = False
 
     def _build(self, material: Material) -> grpc.aio.Channel:
-        return grpc.aio.secure_channel(self._target, _credentials(material),
-                                       options=self._options,
-                                       interceptors=[PropagationInterceptor()])
+        return grpc.aio.secure_channel(
+            self._target,
+            _credentials(material),
+            options=self._options,
+            interceptors=[PropagationInterceptor()],
+        )
 
     def _current_channel(self) -> grpc.aio.Channel:
         material = None if self._closed else self._renewals.poll()
         if material is not None:
             old, self._channel = self._channel, self._build(material)
-            _log.info("client certificate reloaded; channel rebuilt",
-                      extra={"identity": self._renewals.files.name, "target": self._target})
+            _log.info(
+                "client certificate reloaded; channel rebuilt",
+                extra={"identity": self._renewals.files.name, "target": self._target},
+            )
             self._retire(old)
         return self._channel
 
@@ -159,8 +183,12 @@ class ReloadingChannel(grpc.aio.Channel):
     async def __aenter__(self) -> ReloadingChannel:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc_val: BaseException | None, exc_tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
         await self.close(None)
 
     def get_state(self, try_to_connect: bool = False) -> grpc.ChannelConnectivity:
@@ -172,34 +200,80 @@ class ReloadingChannel(grpc.aio.Channel):
     async def channel_ready(self) -> None:
         await self._current_channel().channel_ready()
 
-    def unary_unary(self, method: str, request_serializer: Any = None,
-                    response_deserializer: Any = None,
-                    _registered_method: bool | None = False) -> _UnaryUnary:
-        return _UnaryUnary(self, "unary_unary", method, request_serializer,
-                           response_deserializer, _registered_method)
+    def unary_unary(
+        self,
+        method: str,
+        request_serializer: Any = None,
+        response_deserializer: Any = None,
+        _registered_method: bool | None = False,
+    ) -> _UnaryUnary:
+        return _UnaryUnary(
+            self,
+            "unary_unary",
+            method,
+            request_serializer,
+            response_deserializer,
+            _registered_method,
+        )
 
-    def unary_stream(self, method: str, request_serializer: Any = None,
-                     response_deserializer: Any = None,
-                     _registered_method: bool | None = False) -> _UnaryStream:
-        return _UnaryStream(self, "unary_stream", method, request_serializer,
-                            response_deserializer, _registered_method)
+    def unary_stream(
+        self,
+        method: str,
+        request_serializer: Any = None,
+        response_deserializer: Any = None,
+        _registered_method: bool | None = False,
+    ) -> _UnaryStream:
+        return _UnaryStream(
+            self,
+            "unary_stream",
+            method,
+            request_serializer,
+            response_deserializer,
+            _registered_method,
+        )
 
-    def stream_unary(self, method: str, request_serializer: Any = None,
-                     response_deserializer: Any = None,
-                     _registered_method: bool | None = False) -> _StreamUnary:
-        return _StreamUnary(self, "stream_unary", method, request_serializer,
-                            response_deserializer, _registered_method)
+    def stream_unary(
+        self,
+        method: str,
+        request_serializer: Any = None,
+        response_deserializer: Any = None,
+        _registered_method: bool | None = False,
+    ) -> _StreamUnary:
+        return _StreamUnary(
+            self,
+            "stream_unary",
+            method,
+            request_serializer,
+            response_deserializer,
+            _registered_method,
+        )
 
-    def stream_stream(self, method: str, request_serializer: Any = None,
-                      response_deserializer: Any = None,
-                      _registered_method: bool | None = False) -> _StreamStream:
-        return _StreamStream(self, "stream_stream", method, request_serializer,
-                             response_deserializer, _registered_method)
+    def stream_stream(
+        self,
+        method: str,
+        request_serializer: Any = None,
+        response_deserializer: Any = None,
+        _registered_method: bool | None = False,
+    ) -> _StreamStream:
+        return _StreamStream(
+            self,
+            "stream_stream",
+            method,
+            request_serializer,
+            response_deserializer,
+            _registered_method,
+        )
 
 
-def secure_channel(cert_dir: Path, identity: str, target: str, server: str, *,
-                   check_interval: float = CHECK_INTERVAL,
-                   grace: float = CLOSE_GRACE) -> ReloadingChannel:
+def secure_channel(
+    cert_dir: Path,
+    identity: str,
+    target: str,
+    server: str,
+    *,
+    check_interval: float = CHECK_INTERVAL,
+    grace: float = CLOSE_GRACE,
+) -> ReloadingChannel:
     """An mTLS channel from ``identity`` to service ``server`` at ``target`` that follows
     certificate renewals (``ReloadingChannel``); a drop-in ``grpc.aio.Channel``.
 
@@ -211,5 +285,6 @@ def secure_channel(cert_dir: Path, identity: str, target: str, server: str, *,
     certificate must carry the DNS SAN ``server``.  The caller closes the channel.  Raises
     ``OSError`` when a file is missing and ``ValueError`` when key and certificate differ.
     """
-    return ReloadingChannel(cert_dir, identity, target, server,
-                            check_interval=check_interval, grace=grace)
+    return ReloadingChannel(
+        cert_dir, identity, target, server, check_interval=check_interval, grace=grace
+    )

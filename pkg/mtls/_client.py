@@ -23,8 +23,14 @@ class Client(Generic[S]):
     stub: S
 
 
-def client(stack: AsyncExitStack, cert_dir: Path, identity: str, target: str, peer: str,
-           stub_class: Callable[[grpc.aio.Channel], S]) -> Client[S]:
+def client(
+    stack: AsyncExitStack,
+    cert_dir: Path,
+    identity: str,
+    target: str,
+    peer: str,
+    stub_class: Callable[[grpc.aio.Channel], S],
+) -> Client[S]:
     """A ``stub_class`` stub calling service ``peer`` at ``target`` as workload ``identity``.
 
     The channel is ``secure_channel`` (mTLS, reloaded on certificate renewal, round-robin

@@ -69,8 +69,11 @@ class IdentityFiles:
 
     def __init__(self, cert_dir: Path, name: str) -> None:
         self.name = name
-        self._paths = (cert_dir / MESH_TRUST_FILE, cert_dir / f"{name}.crt",
-                       cert_dir / f"{name}.key")
+        self._paths = (
+            cert_dir / MESH_TRUST_FILE,
+            cert_dir / f"{name}.crt",
+            cert_dir / f"{name}.key",
+        )
 
     def stamp(self) -> Stamp | None:
         """Inode, mtime and size of the three files (``None`` if one is missing).
@@ -104,8 +107,11 @@ class IdentityFiles:
             material = self.read()
         except OSError:
             return None
-        if (self.stamp() != before or not key_matches(material.chain, material.key)
-                or not issued_by_trust(material.chain, material.root)):
+        if (
+            self.stamp() != before
+            or not key_matches(material.chain, material.key)
+            or not issued_by_trust(material.chain, material.root)
+        ):
             return None
         return before, material
 
@@ -124,9 +130,11 @@ class IdentityFiles:
             self.read()  # surfaces a missing or unreadable file as OSError
             if attempt + 1 < attempts:
                 time.sleep(pause)
-        raise ValueError(f"{self.name}.key does not match the first certificate of "
-                         f"{self.name}.crt, or that certificate is not issued by "
-                         f"{MESH_TRUST_FILE}")
+        raise ValueError(
+            f"{self.name}.key does not match the first certificate of "
+            f"{self.name}.crt, or that certificate is not issued by "
+            f"{MESH_TRUST_FILE}"
+        )
 
 
 class RenewalWatch:
@@ -137,8 +145,15 @@ class RenewalWatch:
     when the stamp changed. Not thread-safe: callers serialise ``poll()``.
     """
 
-    def __init__(self, files: IdentityFiles, stamp: Stamp, material: Material, *,
-                 check_interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        files: IdentityFiles,
+        stamp: Stamp,
+        material: Material,
+        *,
+        check_interval: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.files = files
         self.material = material
         self._stamp = stamp

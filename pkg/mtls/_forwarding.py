@@ -20,6 +20,7 @@ def forwarded_authorization() -> tuple[tuple[str, str]]:
     """
     token = current_access_token()
     if not token:
-        raise Unauthenticated("an access token is required to act for the caller",
-                              reason=SharedReason.TOKEN_MISSING)
+        raise Unauthenticated(
+            "an access token is required to act for the caller", reason=SharedReason.TOKEN_MISSING
+        )
     return (("authorization", f"Bearer {token}"),)

@@ -24,14 +24,17 @@ def _details(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
     wait_for_ready = details.wait_for_ready
     if wait_for_ready is None and timeout is not None:
         wait_for_ready = True
-    return grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials,
-                                      wait_for_ready)
+    return grpc.aio.ClientCallDetails(
+        details.method, timeout, metadata, details.credentials, wait_for_ready
+    )
 
 
-class PropagationInterceptor(grpc.aio.UnaryUnaryClientInterceptor,
-                             grpc.aio.UnaryStreamClientInterceptor,
-                             grpc.aio.StreamUnaryClientInterceptor,
-                             grpc.aio.StreamStreamClientInterceptor):
+class PropagationInterceptor(
+    grpc.aio.UnaryUnaryClientInterceptor,
+    grpc.aio.UnaryStreamClientInterceptor,
+    grpc.aio.StreamUnaryClientInterceptor,
+    grpc.aio.StreamStreamClientInterceptor,
+):
     """Adds ``x-request-id`` and a W3C ``traceparent`` (trace id of the running request,
     new parent span id) to every outgoing call made while serving a request, unless the
     caller set them, and sets the call's timeout to ``min(its own, what is left of the
@@ -40,18 +43,22 @@ class PropagationInterceptor(grpc.aio.UnaryUnaryClientInterceptor,
     for a ready address within it (gRPC's wait-for-ready) instead of failing at once while
     every address is reconnecting, e.g. during a rolling restart of the peer."""
 
-    async def intercept_unary_unary(self, continuation: Any, client_call_details: Any,
-                                    request: Any) -> Any:
+    async def intercept_unary_unary(
+        self, continuation: Any, client_call_details: Any, request: Any
+    ) -> Any:
         return await continuation(_details(client_call_details), request)
 
-    async def intercept_unary_stream(self, continuation: Any, client_call_details: Any,
-                                     request: Any) -> Any:
+    async def intercept_unary_stream(
+        self, continuation: Any, client_call_details: Any, request: Any
+    ) -> Any:
         return await continuation(_details(client_call_details), request)
 
-    async def intercept_stream_unary(self, continuation: Any, client_call_details: Any,
-                                     request_iterator: Any) -> Any:
+    async def intercept_stream_unary(
+        self, continuation: Any, client_call_details: Any, request_iterator: Any
+    ) -> Any:
         return await continuation(_details(client_call_details), request_iterator)
 
-    async def intercept_stream_stream(self, continuation: Any, client_call_details: Any,
-                                      request_iterator: Any) -> Any:
+    async def intercept_stream_stream(
+        self, continuation: Any, client_call_details: Any, request_iterator: Any
+    ) -> Any:
         return await continuation(_details(client_call_details), request_iterator)

@@ -16,8 +16,9 @@ _log = get_logger("agora.mtls")
 
 
 def _configuration(material: Material) -> grpc.ServerCertificateConfiguration:
-    return grpc.ssl_server_certificate_configuration([(material.key, material.chain)],
-                                                     root_certificates=material.root)
+    return grpc.ssl_server_certificate_configuration(
+        [(material.key, material.chain)], root_certificates=material.root
+    )
 
 
 class CertificateFetcher:
@@ -31,10 +32,18 @@ class CertificateFetcher:
     the next check. Concurrent calls never wait: one checks, the others return ``None``.
     """
 
-    def __init__(self, files: IdentityFiles, stamp: Stamp, material: Material, *,
-                 check_interval: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._renewals = RenewalWatch(files, stamp, material, check_interval=check_interval,
-                                      clock=clock)
+    def __init__(
+        self,
+        files: IdentityFiles,
+        stamp: Stamp,
+        material: Material,
+        *,
+        check_interval: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._renewals = RenewalWatch(
+            files, stamp, material, check_interval=check_interval, clock=clock
+        )
         self._lock = threading.Lock()
 
     def __call__(self) -> grpc.ServerCertificateConfiguration | None:
@@ -55,8 +64,9 @@ class CertificateFetcher:
         return configuration
 
 
-def server_credentials(cert_dir: Path, name: str, *,
-                       check_interval: float = CHECK_INTERVAL) -> grpc.ServerCredentials:
+def server_credentials(
+    cert_dir: Path, name: str, *, check_interval: float = CHECK_INTERVAL
+) -> grpc.ServerCredentials:
     """mTLS server credentials for workload ``name`` that pick up renewed files.
 
     Presents ``<name>.crt``/``<name>.key`` and requires a client certificate issued by
@@ -72,5 +82,6 @@ def server_credentials(cert_dir: Path, name: str, *,
     files = IdentityFiles(cert_dir, name)
     stamp, material = files.initial()
     fetcher = CertificateFetcher(files, stamp, material, check_interval=check_interval)
-    return grpc.dynamic_ssl_server_credentials(_configuration(material), fetcher,
-                                               require_client_authentication=True)
+    return grpc.dynamic_ssl_server_credentials(
+        _configuration(material), fetcher, require_client_authentication=True
+    )

@@ -20,7 +20,11 @@ from pkg.obs._context import current
 
 _REQUEST_FIELDS = ("rpc", "request_id", "trace_id", "span_id", "subject", "caller")
 _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
-    "message", "asctime", "taskName", "service"}
+    "message",
+    "asctime",
+    "taskName",
+    "service",
+}
 
 
 class JsonLineFormatter(logging.Formatter):

@@ -91,8 +91,11 @@ class DevelopmentCA:
         inter = _Pair(
             _x509.build_intermediate(key, root.cert, root.key, now - CLOCK_SKEW, not_after), key
         )
-        self._write(inter, self._dir / "certs" / "intermediate_ca.crt",
-                    self._dir / "secrets" / "intermediate_ca_key")
+        self._write(
+            inter,
+            self._dir / "certs" / "intermediate_ca.crt",
+            self._dir / "secrets" / "intermediate_ca_key",
+        )
         return inter
 
     def rotate_intermediate(self) -> bytes:

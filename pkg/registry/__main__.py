@@ -20,8 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     status."""
     parser = argparse.ArgumentParser(prog="python -m pkg.registry", description=__doc__)
     parser.add_argument("command", choices=("write", "check"))
-    parser.add_argument("--root", type=Path, default=Path(),
-                        help="the repository (default: the current directory)")
+    parser.add_argument(
+        "--root", type=Path, default=Path(), help="the repository (default: the current directory)"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "write":

@@ -104,8 +104,10 @@ def parse_registry(text: str, source: Path | str = REGISTRY) -> tuple[ServiceSpe
         raise RegistryError(f"cannot read the service table {source}: {exc}") from exc
     unknown = sorted(set(document) - {"service"})
     if unknown:
-        raise RegistryError(f"{source}: unknown top-level key(s) {', '.join(unknown)}; "
-                            "the table holds only [[service]] entries")
+        raise RegistryError(
+            f"{source}: unknown top-level key(s) {', '.join(unknown)}; "
+            "the table holds only [[service]] entries"
+        )
     entries = document.get("service", [])
     if not isinstance(entries, list):
         raise RegistryError(f"{source}: `service` must be an array of [[service]] tables")
@@ -115,8 +117,9 @@ def parse_registry(text: str, source: Path | str = REGISTRY) -> tuple[ServiceSpe
             specs.append(_spec(entry))
         except (TypeError, ValueError) as exc:
             label = entry.get("name", "?") if isinstance(entry, dict) else "?"
-            raise RegistryError(f"{source}: bad [[service]] entry #{index} ({label!r}): "
-                                f"{exc}") from None
+            raise RegistryError(
+                f"{source}: bad [[service]] entry #{index} ({label!r}): {exc}"
+            ) from None
     for attribute in ("name", "port_offset"):
         values = [getattr(spec, attribute) for spec in specs]
         if len(values) != len(set(values)):
@@ -136,24 +139,32 @@ def _spec(entry: Any) -> ServiceSpec:
         raise ValueError(f"missing {' and '.join(missing)}")
     name = entry["name"]
     if not isinstance(name, str) or not NAME.fullmatch(name) or keyword.iskeyword(name):
-        raise ValueError(f"name {name!r} is not 2 to 30 lower-case letters and digits "
-                         "starting with a letter (and not a Python keyword)")
+        raise ValueError(
+            f"name {name!r} is not 2 to 30 lower-case letters and digits "
+            "starting with a letter (and not a Python keyword)"
+        )
     offset = entry["port_offset"]
     if isinstance(offset, bool) or not isinstance(offset, int) or offset not in PORT_OFFSETS:
         raise ValueError(f"port_offset {offset!r} is not an integer in 1..9")
-    flags = {key: entry.get(key, default) for key, default in (("database", False),
-                                                                ("redis", True))}
+    flags = {
+        key: entry.get(key, default) for key, default in (("database", False), ("redis", True))
+    }
     for key, value in flags.items():
         if not isinstance(value, bool):
             raise ValueError(f"{key} = {value!r} is not a boolean (true or false)")
-    return ServiceSpec(name=name, port_offset=offset, database=flags["database"],
-                       redis=flags["redis"], env=_env(name, entry.get("env", {})),
-                       depends_on=_names(entry.get("depends_on", [])))
+    return ServiceSpec(
+        name=name,
+        port_offset=offset,
+        database=flags["database"],
+        redis=flags["redis"],
+        env=_env(name, entry.get("env", {})),
+        depends_on=_names(entry.get("depends_on", [])),
+    )
 
 
 def _env(name: str, table: Any) -> tuple[tuple[str, str], ...]:
     if not isinstance(table, dict):
-        raise ValueError("env is a table of NAME = \"value\" pairs")
+        raise ValueError('env is a table of NAME = "value" pairs')
     env = []
     for key, value in table.items():
         if not _ENV_NAME.fullmatch(key):
@@ -164,8 +175,10 @@ def _env(name: str, table: Any) -> tuple[tuple[str, str], ...]:
         if others:
             raise ValueError(f"env {key}: unknown placeholder {others[0]} (only {{data}})")
         if key.endswith(("_FILE", "_DIR")) and not value.startswith(f"{{data}}/{name}/"):
-            raise ValueError(f"env {key} = {value!r}: what a service keeps lies under "
-                             f"{{data}}/{name}/ (its own volume under Compose)")
+            raise ValueError(
+                f"env {key} = {value!r}: what a service keeps lies under "
+                f"{{data}}/{name}/ (its own volume under Compose)"
+            )
         env.append((key, value))
     return tuple(env)
 
@@ -184,11 +197,14 @@ def _check_dependencies(specs: list[ServiceSpec], source: Path | str) -> None:
     for spec in specs:
         for other in spec.depends_on:
             if other == spec.name or other not in known:
-                raise RegistryError(f"{source}: {spec.name} depends_on {other!r}, which is "
-                                    f"{'itself' if other == spec.name else 'not a service'}")
+                raise RegistryError(
+                    f"{source}: {spec.name} depends_on {other!r}, which is "
+                    f"{'itself' if other == spec.name else 'not a service'}"
+                )
         graph[spec.name] = spec.depends_on
     try:
         graphlib.TopologicalSorter(graph).prepare()
     except graphlib.CycleError as exc:
-        raise RegistryError(f"{source}: depends_on forms a cycle: "
-                            f"{' -> '.join(exc.args[1])}") from None
+        raise RegistryError(
+            f"{source}: depends_on forms a cycle: {' -> '.join(exc.args[1])}"
+        ) from None

@@ -58,31 +58,51 @@ def _namespace_account() -> Account | None:
         return None
     account = Account(nobody.pw_name, nobody.pw_uid, nobody.pw_gid, namespace=True)
     try:
-        probe = subprocess.run([*_unshare(account), "true"], capture_output=True, timeout=10,
-                               check=False)
+        probe = subprocess.run(
+            [*_unshare(account), "true"], capture_output=True, timeout=10, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return account if probe.returncode == 0 else None
 
 
 def _unshare(account: Account) -> list[str]:
-    return [shutil.which("unshare") or "unshare", "--user", f"--map-user={account.uid}",
-            f"--map-group={account.gid}", "--"]
+    return [
+        shutil.which("unshare") or "unshare",
+        "--user",
+        f"--map-user={account.uid}",
+        f"--map-group={account.gid}",
+        "--",
+    ]
 
 
 def _system_account() -> Account:
     if shutil.which("setpriv") is None:
-        raise RuntimeError("running PostgreSQL as root needs user namespaces (unshare) or "
-                           "setpriv (util-linux); install util-linux or run as a normal user")
+        raise RuntimeError(
+            "running PostgreSQL as root needs user namespaces (unshare) or "
+            "setpriv (util-linux); install util-linux or run as a normal user"
+        )
     try:
         entry = pwd.getpwnam(SERVICE_ACCOUNT)
     except KeyError:
         entry = None
     if entry is None:
         result = subprocess.run(
-            ["useradd", "--system", "--user-group", "--no-create-home",
-             "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", SERVICE_ACCOUNT],
-            capture_output=True, text=True, check=False)
+            [
+                "useradd",
+                "--system",
+                "--user-group",
+                "--no-create-home",
+                "--home-dir",
+                "/nonexistent",
+                "--shell",
+                "/usr/sbin/nologin",
+                SERVICE_ACCOUNT,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode not in (0, 9):  # 9: the name exists (another process won)
             raise RuntimeError(f"useradd {SERVICE_ACCOUNT} failed: {result.stderr.strip()}")
         entry = pwd.getpwnam(SERVICE_ACCOUNT)
@@ -107,8 +127,14 @@ def as_account(argv: list[str], account: Account | None) -> list[str]:
     if account.namespace:
         return [*_unshare(account), *argv]
     setpriv = shutil.which("setpriv") or "setpriv"
-    return [setpriv, f"--reuid={account.uid}", f"--regid={account.gid}", "--init-groups",
-            "--", *argv]
+    return [
+        setpriv,
+        f"--reuid={account.uid}",
+        f"--regid={account.gid}",
+        "--init-groups",
+        "--",
+        *argv,
+    ]
 
 
 def hand_over(path: Path, account: Account | None) -> None:

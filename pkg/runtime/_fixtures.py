@@ -27,9 +27,9 @@ def postgres_server(data_dir: Path, port: int | None = None) -> Iterator[str]:
     stopped when the block exits. Use
     ``ensure_database(url, name)`` for a database of one's own.
     """
-    with _named_or_embedded("TEST_DATABASE_URL",
-                            lambda: EmbeddedPostgres(Path(data_dir) / "data",
-                                                     port or free_port())) as url:
+    with _named_or_embedded(
+        "TEST_DATABASE_URL", lambda: EmbeddedPostgres(Path(data_dir) / "data", port or free_port())
+    ) as url:
         yield url
 
 
@@ -40,15 +40,16 @@ def redis_server(data_dir: Path, port: int | None = None) -> Iterator[str]:
     ``$TEST_REDIS_URL`` when set; else an ``EmbeddedRedis`` under ``data_dir`` on ``port``
     (a free one when None; a generated password), stopped when the block exits.
     """
-    with _named_or_embedded("TEST_REDIS_URL",
-                            lambda: EmbeddedRedis(Path(data_dir) / "data",
-                                                  port or free_port())) as url:
+    with _named_or_embedded(
+        "TEST_REDIS_URL", lambda: EmbeddedRedis(Path(data_dir) / "data", port or free_port())
+    ) as url:
         yield url
 
 
 @contextmanager
-def _named_or_embedded(variable: str,
-                       embedded: Callable[[], EmbeddedPostgres | EmbeddedRedis]) -> Iterator[str]:
+def _named_or_embedded(
+    variable: str, embedded: Callable[[], EmbeddedPostgres | EmbeddedRedis]
+) -> Iterator[str]:
     named = os.environ.get(variable)
     if named:
         yield named

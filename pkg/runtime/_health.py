@@ -14,8 +14,9 @@ from pathlib import Path
 UNREACHABLE = "UNREACHABLE"
 
 
-def grpc_health(address: str, cert_dir: Path, *, service: str = "", timeout: float = 2.0,
-                identity: str = "cli") -> str:
+def grpc_health(
+    address: str, cert_dir: Path, *, service: str = "", timeout: float = 2.0, identity: str = "cli"
+) -> str:
     """Ask the server at ``address`` (``host:port``) for its health over mTLS.
 
     Presents ``<cert_dir>/<identity>.crt``/``.key`` and trusts ``<cert_dir>/root_ca.crt``

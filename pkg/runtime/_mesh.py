@@ -88,8 +88,9 @@ def worker_program(service: str, index: int) -> str:
     return f"{service}-{index + 1}"
 
 
-def free_port_base(workers: int | None = None, *, host: str = "127.0.0.1",
-                   attempts: int = 50) -> int:
+def free_port_base(
+    workers: int | None = None, *, host: str = "127.0.0.1", attempts: int = 50
+) -> int:
     """Return a ``--port-base`` whose worker ports are all free on ``host`` right now.
 
     Worker ``i`` of each service in ``SERVICES`` listens on ``base + port_offset + 10 * i``
@@ -134,11 +135,17 @@ class MeshPorts:
     workers: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
-    def derive(cls, *, edge: int = DEFAULT_EDGE_PORT, port_base: int = DEFAULT_PORT_BASE,
-               jwks: int | None = None,
-               postgres: int | None = None, redis: int | None = None,
-               workers: dict[str, int] | None = None,
-               pick_free: Any = None) -> MeshPorts:
+    def derive(
+        cls,
+        *,
+        edge: int = DEFAULT_EDGE_PORT,
+        port_base: int = DEFAULT_PORT_BASE,
+        jwks: int | None = None,
+        postgres: int | None = None,
+        redis: int | None = None,
+        workers: dict[str, int] | None = None,
+        pick_free: Any = None,
+    ) -> MeshPorts:
         """Ports from the ``agora up`` options.
 
         Worker ``i`` (0-based) of a service listens on ``port_base + port_offset + 10 * i``;
@@ -163,13 +170,20 @@ class MeshPorts:
                 return given
             return documented if default else int(choose())
 
-        worker_ports = {s.name: [port_base + s.port_offset + WORKER_PORT_STRIDE * i
-                                 for i in range(counts[s.name])] for s in SERVICES}
-        return cls(edge=edge, jwks=pick(jwks, DEFAULT_JWKS_PORT),
-                   postgres=pick(postgres, DEFAULT_POSTGRES_PORT),
-                   redis=pick(redis, DEFAULT_REDIS_PORT),
-                   services={name: ports[0] for name, ports in worker_ports.items()},
-                   workers=worker_ports)
+        worker_ports = {
+            s.name: [
+                port_base + s.port_offset + WORKER_PORT_STRIDE * i for i in range(counts[s.name])
+            ]
+            for s in SERVICES
+        }
+        return cls(
+            edge=edge,
+            jwks=pick(jwks, DEFAULT_JWKS_PORT),
+            postgres=pick(postgres, DEFAULT_POSTGRES_PORT),
+            redis=pick(redis, DEFAULT_REDIS_PORT),
+            services={name: ports[0] for name, ports in worker_ports.items()},
+            workers=worker_ports,
+        )
 
     def worker_ports(self, service: str) -> list[int]:
         """The ports of ``service``'s workers (just ``services[service]`` when unlisted)."""
@@ -356,18 +370,24 @@ class MeshPlan:
         """The embedded PostgreSQL of this mesh (used only when ``database_url`` is None)."""
         from pkg.runtime._postgres import EmbeddedPostgres
 
-        return EmbeddedPostgres(self.layout.postgres, self.ports.postgres,
-                                log_path=self.layout.log("postgres"),
-                                password_file=self.layout.postgres_password)
+        return EmbeddedPostgres(
+            self.layout.postgres,
+            self.ports.postgres,
+            log_path=self.layout.log("postgres"),
+            password_file=self.layout.postgres_password,
+        )
 
     @cached_property
     def embedded_redis(self) -> EmbeddedRedis:
         """The embedded Redis of this mesh (used only when ``redis_url`` is None)."""
         from pkg.runtime._redis import EmbeddedRedis
 
-        return EmbeddedRedis(self.layout.redis, self.ports.redis,
-                             log_path=self.layout.log("redis"),
-                             password_file=self.layout.redis_password)
+        return EmbeddedRedis(
+            self.layout.redis,
+            self.ports.redis,
+            log_path=self.layout.log("redis"),
+            password_file=self.layout.redis_password,
+        )
 
     @property
     def server_database_url(self) -> str:
@@ -391,22 +411,27 @@ class MeshPlan:
         gRPC's multi-address ``ipv4:`` URI (``ipv4:127.0.0.1:P1,127.0.0.1:P2``,
         grpc/doc/naming.md), which a ``round_robin`` channel spreads calls over.
         """
-        return {s.name: "ipv4:" + ",".join(f"127.0.0.1:{port}"
-                                           for port in self.ports.worker_ports(s.name))
-                for s in SERVICES}
+        return {
+            s.name: "ipv4:"
+            + ",".join(f"127.0.0.1:{port}" for port in self.ports.worker_ports(s.name))
+            for s in SERVICES
+        }
 
     def edge_endpoints(self) -> dict[str, list[tuple[str, int]]]:
         """The edge's upstreams: every worker ``(host, port)`` of each service."""
-        return {s.name: [("127.0.0.1", port) for port in self.ports.worker_ports(s.name)]
-                for s in SERVICES}
+        return {
+            s.name: [("127.0.0.1", port) for port in self.ports.worker_ports(s.name)]
+            for s in SERVICES
+        }
 
     def database_url_of(self, spec: ServiceSpec) -> str:
         """The SQLAlchemy URL of ``agora_<name>`` on the mesh's server."""
         from urllib.parse import urlsplit, urlunsplit
 
         parts = urlsplit(self.server_database_url)
-        return urlunsplit(("postgresql+psycopg", parts.netloc, f"/agora_{spec.name}",
-                           parts.query, ""))
+        return urlunsplit(
+            ("postgresql+psycopg", parts.netloc, f"/agora_{spec.name}", parts.query, "")
+        )
 
     def service_env(self, spec: ServiceSpec, worker: int = 0) -> dict[str, str]:
         """The environment of ``spec``'s worker ``worker`` (0-based; docs/architecture.md).
@@ -437,37 +462,102 @@ class MeshPlan:
         layout, ports = self.layout, self.ports
         programs: list[Program] = []
         if self.services or self.edge:
-            programs.append(Program("certs", (self.python, "-m", "pkg.cli.main", "certs",
-                                              "--data-dir", str(layout.data_dir), "--every",
-                                              str(CERT_RENEW_INTERVAL)),
-                                    {"PYTHONUNBUFFERED": "1"}, 10, "running", stop_wait=5))
+            programs.append(
+                Program(
+                    "certs",
+                    (
+                        self.python,
+                        "-m",
+                        "pkg.cli.main",
+                        "certs",
+                        "--data-dir",
+                        str(layout.data_dir),
+                        "--every",
+                        str(CERT_RENEW_INTERVAL),
+                    ),
+                    {"PYTHONUNBUFFERED": "1"},
+                    10,
+                    "running",
+                    stop_wait=5,
+                )
+            )
         if self.database_url is None:
             postgres = self.embedded_postgres
-            programs.append(Program("postgres", tuple(postgres.command()), {}, 10, "postgres",
-                                    ports.postgres, stop_signal="INT", stop_wait=30,
-                                    stop_as_group=False, directory="/"))
+            programs.append(
+                Program(
+                    "postgres",
+                    tuple(postgres.command()),
+                    {},
+                    10,
+                    "postgres",
+                    ports.postgres,
+                    stop_signal="INT",
+                    stop_wait=30,
+                    stop_as_group=False,
+                    directory="/",
+                )
+            )
         if self.redis_url is None:
             redis = self.embedded_redis
-            programs.append(Program("redis", tuple(redis.command()), {}, 10, "redis",
-                                    ports.redis, directory=str(layout.redis)))
+            programs.append(
+                Program(
+                    "redis",
+                    tuple(redis.command()),
+                    {},
+                    10,
+                    "redis",
+                    ports.redis,
+                    directory=str(layout.redis),
+                )
+            )
         selected = [service_spec(name) for name in self.services]
         for spec in selected:
             if spec.database:
-                programs.append(Program(f"migrate-{spec.name}",
-                                        (self.python, "-m", spec.module, "migrate"),
-                                        self.service_env(spec), 20, "exit"))
+                programs.append(
+                    Program(
+                        f"migrate-{spec.name}",
+                        (self.python, "-m", spec.module, "migrate"),
+                        self.service_env(spec),
+                        20,
+                        "exit",
+                    )
+                )
         for spec in selected:
             for index, port in enumerate(ports.worker_ports(spec.name)):
                 name = worker_program(spec.name, index)
                 env = {**self.service_env(spec, index), "AGORA_LOG_FILE": str(layout.log(name))}
-                programs.append(Program(name, (self.python, "-m", spec.module), env, 30,
-                                        "grpc", port, stop_wait=SERVICE_STOP_WAIT,
-                                        own_log=True))
+                programs.append(
+                    Program(
+                        name,
+                        (self.python, "-m", spec.module),
+                        env,
+                        30,
+                        "grpc",
+                        port,
+                        stop_wait=SERVICE_STOP_WAIT,
+                        own_log=True,
+                    )
+                )
         if self.edge:
-            programs.append(Program("edge", (self.envoy, "-c", str(layout.envoy_config),
-                                             "--base-id", str(layout.envoy_base_id),
-                                             "--log-level", "info"),
-                                    {}, 40, "envoy", None, stop_wait=10))
+            programs.append(
+                Program(
+                    "edge",
+                    (
+                        self.envoy,
+                        "-c",
+                        str(layout.envoy_config),
+                        "--base-id",
+                        str(layout.envoy_base_id),
+                        "--log-level",
+                        "info",
+                    ),
+                    {},
+                    40,
+                    "envoy",
+                    None,
+                    stop_wait=10,
+                )
+            )
         return programs
 
     def state(self) -> dict[str, Any]:
@@ -491,11 +581,13 @@ class MeshPlan:
             "cert_dir": str(self.layout.certs),
             "logs": str(self.layout.logs),
             "supervisor_socket": str(self.layout.socket),
-            "programs": [{"name": p.name, "probe": p.probe, "port": p.port}
-                         for p in self.programs()],
-            "workers": {name: [worker_program(name, i)
-                               for i in range(len(self.ports.worker_ports(name)))]
-                        for name in self.services},
+            "programs": [
+                {"name": p.name, "probe": p.probe, "port": p.port} for p in self.programs()
+            ],
+            "workers": {
+                name: [worker_program(name, i) for i in range(len(self.ports.worker_ports(name)))]
+                for name in self.services
+            },
         }
 
 

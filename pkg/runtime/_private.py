@@ -22,8 +22,19 @@ from pkg.runtime._accounts import Account
 from pkg.runtime._mesh import MeshError, MeshLayout
 from pkg.runtime._secrets import make_private_dir, make_private_file
 
-_MARKERS = frozenset({"mesh.json", "supervisord.conf", "postgres", "redis", "certs", "pki",
-                      "logs", "secrets", "envoy"})
+_MARKERS = frozenset(
+    {
+        "mesh.json",
+        "supervisord.conf",
+        "postgres",
+        "redis",
+        "certs",
+        "pki",
+        "logs",
+        "secrets",
+        "envoy",
+    }
+)
 """Names of which at least one is in a data directory that ``agora up`` has used."""
 
 SHARED_DATA_DIR = 0o710
@@ -38,13 +49,17 @@ def _check_data_dir(data_dir: Path) -> None:
     if not stat.S_ISDIR(info.st_mode):
         raise MeshError(f"{data_dir} is not a directory")
     if info.st_uid != os.getuid():
-        raise MeshError(f"the data directory {data_dir} belongs to uid {info.st_uid}, not to "
-                        f"this user (uid {os.getuid()}): its owner could read the mesh's "
-                        "secrets; give a directory of your own")
+        raise MeshError(
+            f"the data directory {data_dir} belongs to uid {info.st_uid}, not to "
+            f"this user (uid {os.getuid()}): its owner could read the mesh's "
+            "secrets; give a directory of your own"
+        )
     names = {entry.name for entry in data_dir.iterdir()}
     if names and not names & _MARKERS:
-        raise MeshError(f"{data_dir} is not empty and holds no Agora mesh; agora up makes its "
-                        "data directory private (mode 0700), so give a new or empty one")
+        raise MeshError(
+            f"{data_dir} is not empty and holds no Agora mesh; agora up makes its "
+            "data directory private (mode 0700), so give a new or empty one"
+        )
 
 
 def secure_data_dir(layout: MeshLayout, account: Account | None) -> None:
@@ -65,8 +80,13 @@ def secure_data_dir(layout: MeshLayout, account: Account | None) -> None:
         if account is not None and not account.namespace:
             os.chown(data_dir, -1, account.gid)
             data_dir.chmod(SHARED_DATA_DIR)
-        for folder in (layout.logs, layout.secrets, layout.redis, layout.envoy_config.parent,
-                       layout.admin_socket.parent):
+        for folder in (
+            layout.logs,
+            layout.secrets,
+            layout.redis,
+            layout.envoy_config.parent,
+            layout.admin_socket.parent,
+        ):
             make_private_dir(folder)
         for entry in layout.logs.iterdir():
             make_private_file(entry)

@@ -50,14 +50,22 @@ class EmbeddedRedis:
     ``<data_dir>/../redis.log``).
     """
 
-    def __init__(self, data_dir: Path, port: int, *, log_path: Path | None = None,
-                 append_only: bool = True, password_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        *,
+        log_path: Path | None = None,
+        append_only: bool = True,
+        password_file: Path | None = None,
+    ) -> None:
         self.data_dir = Path(data_dir).absolute()
         self.append_only = append_only
         self.port = port
         self.log_path = log_path or self.data_dir.parent / f"{self.data_dir.name}.log"
-        self.password_file = Path(password_file or self.data_dir.parent /
-                                  f"{self.data_dir.name}.password").absolute()
+        self.password_file = Path(
+            password_file or self.data_dir.parent / f"{self.data_dir.name}.password"
+        ).absolute()
         self._password: str | None = None
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -81,30 +89,54 @@ class EmbeddedRedis:
     def write_config(self) -> Path:
         """Write ``config_file`` (mode 0600) with the ``requirepass`` line; return its path."""
         password = self.password
-        fd = os.open(self.config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW,
-                     PRIVATE_FILE)
+        fd = os.open(
+            self.config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, PRIVATE_FILE
+        )
         os.fchmod(fd, PRIVATE_FILE)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write("# written by agora; the password is also in "
-                         f"{self.password_file.name}\nrequirepass \"{password}\"\n")
+            handle.write(
+                "# written by agora; the password is also in "
+                f'{self.password_file.name}\nrequirepass "{password}"\n'
+            )
         return self.config_file
 
     def _client(self, timeout: float) -> Any:
         import redis
 
-        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password,
-                           socket_timeout=timeout)
+        return redis.Redis(
+            host="127.0.0.1", port=self.port, password=self.password, socket_timeout=timeout
+        )
 
     def command(self) -> list[str]:
         """Return the argv that runs the server in the foreground (``data_dir`` must exist,
         and ``config_file``: ``write_config()``)."""
-        return [str(redis_server_binary()), str(self.config_file),
-                "--bind", "127.0.0.1", "--port", str(self.port), "--protected-mode", "yes",
-                "--dir", str(self.data_dir), "--dbfilename", "dump.rdb", "--save", "60", "1",
-                "--appendonly", "yes" if self.append_only else "no",
-                "--appendfilename", "appendonly.aof",
-                "--appendfsync", "everysec",
-                "--daemonize", "no", "--logfile", ""]
+        return [
+            str(redis_server_binary()),
+            str(self.config_file),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--protected-mode",
+            "yes",
+            "--dir",
+            str(self.data_dir),
+            "--dbfilename",
+            "dump.rdb",
+            "--save",
+            "60",
+            "1",
+            "--appendonly",
+            "yes" if self.append_only else "no",
+            "--appendfilename",
+            "appendonly.aof",
+            "--appendfsync",
+            "everysec",
+            "--daemonize",
+            "no",
+            "--logfile",
+            "",
+        ]
 
     def convert_snapshot(self, timeout: float = 60.0) -> bool:
         """Turn a snapshot-only data directory into one with an append-only file.
@@ -119,8 +151,13 @@ class EmbeddedRedis:
         """
         if not (self.data_dir / "dump.rdb").exists() or (self.data_dir / "appendonly.aof").exists():
             return False
-        converter = EmbeddedRedis(self.data_dir, self.port, log_path=self.log_path,
-                                  append_only=False, password_file=self.password_file)
+        converter = EmbeddedRedis(
+            self.data_dir,
+            self.port,
+            log_path=self.log_path,
+            append_only=False,
+            password_file=self.password_file,
+        )
         converter.start(timeout)
         try:
             client = self._client(timeout)
@@ -128,8 +165,11 @@ class EmbeddedRedis:
             deadline = time.monotonic() + timeout
             while True:
                 info = client.info("persistence")
-                if info["aof_enabled"] and not info["aof_rewrite_in_progress"] \
-                        and not info["aof_rewrite_scheduled"]:
+                if (
+                    info["aof_enabled"]
+                    and not info["aof_rewrite_in_progress"]
+                    and not info["aof_rewrite_scheduled"]
+                ):
                     break
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"Redis did not write its append-only file in {timeout:g} s")
@@ -166,19 +206,27 @@ class EmbeddedRedis:
         argv = self.command()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                             stdin=subprocess.DEVNULL, cwd=self.data_dir,
-                                             start_new_session=True)
+            self._process = subprocess.Popen(
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.data_dir,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while not self.is_ready():
             if self._process.poll() is not None:
                 self._process = None
-                raise RuntimeError(f"redis-server exited while starting; {self.log_path}:\n"
-                                   f"{tail(self.log_path)}")
+                raise RuntimeError(
+                    f"redis-server exited while starting; {self.log_path}:\n{tail(self.log_path)}"
+                )
             if time.monotonic() > deadline:
                 self.stop()
-                raise TimeoutError(f"redis-server not ready after {timeout:g} s; "
-                                   f"{self.log_path}:\n{tail(self.log_path)}")
+                raise TimeoutError(
+                    f"redis-server not ready after {timeout:g} s; "
+                    f"{self.log_path}:\n{tail(self.log_path)}"
+                )
             time.sleep(0.05)
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -199,6 +247,10 @@ class EmbeddedRedis:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()

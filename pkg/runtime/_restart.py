@@ -49,8 +49,9 @@ class RestartedWorker:
     new_pid: int
 
 
-def edge_host_health(admin_socket: Path, port: int, *, host: str = "127.0.0.1",
-                     timeout: float = 2.0) -> list[str]:
+def edge_host_health(
+    admin_socket: Path, port: int, *, host: str = "127.0.0.1", timeout: float = 2.0
+) -> list[str]:
     """The ``health_flags`` Envoy reports for upstream ``host:port`` in every cluster.
 
     Reads the text form of the admin ``GET /clusters`` over the unix socket
@@ -91,16 +92,21 @@ class _Target:
 
     def failure(self, reason: str) -> RestartFailure:
         log = self.layout.log(self.program)
-        return RestartFailure(self.program, reason, log,
-                              program_tail(log, self.layout.out(self.program)))
+        return RestartFailure(
+            self.program, reason, log, program_tail(log, self.layout.out(self.program))
+        )
 
     def serving(self) -> bool:
         info = self.supervisor.info(self.program)
         if info["statename"] in _FAILED:
-            raise self.failure(f"process {info['statename'].lower()} "
-                               f"({info.get('spawnerr') or info.get('description')})")
-        return bool(info["statename"] == "RUNNING" and grpc_health(
-            f"127.0.0.1:{self.port}", self.cert_dir, timeout=1.0) == "SERVING")
+            raise self.failure(
+                f"process {info['statename'].lower()} "
+                f"({info.get('spawnerr') or info.get('description')})"
+            )
+        return bool(
+            info["statename"] == "RUNNING"
+            and grpc_health(f"127.0.0.1:{self.port}", self.cert_dir, timeout=1.0) == "SERVING"
+        )
 
     def serving_quietly(self) -> bool:
         """True when the worker answers SERVING; any other state is just False."""
@@ -116,8 +122,9 @@ class _Target:
         return bool(flags) and all(flag == "healthy" for flag in flags)
 
 
-def _restart_worker(target: _Target, *, timeout: float, settle: float,
-                    report: Report) -> RestartedWorker:
+def _restart_worker(
+    target: _Target, *, timeout: float, settle: float, report: Report
+) -> RestartedWorker:
     supervisor, program, port = target.supervisor, target.program, target.port
     started = time.monotonic()
     old_pid = int(supervisor.info(program).get("pid") or 0)
@@ -133,25 +140,36 @@ def _restart_worker(target: _Target, *, timeout: float, settle: float,
     serving_at = time.monotonic()
     new_pid = int(supervisor.info(program).get("pid") or 0)
     if not _wait(target.routed, deadline):
-        flags = (", ".join(edge_host_health(target.admin, port)) if target.admin else "")
+        flags = ", ".join(edge_host_health(target.admin, port)) if target.admin else ""
         flags = flags or "not listed"
-        raise target.failure(f"SERVING, but the edge does not route to 127.0.0.1:{port} "
-                             f"after {timeout:g} s (Envoy health_flags: {flags})")
+        raise target.failure(
+            f"SERVING, but the edge does not route to 127.0.0.1:{port} "
+            f"after {timeout:g} s (Envoy health_flags: {flags})"
+        )
     time.sleep(max(0.0, serving_at + settle - time.monotonic()))
-    report(f"  {program}: back (pid {new_pid}, 127.0.0.1:{port}, "
-           f"{time.monotonic() - started:.1f} s)")
+    report(
+        f"  {program}: back (pid {new_pid}, 127.0.0.1:{port}, {time.monotonic() - started:.1f} s)"
+    )
     return RestartedWorker(program, port, old_pid, new_pid)
 
 
 def _admin_socket(state: dict[str, Any]) -> Path:
     if not state.get("admin_socket"):
-        raise MeshError("mesh.json names no Envoy admin socket: this mesh was started by an "
-                        "older agora; `agora down`, then `agora up` again")
+        raise MeshError(
+            "mesh.json names no Envoy admin socket: this mesh was started by an "
+            "older agora; `agora down`, then `agora up` again"
+        )
     return Path(state["admin_socket"])
 
 
-def restart_service(data_dir: Path, service: str, *, timeout: float = 60.0,
-                    settle: float = 2.0, report: Report = print) -> list[RestartedWorker]:
+def restart_service(
+    data_dir: Path,
+    service: str,
+    *,
+    timeout: float = 60.0,
+    settle: float = 2.0,
+    report: Report = print,
+) -> list[RestartedWorker]:
     """Restart every worker of ``service`` in the mesh of ``data_dir``, one at a time.
 
     For each worker: stop it (supervisord: SIGTERM, SIGKILL after ``stopwaitsecs``), start
@@ -173,17 +191,26 @@ def restart_service(data_dir: Path, service: str, *, timeout: float = 60.0,
         known = ", ".join(sorted(state.get("workers", {}))) or "none"
         raise MeshError(f"{service!r} is not a service of this mesh (running: {known})")
     ports = {p["name"]: int(p["port"]) for p in state["programs"] if p["name"] in workers}
-    targets = [_Target(layout, supervisor, program, ports[program], Path(state["cert_dir"]),
-                       _admin_socket(state) if state.get("edge") else None)
-               for program in workers]
+    targets = [
+        _Target(
+            layout,
+            supervisor,
+            program,
+            ports[program],
+            Path(state["cert_dir"]),
+            _admin_socket(state) if state.get("edge") else None,
+        )
+        for program in workers
+    ]
     restarted = []
     for target in targets:
         others = [other for other in targets if other is not target]
         if not any(other.serving_quietly() for other in others):
-            report(f"  warning: no other worker of {service} is SERVING: {service} is "
-                   f"unavailable while {target.program} restarts")
-        restarted.append(_restart_worker(target, timeout=timeout, settle=settle,
-                                         report=report))
+            report(
+                f"  warning: no other worker of {service} is SERVING: {service} is "
+                f"unavailable while {target.program} restarts"
+            )
+        restarted.append(_restart_worker(target, timeout=timeout, settle=settle, report=report))
     return restarted
 
 
@@ -211,13 +238,21 @@ def restart_edge(data_dir: Path, *, timeout: float = 60.0, report: Report = prin
     def ready() -> bool:
         info = supervisor.info("edge")
         if info["statename"] in _FAILED:
-            raise RestartFailure("edge", f"process {info['statename'].lower()}",
-                                 layout.log("edge"), tail(layout.log("edge")))
+            raise RestartFailure(
+                "edge",
+                f"process {info['statename'].lower()}",
+                layout.log("edge"),
+                tail(layout.log("edge")),
+            )
         return info["statename"] == "RUNNING" and envoy_ready(admin, timeout=1.0)
 
     if not _wait(ready, started + timeout):
-        raise RestartFailure("edge", f"not ready {timeout:g} s after its start",
-                             layout.log("edge"), tail(layout.log("edge")))
+        raise RestartFailure(
+            "edge",
+            f"not ready {timeout:g} s after its start",
+            layout.log("edge"),
+            tail(layout.log("edge")),
+        )
     pid = int(supervisor.info("edge").get("pid") or 0)
     report(f"  edge: ready (pid {pid}, {time.monotonic() - started:.1f} s)")
     return pid

@@ -28,8 +28,10 @@ def make_private_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
     info = path.lstat()
     if stat.S_ISLNK(info.st_mode) or info.st_uid != os.getuid():
-        raise PermissionError(f"{path} belongs to uid {info.st_uid} (or is a symlink), "
-                              f"not to this user (uid {os.getuid()})")
+        raise PermissionError(
+            f"{path} belongs to uid {info.st_uid} (or is a symlink), "
+            f"not to this user (uid {os.getuid()})"
+        )
     if stat.S_IMODE(info.st_mode) != PRIVATE_DIR:
         path.chmod(PRIVATE_DIR)
     return path
@@ -83,5 +85,4 @@ def redact_url(url: str) -> str:
     if not at or ":" not in userinfo:
         return url
     user = userinfo.split(":", 1)[0]
-    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query,
-                       parts.fragment))
+    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))

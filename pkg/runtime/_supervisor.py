@@ -173,10 +173,21 @@ class Supervisor:
         fd = os.open(out, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         with os.fdopen(fd, "ab") as handle:
             process = subprocess.Popen(
-                [sys.executable, "-m", "supervisor.supervisord", "-c",
-                 str(self.layout.supervisord_conf)],
-                stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=self.layout.data_dir, env=env, start_new_session=True, umask=0o077)
+                [
+                    sys.executable,
+                    "-m",
+                    "supervisor.supervisord",
+                    "-c",
+                    str(self.layout.supervisord_conf),
+                ],
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.layout.data_dir,
+                env=env,
+                start_new_session=True,
+                umask=0o077,
+            )
         deadline = time.monotonic() + timeout
         while not self.reachable():
             if process.poll() is not None or time.monotonic() > deadline:

@@ -63,14 +63,12 @@ def issue_certificates(layout: MeshLayout, *, force: bool = False) -> list[str]:
     except ImportError as exc:
         raise MeshError(f"certificates need pkg.pki, which failed to import: {exc}") from exc
     layout.data_dir.mkdir(parents=True, exist_ok=True)
-    return ensure_mesh_certificates(DevelopmentCA(layout.pki), layout.certs, WORKLOADS,
-                                    force=force)
+    return ensure_mesh_certificates(DevelopmentCA(layout.pki), layout.certs, WORKLOADS, force=force)
 
 
 def missing_services(names: tuple[str, ...]) -> list[str]:
     """The ``services.<name>`` modules among ``names`` that cannot be imported."""
-    return [name for name in names
-            if importlib.util.find_spec(service_spec(name).module) is None]
+    return [name for name in names if importlib.util.find_spec(service_spec(name).module) is None]
 
 
 def _check_ports(plan: MeshPlan) -> None:
@@ -80,11 +78,13 @@ def _check_ports(plan: MeshPlan) -> None:
         wanted.append(("PostgreSQL (--postgres-port)", ports.postgres))
     if plan.redis_url is None:
         wanted.append(("Redis (--redis-port)", ports.redis))
-    wanted += [(f"{name} worker {index + 1} (--port-base)", port) for name in plan.services
-               for index, port in enumerate(ports.worker_ports(name))]
+    wanted += [
+        (f"{name} worker {index + 1} (--port-base)", port)
+        for name in plan.services
+        for index, port in enumerate(ports.worker_ports(name))
+    ]
     if plan.edge:
-        wanted += [("edge (--edge-port)", ports.edge),
-                   ("JWKS listener (--jwks-port)", ports.jwks)]
+        wanted += [("edge (--edge-port)", ports.edge), ("JWKS listener (--jwks-port)", ports.jwks)]
     busy = [f"{what} port {port}" for what, port in wanted if not port_is_free("127.0.0.1", port)]
     if busy:
         raise MeshError("ports already in use: " + "; ".join(busy))
@@ -93,9 +93,11 @@ def _check_ports(plan: MeshPlan) -> None:
 def _check_orphans(layout: MeshLayout) -> None:
     orphans = orphaned_programs(layout)
     if orphans:
-        raise MeshError(f"supervisord of the mesh in {layout.data_dir} is gone but its programs "
-                        f"still run ({', '.join(sorted(orphans.values()))}): `agora down` "
-                        "stops them")
+        raise MeshError(
+            f"supervisord of the mesh in {layout.data_dir} is gone but its programs "
+            f"still run ({', '.join(sorted(orphans.values()))}): `agora down` "
+            "stops them"
+        )
 
 
 def _check_external(plan: MeshPlan) -> None:
@@ -103,9 +105,10 @@ def _check_external(plan: MeshPlan) -> None:
         import psycopg
 
         try:
-            with psycopg.connect(plan.database_url.replace("postgresql+psycopg://",
-                                                           "postgresql://", 1),
-                                 connect_timeout=5):
+            with psycopg.connect(
+                plan.database_url.replace("postgresql+psycopg://", "postgresql://", 1),
+                connect_timeout=5,
+            ):
                 pass
         except psycopg.Error as exc:
             raise MeshError(f"DATABASE_URL names no reachable server: {exc}") from exc
@@ -129,12 +132,16 @@ def envoy_config_options(plan: MeshPlan) -> dict[str, Any]:
     CORS policy admits (none by default).
     """
     return dict(
-        descriptor_set=descriptor_set(), cert_dir=plan.layout.certs,
+        descriptor_set=descriptor_set(),
+        cert_dir=plan.layout.certs,
         endpoints=plan.edge_endpoints(),
-        listen=("127.0.0.1", plan.ports.edge), admin=plan.layout.admin_socket,
+        listen=("127.0.0.1", plan.ports.edge),
+        admin=plan.layout.admin_socket,
         jwks_listen=("127.0.0.1", plan.ports.jwks),
-        jwt_issuer=JWT_ISSUER, jwt_audience=JWT_AUDIENCE,
-        cors_origins=list(plan.cors_origins))
+        jwt_issuer=JWT_ISSUER,
+        jwt_audience=JWT_AUDIENCE,
+        cors_origins=list(plan.cors_origins),
+    )
 
 
 def prepare(plan: MeshPlan) -> list[Program]:
@@ -185,10 +192,14 @@ def prepare(plan: MeshPlan) -> list[Program]:
     from pkg.pki import write_atomic
 
     programs = plan.programs()
-    write_atomic(layout.supervisord_conf, render_supervisord_conf(layout, programs).encode(),
-                 mode=PRIVATE_FILE)
-    write_atomic(layout.mesh_file, (json.dumps(plan.state(), indent=2) + "\n").encode(),
-                 mode=PRIVATE_FILE)
+    write_atomic(
+        layout.supervisord_conf,
+        render_supervisord_conf(layout, programs).encode(),
+        mode=PRIVATE_FILE,
+    )
+    write_atomic(
+        layout.mesh_file, (json.dumps(plan.state(), indent=2) + "\n").encode(), mode=PRIVATE_FILE
+    )
     return programs
 
 
@@ -204,8 +215,9 @@ def probe(program: dict[str, Any], state: dict[str, Any], cert_dir: Path) -> boo
         return True
     layout = MeshLayout.at(Path(state["data_dir"]))
     if kind == "postgres":
-        return EmbeddedPostgres(layout.postgres, port,
-                                password_file=layout.postgres_password).is_ready()
+        return EmbeddedPostgres(
+            layout.postgres, port, password_file=layout.postgres_password
+        ).is_ready()
     if kind == "redis":
         return EmbeddedRedis(layout.redis, port, password_file=layout.redis_password).is_ready()
     if kind == "grpc":
@@ -220,8 +232,9 @@ def _failure(layout: MeshLayout, name: str, reason: str) -> StartFailure:
     return StartFailure(name, reason, path, program_tail(path, layout.out(name)))
 
 
-def _wait_wave(supervisor: Supervisor, plan: MeshPlan, wave: list[Program], timeout: float,
-               report: Report) -> None:
+def _wait_wave(
+    supervisor: Supervisor, plan: MeshPlan, wave: list[Program], timeout: float, report: Report
+) -> None:
     layout = plan.layout
     state = plan.state()
     entries = {p["name"]: p for p in state["programs"]}
@@ -241,8 +254,12 @@ def _wait_wave(supervisor: Supervisor, plan: MeshPlan, wave: list[Program], time
                     raise _failure(layout, name, f"exited with status {info.get('exitstatus')}")
                 continue
             if statename in _FAILED:
-                raise _failure(layout, name, f"process {statename.lower()} "
-                                             f"({info.get('spawnerr') or info.get('description')})")
+                raise _failure(
+                    layout,
+                    name,
+                    f"process {statename.lower()} "
+                    f"({info.get('spawnerr') or info.get('description')})",
+                )
             if pid and pids.setdefault(name, pid) != pid:
                 raise _failure(layout, name, "process restarted while starting")
             if statename == "RUNNING" and probe(entries[name], state, layout.certs):
@@ -326,11 +343,20 @@ def mesh_status(data_dir: Path) -> list[ProgramStatus] | None:
     for info in infos:
         entry = entries.get(info["name"], {"probe": "exit", "port": None})
         running = info["statename"] in {"STARTING", "RUNNING"}
-        ready = None if entry["probe"] == "exit" else (running and probe(entry, state,
-                                                                         layout.certs))
+        ready = (
+            None if entry["probe"] == "exit" else (running and probe(entry, state, layout.certs))
+        )
         uptime = float(info["now"] - info["start"]) if info["statename"] == "RUNNING" else 0.0
-        result.append(ProgramStatus(info["name"], info["statename"], int(info["pid"] or 0),
-                                    uptime, ready, entry.get("port")))
+        result.append(
+            ProgramStatus(
+                info["name"],
+                info["statename"],
+                int(info["pid"] or 0),
+                uptime,
+                ready,
+                entry.get("port"),
+            )
+        )
     return result
 
 

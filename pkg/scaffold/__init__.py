@@ -14,5 +14,11 @@ docs/adr/0029-registration-is-data.md.
 from pkg.scaffold._generate import GeneratedService, new_service
 from pkg.scaffold._names import ScaffoldError, ServiceNameError, check_name, plural
 
-__all__ = ["GeneratedService", "ScaffoldError", "ServiceNameError", "check_name",
-           "new_service", "plural"]
+__all__ = [
+    "GeneratedService",
+    "ScaffoldError",
+    "ServiceNameError",
+    "check_name",
+    "new_service",
+    "plural",
+]

@@ -43,8 +43,10 @@ def write_all(root: Path, files: Mapping[str, bytes]) -> None:
     back (or are removed) and the folders created are removed, then ``ScaffoldError`` says
     which write failed; the message also names anything the rollback could not undo.
     """
-    originals = {relative: (root / relative).read_bytes() if (root / relative).is_file()
-                 else None for relative in files}
+    originals = {
+        relative: (root / relative).read_bytes() if (root / relative).is_file() else None
+        for relative in files
+    }
     done: list[str] = []
     created: list[Path] = []
     try:
@@ -58,13 +60,15 @@ def write_all(root: Path, files: Mapping[str, bytes]) -> None:
             write_file(path, content)
     except OSError as exc:
         left = _roll_back(root, done, originals, created)
-        raise ScaffoldError(f"writing {done[-1] if done else 'a folder'} failed ({exc}); "
-                            + (f"could not undo: {', '.join(left)}" if left
-                               else "nothing was changed")) from exc
+        raise ScaffoldError(
+            f"writing {done[-1] if done else 'a folder'} failed ({exc}); "
+            + (f"could not undo: {', '.join(left)}" if left else "nothing was changed")
+        ) from exc
 
 
-def _roll_back(root: Path, done: list[str], originals: Mapping[str, bytes | None],
-               created: list[Path]) -> list[str]:
+def _roll_back(
+    root: Path, done: list[str], originals: Mapping[str, bytes | None], created: list[Path]
+) -> list[str]:
     left = []
     for relative in reversed(done):
         path, original = root / relative, originals[relative]

@@ -34,21 +34,34 @@ class GeneratedService:
 
 def _context(name: str, port_offset: int) -> dict[str, str | int]:
     names = plural(name)
-    return {"name": name, "Name": name.capitalize(), "names": names,
-            "Names": names.capitalize(), "NAME": name.upper(), "port_offset": port_offset,
-            "port": DEFAULT_PORT_BASE + port_offset, "today": datetime.date.today().isoformat()}
+    return {
+        "name": name,
+        "Name": name.capitalize(),
+        "names": names,
+        "Names": names.capitalize(),
+        "NAME": name.upper(),
+        "port_offset": port_offset,
+        "port": DEFAULT_PORT_BASE + port_offset,
+        "today": datetime.date.today().isoformat(),
+    }
 
 
 def _targets(name: str, names: str) -> dict[str, str]:
     """Template path (under ``TEMPLATE``) -> repository path, for every template file."""
-    targets = {"api/service.proto.j2": f"api/agora/{name}/v1/{name}.proto",
-               "api/service_events.proto.j2": f"api/agora/{name}/v1/{name}_events.proto",
-               "e2e/test_service.py.j2": f"tests/e2e/test_{name}.py"}
+    targets = {
+        "api/service.proto.j2": f"api/agora/{name}/v1/{name}.proto",
+        "api/service_events.proto.j2": f"api/agora/{name}/v1/{name}_events.proto",
+        "e2e/test_service.py.j2": f"tests/e2e/test_{name}.py",
+    }
     for path in sorted((TEMPLATE / "service").rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             relative = path.relative_to(TEMPLATE).as_posix()
-            target = (relative.removeprefix("service/").removesuffix(".j2")
-                      .replace("{{names}}", names).replace("{{name}}", name))
+            target = (
+                relative.removeprefix("service/")
+                .removesuffix(".j2")
+                .replace("{{names}}", names)
+                .replace("{{name}}", name)
+            )
             targets[relative] = f"services/{name}/{target}"
     return targets
 
@@ -58,21 +71,23 @@ def _next_offset(services: Sequence[ServiceSpec]) -> int:
     for offset in PORT_OFFSETS:
         if offset not in used:
             return offset
-    raise ScaffoldError(f"every port offset {PORT_OFFSETS.start}..{PORT_OFFSETS.stop - 1} is "
-                        "taken; a tenth service needs a wider WORKER_PORT_STRIDE in pkg/runtime")
+    raise ScaffoldError(
+        f"every port offset {PORT_OFFSETS.start}..{PORT_OFFSETS.stop - 1} is "
+        "taken; a tenth service needs a wider WORKER_PORT_STRIDE in pkg/runtime"
+    )
 
 
 def isort(*names: str) -> list[str]:
     """``names`` in the order ruff's isort (order-by-type) and RUF022 want them: constants,
     then classes, then the rest, each case-insensitively."""
-    return sorted(names, key=lambda n: (0 if n.isupper() else 1 if n[:1].isupper() else 2,
-                                        n.lower(), n))
+    return sorted(
+        names, key=lambda n: (0 if n.isupper() else 1 if n[:1].isupper() else 2, n.lower(), n)
+    )
 
 
 def _dunder_all(names: tuple[str, ...]) -> str:
     """An ``__all__`` list in RUF022's order (by type as ``isort``, then case-sensitively)."""
-    ordered = sorted(names, key=lambda n: (0 if n.isupper() else 1 if n[:1].isupper() else 2,
-                                           n))
+    ordered = sorted(names, key=lambda n: (0 if n.isupper() else 1 if n[:1].isupper() else 2, n))
     return "[" + ", ".join(f'"{n}"' for n in ordered) + "]"
 
 
@@ -87,8 +102,10 @@ def _ruff() -> str:
     else:
         found = find_ruff_bin()
     if not found:
-        raise ScaffoldError("ruff is needed to format the generated code: install the "
-                            "dev extra (pip install -e '.[dev]') or put ruff on PATH")
+        raise ScaffoldError(
+            "ruff is needed to format the generated code: install the "
+            "dev extra (pip install -e '.[dev]') or put ruff on PATH"
+        )
     return str(found)
 
 
@@ -124,20 +141,28 @@ def format_python(root: Path, files: Mapping[str, bytes], ruff: str) -> dict[str
             (stage / relative).parent.mkdir(parents=True, exist_ok=True)
             (stage / relative).write_bytes(content)
         paths = sorted(files)
-        for argv in ([ruff, "check", "--fix", "--exit-zero", *settings, *paths],
-                     [ruff, "format", *settings, *paths]):
-            result = subprocess.run(argv, cwd=stage, capture_output=True, text=True,
-                                    timeout=120, check=False)
+        for argv in (
+            [ruff, "check", "--fix", "--exit-zero", *settings, *paths],
+            [ruff, "format", *settings, *paths],
+        ):
+            result = subprocess.run(
+                argv, cwd=stage, capture_output=True, text=True, timeout=120, check=False
+            )
             if result.returncode != 0:
-                raise ScaffoldError(f"ruff {argv[1]} failed on the generated code (nothing "
-                                    f"written):\n{result.stdout}{result.stderr}")
+                raise ScaffoldError(
+                    f"ruff {argv[1]} failed on the generated code (nothing "
+                    f"written):\n{result.stdout}{result.stderr}"
+                )
         return {relative: (stage / relative).read_bytes() for relative in paths}
 
 
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE), undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True, autoescape=False)  # noqa: S701 - Python/proto/YAML, no HTML
+        loader=jinja2.FileSystemLoader(TEMPLATE),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - Python/proto/YAML, no HTML
+    )
     environment.globals.update(isort=isort, dunder_all=_dunder_all)
     return environment
 
@@ -149,11 +174,15 @@ def _render(targets: Mapping[str, str], context: Mapping[str, object]) -> dict[s
     rendered = {}
     for source, target in targets.items():
         try:
-            rendered[target] = (environment.get_template(source).render(context).encode()
-                                if source.endswith(".j2") else (TEMPLATE / source).read_bytes())
+            rendered[target] = (
+                environment.get_template(source).render(context).encode()
+                if source.endswith(".j2")
+                else (TEMPLATE / source).read_bytes()
+            )
         except jinja2.TemplateError as exc:
-            raise ScaffoldError(f"template {source} does not render (nothing written): "
-                                f"{exc}") from exc
+            raise ScaffoldError(
+                f"template {source} does not render (nothing written): {exc}"
+            ) from exc
     return rendered
 
 
@@ -195,8 +224,7 @@ def new_service(root: Path, name: str) -> GeneratedService:
         raise ServiceNameError(f"refusing to overwrite {', '.join(existing)}")
     ruff = _ruff()
     files = _render(targets, context)
-    files.update(format_python(root, {t: c for t, c in files.items() if t.endswith(".py")},
-                               ruff))
+    files.update(format_python(root, {t: c for t, c in files.items() if t.endswith(".py")}, ruff))
     registered = registration(root, table, name, offset)
     files.update(registered)
     check_writable(root, list(files))

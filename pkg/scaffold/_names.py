@@ -7,10 +7,30 @@ from pathlib import Path
 
 from pkg.registry import NAME
 
-RESERVED = frozenset({
-    "agora", "api", "buf", "cli", "certs", "docs", "edge", "errors", "gen", "google", "infra",
-    "migrate", "pkg", "policy", "postgres", "redis", "services", "tests", "tools", "v1",
-})
+RESERVED = frozenset(
+    {
+        "agora",
+        "api",
+        "buf",
+        "cli",
+        "certs",
+        "docs",
+        "edge",
+        "errors",
+        "gen",
+        "google",
+        "infra",
+        "migrate",
+        "pkg",
+        "policy",
+        "postgres",
+        "redis",
+        "services",
+        "tests",
+        "tools",
+        "v1",
+    }
+)
 """Names a service may not take: top-level folders, proto packages, mesh workloads."""
 
 
@@ -43,7 +63,8 @@ def check_name(root: Path, name: str, known: frozenset[str]) -> None:
     if not NAME.fullmatch(name):
         raise ServiceNameError(
             f"{name!r} is not a service name: use 2 to 30 lower-case letters and digits, "
-            "starting with a letter (e.g. catalog, payment)")
+            "starting with a letter (e.g. catalog, payment)"
+        )
     if keyword.iskeyword(name) or name in RESERVED:
         raise ServiceNameError(f"{name!r} is reserved; choose another name")
     if name in known:

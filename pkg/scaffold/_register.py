@@ -18,10 +18,12 @@ def registry_entry(name: str, offset: int) -> str:
     JWKS) and user (Create asks it about the caller's account) are healthy, and auth's last
     good JWKS kept in ``{data}/<name>/jwks.json`` (``agora up`` creates the folder of every
     ``*_FILE`` variable; Compose mounts a volume there)."""
-    return (f'\n[[service]]\nname = "{name}"\nport_offset = {offset}\n'
-            "database = true\nredis = true\n"
-            f'env = {{ AGORA_{name.upper()}_JWKS_CACHE_FILE = "{{data}}/{name}/jwks.json" }}\n'
-            'depends_on = ["auth", "user"]\n')
+    return (
+        f'\n[[service]]\nname = "{name}"\nport_offset = {offset}\n'
+        "database = true\nredis = true\n"
+        f'env = {{ AGORA_{name.upper()}_JWKS_CACHE_FILE = "{{data}}/{name}/jwks.json" }}\n'
+        'depends_on = ["auth", "user"]\n'
+    )
 
 
 def registration(root: Path, table: str, name: str, offset: int) -> dict[str, bytes]:

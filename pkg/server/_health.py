@@ -24,8 +24,7 @@ class DrainableHealthServicer(health.aio.HealthServicer):
         self._watches: set[asyncio.Task[object]] = set()
         self._ending = False
 
-    async def Watch(self, request: health_pb2.HealthCheckRequest,
-                    context: object) -> None:
+    async def Watch(self, request: health_pb2.HealthCheckRequest, context: object) -> None:
         task = asyncio.current_task()
         if task is None or self._ending:
             return
@@ -44,6 +43,8 @@ class DrainableHealthServicer(health.aio.HealthServicer):
         self._ending = True
         for task in list(self._watches):
             task.cancel()
+
+
 _log = get_logger("agora.health")
 
 
@@ -63,10 +64,16 @@ class HealthReporter:
     balancers' rotation for the RPCs that do not need it.
     """
 
-    def __init__(self, servicer: health.aio.HealthServicer, services: Iterable[str],
-                 probes: Mapping[str, Probe], *, interval: float = 2.0,
-                 timeout: float = 1.0,
-                 informational: Mapping[str, Probe] | None = None) -> None:
+    def __init__(
+        self,
+        servicer: health.aio.HealthServicer,
+        services: Iterable[str],
+        probes: Mapping[str, Probe],
+        *,
+        interval: float = 2.0,
+        timeout: float = 1.0,
+        informational: Mapping[str, Probe] | None = None,
+    ) -> None:
         self._servicer = servicer
         self._services = ["", *services]
         self._probes = dict(probes)
@@ -98,18 +105,24 @@ class HealthReporter:
         """Run every probe once, publish the status, and return whether all passed."""
         probes = [*self._probes.values(), *self._informational.values()]
         everything = await asyncio.gather(*(self._probe(p) for p in probes))
-        results = everything[:len(self._probes)]
-        for name, ok in zip(self._informational, everything[len(self._probes):], strict=True):
-            await self._servicer.set(f"dependency.{name}", health_pb2.HealthCheckResponse.SERVING
-                                     if ok else health_pb2.HealthCheckResponse.NOT_SERVING)
+        results = everything[: len(self._probes)]
+        for name, ok in zip(self._informational, everything[len(self._probes) :], strict=True):
+            await self._servicer.set(
+                f"dependency.{name}",
+                health_pb2.HealthCheckResponse.SERVING
+                if ok
+                else health_pb2.HealthCheckResponse.NOT_SERVING,
+            )
             if self._known.get(name) != ok:
-                _log.info("dependency health changed", extra={"dependency": name,
-                                                               "serving": ok})
+                _log.info("dependency health changed", extra={"dependency": name, "serving": ok})
                 self._known[name] = ok
         down = [name for name, ok in zip(self._probes, results, strict=True) if not ok]
         serving = not down
-        status = (health_pb2.HealthCheckResponse.SERVING if serving
-                  else health_pb2.HealthCheckResponse.NOT_SERVING)
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if serving
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
         for name in self._services:
             await self._servicer.set(name, status)
         if serving != self.serving:

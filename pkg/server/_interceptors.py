@@ -59,12 +59,14 @@ class _WrappingInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self) -> None:
         self._cache: dict[str, grpc.RpcMethodHandler] = {}
 
-    async def around(self, method: str, request: Any, context: grpc.aio.ServicerContext,
-                     call: Call) -> Any:
+    async def around(
+        self, method: str, request: Any, context: grpc.aio.ServicerContext, call: Call
+    ) -> Any:
         return await call(request)
 
-    def incoming(self, method: str, requests: AsyncIterator[Any],
-                 context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    def incoming(
+        self, method: str, requests: AsyncIterator[Any], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[Any]:
         return requests
 
     def request_deserializer(self, method: str, handler: grpc.RpcMethodHandler) -> Any:
@@ -83,37 +85,54 @@ class _WrappingInterceptor(grpc.aio.ServerInterceptor):
         return wrapped
 
     def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
-        options = {"request_deserializer": self.request_deserializer(method, handler),
-                   "response_serializer": handler.response_serializer}
+        options = {
+            "request_deserializer": self.request_deserializer(method, handler),
+            "response_serializer": handler.response_serializer,
+        }
         if handler.unary_unary is not None:
             unary_unary = handler.unary_unary
 
             async def uu(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                return await self.around(method, request, context,
-                                         lambda r: unary_unary(r, context))
+                return await self.around(
+                    method, request, context, lambda r: unary_unary(r, context)
+                )
 
             return grpc.unary_unary_rpc_method_handler(uu, **options)
         if handler.unary_stream is not None:
             unary_stream = handler.unary_stream
 
             async def us(request: Any, context: grpc.aio.ServicerContext) -> None:
-                await self.around(method, request, context,
-                                  lambda r: _write_all(unary_stream(r, context), context))
+                await self.around(
+                    method,
+                    request,
+                    context,
+                    lambda r: _write_all(unary_stream(r, context), context),
+                )
 
             return grpc.unary_stream_rpc_method_handler(us, **options)
         if handler.stream_unary is not None:
             stream_unary = handler.stream_unary
 
             async def su(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
-                return await self.around(method, None, context, lambda _: stream_unary(
-                    self.incoming(method, requests, context), context))
+                return await self.around(
+                    method,
+                    None,
+                    context,
+                    lambda _: stream_unary(self.incoming(method, requests, context), context),
+                )
 
             return grpc.stream_unary_rpc_method_handler(su, **options)
         stream_stream = handler.stream_stream
 
         async def ss(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> None:
-            await self.around(method, None, context, lambda _: _write_all(
-                stream_stream(self.incoming(method, requests, context), context), context))
+            await self.around(
+                method,
+                None,
+                context,
+                lambda _: _write_all(
+                    stream_stream(self.incoming(method, requests, context), context), context
+                ),
+            )
 
         return grpc.stream_stream_rpc_method_handler(ss, **options)
 
@@ -134,8 +153,11 @@ class RequestContextInterceptor(_WrappingInterceptor):
     balancers send every second).
     """
 
-    def __init__(self, identity_of: Callable[[grpc.aio.ServicerContext], str | None],
-                 quiet_services: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        identity_of: Callable[[grpc.aio.ServicerContext], str | None],
+        quiet_services: frozenset[str] = frozenset(),
+    ) -> None:
         super().__init__()
         self._identity_of = identity_of
         self._quiet = tuple(f"/{name}/" for name in quiet_services)
@@ -153,17 +175,27 @@ class RequestContextInterceptor(_WrappingInterceptor):
         started = time.perf_counter()
         left = context.time_remaining()
         deadline = None if left is None else time.monotonic() + left
-        with request_context(rpc=method, request_id=request_id, trace_id=trace_id,
-                             span_id=span_id, caller=caller, deadline=deadline):
+        with request_context(
+            rpc=method,
+            request_id=request_id,
+            trace_id=trace_id,
+            span_id=span_id,
+            caller=caller,
+            deadline=deadline,
+        ):
             context.set_trailing_metadata((("x-request-id", request_id),))
             try:
                 result = await call(request)
             finally:
                 if not method.startswith(self._quiet):
                     code = context.code() or grpc.StatusCode.OK
-                    _log.info("rpc finished", extra={
-                        "code": getattr(code, "name", str(code)),
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 3)})
+                    _log.info(
+                        "rpc finished",
+                        extra={
+                            "code": getattr(code, "name", str(code)),
+                            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                        },
+                    )
             return result
 
 
@@ -182,10 +214,15 @@ class ErrorInterceptor(_WrappingInterceptor):
         except errors.DomainError as exc:
             if isinstance(exc, errors.Unavailable):
                 cause = exc.__cause__
-                _log.warning("dependency unavailable", extra={
-                    "reason": exc.reason, "error": type(cause).__name__ if cause else ""})
-            await abort_with(context, to_status(exc), (
-                ("x-request-id", current().request_id), *retry_after_metadata(exc)))
+                _log.warning(
+                    "dependency unavailable",
+                    extra={"reason": exc.reason, "error": type(cause).__name__ if cause else ""},
+                )
+            await abort_with(
+                context,
+                to_status(exc),
+                (("x-request-id", current().request_id), *retry_after_metadata(exc)),
+            )
         except (grpc.aio.AbortError, asyncio.CancelledError):
             raise
         except Exception:
@@ -204,9 +241,13 @@ class AuthInterceptor(_WrappingInterceptor):
     (``pkg.principal.current_principal``, ``current_access_token``).
     """
 
-    def __init__(self, rules: Mapping[str, AccessRule], verifier: TokenVerifier,
-                 identity_of: Callable[[grpc.aio.ServicerContext], str | None],
-                 open_services: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        rules: Mapping[str, AccessRule],
+        verifier: TokenVerifier,
+        identity_of: Callable[[grpc.aio.ServicerContext], str | None],
+        open_services: frozenset[str] = frozenset(),
+    ) -> None:
         super().__init__()
         self._rules = rules
         self._verifier = verifier
@@ -218,14 +259,17 @@ class AuthInterceptor(_WrappingInterceptor):
         if rule is None:
             if method.split("/")[1] in self._open:
                 return await call(request)
-            raise errors.PermissionDenied(f"{method} has no access rule",
-                                          reason=SharedReason.NO_ACCESS_RULE)
+            raise errors.PermissionDenied(
+                f"{method} has no access rule", reason=SharedReason.NO_ACCESS_RULE
+            )
         if rule.access is Access.CALLERS:
             caller = self._identity_of(context)
             if caller not in rule.values:
                 raise errors.PermissionDenied(
                     f"caller {caller or 'unknown'} may not call {method}",
-                    reason=SharedReason.CALLER_NOT_ALLOWED, metadata={"caller": caller or ""})
+                    reason=SharedReason.CALLER_NOT_ALLOWED,
+                    metadata={"caller": caller or ""},
+                )
             return await call(request)
         principal, token = None, ""
         header = _header(context, "authorization")
@@ -233,18 +277,24 @@ class AuthInterceptor(_WrappingInterceptor):
             scheme, _, token = header.partition(" ")
             token = token.strip()
             if scheme.lower() != "bearer" or not token:
-                raise errors.Unauthenticated("authorization must be 'Bearer <token>'",
-                                             reason=SharedReason.TOKEN_MALFORMED)
+                raise errors.Unauthenticated(
+                    "authorization must be 'Bearer <token>'", reason=SharedReason.TOKEN_MALFORMED
+                )
             if rule.access is not Access.PUBLIC:
                 principal = await self._verifier.verify(token)
         elif rule.access is not Access.PUBLIC:
-            raise errors.Unauthenticated("an access token is required",
-                                         reason=SharedReason.TOKEN_MISSING)
-        if rule.access is Access.ROLES and principal is not None \
-                and not (principal.roles & rule.values):
+            raise errors.Unauthenticated(
+                "an access token is required", reason=SharedReason.TOKEN_MISSING
+            )
+        if (
+            rule.access is Access.ROLES
+            and principal is not None
+            and not (principal.roles & rule.values)
+        ):
             raise errors.PermissionDenied(
                 f"{method} needs one of the roles {sorted(rule.values)}",
-                reason=SharedReason.ROLE_REQUIRED)
+                reason=SharedReason.ROLE_REQUIRED,
+            )
         bound = bind_principal(principal, token)
         try:
             with request_context(subject=principal.subject if principal else ""):
@@ -303,13 +353,19 @@ class ValidationInterceptor(_WrappingInterceptor):
             return request
         violations = nul_violations(request)[:MAX_VIOLATIONS]
         if not violations:
-            violations = [errors.FieldViolation(
-                field=_field_path(v) or v.rule_id, description=v.message, reason=v.rule_id)
-                for v in self._fast.violations(request, limit=MAX_VIOLATIONS)]
+            violations = [
+                errors.FieldViolation(
+                    field=_field_path(v) or v.rule_id, description=v.message, reason=v.rule_id
+                )
+                for v in self._fast.violations(request, limit=MAX_VIOLATIONS)
+            ]
         if violations:
             summary = "; ".join(f"{v.field}: {v.description}" for v in violations)
-            raise errors.InvalidArgument(f"invalid request: {summary}",
-                                         violations=violations, reason=SharedReason.INVALID_REQUEST)
+            raise errors.InvalidArgument(
+                f"invalid request: {summary}",
+                violations=violations,
+                reason=SharedReason.INVALID_REQUEST,
+            )
         return request
 
     async def around(self, method, request, context, call):  # type: ignore[no-untyped-def]

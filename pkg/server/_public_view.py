@@ -153,8 +153,9 @@ def _message_values(field: FieldDescriptor, value: Any) -> list[Message]:
     return list(value) if field.is_repeated else [value]
 
 
-def _pruned_messages(messages: Sequence[descriptor_pb2.DescriptorProto], scope: str,
-                     closure: _Closure) -> list[descriptor_pb2.DescriptorProto]:
+def _pruned_messages(
+    messages: Sequence[descriptor_pb2.DescriptorProto], scope: str, closure: _Closure
+) -> list[descriptor_pb2.DescriptorProto]:
     kept: list[descriptor_pb2.DescriptorProto] = []
     for message in messages:
         name = f"{scope}.{message.name}".lstrip(".")
@@ -186,10 +187,14 @@ def _pruned_file(file: FileDescriptor, closure: _Closure) -> descriptor_pb2.File
     file.CopyToProto(proto)
     package = proto.package
     _replace(proto.message_type, _pruned_messages(proto.message_type, package, closure))
-    _replace(proto.enum_type, [e for e in proto.enum_type
-                               if f"{package}.{e.name}".lstrip(".") in closure.symbols])
-    _replace(proto.extension, [x for x in proto.extension
-                               if f"{package}.{x.name}".lstrip(".") in closure.symbols])
+    _replace(
+        proto.enum_type,
+        [e for e in proto.enum_type if f"{package}.{e.name}".lstrip(".") in closure.symbols],
+    )
+    _replace(
+        proto.extension,
+        [x for x in proto.extension if f"{package}.{x.name}".lstrip(".") in closure.symbols],
+    )
     services = []
     for service in proto.service:
         full_name = f"{package}.{service.name}".lstrip(".")
@@ -198,8 +203,12 @@ def _pruned_file(file: FileDescriptor, closure: _Closure) -> descriptor_pb2.File
             _replace(service.method, methods)
             services.append(service)
     _replace(proto.service, services)
-    renumbered = {old: new for new, old in enumerate(
-        i for i, name in enumerate(proto.dependency) if name in closure.files)}
+    renumbered = {
+        old: new
+        for new, old in enumerate(
+            i for i, name in enumerate(proto.dependency) if name in closure.files
+        )
+    }
     dependencies = [n for n in proto.dependency if n in closure.files]
     public = [renumbered[i] for i in proto.public_dependency if i in renumbered]
     weak = [renumbered[i] for i in proto.weak_dependency if i in renumbered]
@@ -226,10 +235,12 @@ def _files_in_order(files: Iterable[FileDescriptor]) -> list[FileDescriptor]:
     return ordered
 
 
-def public_pool(services: Iterable[str], *,
-                source: descriptor_pool.DescriptorPool | None = None,
-                error_types: Iterable[str] = ERROR_TYPES,
-                ) -> tuple[descriptor_pool.DescriptorPool, list[str]]:
+def public_pool(
+    services: Iterable[str],
+    *,
+    source: descriptor_pool.DescriptorPool | None = None,
+    error_types: Iterable[str] = ERROR_TYPES,
+) -> tuple[descriptor_pool.DescriptorPool, list[str]]:
     """The public view of ``services`` (full names found in ``source``, the default pool
     when ``None``): a new pool, and the names of the public services among them, sorted.
 

@@ -35,8 +35,13 @@ class EdgeAwareReflection(reflection_pb2_grpc.ServerReflectionServicer):
     Raises ``KeyError`` when a name in ``services`` is not in the default pool.
     """
 
-    def __init__(self, services: Iterable[str], identity_of: Callable[[Any], str | None], *,
-                 public_for: frozenset[str] = PUBLIC_VIEW_FOR) -> None:
+    def __init__(
+        self,
+        services: Iterable[str],
+        identity_of: Callable[[Any], str | None],
+        *,
+        public_for: frozenset[str] = PUBLIC_VIEW_FOR,
+    ) -> None:
         names = list(services)
         self._identity_of = identity_of
         self._public_for = public_for
@@ -44,8 +49,9 @@ class EdgeAwareReflection(reflection_pb2_grpc.ServerReflectionServicer):
         pool, public = public_pool(names)
         self._public = ReflectionServicer(public, pool=pool)
 
-    async def ServerReflectionInfo(self, request_iterator: Any,
-                                   context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    async def ServerReflectionInfo(
+        self, request_iterator: Any, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[Any]:
         view = self._public if self._identity_of(context) in self._public_for else self._full
         async for response in view.ServerReflectionInfo(request_iterator, context):
             yield response
@@ -56,9 +62,17 @@ def add_reflection(servicer: EdgeAwareReflection, server: grpc.aio.Server) -> No
     and ``grpc.reflection.v1.ServerReflection`` (same wire messages, gRPC's
     ``reflection.proto`` in both packages)."""
     reflection_pb2_grpc.add_ServerReflectionServicer_to_server(servicer, server)
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(V1_SERVICE_NAME, {
-        "ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(
-            servicer.ServerReflectionInfo,
-            request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
-            response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString),
-    }),))
+    server.add_generic_rpc_handlers(
+        (
+            grpc.method_handlers_generic_handler(
+                V1_SERVICE_NAME,
+                {
+                    "ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(
+                        servicer.ServerReflectionInfo,
+                        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+                        response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+                    ),
+                },
+            ),
+        )
+    )

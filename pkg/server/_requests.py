@@ -28,8 +28,9 @@ def decode(deserializer: Callable[[bytes], Any] | None, raw: Any) -> Any:
     try:
         return deserializer(raw)
     except Exception as exc:
-        raise errors.InvalidArgument("request message is not valid protobuf",
-                                     reason=MALFORMED) from exc
+        raise errors.InvalidArgument(
+            "request message is not valid protobuf", reason=MALFORMED
+        ) from exc
 
 
 @cache
@@ -50,8 +51,9 @@ def _may_hold_strings(descriptor: Descriptor) -> bool:
 
 
 def _violation(path: str) -> errors.FieldViolation:
-    return errors.FieldViolation(field=path, description="must not contain a NUL character",
-                                 reason=NUL)
+    return errors.FieldViolation(
+        field=path, description="must not contain a NUL character", reason=NUL
+    )
 
 
 def _walk(message: Message, prefix: str, found: list[errors.FieldViolation]) -> None:

@@ -69,12 +69,15 @@ def peer_identity(context: grpc.aio.ServicerContext) -> str | None:
     return identity
 
 
-
 def _request_types(service_names: list[str]) -> list[type[Message]]:
     """The generated request message classes of every method of the named services."""
     pool = descriptor_pool.Default()
-    return [message_factory.GetMessageClass(method.input_type)
-            for name in service_names for method in pool.FindServiceByName(name).methods]
+    return [
+        message_factory.GetMessageClass(method.input_type)
+        for name in service_names
+        for method in pool.FindServiceByName(name).methods
+    ]
+
 
 @dataclass(frozen=True)
 class Registration:
@@ -119,24 +122,34 @@ class GrpcServer:
         all_services = import_contracts()
         names = [r.name for r in self.registrations]
         rules = rules_for_services(names)
-        self.server = grpc.aio.server(interceptors=[
-            RequestContextInterceptor(self.identity_of, frozenset({health.SERVICE_NAME})),
-            ErrorInterceptor(),
-            AuthInterceptor(rules, CachingTokenVerifier(self.verifier), self.identity_of,
-                            _OPEN_SERVICES),
-            ValidationInterceptor(_request_types(names)),
-        ], options=[("grpc.so_reuseport", 0),
-                    ("grpc.max_metadata_size", MAX_METADATA_BYTES)])
+        self.server = grpc.aio.server(
+            interceptors=[
+                RequestContextInterceptor(self.identity_of, frozenset({health.SERVICE_NAME})),
+                ErrorInterceptor(),
+                AuthInterceptor(
+                    rules, CachingTokenVerifier(self.verifier), self.identity_of, _OPEN_SERVICES
+                ),
+                ValidationInterceptor(_request_types(names)),
+            ],
+            options=[("grpc.so_reuseport", 0), ("grpc.max_metadata_size", MAX_METADATA_BYTES)],
+        )
         for registration in self.registrations:
             registration.add(registration.servicer, self.server)
         self.health = DrainableHealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        add_reflection(EdgeAwareReflection(
-            [*all_services, health.SERVICE_NAME, reflection.SERVICE_NAME], self.identity_of),
-            self.server)
-        self.reporter = HealthReporter(self.health, names, self.probes,
-                                       interval=self.health_interval,
-                                       informational=self.informational_probes)
+        add_reflection(
+            EdgeAwareReflection(
+                [*all_services, health.SERVICE_NAME, reflection.SERVICE_NAME], self.identity_of
+            ),
+            self.server,
+        )
+        self.reporter = HealthReporter(
+            self.health,
+            names,
+            self.probes,
+            interval=self.health_interval,
+            informational=self.informational_probes,
+        )
         self.port = 0
         self._loops: list[asyncio.Task[None]] = []
 
@@ -149,10 +162,13 @@ class GrpcServer:
         await self.server.start()
         await self.reporter.check_once()
         self.reporter.start()
-        self._loops = [asyncio.create_task(_keep_running(loop), name=_loop_name(loop))
-                       for loop in self.background]
-        _log.info("serving", extra={"listen": self.listen, "port": self.port,
-                                    "identity": self.identity})
+        self._loops = [
+            asyncio.create_task(_keep_running(loop), name=_loop_name(loop))
+            for loop in self.background
+        ]
+        _log.info(
+            "serving", extra={"listen": self.listen, "port": self.port, "identity": self.identity}
+        )
         return self.port
 
     async def stop(self) -> None:
@@ -223,5 +239,3 @@ def health_probe(channel: grpc.aio.Channel, service: str = "") -> Probe:
         return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
     return probe
-
-

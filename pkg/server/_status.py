@@ -39,13 +39,26 @@ def to_status(error: errors.DomainError) -> status_pb2.Status:
     ``ResourceExhausted``.
     """
     code = next((c for cls, c in _CODES if isinstance(error, cls)), code_pb2.UNKNOWN)
-    details = [_pack(error_details_pb2.ErrorInfo(
-        reason=error.reason, domain=errors.ERROR_DOMAIN, metadata=error.metadata))]
+    details = [
+        _pack(
+            error_details_pb2.ErrorInfo(
+                reason=error.reason, domain=errors.ERROR_DOMAIN, metadata=error.metadata
+            )
+        )
+    ]
     if isinstance(error, errors.InvalidArgument) and error.violations:
-        details.append(_pack(error_details_pb2.BadRequest(field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(
-                field=v.field, description=v.description, reason=v.reason)
-            for v in error.violations])))
+        details.append(
+            _pack(
+                error_details_pb2.BadRequest(
+                    field_violations=[
+                        error_details_pb2.BadRequest.FieldViolation(
+                            field=v.field, description=v.description, reason=v.reason
+                        )
+                        for v in error.violations
+                    ]
+                )
+            )
+        )
     if isinstance(error, errors.ResourceExhausted | errors.Unavailable):
         delay = duration_pb2.Duration()
         delay.FromMilliseconds(int(error.retry_after * 1000))
@@ -66,10 +79,14 @@ def retry_after_metadata(error: errors.DomainError) -> tuple[tuple[str, str], ..
     return ()
 
 
-async def abort_with(context: grpc.aio.ServicerContext, status: status_pb2.Status,
-                     metadata: tuple[tuple[str, str], ...] = ()) -> None:
+async def abort_with(
+    context: grpc.aio.ServicerContext,
+    status: status_pb2.Status,
+    metadata: tuple[tuple[str, str], ...] = (),
+) -> None:
     """Abort the RPC with ``status``, details in the ``grpc-status-details-bin`` trailer,
     and any extra trailing ``metadata``."""
     converted = rpc_status.to_status(status)
-    await context.abort(converted.code, converted.details,
-                        (*converted.trailing_metadata, *metadata))
+    await context.abort(
+        converted.code, converted.details, (*converted.trailing_metadata, *metadata)
+    )

@@ -27,8 +27,24 @@ from pkg.testing._poison import (
 from pkg.testing._uow import FakeUnitOfWork
 from pkg.testing._users import StandInUsers, serving_users
 
-__all__ = ["HTTP1_POISONS", "FakeUnitOfWork", "FaultyProxy", "JwksAuth", "RawRequest",
-           "RawResponse", "StandInUsers", "TokenMint",
-           "grpc_frame", "grpc_headers", "json_headers", "log_lines", "poison_requests",
-           "raw_h2_request", "refused_cleanly", "serving", "serving_jwks", "serving_users",
-           "status_details"]
+__all__ = [
+    "HTTP1_POISONS",
+    "FakeUnitOfWork",
+    "FaultyProxy",
+    "JwksAuth",
+    "RawRequest",
+    "RawResponse",
+    "StandInUsers",
+    "TokenMint",
+    "grpc_frame",
+    "grpc_headers",
+    "json_headers",
+    "log_lines",
+    "poison_requests",
+    "raw_h2_request",
+    "refused_cleanly",
+    "serving",
+    "serving_jwks",
+    "serving_users",
+    "status_details",
+]

@@ -63,8 +63,9 @@ class FaultyProxy:
             writer.close()
         self._writers.clear()
 
-    async def _accept(self, client_reader: asyncio.StreamReader,
-                      client_writer: asyncio.StreamWriter) -> None:
+    async def _accept(
+        self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
+    ) -> None:
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(*self._target)
         except OSError:
@@ -72,8 +73,10 @@ class FaultyProxy:
             return
         self._writers.update((client_writer, upstream_writer))
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(self._pipe(client_reader, upstream_writer),
-                                 self._pipe(upstream_reader, client_writer))
+            await asyncio.gather(
+                self._pipe(client_reader, upstream_writer),
+                self._pipe(upstream_reader, client_writer),
+            )
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError, asyncio.CancelledError):

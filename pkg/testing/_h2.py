@@ -53,14 +53,25 @@ def _encoded(pairs: Sequence[Header]) -> list[tuple[bytes, bytes]]:
 
 
 def _decoded(pairs: Sequence[tuple[bytes | str, bytes | str]]) -> dict[str, str]:
-    return {(k.decode("latin-1") if isinstance(k, bytes) else k).lower():
-            (v.decode("latin-1") if isinstance(v, bytes) else v) for k, v in pairs}
+    return {
+        (k.decode("latin-1") if isinstance(k, bytes) else k).lower(): (
+            v.decode("latin-1") if isinstance(v, bytes) else v
+        )
+        for k, v in pairs
+    }
 
 
-async def raw_h2_request(host: str, port: int, *, ssl_context: ssl.SSLContext,
-                         headers: Sequence[Header], body: bytes = b"",
-                         trailers: Sequence[Header] = (), server_name: str | None = None,
-                         within: float = 10.0) -> RawResponse:
+async def raw_h2_request(
+    host: str,
+    port: int,
+    *,
+    ssl_context: ssl.SSLContext,
+    headers: Sequence[Header],
+    body: bytes = b"",
+    trailers: Sequence[Header] = (),
+    server_name: str | None = None,
+    within: float = 10.0,
+) -> RawResponse:
     """Send one request on a new HTTP/2 connection and return the response.
 
     ``headers`` is the whole header block, pseudo-headers included, in the order given;
@@ -68,12 +79,17 @@ async def raw_h2_request(host: str, port: int, *, ssl_context: ssl.SSLContext,
     ``ssl_context`` must offer ALPN ``h2`` (``set_alpn_protocols(["h2"])``). Raises
     ``TimeoutError`` when the response is not complete ``within`` seconds.
     """
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(
-        host, port, ssl=ssl_context, server_hostname=server_name or host), within)
-    config = h2.config.H2Configuration(client_side=True, header_encoding=None,
-                                       validate_outbound_headers=False,
-                                       normalize_outbound_headers=False,
-                                       validate_inbound_headers=False)
+    reader, writer = await asyncio.wait_for(
+        asyncio.open_connection(host, port, ssl=ssl_context, server_hostname=server_name or host),
+        within,
+    )
+    config = h2.config.H2Configuration(
+        client_side=True,
+        header_encoding=None,
+        validate_outbound_headers=False,
+        normalize_outbound_headers=False,
+        validate_inbound_headers=False,
+    )
     connection = h2.connection.H2Connection(config=config)
     connection.initiate_connection()
     stream = connection.get_next_available_stream_id()
@@ -95,9 +111,13 @@ async def raw_h2_request(host: str, port: int, *, ssl_context: ssl.SSLContext,
     return response
 
 
-async def _read(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                connection: h2.connection.H2Connection, stream: int,
-                response: RawResponse) -> None:
+async def _read(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    connection: h2.connection.H2Connection,
+    stream: int,
+    response: RawResponse,
+) -> None:
     chunks: list[bytes] = []
     while True:
         data = await reader.read(65536)

@@ -30,18 +30,19 @@ class JwksAuth(auth_pb2_grpc.AuthServiceServicer):
         self.up = True
         self.callers: list[str | None] = []
 
-    async def GetJwks(self, request: auth_pb2.GetJwksRequest,
-                      context: grpc.aio.ServicerContext) -> httpbody_pb2.HttpBody:
+    async def GetJwks(
+        self, request: auth_pb2.GetJwksRequest, context: grpc.aio.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
         self.callers.append(caller_identity(context.auth_context()))
         if not self.up:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "auth is down")
-        return httpbody_pb2.HttpBody(content_type="application/json",
-                                     data=json.dumps(self.mint.jwks()).encode())
+        return httpbody_pb2.HttpBody(
+            content_type="application/json", data=json.dumps(self.mint.jwks()).encode()
+        )
 
 
 @asynccontextmanager
-async def serving_jwks(cert_dir: Path, mint: TokenMint
-                       ) -> AsyncIterator[tuple[str, JwksAuth]]:
+async def serving_jwks(cert_dir: Path, mint: TokenMint) -> AsyncIterator[tuple[str, JwksAuth]]:
     """Run a ``JwksAuth`` over mTLS as workload ``auth`` (certificates from ``cert_dir``).
 
     Yields its target (``ipv4:127.0.0.1:<port>``, for ``AGORA_ENDPOINTS["auth"]``) and the

@@ -39,28 +39,45 @@ class TokenMint:
     ``jwks()`` is the matching JSON Web Key Set.
     """
 
-    def __init__(self, *, issuer: str = "https://auth.agora.local",
-                 audience: str = "agora", kid: str = "test-key") -> None:
+    def __init__(
+        self,
+        *,
+        issuer: str = "https://auth.agora.local",
+        audience: str = "agora",
+        kid: str = "test-key",
+    ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.kid = kid
         self._key = ec.generate_private_key(ec.SECP256R1())
         self.verifier = _MintVerifier(self)
 
-    def token(self, subject: str | None = None, roles: Iterable[str] = ("customer",),
-              *, ttl: float = 900.0, key: ec.EllipticCurvePrivateKey | None = None,
-              **claims: Any) -> str:
+    def token(
+        self,
+        subject: str | None = None,
+        roles: Iterable[str] = ("customer",),
+        *,
+        ttl: float = 900.0,
+        key: ec.EllipticCurvePrivateKey | None = None,
+        **claims: Any,
+    ) -> str:
         """A signed token for ``subject`` (a new UUID when None); ``claims`` override.
 
         ``ttl`` is in seconds (negative for an expired token); ``key`` signs instead of
         the mint's key (for a tampered or foreign token).
         """
         now = int(time.time())
-        payload = {"iss": self.issuer, "aud": self.audience,
-                   "sub": subject or str(uuid.uuid4()), "roles": list(roles),
-                   "iat": now, "exp": now + int(ttl), "jti": str(uuid.uuid4()), **claims}
-        return jwt.encode(payload, key or self._key, algorithm="ES256",
-                          headers={"kid": self.kid})
+        payload = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": subject or str(uuid.uuid4()),
+            "roles": list(roles),
+            "iat": now,
+            "exp": now + int(ttl),
+            "jti": str(uuid.uuid4()),
+            **claims,
+        }
+        return jwt.encode(payload, key or self._key, algorithm="ES256", headers={"kid": self.kid})
 
     def jwks(self) -> dict[str, Any]:
         """The JWKS (RFC 7517) with the mint's public key."""
@@ -78,8 +95,9 @@ class _MintVerifier:
         self._mint = mint
 
     async def verify(self, token: str) -> Principal:
-        return decode_access_token(token, self._mint.public_key(),
-                                   issuer=self._mint.issuer, audience=self._mint.audience)
+        return decode_access_token(
+            token, self._mint.public_key(), issuer=self._mint.issuer, audience=self._mint.audience
+        )
 
 
 def status_details(error: grpc.aio.AioRpcError) -> dict[str, Any]:
@@ -89,20 +107,29 @@ def status_details(error: grpc.aio.AioRpcError) -> dict[str, Any]:
     BadRequest | None, "retry_info": RetryInfo | None, "violations": {field: description}}``.
     """
     status = rpc_status.from_call(error) or status_pb2.Status(
-        code=error.code().value[0], message=error.details() or "")
-    found: dict[str, Any] = {"status": status, "error_info": None, "bad_request": None,
-                             "retry_info": None, "violations": {}}
+        code=error.code().value[0], message=error.details() or ""
+    )
+    found: dict[str, Any] = {
+        "status": status,
+        "error_info": None,
+        "bad_request": None,
+        "retry_info": None,
+        "violations": {},
+    }
     for detail in status.details:
-        for key, cls in (("error_info", error_details_pb2.ErrorInfo),
-                         ("bad_request", error_details_pb2.BadRequest),
-                         ("retry_info", error_details_pb2.RetryInfo)):
+        for key, cls in (
+            ("error_info", error_details_pb2.ErrorInfo),
+            ("bad_request", error_details_pb2.BadRequest),
+            ("retry_info", error_details_pb2.RetryInfo),
+        ):
             if detail.Is(cls.DESCRIPTOR):
                 message = cls()
                 detail.Unpack(message)
                 found[key] = message
     if found["bad_request"] is not None:
-        found["violations"] = {v.field: v.description
-                               for v in found["bad_request"].field_violations}
+        found["violations"] = {
+            v.field: v.description for v in found["bad_request"].field_violations
+        }
     return found
 
 

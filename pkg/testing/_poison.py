@@ -31,21 +31,45 @@ class RawRequest:
 
 def json_headers(authority: str, path: str, **extra: str | bytes) -> list[Header]:
     """Headers of an HTTP/JSON POST to ``path``, plus ``extra`` (names as given)."""
-    return [(":method", "POST"), (":scheme", "https"), (":path", path),
-            (":authority", authority), ("content-type", "application/json"), *extra.items()]
+    return [
+        (":method", "POST"),
+        (":scheme", "https"),
+        (":path", path),
+        (":authority", authority),
+        ("content-type", "application/json"),
+        *extra.items(),
+    ]
 
 
-def grpc_headers(authority: str, path: str, *, method: str = "POST",
-                 content_type: str = "application/grpc", **extra: str | bytes) -> list[Header]:
+def grpc_headers(
+    authority: str,
+    path: str,
+    *,
+    method: str = "POST",
+    content_type: str = "application/grpc",
+    **extra: str | bytes,
+) -> list[Header]:
     """Headers of a native gRPC call of ``path``, plus ``extra`` (``_`` becomes ``-``)."""
-    return [(":method", method), (":scheme", "https"), (":path", path),
-            (":authority", authority), ("content-type", content_type), ("te", "trailers"),
-            *[(name.replace("_", "-"), value) for name, value in extra.items()]]
+    return [
+        (":method", method),
+        (":scheme", "https"),
+        (":path", path),
+        (":authority", authority),
+        ("content-type", content_type),
+        ("te", "trailers"),
+        *[(name.replace("_", "-"), value) for name, value in extra.items()],
+    ]
 
 
-def poison_requests(authority: str, *, grpc_path: str, grpc_message: bytes,
-                    json_path: str | None = None, json_body: bytes = b"{}",
-                    extra: tuple[Header, ...] = ()) -> dict[str, RawRequest]:
+def poison_requests(
+    authority: str,
+    *,
+    grpc_path: str,
+    grpc_message: bytes,
+    json_path: str | None = None,
+    json_body: bytes = b"{}",
+    extra: tuple[Header, ...] = (),
+) -> dict[str, RawRequest]:
     """Named poisoned requests for an edge at ``authority``.
 
     ``grpc_path``/``grpc_message`` are a public RPC and one framed request message for it
@@ -57,8 +81,11 @@ def poison_requests(authority: str, *, grpc_path: str, grpc_message: bytes,
     bad_timeout = (("grpc-timeout", "garbage"),)
 
     def grpc(**more: str | bytes) -> list[Header]:
-        return [*grpc_headers(authority, grpc_path),
-                *[(name.replace("_", "-"), value) for name, value in more.items()], *extra]
+        return [
+            *grpc_headers(authority, grpc_path),
+            *[(name.replace("_", "-"), value) for name, value in more.items()],
+            *extra,
+        ]
 
     def json(**more: str | bytes) -> list[Header]:
         return [*json_headers(authority, json_path or "/", **more), *extra]
@@ -70,31 +97,45 @@ def poison_requests(authority: str, *, grpc_path: str, grpc_message: bytes,
         "json trailer grpc-timeout": RawRequest(json(), json_body, bad_timeout),
         "json trailer x-bin": RawRequest(json(), json_body, (("x-poison-bin", "!!!"),)),
         "grpc trailer grpc-timeout": RawRequest(grpc(), grpc_message, bad_timeout),
-        "reflection grpc-timeout": RawRequest(with_extra(
-            grpc_headers(authority, REFLECTION_PATH, grpc_timeout="garbage")), LIST_SERVICES),
+        "reflection grpc-timeout": RawRequest(
+            with_extra(grpc_headers(authority, REFLECTION_PATH, grpc_timeout="garbage")),
+            LIST_SERVICES,
+        ),
         "grpc-timeout too long": RawRequest(grpc(grpc_timeout="12345678901S"), grpc_message),
         "json x-anything-bin": RawRequest(json(**{"x-anything-bin": "$$$"}), json_body),
         "grpc authorization-bin": RawRequest(grpc(authorization_bin="%%%"), grpc_message),
         "grpc-encoding bogus": RawRequest(grpc(grpc_encoding="bogus"), grpc_message),
-        "grpc-previous-rpc-attempts": RawRequest(grpc(grpc_previous_rpc_attempts="x"),
-                                                 grpc_message),
+        "grpc-previous-rpc-attempts": RawRequest(
+            grpc(grpc_previous_rpc_attempts="x"), grpc_message
+        ),
         "grpc-status in a request": RawRequest(grpc(grpc_status="x"), grpc_message),
-        "HEAD as gRPC": RawRequest(with_extra(grpc_headers(authority, grpc_path,
-                                                           method="HEAD"))),
+        "HEAD as gRPC": RawRequest(with_extra(grpc_headers(authority, grpc_path, method="HEAD"))),
         "GET as gRPC": RawRequest(with_extra(grpc_headers(authority, grpc_path, method="GET"))),
-        "te gzip": RawRequest([("te", "gzip") if name == "te" else (name, value)
-                               for name, value in grpc()], grpc_message),
-        "charset content type": RawRequest(with_extra(
-            grpc_headers(authority, json_path or grpc_path,
-                         content_type="application/grpc;charset=utf-8",
-                         grpc_encoding="bogus")), json_body),
+        "te gzip": RawRequest(
+            [("te", "gzip") if name == "te" else (name, value) for name, value in grpc()],
+            grpc_message,
+        ),
+        "charset content type": RawRequest(
+            with_extra(
+                grpc_headers(
+                    authority,
+                    json_path or grpc_path,
+                    content_type="application/grpc;charset=utf-8",
+                    grpc_encoding="bogus",
+                )
+            ),
+            json_body,
+        ),
         "obs-text value": RawRequest(grpc(**{"x-note": b"caf\xe9"}), grpc_message),
         "json obs-text value": RawRequest(json(**{"x-note": b"caf\xe9"}), json_body),
         "odd header name": RawRequest(grpc(**{"x-a!b": "1"}), grpc_message),
         "huge metadata": RawRequest(grpc(x_big="b" * 40000), grpc_message),
     }
-    return {name: request for name, request in every.items()
-            if json_path is not None or not name.startswith("json ")}
+    return {
+        name: request
+        for name, request in every.items()
+        if json_path is not None or not name.startswith("json ")
+    }
 
 
 HTTP1_POISONS: tuple[dict[str, str], ...] = (
@@ -117,6 +158,7 @@ def refused_cleanly(response: RawResponse) -> bool:
         return True
     if response.headers.get("content-type", "").startswith("application/grpc"):
         status = response.grpc_status
-        return status is not None and status not in (2, 13) and (
-            status != 0 or response.status == 200)
+        return (
+            status is not None and status not in (2, 13) and (status != 0 or response.status == 200)
+        )
     return 200 <= response.status < 500

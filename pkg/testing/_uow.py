@@ -27,9 +27,13 @@ class FakeUnitOfWork(Generic[R]):
     rollback (the fakes' state changes are not undone).  ``received`` remembers event ids.
     """
 
-    def __init__(self, repositories: Callable[[Callable[[Aggregate], None]], R], *,
-                 mapper: EventMapper | None = None,
-                 events: EventTypes | None = None) -> None:
+    def __init__(
+        self,
+        repositories: Callable[[Callable[[Aggregate], None]], R],
+        *,
+        mapper: EventMapper | None = None,
+        events: EventTypes | None = None,
+    ) -> None:
         self._repositories = repositories(self.seen)
         self._mapper = mapper
         self._events = events
@@ -48,8 +52,12 @@ class FakeUnitOfWork(Generic[R]):
         self._seen = []
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        error: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         for aggregate in self._seen:
             aggregate.events.clear()
         self._seen = []

@@ -37,24 +37,29 @@ class StandInUsers(user_pb2_grpc.UserServiceServicer):
         self.up = True
         self.calls: list[tuple[str | None, str]] = []
 
-    async def GetUser(self, request: user_pb2.GetUserRequest,
-                      context: grpc.aio.ServicerContext) -> user_pb2.User:
+    async def GetUser(
+        self, request: user_pb2.GetUserRequest, context: grpc.aio.ServicerContext
+    ) -> user_pb2.User:
         principal = require_principal()
         self.calls.append((peer_identity(context), principal.subject))
         if not self.up:
-            raise Unavailable("the stand-in user service is down",
-                              reason=SharedReason.DATABASE_UNAVAILABLE)
+            raise Unavailable(
+                "the stand-in user service is down", reason=SharedReason.DATABASE_UNAVAILABLE
+            )
         if request.name not in ("users/me", f"users/{principal.subject}"):
             raise NotFound(f"{request.name} does not exist", reason=UserReason.USER_NOT_FOUND)
-        state = (user_pb2.User.STATE_DISABLED if principal.subject in self.disabled
-                 else user_pb2.User.STATE_ACTIVE)
-        return user_pb2.User(name=f"users/{principal.subject}", display_name="Stand-in",
-                             state=state)
+        state = (
+            user_pb2.User.STATE_DISABLED
+            if principal.subject in self.disabled
+            else user_pb2.User.STATE_ACTIVE
+        )
+        return user_pb2.User(
+            name=f"users/{principal.subject}", display_name="Stand-in", state=state
+        )
 
 
 @asynccontextmanager
-async def serving_users(cert_dir: Path, mint: TokenMint
-                        ) -> AsyncIterator[tuple[str, StandInUsers]]:
+async def serving_users(cert_dir: Path, mint: TokenMint) -> AsyncIterator[tuple[str, StandInUsers]]:
     """Run a ``StandInUsers`` over mTLS as workload ``user`` (certificates from
     ``cert_dir``), accepting ``mint``'s tokens.
 
@@ -64,9 +69,18 @@ async def serving_users(cert_dir: Path, mint: TokenMint
     """
     servicer = StandInUsers()
     server = GrpcServer(
-        identity="user", listen="127.0.0.1:0", verifier=mint.verifier,
-        credentials=server_credentials(cert_dir, "user"), grace=0.5,
-        registrations=[Registration("agora.user.v1.UserService", servicer,
-                                    user_pb2_grpc.add_UserServiceServicer_to_server)])
+        identity="user",
+        listen="127.0.0.1:0",
+        verifier=mint.verifier,
+        credentials=server_credentials(cert_dir, "user"),
+        grace=0.5,
+        registrations=[
+            Registration(
+                "agora.user.v1.UserService",
+                servicer,
+                user_pb2_grpc.add_UserServiceServicer_to_server,
+            )
+        ],
+    )
     async with serving(server) as target:
         yield target, servicer

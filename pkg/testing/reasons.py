@@ -26,8 +26,7 @@ PREFIX = "ERROR_REASON_"
 def declared_reasons(*enums: EnumDescriptor) -> set[str]:
     """The reason strings of ``enums``: value names without ``ERROR_REASON_``, less
     ``UNSPECIFIED``."""
-    return {v.name.removeprefix(PREFIX) for e in enums for v in e.values
-            if v.number != 0}
+    return {v.name.removeprefix(PREFIX) for e in enums for v in e.values if v.number != 0}
 
 
 def error_class_reasons(*modules: ModuleType) -> dict[str, Reason]:
@@ -43,9 +42,12 @@ def error_class_reasons(*modules: ModuleType) -> dict[str, Reason]:
 
 def _literal(value: ast.expr | None) -> tuple[int, str] | None:
     """``(line, text)`` of ``value`` if it is a string constant or ``WireReason("X")``."""
-    if (isinstance(value, ast.Call) and isinstance(value.func, ast.Name | ast.Attribute)
-            and (value.func.id if isinstance(value.func, ast.Name) else value.func.attr)
-            == "WireReason" and value.args):
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name | ast.Attribute)
+        and (value.func.id if isinstance(value.func, ast.Name) else value.func.attr) == "WireReason"
+        and value.args
+    ):
         value = value.args[0]
     if isinstance(value, ast.Constant) and isinstance(value.value, str):
         return value.lineno, value.value
@@ -67,8 +69,7 @@ def literal_reasons(root: Path, *, skip: Iterable[str] = ("tests",)) -> dict[str
                 value = node.value
             elif isinstance(node, ast.Assign | ast.AnnAssign):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                if any(isinstance(t, ast.Name) and "REASON" in t.id.upper()
-                       for t in targets):
+                if any(isinstance(t, ast.Name) and "REASON" in t.id.upper() for t in targets):
                     value = node.value
             literal = _literal(value)
             if literal is not None:

@@ -29,10 +29,19 @@ from pkg.sql_uow import SqlUnitOfWork
 from pkg.uow import Aggregate
 
 METADATA = MetaData()
-ACCOUNTS = Table("accounts", METADATA, Column("id", Text, primary_key=True),
-                 Column("balance", Integer, nullable=False))
-APPLIED = Table("applied", METADATA, Column("event_id", Text, nullable=False),
-                Column("subject", Text, nullable=False), Column("value", Integer))
+ACCOUNTS = Table(
+    "accounts",
+    METADATA,
+    Column("id", Text, primary_key=True),
+    Column("balance", Integer, nullable=False),
+)
+APPLIED = Table(
+    "applied",
+    METADATA,
+    Column("event_id", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("value", Integer),
+)
 include_event_tables(METADATA)
 KIT_EVENTS = EventTypes.of(wrappers_pb2.Int64Value)
 """The kit's payload is no contract's event: its units of work admit it by name."""
@@ -61,20 +70,21 @@ class Accounts:
         self._session, self._seen = session, seen
 
     async def add(self, account: Account) -> None:
-        await self._session.execute(insert(ACCOUNTS).values(id=account.id,
-                                                            balance=account.balance))
+        await self._session.execute(insert(ACCOUNTS).values(id=account.id, balance=account.balance))
         self._seen(account)
 
     async def get(self, account_id: str) -> Account:
         balance = await self._session.scalar(
-            select(ACCOUNTS.c.balance).where(ACCOUNTS.c.id == account_id).with_for_update())
+            select(ACCOUNTS.c.balance).where(ACCOUNTS.c.id == account_id).with_for_update()
+        )
         account = Account(account_id, int(balance or 0))
         self._seen(account)
         return account
 
     async def save(self, account: Account) -> None:
-        await self._session.execute(update(ACCOUNTS).where(ACCOUNTS.c.id == account.id)
-                                    .values(balance=account.balance))
+        await self._session.execute(
+            update(ACCOUNTS).where(ACCOUNTS.c.id == account.id).values(balance=account.balance)
+        )
 
 
 def deposited_to_proto(event: object) -> tuple[str, Message]:
@@ -83,18 +93,19 @@ def deposited_to_proto(event: object) -> tuple[str, Message]:
     return f"accounts/{event.account_id}", wrappers_pb2.Int64Value(value=event.balance)
 
 
-def unit_of_work(sessions: async_sessionmaker[AsyncSession],
-                 source: str) -> SqlUnitOfWork[Accounts]:
-    return SqlUnitOfWork(sessions, source=source, mapper=deposited_to_proto,
-                         repositories=Accounts, events=KIT_EVENTS)
+def unit_of_work(
+    sessions: async_sessionmaker[AsyncSession], source: str
+) -> SqlUnitOfWork[Accounts]:
+    return SqlUnitOfWork(
+        sessions, source=source, mapper=deposited_to_proto, repositories=Accounts, events=KIT_EVENTS
+    )
 
 
 async def deposit(uow: SqlUnitOfWork[Accounts], account_id: str, amounts: list[int]) -> None:
     """Open ``account_id`` (when new) and deposit each amount, one commit per amount."""
     for amount in amounts:
         async with uow:
-            if await uow.session.scalar(
-                    select(func.count()).where(ACCOUNTS.c.id == account_id)):
+            if await uow.session.scalar(select(func.count()).where(ACCOUNTS.c.id == account_id)):
                 account = await uow.repositories.get(account_id)
             else:
                 account = Account(account_id)
@@ -109,8 +120,11 @@ def record_applied(uow: SqlUnitOfWork[Accounts]) -> Handler[wrappers_pb2.Int64Va
         async with uow:
             if not await uow.received(event.id):
                 return
-            await uow.session.execute(insert(APPLIED).values(
-                event_id=event.id, subject=event.subject, value=payload.value))
+            await uow.session.execute(
+                insert(APPLIED).values(
+                    event_id=event.id, subject=event.subject, value=payload.value
+                )
+            )
             await uow.commit()
 
     return handle
@@ -118,8 +132,7 @@ def record_applied(uow: SqlUnitOfWork[Accounts]) -> Handler[wrappers_pb2.Int64Va
 
 async def applied(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[str, str, int]]:
     async with sessions() as session:
-        rows = await session.execute(select(APPLIED.c.event_id, APPLIED.c.subject,
-                                            APPLIED.c.value))
+        rows = await session.execute(select(APPLIED.c.event_id, APPLIED.c.subject, APPLIED.c.value))
         return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
@@ -145,8 +158,7 @@ async def database_url(postgres_url: str) -> AsyncIterator[str]:
     await engine.dispose()
     yield url
     async with await psycopg.AsyncConnection.connect(server, autocommit=True) as connection:
-        await connection.execute(
-            f"DROP DATABASE {name} WITH (FORCE)")  # type: ignore[arg-type]
+        await connection.execute(f"DROP DATABASE {name} WITH (FORCE)")  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from pkg.contracts import import_contracts
 from pkg.policy import Access, PolicyError, parse_rule, rules_for_services
 
 
-@pytest.mark.parametrize("url", ["postgres://u@h:5/db", "postgresql://u@h:5/db",
-                                 "postgresql+psycopg://u@h:5/db"])
+@pytest.mark.parametrize(
+    "url", ["postgres://u@h:5/db", "postgresql://u@h:5/db", "postgresql+psycopg://u@h:5/db"]
+)
 def test_database_urls_get_the_psycopg_driver(url: str) -> None:
     assert normalise_database_url(url) == "postgresql+psycopg://u@h:5/db"
 
@@ -32,8 +33,13 @@ def test_mesh_settings_read_the_agora_environment(monkeypatch: pytest.MonkeyPatc
 
 def test_the_contracts_rules_are_parsed() -> None:
     import_contracts()
-    rules = rules_for_services(["agora.user.v1.UserService", "agora.user.v1.UserInternalService",
-                                "agora.auth.v1.AuthService"])
+    rules = rules_for_services(
+        [
+            "agora.user.v1.UserService",
+            "agora.user.v1.UserInternalService",
+            "agora.auth.v1.AuthService",
+        ]
+    )
     assert rules["/agora.auth.v1.AuthService/Login"].access is Access.PUBLIC
     assert rules["/agora.user.v1.UserService/GetUser"].access is Access.AUTHENTICATED
     list_users = rules["/agora.user.v1.UserService/ListUsers"]
@@ -50,10 +56,10 @@ def _method(options: descriptor_pb2.MethodOptions) -> descriptor.MethodDescripto
         module.DESCRIPTOR.CopyToProto(file)
         pool.Add(file)
     test = descriptor_pb2.FileDescriptorProto(
-        name="t.proto", package="t", dependency=["agora/policy/v1/policy.proto"])
+        name="t.proto", package="t", dependency=["agora/policy/v1/policy.proto"]
+    )
     test.message_type.add(name="M")
-    method = test.service.add(name="S").method.add(name="Do", input_type=".t.M",
-                                                   output_type=".t.M")
+    method = test.service.add(name="S").method.add(name="Do", input_type=".t.M", output_type=".t.M")
     method.options.CopyFrom(options)
     pool.Add(test)
     return pool.FindMethodByName("t.S.Do")
@@ -70,7 +76,8 @@ def test_a_missing_or_ambiguous_rule_is_an_error() -> None:
 
 
 def test_a_services_database_settings_come_from_its_own_prefix(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from pydantic_settings import SettingsConfigDict
 
     from pkg.config import DatabaseSettingsMixin

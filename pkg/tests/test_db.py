@@ -56,14 +56,21 @@ async def _select(sessions: async_sessionmaker[AsyncSession], sql: str = "SELECT
 
 @pytest.fixture
 async def engine(postgres_url: str, proxy: FaultyProxy) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(_via(postgres_url, proxy.port), pool_size=1, max_overflow=0,
-                           connect_timeout=2, statement_timeout=0.5, pool_timeout=0.3)
+    engine = create_engine(
+        _via(postgres_url, proxy.port),
+        pool_size=1,
+        max_overflow=0,
+        connect_timeout=2,
+        statement_timeout=0.5,
+        pool_timeout=0.3,
+    )
     yield engine
     await engine.dispose()
 
 
 async def test_a_hung_server_is_unavailable_within_the_timeout_and_recovers(
-        engine: AsyncEngine, proxy: FaultyProxy) -> None:
+    engine: AsyncEngine, proxy: FaultyProxy
+) -> None:
     sessions = session_factory(engine, timeout=0.5)
     assert await _select(sessions) == 1
     proxy.pause()
@@ -86,7 +93,8 @@ async def test_a_server_that_is_gone_is_unavailable(postgres_url: str) -> None:
 
 
 async def test_dropped_connections_are_unavailable_then_replaced(
-        engine: AsyncEngine, proxy: FaultyProxy) -> None:
+    engine: AsyncEngine, proxy: FaultyProxy
+) -> None:
     sessions = session_factory(engine, timeout=2)
     async with sessions() as session:
         assert await session.scalar(text("SELECT 1")) == 1
@@ -112,16 +120,25 @@ async def test_a_full_pool_is_unavailable_after_the_pool_timeout(engine: AsyncEn
 async def test_errors_never_carry_bound_parameters(engine: AsyncEngine) -> None:
     with pytest.raises(DBAPIError) as caught:
         async with session_factory(engine)() as session:
-            await session.execute(text("SELECT CAST(:bad AS integer), CAST(:hash AS text)"),
-                                  {"bad": "x", "hash": SECRET})
+            await session.execute(
+                text("SELECT CAST(:bad AS integer), CAST(:hash AS text)"),
+                {"bad": "x", "hash": SECRET},
+            )
     assert SECRET not in str(caught.value)
     assert "c2VjcmV0" not in str(caught.value)
 
 
 @pytest.fixture
 async def reads(postgres_url: str, proxy: FaultyProxy) -> AsyncIterator[Reader]:
-    reader = Reader(_via(postgres_url, proxy.port), min_size=1, max_size=1, connect_timeout=2,
-                    statement_timeout=0.5, pool_timeout=0.3, timeout=2)
+    reader = Reader(
+        _via(postgres_url, proxy.port),
+        min_size=1,
+        max_size=1,
+        connect_timeout=2,
+        statement_timeout=0.5,
+        pool_timeout=0.3,
+        timeout=2,
+    )
     yield reader
     await reader.close()
 
@@ -133,8 +150,12 @@ async def _one(reader: Reader, sql: LiteralString = "SELECT 1") -> object:
 
 async def test_a_read_is_a_server_side_prepared_statement(reads: Reader) -> None:
     assert await _one(reads, "SELECT 41 + 1") == 42
-    assert await _one(reads, "SELECT count(*) FROM pg_prepared_statements"
-                             " WHERE statement = 'SELECT 41 + 1'") == 1
+    assert (
+        await _one(
+            reads, "SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT 41 + 1'"
+        )
+        == 1
+    )
 
 
 async def test_a_read_binds_its_parameters(reads: Reader) -> None:
@@ -143,7 +164,8 @@ async def test_a_read_binds_its_parameters(reads: Reader) -> None:
 
 
 async def test_reads_on_one_connection_share_a_cursor_and_keep_their_row_factories(
-        reads: Reader) -> None:
+    reads: Reader,
+) -> None:
     # min_size = max_size = 1: every read borrows the same connection.
     first = await reads.first("SELECT 1 AS one", (), dict_row)
     assert await reads.first("SELECT 2 AS two", (), tuple_row) == (2,)
@@ -158,16 +180,25 @@ async def test_reads_on_one_connection_share_a_cursor_and_keep_their_row_factori
 
 
 async def test_a_read_on_a_dropped_connection_is_retried_on_a_fresh_one(
-        reads: Reader, proxy: FaultyProxy) -> None:
+    reads: Reader, proxy: FaultyProxy
+) -> None:
     assert await _one(reads) == 1
     proxy.cut()
     assert await _one(reads, "SELECT 2") == 2
 
 
 async def test_a_read_from_a_hung_server_is_unavailable_within_the_timeout(
-        postgres_url: str, proxy: FaultyProxy) -> None:
-    reader = Reader(_via(postgres_url, proxy.port), min_size=1, max_size=1, connect_timeout=2,
-                    statement_timeout=5, pool_timeout=0.3, timeout=0.5)
+    postgres_url: str, proxy: FaultyProxy
+) -> None:
+    reader = Reader(
+        _via(postgres_url, proxy.port),
+        min_size=1,
+        max_size=1,
+        connect_timeout=2,
+        statement_timeout=5,
+        pool_timeout=0.3,
+        timeout=0.5,
+    )
     try:
         assert await _one(reader) == 1
         proxy.pause()
@@ -181,8 +212,9 @@ async def test_a_read_from_a_hung_server_is_unavailable_within_the_timeout(
 
 
 async def test_a_read_from_a_server_that_is_gone_is_unavailable(postgres_url: str) -> None:
-    reader = Reader(_via(postgres_url, 1), min_size=1, max_size=1, connect_timeout=2,
-                    pool_timeout=0.3)
+    reader = Reader(
+        _via(postgres_url, 1), min_size=1, max_size=1, connect_timeout=2, pool_timeout=0.3
+    )
     try:
         with pytest.raises(errors.Unavailable) as caught:
             await _one(reader)
@@ -199,7 +231,8 @@ async def test_a_failed_read_never_carries_its_parameters(reads: Reader) -> None
 
 
 async def test_a_transaction_after_the_server_dropped_every_connection_succeeds(
-        engine: AsyncEngine, proxy: FaultyProxy) -> None:
+    engine: AsyncEngine, proxy: FaultyProxy
+) -> None:
     sessions = session_factory(engine, timeout=2)
     assert await _select(sessions) == 1
     proxy.cut()
@@ -254,10 +287,16 @@ async def _left_when_unavailable(work: Callable[[], Awaitable[object]]) -> float
 
 @pytest.mark.parametrize("port", ["silent_port", "refusing_port"])
 async def test_a_read_that_cannot_connect_is_unavailable_with_time_for_the_retries(
-        postgres_url: str, port: str, request: pytest.FixtureRequest) -> None:
+    postgres_url: str, port: str, request: pytest.FixtureRequest
+) -> None:
     # Neither the connect timeout nor the pool timeout ends the wait: only the deadline.
-    reader = Reader(_via(postgres_url, request.getfixturevalue(port)), min_size=1,
-                    max_size=1, connect_timeout=10, pool_timeout=10)
+    reader = Reader(
+        _via(postgres_url, request.getfixturevalue(port)),
+        min_size=1,
+        max_size=1,
+        connect_timeout=10,
+        pool_timeout=10,
+    )
     try:
         left = await _left_when_unavailable(lambda: _one(reader))
     finally:
@@ -266,9 +305,9 @@ async def test_a_read_that_cannot_connect_is_unavailable_with_time_for_the_retri
 
 
 async def test_a_session_that_cannot_connect_is_unavailable_with_time_for_the_retries(
-        postgres_url: str, silent_port: int) -> None:
-    engine = create_engine(_via(postgres_url, silent_port), connect_timeout=10,
-                           pool_timeout=10)
+    postgres_url: str, silent_port: int
+) -> None:
+    engine = create_engine(_via(postgres_url, silent_port), connect_timeout=10, pool_timeout=10)
     try:
         left = await _left_when_unavailable(lambda: _select(session_factory(engine)))
     finally:
@@ -277,9 +316,15 @@ async def test_a_session_that_cannot_connect_is_unavailable_with_time_for_the_re
 
 
 async def test_a_read_from_a_hung_server_is_unavailable_with_time_for_the_retries(
-        postgres_url: str, proxy: FaultyProxy) -> None:
-    reader = Reader(_via(postgres_url, proxy.port), min_size=1, max_size=1,
-                    statement_timeout=30, pool_timeout=10)
+    postgres_url: str, proxy: FaultyProxy
+) -> None:
+    reader = Reader(
+        _via(postgres_url, proxy.port),
+        min_size=1,
+        max_size=1,
+        statement_timeout=30,
+        pool_timeout=10,
+    )
     try:
         assert await _one(reader) == 1
         proxy.pause()
@@ -295,7 +340,8 @@ async def _begin_select(sessions: async_sessionmaker[AsyncSession]) -> object:
 
 
 async def test_a_transaction_on_a_hung_server_is_unavailable_within_the_timeout(
-        engine: AsyncEngine, proxy: FaultyProxy) -> None:
+    engine: AsyncEngine, proxy: FaultyProxy
+) -> None:
     sessions = session_factory(engine, timeout=0.5)
     assert await _begin_select(sessions) == 1
     proxy.pause()
@@ -306,8 +352,7 @@ async def test_a_transaction_on_a_hung_server_is_unavailable_within_the_timeout(
     assert await _begin_select(sessions) == 1
 
 
-async def test_a_transaction_commits_and_its_own_errors_pass_unchanged(
-        engine: AsyncEngine) -> None:
+async def test_a_transaction_commits_and_its_own_errors_pass_unchanged(engine: AsyncEngine) -> None:
     sessions = session_factory(engine, timeout=2)
     async with sessions.begin() as session:
         assert session.in_transaction()
@@ -321,9 +366,11 @@ async def test_a_transaction_commits_and_its_own_errors_pass_unchanged(
 
 
 async def test_reads_succeed_again_soon_after_a_long_outage(
-        postgres_url: str, proxy: FaultyProxy) -> None:
-    reader = Reader(_via(postgres_url, proxy.port), min_size=1, max_size=1, pool_timeout=0.3,
-                    timeout=2)
+    postgres_url: str, proxy: FaultyProxy
+) -> None:
+    reader = Reader(
+        _via(postgres_url, proxy.port), min_size=1, max_size=1, pool_timeout=0.3, timeout=2
+    )
     try:
         assert await _one(reader) == 1
         await proxy.stop()
@@ -347,7 +394,8 @@ async def test_reads_succeed_again_soon_after_a_long_outage(
 
 
 async def test_a_backend_the_server_ended_is_replaced_at_checkout_without_a_ping(
-        postgres_url: str) -> None:
+    postgres_url: str,
+) -> None:
     """The server ends the pooled connection's backend (as a restart does to all of them):
     the next transaction runs on a fresh connection instead of failing, while a healthy
     pooled connection is reused."""
@@ -360,8 +408,13 @@ async def test_a_backend_the_server_ended_is_replaced_at_checkout_without_a_ping
         async with await psycopg.AsyncConnection.connect(server, autocommit=True) as admin:
             await admin.execute("SELECT pg_terminate_backend(%s)", (first,))
             for _ in range(200):  # the backend is gone once it no longer shows
-                if not (await (await admin.execute(
-                        "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (first,))).fetchall()):
+                if not (
+                    await (
+                        await admin.execute(
+                            "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (first,)
+                        )
+                    ).fetchall()
+                ):
                     break
                 await asyncio.sleep(0.01)
         async with sessions.begin() as session:

@@ -44,7 +44,8 @@ def test_the_literal_finder_finds_every_spelling(tmp_path: Path) -> None:
         'raise E("x", reason="B")\n'
         'MY_REASON = "C"\n'
         'raise E("x", reason=errors.WireReason("D"))\n'
-        'raise E("x", reason=Reason.E)\n')
+        'raise E("x", reason=Reason.E)\n'
+    )
     assert sorted(literal_reasons(tmp_path).values()) == ["A", "B", "C", "D"]
 
 
@@ -53,8 +54,7 @@ def test_request_parsing_reasons_are_shared_enum_members() -> None:
     assert isinstance(_requests.NUL, SharedReason)
 
 
-
-_MISUSED = '''
+_MISUSED = """
 from agora.user.v1.reasons import UserReason
 from pkg.errors import InvalidField, NotFound, WireReason
 
@@ -72,14 +72,26 @@ def declared() -> None:
 
 def relayed(reason: str) -> None:
     raise NotFound("gone", reason=WireReason(reason))
-'''
+"""
 
 
 def test_mypy_refuses_a_literal_or_undeclared_reason(tmp_path: Path) -> None:
     misused = tmp_path / "misused.py"
     misused.write_text(_MISUSED)
-    out, err, _ = api.run(["--strict", "--no-incremental", "--cache-dir", os.devnull,
-                           "--config-file", str(ROOT / "pyproject.toml"), str(misused)])
-    lines = sorted(int(line.split(":")[1]) for line in out.splitlines()
-                   if line.startswith(f"{misused}:") and ": error:" in line)
+    out, err, _ = api.run(
+        [
+            "--strict",
+            "--no-incremental",
+            "--cache-dir",
+            os.devnull,
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            str(misused),
+        ]
+    )
+    lines = sorted(
+        int(line.split(":")[1])
+        for line in out.splitlines()
+        if line.startswith(f"{misused}:") and ": error:" in line
+    )
     assert lines == [6, 9, 12], out + err

@@ -73,7 +73,8 @@ async def _until(condition: Callable[[], Awaitable[bool]], bound: float = 20.0) 
 
 
 async def test_commit_writes_the_state_and_its_events_in_one_transaction(
-        sessions: Sessions, source: str) -> None:
+    sessions: Sessions, source: str
+) -> None:
     uow = unit_of_work(sessions, source)
     await deposit(uow, "a", [5, 7])
     rows = await _outbox(sessions)
@@ -99,7 +100,8 @@ async def test_commit_writes_the_state_and_its_events_in_one_transaction(
 
 
 async def test_an_event_the_mapper_does_not_know_commits_nothing(
-        sessions: Sessions, source: str) -> None:
+    sessions: Sessions, source: str
+) -> None:
     uow = unit_of_work(sessions, source)
     with pytest.raises(TypeError):
         async with uow:
@@ -113,7 +115,8 @@ async def test_an_event_the_mapper_does_not_know_commits_nothing(
 
 
 async def test_the_relay_publishes_in_commit_order_then_marks_the_rows(
-        sessions: Sessions, redis: Any, source: str) -> None:
+    sessions: Sessions, redis: Any, source: str
+) -> None:
     uow = unit_of_work(sessions, source)
     await deposit(uow, "a", [1, 2])
     await deposit(uow, "b", [10])
@@ -121,7 +124,11 @@ async def test_the_relay_publishes_in_commit_order_then_marks_the_rows(
     relay = Relay(sessions, redis, source=source)
     assert await relay.publish_once() == 4
     assert await _stream_values(redis, stream_name(source)) == [
-        ("accounts/a", 1), ("accounts/a", 3), ("accounts/b", 10), ("accounts/a", 6)]
+        ("accounts/a", 1),
+        ("accounts/a", 3),
+        ("accounts/b", 10),
+        ("accounts/a", 6),
+    ]
     entry = (await redis.xrange(stream_name(source)))[0][1]
     assert entry[TYPE_FIELD] == b"google.protobuf.Int64Value"
     assert all(row.published_at is not None for row in await _outbox(sessions))
@@ -130,15 +137,18 @@ async def test_the_relay_publishes_in_commit_order_then_marks_the_rows(
 
 
 async def test_several_relays_publish_each_row_once_in_each_subjects_order(
-        sessions: Sessions, redis: Any, source: str) -> None:
-    await asyncio.gather(*(deposit(unit_of_work(sessions, source), f"s{i}", [1] * 12)
-                           for i in range(4)))
+    sessions: Sessions, redis: Any, source: str
+) -> None:
+    await asyncio.gather(
+        *(deposit(unit_of_work(sessions, source), f"s{i}", [1] * 12) for i in range(4))
+    )
     relays = [Relay(sessions, redis, source=source, batch=5) for _ in range(3)]
 
     async def drain(relay: Relay) -> None:
         while True:
             if not await relay.publish_once() and all(
-                    row.published_at is not None for row in await _outbox(sessions)):
+                row.published_at is not None for row in await _outbox(sessions)
+            ):
                 return
             await asyncio.sleep(0)
 
@@ -151,9 +161,9 @@ async def test_several_relays_publish_each_row_once_in_each_subjects_order(
 
 
 async def test_the_relay_wakes_on_notify(
-        sessions: Sessions, redis: Any, source: str, database_url: str) -> None:
-    relay = Relay(sessions, redis, source=source, listen_url=database_url,
-                  poll_interval=3600)
+    sessions: Sessions, redis: Any, source: str, database_url: str
+) -> None:
+    relay = Relay(sessions, redis, source=source, listen_url=database_url, poll_interval=3600)
     task = asyncio.create_task(relay.run())
     try:
         await _until(lambda: asyncio.sleep(0, relay.listening))
@@ -166,7 +176,8 @@ async def test_the_relay_wakes_on_notify(
 
 
 async def test_published_rows_are_deleted_after_the_retention_window(
-        sessions: Sessions, redis: Any, source: str) -> None:
+    sessions: Sessions, redis: Any, source: str
+) -> None:
     uow = unit_of_work(sessions, source)
     await deposit(uow, "r", [1, 2])
     relay = Relay(sessions, redis, source=source, retention=3600)
@@ -174,15 +185,19 @@ async def test_published_rows_are_deleted_after_the_retention_window(
     await deposit(uow, "r", [3])
     async with sessions() as session:
         first = (await _outbox(sessions))[0].sequence
-        await session.execute(update(OUTBOX).where(OUTBOX.c.sequence == first)
-                              .values(published_at=func.now() - text("interval '2 hours'")))
+        await session.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.sequence == first)
+            .values(published_at=func.now() - text("interval '2 hours'"))
+        )
         await session.commit()
     assert await relay.purge() == 1
     assert [row.published_at is None for row in await _outbox(sessions)] == [False, True]
 
 
 async def test_a_redelivered_event_is_applied_once(
-        sessions: Sessions, redis: Any, source: str) -> None:
+    sessions: Sessions, redis: Any, source: str
+) -> None:
     uow = unit_of_work(sessions, source)
     await deposit(uow, "c", [9])
     row = (await _outbox(sessions))[0]
@@ -197,17 +212,19 @@ async def test_a_redelivered_event_is_applied_once(
 
 
 def _forged(type_name: str, payload: bytes) -> bytes:
-    envelope = seal(wrappers_pb2.Int64Value(value=1), source="x", subject="accounts/x",
-                    time=utcnow())
+    envelope = seal(
+        wrappers_pb2.Int64Value(value=1), source="x", subject="accounts/x", time=utcnow()
+    )
     envelope.type = type_name
-    envelope.payload.CopyFrom(any_pb2.Any(type_url=f"type.googleapis.com/{type_name}",
-                                          value=payload))
+    envelope.payload.CopyFrom(
+        any_pb2.Any(type_url=f"type.googleapis.com/{type_name}", value=payload)
+    )
     return envelope.SerializeToString()
 
 
 async def test_bad_events_are_dead_lettered_with_the_reason_and_the_consumer_goes_on(
-        sessions: Sessions, redis: Any, source: str,
-        caplog: pytest.LogCaptureFixture) -> None:
+    sessions: Sessions, redis: Any, source: str, caplog: pytest.LogCaptureFixture
+) -> None:
     failures: list[str] = []
 
     async def handle(payload: wrappers_pb2.Int64Value, event: Event) -> None:
@@ -219,30 +236,41 @@ async def test_bad_events_are_dead_lettered_with_the_reason_and_the_consumer_goe
         await record_applied(unit_of_work(sessions, "me"))(payload, event)
 
     def good(value: int) -> bytes:
-        return seal(wrappers_pb2.Int64Value(value=value), source=source,
-                    subject="accounts/g", time=utcnow()).SerializeToString()
+        return seal(
+            wrappers_pb2.Int64Value(value=value), source=source, subject="accounts/g", time=utcnow()
+        ).SerializeToString()
 
     stream = stream_name(source)
     await redis.xadd(stream, {ENVELOPE_FIELD: b"\xff\xfe not protobuf"})
     await redis.xadd(stream, {b"other": b"1"})
     await redis.xadd(stream, {ENVELOPE_FIELD: _forged("agora.nope.v1.Nope", b"")})
-    await redis.xadd(stream, {ENVELOPE_FIELD: _forged("google.protobuf.Int64Value",
-                                                      b"\x08\x80")})
+    await redis.xadd(stream, {ENVELOPE_FIELD: _forged("google.protobuf.Int64Value", b"\x08\x80")})
     await redis.xadd(stream, {ENVELOPE_FIELD: good(404)})
     await redis.xadd(stream, {ENVELOPE_FIELD: good(500)})
-    await redis.xadd(stream, {ENVELOPE_FIELD: _forged("google.protobuf.StringValue",
-                                                      b"\x0a\x01z")})
+    await redis.xadd(stream, {ENVELOPE_FIELD: _forged("google.protobuf.StringValue", b"\x0a\x01z")})
     await redis.xadd(stream, {ENVELOPE_FIELD: good(7)})
-    consumer = Consumer(redis, MessageBus({wrappers_pb2.Int64Value: handle}), source=source,
-                        group="me", max_attempts=3, backoff=0)
+    consumer = Consumer(
+        redis,
+        MessageBus({wrappers_pb2.Int64Value: handle}),
+        source=source,
+        group="me",
+        max_attempts=3,
+        backoff=0,
+    )
     await consumer.ensure_group()
     caplog.set_level(logging.WARNING, "agora.events.consumer")
     assert await consumer.consume_once() == 8
-    reasons = [fields[b"reason"].decode()
-               for _, fields in await redis.xrange(consumer.dead_letters)]
+    reasons = [
+        fields[b"reason"].decode() for _, fields in await redis.xrange(consumer.dead_letters)
+    ]
     assert [r.split(":")[0] for r in reasons] == [
-        "malformed envelope", "malformed envelope", "unknown event type agora.nope.v1.Nope",
-        "undecodable payload", "rejected", "handler failed 3 times"]
+        "malformed envelope",
+        "malformed envelope",
+        "unknown event type agora.nope.v1.Nope",
+        "undecodable payload",
+        "rejected",
+        "handler failed 3 times",
+    ]
     assert "accounts/g does not exist" in reasons[4] and "boom" in reasons[5]
     assert len(failures) == 3
     assert len([r for r in caplog.records if "dead-lettered" in r.getMessage()]) == 6
@@ -250,19 +278,20 @@ async def test_bad_events_are_dead_lettered_with_the_reason_and_the_consumer_goe
     assert (await redis.xpending(stream, "me"))["pending"] == 0
 
 
-async def test_the_redis_inbox_applies_an_effect_once(
-        redis: Any, source: str) -> None:
+async def test_the_redis_inbox_applies_an_effect_once(redis: Any, source: str) -> None:
     key = inbox_key(source, str(uuid.uuid4()))
     counter = f"agora:test:{{{source}}}:count"
-    results = [await apply_once(redis, key, lambda pipe: pipe.incr(counter), ttl=60)
-               for _ in range(3)]
+    results = [
+        await apply_once(redis, key, lambda pipe: pipe.incr(counter), ttl=60) for _ in range(3)
+    ]
     assert results == [True, False, False]
     assert await redis.get(counter) == b"1"
     assert 0 < await redis.pttl(key) <= 60_000
 
 
 async def test_trimming_warns_naming_the_group_that_has_not_acknowledged(
-        redis: Any, source: str, caplog: pytest.LogCaptureFixture) -> None:
+    redis: Any, source: str, caplog: pytest.LogCaptureFixture
+) -> None:
     stream = stream_name(source)
     for value in range(10):
         await redis.xadd(stream, {b"n": str(value).encode()})

@@ -52,7 +52,8 @@ def _bus(sessions: Sessions) -> MessageBus:
 
 
 async def test_a_relay_killed_between_xadd_and_the_mark_loses_nothing_and_applies_once(
-        sessions: Sessions, redis: Any, source: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    sessions: Sessions, redis: Any, source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await deposit(unit_of_work(sessions, source), "k", [1, 1, 1])
     killed = Relay(sessions, redis, source=source)
     published = asyncio.Event()
@@ -77,7 +78,8 @@ async def test_a_relay_killed_between_xadd_and_the_mark_loses_nothing_and_applie
 
 
 async def test_a_consumer_killed_in_its_handler_is_taken_over_and_applied_once(
-        sessions: Sessions, redis: Any, source: str) -> None:
+    sessions: Sessions, redis: Any, source: str
+) -> None:
     await deposit(unit_of_work(sessions, source), "d", [5])
     await Relay(sessions, redis, source=source).publish_once()
     entered = asyncio.Event()
@@ -86,16 +88,22 @@ async def test_a_consumer_killed_in_its_handler_is_taken_over_and_applied_once(
         entered.set()
         await asyncio.Event().wait()
 
-    first = Consumer(redis, MessageBus({wrappers_pb2.Int64Value: dies}), source=source,
-                     group="me", consumer="first")
+    first = Consumer(
+        redis,
+        MessageBus({wrappers_pb2.Int64Value: dies}),
+        source=source,
+        group="me",
+        consumer="first",
+    )
     await first.ensure_group()
     task = asyncio.create_task(first.consume_once())
     await entered.wait()
     await _stop(task)
     assert (await redis.xpending(first.stream, "me"))["pending"] == 1
 
-    second = Consumer(redis, _bus(sessions), source=source, group="me", consumer="second",
-                      min_idle=0)
+    second = Consumer(
+        redis, _bus(sessions), source=source, group="me", consumer="second", min_idle=0
+    )
     assert await second.consume_once() == 0
     assert await second.reclaim_once() == 1
     assert await second.reclaim_once() == 0
@@ -113,15 +121,21 @@ async def redis_proxy(redis_url: str) -> AsyncIterator[FaultyProxy]:
 
 
 async def test_the_relay_and_a_consumer_resume_by_themselves_after_redis_restarts(
-        sessions: Sessions, redis_url: str, redis_proxy: FaultyProxy, source: str,
-        database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    sessions: Sessions,
+    redis_url: str,
+    redis_proxy: FaultyProxy,
+    source: str,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.INFO, "agora.events")
-    flaky = create_redis(via(redis_url, redis_proxy.port), socket_timeout=0.5,
-                         connect_timeout=0.5)
-    relay = Relay(sessions, flaky, source=source, listen_url=database_url, poll_interval=0.1,
-                  max_backoff=0.2)
-    consumer = Consumer(flaky, _bus(sessions), source=source, group="me", block=0.1,
-                        max_backoff=0.2)
+    flaky = create_redis(via(redis_url, redis_proxy.port), socket_timeout=0.5, connect_timeout=0.5)
+    relay = Relay(
+        sessions, flaky, source=source, listen_url=database_url, poll_interval=0.1, max_backoff=0.2
+    )
+    consumer = Consumer(
+        flaky, _bus(sessions), source=source, group="me", block=0.1, max_backoff=0.2
+    )
     tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
     uow = unit_of_work(sessions, source)
 
@@ -147,19 +161,25 @@ async def test_the_relay_and_a_consumer_resume_by_themselves_after_redis_restart
 
 
 async def test_the_relay_backs_off_while_postgresql_is_stopped_and_catches_up(
-        sessions: Sessions, redis: Any, source: str, database_url: str,
-        caplog: pytest.LogCaptureFixture) -> None:
+    sessions: Sessions, redis: Any, source: str, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     from urllib.parse import urlsplit
 
     caplog.set_level(logging.INFO, "agora.events")
 
     parts = urlsplit(database_url)
     async with FaultyProxy(parts.hostname or "127.0.0.1", parts.port or 5432) as proxy:
-        flaky = create_engine(via(database_url, proxy.port), pool_size=2, connect_timeout=2,
-                              pool_timeout=1)
-        relay = Relay(session_factory(flaky, timeout=2), redis, source=source,
-                      listen_url=via(database_url, proxy.port), poll_interval=0.1,
-                      max_backoff=0.2)
+        flaky = create_engine(
+            via(database_url, proxy.port), pool_size=2, connect_timeout=2, pool_timeout=1
+        )
+        relay = Relay(
+            session_factory(flaky, timeout=2),
+            redis,
+            source=source,
+            listen_url=via(database_url, proxy.port),
+            poll_interval=0.1,
+            max_backoff=0.2,
+        )
         task = asyncio.create_task(relay.run())
 
         async def stream_length(n: int) -> bool:

@@ -61,15 +61,21 @@ class _SwallowingRedis:
 
 async def test_a_consumer_ends_when_cancelled_though_its_blocking_read_swallowed_it() -> None:
     fake = _SwallowingRedis()
-    consumer = Consumer(fake, MessageBus(), source="s", group="g",  # type: ignore[arg-type]
-                        block=1.0)
+    consumer = Consumer(
+        fake,  # type: ignore[arg-type]
+        MessageBus(),
+        source="s",
+        group="g",
+        block=1.0,
+    )
     task = asyncio.create_task(consumer.run(claim_interval=3600))
     assert await _cancelled_and_ended(task, fake.reading)
     assert task.cancelled()
 
 
 async def test_a_relay_ends_when_cancelled_though_a_driver_swallowed_it(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     relay = Relay(None, None, source="s", poll_interval=0.01)  # type: ignore[arg-type]
     publishing = asyncio.Event()
 
@@ -89,8 +95,9 @@ async def test_a_relay_ends_when_cancelled_though_a_driver_swallowed_it(
     assert task.cancelled()
 
 
-async def test_the_servers_background_runner_does_not_restart_a_loop_that_swallowed_cancel(
-        ) -> None:
+async def test_the_servers_background_runner_does_not_restart_a_loop_that_swallowed_cancel() -> (
+    None
+):
     started = asyncio.Event()
     runs = 0
 
@@ -107,8 +114,11 @@ async def test_the_servers_background_runner_does_not_restart_a_loop_that_swallo
 
 @pytest.mark.integration
 async def test_the_relay_trims_its_stream_by_age_and_warns_for_a_group_behind(
-        sessions: async_sessionmaker[AsyncSession], redis: Any, source: str,
-        caplog: pytest.LogCaptureFixture) -> None:
+    sessions: async_sessionmaker[AsyncSession],
+    redis: Any,
+    source: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     stream = stream_name(source)
     for second in (1, 2, 3):  # entries from 1970: older than any retention
         await redis.xadd(stream, {b"envelope": b"x"}, id=f"{second * 1000}-0")
@@ -118,6 +128,7 @@ async def test_the_relay_trims_its_stream_by_age_and_warns_for_a_group_behind(
     caplog.set_level(logging.WARNING, logger="agora.events.retention")
     task = asyncio.create_task(relay.run())
     try:
+
         async def trimmed() -> bool:
             return bool(await redis.xlen(stream) == 1)
 
@@ -126,5 +137,6 @@ async def test_the_relay_trims_its_stream_by_age_and_warns_for_a_group_behind(
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert [entry_id for entry_id, _ in await redis.xrange(stream)] == [fresh]
-    assert any("3 entries consumer group behind" in record.getMessage()
-               for record in caplog.records)
+    assert any(
+        "3 entries consumer group behind" in record.getMessage() for record in caplog.records
+    )

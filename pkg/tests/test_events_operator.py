@@ -42,14 +42,17 @@ __all__ = ["redis", "source"]
 async def publish(redis: Any, source: str, payload: Message, subject: str) -> str:
     """XADD ``payload`` sealed as the relay writes it; the new entry id."""
     envelope = seal(payload, source=source, subject=subject, time=utcnow())
-    entry_id = await redis.xadd(stream_name(source), {
-        ENVELOPE_FIELD: envelope.SerializeToString(), TYPE_FIELD: envelope.type})
+    entry_id = await redis.xadd(
+        stream_name(source),
+        {ENVELOPE_FIELD: envelope.SerializeToString(), TYPE_FIELD: envelope.type},
+    )
     return str(entry_id.decode())
 
 
 def user(number: int) -> user_pb2.User:
-    return user_pb2.User(name=f"users/{number}", email=f"u{number}@example.com",
-                         display_name=f"User {number}")
+    return user_pb2.User(
+        name=f"users/{number}", email=f"u{number}@example.com", display_name=f"User {number}"
+    )
 
 
 async def test_tail_gives_the_last_events_decoded_oldest_first(redis: Any, source: str) -> None:
@@ -59,61 +62,70 @@ async def test_tail_gives_the_last_events_decoded_oldest_first(redis: Any, sourc
     last = records[-1]
     assert last["type"] == "agora.user.v1.User" and last["source"] == source
     assert last["subject"] == "users/4" and last["stream"] == stream_name(source)
-    assert last["payload"] == {"name": "users/4", "email": "u4@example.com",
-                               "displayName": "User 4"}
+    assert last["payload"] == {
+        "name": "users/4",
+        "email": "u4@example.com",
+        "displayName": "User 4",
+    }
     assert last["time"].endswith("Z") and "T" in last["time"]
     assert "decode_error" not in last
 
 
-async def test_tail_filters_by_type_and_merges_streams_by_entry_id(
-        redis: Any, source: str) -> None:
+async def test_tail_filters_by_type_and_merges_streams_by_entry_id(redis: Any, source: str) -> None:
     other = f"{source}b"
     written = []
     for n in range(4):
         written.append(await publish(redis, source, user(n), f"users/{n}"))
-        written.append(await publish(redis, other, wrappers_pb2.Int64Value(value=n),
-                                     f"accounts/{n}"))
+        written.append(
+            await publish(redis, other, wrappers_pb2.Int64Value(value=n), f"accounts/{n}")
+        )
     streams = [stream_name(source), stream_name(other)]
     both = await recent_events(redis, streams, count=8)
     assert [r["entry_id"] for r in both] == written
-    counts = await recent_events(redis, streams, count=2,
-                                 type_name="google.protobuf.Int64Value")
-    assert [(r["subject"], r["payload"]) for r in counts] == [("accounts/2", "2"),
-                                                              ("accounts/3", "3")]
+    counts = await recent_events(redis, streams, count=2, type_name="google.protobuf.Int64Value")
+    assert [(r["subject"], r["payload"]) for r in counts] == [
+        ("accounts/2", "2"),
+        ("accounts/3", "3"),
+    ]
     listed = await producer_streams(redis)
     assert set(streams) <= set(listed)
     assert not [s for s in listed if ":dead:" in s]
 
 
 async def test_tail_since_gives_every_later_event_and_advances_the_cursor(
-        redis: Any, source: str) -> None:
+    redis: Any, source: str
+) -> None:
     ids = [await publish(redis, source, user(n), f"users/{n}") for n in range(450)]
     cursors = {stream_name(source): ids[1]}
     records = [r async for r in events_after(redis, cursors)]
     assert [r["entry_id"] for r in records] == ids[2:]
     assert cursors[stream_name(source)] == ids[-1]
-    typed = [r async for r in events_after(redis, {stream_name(source): "0"},
-                                           type_name="agora.user.v1.Nothing")]
+    typed = [
+        r
+        async for r in events_after(
+            redis, {stream_name(source): "0"}, type_name="agora.user.v1.Nothing"
+        )
+    ]
     assert typed == []
 
 
 def _forged(type_name: str, value: bytes) -> bytes:
-    envelope = seal(wrappers_pb2.Int64Value(value=1), source="x", subject="accounts/x",
-                    time=utcnow())
+    envelope = seal(
+        wrappers_pb2.Int64Value(value=1), source="x", subject="accounts/x", time=utcnow()
+    )
     envelope.type = type_name
-    envelope.payload.CopyFrom(any_pb2.Any(type_url=f"type.googleapis.com/{type_name}",
-                                          value=value))
+    envelope.payload.CopyFrom(any_pb2.Any(type_url=f"type.googleapis.com/{type_name}", value=value))
     return envelope.SerializeToString()
 
 
 async def test_bad_entries_become_decode_error_records_and_tail_goes_on(
-        redis: Any, source: str) -> None:
+    redis: Any, source: str
+) -> None:
     stream = stream_name(source)
     await redis.xadd(stream, {b"other": b"1"})
     await redis.xadd(stream, {ENVELOPE_FIELD: b"\xff\xfe not protobuf"})
     await redis.xadd(stream, {ENVELOPE_FIELD: _forged("agora.nope.v1.Nope", b"\x08\x01")})
-    await redis.xadd(stream, {ENVELOPE_FIELD: _forged("google.protobuf.Int64Value",
-                                                      b"\x08\x80")})
+    await redis.xadd(stream, {ENVELOPE_FIELD: _forged("google.protobuf.Int64Value", b"\x08\x80")})
     await publish(redis, source, user(1), "users/1")
     records = await recent_events(redis, [stream], count=10)
     errors = [r.get("decode_error", "") for r in records]
@@ -139,7 +151,8 @@ async def test_follow_yields_only_what_arrives_afterwards(redis: Any, source: st
 
 
 async def test_a_rejected_event_is_listed_replayed_and_then_applied(
-        redis: Any, source: str) -> None:
+    redis: Any, source: str
+) -> None:
     applied: list[str] = []
     fixed = False
 
@@ -148,15 +161,18 @@ async def test_a_rejected_event_is_listed_replayed_and_then_applied(
             raise Rejected(f"{event.subject} is unknown here")
         applied.append(event.id)
 
-    consumer = Consumer(redis, MessageBus({user_pb2.User: handle}), source=source,
-                        group="me", backoff=0)
+    consumer = Consumer(
+        redis, MessageBus({user_pb2.User: handle}), source=source, group="me", backoff=0
+    )
     await consumer.ensure_group()
     original = await publish(redis, source, user(7), "users/7")
     await redis.xadd(stream_name(source), {ENVELOPE_FIELD: b"junk"})
     assert await consumer.consume_once() == 2
     letters = await list_dead_letters(redis, source=source)
     assert [(d.group, d.message_id, d.subject, d.type) for d in letters] == [
-        ("me", original, "users/7", "agora.user.v1.User"), ("me", letters[1].message_id, "", "")]
+        ("me", original, "users/7", "agora.user.v1.User"),
+        ("me", letters[1].message_id, "", ""),
+    ]
     rejected = letters[0]
     assert rejected.reason == "rejected: users/7 is unknown here"
     assert rejected.stream == dead_letter_stream(source, "me") and rejected.event_id
@@ -169,7 +185,8 @@ async def test_a_rejected_event_is_listed_replayed_and_then_applied(
     assert await consumer.consume_once() == 1
     assert applied == [rejected.event_id]
     assert [d.entry_id for d in await list_dead_letters(redis, source=source)] == [
-        letters[1].entry_id]
+        letters[1].entry_id
+    ]
     with pytest.raises(DeadLetterNotFound):
         await replay_dead_letters(redis, [rejected.entry_id], source=source)
     with pytest.raises(ValueError, match="not a stream entry id"):
@@ -193,8 +210,7 @@ async def _redis_major(redis: Any) -> int:
     return int(str(info["redis_version"]).split(".")[0])
 
 
-async def test_stats_show_pending_lag_consumers_and_dead_letters(
-        redis: Any, source: str) -> None:
+async def test_stats_show_pending_lag_consumers_and_dead_letters(redis: Any, source: str) -> None:
     for n in range(4):
         await publish(redis, source, user(n), f"users/{n}")
     await redis.xadd(stream_name(source), {ENVELOPE_FIELD: b"junk"})

@@ -26,23 +26,36 @@ TIME = datetime(2026, 12, 4, 12, 0, 0, 123000, tzinfo=UTC)
 
 
 def test_an_envelope_round_trips_with_every_attribute() -> None:
-    envelope = seal(wrappers_pb2.Int64Value(value=42), source="user", subject="users/1",
-                    time=TIME, traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01",
-                    tracestate="k=v")
+    envelope = seal(
+        wrappers_pb2.Int64Value(value=42),
+        source="user",
+        subject="users/1",
+        time=TIME,
+        traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01",
+        tracestate="k=v",
+    )
     opened = open_envelope(envelope.SerializeToString())
     event = event_of(opened, "1-0")
     assert uuid.UUID(event.id).version == 4
     assert (event.type, event.source, event.subject, event.time, event.tracestate) == (
-        "google.protobuf.Int64Value", "user", "users/1", TIME, "k=v")
+        "google.protobuf.Int64Value",
+        "user",
+        "users/1",
+        TIME,
+        "k=v",
+    )
     payload = wrappers_pb2.Int64Value()
     assert opened.payload.Unpack(payload) and payload.value == 42
 
 
-@pytest.mark.parametrize(("mutate", "reason"), [
-    (lambda e: setattr(e, "id", "not-a-uuid"), "not a UUID"),
-    (lambda e: setattr(e, "type", ""), "does not match"),
-    (lambda e: setattr(e, "type", "google.protobuf.StringValue"), "does not match"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda e: setattr(e, "id", "not-a-uuid"), "not a UUID"),
+        (lambda e: setattr(e, "type", ""), "does not match"),
+        (lambda e: setattr(e, "type", "google.protobuf.StringValue"), "does not match"),
+    ],
+)
 def test_a_malformed_envelope_is_refused_with_the_reason(mutate: object, reason: str) -> None:
     envelope = seal(wrappers_pb2.Int64Value(value=1), source="s", subject="x/1", time=TIME)
     mutate(envelope)  # type: ignore[operator]
@@ -85,8 +98,11 @@ def _uow() -> FakeUnitOfWork[FakeAccounts]:
     def build(seen: object) -> FakeAccounts:
         return FakeAccounts(seen)
 
-    return FakeUnitOfWork(build, mapper=deposited_to_proto,  # type: ignore[arg-type]
-                          events=KIT_EVENTS)
+    return FakeUnitOfWork(
+        build,
+        mapper=deposited_to_proto,  # type: ignore[arg-type]
+        events=KIT_EVENTS,
+    )
 
 
 async def test_the_fake_unit_of_work_records_committed_events_only() -> None:
@@ -100,7 +116,9 @@ async def test_the_fake_unit_of_work_records_committed_events_only() -> None:
         uow.repositories.get("a").deposit(100)
     assert uow.committed == [Deposited("a", 5, 5), Deposited("a", 2, 7)]
     assert [(subject, m.value) for subject, m in uow.messages] == [  # type: ignore[attr-defined]
-        ("accounts/a", 5), ("accounts/a", 7)]
+        ("accounts/a", 5),
+        ("accounts/a", 7),
+    ]
     assert uow.commits == 1
     assert await uow.received("e1") and not await uow.received("e1")
 

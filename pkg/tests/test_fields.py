@@ -24,8 +24,7 @@ def test_a_request_id_is_optional_but_must_be_a_uuid() -> None:
     assert parse_request_id(str(request_id)) == request_id
     with pytest.raises(InvalidField) as caught:
         parse_request_id("abc", field="thing.request_id")
-    assert (caught.value.field, caught.value.reason) == ("thing.request_id",
-                                                         "REQUEST_ID_INVALID")
+    assert (caught.value.field, caught.value.reason) == ("thing.request_id", "REQUEST_ID_INVALID")
 
 
 def test_an_update_mask_names_only_updatable_fields() -> None:
@@ -33,14 +32,15 @@ def test_an_update_mask_names_only_updatable_fields() -> None:
     for paths in ([], ["email"], ["display_name", "email"], ["*"]):
         with pytest.raises(InvalidField) as caught:
             update_mask_fields(paths, {"display_name", "bio"})
-        assert (caught.value.field, caught.value.reason) == ("update_mask",
-                                                             "UPDATE_MASK_INVALID")
+        assert (caught.value.field, caught.value.reason) == ("update_mask", "UPDATE_MASK_INVALID")
         assert "['bio', 'display_name']" in caught.value.violations[0].description
 
 
 def test_use_case_fields_are_renamed_to_request_paths() -> None:
-    with pytest.raises(InvalidField) as caught, \
-            request_fields({"display_name": "user.display_name"}):
+    with (
+        pytest.raises(InvalidField) as caught,
+        request_fields({"display_name": "user.display_name"}),
+    ):
         raise InvalidField("display_name", "too long", reason=_Reason.DISPLAY_NAME_INVALID)
     assert caught.value.violations[0].field == "user.display_name"
     assert caught.value.violations[0].description == "too long"

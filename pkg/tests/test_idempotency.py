@@ -26,19 +26,29 @@ def test_fingerprint_refuses_what_it_cannot_encode_canonically() -> None:
 
 
 def _key(fingerprint: str = "f" * 64) -> IdempotencyKey:
-    return IdempotencyKey.new(scope="auth", request_id="r", fingerprint=fingerprint,
-                              resource_id="u", now=T0, ttl=timedelta(hours=24))
+    return IdempotencyKey.new(
+        scope="auth",
+        request_id="r",
+        fingerprint=fingerprint,
+        resource_id="u",
+        now=T0,
+        ttl=timedelta(hours=24),
+    )
 
 
-@pytest.mark.parametrize(("stored", "incoming", "at", "decision"), [
-    (None, "f" * 64, T0, Decision.NEW),
-    (_key(), "f" * 64, T0 + timedelta(hours=23), Decision.REPLAY),
-    (_key(), "0" * 64, T0, Decision.REUSED),
-    (_key(), "0" * 64, T0 + timedelta(hours=24), Decision.EXPIRED),
-    (_key(fingerprint=""), "", T0, Decision.REUSED),
-])
-def test_decide(stored: IdempotencyKey | None, incoming: str, at: datetime,
-                decision: Decision) -> None:
+@pytest.mark.parametrize(
+    ("stored", "incoming", "at", "decision"),
+    [
+        (None, "f" * 64, T0, Decision.NEW),
+        (_key(), "f" * 64, T0 + timedelta(hours=23), Decision.REPLAY),
+        (_key(), "0" * 64, T0, Decision.REUSED),
+        (_key(), "0" * 64, T0 + timedelta(hours=24), Decision.EXPIRED),
+        (_key(fingerprint=""), "", T0, Decision.REUSED),
+    ],
+)
+def test_decide(
+    stored: IdempotencyKey | None, incoming: str, at: datetime, decision: Decision
+) -> None:
     assert decide(stored, incoming, at) is decision
 
 
@@ -46,4 +56,5 @@ def test_reused_key_names_the_request_id_field() -> None:
     error = IdempotencyKeyReused()
     assert error.reason == "IDEMPOTENCY_KEY_REUSED"
     assert [(v.field, v.reason) for v in error.violations] == [
-        ("request_id", "IDEMPOTENCY_KEY_REUSED")]
+        ("request_id", "IDEMPOTENCY_KEY_REUSED")
+    ]

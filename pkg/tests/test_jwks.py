@@ -25,8 +25,12 @@ class _Stub:
         self.body = body
         self.timeouts: list[float] = []
 
-    async def GetJwks(self, request: auth_pb2.GetJwksRequest, *,  # the stub's signature
-                      timeout: float) -> httpbody_pb2.HttpBody:  # noqa: ASYNC109
+    async def GetJwks(
+        self,
+        request: auth_pb2.GetJwksRequest,
+        *,  # the stub's signature
+        timeout: float,  # noqa: ASYNC109
+    ) -> httpbody_pb2.HttpBody:
         self.timeouts.append(timeout)
         return httpbody_pb2.HttpBody(content_type="application/json", data=self.body)
 
@@ -45,12 +49,12 @@ async def test_the_fetcher_refuses_a_body_that_is_not_a_json_object() -> None:
 
 
 def _mesh(cert_dir: Path, auth_target: str) -> MeshSettings:
-    return MeshSettings.model_validate({"cert_dir": cert_dir,
-                                        "endpoints": {"auth": auth_target}})
+    return MeshSettings.model_validate({"cert_dir": cert_dir, "endpoints": {"auth": auth_target}})
 
 
 async def test_the_verifier_fetches_over_mtls_as_the_service_and_keeps_the_keys(
-        cert_dir: Path, token_mint: TokenMint, tmp_path: Path) -> None:
+    cert_dir: Path, token_mint: TokenMint, tmp_path: Path
+) -> None:
     cache = tmp_path / "user" / "jwks.json"
     async with serving_jwks(cert_dir, token_mint) as (target, auth), AsyncExitStack() as stack:
         verifier = auth_token_verifier(stack, _mesh(cert_dir, target), "user", cache_file=cache)
@@ -60,19 +64,27 @@ async def test_the_verifier_fetches_over_mtls_as_the_service_and_keeps_the_keys(
         assert json.loads(cache.read_text()) == token_mint.jwks()
 
         auth.up = False
-        restarted = auth_token_verifier(stack, _mesh(cert_dir, target), "user",
-                                        cache_file=str(cache))
+        restarted = auth_token_verifier(
+            stack, _mesh(cert_dir, target), "user", cache_file=str(cache)
+        )
         assert (await restarted.verify(token_mint.token("bob"))).subject == "bob"
         assert await restarted.probe() is True
-        assert not auth_token_verifier(stack, _mesh(cert_dir, target), "user",
-                                       cache_file="").has_keys  # "": no cache file
+        assert not auth_token_verifier(
+            stack, _mesh(cert_dir, target), "user", cache_file=""
+        ).has_keys  # "": no cache file
 
 
 async def test_the_verifier_refuses_another_issuers_tokens(
-        cert_dir: Path, token_mint: TokenMint) -> None:
+    cert_dir: Path, token_mint: TokenMint
+) -> None:
     async with serving_jwks(cert_dir, token_mint) as (target, _), AsyncExitStack() as stack:
-        mesh = MeshSettings.model_validate({"cert_dir": cert_dir, "endpoints": {"auth": target},
-                                            "jwt_issuer": "https://elsewhere.example"})
+        mesh = MeshSettings.model_validate(
+            {
+                "cert_dir": cert_dir,
+                "endpoints": {"auth": target},
+                "jwt_issuer": "https://elsewhere.example",
+            }
+        )
         verifier = auth_token_verifier(stack, mesh, "user")
         with pytest.raises(errors.Unauthenticated) as caught:
             await verifier.verify(token_mint.token("ada"))

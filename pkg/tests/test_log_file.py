@@ -23,7 +23,8 @@ def test_records_are_json_lines_in_the_file(log_file: Path) -> None:
 
 
 def test_the_file_is_not_stat_ed_for_every_record(
-        log_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[object] = []
     real = os.stat
 
@@ -40,9 +41,11 @@ def test_the_file_is_not_stat_ed_for_every_record(
 
 
 def test_a_rotated_file_is_reopened_at_the_next_check(
-        log_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    [handler] = [h for h in logging.getLogger().handlers
-                 if isinstance(h, obs_logging.JsonLineFileHandler)]
+    log_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [handler] = [
+        h for h in logging.getLogger().handlers if isinstance(h, obs_logging.JsonLineFileHandler)
+    ]
     get_logger("t").info("before")
     log_file.rename(log_file.with_suffix(".log.1"))
     monkeypatch.setattr(handler, "_next_check", 0.0)
@@ -57,8 +60,9 @@ def _unflushed_text(path: Path) -> str:
 
 
 async def test_lines_of_one_loop_iteration_are_written_together(log_file: Path) -> None:
-    [handler] = [h for h in logging.getLogger().handlers
-                 if isinstance(h, obs_logging.JsonLineFileHandler)]
+    [handler] = [
+        h for h in logging.getLogger().handlers if isinstance(h, obs_logging.JsonLineFileHandler)
+    ]
     writes: list[str] = []
     real_write = handler.stream.write
 

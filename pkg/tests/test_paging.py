@@ -17,11 +17,14 @@ def _b64(raw: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("instant", [
-    datetime(2025, 5, 6, 7, 8, 9, 123456, tzinfo=UTC),
-    datetime(1969, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
-    datetime(2025, 5, 6, 7, 8, 9, tzinfo=timezone(timedelta(hours=5, minutes=30))),
-])
+@pytest.mark.parametrize(
+    "instant",
+    [
+        datetime(2025, 5, 6, 7, 8, 9, 123456, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
+        datetime(2025, 5, 6, 7, 8, 9, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+    ],
+)
 def test_a_token_round_trips_and_is_not_readable_at_a_glance(instant: datetime) -> None:
     cursor = PageCursor(instant, uuid4())
     token = encode_page_token(cursor)
@@ -29,15 +32,18 @@ def test_a_token_round_trips_and_is_not_readable_at_a_glance(instant: datetime) 
     assert decode_page_token(token, listing="ListThings") == cursor
 
 
-@pytest.mark.parametrize("token", [
-    "not base64 at all!",
-    "A",
-    _b64("2025-05-06T07:08:09+00:00"),
-    _b64(f"2025-05-06T07:08:09|{uuid4()}"),
-    _b64(f"yesterday|{uuid4()}"),
-    _b64("2025-05-06T07:08:09+00:00|not-a-uuid"),
-    base64.urlsafe_b64encode(b"\xff\xfe|\x00").decode(),
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "not base64 at all!",
+        "A",
+        _b64("2025-05-06T07:08:09+00:00"),
+        _b64(f"2025-05-06T07:08:09|{uuid4()}"),
+        _b64(f"yesterday|{uuid4()}"),
+        _b64("2025-05-06T07:08:09+00:00|not-a-uuid"),
+        base64.urlsafe_b64encode(b"\xff\xfe|\x00").decode(),
+    ],
+)
 def test_a_tampered_token_is_an_invalid_page_token(token: str) -> None:
     with pytest.raises(InvalidField) as caught:
         decode_page_token(token, listing="ListThings")
@@ -50,7 +56,7 @@ def test_a_token_with_a_flipped_character_is_refused_or_still_a_valid_cursor() -
     cursor = PageCursor(datetime(2025, 5, 6, 7, 8, 9, tzinfo=UTC), uuid4())
     token = encode_page_token(cursor)
     for index in range(len(token) - 1):
-        flipped = token[:index] + ("B" if token[index] != "B" else "C") + token[index + 1:]
+        flipped = token[:index] + ("B" if token[index] != "B" else "C") + token[index + 1 :]
         try:
             decoded = decode_page_token(flipped, listing="ListThings")
         except InvalidField as exc:

@@ -26,15 +26,18 @@ async def proxy(redis_url: str) -> AsyncIterator[FaultyProxy]:
 async def client(redis_url: str, proxy: FaultyProxy) -> AsyncIterator[GuardedRedis]:
     parts = urlsplit(redis_url)
     userinfo = parts.netloc.rpartition("@")[0]
-    via = parts._replace(netloc=f"{userinfo}@127.0.0.1:{proxy.port}" if userinfo
-                         else f"127.0.0.1:{proxy.port}", path=parts.path or "/0")
+    via = parts._replace(
+        netloc=f"{userinfo}@127.0.0.1:{proxy.port}" if userinfo else f"127.0.0.1:{proxy.port}",
+        path=parts.path or "/0",
+    )
     client = create_redis(via.geturl(), socket_timeout=0.3, connect_timeout=0.3)
     yield client
     await client.aclose()
 
 
 async def test_a_stale_connection_is_retried_once_without_error(
-        client: GuardedRedis, proxy: FaultyProxy) -> None:
+    client: GuardedRedis, proxy: FaultyProxy
+) -> None:
     assert await client.ping()
     proxy.cut()
     assert await client.ping()
@@ -46,7 +49,8 @@ async def test_a_stale_connection_is_retried_once_without_error(
 
 
 async def test_a_hung_redis_is_unavailable_for_commands_scripts_and_pipelines(
-        client: GuardedRedis, proxy: FaultyProxy) -> None:
+    client: GuardedRedis, proxy: FaultyProxy
+) -> None:
     script = client.register_script("return 1")
     assert await script(keys=[], args=[]) == 1
     proxy.pause()
@@ -73,7 +77,8 @@ async def test_a_redis_that_is_gone_is_unavailable() -> None:
 
 
 async def test_the_probe_is_up_while_redis_answers_and_raises_while_it_hangs(
-        client: GuardedRedis, proxy: FaultyProxy) -> None:
+    client: GuardedRedis, proxy: FaultyProxy
+) -> None:
     probe = redis_probe(client)
     assert await probe() is True
     proxy.pause()

@@ -69,8 +69,9 @@ class FastPath:
             self._validator = protovalidate.Validator()
         return [v.proto for v in self._validator.collect_violations(message)[:limit]]
 
-    def violations(self, message: Message,
-                   limit: int | None = None) -> list[validate_pb2.Violation]:
+    def violations(
+        self, message: Message, limit: int | None = None
+    ) -> list[validate_pb2.Violation]:
         """protovalidate's violations of ``message``, in its order, at most ``limit`` (the
         first ones; all when ``None``).  Empty when valid.  NUL characters are not
         violations here (see ``is_valid``).

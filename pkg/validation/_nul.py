@@ -61,13 +61,18 @@ class NulCompiler:
             key_text = key.type == FieldDescriptor.TYPE_STRING
             if value.message_type is not None:
                 inner = self.compile(value.message_type)
-                return lambda m: all(not (key_text and "\x00" in k) and inner(v)
-                                     for k, v in getattr(m, name).items())
+                return lambda m: all(
+                    not (key_text and "\x00" in k) and inner(v) for k, v in getattr(m, name).items()
+                )
             value_text = value.type == FieldDescriptor.TYPE_STRING
             if not (key_text or value_text):
                 return None
-            return lambda m: not any((key_text and "\x00" in k) or (value_text and "\x00" in v)
-                                     for k, v in getattr(m, name).items())
+            return lambda m: (
+                not any(
+                    (key_text and "\x00" in k) or (value_text and "\x00" in v)
+                    for k, v in getattr(m, name).items()
+                )
+            )
         inner = self.compile(message_type)
         if field.is_repeated:
             return lambda m: all(inner(item) for item in getattr(m, name))

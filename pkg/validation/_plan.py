@@ -41,8 +41,14 @@ class Found:
 
     __slots__ = ("for_key", "message", "path", "rule", "rule_id")
 
-    def __init__(self, path: Path, rule: validate_pb2.FieldPath | None, rule_id: str,
-                 message: str, for_key: bool | None = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        rule: validate_pb2.FieldPath | None,
+        rule_id: str,
+        message: str,
+        for_key: bool | None = False,
+    ) -> None:
         self.path, self.rule, self.rule_id = path, rule, rule_id
         self.message, self.for_key = message, for_key
 
@@ -67,16 +73,20 @@ class Sink(list[Found]):
 
 
 Check = Callable[[Any, Sink], None]
-_MATCHES = re.compile(
-    r"^\s*this((?:\.[A-Za-z_][A-Za-z0-9_]*)*)\.matches\(\s*'([^'\\]*)'\s*\)\s*$")
+_MATCHES = re.compile(r"^\s*this((?:\.[A-Za-z_][A-Za-z0-9_]*)*)\.matches\(\s*'([^'\\]*)'\s*\)\s*$")
 _REQUIRED = validate_pb2.FieldPath(elements=[rule_element("required")])
-_DEFINED_ONLY = validate_pb2.FieldPath(elements=[rule_element("enum"), element(
-    validate_pb2.EnumRules.DESCRIPTOR.fields_by_name["defined_only"])])
-_ITEMS = (rule_element("repeated"),
-          element(validate_pb2.RepeatedRules.DESCRIPTOR.fields_by_name["items"]))
+_DEFINED_ONLY = validate_pb2.FieldPath(
+    elements=[
+        rule_element("enum"),
+        element(validate_pb2.EnumRules.DESCRIPTOR.fields_by_name["defined_only"]),
+    ]
+)
+_ITEMS = (
+    rule_element("repeated"),
+    element(validate_pb2.RepeatedRules.DESCRIPTOR.fields_by_name["items"]),
+)
 _KEYS = (rule_element("map"), element(validate_pb2.MapRules.DESCRIPTOR.fields_by_name["keys"]))
-_VALUES = (rule_element("map"),
-           element(validate_pb2.MapRules.DESCRIPTOR.fields_by_name["values"]))
+_VALUES = (rule_element("map"), element(validate_pb2.MapRules.DESCRIPTOR.fields_by_name["values"]))
 
 
 def _indexed(base: validate_pb2.FieldPathElement, index: int) -> validate_pb2.FieldPathElement:
@@ -86,8 +96,9 @@ def _indexed(base: validate_pb2.FieldPathElement, index: int) -> validate_pb2.Fi
     return found
 
 
-def _keyed(base: validate_pb2.FieldPathElement, field: FieldDescriptor,
-           key: Any) -> validate_pb2.FieldPathElement:
+def _keyed(
+    base: validate_pb2.FieldPathElement, field: FieldDescriptor, key: Any
+) -> validate_pb2.FieldPathElement:
     """``base`` subscripted by a map ``key`` as protovalidate writes it."""
     found = validate_pb2.FieldPathElement()
     found.CopyFrom(base)
@@ -99,8 +110,12 @@ def _keyed(base: validate_pb2.FieldPathElement, field: FieldDescriptor,
         found.bool_key = key
     elif key_field.type == FieldDescriptor.TYPE_STRING:
         found.string_key = key
-    elif key_field.type in (FieldDescriptor.TYPE_UINT32, FieldDescriptor.TYPE_UINT64,
-                            FieldDescriptor.TYPE_FIXED32, FieldDescriptor.TYPE_FIXED64):
+    elif key_field.type in (
+        FieldDescriptor.TYPE_UINT32,
+        FieldDescriptor.TYPE_UINT64,
+        FieldDescriptor.TYPE_FIXED32,
+        FieldDescriptor.TYPE_FIXED64,
+    ):
         found.uint_key = key
     else:
         found.int_key = key
@@ -117,9 +132,14 @@ class _Cel:
     a string (CEL ``matches`` is RE2 search); an unset message on the path reads as its
     zero value, as in protovalidate.  Any other expression is ``Unsupported``."""
 
-    def __init__(self, rule: validate_pb2.Rule, path: validate_pb2.FieldPath | None,
-                 descriptor: Descriptor | None, field: FieldDescriptor | None,
-                 item: bool = False) -> None:
+    def __init__(
+        self,
+        rule: validate_pb2.Rule,
+        path: validate_pb2.FieldPath | None,
+        descriptor: Descriptor | None,
+        field: FieldDescriptor | None,
+        item: bool = False,
+    ) -> None:
         found = _MATCHES.match(rule.expression)
         if found is None:
             raise Unsupported(f"cel expression {rule.expression!r}")
@@ -128,14 +148,20 @@ class _Cel:
         target = field
         for name in self.names:
             owner = descriptor if target is None else target.message_type
-            if owner is None or name not in owner.fields_by_name \
-                    or owner.full_name.startswith("google.protobuf."):
+            if (
+                owner is None
+                or name not in owner.fields_by_name
+                or owner.full_name.startswith("google.protobuf.")
+            ):
                 raise Unsupported(f"cel path {found.group(1)!r}")
             target = owner.fields_by_name[name]
             if target.is_repeated:
                 raise Unsupported(f"cel path {found.group(1)!r} crosses a repeated field")
-        if target is None or target.type != FieldDescriptor.TYPE_STRING or (
-                target.is_repeated and not (item and not self.names)):
+        if (
+            target is None
+            or target.type != FieldDescriptor.TYPE_STRING
+            or (target.is_repeated and not (item and not self.names))
+        ):
             raise Unsupported(f"cel expression {rule.expression!r} is not on a string")
         self.rule, self.rule_id = path, rule.id
         self.message = rule.message or f'"{rule.expression}" returned false'
@@ -147,8 +173,9 @@ class _Cel:
         return self.matches(value)
 
 
-def _cels(rules: Any, descriptor: Descriptor | None, field: FieldDescriptor | None,
-          prefix: Path = ()) -> list[_Cel]:
+def _cels(
+    rules: Any, descriptor: Descriptor | None, field: FieldDescriptor | None, prefix: Path = ()
+) -> list[_Cel]:
     """The ``cel_expression`` then ``cel`` rules of ``rules`` (field-level paths
     ``[prefix.]cel_expression[i]``/``cel[i]``; none for a message's rules)."""
     found = []
@@ -156,14 +183,23 @@ def _cels(rules: Any, descriptor: Descriptor | None, field: FieldDescriptor | No
         for index, rule in enumerate(getattr(rules, name)):
             if isinstance(rule, str):
                 rule = validate_pb2.Rule(id=rule, expression=rule)
-            path = None if descriptor is not None else validate_pb2.FieldPath(
-                elements=[*prefix, _indexed(rule_element(name), index)])
+            path = (
+                None
+                if descriptor is not None
+                else validate_pb2.FieldPath(elements=[*prefix, _indexed(rule_element(name), index)])
+            )
             found.append(_Cel(rule, path, descriptor, field, bool(prefix)))
     return found
 
 
-def _judge(value: Any, path: Path, standards: list[Standard], cels: list[_Cel], found: Sink,
-           for_key: bool = False) -> None:
+def _judge(
+    value: Any,
+    path: Path,
+    standards: list[Standard],
+    cels: list[_Cel],
+    found: Sink,
+    for_key: bool = False,
+) -> None:
     for standard in standards:
         if not standard.passes(value):
             found.append(Found(path, standard.rule, standard.rule_id, standard.message, for_key))
@@ -187,17 +223,20 @@ class _Values:
     """The rules of one value kind (``repeated.items``, ``map.keys``, ``map.values``):
     standard and ``cel`` rules, and whether zero values skip them."""
 
-    def __init__(self, field: FieldDescriptor, rules: validate_pb2.FieldRules,
-                 prefix: Path) -> None:
+    def __init__(
+        self, field: FieldDescriptor, rules: validate_pb2.FieldRules, prefix: Path
+    ) -> None:
         if rules.required or rules.ignore == validate_pb2.IGNORE_ALWAYS:
             raise Unsupported(f"{field.full_name}: items required or ignored")
         kind = rules.WhichOneof("type")
         if kind == "enum" and rules.enum.defined_only:
-            raise Unsupported("repeated.items.enum.defined_only (protovalidate 1.2 "
-                              "does not check it on items)")
+            raise Unsupported(
+                "repeated.items.enum.defined_only (protovalidate 1.2 does not check it on items)"
+            )
         self.skip_zero = rules.ignore == validate_pb2.IGNORE_IF_ZERO_VALUE
-        self.standards = [] if kind is None else standard_rules(
-            field, kind, getattr(rules, kind), prefix)
+        self.standards = (
+            [] if kind is None else standard_rules(field, kind, getattr(rules, kind), prefix)
+        )
         self.cels = _cels(rules, None, field, prefix)
 
     def __bool__(self) -> bool:
@@ -283,6 +322,7 @@ class Compiler:
         inner_checks = self._compiled(message_type)
         inner = _all_of(inner_checks)
         if field.is_repeated:
+
             def check_items(m: Any, found: Sink) -> None:
                 if not inner_checks:
                     return
@@ -312,12 +352,20 @@ class Compiler:
             if kind not in (None, "repeated"):
                 raise Unsupported(f"{kind} rules on repeated {field.full_name}")
             return _repeated(field, rules)
-        if kind is not None and field.message_type is not None \
-                and field.message_type.full_name != "google.protobuf.FieldMask":
+        if (
+            kind is not None
+            and field.message_type is not None
+            and field.message_type.full_name != "google.protobuf.FieldMask"
+        ):
             raise Unsupported(f"{kind} rules on {field.full_name}")
         standards = [] if kind is None else standard_rules(field, kind, getattr(rules, kind))
-        return _singular(field, rules, standards, _cels(rules, None, field),
-                         kind == "enum" and rules.enum.defined_only)
+        return _singular(
+            field,
+            rules,
+            standards,
+            _cels(rules, None, field),
+            kind == "enum" and rules.enum.defined_only,
+        )
 
 
 def _ignoring_zero(rules: validate_pb2.FieldRules) -> validate_pb2.FieldRules:
@@ -341,16 +389,24 @@ def _required(path: Path) -> Found:
     return Found(path, _REQUIRED, "required", "value is required", None)
 
 
-def _singular(field: FieldDescriptor, rules: validate_pb2.FieldRules,
-              standards: list[Standard], cels: list[_Cel], defined_only: bool) -> Check:
+def _singular(
+    field: FieldDescriptor,
+    rules: validate_pb2.FieldRules,
+    standards: list[Standard],
+    cels: list[_Cel],
+    defined_only: bool,
+) -> Check:
     """``FieldRules``/``EnumRules.validate``: ``required``, the zero-value skip, the rules;
     ``enum.defined_only`` last and even on a skipped field, as protovalidate does."""
     name, path = field.name, (element(field),)
     required = rules.required
     ignore_empty = rules.ignore == validate_pb2.IGNORE_IF_ZERO_VALUE or field.has_presence
     is_empty = _is_empty(field)
-    defined = frozenset(field.enum_type.values_by_number) if defined_only and \
-        field.enum_type is not None else None
+    defined = (
+        frozenset(field.enum_type.values_by_number)
+        if defined_only and field.enum_type is not None
+        else None
+    )
 
     def check(m: Any, found: Sink) -> None:
         if not (is_empty(m) and (required or ignore_empty)):
@@ -358,8 +414,15 @@ def _singular(field: FieldDescriptor, rules: validate_pb2.FieldRules,
         elif required:
             found.append(_required(path))
         if defined is not None and getattr(m, name) not in defined:
-            found.append(Found(path, _DEFINED_ONLY, "enum.defined_only",
-                               "value must be one of the defined enum values", None))
+            found.append(
+                Found(
+                    path,
+                    _DEFINED_ONLY,
+                    "enum.defined_only",
+                    "value must be one of the defined enum values",
+                    None,
+                )
+            )
 
     return check
 
@@ -370,13 +433,13 @@ def _repeated(field: FieldDescriptor, rules: validate_pb2.FieldRules) -> Check:
         raise Unsupported("repeated.unique on messages")
     name, base = field.name, element(field)
     path = (base,)
-    whole = standard_rules(field, "repeated", rules.repeated) if rules.HasField("repeated") \
-        else []
+    whole = standard_rules(field, "repeated", rules.repeated) if rules.HasField("repeated") else []
     cels = _cels(rules, None, field)
     if cels:
         raise Unsupported(f"cel on repeated {field.full_name}")
-    items = _Values(field, rules.repeated.items, _ITEMS) \
-        if rules.repeated.HasField("items") else None
+    items = (
+        _Values(field, rules.repeated.items, _ITEMS) if rules.repeated.HasField("items") else None
+    )
     if items is not None and items and field.message_type is not None:
         raise Unsupported(f"items rules on repeated messages {field.full_name}")
     required, ignore_zero = rules.required, rules.ignore == validate_pb2.IGNORE_IF_ZERO_VALUE
@@ -414,8 +477,9 @@ def _map(field: FieldDescriptor, rules: validate_pb2.FieldRules, kind: str | Non
     entry: Any = field.message_type
     key_field, value_field = entry.fields_by_name["key"], entry.fields_by_name["value"]
     keys = _Values(key_field, rules.map.keys, _KEYS) if rules.map.HasField("keys") else None
-    values = _Values(value_field, rules.map.values, _VALUES) \
-        if rules.map.HasField("values") else None
+    values = (
+        _Values(value_field, rules.map.values, _VALUES) if rules.map.HasField("values") else None
+    )
     required, ignore_zero = rules.required, rules.ignore == validate_pb2.IGNORE_IF_ZERO_VALUE
 
     def check(m: Any, found: Sink) -> None:
@@ -450,8 +514,9 @@ def _oneof(oneof: OneofDescriptor, rules: validate_pb2.OneofRules) -> Iterable[C
 
     def check(m: Any, found: Sink) -> None:
         if not m.WhichOneof(name):
-            found.append(Found(path, None, "required",
-                               "exactly one field is required in oneof", None))
+            found.append(
+                Found(path, None, "required", "exactly one field is required in oneof", None)
+            )
 
     return [check]
 
@@ -460,8 +525,11 @@ def _message_oneof(descriptor: Descriptor, rule: validate_pb2.MessageOneofRule) 
     """``MessageOneofRule``: at most one of the fields set (not holding its zero value),
     and with ``required`` at least one."""
     names = list(rule.fields)
-    if not names or len(set(names)) != len(names) or \
-            any(n not in descriptor.fields_by_name for n in names):
+    if (
+        not names
+        or len(set(names)) != len(names)
+        or any(n not in descriptor.fields_by_name for n in names)
+    ):
         raise Unsupported(f"message oneof {names} of {descriptor.full_name}")
     empties = [_is_empty(descriptor.fields_by_name[n]) for n in names]
     listed, required = ", ".join(names), rule.required
@@ -469,10 +537,8 @@ def _message_oneof(descriptor: Descriptor, rule: validate_pb2.MessageOneofRule) 
     def check(m: Any, found: Sink) -> None:
         count = sum(1 for is_empty in empties if not is_empty(m))
         if count > 1:
-            found.append(Found((), None, "message.oneof", f"only one of {listed} can be set",
-                               None))
+            found.append(Found((), None, "message.oneof", f"only one of {listed} can be set", None))
         if required and count == 0:
-            found.append(Found((), None, "message.oneof", f"one of {listed} must be set",
-                               None))
+            found.append(Found((), None, "message.oneof", f"one of {listed} must be set", None))
 
     return check

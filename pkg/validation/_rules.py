@@ -28,11 +28,16 @@ from buf.validate import validate_pb2
 Predicate = Callable[[Any], bool]
 
 _INTEGER_RULES = {
-    "int32": FieldDescriptor.TYPE_INT32, "int64": FieldDescriptor.TYPE_INT64,
-    "uint32": FieldDescriptor.TYPE_UINT32, "uint64": FieldDescriptor.TYPE_UINT64,
-    "sint32": FieldDescriptor.TYPE_SINT32, "sint64": FieldDescriptor.TYPE_SINT64,
-    "fixed32": FieldDescriptor.TYPE_FIXED32, "fixed64": FieldDescriptor.TYPE_FIXED64,
-    "sfixed32": FieldDescriptor.TYPE_SFIXED32, "sfixed64": FieldDescriptor.TYPE_SFIXED64,
+    "int32": FieldDescriptor.TYPE_INT32,
+    "int64": FieldDescriptor.TYPE_INT64,
+    "uint32": FieldDescriptor.TYPE_UINT32,
+    "uint64": FieldDescriptor.TYPE_UINT64,
+    "sint32": FieldDescriptor.TYPE_SINT32,
+    "sint64": FieldDescriptor.TYPE_SINT64,
+    "fixed32": FieldDescriptor.TYPE_FIXED32,
+    "fixed64": FieldDescriptor.TYPE_FIXED64,
+    "sfixed32": FieldDescriptor.TYPE_SFIXED32,
+    "sfixed64": FieldDescriptor.TYPE_SFIXED64,
 }
 
 
@@ -55,8 +60,11 @@ class Standard:
 def element(field: FieldDescriptor) -> validate_pb2.FieldPathElement:
     """The path element protovalidate writes for ``field`` (number, name, type)."""
     name = f"[{field.full_name}]" if field.is_extension else field.name
-    return validate_pb2.FieldPathElement(field_number=field.number, field_name=name,
-                                         field_type=field.type)  # type: ignore[arg-type]
+    return validate_pb2.FieldPathElement(
+        field_number=field.number,
+        field_name=name,
+        field_type=field.type,  # type: ignore[arg-type]
+    )
 
 
 def rule_element(name: str) -> validate_pb2.FieldPathElement:
@@ -66,7 +74,8 @@ def rule_element(name: str) -> validate_pb2.FieldPathElement:
 
 _SAME_IN_PYTHON = re.compile(
     r"\^?(?:[A-Za-z0-9/_@:,=-]|\\[.\-/]|\[[^\\\[\]]+\]|\((?:\?:)?|\)|\||[*+?.]"
-    r"|\{\d+(?:,\d*)?\})*\$?")
+    r"|\{\d+(?:,\d*)?\})*\$?"
+)
 
 
 def _search(pattern: str) -> Callable[[str], object]:
@@ -88,8 +97,7 @@ def _search(pattern: str) -> Callable[[str], object]:
 
 
 _EMAIL = _search(extra_func._email_regex.pattern)
-_UUID = _search(
-    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID = _search("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def regex_predicate(pattern: str) -> Predicate:
@@ -149,13 +157,17 @@ def _string(rule_id: str, rule: Any) -> Translation:
     (protovalidate's ``isEmail``), ``uuid`` RFC 4122 text; each of the two refuses ``''``
     under its ``*_empty`` id."""
     simple: dict[str, Predicate] = {
-        "const": lambda v: v == rule, "len": lambda v: len(v) == rule,
-        "min_len": lambda v: len(v) >= rule, "max_len": lambda v: len(v) <= rule,
+        "const": lambda v: v == rule,
+        "len": lambda v: len(v) == rule,
+        "min_len": lambda v: len(v) >= rule,
+        "max_len": lambda v: len(v) <= rule,
         "len_bytes": lambda v: len(v.encode()) == rule,
         "min_bytes": lambda v: len(v.encode()) >= rule,
         "max_bytes": lambda v: len(v.encode()) <= rule,
-        "prefix": lambda v: v.startswith(rule), "suffix": lambda v: v.endswith(rule),
-        "contains": lambda v: rule in v, "not_contains": lambda v: rule not in v,
+        "prefix": lambda v: v.startswith(rule),
+        "suffix": lambda v: v.endswith(rule),
+        "contains": lambda v: rule in v,
+        "not_contains": lambda v: rule not in v,
     }
     name = rule_id.removeprefix("string.")
     if name in simple:
@@ -175,10 +187,14 @@ def _string(rule_id: str, rule: Any) -> Translation:
     raise Unsupported(rule_id)
 
 
-_LOWER = {"gt": (lambda v, b: v > b, "greater than"),
-          "gte": (lambda v, b: v >= b, "greater than or equal to")}
-_UPPER = {"lt": (lambda v, b: v < b, "less than"),
-          "lte": (lambda v, b: v <= b, "less than or equal to")}
+_LOWER = {
+    "gt": (lambda v, b: v > b, "greater than"),
+    "gte": (lambda v, b: v >= b, "greater than or equal to"),
+}
+_UPPER = {
+    "lt": (lambda v, b: v < b, "less than"),
+    "lte": (lambda v, b: v <= b, "less than or equal to"),
+}
 
 
 def _range(rule_id: str, rules: Message) -> Translation:
@@ -293,8 +309,10 @@ def _applies(kind: str, field: FieldDescriptor) -> bool:
     if kind == "enum":
         return field.type == FieldDescriptor.TYPE_ENUM
     if kind == "field_mask":
-        return field.message_type is not None and \
-            field.message_type.full_name == "google.protobuf.FieldMask"
+        return (
+            field.message_type is not None
+            and field.message_type.full_name == "google.protobuf.FieldMask"
+        )
     if kind == "map":
         return is_map(field)
     return kind == "repeated" and field.is_repeated and not is_map(field)
@@ -312,8 +330,12 @@ def _translate(kind: str, rule_id: str, rule: Any, rules: Message) -> Translatio
     return _number(rule_id, rule, rules)
 
 
-def standard_rules(field: FieldDescriptor, kind: str, rules: Message,
-                   prefix: Iterable[validate_pb2.FieldPathElement] = ()) -> list[Standard]:
+def standard_rules(
+    field: FieldDescriptor,
+    kind: str,
+    rules: Message,
+    prefix: Iterable[validate_pb2.FieldPathElement] = (),
+) -> list[Standard]:
     """The CEL rules of ``rules`` (the ``kind`` member of ``FieldRules``' ``type`` oneof:
     ``string``, ``int32`` ..., ``enum``, ``field_mask``, ``repeated``, ``map``; the
     ``repeated.items`` and ``map.keys``/``map.values`` rules are not among them) on values

@@ -33,8 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.auth")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve gRPC (default)")
-    commands.add_parser("rotate-key", help="publish a new signing key; it signs after the "
-                        "activation delay")
+    commands.add_parser(
+        "rotate-key", help="publish a new signing key; it signs after the activation delay"
+    )
     retire = commands.add_parser("retire-keys", help="delete long-superseded signing keys")
     retire.add_argument("--older-than-days", type=float, required=True)
     args = parser.parse_args(argv)
@@ -47,10 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         key = rotate_key(settings.keys_dir)
         signs_from = datetime.fromtimestamp(
-            key.created_at + settings.key_activation_delay_seconds, UTC)
+            key.created_at + settings.key_activation_delay_seconds, UTC
+        )
         print(key.kid)
-        print(f"published now; signs from {signs_from.isoformat(timespec='seconds')}",
-              file=sys.stderr)
+        print(
+            f"published now; signs from {signs_from.isoformat(timespec='seconds')}", file=sys.stderr
+        )
         return 0
     if args.command == "retire-keys":
         from services.auth.adapters import retire_keys
@@ -58,9 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.older_than_days * 86400 < settings.access_token_ttl_seconds:
             parser.error("--older-than-days must cover at least one access-token lifetime")
         for kid in retire_keys(
-                settings.keys_dir, now=time.time(),
-                older_than_seconds=args.older_than_days * 86400,
-                activation_delay_seconds=settings.key_activation_delay_seconds):
+            settings.keys_dir,
+            now=time.time(),
+            older_than_seconds=args.older_than_days * 86400,
+            activation_delay_seconds=settings.key_activation_delay_seconds,
+        ):
             print(kid)
         return 0
     asyncio.run(_serve(settings, mesh))

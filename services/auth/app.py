@@ -34,9 +34,16 @@ from services.auth.service import (
 )
 
 
-def build(settings: AuthSettings, mesh: MeshSettings, *, users: UserDirectory | None = None,
-          tokens: TokenStore | None = None, throttle: AttemptThrottle | None = None,
-          requests: RequestLog | None = None, keys: SigningKeys | None = None) -> GrpcServer:
+def build(
+    settings: AuthSettings,
+    mesh: MeshSettings,
+    *,
+    users: UserDirectory | None = None,
+    tokens: TokenStore | None = None,
+    throttle: AttemptThrottle | None = None,
+    requests: RequestLog | None = None,
+    keys: SigningKeys | None = None,
+) -> GrpcServer:
     """The auth server, not started; ``server.stop()`` closes everything it opened.
 
     Real adapters are built for every port not passed in: Redis (one connection pool,
@@ -58,15 +65,30 @@ def build(settings: AuthSettings, mesh: MeshSettings, *, users: UserDirectory | 
     settings.check_environment(mesh.environment)
     stack = AsyncExitStack()
     with closed_on_failure(stack):
-        server = _server(settings, mesh, stack, users=users, tokens=tokens,
-                         throttle=throttle, requests=requests, keys=keys)
+        server = _server(
+            settings,
+            mesh,
+            stack,
+            users=users,
+            tokens=tokens,
+            throttle=throttle,
+            requests=requests,
+            keys=keys,
+        )
     return server
 
 
-def _server(settings: AuthSettings, mesh: MeshSettings, stack: AsyncExitStack, *,
-            users: UserDirectory | None, tokens: TokenStore | None,
-            throttle: AttemptThrottle | None, requests: RequestLog | None,
-            keys: SigningKeys | None) -> GrpcServer:
+def _server(
+    settings: AuthSettings,
+    mesh: MeshSettings,
+    stack: AsyncExitStack,
+    *,
+    users: UserDirectory | None,
+    tokens: TokenStore | None,
+    throttle: AttemptThrottle | None,
+    requests: RequestLog | None,
+    keys: SigningKeys | None,
+) -> GrpcServer:
     probes: dict[str, Probe] = {}
     informational: dict[str, Probe] = {}
     background = []
@@ -74,37 +96,66 @@ def _server(settings: AuthSettings, mesh: MeshSettings, stack: AsyncExitStack, *
         redis = redis_from_settings(settings)
         stack.push_async_callback(redis.aclose)
         probes["redis"] = redis_probe(redis)
-        tokens = tokens or RedisTokenStore(redis, ttl_seconds=settings.refresh_token_ttl_seconds,
-                                           lifetime_seconds=settings.family_lifetime_seconds)
+        tokens = tokens or RedisTokenStore(
+            redis,
+            ttl_seconds=settings.refresh_token_ttl_seconds,
+            lifetime_seconds=settings.family_lifetime_seconds,
+        )
         throttle = throttle or RedisAttemptThrottle(redis)
         requests = requests or RedisRequestLog(
-            redis, ttl_seconds=settings.register_request_ttl_seconds)
-        consumer = Consumer(redis, user_event_bus(AccountChanges(tokens)), source="user",
-                            group="auth")
+            redis, ttl_seconds=settings.register_request_ttl_seconds
+        )
+        consumer = Consumer(
+            redis, user_event_bus(AccountChanges(tokens)), source="user", group="auth"
+        )
         background.append(consumer.run)
     if users is None:
-        user = client(stack, mesh.cert_dir, "auth", mesh.endpoints["user"], "user",
-                      user_pb2_grpc.UserInternalServiceStub)
+        user = client(
+            stack,
+            mesh.cert_dir,
+            "auth",
+            mesh.endpoints["user"],
+            "user",
+            user_pb2_grpc.UserInternalServiceStub,
+        )
         informational["user"] = health_probe(user.channel)
         users = GrpcUserDirectory(user.stub, timeout=settings.user_timeout_seconds)
     if keys is None:
         store = FileKeyStore(settings.keys_dir, rescan_seconds=settings.key_rescan_seconds)
         store.load()
         keys = store
-    access = AccessTokens(keys, issuer=mesh.jwt_issuer, audience=mesh.jwt_audience,
-                          ttl_seconds=settings.access_token_ttl_seconds,
-                          activation_delay_seconds=settings.key_activation_delay_seconds)
-    sessions = Sessions(users=users, tokens=tokens, access=access, throttle=throttle,
-                        throttle_policy=settings.throttle_policy(), requests=requests,
-                        family_lifetime_seconds=settings.family_lifetime_seconds)
-    servicer = AuthServicer(sessions, identity_of=peer_identity,
-                            xff_trusted_hops=settings.xff_trusted_hops)
+    access = AccessTokens(
+        keys,
+        issuer=mesh.jwt_issuer,
+        audience=mesh.jwt_audience,
+        ttl_seconds=settings.access_token_ttl_seconds,
+        activation_delay_seconds=settings.key_activation_delay_seconds,
+    )
+    sessions = Sessions(
+        users=users,
+        tokens=tokens,
+        access=access,
+        throttle=throttle,
+        throttle_policy=settings.throttle_policy(),
+        requests=requests,
+        family_lifetime_seconds=settings.family_lifetime_seconds,
+    )
+    servicer = AuthServicer(
+        sessions, identity_of=peer_identity, xff_trusted_hops=settings.xff_trusted_hops
+    )
     return GrpcServer(
-        identity="auth", listen=settings.listen,
-        registrations=[Registration(SERVICE_NAME, servicer,
-                                    auth_pb2_grpc.add_AuthServiceServicer_to_server)],
-        verifier=access, credentials=server_credentials(mesh.cert_dir, "auth"),
-        probes=probes, informational_probes=informational,
-        health_interval=settings.health_interval_seconds, grace=settings.grace_seconds,
+        identity="auth",
+        listen=settings.listen,
+        registrations=[
+            Registration(SERVICE_NAME, servicer, auth_pb2_grpc.add_AuthServiceServicer_to_server)
+        ],
+        verifier=access,
+        credentials=server_credentials(mesh.cert_dir, "auth"),
+        probes=probes,
+        informational_probes=informational,
+        health_interval=settings.health_interval_seconds,
+        grace=settings.grace_seconds,
         drain=settings.drain_seconds,
-        cleanups=[stack.aclose], background=background)
+        cleanups=[stack.aclose],
+        background=background,
+    )

@@ -23,8 +23,9 @@ _log = get_logger("agora.user")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m services.user",
-                                     description="Agora's user service")
+    parser = argparse.ArgumentParser(
+        prog="python -m services.user", description="Agora's user service"
+    )
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve gRPC (default)")
     commands.add_parser("migrate", help="alembic upgrade head, then exit")
@@ -55,8 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "create-admin":
         password = args.password or getpass.getpass("password: ")
         try:
-            user = asyncio.run(create_admin(settings, email=args.email, password=password,
-                                            display_name=args.display_name))
+            user = asyncio.run(
+                create_admin(
+                    settings, email=args.email, password=password, display_name=args.display_name
+                )
+            )
         except DomainError as exc:
             print(f"create-admin: {exc.message}", file=sys.stderr)
             return 1

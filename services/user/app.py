@@ -49,25 +49,29 @@ def _service(name: str) -> str:
 
 
 def _hasher(settings: UserSettings) -> Argon2Hasher:
-    return Argon2Hasher(time_cost=settings.argon2_time_cost,
-                        memory_cost=settings.argon2_memory_cost_kib,
-                        parallelism=settings.argon2_parallelism, workers=settings.hash_workers)
+    return Argon2Hasher(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_cost_kib,
+        parallelism=settings.argon2_parallelism,
+        workers=settings.hash_workers,
+    )
 
 
-def units_of_work(sessions: async_sessionmaker[AsyncSession]
-                  ) -> Callable[[], UserUnitOfWork]:
+def units_of_work(sessions: async_sessionmaker[AsyncSession]) -> Callable[[], UserUnitOfWork]:
     """A factory of the user service's units of work on ``sessions`` (one per use case
     call: ``SqlUnitOfWork`` is not reentrant), mapping events with ``event_to_message``."""
 
     def unit() -> UserUnitOfWork:
-        return SqlUnitOfWork(sessions, source=IDENTITY, mapper=event_to_message,
-                             repositories=SqlUserRepositories)
+        return SqlUnitOfWork(
+            sessions, source=IDENTITY, mapper=event_to_message, repositories=SqlUserRepositories
+        )
 
     return unit
 
 
-def build(settings: UserSettings, mesh: MeshSettings, *,
-          verifier: TokenVerifier | None = None) -> GrpcServer:
+def build(
+    settings: UserSettings, mesh: MeshSettings, *, verifier: TokenVerifier | None = None
+) -> GrpcServer:
     """The user service's server, not yet started; call inside a running event loop.
 
     Serves ``agora.user.v1.UserService`` and ``UserInternalService`` with mTLS as
@@ -92,8 +96,13 @@ def build(settings: UserSettings, mesh: MeshSettings, *,
     return server
 
 
-def _server(settings: UserSettings, mesh: MeshSettings, stack: AsyncExitStack,
-            credentials: grpc.ServerCredentials, verifier: TokenVerifier | None) -> GrpcServer:
+def _server(
+    settings: UserSettings,
+    mesh: MeshSettings,
+    stack: AsyncExitStack,
+    credentials: grpc.ServerCredentials,
+    verifier: TokenVerifier | None,
+) -> GrpcServer:
     informational: dict[str, Probe] = {}
     if verifier is None:
         jwks = auth_token_verifier(stack, mesh, IDENTITY, cache_file=settings.jwks_cache_file)
@@ -112,27 +121,45 @@ def _server(settings: UserSettings, mesh: MeshSettings, stack: AsyncExitStack,
     users, units = SqlUserQueries(sessions, reads), units_of_work(sessions)
     profiles = Profiles(users, units, clock=utcnow)
     administration = Administration(units, clock=utcnow)
-    accounts = Accounts(users, units, hasher, clock=utcnow,
-                        key_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds))
+    accounts = Accounts(
+        users,
+        units,
+        hasher,
+        clock=utcnow,
+        key_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds),
+    )
     relay = Relay(sessions, redis, source=IDENTITY, listen_url=settings.database_url)
     probes: dict[str, Probe] = {"database": database_probe(engine)}
     return GrpcServer(
-        identity=IDENTITY, listen=settings.listen,
+        identity=IDENTITY,
+        listen=settings.listen,
         registrations=[
-            Registration(_service("UserService"), UserServicer(profiles, administration),
-                         user_pb2_grpc.add_UserServiceServicer_to_server),
-            Registration(_service("UserInternalService"), UserInternalServicer(accounts),
-                         user_pb2_grpc.add_UserInternalServiceServicer_to_server),
+            Registration(
+                _service("UserService"),
+                UserServicer(profiles, administration),
+                user_pb2_grpc.add_UserServiceServicer_to_server,
+            ),
+            Registration(
+                _service("UserInternalService"),
+                UserInternalServicer(accounts),
+                user_pb2_grpc.add_UserInternalServiceServicer_to_server,
+            ),
         ],
-        verifier=verifier, credentials=credentials,
-        probes=probes, informational_probes=informational,
-        health_interval=settings.health_interval_seconds, grace=settings.grace_seconds,
+        verifier=verifier,
+        credentials=credentials,
+        probes=probes,
+        informational_probes=informational,
+        health_interval=settings.health_interval_seconds,
+        grace=settings.grace_seconds,
         drain=settings.drain_seconds,
-        cleanups=[stack.aclose], background=[relay.run])
+        cleanups=[stack.aclose],
+        background=[relay.run],
+    )
 
 
-async def create_admin(settings: UserSettings, *, email: str, password: str,
-                       display_name: str) -> User:
+async def create_admin(
+    settings: UserSettings, *, email: str, password: str, display_name: str
+) -> User:
     """Create an admin user directly in the database (the operator's CLI).
 
     Same rules as CreateUser except that the role is admin; its ``UserCreated`` waits in
@@ -143,11 +170,16 @@ async def create_admin(settings: UserSettings, *, email: str, password: str,
     reads = reader_from_settings(settings, size=1)
     try:
         sessions = session_factory(engine)
-        accounts = Accounts(SqlUserQueries(sessions, reads), units_of_work(sessions), hasher,
-                            clock=utcnow)
-        return await accounts.create_user(email=email, password=password,
-                                          display_name=display_name, roles=[Role.ADMIN],
-                                          allow_admin=True)
+        accounts = Accounts(
+            SqlUserQueries(sessions, reads), units_of_work(sessions), hasher, clock=utcnow
+        )
+        return await accounts.create_user(
+            email=email,
+            password=password,
+            display_name=display_name,
+            roles=[Role.ADMIN],
+            allow_admin=True,
+        )
     finally:
         await reads.close()
         await hasher.close()

@@ -36,20 +36,27 @@ class UserSettings(ServiceSettings, DatabaseSettingsMixin, RedisSettingsMixin):
     listen: str = Field(default="127.0.0.1:50052", description="gRPC listen host:port")
     database_url: str = Field(
         default="postgresql+psycopg://postgres@127.0.0.1:54329/agora_user",
-        description="the service's own database")
-    redis_url: str = Field(default="redis://127.0.0.1:63790/0",
-                           description="where the relay publishes the user events")
+        description="the service's own database",
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:63790/0", description="where the relay publishes the user events"
+    )
     jwks_cache_file: str = Field(
-        default="", description="where the last good JWKS of auth is kept across restarts "
-                                "(empty: nowhere)")
-    argon2_memory_cost_kib: int = Field(default=OWASP_MEMORY_COST_KIB, ge=8,
-                                        description="argon2id memory per hash, KiB")
-    argon2_time_cost: int = Field(default=OWASP_TIME_COST, ge=1,
-                                  description="argon2id iterations")
-    argon2_parallelism: int = Field(default=OWASP_PARALLELISM, ge=1,
-                                    description="argon2id lanes")
+        default="",
+        description="where the last good JWKS of auth is kept across restarts (empty: nowhere)",
+    )
+    argon2_memory_cost_kib: int = Field(
+        default=OWASP_MEMORY_COST_KIB, ge=8, description="argon2id memory per hash, KiB"
+    )
+    argon2_time_cost: int = Field(default=OWASP_TIME_COST, ge=1, description="argon2id iterations")
+    argon2_parallelism: int = Field(default=OWASP_PARALLELISM, ge=1, description="argon2id lanes")
     idempotency_key_ttl_seconds: float = Field(
-        default=DEFAULT_TTL.total_seconds(), gt=0,
-        description="how long a CreateUser request_id is remembered, seconds")
-    hash_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1,
-                              description="threads hashing passwords at once")
+        default=DEFAULT_TTL.total_seconds(),
+        gt=0,
+        description="how long a CreateUser request_id is remembered, seconds",
+    )
+    hash_workers: int = Field(
+        default_factory=lambda: min(4, os.cpu_count() or 1),
+        ge=1,
+        description="threads hashing passwords at once",
+    )

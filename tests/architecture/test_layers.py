@@ -33,8 +33,9 @@ def _reason_modules(loaded: set[str]) -> set[str]:
 
 def _imported(module: str) -> set[str]:
     probe = f"import sys, {module}; print('\\n'.join(sys.modules))"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
     return set(out.split())
 
 
@@ -43,8 +44,11 @@ def _imported(module: str) -> set[str]:
 def test_the_inner_layers_pull_in_no_transport_or_storage(service: str, layer: str) -> None:
     loaded = _imported(f"services.{service}.{layer}")
     allowed = _reason_modules(loaded)
-    pulled = sorted(m for m in loaded - allowed
-                    if any(m == f or m.startswith(f + ".") for f in FORBIDDEN[layer]))
+    pulled = sorted(
+        m
+        for m in loaded - allowed
+        if any(m == f or m.startswith(f + ".") for f in FORBIDDEN[layer])
+    )
     assert pulled == [], f"services.{service}.{layer} pulls in {pulled[:5]}"
 
 

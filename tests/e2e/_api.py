@@ -23,15 +23,21 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def register(client: httpx.Client, email: str | None = None, password: str = PASSWORD,
-             display_name: str = "E2E Customer") -> dict[str, Any]:
+def register(
+    client: httpx.Client,
+    email: str | None = None,
+    password: str = PASSWORD,
+    display_name: str = "E2E Customer",
+) -> dict[str, Any]:
     """Register through ``POST /v1/auth:register``; assert 200; return the JSON body.
 
     The body is ``{"user": {...}, "tokens": {...}}``; ``email`` is a fresh one when None.
     """
     email = email or random_email()
-    response = client.post("/v1/auth:register", json={
-        "email": email, "password": password, "displayName": display_name})
+    response = client.post(
+        "/v1/auth:register",
+        json={"email": email, "password": password, "displayName": display_name},
+    )
     assert response.status_code == 200, f"register {email}: {response.status_code} {response.text}"
     return dict(response.json())
 
@@ -52,16 +58,19 @@ def json_error(response: httpx.Response, status: int, *mentions: str) -> dict[st
     text = response.text
     assert response.status_code == status, (
         f"{response.request.method} {response.request.url.path} -> "
-        f"{response.status_code}, wanted {status}: {text[:500]}")
+        f"{response.status_code}, wanted {status}: {text[:500]}"
+    )
     assert "application/json" in response.headers.get("content-type", ""), (
-        f"error body is not JSON ({response.headers.get('content-type')}): {text[:500]}")
+        f"error body is not JSON ({response.headers.get('content-type')}): {text[:500]}"
+    )
     body = response.json()
     assert isinstance(body, dict), body
     assert "Traceback" not in text and 'File "' not in text, text
     for word in mentions:
         spellings = {word.lower(), _camel(word).lower()}
         assert any(s in text.lower() for s in spellings), (
-            f"error body does not mention {word!r}: {text}")
+            f"error body does not mention {word!r}: {text}"
+        )
     return body
 
 

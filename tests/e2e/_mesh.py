@@ -74,7 +74,7 @@ def free_port_base(width: int = 40) -> int:
 def tail(path: Path, lines: int = 40) -> str:
     """The last ``lines`` lines of ``path`` ('' when missing)."""
     try:
-        text = path.read_bytes()[-64 * 1024:].decode("utf-8", "replace")
+        text = path.read_bytes()[-64 * 1024 :].decode("utf-8", "replace")
     except OSError:
         return ""
     return "\n".join(text.splitlines()[-lines:])
@@ -157,24 +157,34 @@ def log_tails(data_dir: Path, lines: int = 40) -> str:
     files = sorted(logs.glob("*.log")) + sorted(logs.glob("*.out")) if logs.is_dir() else []
     if not files:
         return f"(no logs under {logs})"
-    return "\n".join(f"----- {path.name} (last {lines} lines) -----\n{tail(path, lines)}"
-                     for path in files)
+    return "\n".join(
+        f"----- {path.name} (last {lines} lines) -----\n{tail(path, lines)}" for path in files
+    )
 
 
-def agora(*args: str, timeout: float, cwd: Path = REPO,
-          env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def agora(
+    *args: str, timeout: float, cwd: Path = REPO, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``agora <args>`` (``env`` added to ``tool_env()``); raises
     ``subprocess.TimeoutExpired`` after ``timeout`` s."""
-    return subprocess.run([executable("agora"), *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=cwd, env={**tool_env(), **(env or {})},
-                          check=False)
+    return subprocess.run(
+        [executable("agora"), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env={**tool_env(), **(env or {})},
+        check=False,
+    )
 
 
 def _describe(result: subprocess.CompletedProcess[str] | None) -> str:
     if result is None:
         return ""
-    return (f"exit status {result.returncode}\nstdout:\n{result.stdout[-4000:]}\n"
-            f"stderr:\n{result.stderr[-4000:]}")
+    return (
+        f"exit status {result.returncode}\nstdout:\n{result.stdout[-4000:]}\n"
+        f"stderr:\n{result.stderr[-4000:]}"
+    )
 
 
 class MeshStartError(RuntimeError):
@@ -189,8 +199,7 @@ would add up to the per-address throttle (20 per 15 min) and throttle unrelated 
 per-account throttle, which the tests exercise, keeps its default."""
 
 
-def start_mesh(data_dir: Path, *, timeout: float = UP_TIMEOUT,
-               workers: int = E2E_WORKERS) -> Mesh:
+def start_mesh(data_dir: Path, *, timeout: float = UP_TIMEOUT, workers: int = E2E_WORKERS) -> Mesh:
     """``agora up --detach --workers <workers>`` in ``data_dir`` on free ports; wait until
     the edge serves JWKS.
 
@@ -202,19 +211,34 @@ def start_mesh(data_dir: Path, *, timeout: float = UP_TIMEOUT,
     deadline = time.monotonic() + timeout
     result = None
     try:
-        result = agora("up", "--detach", "--data-dir", str(data_dir),
-                       "--edge-port", str(edge_port), "--port-base", str(port_base),
-                       "--workers", str(workers), timeout=timeout, env=E2E_ENV)
+        result = agora(
+            "up",
+            "--detach",
+            "--data-dir",
+            str(data_dir),
+            "--edge-port",
+            str(edge_port),
+            "--port-base",
+            str(port_base),
+            "--workers",
+            str(workers),
+            timeout=timeout,
+            env=E2E_ENV,
+        )
     except subprocess.TimeoutExpired as exc:
-        raise MeshStartError(f"`agora up` did not return within {timeout:g} s\n"
-                             f"{exc.stdout!r}\n{exc.stderr!r}\n{log_tails(data_dir)}") from None
+        raise MeshStartError(
+            f"`agora up` did not return within {timeout:g} s\n"
+            f"{exc.stdout!r}\n{exc.stderr!r}\n{log_tails(data_dir)}"
+        ) from None
     if result.returncode != 0:
         raise MeshStartError(f"`agora up` failed: {_describe(result)}\n{log_tails(data_dir)}")
     try:
         state = json.loads((data_dir / "mesh.json").read_text())
     except (OSError, ValueError) as exc:
-        raise MeshStartError(f"no readable mesh.json after `agora up`: {exc}\n"
-                             f"{_describe(result)}\n{log_tails(data_dir)}") from None
+        raise MeshStartError(
+            f"no readable mesh.json after `agora up`: {exc}\n"
+            f"{_describe(result)}\n{log_tails(data_dir)}"
+        ) from None
     mesh = Mesh(data_dir, state)
     last = "no answer"
     while time.monotonic() < deadline:
@@ -227,8 +251,10 @@ def start_mesh(data_dir: Path, *, timeout: float = UP_TIMEOUT,
         except (httpx.HTTPError, OSError) as exc:
             last = repr(exc)
         time.sleep(0.5)
-    raise MeshStartError(f"edge {mesh.edge_url} did not serve the JWKS within {timeout:g} s "
-                         f"(last: {last})\n{_describe(result)}\n{log_tails(data_dir)}")
+    raise MeshStartError(
+        f"edge {mesh.edge_url} did not serve the JWKS within {timeout:g} s "
+        f"(last: {last})\n{_describe(result)}\n{log_tails(data_dir)}"
+    )
 
 
 def stop_mesh(data_dir: Path, *, timeout: float = DOWN_TIMEOUT) -> subprocess.CompletedProcess[str]:
@@ -246,7 +272,8 @@ def stop_mesh_completely(data_dir: Path, *, linger: float = 20.0) -> None:
         time.sleep(0.25)
         leftovers = processes_of(data_dir)
     assert result.returncode == 0, (
-        f"`agora down` failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        f"`agora down` failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    )
     assert not leftovers, "processes of the mesh survived `agora down`:\n" + "\n".join(leftovers)
 
 

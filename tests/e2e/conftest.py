@@ -54,8 +54,9 @@ def mesh(request: pytest.FixtureRequest) -> Iterator[Mesh]:
         _down_quietly(data_dir)
         failure = str(exc)
     if failure is not None:
-        pytest.fail(f"the mesh did not come up (state kept in {data_dir}):\n{failure}",
-                    pytrace=False)
+        pytest.fail(
+            f"the mesh did not come up (state kept in {data_dir}):\n{failure}", pytrace=False
+        )
     try:
         yield running
     finally:
@@ -74,16 +75,26 @@ def _down_quietly(data_dir: Path) -> None:
 @pytest.fixture(scope="session")
 def http(mesh: Mesh) -> Iterator[httpx.Client]:
     """An HTTP/1.1 client of the edge (``https://localhost:<edge>``)."""
-    with httpx.Client(base_url=mesh.edge_url, verify=ssl_context(mesh.root_ca),
-                      http1=True, http2=False, timeout=15) as client:
+    with httpx.Client(
+        base_url=mesh.edge_url,
+        verify=ssl_context(mesh.root_ca),
+        http1=True,
+        http2=False,
+        timeout=15,
+    ) as client:
         yield client
 
 
 @pytest.fixture(scope="session")
 def http2(mesh: Mesh) -> Iterator[httpx.Client]:
     """An HTTP/2-only client of the edge (ALPN ``h2``)."""
-    with httpx.Client(base_url=mesh.edge_url, verify=ssl_context(mesh.root_ca),
-                      http1=False, http2=True, timeout=15) as client:
+    with httpx.Client(
+        base_url=mesh.edge_url,
+        verify=ssl_context(mesh.root_ca),
+        http1=False,
+        http2=True,
+        timeout=15,
+    ) as client:
         yield client
 
 
@@ -126,10 +137,26 @@ def admin(mesh: Mesh, http: httpx.Client) -> dict[str, Any]:
     email, password = random_email(), "admin password for e2e 1"
     env = {**tool_env(), **mesh.service_env("user")}
     result = subprocess.run(
-        [sys.executable, "-m", "services.user", "create-admin", "--email", email,
-         "--password", password, "--display-name", "E2E Admin"],
-        capture_output=True, text=True, timeout=60, cwd=REPO, env=env, check=False)
+        [
+            sys.executable,
+            "-m",
+            "services.user",
+            "create-admin",
+            "--email",
+            email,
+            "--password",
+            password,
+            "--display-name",
+            "E2E Admin",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env=env,
+        check=False,
+    )
     assert result.returncode == 0, (
-        f"create-admin failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        f"create-admin failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    )
     return {"email": email, "password": password, "tokens": login(http, email, password)}
-

@@ -49,13 +49,17 @@ def _events_of(mesh: Mesh, name: str) -> list[str]:
 
 
 def test_a_granted_role_reaches_the_next_login_and_a_disabled_account_is_refused(
-        mesh: Mesh, http: httpx.Client, admin: dict[str, Any]) -> None:
+    mesh: Mesh, http: httpx.Client, admin: dict[str, Any]
+) -> None:
     customer = register(http)
     name, etag = customer["user"]["name"], customer["user"]["etag"]
     as_admin = bearer(admin["tokens"]["accessToken"])
 
-    granted = http.post(f"/v1/{name}:setRoles", headers=as_admin,
-                        json={"roles": ["ROLE_CUSTOMER", "ROLE_PROVIDER"], "etag": etag})
+    granted = http.post(
+        f"/v1/{name}:setRoles",
+        headers=as_admin,
+        json={"roles": ["ROLE_CUSTOMER", "ROLE_PROVIDER"], "etag": etag},
+    )
     assert granted.status_code == 200, granted.text
     assert granted.json()["roles"] == ["ROLE_CUSTOMER", "ROLE_PROVIDER"]
     assert granted.json()["etag"] != etag
@@ -67,25 +71,32 @@ def test_a_granted_role_reaches_the_next_login_and_a_disabled_account_is_refused
     disabled = http.post(f"/v1/{name}:disable", headers=as_admin, json={})
     assert disabled.status_code == 200, disabled.text
     assert disabled.json()["state"] == "STATE_DISABLED"
-    refused = http.post("/v1/auth:login", json={"email": customer["user"]["email"],
-                                                "password": PASSWORD})
+    refused = http.post(
+        "/v1/auth:login", json={"email": customer["user"]["email"], "password": PASSWORD}
+    )
     json_error(refused, 403, "ACCOUNT_DISABLED")
     _until_refresh_is_refused(http, tokens["refreshToken"])
 
-    enabled = http.post(f"/v1/{name}:enable", headers=as_admin,
-                        json={"etag": disabled.json()["etag"]})
+    enabled = http.post(
+        f"/v1/{name}:enable", headers=as_admin, json={"etag": disabled.json()["etag"]}
+    )
     assert enabled.status_code == 200 and enabled.json()["state"] == "STATE_ACTIVE"
     assert login(http, customer["user"]["email"])["accessToken"]
 
     deadline = time.monotonic() + PROPAGATION_BOUND
     while (seen := _events_of(mesh, name)) != [
-            "UserCreated", "UserRolesChanged", "UserDisabled", "UserEnabled"]:
+        "UserCreated",
+        "UserRolesChanged",
+        "UserDisabled",
+        "UserEnabled",
+    ]:
         assert time.monotonic() < deadline, seen
         time.sleep(0.2)
 
 
 def test_account_changes_are_for_admins_checked_by_etag_and_never_self_lockout(
-        http: httpx.Client, admin: dict[str, Any]) -> None:
+    http: httpx.Client, admin: dict[str, Any]
+) -> None:
     customer = register(http)
     name, etag = customer["user"]["name"], customer["user"]["etag"]
     as_customer = bearer(customer["tokens"]["accessToken"])
@@ -93,17 +104,26 @@ def test_account_changes_are_for_admins_checked_by_etag_and_never_self_lockout(
     admin_name = jwt_parts(admin["tokens"]["accessToken"])[1]["sub"]
     admin_name = admin_name if admin_name.startswith("users/") else f"users/{admin_name}"
 
-    json_error(http.post(f"/v1/{name}:setRoles", headers=as_customer,
-                         json={"roles": ["ROLE_PROVIDER"]}), 403)
+    json_error(
+        http.post(f"/v1/{name}:setRoles", headers=as_customer, json={"roles": ["ROLE_PROVIDER"]}),
+        403,
+    )
     json_error(http.post(f"/v1/{name}:disable", json={}), 401)
-    assert http.post(f"/v1/{name}:disable", headers=as_admin,
-                     json={"etag": etag}).status_code == 200
-    json_error(http.post(f"/v1/{name}:enable", headers=as_admin, json={"etag": etag}),
-               409, "ETAG_MISMATCH")
-    json_error(http.post(f"/v1/{admin_name}:disable", headers=as_admin, json={}),
-               400, "SELF_LOCKOUT")
-    json_error(http.post(f"/v1/{name}:setRoles", headers=as_admin, json={"roles": []}),
-               400, "roles")
-    json_error(http.post(f"/v1/{name}:setRoles", headers=as_admin,
-                         json={"roles": ["ROLE_UNSPECIFIED"]}), 400, "roles")
+    assert (
+        http.post(f"/v1/{name}:disable", headers=as_admin, json={"etag": etag}).status_code == 200
+    )
+    json_error(
+        http.post(f"/v1/{name}:enable", headers=as_admin, json={"etag": etag}), 409, "ETAG_MISMATCH"
+    )
+    json_error(
+        http.post(f"/v1/{admin_name}:disable", headers=as_admin, json={}), 400, "SELF_LOCKOUT"
+    )
+    json_error(
+        http.post(f"/v1/{name}:setRoles", headers=as_admin, json={"roles": []}), 400, "roles"
+    )
+    json_error(
+        http.post(f"/v1/{name}:setRoles", headers=as_admin, json={"roles": ["ROLE_UNSPECIFIED"]}),
+        400,
+        "roles",
+    )
     json_error(http.post("/v1/users/me:disable", headers=as_admin, json={}), 400, "name")

@@ -30,8 +30,11 @@ def test_admin_lists_users_page_by_page(http: httpx.Client, admin: dict[str, Any
     assert len(page1["users"]) == 1
     assert page1.get("nextPageToken"), page1
 
-    second = http.get("/v1/users", params={"pageSize": 1, "pageToken": page1["nextPageToken"]},
-                      headers=bearer(token))
+    second = http.get(
+        "/v1/users",
+        params={"pageSize": 1, "pageToken": page1["nextPageToken"]},
+        headers=bearer(token),
+    )
     assert second.status_code == 200, second.text
     page2 = second.json()
     assert len(page2["users"]) == 1
@@ -46,8 +49,9 @@ def test_admin_lists_users_page_by_page(http: httpx.Client, admin: dict[str, Any
     assert "ROLE_ADMIN" in admin_entry.get("roles", []), admin_entry
 
 
-def test_admin_sees_any_profile(http: httpx.Client, admin: dict[str, Any],
-                                customer: dict[str, Any]) -> None:
+def test_admin_sees_any_profile(
+    http: httpx.Client, admin: dict[str, Any], customer: dict[str, Any]
+) -> None:
     name = customer["user"]["name"]
     got = http.get(f"/v1/{name}", headers=bearer(admin["tokens"]["accessToken"]))
     assert got.status_code == 200, got.text
@@ -55,9 +59,13 @@ def test_admin_sees_any_profile(http: httpx.Client, admin: dict[str, Any],
 
 
 def test_bad_page_token_is_a_client_error(http: httpx.Client, admin: dict[str, Any]) -> None:
-    bad = http.get("/v1/users", params={"pageToken": "not-a-token"},
-                   headers=bearer(admin["tokens"]["accessToken"]))
+    bad = http.get(
+        "/v1/users",
+        params={"pageToken": "not-a-token"},
+        headers=bearer(admin["tokens"]["accessToken"]),
+    )
     json_error(bad, 400)
-    too_big = http.get("/v1/users", params={"pageSize": 1000},
-                       headers=bearer(admin["tokens"]["accessToken"]))
+    too_big = http.get(
+        "/v1/users", params={"pageSize": 1000}, headers=bearer(admin["tokens"]["accessToken"])
+    )
     json_error(too_big, 400, "page_size")

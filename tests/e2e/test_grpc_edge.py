@@ -21,17 +21,22 @@ from ._mesh import Mesh
 pytestmark = pytest.mark.e2e
 
 
-async def test_login_and_get_user_with_stubs(edge_channel: grpc.aio.Channel,
-                                             customer: dict[str, Any]) -> None:
+async def test_login_and_get_user_with_stubs(
+    edge_channel: grpc.aio.Channel, customer: dict[str, Any]
+) -> None:
     auth = auth_pb2_grpc.AuthServiceStub(edge_channel)
-    pair = await auth.Login(auth_pb2.LoginRequest(email=customer["email"],
-                                                  password=customer["password"]), timeout=10)
+    pair = await auth.Login(
+        auth_pb2.LoginRequest(email=customer["email"], password=customer["password"]), timeout=10
+    )
     assert pair.token_type == "Bearer"
     assert pair.access_token and pair.refresh_token
 
     users = user_pb2_grpc.UserServiceStub(edge_channel)
-    me = await users.GetUser(user_pb2.GetUserRequest(name="users/me"), timeout=10,
-                             metadata=(("authorization", f"Bearer {pair.access_token}"),))
+    me = await users.GetUser(
+        user_pb2.GetUserRequest(name="users/me"),
+        timeout=10,
+        metadata=(("authorization", f"Bearer {pair.access_token}"),),
+    )
     assert me.email == customer["email"]
     assert me.name == customer["user"]["name"]
     assert user_pb2.ROLE_CUSTOMER in me.roles
@@ -42,21 +47,26 @@ async def test_login_and_get_user_with_stubs(edge_channel: grpc.aio.Channel,
 
 
 async def test_register_validation_details_reach_grpc_clients(
-        edge_channel: grpc.aio.Channel) -> None:
+    edge_channel: grpc.aio.Channel,
+) -> None:
     auth = auth_pb2_grpc.AuthServiceStub(edge_channel)
     with pytest.raises(grpc.aio.AioRpcError) as invalid:
-        await auth.Register(auth_pb2.RegisterRequest(email="not-an-email", password=PASSWORD,
-                                                     display_name="gRPC"), timeout=10)
+        await auth.Register(
+            auth_pb2.RegisterRequest(email="not-an-email", password=PASSWORD, display_name="gRPC"),
+            timeout=10,
+        )
     assert invalid.value.code() == grpc.StatusCode.INVALID_ARGUMENT, invalid.value
     assert "email" in status_details(invalid.value)["violations"]
 
 
-async def test_wrong_password_over_grpc(edge_channel: grpc.aio.Channel,
-                                        customer: dict[str, Any]) -> None:
+async def test_wrong_password_over_grpc(
+    edge_channel: grpc.aio.Channel, customer: dict[str, Any]
+) -> None:
     auth = auth_pb2_grpc.AuthServiceStub(edge_channel)
     with pytest.raises(grpc.aio.AioRpcError) as wrong:
-        await auth.Login(auth_pb2.LoginRequest(email=customer["email"],
-                                               password=WRONG_PASSWORD), timeout=10)
+        await auth.Login(
+            auth_pb2.LoginRequest(email=customer["email"], password=WRONG_PASSWORD), timeout=10
+        )
     assert wrong.value.code() == grpc.StatusCode.UNAUTHENTICATED, wrong.value
 
 
@@ -70,10 +80,8 @@ def test_grpcurl_lists_the_public_services(mesh: Mesh) -> None:
     assert hidden.returncode != 0, hidden.stdout
 
 
-def test_grpcurl_through_the_edge_sees_no_internal_message(mesh: Mesh,
-                                                           tmp_path: Path) -> None:
-    for internal in ("agora.user.v1.VerifyCredentialsRequest",
-                     "agora.user.v1.CreateUserRequest"):
+def test_grpcurl_through_the_edge_sees_no_internal_message(mesh: Mesh, tmp_path: Path) -> None:
+    for internal in ("agora.user.v1.VerifyCredentialsRequest", "agora.user.v1.CreateUserRequest"):
         hidden = grpcurl(mesh, "describe", internal)
         assert hidden.returncode != 0, hidden.stdout
         assert "not found" in hidden.stderr.lower(), hidden.stderr
@@ -86,15 +94,19 @@ def test_grpcurl_through_the_edge_sees_no_internal_message(mesh: Mesh,
     files = descriptor_pb2.FileDescriptorSet.FromString(protoset.read_bytes()).file
     messages = {f"{f.package}.{m.name}" for f in files for m in f.message_type}
     assert "agora.user.v1.GetUserRequest" in messages and "agora.auth.v1.LoginRequest" in messages
-    assert not messages & {"agora.user.v1.VerifyCredentialsRequest",
-                           "agora.user.v1.CreateUserRequest"}, sorted(messages)
+    assert not messages & {
+        "agora.user.v1.VerifyCredentialsRequest",
+        "agora.user.v1.CreateUserRequest",
+    }, sorted(messages)
 
 
 def test_grpcurl_describes_auth_service(mesh: Mesh) -> None:
     result = grpcurl(mesh, "describe", "agora.auth.v1.AuthService")
     assert result.returncode == 0, result.stderr
-    assert "rpc Login ( .agora.auth.v1.LoginRequest ) returns ( .agora.auth.v1.TokenPair )" \
-        in result.stdout, result.stdout
+    assert (
+        "rpc Login ( .agora.auth.v1.LoginRequest ) returns ( .agora.auth.v1.TokenPair )"
+        in result.stdout
+    ), result.stdout
     assert "rpc Register" in result.stdout
 
 

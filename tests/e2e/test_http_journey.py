@@ -14,8 +14,10 @@ def test_register_profile_refresh_reuse_and_logout(any_http: httpx.Client, proto
     http = any_http
     email = random_email()
 
-    registered = http.post("/v1/auth:register", json={
-        "email": email, "password": PASSWORD, "displayName": "Ada Lovelace"})
+    registered = http.post(
+        "/v1/auth:register",
+        json={"email": email, "password": PASSWORD, "displayName": "Ada Lovelace"},
+    )
     assert registered.status_code == 200, registered.text
     assert registered.http_version == protocol
     assert registered.headers["content-type"].startswith("application/json")
@@ -44,9 +46,12 @@ def test_register_profile_refresh_reuse_and_logout(any_http: httpx.Client, proto
     assert by_name.status_code == 200, by_name.text
     assert by_name.json()["email"] == email
 
-    updated = http.patch("/v1/users/me", params={"updateMask": "displayName"},
-                         json={"displayName": "Countess of Lovelace"},
-                         headers=bearer(pair["accessToken"]))
+    updated = http.patch(
+        "/v1/users/me",
+        params={"updateMask": "displayName"},
+        json={"displayName": "Countess of Lovelace"},
+        headers=bearer(pair["accessToken"]),
+    )
     assert updated.status_code == 200, updated.text
     assert updated.json()["displayName"] == "Countess of Lovelace"
     assert updated.json()["etag"] and updated.json()["etag"] != profile["etag"]
@@ -69,8 +74,7 @@ def test_register_profile_refresh_reuse_and_logout(any_http: httpx.Client, proto
     logout = http.post("/v1/auth:logout", json={"refreshToken": tokens["refreshToken"]})
     assert logout.status_code == 200, logout.text
     assert logout.json() == {}
-    json_error(http.post("/v1/auth:refresh", json={"refreshToken": tokens["refreshToken"]}),
-               401)
+    json_error(http.post("/v1/auth:refresh", json={"refreshToken": tokens["refreshToken"]}), 401)
 
 
 def test_logout_all_revokes_every_family(http: httpx.Client, customer: dict) -> None:
@@ -83,8 +87,7 @@ def test_logout_all_revokes_every_family(http: httpx.Client, customer: dict) -> 
     done = http.post("/v1/auth:logoutAll", json={}, headers=bearer(second["accessToken"]))
     assert done.status_code == 200, done.text
     for pair in (first, second):
-        json_error(http.post("/v1/auth:refresh", json={"refreshToken": pair["refreshToken"]}),
-                   401)
+        json_error(http.post("/v1/auth:refresh", json={"refreshToken": pair["refreshToken"]}), 401)
     assert login(http, customer["email"])["refreshToken"]
 
 
@@ -94,10 +97,12 @@ def test_profile_needs_a_token(http: httpx.Client) -> None:
 
 
 def test_login_with_a_wrong_password_is_refused(http: httpx.Client, customer: dict) -> None:
-    wrong = http.post("/v1/auth:login", json={"email": customer["email"],
-                                              "password": WRONG_PASSWORD})
+    wrong = http.post(
+        "/v1/auth:login", json={"email": customer["email"], "password": WRONG_PASSWORD}
+    )
     json_error(wrong, 401)
     unknown = http.post("/v1/auth:login", json={"email": random_email(), "password": PASSWORD})
     json_error(unknown, 401)
     assert wrong.json().get("message") == unknown.json().get("message"), (
-        "the answers tell a registered address from an unknown one")
+        "the answers tell a registered address from an unknown one"
+    )

@@ -17,8 +17,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _body(email: str, request_id: str, password: str = PASSWORD) -> dict[str, str]:
-    return {"email": email, "password": password, "displayName": "Replay",
-            "requestId": request_id}
+    return {"email": email, "password": password, "displayName": "Replay", "requestId": request_id}
 
 
 def test_the_same_registration_twice_gets_the_same_user(http: httpx.Client) -> None:
@@ -47,7 +46,8 @@ MAX_LOGINS = 30
 
 
 def test_a_replay_while_failed_logins_lock_the_account_is_throttled_like_a_login(
-        http: httpx.Client) -> None:
+    http: httpx.Client,
+) -> None:
     email, request_id = random_email(), str(uuid.uuid4())
     first = http.post("/v1/auth:register", json=_body(email, request_id))
     assert first.status_code == 200, first.text

@@ -12,8 +12,9 @@ from ._api import jwt_parts
 pytestmark = pytest.mark.e2e
 
 
-def test_jwks_holds_the_public_ec_key_of_access_tokens(any_http: httpx.Client, protocol: str,
-                                                       customer: dict[str, Any]) -> None:
+def test_jwks_holds_the_public_ec_key_of_access_tokens(
+    any_http: httpx.Client, protocol: str, customer: dict[str, Any]
+) -> None:
     response = any_http.get("/.well-known/jwks.json")
     assert response.status_code == 200, response.text
     assert response.http_version == protocol

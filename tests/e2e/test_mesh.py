@@ -17,16 +17,20 @@ def test_status_reports_every_program(mesh: Mesh) -> None:
     for program in programs:
         assert program in lines and "ready" in lines[program], result.stdout
     for name in ("auth", "user"):
-        for program, port in zip(mesh.worker_programs(name), mesh.worker_ports(name),
-                                 strict=True):
+        for program, port in zip(mesh.worker_programs(name), mesh.worker_ports(name), strict=True):
             assert str(port) in lines[program], result.stdout
     assert str(mesh.edge_port) in result.stdout, result.stdout
 
 
 def test_mesh_json_names_distinct_ports(mesh: Mesh) -> None:
     ports = mesh.state["ports"]
-    flat = [ports["edge"], ports["jwks"], ports["postgres"], ports["redis"],
-            *(port for ports_of in ports["workers"].values() for port in ports_of)]
+    flat = [
+        ports["edge"],
+        ports["jwks"],
+        ports["postgres"],
+        ports["redis"],
+        *(port for ports_of in ports["workers"].values() for port in ports_of),
+    ]
     assert all(len(workers) >= 1 for workers in ports["workers"].values()), ports
     assert {name: workers[0] for name, workers in ports["workers"].items()} == ports["services"]
     assert len(set(flat)) == len(flat), ports

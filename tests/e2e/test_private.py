@@ -44,11 +44,18 @@ print(json.dumps({
 
 
 def test_service_logs_and_state_files_are_mode_0600(mesh: Mesh) -> None:
-    files = [mesh.data_dir / "mesh.json", mesh.data_dir / "supervisord.conf",
-             *mesh.logs.iterdir(), *(mesh.data_dir / "secrets").iterdir()]
+    files = [
+        mesh.data_dir / "mesh.json",
+        mesh.data_dir / "supervisord.conf",
+        *mesh.logs.iterdir(),
+        *(mesh.data_dir / "secrets").iterdir(),
+    ]
     assert mesh.logs / "user-1.log" in files
-    loose = {str(p): oct(stat.S_IMODE(p.stat().st_mode)) for p in files
-             if stat.S_IMODE(p.stat().st_mode) != 0o600}
+    loose = {
+        str(p): oct(stat.S_IMODE(p.stat().st_mode))
+        for p in files
+        if stat.S_IMODE(p.stat().st_mode) != 0o600
+    }
     assert loose == {}
     assert stat.S_IMODE(mesh.data_dir.stat().st_mode) & 0o067 == 0
 
@@ -56,8 +63,9 @@ def test_service_logs_and_state_files_are_mode_0600(mesh: Mesh) -> None:
 def test_databases_of_the_services_need_the_password(mesh: Mesh) -> None:
     ports = mesh.state["ports"]
     with pytest.raises(psycopg.OperationalError, match="password"):
-        psycopg.connect(f"postgresql://postgres@127.0.0.1:{ports['postgres']}/agora_user",
-                        connect_timeout=5).close()
+        psycopg.connect(
+            f"postgresql://postgres@127.0.0.1:{ports['postgres']}/agora_user", connect_timeout=5
+        ).close()
     anonymous = redis.Redis(host="127.0.0.1", port=ports["redis"], socket_timeout=5)
     with pytest.raises(redis.AuthenticationError):
         anonymous.keys("*")
@@ -66,8 +74,9 @@ def test_databases_of_the_services_need_the_password(mesh: Mesh) -> None:
         assert conn.execute("SELECT 1").fetchone() == (1,)
     user_env = mesh.service_env("user")
     assert ":***@" not in user_env["AGORA_USER_DATABASE_URL"]
-    with psycopg.connect(user_env["AGORA_USER_DATABASE_URL"].replace("+psycopg", ""),
-                         connect_timeout=5) as conn:
+    with psycopg.connect(
+        user_env["AGORA_USER_DATABASE_URL"].replace("+psycopg", ""), connect_timeout=5
+    ) as conn:
         assert conn.execute("SELECT current_database()").fetchone() == ("agora_user",)
 
 
@@ -78,13 +87,31 @@ def test_the_edge_admin_is_a_unix_socket_of_mode_0600(mesh: Mesh) -> None:
     assert "admin" not in mesh.state["ports"]
 
 
-@pytest.mark.skipif(not running_as_root() or shutil.which("setpriv") is None,
-                    reason="playing another local user needs root and setpriv")
+@pytest.mark.skipif(
+    not running_as_root() or shutil.which("setpriv") is None,
+    reason="playing another local user needs root and setpriv",
+)
 def test_another_local_user_is_kept_out(mesh: Mesh) -> None:
     probe = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-I",
-         "-c", _OTHER_USER, str(mesh.data_dir), str(mesh.admin_socket)],
-        capture_output=True, text=True, timeout=60, check=False, cwd="/")
+        [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            sys.executable,
+            "-I",
+            "-c",
+            _OTHER_USER,
+            str(mesh.data_dir),
+            str(mesh.admin_socket),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd="/",
+    )
     assert probe.returncode == 0, probe.stderr
     assert json.loads(probe.stdout) == dict.fromkeys(
-        ("data_dir", "secret", "user_log", "supervisord_conf", "admin"), "denied")
+        ("data_dir", "secret", "user_log", "supervisord_conf", "admin"), "denied"
+    )

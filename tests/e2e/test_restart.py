@@ -44,8 +44,9 @@ def test_an_unknown_service_is_refused(mesh: Mesh) -> None:
 def test_a_worker_that_is_not_back_in_time_fails_the_restart(mesh: Mesh) -> None:
     first = mesh.worker_programs("auth")[0]
     # supervisord reports RUNNING only 1 s (startsecs) after a start: never within 0 s.
-    result = agora("restart", "auth", "--timeout", "0", "--data-dir", str(mesh.data_dir),
-                   timeout=120)
+    result = agora(
+        "restart", "auth", "--timeout", "0", "--data-dir", str(mesh.data_dir), timeout=120
+    )
     try:
         assert result.returncode == 1, result.stdout + result.stderr
         assert f"{first} did not come back: not SERVING 0 s after its start" in result.stderr
@@ -69,15 +70,17 @@ class _HealthSampler(threading.Thread):
 
     def run(self) -> None:
         while not self.done.is_set():
-            answers = [grpc_health(address, self.cert_dir, timeout=2.0)
-                       for address in self.addresses]
+            answers = [
+                grpc_health(address, self.cert_dir, timeout=2.0) for address in self.addresses
+            ]
             self.rounds += 1
             self.none_serving += "SERVING" not in answers
             self.done.wait(0.1)
 
 
 def test_rolling_restart_replaces_every_worker_and_keeps_the_edge_routing(
-        mesh: Mesh, http: httpx.Client) -> None:
+    mesh: Mesh, http: httpx.Client
+) -> None:
     before = _pids(mesh, "user")
     assert len(before) == E2E_WORKERS, f"`agora up --workers {E2E_WORKERS}` ran {before}"
     sampler = _HealthSampler(mesh, "user")
@@ -93,11 +96,13 @@ def test_rolling_restart_replaces_every_worker_and_keeps_the_edge_routing(
     assert set(after) == set(before)
     assert all(after[name] and after[name] != before[name] for name in before), (before, after)
     lines = result.stdout.splitlines()
-    order = [line.split(":")[0].strip() for line in lines if line.endswith("...")
-             and "stopping" in line]
+    order = [
+        line.split(":")[0].strip() for line in lines if line.endswith("...") and "stopping" in line
+    ]
     assert order == mesh.worker_programs("user")
     assert sampler.rounds > 0 and sampler.none_serving == 0, (
-        f"no user worker was SERVING in {sampler.none_serving} of {sampler.rounds} rounds")
+        f"no user worker was SERVING in {sampler.none_serving} of {sampler.rounds} rounds"
+    )
     for port in mesh.worker_ports("user"):
         assert grpc_health(f"127.0.0.1:{port}", mesh.cert_dir) == "SERVING"
         assert edge_host_health(mesh.admin_socket, port) == ["healthy"]
@@ -114,8 +119,9 @@ def test_a_stopped_worker_is_started_and_the_gap_is_reported(mesh: Mesh) -> None
     finally:
         _wait_until_ready(mesh, "auth")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (f"warning: no other worker of auth is SERVING: auth is unavailable while {first} "
-            "restarts") in result.stdout
+    assert (
+        f"warning: no other worker of auth is SERVING: auth is unavailable while {first} restarts"
+    ) in result.stdout
     assert f"{second}: stopping (pid -, draining)" in result.stdout
     assert all(pid for pid in _pids(mesh, "auth").values())
 

@@ -15,13 +15,15 @@ pytestmark = pytest.mark.e2e
 MAX_ATTEMPTS = 30
 
 
-def test_repeated_wrong_passwords_are_throttled(http: httpx.Client,
-                                                customer: dict[str, Any]) -> None:
+def test_repeated_wrong_passwords_are_throttled(
+    http: httpx.Client, customer: dict[str, Any]
+) -> None:
     statuses = []
     response = None
     for _ in range(MAX_ATTEMPTS):
-        response = http.post("/v1/auth:login", json={"email": customer["email"],
-                                                     "password": WRONG_PASSWORD})
+        response = http.post(
+            "/v1/auth:login", json={"email": customer["email"], "password": WRONG_PASSWORD}
+        )
         statuses.append(response.status_code)
         if response.status_code != 401:
             break
@@ -36,6 +38,7 @@ def test_repeated_wrong_passwords_are_throttled(http: httpx.Client,
     assert int(response.headers["retry-after"]) == math.ceil(float(delay[:-1])), response.headers
     assert statuses.count(401) >= 3, f"throttled too early: {statuses}"
 
-    again = http.post("/v1/auth:login", json={"email": customer["email"],
-                                              "password": "still not the password"})
+    again = http.post(
+        "/v1/auth:login", json={"email": customer["email"], "password": "still not the password"}
+    )
     json_error(again, 429)

@@ -48,14 +48,19 @@ class SteadyLoad:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def add(self, name: str, request: Request, *, rate: float, concurrency: int = 8,
-            limit: int = 5000) -> None:
+    def add(
+        self, name: str, request: Request, *, rate: float, concurrency: int = 8, limit: int = 5000
+    ) -> None:
         """Start stream ``name`` sending ``request`` ``rate`` times per second."""
-        self._tasks.append(asyncio.create_task(
-            self._stream(name, request, rate, concurrency, limit), name=f"load-{name}"))
+        self._tasks.append(
+            asyncio.create_task(
+                self._stream(name, request, rate, concurrency, limit), name=f"load-{name}"
+            )
+        )
 
-    async def _stream(self, name: str, request: Request, rate: float, concurrency: int,
-                      limit: int) -> None:
+    async def _stream(
+        self, name: str, request: Request, rate: float, concurrency: int, limit: int
+    ) -> None:
         slots = asyncio.Semaphore(concurrency)
         pending: set[asyncio.Task[None]] = set()
         interval = 1.0 / rate
@@ -106,6 +111,8 @@ def summary(outcomes: list[Outcome]) -> str:
         mine = [o for o in outcomes if o.stream == name]
         failed = [o for o in mine if not o.ok]
         lines.append(f"{name}: {len(mine)} requests, {len(failed)} failed")
-        lines += [f"  at +{o.started - outcomes[0].started:.2f}s after {o.seconds:.2f}s: "
-                  f"{o.detail}" for o in failed[:8]]
+        lines += [
+            f"  at +{o.started - outcomes[0].started:.2f}s after {o.seconds:.2f}s: {o.detail}"
+            for o in failed[:8]
+        ]
     return "\n".join(lines)

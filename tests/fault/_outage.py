@@ -37,9 +37,11 @@ def http_outcome(response: httpx.Response) -> tuple[bool, str]:
     except ValueError:
         code = None
     json = "application/json" in response.headers.get("content-type", "")
-    return False, (f"HTTP {response.status_code} code={code} "
-                   f"retry-after={response.headers.get('retry-after')} "
-                   f"{'json' if json else 'not-json'} {response.text[:200]}")
+    return False, (
+        f"HTTP {response.status_code} code={code} "
+        f"retry-after={response.headers.get('retry-after')} "
+        f"{'json' if json else 'not-json'} {response.text[:200]}"
+    )
 
 
 def grpc_outcome(error: grpc.aio.AioRpcError) -> tuple[bool, str]:
@@ -115,20 +117,31 @@ class OutageFigures:
         last = max((o.ended for o in self.failed), default=self.back) - self.back
         first = self.first_success_after_back
         slowest = max((o.seconds for o in self.failed), default=0.0)
-        lines = [f"{len(self.outcomes)} requests, {len(self.failed)} failed, "
-                 f"{len(self.wrong)} not UNAVAILABLE; slowest failure {slowest:.2f} s",
-                 f"PostgreSQL back {self.back - self.faulted:.2f} s after the fault; first "
-                 f"success {'none' if first is None else f'{first:.2f} s'} after that, "
-                 f"last failure ended {last:+.2f} s from it",
-                 *(f"  {count} x {kind}" for kind, count in kinds.most_common(6))]
-        lines += [f"  wrong at +{o.started - self.faulted:.2f}s after {o.seconds:.2f}s: "
-                  f"{o.detail}" for o in self.wrong[:6]]
+        lines = [
+            f"{len(self.outcomes)} requests, {len(self.failed)} failed, "
+            f"{len(self.wrong)} not UNAVAILABLE; slowest failure {slowest:.2f} s",
+            f"PostgreSQL back {self.back - self.faulted:.2f} s after the fault; first "
+            f"success {'none' if first is None else f'{first:.2f} s'} after that, "
+            f"last failure ended {last:+.2f} s from it",
+            *(f"  {count} x {kind}" for kind, count in kinds.most_common(6)),
+        ]
+        lines += [
+            f"  wrong at +{o.started - self.faulted:.2f}s after {o.seconds:.2f}s: {o.detail}"
+            for o in self.wrong[:6]
+        ]
         return "\n".join(lines)
 
 
-async def run_outage(load: SteadyLoad, url: str, *, stop: Callable[[], Awaitable[None]],
-                     resume: Callable[[], Awaitable[None]], seconds: float,
-                     before: float = 2.0, after: float = 6.0) -> OutageFigures:
+async def run_outage(
+    load: SteadyLoad,
+    url: str,
+    *,
+    stop: Callable[[], Awaitable[None]],
+    resume: Callable[[], Awaitable[None]],
+    seconds: float,
+    before: float = 2.0,
+    after: float = 6.0,
+) -> OutageFigures:
     """Let ``load`` run ``before`` seconds, ``stop``, wait ``seconds``, ``resume``, wait for
     PostgreSQL at ``url`` to accept connections (at most 60 s), run ``after`` seconds more;
     stop the load and return the figures. ``resume`` runs even when the rest fails."""

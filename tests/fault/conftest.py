@@ -37,8 +37,9 @@ def fault_mesh() -> Iterator[Mesh]:
         mesh = start_mesh(data_dir, workers=2)
     except MeshStartError as exc:
         stop_mesh(data_dir, timeout=60)
-        pytest.fail(f"the fault mesh did not come up (state kept in {data_dir}):\n{exc}",
-                    pytrace=False)
+        pytest.fail(
+            f"the fault mesh did not come up (state kept in {data_dir}):\n{exc}", pytrace=False
+        )
     try:
         yield mesh
     finally:
@@ -49,16 +50,16 @@ def fault_mesh() -> Iterator[Mesh]:
 @pytest.fixture(scope="module")
 async def edge(fault_mesh: Mesh) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP/2 client of the fault mesh's edge."""
-    async with httpx.AsyncClient(base_url=fault_mesh.edge_url, http2=True, timeout=20,
-                                 verify=ssl_context(fault_mesh.root_ca)) as client:
+    async with httpx.AsyncClient(
+        base_url=fault_mesh.edge_url, http2=True, timeout=20, verify=ssl_context(fault_mesh.root_ca)
+    ) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 async def edge_grpc(fault_mesh: Mesh) -> AsyncIterator[grpc.aio.Channel]:
     """A ``grpc.aio`` channel to the fault mesh's edge over TLS."""
-    credentials = grpc.ssl_channel_credentials(
-        root_certificates=fault_mesh.root_ca.read_bytes())
+    credentials = grpc.ssl_channel_credentials(root_certificates=fault_mesh.root_ca.read_bytes())
     async with grpc.aio.secure_channel(fault_mesh.edge_target, credentials) as channel:
         yield channel
 
@@ -67,7 +68,8 @@ async def edge_grpc(fault_mesh: Mesh) -> AsyncIterator[grpc.aio.Channel]:
 async def account(edge: httpx.AsyncClient) -> dict[str, Any]:
     """A registered customer of the fault mesh: ``email``, ``user`` and ``tokens``."""
     email = random_email()
-    response = await edge.post("/v1/auth:register", json={
-        "email": email, "password": PASSWORD, "displayName": "Fault"})
+    response = await edge.post(
+        "/v1/auth:register", json={"email": email, "password": PASSWORD, "displayName": "Fault"}
+    )
     assert response.status_code == 200, response.text
     return {"email": email, **response.json()}

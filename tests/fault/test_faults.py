@@ -39,8 +39,11 @@ def _supervisor(mesh: Mesh) -> Supervisor:
 
 
 def _pids(mesh: Mesh, prefix: str) -> dict[str, int]:
-    return {info["name"]: int(info["pid"]) for info in _supervisor(mesh).all_info()
-            if info["name"].startswith(prefix) and info["statename"] == "RUNNING"}
+    return {
+        info["name"]: int(info["pid"])
+        for info in _supervisor(mesh).all_info()
+        if info["name"].startswith(prefix) and info["statename"] == "RUNNING"
+    }
 
 
 def _http_ok(response: httpx.Response) -> tuple[bool, str]:
@@ -51,8 +54,9 @@ class _Traffic:
     """The requests of a marketplace client: profile reads over HTTP/JSON and gRPC, logins,
     JWKS reads and refresh-token rotations (one sequential chain per token family)."""
 
-    def __init__(self, edge: httpx.AsyncClient, channel: grpc.aio.Channel,
-                 account: dict[str, Any]) -> None:
+    def __init__(
+        self, edge: httpx.AsyncClient, channel: grpc.aio.Channel, account: dict[str, Any]
+    ) -> None:
         self.edge = edge
         self.users = user_pb2_grpc.UserServiceStub(channel)
         self.account = account
@@ -63,22 +67,31 @@ class _Traffic:
 
     async def get_user_grpc(self) -> tuple[bool, str]:
         try:
-            await self.users.GetUser(user_pb2.GetUserRequest(name="users/me"), timeout=20,
-                                     metadata=(("authorization", f"Bearer {self.access}"),))
+            await self.users.GetUser(
+                user_pb2.GetUserRequest(name="users/me"),
+                timeout=20,
+                metadata=(("authorization", f"Bearer {self.access}"),),
+            )
         except grpc.aio.AioRpcError as exc:
             return grpc_outcome(exc)
         return True, ""
 
     async def login(self) -> tuple[bool, str]:
-        return _http_ok(await self.edge.post("/v1/auth:login", json={
-            "email": self.account["email"], "password": PASSWORD}))
+        return _http_ok(
+            await self.edge.post(
+                "/v1/auth:login", json={"email": self.account["email"], "password": PASSWORD}
+            )
+        )
 
     async def jwks(self) -> tuple[bool, str]:
         return _http_ok(await self.edge.get("/.well-known/jwks.json"))
 
     async def refresh_chain(self) -> Any:
-        pair = (await self.edge.post("/v1/auth:login", json={
-            "email": self.account["email"], "password": PASSWORD})).json()
+        pair = (
+            await self.edge.post(
+                "/v1/auth:login", json={"email": self.account["email"], "password": PASSWORD}
+            )
+        ).json()
         token = pair["refreshToken"]
 
         async def rotate() -> tuple[bool, str]:
@@ -91,27 +104,31 @@ class _Traffic:
         return rotate
 
 
-async def _restart_under_load(mesh: Mesh, load: SteadyLoad, service: str,
-                              before: dict[str, int]) -> None:
+async def _restart_under_load(
+    mesh: Mesh, load: SteadyLoad, service: str, before: dict[str, int]
+) -> None:
     """Let ``load`` run 2 s, ``agora restart service``, 2 s more; then every worker has a
     new pid and not one request failed."""
     await asyncio.sleep(2.0)
-    restarted = await asyncio.to_thread(agora, "restart", service, "--data-dir",
-                                        str(mesh.data_dir), timeout=240)
+    restarted = await asyncio.to_thread(
+        agora, "restart", service, "--data-dir", str(mesh.data_dir), timeout=240
+    )
     await asyncio.sleep(2.0)
     outcomes = await load.stop()
     assert restarted.returncode == 0, f"{restarted.stdout}\n{restarted.stderr}"
     after = _pids(mesh, f"{service}-")
     assert set(after) == set(before) and not set(after.values()) & set(before.values()), (
-        f"every {service} worker should have a new pid: {before} -> {after}")
+        f"every {service} worker should have a new pid: {before} -> {after}"
+    )
     failed = [o for o in outcomes if not o.ok]
     assert len(outcomes) > 100 and not failed, (
-        summary(outcomes) + "\n" + log_tails(mesh.data_dir, 15))
+        summary(outcomes) + "\n" + log_tails(mesh.data_dir, 15)
+    )
 
 
 async def test_rolling_restart_of_user_fails_no_request(
-        fault_mesh: Mesh, edge: httpx.AsyncClient, edge_grpc: grpc.aio.Channel,
-        account: dict[str, Any]) -> None:
+    fault_mesh: Mesh, edge: httpx.AsyncClient, edge_grpc: grpc.aio.Channel, account: dict[str, Any]
+) -> None:
     traffic = _Traffic(edge, edge_grpc, account)
     before = _pids(fault_mesh, "user-")
     assert len(before) == 2, f"expected two user workers, saw {before}"
@@ -123,15 +140,14 @@ async def test_rolling_restart_of_user_fails_no_request(
 
 
 async def test_rolling_restart_of_auth_fails_no_request(
-        fault_mesh: Mesh, edge: httpx.AsyncClient, edge_grpc: grpc.aio.Channel,
-        account: dict[str, Any]) -> None:
+    fault_mesh: Mesh, edge: httpx.AsyncClient, edge_grpc: grpc.aio.Channel, account: dict[str, Any]
+) -> None:
     traffic = _Traffic(edge, edge_grpc, account)
     before = _pids(fault_mesh, "auth-")
     assert len(before) == 2, f"expected two auth workers, saw {before}"
     load = SteadyLoad()
     for chain in range(3):
-        load.add(f"Refresh chain {chain}", await traffic.refresh_chain(), rate=3,
-                 concurrency=1)
+        load.add(f"Refresh chain {chain}", await traffic.refresh_chain(), rate=3, concurrency=1)
     load.add("JWKS", traffic.jwks, rate=5)
     load.add("Login", traffic.login, rate=2, concurrency=2)
     load.add("GetUser HTTP/JSON", traffic.get_user_http, rate=10)
@@ -146,9 +162,11 @@ async def _wait_until(condition: Any, within: float, what: str) -> None:
 
 
 async def test_redis_killed_with_sigkill_loses_no_token_family(
-        fault_mesh: Mesh, edge: httpx.AsyncClient, account: dict[str, Any]) -> None:
-    response = await edge.post("/v1/auth:login", json={
-        "email": account["email"], "password": PASSWORD})
+    fault_mesh: Mesh, edge: httpx.AsyncClient, account: dict[str, Any]
+) -> None:
+    response = await edge.post(
+        "/v1/auth:login", json={"email": account["email"], "password": PASSWORD}
+    )
     assert response.status_code == 200, response.text
     refresh = response.json()["refreshToken"]
     supervisor = _supervisor(fault_mesh)
@@ -173,24 +191,35 @@ async def test_redis_killed_with_sigkill_loses_no_token_family(
             break
         await asyncio.sleep(0.5)
     assert response.status_code == 200, (
-        "the token family did not survive Redis being killed:\n" + "\n".join(answers))
+        "the token family did not survive Redis being killed:\n" + "\n".join(answers)
+    )
 
 
 async def _edge_user_stats(mesh: Mesh) -> str:
     """Envoy's counters of the user cluster that tell where an outage's time went."""
-    pattern = (r"^cluster\.user\.(upstream_rq_retry|upstream_rq_retry_success|"
-               r"outlier_detection\.ejections_enforced_total|health_check\.failure|"
-               r"upstream_rq_timeout|lb_healthy_panic)$")
+    pattern = (
+        r"^cluster\.user\.(upstream_rq_retry|upstream_rq_retry_success|"
+        r"outlier_detection\.ejections_enforced_total|health_check\.failure|"
+        r"upstream_rq_timeout|lb_healthy_panic)$"
+    )
     transport = httpx.AsyncHTTPTransport(uds=str(mesh.admin_socket))
     async with httpx.AsyncClient(transport=transport) as admin:
         response = await admin.get("http://admin/stats", params={"filter": pattern})
-    return "edge: " + ", ".join(line.removeprefix("cluster.user.")
-                                for line in response.text.splitlines())
+    return "edge: " + ", ".join(
+        line.removeprefix("cluster.user.") for line in response.text.splitlines()
+    )
 
 
-async def _outage_under_load(mesh: Mesh, edge: httpx.AsyncClient,
-                             channel: grpc.aio.Channel, account: dict[str, Any], *,
-                             stop: Any, resume: Any, seconds: float) -> None:
+async def _outage_under_load(
+    mesh: Mesh,
+    edge: httpx.AsyncClient,
+    channel: grpc.aio.Channel,
+    account: dict[str, Any],
+    *,
+    stop: Any,
+    resume: Any,
+    seconds: float,
+) -> None:
     """Profile reads (80/s HTTP/JSON, 30/s gRPC) across a PostgreSQL fault of ``seconds``:
     every failure is UNAVAILABLE (503 + JSON code 14 + Retry-After, or gRPC UNAVAILABLE),
     none before the fault, and everything succeeds again within ``RECOVERY`` seconds of
@@ -201,8 +230,7 @@ async def _outage_under_load(mesh: Mesh, edge: httpx.AsyncClient,
     load = SteadyLoad()
     load.add("GetUser HTTP/JSON", traffic.get_user_http, rate=80, concurrency=24)
     load.add("GetUser gRPC", traffic.get_user_grpc, rate=30, concurrency=12)
-    figures = await run_outage(load, mesh.database_url, stop=stop, resume=resume,
-                               seconds=seconds)
+    figures = await run_outage(load, mesh.database_url, stop=stop, resume=resume, seconds=seconds)
     print("\n" + figures.report() + "\n" + await _edge_user_stats(mesh))
     message = figures.report() + "\n" + log_tails(mesh.data_dir, 10)
     assert len(figures.outcomes) > 500 and figures.failed, message
@@ -215,8 +243,8 @@ async def _outage_under_load(mesh: Mesh, edge: httpx.AsyncClient,
 
 
 async def test_postgres_stopped_gives_503_only_then_recovers_within_3_s(
-        fault_mesh: Mesh, edge: httpx.AsyncClient, edge_grpc: grpc.aio.Channel,
-        account: dict[str, Any]) -> None:
+    fault_mesh: Mesh, edge: httpx.AsyncClient, edge_grpc: grpc.aio.Channel, account: dict[str, Any]
+) -> None:
     supervisor = _supervisor(fault_mesh)
 
     async def stop() -> None:
@@ -225,13 +253,14 @@ async def test_postgres_stopped_gives_503_only_then_recovers_within_3_s(
     async def resume() -> None:
         await asyncio.to_thread(supervisor.start, "postgres")
 
-    await _outage_under_load(fault_mesh, edge, edge_grpc, account, stop=stop, resume=resume,
-                             seconds=10.0)
+    await _outage_under_load(
+        fault_mesh, edge, edge_grpc, account, stop=stop, resume=resume, seconds=10.0
+    )
 
 
 async def test_postgres_frozen_gives_503_only_then_recovers_within_3_s(
-        fault_mesh: Mesh, edge: httpx.AsyncClient, edge_grpc: grpc.aio.Channel,
-        account: dict[str, Any]) -> None:
+    fault_mesh: Mesh, edge: httpx.AsyncClient, edge_grpc: grpc.aio.Channel, account: dict[str, Any]
+) -> None:
     # Every backend is a session leader of its own (PostgreSQL's InitPostmasterChild calls
     # setsid), so the postmaster's process group is not enough: freeze the whole tree.
     postmaster = psutil.Process(int(_supervisor(fault_mesh).info("postgres")["pid"]))
@@ -248,5 +277,6 @@ async def test_postgres_frozen_gives_503_only_then_recovers_within_3_s(
             with contextlib.suppress(psutil.NoSuchProcess):
                 process.send_signal(signal.SIGCONT)
 
-    await _outage_under_load(fault_mesh, edge, edge_grpc, account, stop=stop, resume=resume,
-                             seconds=8.0)
+    await _outage_under_load(
+        fault_mesh, edge, edge_grpc, account, stop=stop, resume=resume, seconds=8.0
+    )

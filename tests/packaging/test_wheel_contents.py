@@ -31,9 +31,23 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``pip wheel`` of the project, built offline by the locked hatchling."""
     out = tmp_path_factory.mktemp("wheel")
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-         "-w", str(out), str(ROOT)],
-        capture_output=True, text=True, timeout=240, check=False)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     [built] = out.glob("agora-*.whl")
     return built
@@ -46,7 +60,8 @@ def test_the_wheel_carries_the_descriptor_set_as_package_data(wheel: Path) -> No
 
 
 def test_an_installed_project_finds_the_packaged_descriptor_set(
-        wheel: Path, tmp_path: Path) -> None:
+    wheel: Path, tmp_path: Path
+) -> None:
     installed = tmp_path / "site"
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(installed)
@@ -54,9 +69,14 @@ def test_an_installed_project_finds_the_packaged_descriptor_set(
     # -S: no site-packages and so no editable install's .pth; the unpacked wheel comes first,
     # the environment's site-packages (dependencies) after it.
     result = subprocess.run(
-        [sys.executable, "-S", "-c", _PROBE], cwd=tmp_path,
+        [sys.executable, "-S", "-c", _PROBE],
+        cwd=tmp_path,
         env={"PYTHONPATH": f"{installed}:{dependencies}"},
-        capture_output=True, text=True, timeout=120, check=False)
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
     assert found["path"] == found["up"] == str(installed / "agora" / "agora.binpb")

@@ -29,9 +29,14 @@ import pytest
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-DEPTHS = {"services/widget/tests/unit/": 25, "services/widget/tests/contract/": 15,
-          "services/widget/tests/integration/": 5, "tests/e2e/test_widget.py": 10,
-          "tests/compose/": 5, "tests/architecture/": 6}
+DEPTHS = {
+    "services/widget/tests/unit/": 25,
+    "services/widget/tests/contract/": 15,
+    "services/widget/tests/integration/": 5,
+    "tests/e2e/test_widget.py": 10,
+    "tests/compose/": 5,
+    "tests/architecture/": 6,
+}
 """Test paths of each depth -> least number of tests that must pass there; the
 repository's compose and layer tests check the registration and the shape."""
 JWKS_CACHE = """
@@ -51,9 +56,13 @@ whether its mesh settings name the user service's workers."""
 
 
 def _tracked_files() -> list[str]:
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
-                             "--exclude-standard"], cwd=REPO, capture_output=True,
-                            check=True, timeout=60).stdout.decode()
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout.decode()
     return [name for name in listed.split("\0") if name and (REPO / name).is_file()]
 
 
@@ -71,15 +80,27 @@ def copy() -> Iterator[Path]:
 
 
 def _env(root: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'gen'}",
-            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return {
+        **os.environ,
+        "PYTHONPATH": f"{root}{os.pathsep}{root / 'gen'}",
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
 
 
 def _run(root: Path, *argv: str | Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([str(a) for a in argv], cwd=root, env=_env(root),
-                            capture_output=True, text=True, timeout=timeout, check=False)
-    assert result.returncode == 0, (f"{' '.join(map(str, argv))} -> {result.returncode}\n"
-                                    f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    result = subprocess.run(
+        [str(a) for a in argv],
+        cwd=root,
+        env=_env(root),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, (
+        f"{' '.join(map(str, argv))} -> {result.returncode}\n"
+        f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    )
     return result
 
 
@@ -93,8 +114,7 @@ def test_a_generated_service_passes_its_own_tests_at_four_depths(copy: Path) -> 
     _run(copy, buf, "build", "--exclude-source-info", "-o", "gen/agora.binpb", timeout=120)
     _run(copy, python, "tools/route_table.py", "write", timeout=60)
     assert "/v1/widgets" in (copy / "docs" / "http-routes.md").read_text(encoding="utf-8")
-    _run(copy, BIN / "ruff", "check", "services/widget", "tests/e2e/test_widget.py",
-         timeout=60)
+    _run(copy, BIN / "ruff", "check", "services/widget", "tests/e2e/test_widget.py", timeout=60)
     # The whole service, strict (pyproject: services.* strict, warn_unused_ignores), so a
     # stale `# type: ignore` in the template fails here.
     _run(copy, BIN / "mypy", "services/widget", timeout=300)
@@ -102,9 +122,23 @@ def test_a_generated_service_passes_its_own_tests_at_four_depths(copy: Path) -> 
     cache, user = _run(copy, python, "-c", JWKS_CACHE, timeout=60).stdout.split()
     assert cache == "/data/widget/jwks.json", "agora up keeps auth's JWKS for widget too"
     assert user == "True", "agora up gives widget the user service's endpoint"
-    run = _run(copy, python, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider",
-               "--timeout", "240", "services/widget", "tests/e2e/test_widget.py",
-         "tests/compose", "tests/architecture", timeout=600)
+    run = _run(
+        copy,
+        python,
+        "-m",
+        "pytest",
+        "-q",
+        "-rA",
+        "-p",
+        "no:cacheprovider",
+        "--timeout",
+        "240",
+        "services/widget",
+        "tests/e2e/test_widget.py",
+        "tests/compose",
+        "tests/architecture",
+        timeout=600,
+    )
     passed, others = _outcomes(run.stdout)
     assert others == [], "tests that did not pass:\n" + "\n".join(others)
     short = {depth: passed[depth] for depth in DEPTHS if passed[depth] < DEPTHS[depth]}

@@ -40,8 +40,9 @@ def test_a_preflight_answering_a_grpc_error_is_a_problem_naming_status_and_messa
 
 def test_a_preflight_without_any_http2_answer_says_what_happened() -> None:
     problem, _ = nghttp_verdict("[ERROR] Could not connect to the address 127.0.0.1\n")
-    assert problem == ("preflight: no HTTP/2 response "
-                       "([ERROR] Could not connect to the address 127.0.0.1)")
+    assert problem == (
+        "preflight: no HTTP/2 response ([ERROR] Could not connect to the address 127.0.0.1)"
+    )
 
 
 def test_percentile_is_the_nearest_rank() -> None:
@@ -77,8 +78,9 @@ def test_recorded_h2load_log_percentiles_lie_within_its_latencies() -> None:
 
 def test_h2load_answers_shorter_than_the_preflights_are_flagged_as_grpc_errors() -> None:
     row = h2load_result(Result("edge-grpc", "x"), 0, sample("h2load.out"), "", "", 8)
-    assert row.note == ("response bytes (19894) below 2842 x 8: "
-                        "some answers carried no message (gRPC errors?)")
+    assert row.note == (
+        "response bytes (19894) below 2842 x 8: some answers carried no message (gRPC errors?)"
+    )
     assert row.rps == 2842.0
 
 
@@ -89,8 +91,9 @@ def test_a_failed_h2load_run_is_not_measured_and_says_why() -> None:
 
 
 def test_h2load_non_2xx_answers_count_as_failed() -> None:
-    out = sample("h2load.out").replace("2842 2xx, 0 3xx, 0 4xx, 0 5xx",
-                                       "2800 2xx, 0 3xx, 2 4xx, 40 5xx")
+    out = sample("h2load.out").replace(
+        "2842 2xx, 0 3xx, 0 4xx, 0 5xx", "2800 2xx, 0 3xx, 2 4xx, 40 5xx"
+    )
     row = h2load_result(Result("edge-grpc", "x"), 0, out, "", "", 0)
     assert row.failed == 42
 
@@ -108,7 +111,8 @@ def test_wrk_non_2xx_answers_count_as_failed() -> None:
 
 def test_wrk_socket_errors_count_as_failed() -> None:
     out = sample("wrk.out").replace(
-        "Requests/sec:", "  Socket errors: connect 1, read 2, write 3, timeout 4\nRequests/sec:")
+        "Requests/sec:", "  Socket errors: connect 1, read 2, write 3, timeout 4\nRequests/sec:"
+    )
     assert wrk_result(Result("edge-http", "x"), 0, out, "").failed == 10
 
 
@@ -118,8 +122,9 @@ def test_a_wrk_run_that_cannot_connect_is_not_measured_and_says_why() -> None:
     assert row.note == "wrk failed (exit 1): unable to connect to 127.0.0.1:9 Connection refused"
 
 
-@pytest.mark.parametrize(("text", "ms"), [("850.00us", 0.85), ("6.44ms", 6.44),
-                                          ("2.00s", 2000.0), ("1.50m", 90000.0)])
+@pytest.mark.parametrize(
+    ("text", "ms"), [("850.00us", 0.85), ("6.44ms", 6.44), ("2.00s", 2000.0), ("1.50m", 90000.0)]
+)
 def test_wrk_latencies_in_every_unit_become_milliseconds(text: str, ms: float) -> None:
     assert wrk_ms(text) == pytest.approx(ms)
 

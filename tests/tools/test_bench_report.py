@@ -19,38 +19,55 @@ from bench.agora_bench.report import (
 )
 from bench.agora_bench.results import Result, Settings, ValidationRow
 
-SETTINGS = Settings(duration=10, warmup=2, connections=4, streams=8, threads=1,
-                    wrk_connections=32, sync_workers=16)
+SETTINGS = Settings(
+    duration=10, warmup=2, connections=4, streams=8, threads=1, wrk_connections=32, sync_workers=16
+)
 HOST = {"nproc": "2", "cpu": "Some CPU", "memory": "8.0 GiB"}
 VERSIONS = {"kernel": "6.1", "python": "3.11.7", "envoy": "1.40.0"}
 
 
 def rows() -> list[Result]:
     return [
-        Result("echo-aio", "baseline", rps=4000.0, p50_ms=6.3, p99_ms=9.8, requests=40000,
-               cpu={"echo server": 1.2, "h2load": 0.1}),
+        Result(
+            "echo-aio",
+            "baseline",
+            rps=4000.0,
+            p50_ms=6.3,
+            p99_ms=9.8,
+            requests=40000,
+            cpu={"echo server": 1.2, "h2load": 0.1},
+        ),
         Result("user-direct", "GetUser direct", note="preflight: HTTP 503"),
-        Result("edge-grpc", "GetUser edge", rps=349.0, p50_ms=94.46, p99_ms=181.44,
-               requests=3489, failed=2, cpu={"user-1 service": 0.72}),
+        Result(
+            "edge-grpc",
+            "GetUser edge",
+            rps=349.0,
+            p50_ms=94.46,
+            p99_ms=181.44,
+            requests=3489,
+            failed=2,
+            cpu={"user-1 service": 0.72},
+        ),
         Result("edge-grpc-1w", "one worker", rps=254.0, requests=2540),
     ]
 
 
 def test_the_table_gives_each_row_its_ratio_to_echo_aio_and_dashes_when_unmeasured() -> None:
     lines = table(rows())
-    assert lines[0] == ("| target | what | RPS | p50 ms | p99 ms | RPS / echo-aio | requests "
-                        "| failed |")
+    assert lines[0] == (
+        "| target | what | RPS | p50 ms | p99 ms | RPS / echo-aio | requests | failed |"
+    )
     assert lines[2] == "| echo-aio | baseline | 4,000 | 6.30 | 9.80 | 1.000 | 40,000 | 0 |"
     assert lines[3] == "| user-direct | GetUser direct | — | — | — | — | 0 | 0 |"
-    assert lines[4] == ("| edge-grpc | GetUser edge | 349 | 94.46 | 181.44 | 0.087 | 3,489 "
-                        "| 2 |")
+    assert lines[4] == ("| edge-grpc | GetUser edge | 349 | 94.46 | 181.44 | 0.087 | 3,489 | 2 |")
     assert lines[-2:] == ["", "- `user-direct`: preflight: HTTP 503"]
 
 
 def test_the_scaling_line_divides_two_workers_by_one() -> None:
     assert scaling(rows(), 2) == [
         "Worker scaling (GetUser through the edge, gRPC): 2 user workers 349 RPS / 1 worker "
-        "254 RPS = **1.37x** on 2 cores shared with Envoy, PostgreSQL and h2load."]
+        "254 RPS = **1.37x** on 2 cores shared with Envoy, PostgreSQL and h2load."
+    ]
 
 
 def test_no_scaling_line_without_the_one_worker_run() -> None:
@@ -86,12 +103,10 @@ def test_the_cpu_ratios_divide_the_user_worker_by_the_mtls_echo() -> None:
 
 
 def test_the_generated_section_keeps_its_layout() -> None:
-    text = report(rows(), SETTINGS, "2026-11-29 12:19 UTC", "0.80 1.07 1.15", HOST,
-                  VERSIONS, [])
+    text = report(rows(), SETTINGS, "2026-11-29 12:19 UTC", "0.80 1.07 1.15", HOST, VERSIONS, [])
     lines = text.splitlines()
     assert lines[0] == "Run of 2026-11-29 12:19 UTC (`python bench/run.py`)."
-    assert "Load average when the run started (other work on the machine): 0.80 1.07 1.15." \
-        in lines
+    assert "Load average when the run started (other work on the machine): 0.80 1.07 1.15." in lines
     assert "Machine: `nproc` 2, Some CPU, 8.0 GiB memory; Linux 6.1." in lines
     assert "Versions: python 3.11.7, envoy 1.40.0." in lines
     assert lines[-4:] == SETTINGS.describe()
@@ -102,10 +117,9 @@ def test_the_generated_section_keeps_its_layout() -> None:
 
 def test_the_validation_lines_come_under_their_heading_after_the_cpu_table() -> None:
     section = ["### Validation", "", "| message | µs |", "|---|---:|", "| A | 12 |"]
-    lines = report(rows(), SETTINGS, "now", "0.1 0.1 0.1", HOST, VERSIONS,
-                   section).splitlines()
+    lines = report(rows(), SETTINGS, "now", "0.1 0.1 0.1", HOST, VERSIONS, section).splitlines()
     start = lines.index("### Validation")
-    assert lines[start:start + 5] == section
+    assert lines[start : start + 5] == section
     assert lines.index("| edge-grpc | user-1 service | 0.72 | 2,063 |") < start
     assert start < lines.index("Settings:")
 
@@ -113,30 +127,48 @@ def test_the_validation_lines_come_under_their_heading_after_the_cpu_table() -> 
 def test_the_doc_keeps_everything_outside_the_markers() -> None:
     doc = f"# Benchmarks\n\nprose\n\n{MARK_START}\nold run\n{MARK_END}\n\n## After\n"
     assert replace_generated(doc, "new run") == (
-        f"# Benchmarks\n\nprose\n\n{MARK_START}\nnew run\n{MARK_END}\n\n## After\n")
+        f"# Benchmarks\n\nprose\n\n{MARK_START}\nnew run\n{MARK_END}\n\n## After\n"
+    )
 
 
 def test_a_doc_without_markers_gets_them_at_the_end() -> None:
     assert replace_generated("# Benchmarks\n", "run") == (
-        f"# Benchmarks\n\n{MARK_START}\nrun\n{MARK_END}\n")
+        f"# Benchmarks\n\n{MARK_START}\nrun\n{MARK_END}\n"
+    )
 
 
 def test_the_validation_table_has_valid_and_invalid_columns_and_the_goal_line() -> None:
-    lines = validation_table([
-        ValidationRow("GetJwksRequest", 0.6, 0.5),
-        ValidationRow("GetUserRequest", 235.8, 1.3, 376.6, 3.4, ("string.pattern",)),
-        ValidationRow("CreateUserRequest", 3636.0, 5.8, 5228.2, 24.3,
-                      ("string.min_len", "repeated.unique")),
-    ])
-    assert lines[0] == ("| request message | valid: protovalidate µs | valid: fast path µs "
-                        "| invalid: protovalidate µs | invalid: fast path µs | violations |")
-    assert lines[2:5] == ["| GetJwksRequest | 0.6 | 0.5 | — | — | — |",
-                          "| GetUserRequest | 235.8 | 1.3 | 376.6 | 3.4 | 1 |",
-                          "| CreateUserRequest | 3,636.0 | 5.8 | 5,228.2 | 24.3 | 2 |"]
-    assert lines[6] == ("Slowest invalid message on the fast path: CreateUserRequest 24.3 µs; "
-                        "the goal of at most 100 µs per request type holds.")
-    assert lines[-2:] == ["- GetUserRequest: string.pattern",
-                          "- CreateUserRequest: string.min_len, repeated.unique"]
+    lines = validation_table(
+        [
+            ValidationRow("GetJwksRequest", 0.6, 0.5),
+            ValidationRow("GetUserRequest", 235.8, 1.3, 376.6, 3.4, ("string.pattern",)),
+            ValidationRow(
+                "CreateUserRequest",
+                3636.0,
+                5.8,
+                5228.2,
+                24.3,
+                ("string.min_len", "repeated.unique"),
+            ),
+        ]
+    )
+    assert lines[0] == (
+        "| request message | valid: protovalidate µs | valid: fast path µs "
+        "| invalid: protovalidate µs | invalid: fast path µs | violations |"
+    )
+    assert lines[2:5] == [
+        "| GetJwksRequest | 0.6 | 0.5 | — | — | — |",
+        "| GetUserRequest | 235.8 | 1.3 | 376.6 | 3.4 | 1 |",
+        "| CreateUserRequest | 3,636.0 | 5.8 | 5,228.2 | 24.3 | 2 |",
+    ]
+    assert lines[6] == (
+        "Slowest invalid message on the fast path: CreateUserRequest 24.3 µs; "
+        "the goal of at most 100 µs per request type holds."
+    )
+    assert lines[-2:] == [
+        "- GetUserRequest: string.pattern",
+        "- CreateUserRequest: string.min_len, repeated.unique",
+    ]
 
 
 def test_the_validation_goal_line_says_when_it_is_missed() -> None:
@@ -151,8 +183,7 @@ def test_no_validation_section_without_bench_validation(tmp_path: Path) -> None:
 def test_the_validation_table_of_bench_validation_is_included(tmp_path: Path) -> None:
     module = tmp_path / "validation.py"
     module.write_text("def validation_table():\n    return ['| message | µs |', '| A | 12 |']\n")
-    assert validation_section(module) == ["### Validation", "", "| message | µs |",
-                                          "| A | 12 |"]
+    assert validation_section(module) == ["### Validation", "", "| message | µs |", "| A | 12 |"]
 
 
 def test_a_bench_validation_without_the_function_adds_nothing(tmp_path: Path) -> None:
@@ -165,7 +196,10 @@ def test_a_failing_validation_benchmark_is_reported_not_fatal(tmp_path: Path) ->
     module = tmp_path / "validation.py"
     module.write_text("def validation_table():\n    raise RuntimeError('no protovalidate')\n")
     assert validation_section(module) == [
-        "### Validation", "", "`validation.py` failed: RuntimeError: no protovalidate"]
+        "### Validation",
+        "",
+        "`validation.py` failed: RuntimeError: no protovalidate",
+    ]
 
 
 def test_the_origination_hop_presents_the_client_certificate_and_checks_the_server() -> None:
@@ -182,4 +216,5 @@ def test_the_origination_hop_presents_the_client_certificate_and_checks_the_serv
     common = tls["common_tls_context"]
     assert common["tls_certificates"][0]["certificate_chain"]["filename"] == "/certs/cli.crt"
     assert common["validation_context"]["match_typed_subject_alt_names"][0]["matcher"] == {
-        "exact": "spiffe://agora.local/echo"}
+        "exact": "spiffe://agora.local/echo"
+    }

@@ -67,19 +67,24 @@ def _pinned_version(requirement: Requirement) -> Version:
     return Version(specifier.version)
 
 
-@pytest.mark.parametrize(("lock", "wanted"), [
-    (TEST_LOCK, [*_project_requirements({"test"}), *BUILD,
-                 *_inputs(REQUIREMENTS / "lock.in")]),
-    (RUNTIME_LOCK, [*_project_requirements(set()), *BUILD]),
-], ids=["test.lock", "runtime.lock"])
+@pytest.mark.parametrize(
+    ("lock", "wanted"),
+    [
+        (TEST_LOCK, [*_project_requirements({"test"}), *BUILD, *_inputs(REQUIREMENTS / "lock.in")]),
+        (RUNTIME_LOCK, [*_project_requirements(set()), *BUILD]),
+    ],
+    ids=["test.lock", "runtime.lock"],
+)
 def test_every_requirement_is_pinned_with_hashes_to_a_version_it_allows(
-        lock: dict[str, tuple[Requirement, list[str]]], wanted: list[Requirement]) -> None:
+    lock: dict[str, tuple[Requirement, list[str]]], wanted: list[Requirement]
+) -> None:
     for requirement in wanted:
         name = canonicalize_name(requirement.name)
         assert name in lock, f"{requirement} is missing from the lock: run make lock"
         pinned, hashes = lock[name]
-        assert requirement.specifier.contains(_pinned_version(pinned), prereleases=True), \
+        assert requirement.specifier.contains(_pinned_version(pinned), prereleases=True), (
             f"the lock pins {pinned}, pyproject.toml wants {requirement}: run make lock"
+        )
         assert hashes and all(h.startswith("sha256:") for h in hashes), pinned
     for pinned, hashes in lock.values():
         _pinned_version(pinned)
@@ -89,8 +94,9 @@ def test_every_requirement_is_pinned_with_hashes_to_a_version_it_allows(
 def test_the_build_backend_pyproject_names_is_locked() -> None:
     for raw in PYPROJECT["build-system"]["requires"]:
         requirement = Requirement(raw)
-        assert any(canonicalize_name(b.name) == canonicalize_name(requirement.name)
-                   for b in BUILD), f"{requirement} is not in requirements/build.in"
+        assert any(
+            canonicalize_name(b.name) == canonicalize_name(requirement.name) for b in BUILD
+        ), f"{requirement} is not in requirements/build.in"
 
 
 def test_the_image_gets_the_same_versions_as_the_test_environment() -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 from pkg.edge import route_table
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("route_table_tool",
-                                              ROOT / "tools" / "route_table.py")
+_spec = importlib.util.spec_from_file_location(
+    "route_table_tool", ROOT / "tools" / "route_table.py"
+)
 assert _spec and _spec.loader
 tool = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(tool)

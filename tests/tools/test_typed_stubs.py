@@ -23,10 +23,14 @@ async def get(channel: grpc.aio.Channel) -> None:
 def test_mypy_checks_stub_construction_method_names_and_messages(tmp_path: Path) -> None:
     client = tmp_path / "client.py"
     client.write_text(_CLIENT)
-    out, err, _ = api.run(["--strict", "--no-incremental", "--config-file",
-                           str(ROOT / "pyproject.toml"), str(client)])
-    errors = {int(line.split(":")[1]): line for line in out.splitlines()
-              if line.startswith(f"{client}:") and ": error:" in line}
+    out, err, _ = api.run(
+        ["--strict", "--no-incremental", "--config-file", str(ROOT / "pyproject.toml"), str(client)]
+    )
+    errors = {
+        int(line.split(":")[1]): line
+        for line in out.splitlines()
+        if line.startswith(f"{client}:") and ": error:" in line
+    }
     assert sorted(errors) == [8, 9], out + err
     assert '"UserServiceStub" has no attribute "GetUsr"' in errors[8]
     assert '"display_name" to "User" has incompatible type "int"' in errors[9]

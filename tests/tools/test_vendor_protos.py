@@ -8,8 +8,9 @@ from pathlib import Path
 import protovalidate
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("vendor_protos_tool",
-                                              ROOT / "tools" / "vendor_protos.py")
+_spec = importlib.util.spec_from_file_location(
+    "vendor_protos_tool", ROOT / "tools" / "vendor_protos.py"
+)
 assert _spec and _spec.loader
 tool = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(tool)

@@ -12,12 +12,17 @@ from pkg.runtime import WORKLOADS
 
 
 def _serials(cert_dir: Path) -> dict[str, int]:
-    return {name: x509.load_pem_x509_certificates((cert_dir / f"{name}.crt").read_bytes())[0]
-            .serial_number for name in WORKLOADS}
+    return {
+        name: x509.load_pem_x509_certificates((cert_dir / f"{name}.crt").read_bytes())[
+            0
+        ].serial_number
+        for name in WORKLOADS
+    }
 
 
-def test_force_renews_every_certificate_now(tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_force_renews_every_certificate_now(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["certs", "--data-dir", str(tmp_path)]) == 0
     first = _serials(tmp_path / "certs")
     assert main(["certs", "--data-dir", str(tmp_path)]) == 0

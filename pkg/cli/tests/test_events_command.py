@@ -38,8 +38,14 @@ def _env() -> dict[str, str]:
 
 
 def agora(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pkg.cli", *argv], capture_output=True,
-                          text=True, env=_env(), timeout=BOUND, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pkg.cli", *argv],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=BOUND,
+        check=False,
+    )
 
 
 def _lines(output: str) -> list[dict[str, Any]]:
@@ -47,7 +53,8 @@ def _lines(output: str) -> list[dict[str, Any]]:
 
 
 async def test_tail_prints_the_last_events_as_json_lines(
-        redis: Any, redis_url: str, source: str) -> None:
+    redis: Any, redis_url: str, source: str
+) -> None:
     first = await publish(redis, source, user(1), "users/1")
     await publish(redis, source, user(2), "users/2")
     await redis.xadd(stream_name(source), {ENVELOPE_FIELD: b"\x00garbage"})
@@ -60,19 +67,43 @@ async def test_tail_prints_the_last_events_as_json_lines(
     assert records[1]["decode_error"].startswith("malformed envelope")
     assert records[2]["payload"]["email"] == "u3@example.com"
 
-    since = agora("events", "tail", "--redis-url", redis_url, "--source", source,
-                  "--since", first, "--type", "agora.user.v1.User")
+    since = agora(
+        "events",
+        "tail",
+        "--redis-url",
+        redis_url,
+        "--source",
+        source,
+        "--since",
+        first,
+        "--type",
+        "agora.user.v1.User",
+    )
     assert since.returncode == 0, since.stderr
     assert [r["subject"] for r in _lines(since.stdout)] == ["users/2", "users/3"]
 
 
 async def test_tail_follow_prints_new_events_until_ctrl_c(
-        redis: Any, redis_url: str, source: str) -> None:
+    redis: Any, redis_url: str, source: str
+) -> None:
     await publish(redis, source, user(1), "users/1")
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "pkg.cli", "events", "tail", "-f", "-n", "1",
-        "--redis-url", redis_url, "--source", source,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=_env())
+        sys.executable,
+        "-m",
+        "pkg.cli",
+        "events",
+        "tail",
+        "-f",
+        "-n",
+        "1",
+        "--redis-url",
+        redis_url,
+        "--source",
+        source,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=_env(),
+    )
     assert process.stdout is not None and process.stderr is not None
     try:
         async with asyncio.timeout(BOUND):
@@ -92,7 +123,8 @@ async def test_tail_follow_prints_new_events_until_ctrl_c(
 
 
 async def test_dlq_lists_a_dead_letter_and_replay_lets_the_consumer_apply_it(
-        redis: Any, redis_url: str, source: str) -> None:
+    redis: Any, redis_url: str, source: str
+) -> None:
     applied: list[str] = []
     fixed = False
 
@@ -101,8 +133,9 @@ async def test_dlq_lists_a_dead_letter_and_replay_lets_the_consumer_apply_it(
             raise Rejected("no such user yet")
         applied.append(event.subject)
 
-    consumer = Consumer(redis, MessageBus({user_pb2.User: handle}), source=source,
-                        group="ops", backoff=0)
+    consumer = Consumer(
+        redis, MessageBus({user_pb2.User: handle}), source=source, group="ops", backoff=0
+    )
     await consumer.ensure_group()
     original = await publish(redis, source, user(5), "users/5")
     await consumer.consume_once()
@@ -112,8 +145,14 @@ async def test_dlq_lists_a_dead_letter_and_replay_lets_the_consumer_apply_it(
     header, row = listed.stdout.splitlines()
     assert header.split()[:3] == ["DEAD", "LETTER", "SOURCE"]
     letter_id = row.split()[0]
-    for text in (source, "ops", original, "agora.user.v1.User", "users/5",
-                 "rejected: no such user yet"):
+    for text in (
+        source,
+        "ops",
+        original,
+        "agora.user.v1.User",
+        "users/5",
+        "rejected: no such user yet",
+    ):
         assert text in row
 
     fixed = True
@@ -126,8 +165,9 @@ async def test_dlq_lists_a_dead_letter_and_replay_lets_the_consumer_apply_it(
     empty = agora("events", "dlq", "list", "--redis-url", redis_url, "--source", source)
     assert empty.stdout.strip() == "no dead letters"
 
-    again = agora("events", "dlq", "replay", letter_id, "--redis-url", redis_url,
-                  "--source", source)
+    again = agora(
+        "events", "dlq", "replay", letter_id, "--redis-url", redis_url, "--source", source
+    )
     assert again.returncode == 1 and f"no dead letter {letter_id}" in again.stderr
     assert "Traceback" not in again.stderr
 
@@ -150,8 +190,12 @@ def _fake_mesh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_status_shows_pending_and_lag_of_each_group(
-        tmp_path: Path, redis_url: str, source: str, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path,
+    redis_url: str,
+    source: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     import redis as sync_redis
 
     client = sync_redis.Redis.from_url(redis_url)
@@ -176,11 +220,21 @@ def test_status_shows_pending_and_lag_of_each_group(
 
 
 def test_status_with_redis_unreachable_says_so_in_one_line(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     _fake_mesh(tmp_path, monkeypatch)
-    assert cli.main(["status", "--data-dir", str(tmp_path),
-                     "--redis-url", "redis://default:secret@127.0.0.1:1/0"]) == 0
+    assert (
+        cli.main(
+            [
+                "status",
+                "--data-dir",
+                str(tmp_path),
+                "--redis-url",
+                "redis://default:secret@127.0.0.1:1/0",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     [line] = [line for line in out.splitlines() if line.startswith("event streams")]
     assert "redis://default:***@127.0.0.1:1/0 is unreachable" in line

@@ -18,23 +18,30 @@ def _worker_ports(tmp_path: Path, *options: str) -> dict[str, list[int]]:
 
 def test_default_is_min_of_two_and_the_cores(tmp_path: Path) -> None:
     ports = _worker_ports(tmp_path)
-    assert {name: len(p) for name, p in ports.items()} == {"auth": default_workers(),
-                                                           "user": default_workers()}
+    assert {name: len(p) for name, p in ports.items()} == {
+        "auth": default_workers(),
+        "user": default_workers(),
+    }
 
 
 def test_one_number_applies_to_every_service(tmp_path: Path) -> None:
     assert _worker_ports(tmp_path, "--workers", "3") == {
-        "auth": [42001, 42011, 42021], "user": [42002, 42012, 42022]}
+        "auth": [42001, 42011, 42021],
+        "user": [42002, 42012, 42022],
+    }
 
 
 def test_per_service_counts_override_the_number(tmp_path: Path) -> None:
     assert _worker_ports(tmp_path, "--workers", "1,user=3") == {
-        "auth": [42001], "user": [42002, 42012, 42022]}
+        "auth": [42001],
+        "user": [42002, 42012, 42022],
+    }
 
 
 @pytest.mark.parametrize("value", ["0", "user=0", "catalog=2", "user=two", "", "33"])
-def test_bad_counts_are_refused_with_a_message(value: str,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_counts_are_refused_with_a_message(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args(["up", "--workers", value])
     assert exit_info.value.code == 2

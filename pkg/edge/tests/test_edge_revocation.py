@@ -23,8 +23,7 @@ from .test_edge_run import _running_edge
 async def _stat(admin: str, name: str) -> int:
     async with httpx.AsyncClient() as client:
         text = (await client.get(f"http://{admin}/stats", params={"filter": name})).text
-    values = [int(line.split(": ")[1]) for line in text.splitlines()
-              if line.split(": ")[0] == name]
+    values = [int(line.split(": ")[1]) for line in text.splitlines() if line.split(": ")[0] == name]
     return sum(values)
 
 
@@ -33,7 +32,8 @@ async def _jwks_status(client: httpx.AsyncClient) -> int:
 
 
 async def test_envoy_refuses_an_upstream_leaf_of_the_old_intermediate(
-        descriptor_set: Path, tmp_path: Path) -> None:
+    descriptor_set: Path, tmp_path: Path
+) -> None:
     data = tmp_path / "data"
     assert main(["certs", "--data-dir", str(data)]) == 0
     stolen = shutil.copytree(data / "certs", tmp_path / "stolen")

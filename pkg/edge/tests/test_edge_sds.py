@@ -34,21 +34,30 @@ def _serial(cert_dir: Path, name: str) -> int:
 
 
 def test_the_written_config_serves_certificates_through_filesystem_sds(
-        descriptor_set: Path, cert_dir: Path, tmp_path: Path) -> None:
-    path = write_envoy_config(tmp_path / "envoy" / "envoy.yaml", descriptor_set=descriptor_set,
-                              cert_dir=cert_dir, endpoints=ENDPOINTS)
+    descriptor_set: Path, cert_dir: Path, tmp_path: Path
+) -> None:
+    path = write_envoy_config(
+        tmp_path / "envoy" / "envoy.yaml",
+        descriptor_set=descriptor_set,
+        cert_dir=cert_dir,
+        endpoints=ENDPOINTS,
+    )
     config = yaml.safe_load(path.read_text())
     sds = tmp_path / "envoy" / "sds"
-    edge = next(li for li in config["static_resources"]["listeners"]
-                if li["name"] == EDGE_LISTENER)
-    downstream = edge["filter_chains"][0]["transport_socket"]["typed_config"][
-        "common_tls_context"]
+    edge = next(li for li in config["static_resources"]["listeners"] if li["name"] == EDGE_LISTENER)
+    downstream = edge["filter_chains"][0]["transport_socket"]["typed_config"]["common_tls_context"]
     auth = next(c for c in config["static_resources"]["clusters"] if c["name"] == "auth")
     upstream = auth["transport_socket"]["typed_config"]["common_tls_context"]
-    edge_cert = {"name": "edge_cert", "sds_config": {
-        "path_config_source": {"path": str(sds / "edge_cert.yaml"),
-                               "watched_directory": {"path": str(sds)}},
-        "resource_api_version": "V3"}}
+    edge_cert = {
+        "name": "edge_cert",
+        "sds_config": {
+            "path_config_source": {
+                "path": str(sds / "edge_cert.yaml"),
+                "watched_directory": {"path": str(sds)},
+            },
+            "resource_api_version": "V3",
+        },
+    }
     (secret,) = yaml.safe_load((sds / "edge_cert.yaml").read_text())["resources"]
     (trust,) = yaml.safe_load((sds / "trusted_ca.yaml").read_text())["resources"]
 
@@ -58,14 +67,17 @@ def test_the_written_config_serves_certificates_through_filesystem_sds(
     combined = upstream["combined_validation_context"]
     assert combined["validation_context_sds_secret_config"]["name"] == "trusted_ca"
     assert combined["default_validation_context"]["match_typed_subject_alt_names"] == [
-        {"san_type": "URI", "matcher": {"exact": "spiffe://agora.local/auth"}}]
+        {"san_type": "URI", "matcher": {"exact": "spiffe://agora.local/auth"}}
+    ]
     assert secret["tls_certificate"] == {
         "certificate_chain": {"filename": str(cert_dir / "edge.crt")},
         "private_key": {"filename": str(cert_dir / "edge.key")},
-        "watched_directory": {"path": str(cert_dir)}}
+        "watched_directory": {"path": str(cert_dir)},
+    }
     assert trust["validation_context"] == {
         "trusted_ca": {"filename": str(cert_dir / "intermediate_ca.crt")},
-        "watched_directory": {"path": str(cert_dir)}}
+        "watched_directory": {"path": str(cert_dir)},
+    }
     assert not list(sds.glob(".*")), "no temporary files left behind"
     result = envoy_validate(path)
     assert result.returncode == 0, result.stderr[-2000:] + result.stdout[-2000:]
@@ -74,8 +86,7 @@ def test_the_written_config_serves_certificates_through_filesystem_sds(
 async def _presented_serial(address: str, root_ca: Path) -> int:
     host, _, port = address.rpartition(":")
     context = ssl.create_default_context(cafile=str(root_ca))
-    _, writer = await asyncio.open_connection(host, int(port), ssl=context,
-                                              server_hostname=host)
+    _, writer = await asyncio.open_connection(host, int(port), ssl=context, server_hostname=host)
     try:
         der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
     finally:
@@ -87,12 +98,16 @@ async def _admin_serials(admin: str) -> set[int]:
     """Serials of every certificate chain Envoy has loaded (listener and clusters)."""
     async with httpx.AsyncClient() as client:
         body: dict[str, Any] = json.loads((await client.get(f"http://{admin}/certs")).text)
-    return {int(chain["serial_number"], 16) for entry in body["certificates"]
-            for chain in entry.get("cert_chain", [])}
+    return {
+        int(chain["serial_number"], 16)
+        for entry in body["certificates"]
+        for chain in entry.get("cert_chain", [])
+    }
 
 
 async def test_envoy_presents_a_renewed_edge_certificate_without_restart(
-        descriptor_set: Path, tmp_path: Path) -> None:
+    descriptor_set: Path, tmp_path: Path
+) -> None:
     ca, certs = _fresh_pki(tmp_path)
     old = _serial(certs, "edge")
     async with _running_edge(descriptor_set, certs, tmp_path / "envoy") as edge:

@@ -15,8 +15,19 @@ from pkg.edge._strict_json import lua_pattern, strict_body_source
 
 from .conftest import with_tree_service
 
-USER_KEYS = {"name", "email", "displayName", "display_name", "roles", "createTime",
-             "create_time", "updateTime", "update_time", "etag", "state"}
+USER_KEYS = {
+    "name",
+    "email",
+    "displayName",
+    "display_name",
+    "roles",
+    "createTime",
+    "create_time",
+    "updateTime",
+    "update_time",
+    "etag",
+    "state",
+}
 UPDATE = ("PATCH", "/v1/{user.name=users/*}")
 
 
@@ -24,7 +35,14 @@ def test_register_allows_json_and_proto_names(descriptor_set: Path) -> None:
     schema = strict_json_schema(load_contracts(descriptor_set))
 
     assert schema.keys("POST", "/v1/auth:register") == {
-        "email", "password", "displayName", "display_name", "roles", "requestId", "request_id"}
+        "email",
+        "password",
+        "displayName",
+        "display_name",
+        "roles",
+        "requestId",
+        "request_id",
+    }
     assert schema.keys("POST", "/v1/auth:login") == {"email", "password"}
     assert schema.keys("POST", "/v1/auth:logoutAll") == set()
 
@@ -36,8 +54,7 @@ def test_update_user_checks_the_user_field_as_the_body(descriptor_set: Path) -> 
     assert schema.rule(*UPDATE).pattern == "^/v1/users/[^/]+$"
 
 
-def test_rules_without_a_body_have_no_root_and_internal_rpcs_no_rule(
-        descriptor_set: Path) -> None:
+def test_rules_without_a_body_have_no_root_and_internal_rpcs_no_rule(descriptor_set: Path) -> None:
     schema = strict_json_schema(load_contracts(descriptor_set))
     roots = {rule.template: rule.root for rule in schema.rules}
 
@@ -48,7 +65,8 @@ def test_rules_without_a_body_have_no_root_and_internal_rpcs_no_rule(
 
 
 def test_query_parameters_may_not_name_fields_bound_by_the_path_or_the_body(
-        descriptor_set: Path) -> None:
+    descriptor_set: Path,
+) -> None:
     schema = strict_json_schema(load_contracts(descriptor_set))
 
     assert schema.rule("GET", "/v1/{name=users/*}").bound == ("name",)
@@ -66,8 +84,7 @@ def test_each_field_knows_its_proto_name_and_json_shape(descriptor_set: Path) ->
     assert user["createTime"] == ("create_time", ("scalar",))  # Timestamp: an RFC 3339 string
 
 
-def test_a_star_body_descends_into_messages_but_not_well_known_types(
-        descriptor_set: Path) -> None:
+def test_a_star_body_descends_into_messages_but_not_well_known_types(descriptor_set: Path) -> None:
     files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes())
     for method in (m for f in files.file for s in f.service for m in s.method):
         if method.name == "UpdateUser":
@@ -97,13 +114,16 @@ def test_recursive_messages_repeated_fields_and_maps(descriptor_set: Path) -> No
     assert schema.rule(*plant).bound == ("nodeId", "node_id")
 
 
-@pytest.mark.parametrize(("template", "pattern"), [
-    ("/v1/auth:login", "^/v1/auth:login$"),
-    ("/v1/{name=users/*}", "^/v1/users/[^/]+$"),
-    ("/v1/{name}", "^/v1/[^/]+$"),
-    ("/.well-known/jwks.json", "^/%.well%-known/jwks%.json$"),
-    ("/v1/{name=shelves/*/books/**}:archive", "^/v1/shelves/[^/]+/books/.*:archive$"),
-])
+@pytest.mark.parametrize(
+    ("template", "pattern"),
+    [
+        ("/v1/auth:login", "^/v1/auth:login$"),
+        ("/v1/{name=users/*}", "^/v1/users/[^/]+$"),
+        ("/v1/{name}", "^/v1/[^/]+$"),
+        ("/.well-known/jwks.json", "^/%.well%-known/jwks%.json$"),
+        ("/v1/{name=shelves/*/books/**}:archive", "^/v1/shelves/[^/]+/books/.*:archive$"),
+    ],
+)
 def test_path_templates_become_anchored_lua_patterns(template: str, pattern: str) -> None:
     assert lua_pattern(template) == pattern
 
@@ -113,7 +133,10 @@ def test_the_lua_sources_embed_the_schema(descriptor_set: Path) -> None:
     body, guard = strict_body_source(schema), guard_source(schema)
 
     assert not re.search(r"@[A-Z_]+@", body + guard)
-    assert re.search(r'\{"POST", "\^/v1/auth:login\$", \{\}, 0, '
-                     r'"/agora.auth.v1.AuthService/Login"\}', guard)
+    assert re.search(
+        r'\{"POST", "\^/v1/auth:login\$", \{\}, 0, '
+        r'"/agora.auth.v1.AuthService/Login"\}',
+        guard,
+    )
     assert '["display_name"] = {"display_name", {"scalar"}}' in body
     assert "function envoy_on_request(handle)" in body and "function envoy_on_request" in guard

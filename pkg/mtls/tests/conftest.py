@@ -36,8 +36,7 @@ class Pki:
     def renew(self, name: str) -> int:
         """Renew ``name`` as ``agora certs`` would 20 h from now; return the new serial."""
         later = datetime.now(UTC) + timedelta(hours=20)
-        assert ensure_mesh_certificates(self.ca, self.certs, [name],
-                                        clock=lambda: later) == [name]
+        assert ensure_mesh_certificates(self.ca, self.certs, [name], clock=lambda: later) == [name]
         return self.serial(name)
 
     def renew_key_only(self, name: str) -> tuple[bytes, bytes]:
@@ -71,8 +70,9 @@ def pki(tmp_path: Path) -> Pki:
     return Pki(ca, tmp_path / "certs")
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], expected: T, *,
-                     attempts: int = 200, pause: float = 0.05) -> T:
+async def eventually(
+    probe: Callable[[], Awaitable[T]], expected: T, *, attempts: int = 200, pause: float = 0.05
+) -> T:
     """Poll ``probe`` until it returns ``expected`` (bounded); return the last value."""
     value = await probe()
     for _ in range(attempts):
@@ -83,16 +83,18 @@ async def eventually(probe: Callable[[], Awaitable[T]], expected: T, *,
     return value
 
 
-async def handshake_serial(port: int, certs: Path, *, client: str = "cli",
-                           server_name: str = "user") -> int:
+async def handshake_serial(
+    port: int, certs: Path, *, client: str = "cli", server_name: str = "user"
+) -> int:
     """TLS-handshake with 127.0.0.1:``port`` as ``client`` (ALPN h2, SNI ``server_name``),
     verifying against ``root_ca.crt``; return the serial of the certificate presented."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.load_verify_locations(certs / "root_ca.crt")
     context.load_cert_chain(certs / f"{client}.crt", certs / f"{client}.key")
     context.set_alpn_protocols(["h2"])
-    _, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context,
-                                              server_hostname=server_name)
+    _, writer = await asyncio.open_connection(
+        "127.0.0.1", port, ssl=context, server_hostname=server_name
+    )
     try:
         der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
     finally:
@@ -111,8 +113,9 @@ class RecordingHealth(health.aio.HealthServicer):  # type: ignore[misc]
         super().__init__()
         self.client_serials: list[int] = []
 
-    async def Check(self, request: health_pb2.HealthCheckRequest,
-                    context: grpc.aio.ServicerContext) -> health_pb2.HealthCheckResponse:
+    async def Check(
+        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext
+    ) -> health_pb2.HealthCheckResponse:
         auth: Mapping[str, Sequence[bytes]] = context.auth_context()
         self.client_serials.append(serial_of_pem(auth["x509_pem_cert"][0]))
         return await super().Check(request, context)
@@ -166,19 +169,24 @@ async def start_server() -> AsyncIterator[Callable[[grpc.ServerCredentials], Awa
         await server.stop(None)
 
 
-def fixed_channel(certs: Path, target: str, *, identity: str = "cli",
-                  server: str = "user") -> grpc.aio.Channel:
+def fixed_channel(
+    certs: Path, target: str, *, identity: str = "cli", server: str = "user"
+) -> grpc.aio.Channel:
     """A plain grpc.aio channel with the files as they are now (never reloads)."""
     credentials = grpc.ssl_channel_credentials(
-        (certs / "root_ca.crt").read_bytes(), (certs / f"{identity}.key").read_bytes(),
-        (certs / f"{identity}.crt").read_bytes())
-    return grpc.aio.secure_channel(target, credentials,
-                                   options=[("grpc.ssl_target_name_override", server)])
+        (certs / "root_ca.crt").read_bytes(),
+        (certs / f"{identity}.key").read_bytes(),
+        (certs / f"{identity}.crt").read_bytes(),
+    )
+    return grpc.aio.secure_channel(
+        target, credentials, options=[("grpc.ssl_target_name_override", server)]
+    )
 
 
 async def check(channel: grpc.aio.Channel) -> int:
-    reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
-                                                            timeout=10)
+    reply = await health_pb2_grpc.HealthStub(channel).Check(
+        health_pb2.HealthCheckRequest(), timeout=10
+    )
     return int(reply.status)
 
 

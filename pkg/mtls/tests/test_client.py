@@ -18,11 +18,11 @@ StartServer = Callable[[grpc.ServerCredentials], Awaitable[Server]]
 
 
 async def test_the_stub_calls_the_peer_over_mtls_and_the_stack_closes_the_channel(
-        pki: Pki, start_server: StartServer) -> None:
+    pki: Pki, start_server: StartServer
+) -> None:
     server = await start_server(server_credentials(pki.certs, "user"))
     async with AsyncExitStack() as stack:
-        health = client(stack, pki.certs, "auth", server.target, "user",
-                        health_pb2_grpc.HealthStub)
+        health = client(stack, pki.certs, "auth", server.target, "user", health_pb2_grpc.HealthStub)
         answer = await health.stub.Check(health_pb2.HealthCheckRequest(), timeout=10)
         assert isinstance(health.channel, ReloadingChannel)
 

@@ -25,11 +25,12 @@ class _Front(user_pb2_grpc.UserServiceServicer):
     def __init__(self, peer: user_pb2_grpc.UserServiceStub) -> None:
         self.peer = peer
 
-    async def GetUser(self, request: user_pb2.GetUserRequest,
-                      context: grpc.aio.ServicerContext) -> user_pb2.User:
+    async def GetUser(
+        self, request: user_pb2.GetUserRequest, context: grpc.aio.ServicerContext
+    ) -> user_pb2.User:
         user: user_pb2.User = await self.peer.GetUser(
-            user_pb2.GetUserRequest(name="users/me"), metadata=forwarded_authorization(),
-            timeout=10)
+            user_pb2.GetUserRequest(name="users/me"), metadata=forwarded_authorization(), timeout=10
+        )
         return user
 
 
@@ -57,43 +58,64 @@ def test_outside_a_verified_request_there_is_nothing_to_forward() -> None:
 
 
 async def test_the_peer_sees_the_caller_whose_token_was_forwarded(
-        cert_dir: Path, token_mint: TokenMint) -> None:
+    cert_dir: Path, token_mint: TokenMint
+) -> None:
     alice, bob = str(uuid.uuid4()), str(uuid.uuid4())
-    async with serving_users(cert_dir, token_mint) as (user_target, users), \
-            AsyncExitStack() as stack:
-        peer = client(stack, cert_dir, "auth", user_target, "user",
-                      user_pb2_grpc.UserServiceStub)
+    async with (
+        serving_users(cert_dir, token_mint) as (user_target, users),
+        AsyncExitStack() as stack,
+    ):
+        peer = client(stack, cert_dir, "auth", user_target, "user", user_pb2_grpc.UserServiceStub)
         front = GrpcServer(
-            identity="auth", listen="127.0.0.1:0", verifier=token_mint.verifier,
-            credentials=server_credentials(cert_dir, "auth"), grace=0.5,
-            registrations=[Registration("agora.user.v1.UserService", _Front(peer.stub),
-                                        user_pb2_grpc.add_UserServiceServicer_to_server)])
-        async with serving(front) as target, \
-                secure_channel(cert_dir, "edge", target, "auth") as channel:
+            identity="auth",
+            listen="127.0.0.1:0",
+            verifier=token_mint.verifier,
+            credentials=server_credentials(cert_dir, "auth"),
+            grace=0.5,
+            registrations=[
+                Registration(
+                    "agora.user.v1.UserService",
+                    _Front(peer.stub),
+                    user_pb2_grpc.add_UserServiceServicer_to_server,
+                )
+            ],
+        )
+        async with (
+            serving(front) as target,
+            secure_channel(cert_dir, "edge", target, "auth") as channel,
+        ):
             stub = user_pb2_grpc.UserServiceStub(channel)
             request = user_pb2.GetUserRequest(name=f"users/{uuid.uuid4()}")
-            user = await stub.GetUser(request, metadata=_bearer(token_mint.token(alice)),
-                                      timeout=10)
+            user = await stub.GetUser(
+                request, metadata=_bearer(token_mint.token(alice)), timeout=10
+            )
             users.disabled.add(bob)
-            disabled = await stub.GetUser(request, metadata=_bearer(token_mint.token(bob)),
-                                          timeout=10)
+            disabled = await stub.GetUser(
+                request, metadata=_bearer(token_mint.token(bob)), timeout=10
+            )
     assert (user.name, user.state) == (f"users/{alice}", user_pb2.User.STATE_ACTIVE)
     assert (disabled.name, disabled.state) == (f"users/{bob}", user_pb2.User.STATE_DISABLED)
     assert users.calls == [("auth", alice), ("auth", bob)]
 
 
 async def test_the_stand_in_refuses_calls_without_a_token_and_can_be_down(
-        cert_dir: Path, token_mint: TokenMint) -> None:
+    cert_dir: Path, token_mint: TokenMint
+) -> None:
     users: StandInUsers
-    async with serving_users(cert_dir, token_mint) as (target, users), \
-            secure_channel(cert_dir, "auth", target, "user") as channel:
+    async with (
+        serving_users(cert_dir, token_mint) as (target, users),
+        secure_channel(cert_dir, "auth", target, "user") as channel,
+    ):
         stub = user_pb2_grpc.UserServiceStub(channel)
         me = user_pb2.GetUserRequest(name="users/me")
         with pytest.raises(grpc.aio.AioRpcError) as anonymous:
             await stub.GetUser(me, timeout=10)
         with pytest.raises(grpc.aio.AioRpcError) as other:
-            await stub.GetUser(user_pb2.GetUserRequest(name=f"users/{uuid.uuid4()}"),
-                               metadata=_bearer(token_mint.token()), timeout=10)
+            await stub.GetUser(
+                user_pb2.GetUserRequest(name=f"users/{uuid.uuid4()}"),
+                metadata=_bearer(token_mint.token()),
+                timeout=10,
+            )
         users.up = False
         with pytest.raises(grpc.aio.AioRpcError) as down:
             await stub.GetUser(me, metadata=_bearer(token_mint.token()), timeout=10)

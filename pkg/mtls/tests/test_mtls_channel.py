@@ -19,11 +19,13 @@ REQUEST = health_pb2.HealthCheckRequest()
 
 
 async def test_the_channel_reconnects_with_the_renewed_client_certificate(
-        pki: Pki, start_server: StartServer) -> None:
+    pki: Pki, start_server: StartServer
+) -> None:
     server = await start_server(server_credentials(pki.certs, "user"))
     old = pki.serial("auth")
-    async with secure_channel(pki.certs, "auth", server.target, "user",
-                              check_interval=0) as channel:
+    async with secure_channel(
+        pki.certs, "auth", server.target, "user", check_interval=0
+    ) as channel:
         stub = health_pb2_grpc.HealthStub(channel)  # built once, like the apps' adapters
         assert (await stub.Check(REQUEST, timeout=10)).status == SERVING
         new = pki.renew("auth")
@@ -43,10 +45,12 @@ async def test_the_channel_reconnects_with_the_renewed_client_certificate(
 
 
 async def test_in_flight_calls_finish_on_the_replaced_channel(
-        pki: Pki, start_server: StartServer) -> None:
+    pki: Pki, start_server: StartServer
+) -> None:
     server = await start_server(server_credentials(pki.certs, "user"))
-    async with secure_channel(pki.certs, "auth", server.target, "user",
-                              check_interval=0, grace=30) as channel:
+    async with secure_channel(
+        pki.certs, "auth", server.target, "user", check_interval=0, grace=30
+    ) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         held = asyncio.ensure_future(channel.unary_unary(GATE)(b"held", timeout=30))
         await asyncio.wait_for(server.gate.entered.wait(), 10)
@@ -61,11 +65,13 @@ async def test_in_flight_calls_finish_on_the_replaced_channel(
 
 
 async def test_the_files_are_looked_at_once_per_interval_not_per_call(
-        pki: Pki, start_server: StartServer) -> None:
+    pki: Pki, start_server: StartServer
+) -> None:
     server = await start_server(server_credentials(pki.certs, "user"))
     now = [0.0]
-    channel = ReloadingChannel(pki.certs, "auth", server.target, "user", check_interval=5,
-                               clock=lambda: now[0])
+    channel = ReloadingChannel(
+        pki.certs, "auth", server.target, "user", check_interval=5, clock=lambda: now[0]
+    )
     try:
         stub = health_pb2_grpc.HealthStub(channel)
         old = pki.serial("auth")
@@ -82,11 +88,13 @@ async def test_the_files_are_looked_at_once_per_interval_not_per_call(
 
 
 async def test_a_torn_renewal_keeps_the_current_channel(
-        pki: Pki, start_server: StartServer) -> None:
+    pki: Pki, start_server: StartServer
+) -> None:
     server = await start_server(server_credentials(pki.certs, "user"))
     old = pki.serial("auth")
-    async with secure_channel(pki.certs, "auth", server.target, "user",
-                              check_interval=0) as channel:
+    async with secure_channel(
+        pki.certs, "auth", server.target, "user", check_interval=0
+    ) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         chain, _ = pki.renew_key_only("auth")
         await stub.Check(REQUEST, timeout=10)

@@ -19,7 +19,8 @@ StartServer = Callable[[grpc.ServerCredentials], Awaitable[Server]]
 
 
 async def test_new_handshakes_get_the_renewed_certificate_while_serving(
-        pki: Pki, start_server: StartServer) -> None:
+    pki: Pki, start_server: StartServer
+) -> None:
     server = await start_server(server_credentials(pki.certs, "user", check_interval=0))
     old = pki.serial("user")
     established = fixed_channel(pki.certs, server.target)
@@ -39,7 +40,8 @@ async def test_new_handshakes_get_the_renewed_certificate_while_serving(
 
 
 async def test_a_torn_renewal_keeps_the_old_pair_until_the_certificate_follows(
-        pki: Pki, start_server: StartServer) -> None:
+    pki: Pki, start_server: StartServer
+) -> None:
     server = await start_server(server_credentials(pki.certs, "user", check_interval=0))
     old = pki.serial("user")
 
@@ -55,8 +57,7 @@ async def test_a_torn_renewal_keeps_the_old_pair_until_the_certificate_follows(
 def test_the_fetcher_looks_at_the_files_at_most_every_interval(pki: Pki) -> None:
     now = [0.0]
     files = IdentityFiles(pki.certs, "user")
-    fetcher = CertificateFetcher(files, *files.initial(), check_interval=5.0,
-                                 clock=lambda: now[0])
+    fetcher = CertificateFetcher(files, *files.initial(), check_interval=5.0, clock=lambda: now[0])
 
     pki.renew("user")
     before_interval = fetcher()
@@ -73,8 +74,7 @@ def test_the_fetcher_looks_at_the_files_at_most_every_interval(pki: Pki) -> None
 def test_rewritten_but_identical_files_are_no_change(pki: Pki) -> None:
     now = [0.0]
     files = IdentityFiles(pki.certs, "user")
-    fetcher = CertificateFetcher(files, *files.initial(), check_interval=1.0,
-                                 clock=lambda: now[0])
+    fetcher = CertificateFetcher(files, *files.initial(), check_interval=1.0, clock=lambda: now[0])
     crt = pki.certs / "user.crt"
     crt.write_bytes(crt.read_bytes())  # new mtime, same bytes
 
@@ -82,8 +82,7 @@ def test_rewritten_but_identical_files_are_no_change(pki: Pki) -> None:
     assert fetcher() is None
 
 
-def test_missing_files_and_mismatched_keys_are_refused_at_start(pki: Pki,
-                                                                 tmp_path: Path) -> None:
+def test_missing_files_and_mismatched_keys_are_refused_at_start(pki: Pki, tmp_path: Path) -> None:
     with pytest.raises(OSError):
         server_credentials(tmp_path / "nowhere", "user")
     (pki.certs / "user.key").write_bytes((pki.certs / "auth.key").read_bytes())

@@ -27,17 +27,23 @@ class Backend:
         self.server = grpc.aio.server(interceptors=[RequestContextInterceptor(lambda _: None)])
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        self.server_handlers = [grpc.method_handlers_generic_handler(
-            "agora.test.v1.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(self.echo)})]
+        self.server_handlers = [
+            grpc.method_handlers_generic_handler(
+                "agora.test.v1.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(self.echo)}
+            )
+        ]
         self.server.add_generic_rpc_handlers(self.server_handlers)
-        self.port = self.server.add_secure_port("127.0.0.1:0",
-                                                server_credentials(cert_dir, "user"))
+        self.port = self.server.add_secure_port("127.0.0.1:0", server_credentials(cert_dir, "user"))
         self.seen: list[dict[str, Any]] = []
 
     async def echo(self, request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-        self.seen.append({"metadata": dict(context.invocation_metadata() or ()),
-                          "time_remaining": context.time_remaining(),
-                          "remaining": remaining()})
+        self.seen.append(
+            {
+                "metadata": dict(context.invocation_metadata() or ()),
+                "time_remaining": context.time_remaining(),
+                "remaining": remaining(),
+            }
+        )
         return str(self.port).encode()
 
 
@@ -52,12 +58,17 @@ async def backends(cert_dir: Path) -> AsyncIterator[list[Backend]]:
 
 
 async def test_request_id_trace_and_deadline_are_propagated(
-        cert_dir: Path, backends: list[Backend]) -> None:
+    cert_dir: Path, backends: list[Backend]
+) -> None:
     backend = backends[0]
     async with secure_channel(cert_dir, "auth", f"127.0.0.1:{backend.port}", "user") as channel:
         echo = channel.unary_unary(ECHO)
-        with request_context(request_id="req-7", trace_id="ab" * 16, span_id="cd" * 8,
-                             deadline=time.monotonic() + 3.0):
+        with request_context(
+            request_id="req-7",
+            trace_id="ab" * 16,
+            span_id="cd" * 8,
+            deadline=time.monotonic() + 3.0,
+        ):
             await echo(b"", timeout=60.0)
         await echo(b"", timeout=60.0)
     inside, outside = backend.seen
@@ -70,7 +81,8 @@ async def test_request_id_trace_and_deadline_are_propagated(
 
 
 async def test_calls_skip_a_not_serving_address_and_spread_over_serving_ones(
-        cert_dir: Path, backends: list[Backend]) -> None:
+    cert_dir: Path, backends: list[Backend]
+) -> None:
     first, second = backends
     await second.health.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
     target = f"ipv4:127.0.0.1:{first.port},127.0.0.1:{second.port}"
@@ -99,8 +111,7 @@ async def test_a_call_with_a_deadline_waits_for_a_peer_that_comes_back(cert_dir:
             assert not pending.done(), "the call failed fast while the peer was away"
             again = grpc.aio.server()
             again.add_generic_rpc_handlers(backend.server_handlers)
-            again.add_secure_port(f"127.0.0.1:{backend.port}", server_credentials(cert_dir,
-                                                                                   "user"))
+            again.add_secure_port(f"127.0.0.1:{backend.port}", server_credentials(cert_dir, "user"))
             health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), again)
             await again.start()
             try:

@@ -44,7 +44,8 @@ StartServer = Callable[[grpc.ServerCredentials], Awaitable[Server]]
 
 
 async def test_rotation_makes_the_server_refuse_an_old_client_leaf(
-        tmp_path: Path, start_server: StartServer, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, start_server: StartServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     certs = _certs(tmp_path / "data")
     stolen = _keep_copy(certs, tmp_path / "stolen")
     server = await start_server(server_credentials(certs, "user", check_interval=0.05))
@@ -61,20 +62,25 @@ async def test_rotation_makes_the_server_refuse_an_old_client_leaf(
 
 
 async def test_rotation_makes_a_channel_refuse_an_old_server_leaf(
-        tmp_path: Path, start_server: StartServer) -> None:
+    tmp_path: Path, start_server: StartServer
+) -> None:
     certs = _certs(tmp_path / "data")
     stolen = _keep_copy(certs, tmp_path / "stolen")
     _certs(tmp_path / "data", "--rotate-intermediate")
-    impostor = await start_server(grpc.ssl_server_credentials(
-        [((stolen / "user.key").read_bytes(), (stolen / "user.crt").read_bytes())],
-        root_certificates=(stolen / "root_ca.crt").read_bytes(),
-        require_client_auth=True))
+    impostor = await start_server(
+        grpc.ssl_server_credentials(
+            [((stolen / "user.key").read_bytes(), (stolen / "user.crt").read_bytes())],
+            root_certificates=(stolen / "root_ca.crt").read_bytes(),
+            require_client_auth=True,
+        )
+    )
     genuine = await start_server(server_credentials(certs, "user"))
 
     async with secure_channel(certs, "cli", impostor.target, "user") as channel:
         with pytest.raises(grpc.aio.AioRpcError) as refused:  # fail at once, not at deadline
             await health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(), timeout=10, wait_for_ready=False)
+                health_pb2.HealthCheckRequest(), timeout=10, wait_for_ready=False
+            )
     async with secure_channel(certs, "cli", genuine.target, "user") as channel:
         assert await check(channel) == SERVING
 
@@ -82,7 +88,8 @@ async def test_rotation_makes_a_channel_refuse_an_old_server_leaf(
 
 
 async def test_force_alone_is_a_renewal_and_the_old_leaf_keeps_working(
-        tmp_path: Path, start_server: StartServer) -> None:
+    tmp_path: Path, start_server: StartServer
+) -> None:
     certs = _certs(tmp_path / "data")
     kept = _keep_copy(certs, tmp_path / "kept")
     _certs(tmp_path / "data", "--force")
@@ -90,7 +97,8 @@ async def test_force_alone_is_a_renewal_and_the_old_leaf_keeps_working(
 
     assert x509_serial(kept / "cli.crt") != x509_serial(certs / "cli.crt")
     assert await _status_with(kept, server.target) == SERVING, (
-        "--force issues new keys but revokes nothing (the runbook says so)")
+        "--force issues new keys but revokes nothing (the runbook says so)"
+    )
 
 
 def x509_serial(path: Path) -> int:

@@ -53,8 +53,13 @@ def test_second_call_reissues_nothing_and_rewrites_nothing(cert_dir: Path, tmp_p
 def test_force_reissues_every_leaf_with_a_new_serial_and_key(
     cert_dir: Path, ca: DevelopmentCA
 ) -> None:
-    before = {name: (_chain(cert_dir / f"{name}.crt")[0].serial_number,
-                     (cert_dir / f"{name}.key").read_bytes()) for name in MESH_NAMES}
+    before = {
+        name: (
+            _chain(cert_dir / f"{name}.crt")[0].serial_number,
+            (cert_dir / f"{name}.key").read_bytes(),
+        )
+        for name in MESH_NAMES
+    }
     root = (cert_dir / "root_ca.crt").read_bytes()
 
     assert ensure_mesh_certificates(ca, cert_dir, MESH_NAMES, force=True) == list(MESH_NAMES)

@@ -67,7 +67,8 @@ def test_rotating_the_intermediate_untrusts_every_old_leaf(
         assert _trusted(new, cert_dir)
         new.verify_directly_issued_by(_leaf(cert_dir / MESH_TRUST_FILE))
         x509.load_pem_x509_certificate(new_intermediate).verify_directly_issued_by(
-            _leaf(cert_dir / "root_ca.crt"))
+            _leaf(cert_dir / "root_ca.crt")
+        )
 
 
 def test_a_later_instance_keeps_the_rotated_intermediate(tmp_path: Path) -> None:
@@ -84,8 +85,7 @@ def test_each_identity_gets_a_directory_with_only_its_own_key(
     for name in names:
         files = {p.name for p in (tmp_path / "certs" / name).iterdir()}
         assert files == {"root_ca.crt", MESH_TRUST_FILE, f"{name}.crt", f"{name}.key"}
-        assert _trusted(_leaf(tmp_path / "certs" / name / f"{name}.crt"),
-                        tmp_path / "certs" / name)
+        assert _trusted(_leaf(tmp_path / "certs" / name / f"{name}.crt"), tmp_path / "certs" / name)
     assert ensure_identity_certificates(ca, tmp_path / "certs", names) == []
 
 

@@ -27,7 +27,7 @@ from pkg.registry import (
 )
 
 REPO = Path(__file__).resolve().parents[3]
-GOOD = '''
+GOOD = """
 [[service]]
 name = "auth"
 port_offset = 1
@@ -40,7 +40,7 @@ database = true
 redis = false
 env = { AGORA_SHOP_CACHE_FILE = "{data}/shop/cache.json", AGORA_SHOP_MODE = "fast" }
 depends_on = ["auth"]
-'''
+"""
 
 
 def _table(**changes: str) -> str:
@@ -55,52 +55,65 @@ def _table(**changes: str) -> str:
 
 def test_a_good_table_reads_into_typed_specs() -> None:
     auth, shop = parse_registry(GOOD)
-    assert auth == ServiceSpec("auth", 1, database=False, redis=True,
-                               env=(("AGORA_AUTH_KEYS_DIR", "{data}/auth/keys"),))
+    assert auth == ServiceSpec(
+        "auth", 1, database=False, redis=True, env=(("AGORA_AUTH_KEYS_DIR", "{data}/auth/keys"),)
+    )
     assert (shop.name, shop.port_offset, shop.database, shop.redis, shop.depends_on) == (
-        "shop", 3, True, False, ("auth",))
+        "shop",
+        3,
+        True,
+        False,
+        ("auth",),
+    )
     assert shop.module == "services.shop" and shop.prefix == "AGORA_SHOP_"
     assert shop.kept_folders("/data") == ("/data/shop",)
     assert kept_volumes(auth) == (("auth-keys", "/data/auth/keys"),)
     assert kept_volumes(shop) == (("shop-data", "/data/shop"),)
 
 
-@pytest.mark.parametrize(("changes", "says"), [
-    ({"port_offset": "0"}, "port_offset 0 is not an integer in 1..9"),
-    ({"port_offset": "10"}, "1..9"),
-    ({"port_offset": "true"}, "port_offset True"),
-    ({"port_offset": '"3"'}, "port_offset '3'"),
-    ({"port_offset": "1"}, "share a port_offset"),
-    ({"port_offset": ""}, "missing port_offset"),
-    ({"database": '"yes"'}, "database = 'yes' is not a boolean"),
-    ({"redis": "0"}, "redis = 0 is not a boolean"),
-    ({"colour": '"red"'}, "unknown key\\(s\\) colour"),
-    ({"name": '"Shop"'}, "name 'Shop' is not"),
-    ({"name": '"class"'}, "Python keyword"),
-    ({"name": '"auth"', "env": ""}, "share a name"),
-    ({"env": '{ AGORA_SHOP_X = 1 }'}, "is not a string"),
-    ({"env": '{ agora_x = "y" }'}, "not upper-case"),
-    ({"env": '{ AGORA_SHOP_X = "{home}/x" }'}, "unknown placeholder {home}"),
-    ({"env": '{ AGORA_SHOP_X_FILE = "/tmp/x" }'}, "under {data}/shop/"),
-    ({"env": '{ AGORA_SHOP_X_DIR = "{data}/auth/x" }'}, "under {data}/shop/"),
-    ({"env": '"x"'}, "env is a table"),
-    ({"depends_on": '["nobody"]'}, "'nobody', which is not a service"),
-    ({"depends_on": '["shop"]'}, "which is itself"),
-    ({"depends_on": '"auth"'}, "list of service names"),
-    ({"depends_on": '["auth", "auth"]'}, "twice"),
-])
-def test_a_table_that_breaks_a_rule_is_refused_with_the_rule(changes: dict[str, str],
-                                                              says: str) -> None:
+@pytest.mark.parametrize(
+    ("changes", "says"),
+    [
+        ({"port_offset": "0"}, "port_offset 0 is not an integer in 1..9"),
+        ({"port_offset": "10"}, "1..9"),
+        ({"port_offset": "true"}, "port_offset True"),
+        ({"port_offset": '"3"'}, "port_offset '3'"),
+        ({"port_offset": "1"}, "share a port_offset"),
+        ({"port_offset": ""}, "missing port_offset"),
+        ({"database": '"yes"'}, "database = 'yes' is not a boolean"),
+        ({"redis": "0"}, "redis = 0 is not a boolean"),
+        ({"colour": '"red"'}, "unknown key\\(s\\) colour"),
+        ({"name": '"Shop"'}, "name 'Shop' is not"),
+        ({"name": '"class"'}, "Python keyword"),
+        ({"name": '"auth"', "env": ""}, "share a name"),
+        ({"env": "{ AGORA_SHOP_X = 1 }"}, "is not a string"),
+        ({"env": '{ agora_x = "y" }'}, "not upper-case"),
+        ({"env": '{ AGORA_SHOP_X = "{home}/x" }'}, "unknown placeholder {home}"),
+        ({"env": '{ AGORA_SHOP_X_FILE = "/tmp/x" }'}, "under {data}/shop/"),
+        ({"env": '{ AGORA_SHOP_X_DIR = "{data}/auth/x" }'}, "under {data}/shop/"),
+        ({"env": '"x"'}, "env is a table"),
+        ({"depends_on": '["nobody"]'}, "'nobody', which is not a service"),
+        ({"depends_on": '["shop"]'}, "which is itself"),
+        ({"depends_on": '"auth"'}, "list of service names"),
+        ({"depends_on": '["auth", "auth"]'}, "twice"),
+    ],
+)
+def test_a_table_that_breaks_a_rule_is_refused_with_the_rule(
+    changes: dict[str, str], says: str
+) -> None:
     with pytest.raises(RegistryError, match=says):
         parse_registry(_table(**changes), "registry.toml")
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("[[service]\n", "cannot read"), ('colour = "red"\n', "unknown top-level key"),
-    ('service = "x"\n', "array of"),
-    (GOOD.replace('port_offset = 1\n', 'port_offset = 1\ndepends_on = ["shop"]\n'),
-     "cycle: "),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("[[service]\n", "cannot read"),
+        ('colour = "red"\n', "unknown top-level key"),
+        ('service = "x"\n', "array of"),
+        (GOOD.replace("port_offset = 1\n", 'port_offset = 1\ndepends_on = ["shop"]\n'), "cycle: "),
+    ],
+)
 def test_a_table_that_is_not_one_is_refused(text: str, says: str) -> None:
     with pytest.raises(RegistryError, match=says):
         parse_registry(text)
@@ -145,19 +158,26 @@ def test_the_derived_files_follow_the_table() -> None:
     assert set(shop["depends_on"]) == {"postgres", "certs", "shop-migrate", "auth"}
     assert "shop-data:/data/shop" in shop["volumes"]
     assert "auth-migrate" not in services and "shop-migrate" in services
-    assert {"certs-auth", "certs-shop", "certs-edge", "certs-cli", "auth-keys",
-            "shop-data"} <= set(compose["volumes"])
-    assert "CREATE DATABASE agora_shop;" in files[
-        "deploy/compose/postgres-initdb/10-databases.sql"]
-    assert "CREATE DATABASE agora_auth" not in files[
-        "deploy/compose/postgres-initdb/10-databases.sql"]
-    assert " /data/certs/shop /data/certs/edge /data/certs/cli /data/auth/keys /data/shop\n" in \
-        files["Dockerfile"]
+    assert {"certs-auth", "certs-shop", "certs-edge", "certs-cli", "auth-keys", "shop-data"} <= set(
+        compose["volumes"]
+    )
+    assert "CREATE DATABASE agora_shop;" in files["deploy/compose/postgres-initdb/10-databases.sql"]
+    assert (
+        "CREATE DATABASE agora_auth" not in files["deploy/compose/postgres-initdb/10-databases.sql"]
+    )
+    assert (
+        " /data/certs/shop /data/certs/edge /data/certs/cli /data/auth/keys /data/shop\n"
+        in files["Dockerfile"]
+    )
 
 
 def test_two_folders_on_one_volume_name_are_refused() -> None:
-    spec = parse_registry(_table(env='{ AGORA_SHOP_A_DIR = "{data}/shop/data", '
-                                     'AGORA_SHOP_B_FILE = "{data}/shop/b.json" }'))[1]
+    spec = parse_registry(
+        _table(
+            env='{ AGORA_SHOP_A_DIR = "{data}/shop/data", '
+            'AGORA_SHOP_B_FILE = "{data}/shop/b.json" }'
+        )
+    )[1]
     with pytest.raises(RegistryError, match="share the Compose volume shop-data"):
         kept_volumes(spec)
 
@@ -172,9 +192,14 @@ def copy(tmp_path: Path) -> Path:
 
 
 def _command(root: Path, action: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pkg.registry", action, "--root", str(root)],
-                          capture_output=True, text=True, timeout=60, check=False,
-                          cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "pkg.registry", action, "--root", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=REPO,
+    )
 
 
 def test_check_fails_on_a_hand_edit_and_write_repairs_it(copy: Path) -> None:

@@ -33,10 +33,19 @@ PROFILES = {
 
 
 def _agora(*args: str, timeout: float = 150) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("DATABASE_URL", "REDIS_URL") and not key.startswith("AGORA_")}
-    return subprocess.run([sys.executable, "-m", "pkg.cli.main", *args], env=env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "REDIS_URL") and not key.startswith("AGORA_")
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pkg.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def _port_base() -> int:
@@ -66,8 +75,17 @@ def test_up_detach_status_down_leaves_nothing_running(tmp_path: Path, profile: s
     assert not missing, f"profile {profile} needs {', '.join(missing)}: a broken install"
     data = tmp_path / "mesh"
     started = time.monotonic()
-    up = _agora("up", "--detach", "--data-dir", str(data), "--edge-port", str(free_port()),
-                "--port-base", str(_port_base()), *options)
+    up = _agora(
+        "up",
+        "--detach",
+        "--data-dir",
+        str(data),
+        "--edge-port",
+        str(free_port()),
+        "--port-base",
+        str(_port_base()),
+        *options,
+    )
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         cold_start = time.monotonic() - started
@@ -111,9 +129,21 @@ def test_a_failed_start_shows_the_log_and_stops_everything(tmp_path: Path) -> No
     (pgdata / "pg_hba.conf").write_text("host all all 127.0.0.1/32 scram-sha-256\n")
     (data / "secrets").mkdir(mode=0o700)
     (data / "secrets" / "postgres.password").write_text("0123456789abcdef\n")
-    up = _agora("up", "--detach", "--data-dir", str(data), "--edge-port", str(free_port()),
-                "--port-base", str(_port_base()), "--services", "", "--no-edge",
-                "--timeout", "20")
+    up = _agora(
+        "up",
+        "--detach",
+        "--data-dir",
+        str(data),
+        "--edge-port",
+        str(free_port()),
+        "--port-base",
+        str(_port_base()),
+        "--services",
+        "",
+        "--no-edge",
+        "--timeout",
+        "20",
+    )
     assert up.returncode == 1, up.stdout + up.stderr
     assert "Failed to start postgres" in up.stderr
     assert f"last lines of {data / 'logs' / 'postgres.log'}" in up.stderr
@@ -127,19 +157,40 @@ def test_a_cluster_that_cannot_be_secured_is_a_clear_error(tmp_path: Path) -> No
     data = tmp_path / "mesh"
     (data / "postgres").mkdir(parents=True)
     (data / "postgres" / "PG_VERSION").write_text("18\n")  # trust-era cluster, broken
-    up = _agora("up", "--detach", "--data-dir", str(data), "--edge-port", str(free_port()),
-                "--port-base", str(_port_base()), "--services", "", "--no-edge")
+    up = _agora(
+        "up",
+        "--detach",
+        "--data-dir",
+        str(data),
+        "--edge-port",
+        str(free_port()),
+        "--port-base",
+        str(_port_base()),
+        "--services",
+        "",
+        "--no-edge",
+    )
     assert up.returncode == 1, up.stdout + up.stderr
-    assert up.stderr.startswith(f"agora up: PostgreSQL in {data / 'postgres'}: setting the "
-                                "password"), up.stderr
+    assert up.stderr.startswith(
+        f"agora up: PostgreSQL in {data / 'postgres'}: setting the password"
+    ), up.stderr
     assert "Traceback" not in up.stderr
     assert mentioning(data) == []
 
 
 def test_a_second_up_on_a_running_mesh_is_refused(tmp_path: Path) -> None:
     data = tmp_path / "mesh"
-    args = ("--data-dir", str(data), "--edge-port", str(free_port()), "--port-base",
-            str(_port_base()), "--services", "", "--no-edge")
+    args = (
+        "--data-dir",
+        str(data),
+        "--edge-port",
+        str(free_port()),
+        "--port-base",
+        str(_port_base()),
+        "--services",
+        "",
+        "--no-edge",
+    )
     first = _agora("up", "--detach", *args)
     try:
         assert first.returncode == 0, first.stdout + first.stderr
@@ -154,12 +205,32 @@ def test_a_second_up_on_a_running_mesh_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_foreground_up_stops_everything_on_a_signal(tmp_path: Path, signum: int) -> None:
     data = tmp_path / "mesh"
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("DATABASE_URL", "REDIS_URL") and not key.startswith("AGORA_")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "REDIS_URL") and not key.startswith("AGORA_")
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "pkg.cli.main", "up", "--data-dir", str(data), "--edge-port",
-         str(free_port()), "--port-base", str(_port_base()), "--services", "", "--no-edge"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        [
+            sys.executable,
+            "-m",
+            "pkg.cli.main",
+            "up",
+            "--data-dir",
+            str(data),
+            "--edge-port",
+            str(free_port()),
+            "--port-base",
+            str(_port_base()),
+            "--services",
+            "",
+            "--no-edge",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     assert process.stdout is not None
     lines = []
     try:
@@ -185,8 +256,17 @@ def test_foreground_up_stops_everything_on_a_signal(tmp_path: Path, signum: int)
 
 def test_down_stops_the_programs_of_a_killed_supervisord(tmp_path: Path) -> None:
     data = tmp_path / "mesh"
-    args = ("--data-dir", str(data), "--edge-port", str(free_port()), "--port-base",
-            str(_port_base()), "--services", "", "--no-edge")
+    args = (
+        "--data-dir",
+        str(data),
+        "--edge-port",
+        str(free_port()),
+        "--port-base",
+        str(_port_base()),
+        "--services",
+        "",
+        "--no-edge",
+    )
     up = _agora("up", "--detach", *args)
     try:
         assert up.returncode == 0, up.stdout + up.stderr

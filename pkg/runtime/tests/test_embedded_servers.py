@@ -62,15 +62,19 @@ def test_postgres_keeps_its_data_across_restarts(tmp_path: Path) -> None:
         with psycopg.connect(server.url, autocommit=True) as conn:
             conn.execute("CREATE TABLE kept (v int)")
             conn.execute("INSERT INTO kept VALUES (42)")
-    with EmbeddedPostgres(tmp_path / "pg", free_port()) as server, \
-            psycopg.connect(server.url) as conn:
+    with (
+        EmbeddedPostgres(tmp_path / "pg", free_port()) as server,
+        psycopg.connect(server.url) as conn,
+    ):
         assert conn.execute("SELECT v FROM kept").fetchone() == (42,)
     assert mentioning(tmp_path) == []
 
 
 def test_postgres_listens_on_loopback_only(tmp_path: Path) -> None:
-    with EmbeddedPostgres(tmp_path / "pg", free_port()) as server, \
-            psycopg.connect(server.url) as conn:
+    with (
+        EmbeddedPostgres(tmp_path / "pg", free_port()) as server,
+        psycopg.connect(server.url) as conn,
+    ):
         row = conn.execute("SHOW listen_addresses").fetchone()
         assert row == ("127.0.0.1",)
 
@@ -91,11 +95,13 @@ def test_postgres_refuses_a_connection_without_the_password(tmp_path: Path) -> N
         with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
             psycopg.connect(wrong, connect_timeout=5).close()
         with psycopg.connect(server.url) as conn:
-            method = conn.execute("SELECT DISTINCT auth_method FROM pg_hba_file_rules"
-                                  " WHERE error IS NULL").fetchall()
+            method = conn.execute(
+                "SELECT DISTINCT auth_method FROM pg_hba_file_rules WHERE error IS NULL"
+            ).fetchall()
             assert method == [("scram-sha-256",)]
-            stored = conn.execute("SELECT rolpassword FROM pg_authid"
-                                  " WHERE rolname = 'postgres'").fetchone()
+            stored = conn.execute(
+                "SELECT rolpassword FROM pg_authid WHERE rolname = 'postgres'"
+            ).fetchone()
             assert stored is not None and stored[0].startswith("SCRAM-SHA-256$")
             pid = server._postmaster_pid()
         assert pid is not None
@@ -104,7 +110,8 @@ def test_postgres_refuses_a_connection_without_the_password(tmp_path: Path) -> N
 
 
 def test_a_trust_cluster_of_an_older_agora_gets_a_password_and_keeps_its_data(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     pgdata = tmp_path / "pg"
     old = EmbeddedPostgres(pgdata, free_port())
     pgdata.mkdir(mode=0o700)
@@ -112,13 +119,34 @@ def test_a_trust_cluster_of_an_older_agora_gets_a_password_and_keeps_its_data(
     from pkg.runtime._accounts import hand_over
 
     hand_over(pgdata, account)
-    subprocess.run(as_account([str(postgres_bin_dir() / "initdb"), "-D", str(pgdata), "-U",
-                               "postgres", "--auth=trust", "--no-sync", "--no-instructions"],
-                              account), check=True, capture_output=True, cwd="/")
-    subprocess.run(as_account([str(postgres_bin_dir() / "postgres"), "--single", "-D",
-                               str(pgdata), "postgres"], account),
-                   input=b"CREATE TABLE kept (v int);\nINSERT INTO kept VALUES (7);\n",
-                   check=True, capture_output=True, cwd="/")
+    subprocess.run(
+        as_account(
+            [
+                str(postgres_bin_dir() / "initdb"),
+                "-D",
+                str(pgdata),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+                "--no-instructions",
+            ],
+            account,
+        ),
+        check=True,
+        capture_output=True,
+        cwd="/",
+    )
+    subprocess.run(
+        as_account(
+            [str(postgres_bin_dir() / "postgres"), "--single", "-D", str(pgdata), "postgres"],
+            account,
+        ),
+        input=b"CREATE TABLE kept (v int);\nINSERT INTO kept VALUES (7);\n",
+        check=True,
+        capture_output=True,
+        cwd="/",
+    )
     assert not (tmp_path / "pg.password").exists()
 
     with EmbeddedPostgres(pgdata, free_port()) as server:
@@ -140,8 +168,7 @@ def test_redis_refuses_commands_before_auth(tmp_path: Path) -> None:
         with pytest.raises(redis.AuthenticationError):
             anonymous.set("role", "admin")
         anonymous.close()
-        wrong = redis.Redis(host="127.0.0.1", port=server.port, password="guess",
-                            socket_timeout=5)
+        wrong = redis.Redis(host="127.0.0.1", port=server.port, password="guess", socket_timeout=5)
         with pytest.raises(redis.AuthenticationError):
             wrong.ping()
         wrong.close()
@@ -203,7 +230,8 @@ def test_redis_killed_with_sigkill_keeps_what_it_acknowledged(tmp_path: Path) ->
 
 
 def test_a_snapshot_only_directory_keeps_its_data_when_append_only_is_switched_on(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     with EmbeddedRedis(tmp_path / "redis", free_port(), append_only=False) as old:
         client = redis.Redis.from_url(old.url)
         client.set("token-family", "from an older mesh")
@@ -222,7 +250,8 @@ def test_a_snapshot_only_directory_keeps_its_data_when_append_only_is_switched_o
 
 
 def test_fixtures_start_embedded_servers_when_no_url_is_named(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("TEST_DATABASE_URL", raising=False)
     monkeypatch.delenv("TEST_REDIS_URL", raising=False)
     with postgres_server(tmp_path / "pg") as pg_url, redis_server(tmp_path / "redis") as r_url:

@@ -22,12 +22,17 @@ def test_the_embedded_redis_gets_the_password_from_the_secrets_folder(tmp_path: 
 
 
 def test_an_external_redis_comes_from_a_service_environment(tmp_path: Path) -> None:
-    _mesh(tmp_path, redis_embedded=False, redis_url="redis://:***@10.0.0.7:6379/2",
-          services=["user", "auth"])
+    _mesh(
+        tmp_path,
+        redis_embedded=False,
+        redis_url="redis://:***@10.0.0.7:6379/2",
+        services=["user", "auth"],
+    )
     (tmp_path / "supervisord.conf").write_text(
         "[program:auth-1]\n"
         'environment=AGORA_AUTH_LISTEN="127.0.0.1:50051",'
-        'AGORA_AUTH_REDIS_URL="redis://:p%%40ss@10.0.0.7:6379/2"\n')
+        'AGORA_AUTH_REDIS_URL="redis://:p%%40ss@10.0.0.7:6379/2"\n'
+    )
     assert mesh_redis_url(tmp_path) == "redis://:p%40ss@10.0.0.7:6379/2"
 
 

@@ -23,7 +23,8 @@ def worker_ports(base: int, workers: int) -> list[int]:
 
 
 def test_a_base_with_a_busy_worker_port_is_passed_over(
-        busy_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    busy_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     user_offset = next(s.port_offset for s in SERVICES if s.name == "user")
     blocked_base = busy_port - user_offset - 10
     candidates = iter([blocked_base + 1, free_port(), free_port(), free_port()])

@@ -64,8 +64,18 @@ def private_mesh() -> Iterator[tuple[Path, dict[str, Any]]]:
     each pytest session resets, cutting off the unprivileged PostgreSQL account)."""
     base = Path(tempfile.mkdtemp(prefix="agora-private-"))
     data = base / "mesh"
-    up = _agora("up", "--detach", "--data-dir", str(data), "--edge-port", str(free_port()),
-                "--port-base", str(_port_base()), "--services", "")
+    up = _agora(
+        "up",
+        "--detach",
+        "--data-dir",
+        str(data),
+        "--edge-port",
+        str(free_port()),
+        "--port-base",
+        str(_port_base()),
+        "--services",
+        "",
+    )
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         yield data, read_mesh_state(data)
@@ -81,10 +91,17 @@ def test_files_of_the_mesh_are_its_users_alone(private_mesh: tuple[Path, Any]) -
     assert _mode(data) & 0o067 == 0, oct(_mode(data))  # 0700, or 0710 for setpriv's group
     for folder in (layout.logs, layout.secrets, layout.redis, layout.envoy_config.parent):
         assert _mode(folder) == 0o700, folder
-    files = [layout.mesh_file, layout.supervisord_conf, *layout.logs.iterdir(),
-             *layout.secrets.iterdir()]
-    assert {p.name for p in layout.secrets.iterdir()} >= {"postgres.password",
-                                                          "redis.password", "redis.conf"}
+    files = [
+        layout.mesh_file,
+        layout.supervisord_conf,
+        *layout.logs.iterdir(),
+        *layout.secrets.iterdir(),
+    ]
+    assert {p.name for p in layout.secrets.iterdir()} >= {
+        "postgres.password",
+        "redis.password",
+        "redis.conf",
+    }
     assert any(p.suffix == ".log" for p in files)
     for path in files:
         assert _mode(path) == 0o600, f"{path}: {oct(_mode(path))}"
@@ -99,29 +116,38 @@ def test_mesh_json_names_no_password(private_mesh: tuple[Path, Any]) -> None:
 
 
 def test_postgres_and_redis_refuse_clients_without_the_password(
-        private_mesh: tuple[Path, Any]) -> None:
+    private_mesh: tuple[Path, Any],
+) -> None:
     data, state = private_mesh
     ports = state["ports"]
     with pytest.raises(psycopg.OperationalError, match="password"):
-        psycopg.connect(f"postgresql://postgres@127.0.0.1:{ports['postgres']}/postgres",
-                        connect_timeout=5).close()
+        psycopg.connect(
+            f"postgresql://postgres@127.0.0.1:{ports['postgres']}/postgres", connect_timeout=5
+        ).close()
     anonymous = redis.Redis(host="127.0.0.1", port=ports["redis"], socket_timeout=5)
     with pytest.raises(redis.AuthenticationError):
         anonymous.get("anything")
     anonymous.close()
 
     password = (data / "secrets" / "postgres.password").read_text().strip()
-    with psycopg.connect(f"postgresql://postgres:{password}@127.0.0.1:{ports['postgres']}"
-                         "/postgres", connect_timeout=5) as conn:
+    with psycopg.connect(
+        f"postgresql://postgres:{password}@127.0.0.1:{ports['postgres']}/postgres",
+        connect_timeout=5,
+    ) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
-    client = redis.Redis(host="127.0.0.1", port=ports["redis"], socket_timeout=5,
-                         password=(data / "secrets" / "redis.password").read_text().strip())
+    client = redis.Redis(
+        host="127.0.0.1",
+        port=ports["redis"],
+        socket_timeout=5,
+        password=(data / "secrets" / "redis.password").read_text().strip(),
+    )
     assert client.ping()
     client.close()
 
 
 def test_envoy_admin_is_a_private_unix_socket_not_a_tcp_port(
-        private_mesh: tuple[Path, Any]) -> None:
+    private_mesh: tuple[Path, Any],
+) -> None:
     data, state = private_mesh
     admin = Path(state["admin_socket"])
     assert admin == data / "envoy" / "admin.sock"
@@ -130,26 +156,50 @@ def test_envoy_admin_is_a_private_unix_socket_not_a_tcp_port(
     assert envoy_ready(admin)
     assert "admin" not in state["ports"]
 
-    envoy = next(p for p in psutil.process_iter(["name", "cmdline"])
-                 if p.info["name"] == "envoy" and str(data) in " ".join(p.info["cmdline"]))
-    listening = {c.laddr.port for c in envoy.net_connections(kind="inet")
-                 if c.status == psutil.CONN_LISTEN}
+    envoy = next(
+        p
+        for p in psutil.process_iter(["name", "cmdline"])
+        if p.info["name"] == "envoy" and str(data) in " ".join(p.info["cmdline"])
+    )
+    listening = {
+        c.laddr.port for c in envoy.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN
+    }
     assert listening == {state["ports"]["edge"], state["ports"]["jwks"]}
 
 
-@pytest.mark.skipif(not running_as_root() or shutil.which("setpriv") is None,
-                    reason="playing another local user needs root and setpriv")
-def test_another_local_user_reaches_no_secret_log_or_admin(
-        private_mesh: tuple[Path, Any]) -> None:
+@pytest.mark.skipif(
+    not running_as_root() or shutil.which("setpriv") is None,
+    reason="playing another local user needs root and setpriv",
+)
+def test_another_local_user_reaches_no_secret_log_or_admin(private_mesh: tuple[Path, Any]) -> None:
     data, state = private_mesh
     probe = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
-         "-I", "-c", _PROBE, str(data), str(data / "secrets" / "postgres.password"),
-         state["admin_socket"]],
-        capture_output=True, text=True, timeout=60, check=False, cwd="/")
+        [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            sys.executable,
+            "-I",
+            "-c",
+            _PROBE,
+            str(data),
+            str(data / "secrets" / "postgres.password"),
+            state["admin_socket"],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd="/",
+    )
     assert probe.returncode == 0, probe.stderr
-    assert json.loads(probe.stdout) == {"list_data_dir": "denied", "read_secret": "denied",
-                                        "read_log": "denied", "admin_socket": "denied"}
+    assert json.loads(probe.stdout) == {
+        "list_data_dir": "denied",
+        "read_secret": "denied",
+        "read_log": "denied",
+        "admin_socket": "denied",
+    }
 
 
 def test_an_older_open_data_directory_is_narrowed_and_its_cluster_secured() -> None:
@@ -166,27 +216,58 @@ def test_an_older_open_data_directory_is_narrowed_and_its_cluster_secured() -> N
         account = service_account()
         hand_over(pgdata, account)
         bin_dir = postgres_bin_dir()
-        subprocess.run(as_account([str(bin_dir / "initdb"), "-D", str(pgdata), "-U",
-                                   "postgres", "--auth=trust", "--no-sync",
-                                   "--no-instructions"], account),
-                       check=True, capture_output=True, cwd="/")
-        subprocess.run(as_account([str(bin_dir / "postgres"), "--single", "-D", str(pgdata),
-                                   "postgres"], account),
-                       input=b"CREATE TABLE kept (v int);\nINSERT INTO kept VALUES (3);\n",
-                       check=True, capture_output=True, cwd="/")
+        subprocess.run(
+            as_account(
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(pgdata),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--no-sync",
+                    "--no-instructions",
+                ],
+                account,
+            ),
+            check=True,
+            capture_output=True,
+            cwd="/",
+        )
+        subprocess.run(
+            as_account(
+                [str(bin_dir / "postgres"), "--single", "-D", str(pgdata), "postgres"], account
+            ),
+            input=b"CREATE TABLE kept (v int);\nINSERT INTO kept VALUES (3);\n",
+            check=True,
+            capture_output=True,
+            cwd="/",
+        )
 
-        up = _agora("up", "--detach", "--data-dir", str(data), "--edge-port",
-                    str(free_port()), "--port-base", str(_port_base()), "--services", "",
-                    "--no-edge")
+        up = _agora(
+            "up",
+            "--detach",
+            "--data-dir",
+            str(data),
+            "--edge-port",
+            str(free_port()),
+            "--port-base",
+            str(_port_base()),
+            "--services",
+            "",
+            "--no-edge",
+        )
         try:
             assert up.returncode == 0, up.stdout + up.stderr
             port = read_mesh_state(data)["ports"]["postgres"]
             with pytest.raises(psycopg.OperationalError, match="password"):
-                psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres",
-                                connect_timeout=5).close()
+                psycopg.connect(
+                    f"postgresql://postgres@127.0.0.1:{port}/postgres", connect_timeout=5
+                ).close()
             password = (data / "secrets" / "postgres.password").read_text().strip()
-            with psycopg.connect(f"postgresql://postgres:{password}@127.0.0.1:{port}"
-                                 "/postgres", connect_timeout=5) as conn:
+            with psycopg.connect(
+                f"postgresql://postgres:{password}@127.0.0.1:{port}/postgres", connect_timeout=5
+            ) as conn:
                 assert conn.execute("SELECT v FROM kept").fetchone() == (3,)
             assert _mode(data) & 0o067 == 0
             assert _mode(old_log) == 0o600

@@ -18,8 +18,12 @@ from pkg.runtime._mesh import load_services
 from pkg.scaffold import ScaffoldError, ServiceNameError, new_service, plural
 
 REPO = Path(__file__).resolve().parents[3]
-REGISTERED = ("services/registry.toml", "docker-compose.yml",
-              "deploy/compose/postgres-initdb/10-databases.sql", "Dockerfile")
+REGISTERED = (
+    "services/registry.toml",
+    "docker-compose.yml",
+    "deploy/compose/postgres-initdb/10-databases.sql",
+    "Dockerfile",
+)
 
 
 @pytest.fixture
@@ -36,18 +40,31 @@ def root(tmp_path: Path) -> Path:
 
 def _snapshot(root: Path) -> dict[str, bytes | None]:
     """Every file (its bytes) and folder (``None``) under ``root``."""
-    return {p.relative_to(root).as_posix(): p.read_bytes() if p.is_file() else None
-            for p in sorted(root.rglob("*"))}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes() if p.is_file() else None
+        for p in sorted(root.rglob("*"))
+    }
 
 
-@pytest.mark.parametrize(("name", "says"), [
-    ("Widget", "lower-case"), ("2fast", "starting with a letter"), ("w", "2 to 30"),
-    ("order_item", "lower-case letters and digits"), ("x" * 31, "2 to 30"),
-    ("", "not a service name"), ("class", "reserved"), ("pkg", "reserved"),
-    ("edge", "reserved"), ("user", "exists already"), ("auth", "exists already"),
-])
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("Widget", "lower-case"),
+        ("2fast", "starting with a letter"),
+        ("w", "2 to 30"),
+        ("order_item", "lower-case letters and digits"),
+        ("x" * 31, "2 to 30"),
+        ("", "not a service name"),
+        ("class", "reserved"),
+        ("pkg", "reserved"),
+        ("edge", "reserved"),
+        ("user", "exists already"),
+        ("auth", "exists already"),
+    ],
+)
 def test_bad_names_are_refused_with_a_reason_and_nothing_is_written(
-        root: Path, name: str, says: str) -> None:
+    root: Path, name: str, says: str
+) -> None:
     before = _snapshot(root)
     with pytest.raises(ServiceNameError, match=says):
         new_service(root, name)
@@ -63,7 +80,8 @@ def test_an_existing_folder_is_never_overwritten(root: Path) -> None:
 
 
 def test_the_cli_refuses_a_second_run_with_exit_status_2(
-        root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["new-service", "catalog", "--root", str(root)]) == 0
     after_first = _snapshot(root)
     assert main(["new-service", "catalog", "--root", str(root)]) == 2
@@ -74,16 +92,25 @@ def test_the_cli_refuses_a_second_run_with_exit_status_2(
 def test_generation_writes_the_shape_and_registers_the_service(root: Path) -> None:
     generated = new_service(root, "category")
     assert generated.port_offset == 3
-    for path in ("api/agora/category/v1/category.proto",
-                 "api/agora/category/v1/category_events.proto", "services/category/app.py",
-                 "services/category/service/categories.py",
-                 "services/category/migrations/versions/0001_create_categories.py",
-                 "services/category/tests/fakes.py", "tests/e2e/test_category.py"):
+    for path in (
+        "api/agora/category/v1/category.proto",
+        "api/agora/category/v1/category_events.proto",
+        "services/category/app.py",
+        "services/category/service/categories.py",
+        "services/category/migrations/versions/0001_create_categories.py",
+        "services/category/tests/fakes.py",
+        "tests/e2e/test_category.py",
+    ):
         assert path in generated.written and (root / path).is_file(), path
     assert set(generated.changed) == set(REGISTERED)
     spec = load_services(root / "services" / "registry.toml")[-1]
     assert (spec.name, spec.port_offset, spec.database, spec.redis, spec.module) == (
-        "category", 3, True, True, "services.category")
+        "category",
+        3,
+        True,
+        True,
+        "services.category",
+    )
     assert dict(spec.env) == {"AGORA_CATEGORY_JWKS_CACHE_FILE": "{data}/category/jwks.json"}
     compose = yaml.safe_load((root / "docker-compose.yml").read_text())
     services = compose["services"]
@@ -108,8 +135,10 @@ def test_generation_writes_the_shape_and_registers_the_service(root: Path) -> No
     assert json.loads(env["AGORA_ENDPOINTS"])["user"] == "dns:///user:50052"
     assert {"/data/certs/category", "/data/category"} <= _mount_points(root)
     assert "CREATE DATABASE agora_category;" in (root / REGISTERED[2]).read_text()
-    assert 'pattern: "categories/{category}"' in (
-        root / "api/agora/category/v1/category.proto").read_text()
+    assert (
+        'pattern: "categories/{category}"'
+        in (root / "api/agora/category/v1/category.proto").read_text()
+    )
 
 
 def test_the_second_generated_service_takes_the_next_port_offset(root: Path) -> None:
@@ -118,28 +147,49 @@ def test_the_second_generated_service_takes_the_next_port_offset(root: Path) -> 
     compose = yaml.safe_load((root / "docker-compose.yml").read_text())
     assert {"auth", "user", "catalog", "basket"} <= set(compose["services"]["edge"]["depends_on"])
     assert {"user-data", "catalog-data", "basket-data"} <= set(compose["volumes"])
-    assert {"/data/user", "/data/catalog", "/data/certs/catalog", "/data/basket",
-            "/data/certs/basket"} <= _mount_points(root)
+    assert {
+        "/data/user",
+        "/data/catalog",
+        "/data/certs/catalog",
+        "/data/basket",
+        "/data/certs/basket",
+    } <= _mount_points(root)
 
 
 def _mount_points(root: Path) -> set[str]:
     """The folders the Dockerfile creates for the agora user."""
-    [line] = [line for line in (root / "Dockerfile").read_text().splitlines()
-              if "install -d -o agora -g agora -m 0700" in line]
+    [line] = [
+        line
+        for line in (root / "Dockerfile").read_text().splitlines()
+        if "install -d -o agora -g agora -m 0700" in line
+    ]
     return {word for word in line.split() if word.startswith("/data/")}
 
 
-@pytest.mark.parametrize(("noun", "expected"), [
-    ("widget", "widgets"), ("category", "categories"), ("day", "days"), ("box", "boxes"),
-    ("match", "matches"), ("bus", "buses")])
+@pytest.mark.parametrize(
+    ("noun", "expected"),
+    [
+        ("widget", "widgets"),
+        ("category", "categories"),
+        ("day", "days"),
+        ("box", "boxes"),
+        ("match", "matches"),
+        ("bus", "buses"),
+    ],
+)
 def test_plural_collection_ids(noun: str, expected: str) -> None:
     assert plural(noun) == expected
 
 
 def _ruff(root: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ruff", *argv, "--config",
-                           str(REPO / "pyproject.toml")], cwd=root, capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *argv, "--config", str(REPO / "pyproject.toml")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_the_generated_python_is_formatted_and_lint_clean(root: Path) -> None:
@@ -175,17 +225,22 @@ def test_without_ruff_nothing_is_written(root: Path, monkeypatch: pytest.MonkeyP
 def test_the_registration_is_the_registry_and_what_is_derived_from_it(root: Path) -> None:
     new_service(root, "category")
     assert stale_files(root) == [], "new-service leaves no derived file stale"
-    [spec] = [spec for spec in load_registry(root / "services" / "registry.toml")
-              if spec.name == "category"]
+    [spec] = [
+        spec
+        for spec in load_registry(root / "services" / "registry.toml")
+        if spec.name == "category"
+    ]
     assert spec.depends_on == ("auth", "user")
-    assert (root / "docker-compose.yml").read_text().startswith(
-        "# Generated by `python -m pkg.registry write`")
+    assert (
+        (root / "docker-compose.yml")
+        .read_text()
+        .startswith("# Generated by `python -m pkg.registry write`")
+    )
 
 
 def test_the_generated_service_has_no_type_ignores(root: Path) -> None:
     generated = new_service(root, "category")
-    code = [path for path in generated.written
-            if path.endswith(".py") and "/tests/" not in path]
+    code = [path for path in generated.written if path.endswith(".py") and "/tests/" not in path]
     assert code
     marked = [path for path in code if "type: ignore" in (root / path).read_text()]
     assert not marked, f"mypy --strict warns about unused ignores: {marked}"
@@ -204,14 +259,18 @@ database = true
 """A good service table with auth and user, for the tests that break one line of it."""
 
 
-@pytest.mark.parametrize(("line", "broken", "says"), [
-    ("database = true", 'database = "yes"', "not a boolean"),
-    ("port_offset = 2", "port_offset = 12", "1..9"),
-    ("database = true", 'database = true\ncolour = "red"', "unknown key"),
-    ("database = true", 'database = true\ndepends_on = ["nobody"]', "not a service"),
-])
+@pytest.mark.parametrize(
+    ("line", "broken", "says"),
+    [
+        ("database = true", 'database = "yes"', "not a boolean"),
+        ("port_offset = 2", "port_offset = 12", "1..9"),
+        ("database = true", 'database = true\ncolour = "red"', "unknown key"),
+        ("database = true", 'database = true\ndepends_on = ["nobody"]', "not a service"),
+    ],
+)
 def test_a_broken_registry_is_refused_and_nothing_is_written(
-        root: Path, line: str, broken: str, says: str) -> None:
+    root: Path, line: str, broken: str, says: str
+) -> None:
     (root / "services" / "registry.toml").write_text(TABLE.replace(line, broken))
     before = _snapshot(root)
     with pytest.raises(ScaffoldError, match=says):
@@ -219,11 +278,16 @@ def test_a_broken_registry_is_refused_and_nothing_is_written(
     assert _snapshot(root) == before
 
 
-@pytest.mark.parametrize(("blocker", "says"), [
-    ("tests", "tests is not a folder"), ("Dockerfile/", "Dockerfile is not a writable file"),
-])
+@pytest.mark.parametrize(
+    ("blocker", "says"),
+    [
+        ("tests", "tests is not a folder"),
+        ("Dockerfile/", "Dockerfile is not a writable file"),
+    ],
+)
 def test_an_unwritable_target_is_found_before_anything_is_written(
-        root: Path, blocker: str, says: str) -> None:
+    root: Path, blocker: str, says: str
+) -> None:
     """A file where a folder must go (``tests``), a folder where a file must go: both bind
     every account, root included (permission bits would not)."""
     path = root / blocker.rstrip("/")
@@ -238,8 +302,9 @@ def test_an_unwritable_target_is_found_before_anything_is_written(
     assert _snapshot(root) == before
 
 
-def test_a_write_that_fails_late_is_rolled_back(root: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_write_that_fails_late_is_rolled_back(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The last file fails to write, after the service folder, the contract, the registry
     and the other derived files were written: all of them are undone, folders included."""
     from pkg.scaffold import _files
@@ -258,18 +323,30 @@ def test_a_write_that_fails_late_is_rolled_back(root: Path,
     with pytest.raises(ScaffoldError, match="nothing was changed"):
         new_service(root, "category")
     assert written[-1].endswith("10-databases.sql")
-    assert {"services/category/app.py", "services/registry.toml", "docker-compose.yml",
-            "Dockerfile"} <= set(written), "the failure came after the other writes"
+    assert {
+        "services/category/app.py",
+        "services/registry.toml",
+        "docker-compose.yml",
+        "Dockerfile",
+    } <= set(written), "the failure came after the other writes"
     assert _snapshot(root) == before
 
 
-@pytest.mark.parametrize(("template", "text", "says"), [
-    ("service/app.py.j2", "def broken(:\n", "ruff"),
-    ("service/config.py.j2", "{{ no_such_variable }}\n", "does not render"),
-])
+@pytest.mark.parametrize(
+    ("template", "text", "says"),
+    [
+        ("service/app.py.j2", "def broken(:\n", "ruff"),
+        ("service/config.py.j2", "{{ no_such_variable }}\n", "does not render"),
+    ],
+)
 def test_a_template_that_fails_is_refused_and_nothing_is_written(
-        root: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
-        template: str, text: str, says: str) -> None:
+    root: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    template: str,
+    text: str,
+    says: str,
+) -> None:
     from pkg.scaffold import _generate
 
     broken = tmp_path_factory.mktemp("template") / "template"
@@ -283,13 +360,18 @@ def test_a_template_that_fails_is_refused_and_nothing_is_written(
     assert _snapshot(root) == before
 
 
-def test_a_new_table_that_breaks_a_rule_is_refused(root: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_table_that_breaks_a_rule_is_refused(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pkg.scaffold import _register
 
-    monkeypatch.setattr(_register, "registry_entry",
-                        lambda name, offset: f'\n[[service]]\nname = "{name}"\nport_offset = '
-                                             f'{offset}\nredis = "no"\n')
+    monkeypatch.setattr(
+        _register,
+        "registry_entry",
+        lambda name, offset: (
+            f'\n[[service]]\nname = "{name}"\nport_offset = {offset}\nredis = "no"\n'
+        ),
+    )
     before = _snapshot(root)
     with pytest.raises(ScaffoldError, match="not a boolean"):
         new_service(root, "category")

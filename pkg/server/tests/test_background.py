@@ -17,7 +17,8 @@ class _Users(user_pb2_grpc.UserServiceServicer):
 
 
 async def test_loops_start_restart_after_a_failure_and_end_before_the_cleanups(
-        cert_dir: Path, token_mint: TokenMint) -> None:
+    cert_dir: Path, token_mint: TokenMint
+) -> None:
     said: list[str] = []
     runs = 0
     second_run = asyncio.Event()
@@ -38,11 +39,21 @@ async def test_loops_start_restart_after_a_failure_and_end_before_the_cleanups(
         said.append("cleanup")
 
     server = GrpcServer(
-        identity="user", listen="127.0.0.1:0", verifier=token_mint.verifier,
+        identity="user",
+        listen="127.0.0.1:0",
+        verifier=token_mint.verifier,
         credentials=server_credentials(cert_dir, "user"),
-        registrations=[Registration("agora.user.v1.UserService", _Users(),
-                                    user_pb2_grpc.add_UserServiceServicer_to_server)],
-        background=[flaky_loop], cleanups=[cleanup], grace=0.1)
+        registrations=[
+            Registration(
+                "agora.user.v1.UserService",
+                _Users(),
+                user_pb2_grpc.add_UserServiceServicer_to_server,
+            )
+        ],
+        background=[flaky_loop],
+        cleanups=[cleanup],
+        grace=0.1,
+    )
     await server.start()
     await asyncio.wait_for(second_run.wait(), 10)
     await server.stop()

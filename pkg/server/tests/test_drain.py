@@ -16,27 +16,43 @@ from pkg.server import GrpcServer, Registration
 from pkg.server.tests.test_interceptors import _Users
 from pkg.testing import TokenMint
 
-SERVING, NOT_SERVING = (health_pb2.HealthCheckResponse.SERVING,
-                        health_pb2.HealthCheckResponse.NOT_SERVING)
+SERVING, NOT_SERVING = (
+    health_pb2.HealthCheckResponse.SERVING,
+    health_pb2.HealthCheckResponse.NOT_SERVING,
+)
 
 
 async def test_stop_drains_then_stops_without_waiting_for_watch_streams(
-        cert_dir: Path, token_mint: TokenMint) -> None:
+    cert_dir: Path, token_mint: TokenMint
+) -> None:
     server = GrpcServer(
-        identity="user", listen="127.0.0.1:0", verifier=token_mint.verifier,
+        identity="user",
+        listen="127.0.0.1:0",
+        verifier=token_mint.verifier,
         credentials=server_credentials(cert_dir, "user"),
-        registrations=[Registration("agora.user.v1.UserService", _Users(),
-                                    user_pb2_grpc.add_UserServiceServicer_to_server)],
-        drain=1.0, grace=30.0)
+        registrations=[
+            Registration(
+                "agora.user.v1.UserService",
+                _Users(),
+                user_pb2_grpc.add_UserServiceServicer_to_server,
+            )
+        ],
+        drain=1.0,
+        grace=30.0,
+    )
     port = await server.start()
     async with grpc.aio.secure_channel(
-            f"127.0.0.1:{port}", channel_credentials(cert_dir, "edge"),
-            options=[("grpc.ssl_target_name_override", "user")]) as channel:
+        f"127.0.0.1:{port}",
+        channel_credentials(cert_dir, "edge"),
+        options=[("grpc.ssl_target_name_override", "user")],
+    ) as channel:
         health = health_pb2_grpc.HealthStub(channel)
         users = user_pb2_grpc.UserServiceStub(channel)
         bearer = (("authorization", f"Bearer {token_mint.token('abc')}"),)
-        watches = [health.Watch(health_pb2.HealthCheckRequest(service=name))
-                   for name in ("", "agora.user.v1.UserService")]
+        watches = [
+            health.Watch(health_pb2.HealthCheckRequest(service=name))
+            for name in ("", "agora.user.v1.UserService")
+        ]
         for watch in watches:
             assert (await watch.read()).status == SERVING
         started = time.monotonic()

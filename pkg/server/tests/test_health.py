@@ -25,8 +25,13 @@ async def test_a_probe_that_ignores_cancellation_does_not_hold_health_up() -> No
         return True
 
     servicer = health.aio.HealthServicer()
-    reporter = HealthReporter(servicer, ["agora.test.v1.S"], {"database": stubborn},
-                              timeout=0.05, informational={"user": fine})
+    reporter = HealthReporter(
+        servicer,
+        ["agora.test.v1.S"],
+        {"database": stubborn},
+        timeout=0.05,
+        informational={"user": fine},
+    )
     assert await reporter.check_once() is False
     assert reporter.down == ["database"]
     overall = await servicer.Check(health_pb2.HealthCheckRequest(service=""), None)

@@ -44,14 +44,23 @@ class _Users(user_pb2_grpc.UserServiceServicer, user_pb2_grpc.UserInternalServic
 async def target(cert_dir: Path, token_mint: TokenMint):  # type: ignore[no-untyped-def]
     servicer = _Users()
     server = GrpcServer(
-        identity="user", listen="127.0.0.1:0", verifier=token_mint.verifier,
+        identity="user",
+        listen="127.0.0.1:0",
+        verifier=token_mint.verifier,
         credentials=server_credentials(cert_dir, "user"),
         registrations=[
-            Registration("agora.user.v1.UserService", servicer,
-                         user_pb2_grpc.add_UserServiceServicer_to_server),
-            Registration("agora.user.v1.UserInternalService", servicer,
-                         user_pb2_grpc.add_UserInternalServiceServicer_to_server),
-        ])
+            Registration(
+                "agora.user.v1.UserService",
+                servicer,
+                user_pb2_grpc.add_UserServiceServicer_to_server,
+            ),
+            Registration(
+                "agora.user.v1.UserInternalService",
+                servicer,
+                user_pb2_grpc.add_UserInternalServiceServicer_to_server,
+            ),
+        ],
+    )
     async with serving(server) as address:
         yield address
 
@@ -61,21 +70,27 @@ def _bearer(token: str) -> tuple[tuple[str, str], ...]:
 
 
 async def test_valid_token_reaches_the_handler_with_its_principal(
-        target: str, cert_dir: Path, token_mint: TokenMint) -> None:
+    target: str, cert_dir: Path, token_mint: TokenMint
+) -> None:
     async with secure_channel(cert_dir, "edge", target, "user") as channel:
         stub = user_pb2_grpc.UserServiceStub(channel)
-        user = await stub.GetUser(user_pb2.GetUserRequest(name="users/me"),
-                                  metadata=_bearer(token_mint.token("abc")))
+        user = await stub.GetUser(
+            user_pb2.GetUserRequest(name="users/me"), metadata=_bearer(token_mint.token("abc"))
+        )
     assert user.name == "users/abc"
 
 
-@pytest.mark.parametrize("metadata, reason", [
-    ((), "TOKEN_MISSING"),
-    ((("authorization", "Basic abc"),), "TOKEN_MALFORMED"),
-    ((("authorization", "Bearer not-a-jwt"),), "TOKEN_INVALID"),
-])
+@pytest.mark.parametrize(
+    "metadata, reason",
+    [
+        ((), "TOKEN_MISSING"),
+        ((("authorization", "Basic abc"),), "TOKEN_MALFORMED"),
+        ((("authorization", "Bearer not-a-jwt"),), "TOKEN_INVALID"),
+    ],
+)
 async def test_missing_or_bad_tokens_are_unauthenticated(
-        target: str, cert_dir: Path, metadata: tuple[tuple[str, str], ...], reason: str) -> None:
+    target: str, cert_dir: Path, metadata: tuple[tuple[str, str], ...], reason: str
+) -> None:
     async with secure_channel(cert_dir, "edge", target, "user") as channel:
         stub = user_pb2_grpc.UserServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as caught:
@@ -85,7 +100,8 @@ async def test_missing_or_bad_tokens_are_unauthenticated(
 
 
 async def test_expired_wrong_audience_and_foreign_key_tokens_are_refused(
-        target: str, cert_dir: Path, token_mint: TokenMint) -> None:
+    target: str, cert_dir: Path, token_mint: TokenMint
+) -> None:
     from cryptography.hazmat.primitives.asymmetric import ec
 
     tokens = {
@@ -97,28 +113,32 @@ async def test_expired_wrong_audience_and_foreign_key_tokens_are_refused(
         stub = user_pb2_grpc.UserServiceStub(channel)
         for reason, token in [*tokens.items(), ("TOKEN_INVALID", foreign)]:
             with pytest.raises(grpc.aio.AioRpcError) as caught:
-                await stub.GetUser(user_pb2.GetUserRequest(name="users/me"),
-                                   metadata=_bearer(token))
+                await stub.GetUser(
+                    user_pb2.GetUserRequest(name="users/me"), metadata=_bearer(token)
+                )
             assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
             assert status_details(caught.value)["error_info"].reason == reason
 
 
 async def test_role_rule_refuses_a_customer(
-        target: str, cert_dir: Path, token_mint: TokenMint) -> None:
+    target: str, cert_dir: Path, token_mint: TokenMint
+) -> None:
     async with secure_channel(cert_dir, "edge", target, "user") as channel:
         stub = user_pb2_grpc.UserServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await stub.ListUsers(user_pb2.ListUsersRequest(),
-                                 metadata=_bearer(token_mint.token(roles=["customer"])))
+            await stub.ListUsers(
+                user_pb2.ListUsersRequest(), metadata=_bearer(token_mint.token(roles=["customer"]))
+            )
         assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
-        await stub.ListUsers(user_pb2.ListUsersRequest(),
-                             metadata=_bearer(token_mint.token(roles=["admin"])))
+        await stub.ListUsers(
+            user_pb2.ListUsersRequest(), metadata=_bearer(token_mint.token(roles=["admin"]))
+        )
 
 
 async def test_internal_rpc_is_refused_for_callers_the_policy_does_not_name(
-        target: str, cert_dir: Path) -> None:
-    request = user_pb2.CreateUserRequest(email="a@example.com", password="x" * 12,
-                                         display_name="A")
+    target: str, cert_dir: Path
+) -> None:
+    request = user_pb2.CreateUserRequest(email="a@example.com", password="x" * 12, display_name="A")
     async with secure_channel(cert_dir, "edge", target, "user") as channel:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await user_pb2_grpc.UserInternalServiceStub(channel).CreateUser(request)
@@ -130,8 +150,9 @@ async def test_internal_rpc_is_refused_for_callers_the_policy_does_not_name(
 
 
 async def test_invalid_requests_name_each_bad_field(target: str, cert_dir: Path) -> None:
-    request = user_pb2.CreateUserRequest(email="not-an-email", password="short",
-                                         display_name="", roles=[user_pb2.ROLE_ADMIN])
+    request = user_pb2.CreateUserRequest(
+        email="not-an-email", password="short", display_name="", roles=[user_pb2.ROLE_ADMIN]
+    )
     async with secure_channel(cert_dir, "auth", target, "user") as channel:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await user_pb2_grpc.UserInternalServiceStub(channel).CreateUser(request)
@@ -141,20 +162,24 @@ async def test_invalid_requests_name_each_bad_field(target: str, cert_dir: Path)
 
 
 async def test_update_mask_outside_the_mutable_fields_is_invalid(
-        target: str, cert_dir: Path, token_mint: TokenMint) -> None:
+    target: str, cert_dir: Path, token_mint: TokenMint
+) -> None:
     request = user_pb2.UpdateUserRequest(
         user=user_pb2.User(name="users/me", display_name="New"),
-        update_mask=field_mask_pb2.FieldMask(paths=["email"]))
+        update_mask=field_mask_pb2.FieldMask(paths=["email"]),
+    )
     async with secure_channel(cert_dir, "edge", target, "user") as channel:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await user_pb2_grpc.UserServiceStub(channel).UpdateUser(
-                request, metadata=_bearer(token_mint.token()))
+                request, metadata=_bearer(token_mint.token())
+            )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "update_mask" in status_details(caught.value)["violations"]
 
 
 async def test_domain_errors_map_to_codes_and_unexpected_ones_hide_details(
-        target: str, cert_dir: Path, token_mint: TokenMint) -> None:
+    target: str, cert_dir: Path, token_mint: TokenMint
+) -> None:
     cases = {
         "users/00000000-0000-0000-0000-000000000000": grpc.StatusCode.NOT_FOUND,
         "users/11111111-1111-1111-1111-111111111111": grpc.StatusCode.INTERNAL,
@@ -164,8 +189,9 @@ async def test_domain_errors_map_to_codes_and_unexpected_ones_hide_details(
         stub = user_pb2_grpc.UserServiceStub(channel)
         for name, code in cases.items():
             with pytest.raises(grpc.aio.AioRpcError) as caught:
-                await stub.GetUser(user_pb2.GetUserRequest(name=name),
-                                   metadata=_bearer(token_mint.token()))
+                await stub.GetUser(
+                    user_pb2.GetUserRequest(name=name), metadata=_bearer(token_mint.token())
+                )
             assert caught.value.code() == code
             assert "secret detail" not in (caught.value.details() or "")
             assert "Traceback" not in (caught.value.details() or "")
@@ -179,13 +205,15 @@ async def test_request_id_is_echoed(target: str, cert_dir: Path, token_mint: Tok
     async with secure_channel(cert_dir, "edge", target, "user") as channel:
         call = user_pb2_grpc.UserServiceStub(channel).GetUser(
             user_pb2.GetUserRequest(name="users/me"),
-            metadata=(*_bearer(token_mint.token()), ("x-request-id", "req-42")))
+            metadata=(*_bearer(token_mint.token()), ("x-request-id", "req-42")),
+        )
         await call
         assert ("x-request-id", "req-42") in tuple(await call.trailing_metadata())
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await user_pb2_grpc.UserServiceStub(channel).GetUser(
                 user_pb2.GetUserRequest(name="users/00000000-0000-0000-0000-000000000000"),
-                metadata=(*_bearer(token_mint.token()), ("x-request-id", "req-43")))
+                metadata=(*_bearer(token_mint.token()), ("x-request-id", "req-43")),
+            )
         assert ("x-request-id", "req-43") in tuple(caught.value.trailing_metadata() or ())
 
 
@@ -216,7 +244,8 @@ async def test_caching_verifier_verifies_once_and_refuses_after_expiry() -> None
 
 
 async def test_each_call_is_logged_to_the_log_file_but_health_checks_are_not(
-        target: str, cert_dir: Path, token_mint: TokenMint, log_file: Path) -> None:
+    target: str, cert_dir: Path, token_mint: TokenMint, log_file: Path
+) -> None:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     async with secure_channel(cert_dir, "edge", target, "user") as channel:
@@ -224,8 +253,12 @@ async def test_each_call_is_logged_to_the_log_file_but_health_checks_are_not(
         await health.Check(health_pb2.HealthCheckRequest())
         await user_pb2_grpc.UserServiceStub(channel).GetUser(
             user_pb2.GetUserRequest(name="users/me"),
-            metadata=(*_bearer(token_mint.token()), ("x-request-id", "req-7"), (
-                "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")))
+            metadata=(
+                *_bearer(token_mint.token()),
+                ("x-request-id", "req-7"),
+                ("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+            ),
+        )
         await health.Check(health_pb2.HealthCheckRequest())
     finished = [line for line in log_lines(log_file) if line["message"] == "rpc finished"]
     assert len(finished) == 1
@@ -233,23 +266,29 @@ async def test_each_call_is_logged_to_the_log_file_but_health_checks_are_not(
     assert line["rpc"] == "/agora.user.v1.UserService/GetUser"
     assert (line["service"], line["level"], line["code"]) == ("user", "INFO", "OK")
     assert (line["request_id"], line["trace_id"], line["span_id"]) == (
-        "req-7", "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
+        "req-7",
+        "0af7651916cd43dd8448eb211c80319c",
+        "b7ad6b7169203331",
+    )
     assert line["caller"] == "edge"
     assert isinstance(line["duration_ms"], float)
     assert str(line["time"]).endswith("Z")
 
 
 async def test_a_call_without_ids_gets_one_random_id_for_request_and_trace(
-        target: str, cert_dir: Path, token_mint: TokenMint, log_file: Path) -> None:
+    target: str, cert_dir: Path, token_mint: TokenMint, log_file: Path
+) -> None:
     async with secure_channel(cert_dir, "edge", target, "user") as channel:
         ids = []
         for _ in range(2):
             call = user_pb2_grpc.UserServiceStub(channel).GetUser(
-                user_pb2.GetUserRequest(name="users/me"), metadata=_bearer(token_mint.token()))
+                user_pb2.GetUserRequest(name="users/me"), metadata=_bearer(token_mint.token())
+            )
             await call
             ids.append(dict(tuple(await call.trailing_metadata()))["x-request-id"])
     assert ids[0] != ids[1]
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
     finished = [line for line in log_lines(log_file) if line["message"] == "rpc finished"]
     assert [(line["request_id"], line["trace_id"], "span_id" in line) for line in finished] == [
-        (i, i, False) for i in ids]
+        (i, i, False) for i in ids
+    ]

@@ -30,8 +30,14 @@ class Auth:
 
 
 def _verifier(auth: Auth, cache_file: Path | None = None) -> JwksTokenVerifier:
-    return JwksTokenVerifier(auth, issuer=auth.mint.issuer, audience=auth.mint.audience,
-                             max_age=0.0, min_refetch=0.0, cache_file=cache_file)
+    return JwksTokenVerifier(
+        auth,
+        issuer=auth.mint.issuer,
+        audience=auth.mint.audience,
+        max_age=0.0,
+        min_refetch=0.0,
+        cache_file=cache_file,
+    )
 
 
 async def test_no_keys_and_auth_down_is_unavailable(token_mint: TokenMint) -> None:
@@ -45,7 +51,8 @@ async def test_no_keys_and_auth_down_is_unavailable(token_mint: TokenMint) -> No
 
 
 async def test_keys_from_the_cache_file_verify_after_a_restart_while_auth_is_down(
-        token_mint: TokenMint, tmp_path: Path) -> None:
+    token_mint: TokenMint, tmp_path: Path
+) -> None:
     cache = tmp_path / "user" / "jwks.json"
     auth = Auth(token_mint)
     first = _verifier(auth, cache)

@@ -28,26 +28,43 @@ NOT_FOUND = grpc.StatusCode.NOT_FOUND.value[0]
 @pytest.fixture
 async def target(cert_dir: Path, token_mint: TokenMint) -> AsyncIterator[str]:
     server = GrpcServer(
-        identity="user", listen="127.0.0.1:0", verifier=token_mint.verifier,
+        identity="user",
+        listen="127.0.0.1:0",
+        verifier=token_mint.verifier,
         credentials=server_credentials(cert_dir, "user"),
-        registrations=[Registration("agora.user.v1.UserService", _Users(),
-                                    user_pb2_grpc.add_UserServiceServicer_to_server)])
+        registrations=[
+            Registration(
+                "agora.user.v1.UserService",
+                _Users(),
+                user_pb2_grpc.add_UserServiceServicer_to_server,
+            )
+        ],
+    )
     async with serving(server) as address:
         yield address
 
 
-async def _ask(cert_dir: Path, identity: str, target: str,
-               requests: list[reflection_pb2.ServerReflectionRequest], path: str = V1ALPHA
-               ) -> list[reflection_pb2.ServerReflectionResponse]:
+async def _ask(
+    cert_dir: Path,
+    identity: str,
+    target: str,
+    requests: list[reflection_pb2.ServerReflectionRequest],
+    path: str = V1ALPHA,
+) -> list[reflection_pb2.ServerReflectionResponse]:
     """Ask ``requests`` on one stream; v1 shares v1alpha's messages field for field."""
     async with grpc.aio.secure_channel(
-            target, channel_credentials(cert_dir, identity),
-            options=[("grpc.ssl_target_name_override", "user")]) as channel:
+        target,
+        channel_credentials(cert_dir, identity),
+        options=[("grpc.ssl_target_name_override", "user")],
+    ) as channel:
         if path == V1ALPHA:
             stub = reflection_pb2_grpc.ServerReflectionStub(channel)
             return [r async for r in stub.ServerReflectionInfo(iter(requests))]
-        call = channel.stream_stream(path, request_serializer=Request.SerializeToString,
-                                     response_deserializer=Response.FromString)
+        call = channel.stream_stream(
+            path,
+            request_serializer=Request.SerializeToString,
+            response_deserializer=Response.FromString,
+        )
         return [r async for r in call(iter(requests))]
 
 
@@ -59,9 +76,11 @@ def _services(response: reflection_pb2.ServerReflectionResponse) -> set[str]:
     return found
 
 
-QUESTIONS = [Request(list_services=""),
-             Request(file_containing_symbol="agora.user.v1.UserService"),
-             Request(file_containing_symbol="agora.user.v1.UserInternalService")]
+QUESTIONS = [
+    Request(list_services=""),
+    Request(file_containing_symbol="agora.user.v1.UserService"),
+    Request(file_containing_symbol="agora.user.v1.UserInternalService"),
+]
 
 
 async def test_the_edge_sees_only_public_services(cert_dir: Path, target: str) -> None:
@@ -78,15 +97,19 @@ async def test_the_mesh_sees_everything(cert_dir: Path, target: str) -> None:
     listed, public_file, internal = await _ask(cert_dir, "cli", target, QUESTIONS)
     names = {s.name for s in listed.list_services_response.service}
     assert "agora.user.v1.UserInternalService" in names
-    assert {"agora.user.v1.UserService",
-            "agora.user.v1.UserInternalService"} <= _services(public_file)
+    assert {"agora.user.v1.UserService", "agora.user.v1.UserInternalService"} <= _services(
+        public_file
+    )
     assert "agora.user.v1.UserInternalService" in _services(internal)
 
 
-def _files(response: reflection_pb2.ServerReflectionResponse
-           ) -> list[descriptor_pb2.FileDescriptorProto]:
-    return [descriptor_pb2.FileDescriptorProto.FromString(raw)
-            for raw in response.file_descriptor_response.file_descriptor_proto]
+def _files(
+    response: reflection_pb2.ServerReflectionResponse,
+) -> list[descriptor_pb2.FileDescriptorProto]:
+    return [
+        descriptor_pb2.FileDescriptorProto.FromString(raw)
+        for raw in response.file_descriptor_response.file_descriptor_proto
+    ]
 
 
 def _messages(files: list[descriptor_pb2.FileDescriptorProto]) -> set[str]:
@@ -103,41 +126,64 @@ def _messages(files: list[descriptor_pb2.FileDescriptorProto]) -> set[str]:
     return found
 
 
-PROBES = [Request(file_containing_symbol="agora.user.v1.VerifyCredentialsRequest"),
-          Request(file_containing_symbol="agora.user.v1.CreateUserRequest"),
-          Request(file_by_filename="agora/user/v1/user.proto"),
-          Request(file_containing_symbol="agora.user.v1.UserService"),
-          Request(file_containing_symbol="agora.auth.v1.AuthService"),
-          Request(file_containing_extension=reflection_pb2.ExtensionRequest(
-              containing_type="google.protobuf.MethodOptions", extension_number=50001)),
-          Request(file_containing_extension=reflection_pb2.ExtensionRequest(
-              containing_type="agora.user.v1.VerifyCredentialsRequest", extension_number=1)),
-          Request(all_extension_numbers_of_type="agora.user.v1.CreateUserRequest"),
-          Request(list_services="")]
+PROBES = [
+    Request(file_containing_symbol="agora.user.v1.VerifyCredentialsRequest"),
+    Request(file_containing_symbol="agora.user.v1.CreateUserRequest"),
+    Request(file_by_filename="agora/user/v1/user.proto"),
+    Request(file_containing_symbol="agora.user.v1.UserService"),
+    Request(file_containing_symbol="agora.auth.v1.AuthService"),
+    Request(
+        file_containing_extension=reflection_pb2.ExtensionRequest(
+            containing_type="google.protobuf.MethodOptions", extension_number=50001
+        )
+    ),
+    Request(
+        file_containing_extension=reflection_pb2.ExtensionRequest(
+            containing_type="agora.user.v1.VerifyCredentialsRequest", extension_number=1
+        )
+    ),
+    Request(all_extension_numbers_of_type="agora.user.v1.CreateUserRequest"),
+    Request(list_services=""),
+]
 
 
 @pytest.mark.parametrize("path", [V1ALPHA, V1])
-async def test_the_edge_cannot_reach_internal_messages(cert_dir: Path, target: str,
-                                                       path: str) -> None:
-    (verify, create, by_name, users, auth, policy, internal_extension, internal_numbers,
-     listed) = await _ask(cert_dir, "edge", target, PROBES, path)
+async def test_the_edge_cannot_reach_internal_messages(
+    cert_dir: Path, target: str, path: str
+) -> None:
+    (
+        verify,
+        create,
+        by_name,
+        users,
+        auth,
+        policy,
+        internal_extension,
+        internal_numbers,
+        listed,
+    ) = await _ask(cert_dir, "edge", target, PROBES, path)
     for hidden in (verify, create, internal_extension, internal_numbers):
         assert hidden.error_response.error_code == NOT_FOUND, hidden
     served = [f for r in (by_name, users, auth, policy) for f in _files(r)]
-    assert served and all(r.HasField("file_descriptor_response")
-                          for r in (by_name, users, auth, policy))
+    assert served and all(
+        r.HasField("file_descriptor_response") for r in (by_name, users, auth, policy)
+    )
     messages = _messages(served)
-    assert {"agora.user.v1.GetUserRequest", "agora.auth.v1.LoginRequest",
-            "agora.policy.v1.Rule"} <= messages
+    assert {
+        "agora.user.v1.GetUserRequest",
+        "agora.auth.v1.LoginRequest",
+        "agora.policy.v1.Rule",
+    } <= messages
     assert not messages & set(INTERNAL_MESSAGES)
     assert "agora.user.v1.UserInternalService" not in {
-        s.name for s in listed.list_services_response.service}
+        s.name for s in listed.list_services_response.service
+    }
 
 
-async def test_the_edges_files_describe_and_call_a_public_rpc(cert_dir: Path,
-                                                              target: str) -> None:
-    (auth,) = await _ask(cert_dir, "edge", target,
-                         [Request(file_containing_symbol="agora.auth.v1.AuthService")], V1)
+async def test_the_edges_files_describe_and_call_a_public_rpc(cert_dir: Path, target: str) -> None:
+    (auth,) = await _ask(
+        cert_dir, "edge", target, [Request(file_containing_symbol="agora.auth.v1.AuthService")], V1
+    )
     pool = descriptor_pool.DescriptorPool()
     files = {f.name: f for f in _files(auth)}
     added: set[str] = set()
@@ -152,8 +198,10 @@ async def test_the_edges_files_describe_and_call_a_public_rpc(cert_dir: Path,
     for name in files:
         add(name)
     login = pool.FindMethodByName("agora.auth.v1.AuthService.Login")
-    request = json_format.Parse('{"email": "a@example.com", "password": "secret"}',
-                                message_factory.GetMessageClass(login.input_type)())
+    request = json_format.Parse(
+        '{"email": "a@example.com", "password": "secret"}',
+        message_factory.GetMessageClass(login.input_type)(),
+    )
     assert request.SerializeToString()
     user = pool.FindMessageTypeByName("agora.auth.v1.RegisterResponse").fields_by_name["user"]
     assert user.message_type is not None

@@ -22,12 +22,43 @@ from pkg.server._requests import nul_violations
 from pkg.validation import FastPath
 
 _UUID = str(uuid.UUID(int=0x1234_5678_9ABC_DEF0_1234_5678_9ABC_DEF0))
-_WORDS = ["", "a", "users/me", "users/me\n", f"users/{_UUID}", f"users/{_UUID.upper()}",
-          "users/", _UUID, _UUID.upper(), _UUID + "\n", _UUID[:-1], "not-a-uuid",
-          "a@b.co", "ann@example.com", "a@b", "@b.co", "a b@c.d", "ü@b.co", "a@-b.co",
-          "a@b.co\n", "a\x00b", "\x00", "é", "名前", "display_name", "😀"]
-_MASKS = [[], ["display_name"], ["email"], ["display_name.first"], ["display_name", "email"],
-          ["display_namex"], ["a\x00"]]
+_WORDS = [
+    "",
+    "a",
+    "users/me",
+    "users/me\n",
+    f"users/{_UUID}",
+    f"users/{_UUID.upper()}",
+    "users/",
+    _UUID,
+    _UUID.upper(),
+    _UUID + "\n",
+    _UUID[:-1],
+    "not-a-uuid",
+    "a@b.co",
+    "ann@example.com",
+    "a@b",
+    "@b.co",
+    "a b@c.d",
+    "ü@b.co",
+    "a@-b.co",
+    "a@b.co\n",
+    "a\x00b",
+    "\x00",
+    "é",
+    "名前",
+    "display_name",
+    "😀",
+]
+_MASKS = [
+    [],
+    ["display_name"],
+    ["email"],
+    ["display_name.first"],
+    ["display_name", "email"],
+    ["display_namex"],
+    ["a\x00"],
+]
 _ENUMS = [0, 1, 2, 3, 99, -1]
 
 
@@ -87,7 +118,8 @@ def _fill(rng: random.Random, message: Message, depth: int = 0) -> Message:
         elif field.type == FieldDescriptor.TYPE_STRING:
             if field.is_repeated:
                 getattr(message, field.name).extend(
-                    _string(rng, field) for _ in range(rng.randint(0, 3)))
+                    _string(rng, field) for _ in range(rng.randint(0, 3))
+                )
             else:
                 setattr(message, field.name, _string(rng, field))
         elif field.type == FieldDescriptor.TYPE_ENUM:
@@ -99,7 +131,7 @@ def _fill(rng: random.Random, message: Message, depth: int = 0) -> Message:
             elif values:
                 setattr(message, field.name, values[0])
         elif field.cpp_type in (FieldDescriptor.CPPTYPE_INT32, FieldDescriptor.CPPTYPE_INT64):
-            setattr(message, field.name, rng.choice([-1, 0, 1, 20, 99, 100, 101, -2**31]))
+            setattr(message, field.name, rng.choice([-1, 0, 1, 20, 99, 100, 101, -(2**31)]))
     return message
 
 
@@ -127,8 +159,11 @@ TYPES = request_types()
 
 
 def test_contracts_have_request_types() -> None:
-    assert {"agora.user.v1.CreateUserRequest", "agora.user.v1.UpdateUserRequest",
-            "agora.auth.v1.RegisterRequest"} <= {t.full_name for t in TYPES}
+    assert {
+        "agora.user.v1.CreateUserRequest",
+        "agora.user.v1.UpdateUserRequest",
+        "agora.auth.v1.RegisterRequest",
+    } <= {t.full_name for t in TYPES}
 
 
 @pytest.mark.parametrize("descriptor", TYPES, ids=lambda d: d.full_name)
@@ -172,7 +207,8 @@ def test_interceptor_violations_are_protovalidates(descriptor: Descriptor) -> No
         nul = nul_violations(message)
         expected = [(v.field, v.reason) for v in nul] or [
             (_field_path(v.proto) or v.proto.rule_id, v.proto.rule_id)
-            for v in validator.collect_violations(message)]
+            for v in validator.collect_violations(message)
+        ]
         try:
             assert interceptor._check("/test/Method", message) is message
             got: list[tuple[str, str]] = []
@@ -182,15 +218,21 @@ def test_interceptor_violations_are_protovalidates(descriptor: Descriptor) -> No
 
 
 def _type_with_rule(name: str, rules: validate_pb2.FieldRules) -> Any:
-    file = descriptor_pb2.FileDescriptorProto(name=f"perfval_test/{name}.proto",
-                                              package="perfval.test", syntax="proto3")
+    file = descriptor_pb2.FileDescriptorProto(
+        name=f"perfval_test/{name}.proto", package="perfval.test", syntax="proto3"
+    )
     message = file.message_type.add(name=name)
-    field = message.field.add(name="host", number=1, type=FieldDescriptor.TYPE_STRING,
-                              label=FieldDescriptor.LABEL_OPTIONAL)
+    field = message.field.add(
+        name="host",
+        number=1,
+        type=FieldDescriptor.TYPE_STRING,
+        label=FieldDescriptor.LABEL_OPTIONAL,
+    )
     field.options.Extensions[validate_pb2.field].CopyFrom(rules)
     descriptor_pool.Default().Add(file)
     return message_factory.GetMessageClass(
-        descriptor_pool.Default().FindMessageTypeByName(f"perfval.test.{name}"))
+        descriptor_pool.Default().FindMessageTypeByName(f"perfval.test.{name}")
+    )
 
 
 def test_a_rule_the_fast_path_does_not_know_goes_to_protovalidate() -> None:
@@ -203,7 +245,8 @@ def test_a_rule_the_fast_path_does_not_know_goes_to_protovalidate() -> None:
     assert fast.is_valid(valid) and not fast.is_valid(invalid)
     assert fast.violations(valid) == []
     assert fast.violations(invalid) == [
-        v.proto for v in protovalidate.Validator().collect_violations(invalid)]
+        v.proto for v in protovalidate.Validator().collect_violations(invalid)
+    ]
     assert interceptor._check("/test/Method", valid) is valid
     with pytest.raises(errors.InvalidArgument) as caught:
         interceptor._check("/test/Method", invalid)
@@ -222,7 +265,8 @@ def test_a_translated_rule_goes_fast_and_nul_still_refused() -> None:
 
 
 def test_prepared_types_are_compiled_before_their_first_request(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from agora.user.v1 import user_pb2
     from pkg.validation import FastPath
 

@@ -21,8 +21,16 @@ from pkg.validation import FastPath
 _PACKAGE = "perfval.structure"
 
 
-def _field(message: Any, name: str, number: int, kind: int, rules: str = "",
-           label: int = F.LABEL_OPTIONAL, type_name: str = "", oneof: int | None = None) -> None:
+def _field(
+    message: Any,
+    name: str,
+    number: int,
+    kind: int,
+    rules: str = "",
+    label: int = F.LABEL_OPTIONAL,
+    type_name: str = "",
+    oneof: int | None = None,
+) -> None:
     added = message.field.add(name=name, number=number, type=kind, label=label)
     if type_name:
         added.type_name = f".{_PACKAGE}.{type_name}"
@@ -30,20 +38,29 @@ def _field(message: Any, name: str, number: int, kind: int, rules: str = "",
         added.oneof_index = oneof
     if rules:
         added.options.Extensions[validate_pb2.field].CopyFrom(
-            text_format.Parse(rules, validate_pb2.FieldRules()))
+            text_format.Parse(rules, validate_pb2.FieldRules())
+        )
 
 
 def _types() -> tuple[Any, Any]:
-    file = descriptor_pb2.FileDescriptorProto(name="perfval_structure/s.proto",
-                                              package=_PACKAGE, syntax="proto3")
+    file = descriptor_pb2.FileDescriptorProto(
+        name="perfval_structure/s.proto", package=_PACKAGE, syntax="proto3"
+    )
     inner = file.message_type.add(name="Inner")
     _field(inner, "s", 1, F.TYPE_STRING, 'string { min_len: 2 pattern: "^[a-z]+$" }')
-    _field(inner, "t", 2, F.TYPE_STRING,
-           "repeated { max_items: 2 items { string { max_len: 1 } } }", label=F.LABEL_REPEATED)
+    _field(
+        inner,
+        "t",
+        2,
+        F.TYPE_STRING,
+        "repeated { max_items: 2 items { string { max_len: 1 } } }",
+        label=F.LABEL_REPEATED,
+    )
     _field(inner, "child", 3, F.TYPE_MESSAGE, type_name="Inner")
     _field(inner, "n", 4, F.TYPE_INT32, "int32 { gte: 0 }")
     inner.options.Extensions[validate_pb2.message].cel.add(
-        id="inner.s", message="s must not start with x", expression="this.s.matches('^[^x]')")
+        id="inner.s", message="s must not start with x", expression="this.s.matches('^[^x]')"
+    )
     outer = file.message_type.add(name="Outer")
     entry = outer.nested_type.add(name="ByKeyEntry")
     entry.options.map_entry = True
@@ -51,21 +68,38 @@ def _types() -> tuple[Any, Any]:
     _field(entry, "value", 2, F.TYPE_MESSAGE, type_name="Inner")
     outer.oneof_decl.add(name="choice").options.Extensions[validate_pb2.oneof].required = True
     _field(outer, "one", 1, F.TYPE_MESSAGE, "required: true", type_name="Inner")
-    _field(outer, "many", 2, F.TYPE_MESSAGE, "repeated { max_items: 3 }",
-           label=F.LABEL_REPEATED, type_name="Inner")
-    _field(outer, "by_key", 3, F.TYPE_MESSAGE, "map { max_pairs: 2 }",
-           label=F.LABEL_REPEATED, type_name="Outer.ByKeyEntry")
+    _field(
+        outer,
+        "many",
+        2,
+        F.TYPE_MESSAGE,
+        "repeated { max_items: 3 }",
+        label=F.LABEL_REPEATED,
+        type_name="Inner",
+    )
+    _field(
+        outer,
+        "by_key",
+        3,
+        F.TYPE_MESSAGE,
+        "map { max_pairs: 2 }",
+        label=F.LABEL_REPEATED,
+        type_name="Outer.ByKeyEntry",
+    )
     _field(outer, "a", 4, F.TYPE_STRING, "string { min_len: 3 }", oneof=0)
     _field(outer, "b", 5, F.TYPE_INT32, "int32 { gt: 0 }", oneof=0)
     _field(outer, "c", 6, F.TYPE_STRING, "string { len: 2 }")
     _field(outer, "d", 7, F.TYPE_INT32)
     outer.options.Extensions[validate_pb2.message].oneof.add(fields=["c", "d"], required=True)
     outer.options.Extensions[validate_pb2.message].cel.add(
-        id="outer.one", expression="this.one.child.s.matches('^$|^[a-z]')")
+        id="outer.one", expression="this.one.child.s.matches('^$|^[a-z]')"
+    )
     pool = descriptor_pool.Default()
     pool.Add(file)
-    return (message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{_PACKAGE}.Outer")),
-            message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{_PACKAGE}.Inner")))
+    return (
+        message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{_PACKAGE}.Outer")),
+        message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{_PACKAGE}.Inner")),
+    )
 
 
 OUTER, INNER = _types()
@@ -107,8 +141,9 @@ def test_structured_violations_are_protovalidates() -> None:
     assert fast.fallback_reason(OUTER.DESCRIPTOR) is None
     rng = random.Random(7)
     counts = []
-    valid = OUTER(one=INNER(s="ab", child=INNER(s="cd")), many=[INNER(s="ef", t=["g"])],
-                  b=1, c="hi")
+    valid = OUTER(
+        one=INNER(s="ab", child=INNER(s="cd")), many=[INNER(s="ef", t=["g"])], b=1, c="hi"
+    )
     valid.by_key["k"].s = "ij"
     for message in [valid, *(_outer(rng) for _ in range(150))]:
         expected = [v.proto for v in validator.collect_violations(message)]
@@ -132,8 +167,12 @@ def test_a_huge_repeated_field_yields_only_the_first_violations(count: int) -> N
     violations are protovalidate's first ones (checked against a 60-role prefix, which
     protovalidate can judge quickly)."""
     fast, validator = FastPath(), protovalidate.Validator()
-    huge = user_pb2.CreateUserRequest(email="ann@example.com", password="p" * 12,
-                                      display_name="Ann", roles=[user_pb2.ROLE_ADMIN] * count)
+    huge = user_pb2.CreateUserRequest(
+        email="ann@example.com",
+        password="p" * 12,
+        display_name="Ann",
+        roles=[user_pb2.ROLE_ADMIN] * count,
+    )
     small = user_pb2.CreateUserRequest()
     small.CopyFrom(huge)
     del small.roles[60:]
@@ -143,5 +182,7 @@ def test_a_huge_repeated_field_yields_only_the_first_violations(count: int) -> N
     with pytest.raises(errors.InvalidArgument) as caught:
         ValidationInterceptor()._check("/test/Method", huge)
     assert [(v.field, v.reason) for v in caught.value.violations] == [
-        ("roles", "repeated.max_items"), ("roles", "repeated.unique"),
-        *[(f"roles[{i}]", "enum.in") for i in range(MAX_VIOLATIONS - 2)]]
+        ("roles", "repeated.max_items"),
+        ("roles", "repeated.unique"),
+        *[(f"roles[{i}]", "enum.in") for i in range(MAX_VIOLATIONS - 2)],
+    ]

@@ -42,15 +42,18 @@ def jwk_thumbprint(public_key: ec.EllipticCurvePublicKey) -> str:
     no whitespace (RFC 7638 §3.2, §3.3).
     """
     numbers = public_key.public_numbers()
-    members = {"crv": "P-256", "kty": "EC", "x": _b64url(numbers.x.to_bytes(32, "big")),
-               "y": _b64url(numbers.y.to_bytes(32, "big"))}
+    members = {
+        "crv": "P-256",
+        "kty": "EC",
+        "x": _b64url(numbers.x.to_bytes(32, "big")),
+        "y": _b64url(numbers.y.to_bytes(32, "big")),
+    }
     canonical = json.dumps(members, separators=(",", ":"), sort_keys=True)
     return _b64url(hashlib.sha256(canonical.encode()).digest())
 
 
 def _created_at(kid: str) -> float:
-    return datetime.strptime(kid.split("-", 1)[0], _TIME_FORMAT).replace(
-        tzinfo=UTC).timestamp()
+    return datetime.strptime(kid.split("-", 1)[0], _TIME_FORMAT).replace(tzinfo=UTC).timestamp()
 
 
 def read_keys(keys_dir: Path) -> list[SigningKey]:
@@ -63,14 +66,18 @@ def read_keys(keys_dir: Path) -> list[SigningKey]:
     for path in keys_dir.glob("*.pem"):
         try:
             private = serialization.load_pem_private_key(path.read_bytes(), password=None)
-            if not isinstance(private, ec.EllipticCurvePrivateKey) \
-                    or private.curve.name != "secp256r1":
+            if (
+                not isinstance(private, ec.EllipticCurvePrivateKey)
+                or private.curve.name != "secp256r1"
+            ):
                 raise ValueError("not an ECDSA P-256 key")
-            keys.append(SigningKey(kid=path.stem, private_key=private,
-                                   created_at=_created_at(path.stem)))
+            keys.append(
+                SigningKey(kid=path.stem, private_key=private, created_at=_created_at(path.stem))
+            )
         except (OSError, ValueError, TypeError) as exc:
-            _log.warning("skipping unreadable signing key",
-                         extra={"path": str(path), "error": str(exc)})
+            _log.warning(
+                "skipping unreadable signing key", extra={"path": str(path), "error": str(exc)}
+            )
     return sorted(keys, key=lambda k: k.kid, reverse=True)
 
 
@@ -83,9 +90,9 @@ def create_key(keys_dir: Path, *, now: datetime | None = None) -> SigningKey:
     private = ec.generate_private_key(ec.SECP256R1())
     created = now or datetime.now(UTC)
     kid = f"{created.strftime(_TIME_FORMAT)}-{jwk_thumbprint(private.public_key())[:16]}"
-    pem = private.private_bytes(serialization.Encoding.PEM,
-                                serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     write_atomic(keys_dir / f"{kid}.pem", pem, mode=0o600)
     _log.info("signing key created", extra={"kid": kid})
     return SigningKey(kid=kid, private_key=private, created_at=created.timestamp())
@@ -120,8 +127,9 @@ def rotate_key(keys_dir: Path) -> SigningKey:
         return create_key(keys_dir)
 
 
-def retire_keys(keys_dir: Path, *, older_than_seconds: float, now: float,
-                activation_delay_seconds: float = 0.0) -> list[str]:
+def retire_keys(
+    keys_dir: Path, *, older_than_seconds: float, now: float, activation_delay_seconds: float = 0.0
+) -> list[str]:
     """Delete keys superseded more than ``older_than_seconds`` before ``now`` (Unix s).
 
     A key counts as superseded when the next newer key starts signing, its
@@ -131,9 +139,11 @@ def retire_keys(keys_dir: Path, *, older_than_seconds: float, now: float,
     """
     with _locked(keys_dir):
         keys = read_keys(keys_dir)
-        retired = [older.kid for newer, older in pairwise(keys)
-                   if now - (newer.created_at + activation_delay_seconds)
-                   > older_than_seconds]
+        retired = [
+            older.kid
+            for newer, older in pairwise(keys)
+            if now - (newer.created_at + activation_delay_seconds) > older_than_seconds
+        ]
         for kid in retired:
             (keys_dir / f"{kid}.pem").unlink(missing_ok=True)
         return retired

@@ -23,8 +23,13 @@ class FileKeyStore:
     ``load()`` must run once before use; it creates the first key in an empty directory.
     """
 
-    def __init__(self, keys_dir: Path, *, rescan_seconds: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        keys_dir: Path,
+        *,
+        rescan_seconds: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._dir = keys_dir
         self._rescan = rescan_seconds
         self._clock = clock

@@ -20,8 +20,9 @@ class RedisRequestLog:
     ``pkg.errors.Unavailable`` (reason ``REDIS_UNAVAILABLE``).
     """
 
-    def __init__(self, client: redis.Redis, *, ttl_seconds: float,
-                 prefix: str = "auth:register:") -> None:
+    def __init__(
+        self, client: redis.Redis, *, ttl_seconds: float, prefix: str = "auth:register:"
+    ) -> None:
         self._redis = client
         self._ttl = max(1, math.ceil(ttl_seconds))
         self._prefix = prefix

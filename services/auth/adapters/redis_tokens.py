@@ -110,9 +110,15 @@ class RedisTokenStore:
     through the ``redis`` probe).
     """
 
-    def __init__(self, client: redis.Redis, *, ttl_seconds: int,
-                 lifetime_seconds: int = 30 * 24 * 3600, prefix: str = "auth:",
-                 inbox_ttl_seconds: float = 7 * 86400.0) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        ttl_seconds: int,
+        lifetime_seconds: int = 30 * 24 * 3600,
+        prefix: str = "auth:",
+        inbox_ttl_seconds: float = 7 * 86400.0,
+    ) -> None:
         self._redis = client
         self._ttl = ttl_seconds
         self._lifetime = lifetime_seconds
@@ -137,34 +143,54 @@ class RedisTokenStore:
         remaining = (family.expires_at - family.created_at).total_seconds()
         left = max(1, min(self._ttl, math.floor(remaining)))
         await self._create(
-            keys=[self._family(family.family_id), self._token(token_hash),
-                  self._user(family.user_id)],
-            args=[family.user_id, ",".join(family.roles), str(family.created_at.timestamp()),
-                  str(int(family.expires_at.timestamp())), family.family_id, left])
+            keys=[
+                self._family(family.family_id),
+                self._token(token_hash),
+                self._user(family.user_id),
+            ],
+            args=[
+                family.user_id,
+                ",".join(family.roles),
+                str(family.created_at.timestamp()),
+                str(int(family.expires_at.timestamp())),
+                family.family_id,
+                left,
+            ],
+        )
 
     async def _owner(self, token_hash: str) -> tuple[str, str] | None:
         family, user = await self._redis.hmget(self._token(token_hash), ["family", "user"])
         return None if family is None or user is None else (_text(family), _text(user))
 
-    async def rotate(self, token_hash: str, successor_hash: str, *, now: datetime
-                     ) -> Rotation:
+    async def rotate(self, token_hash: str, successor_hash: str, *, now: datetime) -> Rotation:
         """See ``TokenStore.rotate``."""
         owner = await self._owner(token_hash)
         if owner is None:
             return Rotation(RefreshOutcome.UNKNOWN)
         family_id, user_id = owner
         reply = await self._rotate(
-            keys=[self._token(token_hash), self._token(successor_hash),
-                  self._family(family_id), self._user(user_id)],
-            args=[self._ttl, family_id, str(now.timestamp()), self._lifetime])
+            keys=[
+                self._token(token_hash),
+                self._token(successor_hash),
+                self._family(family_id),
+                self._user(user_id),
+            ],
+            args=[self._ttl, family_id, str(now.timestamp()), self._lifetime],
+        )
         outcome = RefreshOutcome(_text(reply[0]))
         if outcome is RefreshOutcome.UNKNOWN:
             return Rotation(outcome)
         user, roles, created, expires = (_text(v) for v in reply[1:5])
-        return Rotation(outcome, TokenFamily(
-            family_id=family_id, user_id=user, roles=tuple(r for r in roles.split(",") if r),
-            created_at=datetime.fromtimestamp(float(created), UTC),
-            expires_at=datetime.fromtimestamp(float(expires), UTC)))
+        return Rotation(
+            outcome,
+            TokenFamily(
+                family_id=family_id,
+                user_id=user,
+                roles=tuple(r for r in roles.split(",") if r),
+                created_at=datetime.fromtimestamp(float(created), UTC),
+                expires_at=datetime.fromtimestamp(float(expires), UTC),
+            ),
+        )
 
     async def revoke_family_of(self, token_hash: str) -> bool:
         """See ``TokenStore.revoke_family_of``."""
@@ -185,10 +211,12 @@ class RedisTokenStore:
         longer than the event stream's retention).  A family opened between the read and
         the script is not in it, and was opened after the event: it stays."""
         families = [_text(f) for f in await self._redis.smembers(self._user(user_id))]
-        keys = [inbox_key("auth", event_id), self._user(user_id),
-                *(self._family(f) for f in families)]
-        live = int(await self._revoke_once(keys=keys,
-                                           args=[self._inbox_ttl_ms, "-", *families]))
+        keys = [
+            inbox_key("auth", event_id),
+            self._user(user_id),
+            *(self._family(f) for f in families),
+        ]
+        live = int(await self._revoke_once(keys=keys, args=[self._inbox_ttl_ms, "-", *families]))
         return None if live < 0 else live
 
     async def _revoke_families(self, user_id: str, family_ids: list[str]) -> int:

@@ -34,11 +34,14 @@ def account_of(user: user_pb2.User) -> Account:
     """The ``Account`` of the user service's ``agora.user.v1.User`` (``users/{uuid}`` ->
     ``user_id``, ``ROLE_PROVIDER`` -> ``provider``); unset timestamps become ``None``."""
     return Account(
-        user_id=user.name.removeprefix("users/"), email=user.email,
-        display_name=user.display_name, roles=tuple(_role_name(r) for r in user.roles),
+        user_id=user.name.removeprefix("users/"),
+        email=user.email,
+        display_name=user.display_name,
+        roles=tuple(_role_name(r) for r in user.roles),
         create_time=_instant(user.create_time, user.HasField("create_time")),
         update_time=_instant(user.update_time, user.HasField("update_time")),
-        etag=user.etag)
+        etag=user.etag,
+    )
 
 
 class GrpcUserDirectory:
@@ -52,17 +55,21 @@ class GrpcUserDirectory:
     ``grpc.aio.AioRpcError``.
     """
 
-    def __init__(self, stub: user_pb2_grpc.UserInternalServiceStub, *,
-                 timeout: float = 5.0) -> None:
+    def __init__(
+        self, stub: user_pb2_grpc.UserInternalServiceStub, *, timeout: float = 5.0
+    ) -> None:
         self._stub = stub
         self._timeout = timeout
 
     async def create_user(self, account: NewAccount) -> Account:
         """See ``UserDirectory.create_user``."""
         request = user_pb2.CreateUserRequest(
-            email=account.email, password=account.password,
-            display_name=account.display_name, request_id=account.request_id,
-            roles=[_role_to_proto(r) for r in account.roles])
+            email=account.email,
+            password=account.password,
+            display_name=account.display_name,
+            request_id=account.request_id,
+            roles=[_role_to_proto(r) for r in account.roles],
+        )
         try:
             user = await self._stub.CreateUser(request, timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:
@@ -73,13 +80,14 @@ class GrpcUserDirectory:
         """See ``UserDirectory.verify_credentials``."""
         request = user_pb2.VerifyCredentialsRequest(email=email, password=password)
         try:
-            user = await self._stub.VerifyCredentials(request,
-                                                      timeout=self._timeout)
+            user = await self._stub.VerifyCredentials(request, timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:
             if exc.code() is grpc.StatusCode.UNAUTHENTICATED:
                 raise InvalidCredentials() from exc
-            if (exc.code() is grpc.StatusCode.PERMISSION_DENIED
-                    and error_reason(exc) == "USER_DISABLED"):
+            if (
+                exc.code() is grpc.StatusCode.PERMISSION_DENIED
+                and error_reason(exc) == "USER_DISABLED"
+            ):
                 raise AccountDisabled() from exc
             raise (domain_error(exc, "user") or exc) from exc
         return account_of(user)

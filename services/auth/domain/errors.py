@@ -30,8 +30,9 @@ class RefreshTokenReused(Unauthenticated):
     reason = AuthReason.REFRESH_TOKEN_REUSED
 
     def __init__(self) -> None:
-        super().__init__("the refresh token was already used; every session of its "
-                         "family has been revoked")
+        super().__init__(
+            "the refresh token was already used; every session of its family has been revoked"
+        )
 
 
 class SessionExpired(Unauthenticated):
@@ -58,8 +59,11 @@ class TooManyAttempts(ResourceExhausted):
     reason = AuthReason.TOO_MANY_ATTEMPTS
 
     def __init__(self, *, retry_after: float, scope: str) -> None:
-        super().__init__("too many failed login attempts; try again later",
-                         retry_after=retry_after, metadata={"scope": scope})
+        super().__init__(
+            "too many failed login attempts; try again later",
+            retry_after=retry_after,
+            metadata={"scope": scope},
+        )
 
 
 class AccountDisabled(PermissionDenied):

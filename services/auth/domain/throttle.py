@@ -36,11 +36,12 @@ class LoginThrottlePolicy:
     address: ThrottleRule
 
     @classmethod
-    def of(cls, *, per_account: int, per_address: int, window_seconds: int
-           ) -> LoginThrottlePolicy:
+    def of(cls, *, per_account: int, per_address: int, window_seconds: int) -> LoginThrottlePolicy:
         """Rules allowing ``per_account``/``per_address`` failures per window (seconds)."""
-        return cls(account=ThrottleRule("account", per_account, window_seconds),
-                   address=ThrottleRule("address", per_address, window_seconds))
+        return cls(
+            account=ThrottleRule("account", per_account, window_seconds),
+            address=ThrottleRule("address", per_address, window_seconds),
+        )
 
     def keys(self, account: str, address: str) -> tuple[ThrottleKey, ...]:
         """The counters of a login for ``account`` from ``address`` (address omitted if '')."""

@@ -53,12 +53,18 @@ class TokenFamily:
     expires_at: datetime
 
     @classmethod
-    def open(cls, *, user_id: str, roles: tuple[str, ...], now: datetime,
-             lifetime: timedelta) -> TokenFamily:
+    def open(
+        cls, *, user_id: str, roles: tuple[str, ...], now: datetime, lifetime: timedelta
+    ) -> TokenFamily:
         """A new family (random id) created at ``now`` (aware) and ending ``lifetime``
         later, rounded down to a whole second as the refresh token carries it."""
-        return cls(family_id=new_family_id(), user_id=user_id, roles=roles, created_at=now,
-                   expires_at=(now + lifetime).replace(microsecond=0))
+        return cls(
+            family_id=new_family_id(),
+            user_id=user_id,
+            roles=roles,
+            created_at=now,
+            expires_at=(now + lifetime).replace(microsecond=0),
+        )
 
     def expired(self, now: datetime) -> bool:
         """Whether the session has ended at ``now`` (aware): ``now >= expires_at``."""
@@ -102,20 +108,40 @@ class AccessClaims:
     token_id: str
 
     @classmethod
-    def new(cls, *, issuer: str, audience: str, subject: str, roles: tuple[str, ...],
-            now: datetime, ttl_seconds: int) -> AccessClaims:
+    def new(
+        cls,
+        *,
+        issuer: str,
+        audience: str,
+        subject: str,
+        roles: tuple[str, ...],
+        now: datetime,
+        ttl_seconds: int,
+    ) -> AccessClaims:
         """Claims for a token issued at ``now`` (aware) living ``ttl_seconds``; ``iat`` and
         ``exp`` are whole Unix seconds (RFC 7519 §2 NumericDate)."""
         issued = int(now.timestamp())
-        return cls(issuer=issuer, audience=audience, subject=subject,
-                   roles=tuple(r.lower() for r in roles), issued_at=issued,
-                   expires_at=issued + ttl_seconds, token_id=str(uuid.uuid4()))
+        return cls(
+            issuer=issuer,
+            audience=audience,
+            subject=subject,
+            roles=tuple(r.lower() for r in roles),
+            issued_at=issued,
+            expires_at=issued + ttl_seconds,
+            token_id=str(uuid.uuid4()),
+        )
 
     def as_jwt_claims(self) -> dict[str, Any]:
         """The JSON claims set: ``iss``, ``aud``, ``sub``, ``roles``, ``iat``, ``exp``, ``jti``."""
-        return {"iss": self.issuer, "aud": self.audience, "sub": self.subject,
-                "roles": list(self.roles), "iat": self.issued_at, "exp": self.expires_at,
-                "jti": self.token_id}
+        return {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": self.subject,
+            "roles": list(self.roles),
+            "iat": self.issued_at,
+            "exp": self.expires_at,
+            "jti": self.token_id,
+        }
 
 
 def new_refresh_token(expires_at: datetime | None = None) -> str:

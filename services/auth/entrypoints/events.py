@@ -30,13 +30,11 @@ def user_event_bus(changes: AccountChanges) -> MessageBus:
     sessions); the other user events are not auth's concern and are acknowledged unread."""
 
     async def roles_changed(payload: user_events_pb2.UserRolesChanged, event: Event) -> None:
-        await changes.end_sessions(_user_id(payload.user), event_id=event.id,
-                                   because=event.type)
+        await changes.end_sessions(_user_id(payload.user), event_id=event.id, because=event.type)
 
     async def disabled(payload: user_events_pb2.UserDisabled, event: Event) -> None:
-        await changes.end_sessions(_user_id(payload.user), event_id=event.id,
-                                   because=event.type)
+        await changes.end_sessions(_user_id(payload.user), event_id=event.id, because=event.type)
 
-    return MessageBus({user_events_pb2.UserRolesChanged: roles_changed,
-                       user_events_pb2.UserDisabled: disabled})
-
+    return MessageBus(
+        {user_events_pb2.UserRolesChanged: roles_changed, user_events_pb2.UserDisabled: disabled}
+    )

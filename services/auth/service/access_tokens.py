@@ -33,8 +33,7 @@ def public_jwk(key: SigningKey) -> dict[str, Any]:
     return jwk
 
 
-def signer_at(keys: Mapping[str, SigningKey], now: float, activation_delay: float
-              ) -> SigningKey:
+def signer_at(keys: Mapping[str, SigningKey], now: float, activation_delay: float) -> SigningKey:
     """The key that signs at ``now`` (Unix seconds): the newest one published at least
     ``activation_delay`` seconds before (``created_at + activation_delay <= now``).
 
@@ -58,9 +57,16 @@ class AccessTokens:
     are its Unix seconds (RFC 7519 §2 NumericDate).
     """
 
-    def __init__(self, keys: SigningKeys, *, issuer: str, audience: str,
-                 ttl_seconds: int, activation_delay_seconds: float = 0.0,
-                 clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        keys: SigningKeys,
+        *,
+        issuer: str,
+        audience: str,
+        ttl_seconds: int,
+        activation_delay_seconds: float = 0.0,
+        clock: Clock = utcnow,
+    ) -> None:
         self._keys = keys
         self.issuer = issuer
         self.audience = audience
@@ -72,13 +78,20 @@ class AccessTokens:
         """A signed token for user ``subject`` (uuid) holding ``roles``, kid in the header;
         signed by ``signer_at`` the clock's current time."""
         now = self._clock()
-        key = signer_at(await self._keys.verification_keys(), now.timestamp(),
-                        self.activation_delay_seconds)
-        claims = AccessClaims.new(issuer=self.issuer, audience=self.audience,
-                                  subject=subject, roles=roles, now=now,
-                                  ttl_seconds=self.ttl_seconds)
-        return jwt.encode(claims.as_jwt_claims(), key.private_key, algorithm="ES256",
-                          headers={"kid": key.kid})
+        key = signer_at(
+            await self._keys.verification_keys(), now.timestamp(), self.activation_delay_seconds
+        )
+        claims = AccessClaims.new(
+            issuer=self.issuer,
+            audience=self.audience,
+            subject=subject,
+            roles=roles,
+            now=now,
+            ttl_seconds=self.ttl_seconds,
+        )
+        return jwt.encode(
+            claims.as_jwt_claims(), key.private_key, algorithm="ES256", headers={"kid": key.kid}
+        )
 
     async def jwks(self) -> dict[str, Any]:
         """The JWK Set ``{"keys": [...]}`` of every key not retired, newest first."""
@@ -91,11 +104,14 @@ class AccessTokens:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.InvalidTokenError as exc:
-            raise Unauthenticated("the access token is malformed",
-                                  reason=SharedReason.TOKEN_INVALID) from exc
+            raise Unauthenticated(
+                "the access token is malformed", reason=SharedReason.TOKEN_INVALID
+            ) from exc
         key = (await self._keys.verification_keys()).get(str(kid))
         if key is None:
-            raise Unauthenticated("the access token's signing key is unknown",
-                                  reason=SharedReason.TOKEN_INVALID)
-        return decode_access_token(token, key.private_key.public_key(),
-                                   issuer=self.issuer, audience=self.audience)
+            raise Unauthenticated(
+                "the access token's signing key is unknown", reason=SharedReason.TOKEN_INVALID
+            )
+        return decode_access_token(
+            token, key.private_key.public_key(), issuer=self.issuer, audience=self.audience
+        )

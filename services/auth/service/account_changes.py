@@ -29,6 +29,8 @@ class AccountChanges:
         names the event in the log line."""
         revoked = await self._tokens.revoke_user_once(user_id, event_id=event_id)
         if revoked is not None:
-            _log.info("sessions ended", extra={"user": user_id, "families": revoked,
-                                               "because": because, "event": event_id})
+            _log.info(
+                "sessions ended",
+                extra={"user": user_id, "families": revoked, "because": because, "event": event_id},
+            )
         return revoked

@@ -59,8 +59,7 @@ class TokenStore(Protocol):
         """Store a new family whose first (current) token has hash ``token_hash``."""
         ...
 
-    async def rotate(self, token_hash: str, successor_hash: str, *, now: datetime
-                     ) -> Rotation:
+    async def rotate(self, token_hash: str, successor_hash: str, *, now: datetime) -> Rotation:
         """Atomically rotate ``token_hash`` out and make ``successor_hash`` current.
 
         Outcomes: ROTATED (with the family), REUSED (the token was rotated before: the

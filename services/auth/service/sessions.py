@@ -48,10 +48,18 @@ class Sessions:
     ``clock`` is a ``pkg.clock.Clock`` (aware ``datetime``).
     """
 
-    def __init__(self, *, users: UserDirectory, tokens: TokenStore, access: AccessTokens,
-                 throttle: AttemptThrottle, throttle_policy: LoginThrottlePolicy,
-                 requests: RequestLog, family_lifetime_seconds: int = 30 * 24 * 3600,
-                 clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        *,
+        users: UserDirectory,
+        tokens: TokenStore,
+        access: AccessTokens,
+        throttle: AttemptThrottle,
+        throttle_policy: LoginThrottlePolicy,
+        requests: RequestLog,
+        family_lifetime_seconds: int = 30 * 24 * 3600,
+        clock: Clock = utcnow,
+    ) -> None:
         self._users = users
         self._tokens = tokens
         self._access = access
@@ -61,8 +69,9 @@ class Sessions:
         self._lifetime = timedelta(seconds=family_lifetime_seconds)
         self._clock = clock
 
-    async def register(self, account: NewAccount, *, client_address: str
-                       ) -> tuple[Account, TokenPair]:
+    async def register(
+        self, account: NewAccount, *, client_address: str
+    ) -> tuple[Account, TokenPair]:
         """Create the user through the user service, then open a session for them.
 
         A ``request_id`` used before (``RequestLog``) makes this a replay, which the user
@@ -123,15 +132,20 @@ class Sessions:
         if expires_at is not None and now >= expires_at:
             raise SessionExpired()
         successor = new_refresh_token(expires_at)
-        rotation = await self._tokens.rotate(hash_refresh_token(refresh_token),
-                                             hash_refresh_token(successor), now=now)
+        rotation = await self._tokens.rotate(
+            hash_refresh_token(refresh_token), hash_refresh_token(successor), now=now
+        )
         if rotation.outcome is RefreshOutcome.EXPIRED:
             raise SessionExpired()
         if rotation.outcome is RefreshOutcome.REUSED:
             family = rotation.family
-            _log.warning("refresh token reused; family revoked", extra={
-                "family": family.family_id if family else "",
-                "user": family.user_id if family else ""})
+            _log.warning(
+                "refresh token reused; family revoked",
+                extra={
+                    "family": family.family_id if family else "",
+                    "user": family.user_id if family else "",
+                },
+            )
             raise RefreshTokenReused()
         if rotation.outcome is RefreshOutcome.REVOKED:
             raise InvalidRefreshToken("the refresh token's session has been revoked")
@@ -159,13 +173,15 @@ class Sessions:
             raise TooManyAttempts(retry_after=retry_after, scope=key.rule.scope)
 
     async def _open_family(self, account: Account) -> TokenPair:
-        family = TokenFamily.open(user_id=account.user_id, roles=account.roles,
-                                  now=self._clock(), lifetime=self._lifetime)
+        family = TokenFamily.open(
+            user_id=account.user_id, roles=account.roles, now=self._clock(), lifetime=self._lifetime
+        )
         refresh_token = new_refresh_token(family.expires_at)
         await self._tokens.create_family(family, hash_refresh_token(refresh_token))
         return await self._pair(family, refresh_token)
 
     async def _pair(self, family: TokenFamily, refresh_token: str) -> TokenPair:
         access = await self._access.issue(family.user_id, family.roles)
-        return TokenPair(access_token=access, expires_in=self._access.ttl_seconds,
-                         refresh_token=refresh_token)
+        return TokenPair(
+            access_token=access, expires_in=self._access.ttl_seconds, refresh_token=refresh_token
+        )

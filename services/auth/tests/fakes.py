@@ -43,27 +43,35 @@ class FakeUserDirectory:
     requests: dict[str, tuple[str, Account]] = field(default_factory=dict)
     created: list[NewAccount] = field(default_factory=list)
 
-    def add(self, email: str, password: str, roles: tuple[str, ...] = ("customer",)
-            ) -> Account:
-        account = Account(user_id=str(uuid.uuid4()), email=email,
-                          display_name=email.split("@")[0], roles=roles, etag="e1")
+    def add(self, email: str, password: str, roles: tuple[str, ...] = ("customer",)) -> Account:
+        account = Account(
+            user_id=str(uuid.uuid4()),
+            email=email,
+            display_name=email.split("@")[0],
+            roles=roles,
+            etag="e1",
+        )
         self.users[account_key(email)] = (password, account)
         return account
 
     async def create_user(self, account: NewAccount) -> Account:
         self.created.append(account)
-        request = fingerprint({"email": account_key(account.email),
-                               "display_name": account.display_name.strip(),
-                               "roles": sorted(account.roles or ("customer",))})
+        request = fingerprint(
+            {
+                "email": account_key(account.email),
+                "display_name": account.display_name.strip(),
+                "roles": sorted(account.roles or ("customer",)),
+            }
+        )
         if account.request_id in self.requests:
             earlier, created = self.requests[account.request_id]
-            if earlier != request or self.users[account_key(created.email)][0] != \
-                    account.password:
+            if earlier != request or self.users[account_key(created.email)][0] != account.password:
                 raise IdempotencyKeyReused()
             return created
         if account_key(account.email) in self.users:
-            raise AlreadyExists(f"a user with email {account.email} exists",
-                                reason=UserReason.EMAIL_TAKEN)
+            raise AlreadyExists(
+                f"a user with email {account.email} exists", reason=UserReason.EMAIL_TAKEN
+            )
         created = self.add(account.email, account.password, account.roles or ("customer",))
         self.requests[account.request_id] = (request, created)
         return created
@@ -109,8 +117,7 @@ class FakeTokenStore:
                 del self.families[family_id]
         self.tokens = {h: t for h, t in self.tokens.items() if t[0] in self.families}
 
-    async def rotate(self, token_hash: str, successor_hash: str, *, now: datetime
-                     ) -> Rotation:
+    async def rotate(self, token_hash: str, successor_hash: str, *, now: datetime) -> Rotation:
         family_id, state = self.tokens.get(token_hash, ("", ""))
         if family_id not in self.families:
             return Rotation(RefreshOutcome.UNKNOWN)
@@ -135,8 +142,7 @@ class FakeTokenStore:
         return True
 
     async def revoke_user(self, user_id: str) -> int:
-        live = [f for f, revoked in self.families.values()
-                if f.user_id == user_id and not revoked]
+        live = [f for f, revoked in self.families.values() if f.user_id == user_id and not revoked]
         for family in live:
             self.families[family.family_id] = (family, True)
         return len(live)
@@ -189,9 +195,11 @@ class FakeSigningKeys:
             self.rotate(0.0)
 
     def rotate(self, at: float | None = None) -> SigningKey:
-        key = SigningKey(kid=f"kid-{len(self.keys) + 1}",
-                         private_key=ec.generate_private_key(ec.SECP256R1()),
-                         created_at=time.time() if at is None else at)
+        key = SigningKey(
+            kid=f"kid-{len(self.keys) + 1}",
+            private_key=ec.generate_private_key(ec.SECP256R1()),
+            created_at=time.time() if at is None else at,
+        )
         self.keys.append(key)
         return key
 

@@ -33,11 +33,20 @@ class Argon2Hasher:
     (the dummy hash for unknown accounts); ``close()`` stops the threads.
     """
 
-    def __init__(self, *, time_cost: int = OWASP_TIME_COST,
-                 memory_cost: int = OWASP_MEMORY_COST_KIB, parallelism: int = OWASP_PARALLELISM,
-                 workers: int = 4) -> None:
-        self._hasher = argon2.PasswordHasher(time_cost=time_cost, memory_cost=memory_cost,
-                                             parallelism=parallelism, type=argon2.Type.ID)
+    def __init__(
+        self,
+        *,
+        time_cost: int = OWASP_TIME_COST,
+        memory_cost: int = OWASP_MEMORY_COST_KIB,
+        parallelism: int = OWASP_PARALLELISM,
+        workers: int = 4,
+    ) -> None:
+        self._hasher = argon2.PasswordHasher(
+            time_cost=time_cost,
+            memory_cost=memory_cost,
+            parallelism=parallelism,
+            type=argon2.Type.ID,
+        )
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="argon2")
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 

@@ -25,66 +25,120 @@ SWEEP_LIMIT = 100
 
 
 def _to_domain(row: UserRow) -> User:
-    return User(id=row.id, email=Email(row.email), display_name=row.display_name,
-                roles=frozenset(Role(r) for r in row.roles), password_hash=row.password_hash,
-                create_time=row.create_time, update_time=row.update_time, version=row.version,
-                state=AccountState(row.state))
+    return User(
+        id=row.id,
+        email=Email(row.email),
+        display_name=row.display_name,
+        roles=frozenset(Role(r) for r in row.roles),
+        password_hash=row.password_hash,
+        create_time=row.create_time,
+        update_time=row.update_time,
+        version=row.version,
+        state=AccountState(row.state),
+    )
 
 
 def _to_row(user: User) -> UserRow:
-    return UserRow(id=user.id, email=user.email.value, display_name=user.display_name,
-                   roles=sorted(r.value for r in user.roles), password_hash=user.password_hash,
-                   create_time=user.create_time, update_time=user.update_time,
-                   version=user.version, state=user.state.value)
+    return UserRow(
+        id=user.id,
+        email=user.email.value,
+        display_name=user.display_name,
+        roles=sorted(r.value for r in user.roles),
+        password_hash=user.password_hash,
+        create_time=user.create_time,
+        update_time=user.update_time,
+        version=user.version,
+        state=user.state.value,
+    )
 
 
-def _user(id: UUID, email: str, display_name: str, roles: list[str],
-          password_hash: str, create_time: datetime, update_time: datetime,
-          version: int, state: str) -> User:
-    return User(id=id, email=Email(email), display_name=display_name,
-                roles=frozenset(Role(r) for r in roles), password_hash=password_hash,
-                create_time=create_time, update_time=update_time, version=version,
-                state=AccountState(state))
+def _user(
+    id: UUID,
+    email: str,
+    display_name: str,
+    roles: list[str],
+    password_hash: str,
+    create_time: datetime,
+    update_time: datetime,
+    version: int,
+    state: str,
+) -> User:
+    return User(
+        id=id,
+        email=Email(email),
+        display_name=display_name,
+        roles=frozenset(Role(r) for r in roles),
+        password_hash=password_hash,
+        create_time=create_time,
+        update_time=update_time,
+        version=version,
+        state=AccountState(state),
+    )
 
 
-def _key(scope: str, request_id: UUID, fingerprint: str, user_id: UUID,
-         create_time: datetime, expire_time: datetime) -> IdempotencyKey:
-    return IdempotencyKey(scope=scope, request_id=str(request_id), fingerprint=fingerprint,
-                          resource_id=str(user_id), create_time=create_time,
-                          expire_time=expire_time)
+def _key(
+    scope: str,
+    request_id: UUID,
+    fingerprint: str,
+    user_id: UUID,
+    create_time: datetime,
+    expire_time: datetime,
+) -> IdempotencyKey:
+    return IdempotencyKey(
+        scope=scope,
+        request_id=str(request_id),
+        fingerprint=fingerprint,
+        resource_id=str(user_id),
+        create_time=create_time,
+        expire_time=expire_time,
+    )
 
 
 # Rows are passed positionally (``args_row``: no column names decoded per read), so each
 # SELECT lists its columns in the order of the function's parameters.
 _USER_ROW = args_row(_user)
 _KEY_ROW = args_row(_key)
-_USER_COLUMNS = ("SELECT id, email, display_name, roles, password_hash, create_time,"
-                 " update_time, version, state FROM users")
+_USER_COLUMNS = (
+    "SELECT id, email, display_name, roles, password_hash, create_time,"
+    " update_time, version, state FROM users"
+)
 _GET_USER = _USER_COLUMNS + " WHERE id = %s"
 _GET_USER_BY_EMAIL = _USER_COLUMNS + " WHERE lower(email) = %s"
-_GET_KEY = ("SELECT scope, request_id, fingerprint, user_id, create_time, expire_time"
-            " FROM idempotency_keys WHERE scope = %s AND request_id = %s")
+_GET_KEY = (
+    "SELECT scope, request_id, fingerprint, user_id, create_time, expire_time"
+    " FROM idempotency_keys WHERE scope = %s AND request_id = %s"
+)
 
 
 def _key_to_row(key: IdempotencyKey) -> IdempotencyKeyRow:
-    return IdempotencyKeyRow(scope=key.scope, request_id=UUID(key.request_id),
-                             fingerprint=key.fingerprint, user_id=UUID(key.resource_id),
-                             create_time=key.create_time, expire_time=key.expire_time)
+    return IdempotencyKeyRow(
+        scope=key.scope,
+        request_id=UUID(key.request_id),
+        fingerprint=key.fingerprint,
+        user_id=UUID(key.resource_id),
+        create_time=key.create_time,
+        expire_time=key.expire_time,
+    )
 
 
 def _expired_record(key: IdempotencyKey) -> Delete:
     return delete(IdempotencyKeyRow).where(
         IdempotencyKeyRow.scope == key.scope,
         IdempotencyKeyRow.request_id == UUID(key.request_id),
-        IdempotencyKeyRow.expire_time <= key.create_time)
+        IdempotencyKeyRow.expire_time <= key.create_time,
+    )
 
 
 def _sweep(now: datetime) -> Delete:
-    expired = (select(IdempotencyKeyRow.scope, IdempotencyKeyRow.request_id)
-               .where(IdempotencyKeyRow.expire_time <= now)
-               .limit(SWEEP_LIMIT).with_for_update(skip_locked=True))
+    expired = (
+        select(IdempotencyKeyRow.scope, IdempotencyKeyRow.request_id)
+        .where(IdempotencyKeyRow.expire_time <= now)
+        .limit(SWEEP_LIMIT)
+        .with_for_update(skip_locked=True)
+    )
     return delete(IdempotencyKeyRow).where(
-        tuple_(IdempotencyKeyRow.scope, IdempotencyKeyRow.request_id).in_(expired))
+        tuple_(IdempotencyKeyRow.scope, IdempotencyKeyRow.request_id).in_(expired)
+    )
 
 
 def _violated(error: IntegrityError) -> str | None:
@@ -118,11 +172,11 @@ class SqlUserQueries:
 
     async def list_newest(self, limit: int, after: PageCursor | None = None) -> list[User]:
         """See ``UserQueries.list_newest``."""
-        query = (select(UserRow).order_by(UserRow.create_time.desc(), UserRow.id.desc())
-                 .limit(limit))
+        query = select(UserRow).order_by(UserRow.create_time.desc(), UserRow.id.desc()).limit(limit)
         if after is not None:
-            query = query.where(tuple_(UserRow.create_time, UserRow.id)
-                                < tuple_(after.create_time, after.id))
+            query = query.where(
+                tuple_(UserRow.create_time, UserRow.id) < tuple_(after.create_time, after.id)
+            )
         async with self._sessions() as session:
             rows = await session.scalars(query)
             return [_to_domain(row) for row in rows]
@@ -140,12 +194,14 @@ class SqlUserRepository:
     async def get_for_update(self, user_id: UUID) -> User | None:
         """See ``UserRepository.get_for_update`` (``SELECT ... FOR UPDATE``)."""
         row = await self._session.scalar(
-            select(UserRow).where(UserRow.id == user_id).with_for_update()
-            .execution_options(populate_existing=True))
+            select(UserRow)
+            .where(UserRow.id == user_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         return None if row is None else _to_domain(row)
 
-    async def add(self, user: User, *, key: IdempotencyKey | None = None
-                  ) -> IdempotencyKey | None:
+    async def add(self, user: User, *, key: IdempotencyKey | None = None) -> IdempotencyKey | None:
         """See ``UserRepository.add``.
 
         With a ``key``, first deletes that key's expired record, then up to
@@ -172,10 +228,21 @@ class SqlUserRepository:
                 held = await session.scalar(
                     select(IdempotencyKeyRow).where(
                         IdempotencyKeyRow.scope == key.scope,
-                        IdempotencyKeyRow.request_id == UUID(key.request_id)))
-                record = None if held is None else _key(
-                    held.scope, held.request_id, held.fingerprint, held.user_id,
-                    held.create_time, held.expire_time)
+                        IdempotencyKeyRow.request_id == UUID(key.request_id),
+                    )
+                )
+                record = (
+                    None
+                    if held is None
+                    else _key(
+                        held.scope,
+                        held.request_id,
+                        held.fingerprint,
+                        held.user_id,
+                        held.create_time,
+                        held.expire_time,
+                    )
+                )
                 if record is not None and not record.expired(key.create_time):
                     return record
             if _violated(exc) == EMAIL_INDEX:
@@ -187,18 +254,27 @@ class SqlUserRepository:
     async def save(self, user: User) -> None:
         """See ``UserRepository.save``."""
         await self._session.execute(
-            update(UserRow).where(UserRow.id == user.id)
-            .values(display_name=user.display_name, roles=sorted(r.value for r in user.roles),
-                    state=user.state.value, update_time=user.update_time,
-                    version=user.version)
-            .execution_options(synchronize_session=False))
+            update(UserRow)
+            .where(UserRow.id == user.id)
+            .values(
+                display_name=user.display_name,
+                roles=sorted(r.value for r in user.roles),
+                state=user.state.value,
+                update_time=user.update_time,
+                version=user.version,
+            )
+            .execution_options(synchronize_session=False)
+        )
         self._seen(user)
 
     async def set_password_hash(self, user_id: UUID, password_hash: str) -> None:
         """See ``UserRepository.set_password_hash``."""
         await self._session.execute(
-            update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash)
-            .execution_options(synchronize_session=False))
+            update(UserRow)
+            .where(UserRow.id == user_id)
+            .values(password_hash=password_hash)
+            .execution_options(synchronize_session=False)
+        )
 
 
 class SqlUserRepositories:

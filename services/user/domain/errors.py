@@ -35,8 +35,9 @@ class EtagMismatch(Aborted):
     reason = UserReason.ETAG_MISMATCH
 
     def __init__(self, current: str) -> None:
-        super().__init__("the user was changed since it was read; read it again",
-                         metadata={"etag": current})
+        super().__init__(
+            "the user was changed since it was read; read it again", metadata={"etag": current}
+        )
 
 
 class NotAllowed(PermissionDenied):

@@ -31,7 +31,8 @@ PASSWORD_MIN, PASSWORD_MAX = 12, 128
 _EMAIL = re.compile(
     r"[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
     r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
-    r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*")
+    r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*"
+)
 _EMAIL_MAX = 254
 
 
@@ -68,8 +69,9 @@ class Email:
         """Parse ``text``; raise ``InvalidField`` (field ``email``) when it is no address."""
         trimmed = text.strip()
         if len(trimmed) > _EMAIL_MAX or _EMAIL.fullmatch(trimmed) is None:
-            raise InvalidField("email", "must be a valid email address",
-                               reason=UserReason.EMAIL_INVALID)
+            raise InvalidField(
+                "email", "must be a valid email address", reason=UserReason.EMAIL_INVALID
+            )
         return cls(trimmed)
 
     @property
@@ -92,16 +94,22 @@ def parse_display_name(text: str) -> str:
     that is empty or longer than 100 characters."""
     name = text.strip()
     if not name or len(name) > DISPLAY_NAME_MAX:
-        raise InvalidField("display_name", f"must be 1 to {DISPLAY_NAME_MAX} characters",
-                           reason=UserReason.DISPLAY_NAME_INVALID)
+        raise InvalidField(
+            "display_name",
+            f"must be 1 to {DISPLAY_NAME_MAX} characters",
+            reason=UserReason.DISPLAY_NAME_INVALID,
+        )
     return name
 
 
 def check_password(password: str) -> None:
     """Raise ``InvalidField`` (``password``) unless it has 12 to 128 characters."""
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        raise InvalidField("password", f"must be {PASSWORD_MIN} to {PASSWORD_MAX} characters",
-                           reason=UserReason.PASSWORD_LENGTH)
+        raise InvalidField(
+            "password",
+            f"must be {PASSWORD_MIN} to {PASSWORD_MAX} characters",
+            reason=UserReason.PASSWORD_LENGTH,
+        )
 
 
 @dataclass(frozen=True)
@@ -127,12 +135,27 @@ class User:
     events: list[Any] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
-    def register(cls, *, id: UUID, email: Email, display_name: str, roles: frozenset[Role],
-                 password_hash: str, now: datetime) -> User:
+    def register(
+        cls,
+        *,
+        id: UUID,
+        email: Email,
+        display_name: str,
+        roles: frozenset[Role],
+        password_hash: str,
+        now: datetime,
+    ) -> User:
         """A new active user created ``now``, recording ``UserCreated``."""
-        return cls(id=id, email=email, display_name=display_name, roles=roles,
-                   password_hash=password_hash, create_time=now, update_time=now,
-                   events=[UserCreated(id, roles, display_name)])
+        return cls(
+            id=id,
+            email=email,
+            display_name=display_name,
+            roles=roles,
+            password_hash=password_hash,
+            create_time=now,
+            update_time=now,
+            events=[UserCreated(id, roles, display_name)],
+        )
 
     @property
     def etag(self) -> str:
@@ -145,8 +168,9 @@ class User:
         return self.state is AccountState.DISABLED
 
     def _changed(self, now: datetime, event: object, **changes: Any) -> User:
-        return replace(self, **changes, update_time=now, version=self.version + 1,
-                       events=[*self.events, event])
+        return replace(
+            self, **changes, update_time=now, version=self.version + 1, events=[*self.events, event]
+        )
 
     def renamed(self, display_name: str, now: datetime) -> User:
         """A copy with a new display name, ``update_time`` ``now`` and the next version,
@@ -158,8 +182,9 @@ class User:
         """A copy holding exactly ``roles`` (recording ``UserRolesChanged``), or ``self``
         when they are the roles it has.  ``InvalidField`` (``roles``) for an empty set."""
         if not roles:
-            raise InvalidField("roles", "must name at least one role",
-                               reason=UserReason.ROLES_INVALID)
+            raise InvalidField(
+                "roles", "must name at least one role", reason=UserReason.ROLES_INVALID
+            )
         if roles == self.roles:
             return self
         return self._changed(now, UserRolesChanged(self.id, roles, self.roles), roles=roles)

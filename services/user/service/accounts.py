@@ -40,18 +40,32 @@ class Accounts:
     ``key_ttl``.
     """
 
-    def __init__(self, users: UserQueries, units: Callable[[], UserUnitOfWork],
-                 hasher: PasswordHasher, *, clock: Clock = utcnow,
-                 key_ttl: timedelta = DEFAULT_TTL) -> None:
+    def __init__(
+        self,
+        users: UserQueries,
+        units: Callable[[], UserUnitOfWork],
+        hasher: PasswordHasher,
+        *,
+        clock: Clock = utcnow,
+        key_ttl: timedelta = DEFAULT_TTL,
+    ) -> None:
         self._users = users
         self._units = units
         self._hasher = hasher
         self._clock = clock
         self._key_ttl = key_ttl
 
-    async def create_user(self, *, email: str, password: str, display_name: str,
-                          roles: Iterable[Role] = (), request_id: UUID | None = None,
-                          scope: str = "", allow_admin: bool = False) -> User:
+    async def create_user(
+        self,
+        *,
+        email: str,
+        password: str,
+        display_name: str,
+        roles: Iterable[Role] = (),
+        request_id: UUID | None = None,
+        scope: str = "",
+        allow_admin: bool = False,
+    ) -> User:
         """Create a user with a password credential; idempotent per ``(scope, request_id)``.
 
         ``roles`` defaults to customer; admin only with ``allow_admin`` (the operator's CLI),
@@ -69,17 +83,27 @@ class Accounts:
         name = parse_display_name(display_name)
         granted = frozenset(roles) or frozenset({Role.CUSTOMER})
         if Role.ADMIN in granted and not allow_admin:
-            raise InvalidField("roles", "admin cannot be requested",
-                               reason=UserReason.ROLE_NOT_GRANTABLE)
+            raise InvalidField(
+                "roles", "admin cannot be requested", reason=UserReason.ROLE_NOT_GRANTABLE
+            )
         instant = self._clock()
         user_id = uuid4()
         key = None
         if request_id is not None:
             key = IdempotencyKey.new(
-                scope=scope, request_id=str(request_id), resource_id=str(user_id), now=instant,
-                ttl=self._key_ttl, fingerprint=fingerprint({
-                    "email": address.normalized, "display_name": name,
-                    "roles": sorted(r.value for r in granted)}))
+                scope=scope,
+                request_id=str(request_id),
+                resource_id=str(user_id),
+                now=instant,
+                ttl=self._key_ttl,
+                fingerprint=fingerprint(
+                    {
+                        "email": address.normalized,
+                        "display_name": name,
+                        "roles": sorted(r.value for r in granted),
+                    }
+                ),
+            )
             held = await self._users.get_idempotency_key(scope, key.request_id)
             if decide(held, key.fingerprint, instant) in (Decision.REPLAY, Decision.REUSED):
                 return await _replay(self._users, self._hasher, held, key, password)
@@ -88,8 +112,14 @@ class Accounts:
             if key is None or held is None or held.expired(instant):
                 raise EmailTaken()
             return await _replay(self._users, self._hasher, held, key, password)
-        user = User.register(id=user_id, email=address, display_name=name, roles=granted,
-                             password_hash=await self._hasher.hash(password), now=instant)
+        user = User.register(
+            id=user_id,
+            email=address,
+            display_name=name,
+            roles=granted,
+            password_hash=await self._hasher.hash(password),
+            now=instant,
+        )
         async with self._units() as uow:
             held = await uow.repositories.users.add(user, key=key)
             if held is None:
@@ -126,8 +156,13 @@ class Accounts:
         return user
 
 
-async def _replay(users: UserQueries, hasher: PasswordHasher, held: IdempotencyKey | None,
-                  key: IdempotencyKey, password: str) -> User:
+async def _replay(
+    users: UserQueries,
+    hasher: PasswordHasher,
+    held: IdempotencyKey | None,
+    key: IdempotencyKey,
+    password: str,
+) -> User:
     """The user ``held`` created, if ``key`` is the same request and ``password`` is its
     user's; ``IdempotencyKeyReused`` otherwise, after the same hashing work either way."""
     user = None

@@ -35,16 +35,18 @@ class Administration:
         self._units = units
         self._clock = clock
 
-    async def set_roles(self, caller: Caller, user_id: UUID, roles: Collection[Role], *,
-                        etag: str | None) -> User:
+    async def set_roles(
+        self, caller: Caller, user_id: UUID, roles: Collection[Role], *, etag: str | None
+    ) -> User:
         """Give ``user_id`` exactly ``roles``.  Raises ``NotAllowed``, ``UserNotFound``,
         ``EtagMismatch``, ``InvalidField`` (``roles`` empty) and ``SelfLockout`` when an
         admin would take the admin role from themself."""
         wanted = frozenset(roles)
         if caller.user_id == user_id and Role.ADMIN not in wanted:
             raise SelfLockout("take the admin role from themself")
-        return await self._change(caller, user_id, etag,
-                                  lambda user, now: user.with_roles(wanted, now))
+        return await self._change(
+            caller, user_id, etag, lambda user, now: user.with_roles(wanted, now)
+        )
 
     async def disable(self, caller: Caller, user_id: UUID, *, etag: str | None) -> User:
         """Disable ``user_id``'s account.  Raises ``NotAllowed``, ``UserNotFound``,
@@ -58,8 +60,13 @@ class Administration:
         and ``EtagMismatch``."""
         return await self._change(caller, user_id, etag, User.enable)
 
-    async def _change(self, caller: Caller, user_id: UUID, etag: str | None,
-                      change: Callable[[User, datetime], User]) -> User:
+    async def _change(
+        self,
+        caller: Caller,
+        user_id: UUID,
+        etag: str | None,
+        change: Callable[[User, datetime], User],
+    ) -> User:
         if not caller.is_admin:
             raise NotAllowed("only admins may change accounts")
         async with self._units() as uow:

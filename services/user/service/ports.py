@@ -42,8 +42,7 @@ class UserRepository(Protocol):
         of the same user wait: no lost update), or ``None``."""
         ...
 
-    async def add(self, user: User, *, key: IdempotencyKey | None = None
-                  ) -> IdempotencyKey | None:
+    async def add(self, user: User, *, key: IdempotencyKey | None = None) -> IdempotencyKey | None:
         """Store a new ``user`` and, when given, the idempotency ``key`` that created it;
         return ``None`` once both are written (committed with the unit of work).
 

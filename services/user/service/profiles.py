@@ -47,8 +47,9 @@ class Profiles:
     resolved from the access token.
     """
 
-    def __init__(self, users: UserQueries, units: Callable[[], UserUnitOfWork], *,
-                 clock: Clock = utcnow) -> None:
+    def __init__(
+        self, users: UserQueries, units: Callable[[], UserUnitOfWork], *, clock: Clock = utcnow
+    ) -> None:
         self._users = users
         self._units = units
         self._clock = clock
@@ -63,9 +64,15 @@ class Profiles:
             raise UserNotFound(user_id)
         return UserView(user, show_email=caller.may_see_private(user))
 
-
-    async def update_profile(self, caller: Caller, user_id: UUID, *, display_name: str,
-                             fields: Collection[str], etag: str | None) -> UserView:
+    async def update_profile(
+        self,
+        caller: Caller,
+        user_id: UUID,
+        *,
+        display_name: str,
+        fields: Collection[str],
+        etag: str | None,
+    ) -> UserView:
         """Change the named ``fields`` (AIP-134; only ``display_name`` exists) of ``user_id``.
 
         ``etag`` (AIP-154), when given, must be the user's current one; the user's row is
@@ -89,8 +96,7 @@ class Profiles:
             await uow.commit()
         return UserView(changed, show_email=caller.may_see_private(changed))
 
-    async def list_users(self, caller: Caller, *, requested_size: int,
-                         page_token: str) -> UserPage:
+    async def list_users(self, caller: Caller, *, requested_size: int, page_token: str) -> UserPage:
         """A page of users, newest first, with keyset pagination (AIP-158).
 
         ``requested_size`` 0 means 20, larger than 100 means 100.  Raises ``NotAllowed``

@@ -31,8 +31,9 @@ def drop_database(postgres_url: str, name: str) -> None:
     """Drop database ``name``, disconnecting whoever still uses it (PostgreSQL 13+)."""
     libpq = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(libpq, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                     .format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,8 @@ class FakeUserRepository:
         self.adds = 0
         self._seen: Callable[[Aggregate], None] = lambda aggregate: None
         self.unit: FakeUnitOfWork[UserRepositories] = FakeUnitOfWork(
-            self._repositories, mapper=event_to_message)
+            self._repositories, mapper=event_to_message
+        )
 
     def _repositories(self, seen: Callable[[Aggregate], None]) -> UserRepositories:
         self._seen = seen
@@ -48,8 +49,7 @@ class FakeUserRepository:
     async def get_idempotency_key(self, scope: str, request_id: str) -> IdempotencyKey | None:
         return self.keys.get((scope, request_id))
 
-    async def add(self, user: User, *, key: IdempotencyKey | None = None
-                  ) -> IdempotencyKey | None:
+    async def add(self, user: User, *, key: IdempotencyKey | None = None) -> IdempotencyKey | None:
         if key is not None:
             held = self.keys.get((key.scope, key.request_id))
             if held is not None and not held.expired(key.create_time):
@@ -76,8 +76,7 @@ class FakeUserRepository:
     async def list_newest(self, limit: int, after: PageCursor | None = None) -> list[User]:
         ordered = sorted(self.users.values(), key=lambda u: (u.create_time, u.id), reverse=True)
         if after is not None:
-            ordered = [u for u in ordered if (u.create_time, u.id) < (after.create_time,
-                                                                      after.id)]
+            ordered = [u for u in ordered if (u.create_time, u.id) < (after.create_time, after.id)]
         return ordered[:limit]
 
 

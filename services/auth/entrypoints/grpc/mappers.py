@@ -36,10 +36,13 @@ def role_to_proto(name: str) -> user_pb2.Role.ValueType:
 
 def new_account_from_proto(request: auth_pb2.RegisterRequest) -> NewAccount:
     """The registration in ``request``; a fresh uuid when ``request_id`` is empty."""
-    return NewAccount(email=request.email, password=request.password,
-                      display_name=request.display_name,
-                      roles=tuple(role_from_proto(r) for r in request.roles),
-                      request_id=request.request_id or str(uuid.uuid4()))
+    return NewAccount(
+        email=request.email,
+        password=request.password,
+        display_name=request.display_name,
+        roles=tuple(role_from_proto(r) for r in request.roles),
+        request_id=request.request_id or str(uuid.uuid4()),
+    )
 
 
 def _timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
@@ -48,23 +51,32 @@ def _timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
 
 def account_to_proto(account: Account) -> user_pb2.User:
     """The ``agora.user.v1.User`` of ``account`` (name ``users/{uuid}``)."""
-    return user_pb2.User(name=f"users/{account.user_id}", email=account.email,
-                         display_name=account.display_name,
-                         roles=[role_to_proto(r) for r in account.roles],
-                         create_time=_timestamp(account.create_time),
-                         update_time=_timestamp(account.update_time), etag=account.etag)
+    return user_pb2.User(
+        name=f"users/{account.user_id}",
+        email=account.email,
+        display_name=account.display_name,
+        roles=[role_to_proto(r) for r in account.roles],
+        create_time=_timestamp(account.create_time),
+        update_time=_timestamp(account.update_time),
+        etag=account.etag,
+    )
 
 
 def token_pair_to_proto(pair: TokenPair) -> auth_pb2.TokenPair:
     """The wire ``TokenPair``; ``token_type`` is always ``Bearer`` (RFC 6750)."""
-    return auth_pb2.TokenPair(access_token=pair.access_token, token_type="Bearer",  # noqa: S106
-                              expires_in=pair.expires_in, refresh_token=pair.refresh_token)
+    return auth_pb2.TokenPair(
+        access_token=pair.access_token,
+        token_type="Bearer",  # noqa: S106
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+    )
 
 
 def jwks_to_proto(jwks: dict[str, Any]) -> httpbody_pb2.HttpBody:
     """The JWK Set as an ``application/json`` HTTP body (the edge serves it as is)."""
-    return httpbody_pb2.HttpBody(content_type="application/json",
-                                 data=json.dumps(jwks, separators=(",", ":")).encode())
+    return httpbody_pb2.HttpBody(
+        content_type="application/json", data=json.dumps(jwks, separators=(",", ":")).encode()
+    )
 
 
 def _peer_host(peer: str) -> str:
@@ -74,9 +86,11 @@ def _peer_host(peer: str) -> str:
     return peer
 
 
-def parse_client_address(context: grpc.aio.ServicerContext,
-                   identity_of: Callable[[grpc.aio.ServicerContext], str | None],
-                   trusted_hops: int = 0) -> str:
+def parse_client_address(
+    context: grpc.aio.ServicerContext,
+    identity_of: Callable[[grpc.aio.ServicerContext], str | None],
+    trusted_hops: int = 0,
+) -> str:
     """The address of the end user behind a call, for per-address throttling.
 
     When the mTLS caller is the edge, it is taken from ``x-forwarded-for``: Envoy with

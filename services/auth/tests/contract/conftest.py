@@ -37,21 +37,35 @@ class Auth:
 
 
 def settings() -> AuthSettings:
-    return AuthSettings(listen="127.0.0.1:0", login_failures_per_account=3,  # type: ignore[call-arg]
-                        login_failures_per_address=6, login_failure_window_seconds=600,
-                        drain_seconds=0)
+    return AuthSettings(
+        listen="127.0.0.1:0",
+        login_failures_per_account=3,  # type: ignore[call-arg]
+        login_failures_per_address=6,
+        login_failure_window_seconds=600,
+        drain_seconds=0,
+    )
 
 
 @pytest.fixture
 async def auth(cert_dir: Path) -> AsyncIterator[Auth]:
     users = FakeUserDirectory()
-    server = build(settings(), MeshSettings(cert_dir=cert_dir),  # type: ignore[call-arg]
-                   users=users, tokens=FakeTokenStore(), throttle=FakeThrottle(),
-                   requests=FakeRequestLog(), keys=FakeSigningKeys())
+    server = build(
+        settings(),
+        MeshSettings(cert_dir=cert_dir),  # type: ignore[call-arg]
+        users=users,
+        tokens=FakeTokenStore(),
+        throttle=FakeThrottle(),
+        requests=FakeRequestLog(),
+        keys=FakeSigningKeys(),
+    )
     async with serving(server) as target:
         channel = secure_channel(cert_dir, "cli", target, "auth")
         try:
-            yield Auth(target, auth_pb2_grpc.AuthServiceStub(channel),  # type: ignore[no-untyped-call]
-                       users, cert_dir)
+            yield Auth(
+                target,
+                auth_pb2_grpc.AuthServiceStub(channel),  # type: ignore[no-untyped-call]
+                users,
+                cert_dir,
+            )
         finally:
             await channel.close()

@@ -19,9 +19,13 @@ WRONG = "guess"
 
 
 def register_request(email: str = "ann@example.com") -> auth_pb2.RegisterRequest:
-    return auth_pb2.RegisterRequest(email=email, password=PASSWORD, display_name="Ann",
-                                    roles=[user_pb2.ROLE_PROVIDER],
-                                    request_id=str(uuid.uuid4()))
+    return auth_pb2.RegisterRequest(
+        email=email,
+        password=PASSWORD,
+        display_name="Ann",
+        roles=[user_pb2.ROLE_PROVIDER],
+        request_id=str(uuid.uuid4()),
+    )
 
 
 async def fails(call: object) -> grpc.aio.AioRpcError:
@@ -37,21 +41,22 @@ async def test_register_login_refresh_and_reuse(auth: Auth) -> None:
     assert registered.tokens.token_type == "Bearer"
     assert registered.tokens.expires_in == 900
 
-    login = await auth.stub.Login(auth_pb2.LoginRequest(email="ANN@example.com",
-                                                        password=PASSWORD))
-    refreshed = await auth.stub.Refresh(auth_pb2.RefreshRequest(
-        refresh_token=login.refresh_token))
+    login = await auth.stub.Login(auth_pb2.LoginRequest(email="ANN@example.com", password=PASSWORD))
+    refreshed = await auth.stub.Refresh(auth_pb2.RefreshRequest(refresh_token=login.refresh_token))
     assert refreshed.refresh_token != login.refresh_token
 
-    reuse = await fails(auth.stub.Refresh(auth_pb2.RefreshRequest(
-        refresh_token=login.refresh_token)))
+    reuse = await fails(
+        auth.stub.Refresh(auth_pb2.RefreshRequest(refresh_token=login.refresh_token))
+    )
     assert reuse.code() is grpc.StatusCode.UNAUTHENTICATED
     assert status_details(reuse)["error_info"].reason == "REFRESH_TOKEN_REUSED"
-    newest = await fails(auth.stub.Refresh(auth_pb2.RefreshRequest(
-        refresh_token=refreshed.refresh_token)))
+    newest = await fails(
+        auth.stub.Refresh(auth_pb2.RefreshRequest(refresh_token=refreshed.refresh_token))
+    )
     assert newest.code() is grpc.StatusCode.UNAUTHENTICATED
-    assert await auth.stub.Refresh(auth_pb2.RefreshRequest(
-        refresh_token=registered.tokens.refresh_token))
+    assert await auth.stub.Refresh(
+        auth_pb2.RefreshRequest(refresh_token=registered.tokens.refresh_token)
+    )
 
 
 async def test_register_without_request_id_sends_a_fresh_one(auth: Auth) -> None:
@@ -81,8 +86,9 @@ async def test_failed_logins_are_throttled_with_retry_info(auth: Auth) -> None:
     for _ in range(3):
         error = await fails(auth.stub.Login(wrong))
         assert error.code() is grpc.StatusCode.UNAUTHENTICATED
-    error = await fails(auth.stub.Login(auth_pb2.LoginRequest(email="bob@example.com",
-                                                              password=PASSWORD)))
+    error = await fails(
+        auth.stub.Login(auth_pb2.LoginRequest(email="bob@example.com", password=PASSWORD))
+    )
     assert error.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
     details = status_details(error)
     assert details["error_info"].reason == "TOO_MANY_ATTEMPTS"
@@ -94,22 +100,34 @@ async def test_edge_calls_are_throttled_by_the_forwarded_client_address(auth: Au
     try:
         for i in range(6):
             metadata = (("x-forwarded-for", f"10.0.0.{i}, 203.0.113.9"),)
-            await fails(edge.Login(auth_pb2.LoginRequest(email=f"u{i}@example.com",
-                                                         password=WRONG),
-                                   metadata=metadata))
-        blocked = await fails(edge.Login(
-            auth_pb2.LoginRequest(email="new@example.com", password=WRONG),
-            metadata=(("x-forwarded-for", "203.0.113.9"),)))
+            await fails(
+                edge.Login(
+                    auth_pb2.LoginRequest(email=f"u{i}@example.com", password=WRONG),
+                    metadata=metadata,
+                )
+            )
+        blocked = await fails(
+            edge.Login(
+                auth_pb2.LoginRequest(email="new@example.com", password=WRONG),
+                metadata=(("x-forwarded-for", "203.0.113.9"),),
+            )
+        )
         assert blocked.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
-        other = await fails(edge.Login(
-            auth_pb2.LoginRequest(email="new@example.com", password=WRONG),
-            metadata=(("x-forwarded-for", "198.51.100.4"),)))
+        other = await fails(
+            edge.Login(
+                auth_pb2.LoginRequest(email="new@example.com", password=WRONG),
+                metadata=(("x-forwarded-for", "198.51.100.4"),),
+            )
+        )
         assert other.code() is grpc.StatusCode.UNAUTHENTICATED
     finally:
         await channel.close()
-    not_edge = await fails(auth.stub.Login(
-        auth_pb2.LoginRequest(email="new@example.com", password=WRONG),
-        metadata=(("x-forwarded-for", "203.0.113.9"),)))
+    not_edge = await fails(
+        auth.stub.Login(
+            auth_pb2.LoginRequest(email="new@example.com", password=WRONG),
+            metadata=(("x-forwarded-for", "203.0.113.9"),),
+        )
+    )
     assert not_edge.code() is grpc.StatusCode.UNAUTHENTICATED
 
 
@@ -118,8 +136,7 @@ async def test_jwks_is_json_that_verifies_issued_tokens(auth: Auth) -> None:
     body = await auth.stub.GetJwks(auth_pb2.GetJwksRequest())
     assert body.content_type == "application/json"
     document = json.loads(body.data)
-    assert [set(k) for k in document["keys"]] == [
-        {"kty", "crv", "x", "y", "kid", "use", "alg"}]
+    assert [set(k) for k in document["keys"]] == [{"kty", "crv", "x", "y", "kid", "use", "alg"}]
 
     async def fetch() -> dict[str, object]:
         reply = await auth.stub.GetJwks(auth_pb2.GetJwksRequest())
@@ -134,16 +151,16 @@ async def test_jwks_is_json_that_verifies_issued_tokens(auth: Auth) -> None:
 
 async def test_logout_all_needs_a_token_and_ends_every_session(auth: Auth) -> None:
     registered = await auth.stub.Register(register_request())
-    other = await auth.stub.Login(auth_pb2.LoginRequest(email="ann@example.com",
-                                                        password=PASSWORD))
+    other = await auth.stub.Login(auth_pb2.LoginRequest(email="ann@example.com", password=PASSWORD))
     anonymous = await fails(auth.stub.LogoutAll(auth_pb2.LogoutAllRequest()))
     assert anonymous.code() is grpc.StatusCode.UNAUTHENTICATED
 
     bearer = (("authorization", f"Bearer {registered.tokens.access_token}"),)
     await auth.stub.LogoutAll(auth_pb2.LogoutAllRequest(), metadata=bearer)
     for pair in (registered.tokens, other):
-        error = await fails(auth.stub.Refresh(auth_pb2.RefreshRequest(
-            refresh_token=pair.refresh_token)))
+        error = await fails(
+            auth.stub.Refresh(auth_pb2.RefreshRequest(refresh_token=pair.refresh_token))
+        )
         assert error.code() is grpc.StatusCode.UNAUTHENTICATED
 
 
@@ -153,25 +170,30 @@ async def test_logout_ends_one_session_and_is_idempotent(auth: Auth) -> None:
     await auth.stub.Logout(request)
     await auth.stub.Logout(request)
     await auth.stub.Logout(auth_pb2.LogoutRequest(refresh_token="u" * 43))
-    error = await fails(auth.stub.Refresh(auth_pb2.RefreshRequest(
-        refresh_token=registered.tokens.refresh_token)))
+    error = await fails(
+        auth.stub.Refresh(auth_pb2.RefreshRequest(refresh_token=registered.tokens.refresh_token))
+    )
     assert error.code() is grpc.StatusCode.UNAUTHENTICATED
 
 
 async def test_a_register_replay_from_a_throttled_client_address_is_resource_exhausted(
-        auth: Auth) -> None:
+    auth: Auth,
+) -> None:
     request = register_request("replayed@example.com")
     assert (await auth.stub.Register(request)).tokens.access_token
     channel, edge = auth.stub_as("edge")
     try:
         for i in range(6):
-            await fails(edge.Login(auth_pb2.LoginRequest(email=f"u{i}@example.com",
-                                                         password=WRONG),
-                                   metadata=(("x-forwarded-for", "203.0.113.7"),)))
-        blocked = await fails(edge.Register(
-            request, metadata=(("x-forwarded-for", "203.0.113.7"),)))
-        elsewhere = await edge.Register(
-            request, metadata=(("x-forwarded-for", "198.51.100.7"),))
+            await fails(
+                edge.Login(
+                    auth_pb2.LoginRequest(email=f"u{i}@example.com", password=WRONG),
+                    metadata=(("x-forwarded-for", "203.0.113.7"),),
+                )
+            )
+        blocked = await fails(
+            edge.Register(request, metadata=(("x-forwarded-for", "203.0.113.7"),))
+        )
+        elsewhere = await edge.Register(request, metadata=(("x-forwarded-for", "198.51.100.7"),))
     finally:
         await channel.close()
     assert blocked.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -182,8 +204,9 @@ async def test_a_register_replay_from_a_throttled_client_address_is_resource_exh
 
 
 async def test_a_refresh_past_the_absolute_lifetime_is_session_expired(auth: Auth) -> None:
-    error = await fails(auth.stub.Refresh(auth_pb2.RefreshRequest(
-        refresh_token=f"{'x' * 43}.1000")))
+    error = await fails(
+        auth.stub.Refresh(auth_pb2.RefreshRequest(refresh_token=f"{'x' * 43}.1000"))
+    )
     assert error.code() is grpc.StatusCode.UNAUTHENTICATED
     assert status_details(error)["error_info"].reason == "SESSION_EXPIRED"
     unknown = await fails(auth.stub.Refresh(auth_pb2.RefreshRequest(refresh_token="x" * 43)))

@@ -29,12 +29,20 @@ PASSWORD = "correct horse battery"
 
 
 async def test_a_rotated_key_is_published_first_and_sessions_survive_it(
-        redis_url: str, cert_dir: Path, tmp_path: Path) -> None:
-    settings = AuthSettings(listen="127.0.0.1:0", redis_url=redis_url,  # type: ignore[call-arg]
-                            keys_dir=tmp_path / "keys", key_rescan_seconds=0.05,
-                            drain_seconds=0)
-    server = build(settings, MeshSettings(cert_dir=cert_dir),  # type: ignore[call-arg]
-                   users=FakeUserDirectory())
+    redis_url: str, cert_dir: Path, tmp_path: Path
+) -> None:
+    settings = AuthSettings(
+        listen="127.0.0.1:0",
+        redis_url=redis_url,  # type: ignore[call-arg]
+        keys_dir=tmp_path / "keys",
+        key_rescan_seconds=0.05,
+        drain_seconds=0,
+    )
+    server = build(
+        settings,
+        MeshSettings(cert_dir=cert_dir),  # type: ignore[call-arg]
+        users=FakeUserDirectory(),
+    )
     async with serving(server) as target:
         channel = secure_channel(cert_dir, "cli", target, "auth")
         auth = auth_pb2_grpc.AuthServiceStub(channel)  # type: ignore[no-untyped-call]
@@ -42,9 +50,11 @@ async def test_a_rotated_key_is_published_first_and_sessions_survive_it(
         try:
             reply = await health.Check(health_pb2.HealthCheckRequest())
             assert reply.status == health_pb2.HealthCheckResponse.SERVING
-            registered = await auth.Register(auth_pb2.RegisterRequest(
-                email=f"{uuid.uuid4().hex}@example.com", password=PASSWORD,
-                display_name="Ann"))
+            registered = await auth.Register(
+                auth_pb2.RegisterRequest(
+                    email=f"{uuid.uuid4().hex}@example.com", password=PASSWORD, display_name="Ann"
+                )
+            )
             assert len(list((tmp_path / "keys").glob("*.pem"))) == 1
 
             first_kid = jwt.get_unverified_header(registered.tokens.access_token)["kid"]
@@ -56,27 +66,27 @@ async def test_a_rotated_key_is_published_first_and_sessions_survive_it(
                 kids = {k["kid"] for k in jwks["keys"]}
                 if added.kid in kids:
                     break
-            refreshed = await auth.Refresh(auth_pb2.RefreshRequest(
-                refresh_token=registered.tokens.refresh_token))
+            refreshed = await auth.Refresh(
+                auth_pb2.RefreshRequest(refresh_token=registered.tokens.refresh_token)
+            )
             assert first_kid in kids
             assert jwt.get_unverified_header(refreshed.access_token)["kid"] == first_kid
-            await auth.LogoutAll(auth_pb2.LogoutAllRequest(), metadata=(
-                ("authorization", f"Bearer {registered.tokens.access_token}"),))
+            await auth.LogoutAll(
+                auth_pb2.LogoutAllRequest(),
+                metadata=(("authorization", f"Bearer {registered.tokens.access_token}"),),
+            )
 
             with pytest.raises(grpc.aio.AioRpcError) as caught:
-                await auth.Refresh(auth_pb2.RefreshRequest(
-                    refresh_token=refreshed.refresh_token))
+                await auth.Refresh(auth_pb2.RefreshRequest(refresh_token=refreshed.refresh_token))
             assert caught.value.code() is grpc.StatusCode.UNAUTHENTICATED
-            assert status_details(caught.value)["error_info"].reason == \
-                "INVALID_REFRESH_TOKEN"
+            assert status_details(caught.value)["error_info"].reason == "INVALID_REFRESH_TOKEN"
         finally:
             await channel.close()
 
 
-
 async def test_a_build_failing_half_way_closes_what_it_opened(
-        redis_url: str, cert_dir: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    redis_url: str, cert_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     closed: list[str] = []
 
     def recording_redis(*args: Any, **kwargs: Any) -> Any:
@@ -91,8 +101,11 @@ async def test_a_build_failing_half_way_closes_what_it_opened(
         return client
 
     monkeypatch.setattr(app, "redis_from_settings", recording_redis)
-    settings = AuthSettings(listen="127.0.0.1:0", redis_url=redis_url,  # type: ignore[call-arg]
-                            keys_dir=tmp_path / "keys")
+    settings = AuthSettings(
+        listen="127.0.0.1:0",
+        redis_url=redis_url,  # type: ignore[call-arg]
+        keys_dir=tmp_path / "keys",
+    )
     with pytest.raises(KeyError):
         build(settings, MeshSettings(cert_dir=cert_dir, endpoints={}))  # type: ignore[call-arg]
     for _ in range(5):

@@ -13,8 +13,7 @@ from services.auth.tests.integration.conftest import keys_under
 pytestmark = pytest.mark.integration
 
 
-async def test_a_request_id_is_new_once_then_a_replay(client: redis.Redis, prefix: str
-                                                      ) -> None:
+async def test_a_request_id_is_new_once_then_a_replay(client: redis.Redis, prefix: str) -> None:
     log = RedisRequestLog(client, ttl_seconds=3600, prefix=prefix)
     request_id, other = str(uuid.uuid4()), str(uuid.uuid4())
     assert await log.first_use(request_id)
@@ -22,8 +21,9 @@ async def test_a_request_id_is_new_once_then_a_replay(client: redis.Redis, prefi
     assert await log.first_use(other)
 
 
-async def test_the_id_is_stored_hashed_for_the_window_only(client: redis.Redis, prefix: str
-                                                           ) -> None:
+async def test_the_id_is_stored_hashed_for_the_window_only(
+    client: redis.Redis, prefix: str
+) -> None:
     log = RedisRequestLog(client, ttl_seconds=3600, prefix=prefix)
     request_id = str(uuid.uuid4())
     await log.first_use(request_id)

@@ -14,8 +14,9 @@ from services.auth.tests.integration.conftest import keys_under
 pytestmark = pytest.mark.integration
 
 
-async def test_counter_blocks_at_the_limit_until_the_window_ends(client: redis.Redis,
-                                                                 prefix: str) -> None:
+async def test_counter_blocks_at_the_limit_until_the_window_ends(
+    client: redis.Redis, prefix: str
+) -> None:
     throttle = RedisAttemptThrottle(client, prefix=prefix)
     policy = LoginThrottlePolicy.of(per_account=3, per_address=10, window_seconds=2)
     keys = policy.keys("ann@example.com", "203.0.113.7")
@@ -34,7 +35,8 @@ async def test_counter_blocks_at_the_limit_until_the_window_ends(client: redis.R
 
 
 async def test_reset_clears_one_counter_and_no_subject_is_stored_in_clear(
-        client: redis.Redis, prefix: str) -> None:
+    client: redis.Redis, prefix: str
+) -> None:
     throttle = RedisAttemptThrottle(client, prefix=prefix)
     policy = LoginThrottlePolicy.of(per_account=1, per_address=1, window_seconds=60)
     account, address = policy.keys("ann@example.com", "203.0.113.7")

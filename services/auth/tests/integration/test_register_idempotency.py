@@ -43,24 +43,34 @@ class Mesh:
 
 
 @pytest.fixture
-async def mesh(postgres_url: str, cert_dir: Path, token_mint: TokenMint
-               ) -> AsyncIterator[Mesh]:
+async def mesh(postgres_url: str, cert_dir: Path, token_mint: TokenMint) -> AsyncIterator[Mesh]:
     name, url = fresh_database(postgres_url)
     await asyncio.to_thread(upgrade_database, url)
-    user = build_user(cheap_settings(url), MeshSettings.model_validate(
-        {"cert_dir": cert_dir, "endpoints": {}}), verifier=token_mint.verifier)
+    user = build_user(
+        cheap_settings(url),
+        MeshSettings.model_validate({"cert_dir": cert_dir, "endpoints": {}}),
+        verifier=token_mint.verifier,
+    )
     tokens = FakeTokenStore()
     try:
         async with serving(user) as user_target:
-            auth = build(settings(), MeshSettings.model_validate(
-                {"cert_dir": cert_dir, "endpoints": {"user": user_target}}),
-                tokens=tokens, throttle=FakeThrottle(),
-                requests=FakeRequestLog(), keys=FakeSigningKeys())
+            auth = build(
+                settings(),
+                MeshSettings.model_validate(
+                    {"cert_dir": cert_dir, "endpoints": {"user": user_target}}
+                ),
+                tokens=tokens,
+                throttle=FakeThrottle(),
+                requests=FakeRequestLog(),
+                keys=FakeSigningKeys(),
+            )
             async with serving(auth) as target:
                 channel = secure_channel(cert_dir, "edge", target, "auth")
                 try:
-                    yield Mesh(auth_pb2_grpc.AuthServiceStub(channel),  # type: ignore[no-untyped-call]
-                               tokens)
+                    yield Mesh(
+                        auth_pb2_grpc.AuthServiceStub(channel),  # type: ignore[no-untyped-call]
+                        tokens,
+                    )
                 finally:
                     await channel.close()
     finally:
@@ -80,16 +90,17 @@ async def test_the_same_registration_again_gets_the_same_user(mesh: Mesh) -> Non
     assert again.tokens.access_token
 
 
-@pytest.mark.parametrize("changes", [{"password": "the attacker's password"},
-                                     {"email": "attacker@example.com"}])
+@pytest.mark.parametrize(
+    "changes", [{"password": "the attacker's password"}, {"email": "attacker@example.com"}]
+)
 async def test_a_replayed_request_id_with_another_request_gets_no_tokens(
-        mesh: Mesh, changes: dict[str, str]) -> None:
+    mesh: Mesh, changes: dict[str, str]
+) -> None:
     email, request_id = random_email(), str(uuid.uuid4())
     await mesh.auth.Register(_register(email=email, request_id=request_id))
     families = len(mesh.tokens.families)
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await mesh.auth.Register(_register(
-            **{"email": email, "request_id": request_id, **changes}))
+        await mesh.auth.Register(_register(**{"email": email, "request_id": request_id, **changes}))
     assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     details = status_details(caught.value)
     assert details["error_info"].reason == "IDEMPOTENCY_KEY_REUSED"
@@ -104,8 +115,9 @@ async def test_replays_guessing_the_password_stop_at_the_login_limit(mesh: Mesh)
     codes = []
     for attempt in range(limit):
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await mesh.auth.Register(_register(email=email, request_id=request_id,
-                                               password=f"guess number {attempt}"))
+            await mesh.auth.Register(
+                _register(email=email, request_id=request_id, password=f"guess number {attempt}")
+            )
         codes.append(caught.value.code())
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await mesh.auth.Register(_register(email=email, request_id=request_id))

@@ -56,12 +56,23 @@ def world() -> World:
     clock = Clock()
     users, tokens, keys = FakeUserDirectory(), FakeTokenStore(), FakeSigningKeys()
     throttle, requests = FakeThrottle(clock=clock), FakeRequestLog()
-    access = AccessTokens(keys, issuer=ISSUER, audience=AUDIENCE, ttl_seconds=900,
-                          activation_delay_seconds=ACTIVATION_DELAY)
-    sessions = Sessions(users=users, tokens=tokens, access=access, throttle=throttle,
-                        throttle_policy=LoginThrottlePolicy.of(
-                            per_account=PER_ACCOUNT, per_address=PER_ADDRESS,
-                            window_seconds=900),
-                        requests=requests, family_lifetime_seconds=FAMILY_LIFETIME,
-                        clock=clock.aware)
+    access = AccessTokens(
+        keys,
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        ttl_seconds=900,
+        activation_delay_seconds=ACTIVATION_DELAY,
+    )
+    sessions = Sessions(
+        users=users,
+        tokens=tokens,
+        access=access,
+        throttle=throttle,
+        throttle_policy=LoginThrottlePolicy.of(
+            per_account=PER_ACCOUNT, per_address=PER_ADDRESS, window_seconds=900
+        ),
+        requests=requests,
+        family_lifetime_seconds=FAMILY_LIFETIME,
+        clock=clock.aware,
+    )
     return World(sessions, access, users, tokens, keys, throttle, requests, clock)

@@ -37,15 +37,13 @@ async def test_jwks_holds_public_keys_only(world: World) -> None:
     assert [k["kid"] for k in document["keys"]] == ["kid-2", "kid-1"]
     for key in document["keys"]:
         assert set(key) == {"kty", "crv", "x", "y", "kid", "use", "alg"}
-        assert (key["kty"], key["crv"], key["use"], key["alg"]) == ("EC", "P-256", "sig",
-                                                                    "ES256")
+        assert (key["kty"], key["crv"], key["use"], key["alg"]) == ("EC", "P-256", "sig", "ES256")
 
 
 async def test_tokens_verify_with_the_shared_decoder_and_a_jwks_verifier(world: World) -> None:
     token = await world.access.issue("user-1", ("customer",))
     public = world.keys.keys[-1].private_key.public_key()
-    assert decode_access_token(token, public, issuer=ISSUER, audience=AUDIENCE).subject \
-        == "user-1"
+    assert decode_access_token(token, public, issuer=ISSUER, audience=AUDIENCE).subject == "user-1"
 
     async def fetch() -> dict[str, object]:
         document: dict[str, object] = json.loads(json.dumps(await world.access.jwks()))
@@ -75,8 +73,7 @@ async def test_a_token_for_another_audience_is_rejected(world: World) -> None:
 async def test_a_tampered_token_is_rejected(world: World) -> None:
     token = await world.access.issue("user-1", ("customer",))
     header, payload, signature = token.split(".")
-    forged_claims = jwt.decode(token, options={"verify_signature": False}) | {
-        "roles": ["admin"]}
+    forged_claims = jwt.decode(token, options={"verify_signature": False}) | {"roles": ["admin"]}
     forged_payload = jwt.utils.base64url_encode(json.dumps(forged_claims).encode()).decode()
     with pytest.raises(Unauthenticated):
         await world.access.verify(f"{header}.{forged_payload}.{signature}")
@@ -86,16 +83,20 @@ async def test_a_tampered_token_is_rejected(world: World) -> None:
 
 
 async def test_an_expired_token_is_rejected(world: World) -> None:
-    old = AccessTokens(world.keys, issuer=ISSUER, audience=AUDIENCE, ttl_seconds=900,
-                       clock=lambda: datetime.fromtimestamp(1_000_000, UTC))
+    old = AccessTokens(
+        world.keys,
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        ttl_seconds=900,
+        clock=lambda: datetime.fromtimestamp(1_000_000, UTC),
+    )
     with pytest.raises(Unauthenticated) as caught:
         await world.access.verify(await old.issue("user-1", ()))
     assert caught.value.reason == "TOKEN_EXPIRED"
 
 
 async def test_a_token_signed_by_an_unknown_key_is_rejected(world: World) -> None:
-    stranger = AccessTokens(FakeSigningKeys(), issuer=ISSUER, audience=AUDIENCE,
-                            ttl_seconds=900)
+    stranger = AccessTokens(FakeSigningKeys(), issuer=ISSUER, audience=AUDIENCE, ttl_seconds=900)
     with pytest.raises(Unauthenticated):
         await world.access.verify(await stranger.issue("user-1", ()))
 
@@ -104,13 +105,17 @@ def _kid(token: str) -> str:
     return str(jwt.get_unverified_header(token)["kid"])
 
 
-async def test_a_new_key_is_published_at_once_but_signs_only_after_the_activation_delay(
-        ) -> None:
+async def test_a_new_key_is_published_at_once_but_signs_only_after_the_activation_delay() -> None:
     keys = FakeSigningKeys()
     now = [10_000.0]
-    access = AccessTokens(keys, issuer=ISSUER, audience=AUDIENCE, ttl_seconds=900,
-                          activation_delay_seconds=ACTIVATION_DELAY,
-                          clock=lambda: datetime.fromtimestamp(now[0], UTC))
+    access = AccessTokens(
+        keys,
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        ttl_seconds=900,
+        activation_delay_seconds=ACTIVATION_DELAY,
+        clock=lambda: datetime.fromtimestamp(now[0], UTC),
+    )
     added = keys.rotate(at=now[0])
 
     assert [k["kid"] for k in (await access.jwks())["keys"]] == [added.kid, "kid-1"]
@@ -121,13 +126,17 @@ async def test_a_new_key_is_published_at_once_but_signs_only_after_the_activatio
     assert _kid(await access.issue("user-1", ())) == added.kid
 
 
-async def test_a_verifier_that_cached_the_jwks_right_after_a_rotation_knows_every_signer(
-        ) -> None:
+async def test_a_verifier_that_cached_the_jwks_right_after_a_rotation_knows_every_signer() -> None:
     keys = FakeSigningKeys()
     now = [10_000.0]
-    access = AccessTokens(keys, issuer=ISSUER, audience=AUDIENCE, ttl_seconds=900,
-                          activation_delay_seconds=ACTIVATION_DELAY,
-                          clock=lambda: datetime.fromtimestamp(now[0], UTC))
+    access = AccessTokens(
+        keys,
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        ttl_seconds=900,
+        activation_delay_seconds=ACTIVATION_DELAY,
+        clock=lambda: datetime.fromtimestamp(now[0], UTC),
+    )
     cached = {k["kid"] for k in (await access.jwks())["keys"]}
     keys.rotate(at=now[0])
     for elapsed in (0.0, JWKS_CACHE_SECONDS / 2, JWKS_CACHE_SECONDS):

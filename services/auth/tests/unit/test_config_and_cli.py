@@ -26,8 +26,7 @@ def test_production_refuses_a_missing_keys_dir(tmp_path: Path) -> None:
     settings.check_environment("production")
 
 
-def test_production_refuses_an_activation_delay_within_the_jwks_caches(tmp_path: Path
-                                                                       ) -> None:
+def test_production_refuses_an_activation_delay_within_the_jwks_caches(tmp_path: Path) -> None:
     short = AuthSettings(keys_dir=tmp_path, key_activation_delay_seconds=300)  # type: ignore[call-arg]
     short.check_environment("development")
     with pytest.raises(ValueError, match="ACTIVATION_DELAY"):
@@ -42,13 +41,13 @@ def test_the_default_activation_delay_outlasts_every_jwks_cache() -> None:
     caches = {
         "edge cache_duration": float(remote["cache_duration"].removesuffix("s")),
         "JWKS Cache-Control": float(JWKS_CACHE_CONTROL.rpartition("max-age=")[2]),
-        "services' JwksTokenVerifier": inspect.signature(JwksTokenVerifier).parameters[
-            "max_age"].default,
+        "services' JwksTokenVerifier": inspect.signature(JwksTokenVerifier)
+        .parameters["max_age"]
+        .default,
     }
     assert max(caches.values()) == JWKS_CACHE_SECONDS, caches
     settings = AuthSettings()  # type: ignore[call-arg]
-    assert settings.key_activation_delay_seconds > \
-        JWKS_CACHE_SECONDS + settings.key_rescan_seconds
+    assert settings.key_activation_delay_seconds > JWKS_CACHE_SECONDS + settings.key_rescan_seconds
     assert settings.family_lifetime_seconds == 30 * 86400
 
 
@@ -62,7 +61,7 @@ def test_settings_come_from_the_auth_prefix(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_rotate_key_then_retire_keeps_the_new_signer(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("AGORA_AUTH_KEYS_DIR", str(tmp_path))
     monkeypatch.setenv("AGORA_AUTH_KEY_ACTIVATION_DELAY_SECONDS", "3600")

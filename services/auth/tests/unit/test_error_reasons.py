@@ -25,8 +25,7 @@ def test_the_generated_enum_holds_the_contracts_reasons_as_sent() -> None:
 
 def test_every_domain_error_reason_is_an_auth_reason() -> None:
     reasons = error_class_reasons(errors)
-    assert reasons["services.auth.domain.errors.TooManyAttempts"] is (
-        AuthReason.TOO_MANY_ATTEMPTS)
+    assert reasons["services.auth.domain.errors.TooManyAttempts"] is (AuthReason.TOO_MANY_ATTEMPTS)
     assert {k: r for k, r in reasons.items() if not isinstance(r, AuthReason)} == {}
 
 
@@ -35,7 +34,11 @@ def test_no_reason_in_the_service_is_a_string_literal() -> None:
 
 
 def test_the_user_service_being_down_has_a_declared_reason() -> None:
-    down = grpc.aio.AioRpcError(grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(),
-                                grpc.aio.Metadata(), details="connection refused")
+    down = grpc.aio.AioRpcError(
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.aio.Metadata(),
+        grpc.aio.Metadata(),
+        details="connection refused",
+    )
     error = domain_error(down, "user")
     assert error is not None and error.reason == AuthReason.USER_UNAVAILABLE

@@ -32,14 +32,20 @@ def test_first_start_creates_one_private_key_file(tmp_path: Path) -> None:
 
 
 async def test_a_rotated_key_is_published_without_restart_and_signs_after_the_delay(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     now = [0.0]
     later = [timedelta(0)]
     store = FileKeyStore(tmp_path, rescan_seconds=2.0, clock=lambda: now[0])
     store.load()
-    access = AccessTokens(store, issuer="iss", audience="aud", ttl_seconds=900,
-                          activation_delay_seconds=600,
-                          clock=lambda: datetime.now(UTC) + later[0])
+    access = AccessTokens(
+        store,
+        issuer="iss",
+        audience="aud",
+        ttl_seconds=900,
+        activation_delay_seconds=600,
+        clock=lambda: datetime.now(UTC) + later[0],
+    )
     before = await access.issue("user-1", ("customer",))
 
     added = rotate_key(tmp_path)
@@ -50,17 +56,20 @@ async def test_a_rotated_key_is_published_without_restart_and_signs_after_the_de
     later[0] = timedelta(seconds=600)
     after = await access.issue("user-1", ("customer",))
 
-    assert jwt.get_unverified_header(published)["kid"] == \
-        jwt.get_unverified_header(before)["kid"] != added.kid
+    assert (
+        jwt.get_unverified_header(published)["kid"]
+        == jwt.get_unverified_header(before)["kid"]
+        != added.kid
+    )
     assert jwt.get_unverified_header(after)["kid"] == added.kid
     assert (await access.verify(before)).subject == "user-1"
 
 
-def test_retire_removes_keys_superseded_long_ago_but_never_the_signer(tmp_path: Path
-                                                                      ) -> None:
+def test_retire_removes_keys_superseded_long_ago_but_never_the_signer(tmp_path: Path) -> None:
     start = datetime(2025, 1, 1, tzinfo=UTC)
-    first, second, third = (create_key(tmp_path, now=start + timedelta(days=d))
-                            for d in (0, 10, 20))
+    first, second, third = (
+        create_key(tmp_path, now=start + timedelta(days=d)) for d in (0, 10, 20)
+    )
     now = (start + timedelta(days=30)).timestamp()
 
     assert retire_keys(tmp_path, older_than_seconds=15 * 86400, now=now) == [first.kid]
@@ -76,14 +85,19 @@ def test_a_key_is_superseded_only_once_its_successor_signs(tmp_path: Path) -> No
     delay, grace = 86400.0, 0.25 * 86400
 
     pending = (start + timedelta(days=10.5)).timestamp()
-    assert retire_keys(tmp_path, older_than_seconds=grace, now=pending,
-                       activation_delay_seconds=delay) == []
+    assert (
+        retire_keys(tmp_path, older_than_seconds=grace, now=pending, activation_delay_seconds=delay)
+        == []
+    )
     signing = (start + timedelta(days=11.2)).timestamp()
-    assert retire_keys(tmp_path, older_than_seconds=grace, now=signing,
-                       activation_delay_seconds=delay) == []
+    assert (
+        retire_keys(tmp_path, older_than_seconds=grace, now=signing, activation_delay_seconds=delay)
+        == []
+    )
     past_grace = (start + timedelta(days=11.3)).timestamp()
-    assert retire_keys(tmp_path, older_than_seconds=grace, now=past_grace,
-                       activation_delay_seconds=delay) == [first.kid]
+    assert retire_keys(
+        tmp_path, older_than_seconds=grace, now=past_grace, activation_delay_seconds=delay
+    ) == [first.kid]
     assert [k.kid for k in read_keys(tmp_path)] == [second.kid]
 
 

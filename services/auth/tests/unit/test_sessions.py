@@ -26,8 +26,9 @@ ADDRESS = "10.0.0.1"
 
 
 def new_account(email: str = "ann@example.com") -> NewAccount:
-    return NewAccount(email=email, password=PASSWORD, display_name="Ann", roles=(),
-                      request_id=str(uuid.uuid4()))
+    return NewAccount(
+        email=email, password=PASSWORD, display_name="Ann", roles=(), request_id=str(uuid.uuid4())
+    )
 
 
 async def test_register_creates_the_user_and_returns_a_working_session(world: World) -> None:
@@ -51,8 +52,7 @@ async def test_register_with_a_taken_email_fails_with_already_exists(world: Worl
     assert caught.value.reason == "EMAIL_TAKEN"
 
 
-async def test_register_replayed_with_the_same_request_returns_the_same_user(
-        world: World) -> None:
+async def test_register_replayed_with_the_same_request_returns_the_same_user(world: World) -> None:
     request = new_account()
     first, _ = await world.sessions.register(request, client_address=ADDRESS)
     again, pair = await world.sessions.register(request, client_address=ADDRESS)
@@ -60,18 +60,23 @@ async def test_register_replayed_with_the_same_request_returns_the_same_user(
     assert (await world.access.verify(pair.access_token)).subject == first.user_id
 
 
-@pytest.mark.parametrize(("email", "password"), [
-    ("ann@example.com", "someone else's password"),
-    ("eve@example.com", PASSWORD),
-])
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        ("ann@example.com", "someone else's password"),
+        ("eve@example.com", PASSWORD),
+    ],
+)
 async def test_register_replayed_with_another_request_gets_no_tokens(
-        world: World, email: str, password: str) -> None:
+    world: World, email: str, password: str
+) -> None:
     request = new_account()
     await world.sessions.register(request, client_address=ADDRESS)
     families = dict(world.tokens.families)
     with pytest.raises(InvalidArgument) as caught:
-        await world.sessions.register(replace(request, email=email, password=password),
-                                      client_address=ADDRESS)
+        await world.sessions.register(
+            replace(request, email=email, password=password), client_address=ADDRESS
+        )
     assert caught.value.reason == "IDEMPOTENCY_KEY_REUSED"
     assert world.tokens.families == families
 
@@ -139,8 +144,10 @@ async def test_logout_revokes_the_family_and_is_idempotent(world: World) -> None
 async def test_logout_all_revokes_every_session_of_the_caller_only(world: World) -> None:
     bob = world.users.add("bob@example.com", PASSWORD)
     world.users.add("eve@example.com", PASSWORD)
-    sessions = [await world.sessions.login("bob@example.com", PASSWORD, client_address="a")
-                for _ in range(3)]
+    sessions = [
+        await world.sessions.login("bob@example.com", PASSWORD, client_address="a")
+        for _ in range(3)
+    ]
     eve = await world.sessions.login("eve@example.com", PASSWORD, client_address="a")
 
     assert await world.sessions.logout_all(bob.user_id) == 3
@@ -158,15 +165,15 @@ async def _fail_logins(world: World, email: str, times: int, address: str) -> No
 
 @pytest.mark.parametrize("password", [PASSWORD, "a wrong guess at it"])
 async def test_a_replay_while_the_account_is_locked_is_throttled_before_any_password_check(
-        world: World, password: str) -> None:
+    world: World, password: str
+) -> None:
     request = new_account()
     await world.sessions.register(request, client_address=ADDRESS)
     await _fail_logins(world, request.email, PER_ACCOUNT, "10.9.9.9")
     checked, families = len(world.users.created), dict(world.tokens.families)
 
     with pytest.raises(TooManyAttempts) as caught:
-        await world.sessions.register(replace(request, password=password),
-                                      client_address=ADDRESS)
+        await world.sessions.register(replace(request, password=password), client_address=ADDRESS)
     assert caught.value.reason == "TOO_MANY_ATTEMPTS"
     assert caught.value.metadata == {"scope": "account"}
     assert caught.value.retry_after > 0
@@ -189,8 +196,9 @@ async def test_refused_replays_count_as_failed_logins(world: World) -> None:
     await world.sessions.register(request, client_address=ADDRESS)
     for _ in range(PER_ACCOUNT):
         with pytest.raises(InvalidArgument):
-            await world.sessions.register(replace(request, password="guess " * 3),
-                                          client_address=ADDRESS)
+            await world.sessions.register(
+                replace(request, password="guess " * 3), client_address=ADDRESS
+            )
     with pytest.raises(TooManyAttempts):
         await world.sessions.login(request.email, PASSWORD, client_address="10.9.9.9")
     world.clock.now += 901
@@ -198,19 +206,22 @@ async def test_refused_replays_count_as_failed_logins(world: World) -> None:
 
 
 async def test_guesses_through_login_and_replay_together_stop_at_the_account_limit(
-        world: World) -> None:
+    world: World,
+) -> None:
     request = new_account()
     await world.sessions.register(request, client_address=ADDRESS)
     outcomes = []
     for attempt in range(3 * PER_ACCOUNT):
         try:
             if attempt % 2:
-                await world.sessions.login(request.email, f"guess {attempt:08}",
-                                           client_address=f"10.1.0.{attempt}")
+                await world.sessions.login(
+                    request.email, f"guess {attempt:08}", client_address=f"10.1.0.{attempt}"
+                )
             else:
                 await world.sessions.register(
                     replace(request, password=f"guess {attempt:08}"),
-                    client_address=f"10.2.0.{attempt}")
+                    client_address=f"10.2.0.{attempt}",
+                )
         except (InvalidCredentials, InvalidArgument):
             outcomes.append("checked")
         except TooManyAttempts:
@@ -219,7 +230,8 @@ async def test_guesses_through_login_and_replay_together_stop_at_the_account_lim
 
 
 async def test_a_first_registration_is_not_throttled_even_from_a_locked_address(
-        world: World) -> None:
+    world: World,
+) -> None:
     email = "newcomer@example.com"
     await _fail_logins(world, email, PER_ACCOUNT, ADDRESS)
     for i in range(PER_ADDRESS - PER_ACCOUNT):
@@ -232,8 +244,7 @@ async def test_a_first_registration_is_not_throttled_even_from_a_locked_address(
     assert (await world.access.verify(pair.access_token)).subject == account.user_id
 
 
-async def test_a_genuine_replay_clears_the_account_failures_like_a_login(world: World
-                                                                         ) -> None:
+async def test_a_genuine_replay_clears_the_account_failures_like_a_login(world: World) -> None:
     request = new_account()
     first, _ = await world.sessions.register(request, client_address=ADDRESS)
     await _fail_logins(world, request.email, PER_ACCOUNT - 1, "10.9.9.9")
@@ -243,8 +254,7 @@ async def test_a_genuine_replay_clears_the_account_failures_like_a_login(world: 
     assert await world.sessions.login(request.email, PASSWORD, client_address="10.9.9.9")
 
 
-async def test_a_session_that_keeps_refreshing_ends_at_its_absolute_lifetime(
-        world: World) -> None:
+async def test_a_session_that_keeps_refreshing_ends_at_its_absolute_lifetime(world: World) -> None:
     _, pair = await world.sessions.register(new_account(), client_address=ADDRESS)
     token = pair.refresh_token
     for _ in range(4):
@@ -259,8 +269,7 @@ async def test_a_session_that_keeps_refreshing_ends_at_its_absolute_lifetime(
     assert caught.value.reason == "SESSION_EXPIRED"
 
 
-async def test_an_ended_session_is_told_apart_after_the_store_forgot_it(world: World
-                                                                        ) -> None:
+async def test_an_ended_session_is_told_apart_after_the_store_forgot_it(world: World) -> None:
     _, pair = await world.sessions.register(new_account(), client_address=ADDRESS)
     world.clock.now += FAMILY_LIFETIME + 3600
     world.tokens.forget(world.clock.aware())
@@ -270,17 +279,21 @@ async def test_an_ended_session_is_told_apart_after_the_store_forgot_it(world: W
 
 
 async def test_a_session_ended_in_the_store_is_expired_whatever_the_token_says(
-        world: World) -> None:
+    world: World,
+) -> None:
     _, pair = await world.sessions.register(new_account(), client_address=ADDRESS)
     family = next(iter(world.tokens.families.values()))[0]
     world.tokens.families[family.family_id] = (
-        replace(family, expires_at=world.clock.aware()), False)
+        replace(family, expires_at=world.clock.aware()),
+        False,
+    )
     with pytest.raises(SessionExpired):
         await world.sessions.refresh(pair.refresh_token)
 
 
 async def test_rotation_keeps_the_expiry_and_an_altered_one_is_an_unknown_token(
-        world: World) -> None:
+    world: World,
+) -> None:
     _, pair = await world.sessions.register(new_account(), client_address=ADDRESS)
     expiry = refresh_token_expiry(pair.refresh_token)
     assert expiry == datetime.fromtimestamp(world.clock.now + FAMILY_LIFETIME, UTC)

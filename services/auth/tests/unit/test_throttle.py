@@ -17,7 +17,8 @@ async def fail(world: World, email: str, address: str = "10.0.0.1") -> None:
 
 
 async def test_sixth_attempt_after_five_failures_is_refused_even_with_the_password(
-        world: World) -> None:
+    world: World,
+) -> None:
     world.users.add("bob@example.com", PASSWORD)
     for _ in range(5):
         await fail(world, "bob@example.com")
@@ -54,5 +55,4 @@ async def test_one_address_guessing_many_accounts_is_refused(world: World) -> No
     with pytest.raises(TooManyAttempts) as caught:
         await world.sessions.login("new@example.com", PASSWORD, client_address="203.0.113.7")
     assert caught.value.metadata == {"scope": "address"}
-    assert await world.sessions.login("new@example.com", PASSWORD,
-                                      client_address="198.51.100.1")
+    assert await world.sessions.login("new@example.com", PASSWORD, client_address="198.51.100.1")

@@ -37,11 +37,16 @@ from services.user.domain import (
 
 _PREFIX = "users/"
 _ME = "users/me"
-_TO_PROTO = {Role.CUSTOMER: user_pb2.ROLE_CUSTOMER, Role.PROVIDER: user_pb2.ROLE_PROVIDER,
-             Role.ADMIN: user_pb2.ROLE_ADMIN}
+_TO_PROTO = {
+    Role.CUSTOMER: user_pb2.ROLE_CUSTOMER,
+    Role.PROVIDER: user_pb2.ROLE_PROVIDER,
+    Role.ADMIN: user_pb2.ROLE_ADMIN,
+}
 _FROM_PROTO: dict[int, Role] = {v: k for k, v in _TO_PROTO.items()}
-_STATE = {AccountState.ACTIVE: user_pb2.User.STATE_ACTIVE,
-          AccountState.DISABLED: user_pb2.User.STATE_DISABLED}
+_STATE = {
+    AccountState.ACTIVE: user_pb2.User.STATE_ACTIVE,
+    AccountState.DISABLED: user_pb2.User.STATE_DISABLED,
+}
 
 
 def user_name(user_id: UUID) -> str:
@@ -68,8 +73,9 @@ def caller_from_principal(principal: Principal) -> Caller:
     try:
         user_id = UUID(principal.subject.removeprefix(_PREFIX))
     except ValueError:
-        raise Unauthenticated("the access token's subject is not a user",
-                              reason=UserReason.SUBJECT_NOT_A_USER) from None
+        raise Unauthenticated(
+            "the access token's subject is not a user", reason=UserReason.SUBJECT_NOT_A_USER
+        ) from None
     return Caller.of(user_id, principal.roles)
 
 
@@ -104,12 +110,15 @@ def user_to_proto(user: User, *, show_email: bool) -> user_pb2.User:
     Roles are in enum order; the password hash never leaves the service.
     """
     return user_pb2.User(
-        name=user_name(user.id), email=user.email.value if show_email else "",
+        name=user_name(user.id),
+        email=user.email.value if show_email else "",
         display_name=user.display_name,
         roles=_roles(user.roles),
         create_time=timestamp_to_proto(user.create_time),
         update_time=timestamp_to_proto(user.update_time),
-        etag=user.etag, state=_STATE[user.state])
+        etag=user.etag,
+        state=_STATE[user.state],
+    )
 
 
 def event_to_message(event: object) -> tuple[str, Message]:
@@ -119,17 +128,20 @@ def event_to_message(event: object) -> tuple[str, Message]:
     match event:
         case UserCreated(user_id=user_id, roles=roles, display_name=display_name):
             message: Message = user_events_pb2.UserCreated(
-                user=user_name(user_id), roles=_roles(roles), display_name=display_name)
+                user=user_name(user_id), roles=_roles(roles), display_name=display_name
+            )
         case UserRolesChanged(user_id=user_id, roles=roles, previous_roles=previous):
             message = user_events_pb2.UserRolesChanged(
-                user=user_name(user_id), roles=_roles(roles), previous_roles=_roles(previous))
+                user=user_name(user_id), roles=_roles(roles), previous_roles=_roles(previous)
+            )
         case UserDisabled(user_id=user_id):
             message = user_events_pb2.UserDisabled(user=user_name(user_id))
         case UserEnabled(user_id=user_id):
             message = user_events_pb2.UserEnabled(user=user_name(user_id))
         case UserProfileUpdated(user_id=user_id, display_name=display_name):
-            message = user_events_pb2.UserProfileUpdated(user=user_name(user_id),
-                                                         display_name=display_name)
+            message = user_events_pb2.UserProfileUpdated(
+                user=user_name(user_id), display_name=display_name
+            )
         case _:
             raise TypeError(f"not a user service event: {type(event).__name__}")
     return user_name(user_id), message

@@ -30,23 +30,26 @@ def upgrade() -> None:
         sa.Column("create_time", sa.DateTime(timezone=True), nullable=False),
         sa.Column("update_time", sa.DateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
-        sa.CheckConstraint("cardinality(roles) > 0 AND "
-                           "roles <@ ARRAY['customer', 'provider', 'admin']::text[]",
-                           name="users_roles_check"),
+        sa.CheckConstraint(
+            "cardinality(roles) > 0 AND roles <@ ARRAY['customer', 'provider', 'admin']::text[]",
+            name="users_roles_check",
+        ),
         sa.CheckConstraint("version > 0", name="users_version_check"),
         sa.PrimaryKeyConstraint("id", name="users_pkey"),
     )
     op.create_index("users_email_lower_key", "users", [sa.text("lower(email)")], unique=True)
-    op.create_index("users_create_time_id_idx", "users",
-                    [sa.text("create_time DESC"), sa.text("id DESC")])
+    op.create_index(
+        "users_create_time_id_idx", "users", [sa.text("create_time DESC"), sa.text("id DESC")]
+    )
     op.create_table(
         "idempotency_keys",
         sa.Column("request_id", sa.Uuid(), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("create_time", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("request_id", name="idempotency_keys_pkey"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
-                                name="idempotency_keys_user_id_fkey"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], ondelete="CASCADE", name="idempotency_keys_user_id_fkey"
+        ),
     )
 
 

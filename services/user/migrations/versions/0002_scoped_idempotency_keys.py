@@ -27,8 +27,7 @@ _TABLE = "idempotency_keys"
 
 def upgrade() -> None:
     op.add_column(_TABLE, sa.Column("scope", sa.Text(), nullable=False, server_default="auth"))
-    op.add_column(_TABLE, sa.Column("fingerprint", sa.Text(), nullable=False,
-                                    server_default=""))
+    op.add_column(_TABLE, sa.Column("fingerprint", sa.Text(), nullable=False, server_default=""))
     op.add_column(_TABLE, sa.Column("expire_time", sa.DateTime(timezone=True)))
     op.execute("UPDATE idempotency_keys SET expire_time = create_time + interval '24 hours'")
     op.alter_column(_TABLE, "expire_time", nullable=False)
@@ -41,8 +40,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("idempotency_keys_expire_time_idx", table_name=_TABLE)
-    op.execute("DELETE FROM idempotency_keys a USING idempotency_keys b "
-               "WHERE a.request_id = b.request_id AND a.scope > b.scope")
+    op.execute(
+        "DELETE FROM idempotency_keys a USING idempotency_keys b "
+        "WHERE a.request_id = b.request_id AND a.scope > b.scope"
+    )
     op.drop_constraint("idempotency_keys_pkey", _TABLE, type_="primary")
     op.create_primary_key("idempotency_keys_pkey", _TABLE, ["request_id"])
     op.drop_column(_TABLE, "expire_time")

@@ -23,10 +23,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column("users", sa.Column("state", sa.Text(), nullable=False,
-                                     server_default="active"))
-    op.create_check_constraint("users_state_check", "users",
-                               "state IN ('active', 'disabled')")
+    op.add_column("users", sa.Column("state", sa.Text(), nullable=False, server_default="active"))
+    op.create_check_constraint("users_state_check", "users", "state IN ('active', 'disabled')")
     create_event_tables()
 
 

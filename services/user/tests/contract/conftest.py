@@ -25,10 +25,17 @@ from services.user.tests.conftest import PASSWORD, random_email
 
 def cheap_settings(database_url: str, **overrides: Any) -> UserSettings:
     """Settings for a server on a free port, with cheap argon2 parameters."""
-    return UserSettings.model_validate({
-        "listen": "127.0.0.1:0", "database_url": database_url, "argon2_memory_cost_kib": 64,
-        "argon2_time_cost": 1, "grace_seconds": 0.5, "drain_seconds": 0,
-        **overrides})
+    return UserSettings.model_validate(
+        {
+            "listen": "127.0.0.1:0",
+            "database_url": database_url,
+            "argon2_memory_cost_kib": 64,
+            "argon2_time_cost": 1,
+            "grace_seconds": 0.5,
+            "drain_seconds": 0,
+            **overrides,
+        }
+    )
 
 
 def user_stub(channel: grpc.aio.Channel) -> user_pb2_grpc.UserServiceStub:
@@ -42,8 +49,9 @@ def internal_stub(channel: grpc.aio.Channel) -> user_pb2_grpc.UserInternalServic
 
 
 @pytest.fixture(scope="session")
-async def user_target(migrated_database: str, cert_dir: Path,
-                      token_mint: TokenMint) -> AsyncIterator[str]:
+async def user_target(
+    migrated_database: str, cert_dir: Path, token_mint: TokenMint
+) -> AsyncIterator[str]:
     """``127.0.0.1:<port>`` of a running user service on the migrated test database."""
     settings = cheap_settings(migrated_database, health_interval_seconds=0.5)
     mesh = MeshSettings.model_validate({"cert_dir": cert_dir, "endpoints": {}})
@@ -53,8 +61,9 @@ async def user_target(migrated_database: str, cert_dir: Path,
 
 
 @pytest.fixture(scope="session")
-async def channels(user_target: str, cert_dir: Path) -> AsyncIterator[
-        Callable[[str], grpc.aio.Channel]]:
+async def channels(
+    user_target: str, cert_dir: Path
+) -> AsyncIterator[Callable[[str], grpc.aio.Channel]]:
     """``channels(identity)``: a cached mTLS channel to the user service as ``identity``."""
     opened: dict[str, grpc.aio.Channel] = {}
 
@@ -75,8 +84,9 @@ async def public(channels: Callable[[str], grpc.aio.Channel]) -> user_pb2_grpc.U
 
 
 @pytest.fixture
-async def internal(channels: Callable[[str], grpc.aio.Channel]
-             ) -> user_pb2_grpc.UserInternalServiceStub:
+async def internal(
+    channels: Callable[[str], grpc.aio.Channel],
+) -> user_pb2_grpc.UserInternalServiceStub:
     """UserInternalService as the auth service calls it."""
     return internal_stub(channels("auth"))
 
@@ -86,8 +96,7 @@ def bearer(token: str) -> tuple[tuple[str, str]]:
     return (("authorization", f"Bearer {token}"),)
 
 
-async def register(internal: user_pb2_grpc.UserInternalServiceStub, **fields: Any
-                   ) -> user_pb2.User:
+async def register(internal: user_pb2_grpc.UserInternalServiceStub, **fields: Any) -> user_pb2.User:
     """Create a user through CreateUser as auth; fields override the defaults."""
     request = {"email": random_email(), "password": PASSWORD, "display_name": "Ada", **fields}
     user: user_pb2.User = await internal.CreateUser(user_pb2.CreateUserRequest(**request))

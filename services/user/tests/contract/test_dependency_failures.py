@@ -25,33 +25,43 @@ SECRET_PASSWORD = "tr0ub4dor&3-horse-staple"
 
 
 @pytest.fixture
-async def proxied(migrated_database: str, cert_dir: Path, token_mint: TokenMint
-                  ) -> AsyncIterator[tuple[grpc.aio.Channel, FaultyProxy]]:
+async def proxied(
+    migrated_database: str, cert_dir: Path, token_mint: TokenMint
+) -> AsyncIterator[tuple[grpc.aio.Channel, FaultyProxy]]:
     """A user service whose database connections pass a ``FaultyProxy``, and a channel to
     it as ``auth`` without client-side health checking (the call must reach it)."""
     parts = urlsplit(migrated_database)
     async with FaultyProxy(parts.hostname or "127.0.0.1", parts.port or 5432) as proxy:
         userinfo = parts.netloc.rpartition("@")[0]
         url = parts._replace(netloc=f"{userinfo}@127.0.0.1:{proxy.port}").geturl()
-        settings = cheap_settings(url, database_timeout_seconds=0.5,
-                                  database_pool_timeout_seconds=0.5)
+        settings = cheap_settings(
+            url, database_timeout_seconds=0.5, database_pool_timeout_seconds=0.5
+        )
         mesh = MeshSettings.model_validate({"cert_dir": cert_dir, "endpoints": {}})
         async with serving(build(settings, mesh, verifier=token_mint.verifier)) as target:
             async with grpc.aio.secure_channel(
-                    target, channel_credentials(cert_dir, "auth"),
-                    options=[("grpc.ssl_target_name_override", "user")]) as channel:
+                target,
+                channel_credentials(cert_dir, "auth"),
+                options=[("grpc.ssl_target_name_override", "user")],
+            ) as channel:
                 yield channel, proxy
 
 
 def _create(**fields: str) -> user_pb2.CreateUserRequest:
-    request: dict[str, Any] = {"email": random_email(), "password": SECRET_PASSWORD,
-                               "display_name": "Ada", **fields}
+    request: dict[str, Any] = {
+        "email": random_email(),
+        "password": SECRET_PASSWORD,
+        "display_name": "Ada",
+        **fields,
+    }
     return user_pb2.CreateUserRequest(**request)
 
 
 async def test_hung_database_is_unavailable_and_nothing_secret_is_logged(
-        proxied: tuple[grpc.aio.Channel, FaultyProxy], caplog: pytest.LogCaptureFixture,
-        capfd: pytest.CaptureFixture[str]) -> None:
+    proxied: tuple[grpc.aio.Channel, FaultyProxy],
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
     channel, proxy = proxied
     stub = internal_stub(channel)
     with caplog.at_level(logging.INFO):

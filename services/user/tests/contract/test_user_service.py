@@ -17,51 +17,62 @@ pytestmark = pytest.mark.integration
 def _rename(name: str, display_name: str, etag: str = "") -> user_pb2.UpdateUserRequest:
     return user_pb2.UpdateUserRequest(
         user=user_pb2.User(name=name, display_name=display_name, etag=etag),
-        update_mask=field_mask_pb2.FieldMask(paths=["display_name"]))
+        update_mask=field_mask_pb2.FieldMask(paths=["display_name"]),
+    )
 
 
 async def test_get_users_me_answers_the_caller_with_email(
-        public: user_pb2_grpc.UserServiceStub, internal: user_pb2_grpc.UserInternalServiceStub,
-        token_mint: TokenMint) -> None:
+    public: user_pb2_grpc.UserServiceStub,
+    internal: user_pb2_grpc.UserInternalServiceStub,
+    token_mint: TokenMint,
+) -> None:
     ada = await register(internal, display_name="Ada")
-    me = await public.GetUser(user_pb2.GetUserRequest(name="users/me"),
-                              metadata=bearer(token_mint.token(subject(ada))))
+    me = await public.GetUser(
+        user_pb2.GetUserRequest(name="users/me"), metadata=bearer(token_mint.token(subject(ada)))
+    )
     assert (me.name, me.email, me.display_name) == (ada.name, ada.email, "Ada")
     assert list(me.roles) == [user_pb2.ROLE_CUSTOMER]
 
 
 async def test_other_users_email_is_hidden_but_not_from_admins(
-        public: user_pb2_grpc.UserServiceStub, internal: user_pb2_grpc.UserInternalServiceStub,
-        token_mint: TokenMint) -> None:
+    public: user_pb2_grpc.UserServiceStub,
+    internal: user_pb2_grpc.UserInternalServiceStub,
+    token_mint: TokenMint,
+) -> None:
     ada, bob = await register(internal), await register(internal)
-    seen = await public.GetUser(user_pb2.GetUserRequest(name=ada.name),
-                                metadata=bearer(token_mint.token(subject(bob))))
+    seen = await public.GetUser(
+        user_pb2.GetUserRequest(name=ada.name), metadata=bearer(token_mint.token(subject(bob)))
+    )
     assert seen.email == "" and seen.display_name == ada.display_name
-    by_admin = await public.GetUser(user_pb2.GetUserRequest(name=ada.name),
-                                    metadata=bearer(token_mint.token(roles=["admin"])))
+    by_admin = await public.GetUser(
+        user_pb2.GetUserRequest(name=ada.name), metadata=bearer(token_mint.token(roles=["admin"]))
+    )
     assert by_admin.email == ada.email
 
 
-async def test_get_without_token_is_unauthenticated(
-        public: user_pb2_grpc.UserServiceStub) -> None:
+async def test_get_without_token_is_unauthenticated(public: user_pb2_grpc.UserServiceStub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await public.GetUser(user_pb2.GetUserRequest(name="users/me"))
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
-async def test_unknown_user_is_not_found(public: user_pb2_grpc.UserServiceStub,
-                                         token_mint: TokenMint) -> None:
+async def test_unknown_user_is_not_found(
+    public: user_pb2_grpc.UserServiceStub, token_mint: TokenMint
+) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await public.GetUser(
             user_pb2.GetUserRequest(name="users/00000000-0000-4000-8000-000000000000"),
-            metadata=bearer(token_mint.token()))
+            metadata=bearer(token_mint.token()),
+        )
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
     assert status_details(caught.value)["error_info"].reason == "USER_NOT_FOUND"
 
 
 async def test_user_renames_themself_and_the_etag_moves(
-        public: user_pb2_grpc.UserServiceStub, internal: user_pb2_grpc.UserInternalServiceStub,
-        token_mint: TokenMint) -> None:
+    public: user_pb2_grpc.UserServiceStub,
+    internal: user_pb2_grpc.UserInternalServiceStub,
+    token_mint: TokenMint,
+) -> None:
     ada = await register(internal)
     token = bearer(token_mint.token(subject(ada)))
     renamed = await public.UpdateUser(_rename("users/me", "Countess", ada.etag), metadata=token)
@@ -76,21 +87,27 @@ async def test_user_renames_themself_and_the_etag_moves(
 
 
 async def test_customer_cannot_rename_someone_else(
-        public: user_pb2_grpc.UserServiceStub, internal: user_pb2_grpc.UserInternalServiceStub,
-        token_mint: TokenMint) -> None:
+    public: user_pb2_grpc.UserServiceStub,
+    internal: user_pb2_grpc.UserInternalServiceStub,
+    token_mint: TokenMint,
+) -> None:
     ada, bob = await register(internal, display_name="Ada"), await register(internal)
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await public.UpdateUser(_rename(ada.name, "Bob was here"),
-                                metadata=bearer(token_mint.token(subject(bob))))
+        await public.UpdateUser(
+            _rename(ada.name, "Bob was here"), metadata=bearer(token_mint.token(subject(bob)))
+        )
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    unchanged = await public.GetUser(user_pb2.GetUserRequest(name=ada.name),
-                                     metadata=bearer(token_mint.token(subject(ada))))
+    unchanged = await public.GetUser(
+        user_pb2.GetUserRequest(name=ada.name), metadata=bearer(token_mint.token(subject(ada)))
+    )
     assert unchanged.display_name == "Ada"
 
 
 async def test_update_mask_beyond_display_name_is_invalid(
-        public: user_pb2_grpc.UserServiceStub, internal: user_pb2_grpc.UserInternalServiceStub,
-        token_mint: TokenMint) -> None:
+    public: user_pb2_grpc.UserServiceStub,
+    internal: user_pb2_grpc.UserInternalServiceStub,
+    token_mint: TokenMint,
+) -> None:
     ada = await register(internal)
     request = _rename("users/me", "X")
     request.update_mask.paths.append("email")
@@ -101,23 +118,28 @@ async def test_update_mask_beyond_display_name_is_invalid(
 
 
 async def test_list_users_is_refused_to_customers(
-        public: user_pb2_grpc.UserServiceStub, token_mint: TokenMint) -> None:
+    public: user_pb2_grpc.UserServiceStub, token_mint: TokenMint
+) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await public.ListUsers(user_pb2.ListUsersRequest(),
-                               metadata=bearer(token_mint.token(roles=["customer"])))
+        await public.ListUsers(
+            user_pb2.ListUsersRequest(), metadata=bearer(token_mint.token(roles=["customer"]))
+        )
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
 async def test_admin_pages_through_all_users_newest_first(
-        public: user_pb2_grpc.UserServiceStub, internal: user_pb2_grpc.UserInternalServiceStub,
-        token_mint: TokenMint) -> None:
+    public: user_pb2_grpc.UserServiceStub,
+    internal: user_pb2_grpc.UserInternalServiceStub,
+    token_mint: TokenMint,
+) -> None:
     created = [await register(internal) for _ in range(5)]
     token = bearer(token_mint.token(roles=["admin"]))
     listed: list[user_pb2.User] = []
     page_token = ""
     while True:
         page = await public.ListUsers(
-            user_pb2.ListUsersRequest(page_size=2, page_token=page_token), metadata=token)
+            user_pb2.ListUsersRequest(page_size=2, page_token=page_token), metadata=token
+        )
         assert len(page.users) <= 2
         listed += page.users
         page_token = page.next_page_token
@@ -132,10 +154,13 @@ async def test_admin_pages_through_all_users_newest_first(
 
 
 async def test_bad_page_token_is_a_field_violation(
-        public: user_pb2_grpc.UserServiceStub, token_mint: TokenMint) -> None:
+    public: user_pb2_grpc.UserServiceStub, token_mint: TokenMint
+) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await public.ListUsers(user_pb2.ListUsersRequest(page_token="not-a-token"),
-                               metadata=bearer(token_mint.token(roles=["admin"])))
+        await public.ListUsers(
+            user_pb2.ListUsersRequest(page_token="not-a-token"),
+            metadata=bearer(token_mint.token(roles=["admin"])),
+        )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "page_token" in status_details(caught.value)["violations"]
 

@@ -50,22 +50,29 @@ def clock() -> Iterator[FakeClock]:
 
 
 class Registrar:
-    def __init__(self, engine: AsyncEngine, reader: Reader, hasher: Argon2Hasher,
-                 clock: FakeClock) -> None:
+    def __init__(
+        self, engine: AsyncEngine, reader: Reader, hasher: Argon2Hasher, clock: FakeClock
+    ) -> None:
         sessions = session_factory(engine)
         self.repo, self.units = SqlUserQueries(sessions, reader), units_of_work(sessions)
         self.hasher, self.clock = hasher, clock
 
     async def create(self, request_id: UUID, **changes: Any) -> User:
-        request = {"email": "ada@example.com", "password": PASSWORD, "display_name": "Ada",
-                   "scope": "auth", **changes}
+        request = {
+            "email": "ada@example.com",
+            "password": PASSWORD,
+            "display_name": "Ada",
+            "scope": "auth",
+            **changes,
+        }
         accounts = Accounts(self.repo, self.units, self.hasher, clock=self.clock, key_ttl=TTL)
         return await accounts.create_user(request_id=request_id, **request)
 
 
 @pytest.fixture
-async def registrar(engine: AsyncEngine, migrated_database: str, hasher: Argon2Hasher,
-                    clock: FakeClock) -> AsyncIterator[Registrar]:
+async def registrar(
+    engine: AsyncEngine, migrated_database: str, hasher: Argon2Hasher, clock: FakeClock
+) -> AsyncIterator[Registrar]:
     reader = Reader(migrated_database, min_size=1, max_size=10)
     yield Registrar(engine, reader, hasher, clock)
     await reader.close()
@@ -77,19 +84,22 @@ async def _count(engine: AsyncEngine, table: type[UserRow] | type[IdempotencyKey
 
 
 async def test_replay_returns_the_user_and_other_requests_are_refused(
-        registrar: Registrar, engine: AsyncEngine) -> None:
+    registrar: Registrar, engine: AsyncEngine
+) -> None:
     request_id = uuid4()
     ada = await registrar.create(request_id)
     assert await registrar.create(request_id, email="ADA@example.com") == ada
-    for changes in ({"email": "eve@example.com"}, {"display_name": "Eve"},
-                    {"password": "another long password"}):
+    for changes in (
+        {"email": "eve@example.com"},
+        {"display_name": "Eve"},
+        {"password": "another long password"},
+    ):
         with pytest.raises(IdempotencyKeyReused):
             await registrar.create(request_id, **changes)
     assert await _count(engine, UserRow) == 1
 
 
-async def test_keys_are_scoped_to_the_caller(registrar: Registrar,
-                                             engine: AsyncEngine) -> None:
+async def test_keys_are_scoped_to_the_caller(registrar: Registrar, engine: AsyncEngine) -> None:
     request_id = uuid4()
     ada = await registrar.create(request_id)
     eve = await registrar.create(request_id, scope="cli", email="eve@example.com")
@@ -98,7 +108,8 @@ async def test_keys_are_scoped_to_the_caller(registrar: Registrar,
 
 
 async def test_an_expired_key_is_replaced_and_expired_keys_are_swept(
-        registrar: Registrar, engine: AsyncEngine, clock: FakeClock) -> None:
+    registrar: Registrar, engine: AsyncEngine, clock: FakeClock
+) -> None:
     request_id = uuid4()
     ada = await registrar.create(request_id)
     await registrar.create(uuid4(), email=random_email())
@@ -106,13 +117,15 @@ async def test_an_expired_key_is_replaced_and_expired_keys_are_swept(
     eve = await registrar.create(request_id, email="eve@example.com")
     assert eve.id != ada.id
     async with engine.connect() as conn:
-        keys = (await conn.execute(select(IdempotencyKeyRow.request_id,
-                                          IdempotencyKeyRow.user_id))).all()
+        keys = (
+            await conn.execute(select(IdempotencyKeyRow.request_id, IdempotencyKeyRow.user_id))
+        ).all()
     assert keys == [(request_id, eve.id)]
 
 
 async def test_concurrent_replays_of_one_key_all_get_the_one_user(
-        registrar: Registrar, engine: AsyncEngine) -> None:
+    registrar: Registrar, engine: AsyncEngine
+) -> None:
     request_id = uuid4()
     results = await asyncio.gather(*(registrar.create(request_id) for _ in range(10)))
     assert len({user.id for user in results}) == 1
@@ -121,11 +134,13 @@ async def test_concurrent_replays_of_one_key_all_get_the_one_user(
 
 
 async def test_concurrent_different_requests_under_one_key_create_one_user(
-        registrar: Registrar, engine: AsyncEngine) -> None:
+    registrar: Registrar, engine: AsyncEngine
+) -> None:
     request_id = uuid4()
     results = await asyncio.gather(
         *(registrar.create(request_id, email=random_email()) for _ in range(10)),
-        return_exceptions=True)
+        return_exceptions=True,
+    )
     assert sum(isinstance(r, User) for r in results) == 1
     assert sum(isinstance(r, IdempotencyKeyReused) for r in results) == 9
     assert await _count(engine, UserRow) == 1

@@ -59,8 +59,7 @@ class Store:
     async def list_newest(self, limit: int, after: PageCursor | None = None) -> list[User]:
         return await self.queries.list_newest(limit, after)
 
-    async def add(self, user: User, *, key: IdempotencyKey | None = None
-                  ) -> IdempotencyKey | None:
+    async def add(self, user: User, *, key: IdempotencyKey | None = None) -> IdempotencyKey | None:
         async with self.units() as uow:
             held = await uow.repositories.users.add(user, key=key)
             if held is None:
@@ -91,35 +90,54 @@ async def _outbox(engine: AsyncEngine) -> list[envelope_pb2.Envelope]:
         return [envelope_pb2.Envelope.FromString(row.envelope) for row in rows]
 
 
-def _user(email: str | None = None, *, at: datetime = T0, user_id: UUID | None = None,
-          roles: frozenset[Role] = frozenset({Role.CUSTOMER, Role.PROVIDER})) -> User:
-    return User.register(id=user_id or uuid4(), email=Email.parse(email or random_email()),
-                         display_name="Ada", roles=roles, password_hash="$argon2id$fake",
-                         now=at)
+def _user(
+    email: str | None = None,
+    *,
+    at: datetime = T0,
+    user_id: UUID | None = None,
+    roles: frozenset[Role] = frozenset({Role.CUSTOMER, Role.PROVIDER}),
+) -> User:
+    return User.register(
+        id=user_id or uuid4(),
+        email=Email.parse(email or random_email()),
+        display_name="Ada",
+        roles=roles,
+        password_hash="$argon2id$fake",
+        now=at,
+    )
 
 
-async def test_user_round_trips_and_is_found_by_email_in_any_case(
-        repo: Store) -> None:
+async def test_user_round_trips_and_is_found_by_email_in_any_case(repo: Store) -> None:
     user = _user("Ada.Lovelace@Example.com")
     assert await repo.add(user) is None
     stored = await repo.get(user.id)
     assert stored is not None
-    assert (stored.email.value, stored.display_name, stored.roles, stored.password_hash,
-            stored.create_time, stored.version) == (
-        "Ada.Lovelace@Example.com", "Ada", user.roles, user.password_hash, T0, 1)
+    assert (
+        stored.email.value,
+        stored.display_name,
+        stored.roles,
+        stored.password_hash,
+        stored.create_time,
+        stored.version,
+    ) == ("Ada.Lovelace@Example.com", "Ada", user.roles, user.password_hash, T0, 1)
     assert await repo.get_by_email(Email.parse("ADA.LOVELACE@example.COM")) == user
     assert await repo.get(uuid4()) is None
 
 
-def _key(user: User, request_id: str | None = None, *, scope: str = "auth",
-         fingerprint: str = "f" * 64) -> IdempotencyKey:
-    return IdempotencyKey.new(scope=scope, request_id=request_id or str(uuid4()),
-                              fingerprint=fingerprint, resource_id=str(user.id),
-                              now=user.create_time, ttl=timedelta(hours=24))
+def _key(
+    user: User, request_id: str | None = None, *, scope: str = "auth", fingerprint: str = "f" * 64
+) -> IdempotencyKey:
+    return IdempotencyKey.new(
+        scope=scope,
+        request_id=request_id or str(uuid4()),
+        fingerprint=fingerprint,
+        resource_id=str(user.id),
+        now=user.create_time,
+        ttl=timedelta(hours=24),
+    )
 
 
-async def test_email_is_unique_regardless_of_case(repo: Store,
-                                                  engine: AsyncEngine) -> None:
+async def test_email_is_unique_regardless_of_case(repo: Store, engine: AsyncEngine) -> None:
     await repo.add(_user("ada@example.com"))
     again = _user("ADA@EXAMPLE.COM")
     with pytest.raises(EmailTaken):
@@ -129,7 +147,8 @@ async def test_email_is_unique_regardless_of_case(repo: Store,
 
 
 async def test_a_held_key_writes_nothing_and_returns_the_holder(
-        repo: Store, engine: AsyncEngine) -> None:
+    repo: Store, engine: AsyncEngine
+) -> None:
     first, second = _user(), _user()
     key = _key(first)
     assert await repo.add(first, key=key) is None
@@ -140,7 +159,8 @@ async def test_a_held_key_writes_nothing_and_returns_the_holder(
 
 
 async def test_concurrent_creates_with_one_key_store_one_user(
-        repo: Store, engine: AsyncEngine) -> None:
+    repo: Store, engine: AsyncEngine
+) -> None:
     request_id = str(uuid4())
     email = random_email()
     users = [_user(email) for _ in range(4)]
@@ -152,11 +172,13 @@ async def test_concurrent_creates_with_one_key_store_one_user(
 
 
 async def test_concurrent_creates_with_one_email_let_one_win(
-        repo: Store, engine: AsyncEngine) -> None:
+    repo: Store, engine: AsyncEngine
+) -> None:
     email = random_email()
     users = [_user(email) for _ in range(4)]
-    results = await asyncio.gather(*(repo.add(u, key=_key(u)) for u in users),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(repo.add(u, key=_key(u)) for u in users), return_exceptions=True
+    )
     assert sum(r is None for r in results) == 1
     assert sum(isinstance(r, EmailTaken) for r in results) == 3
     assert await _count(engine, UserRow) == 1
@@ -164,7 +186,8 @@ async def test_concurrent_creates_with_one_email_let_one_win(
 
 
 async def test_a_change_commits_its_event_with_the_state_and_a_rollback_neither(
-        repo: Store, engine: AsyncEngine) -> None:
+    repo: Store, engine: AsyncEngine
+) -> None:
     user = _user()
     await repo.add(user)
     async with repo.units() as uow:
@@ -182,8 +205,10 @@ async def test_a_change_commits_its_event_with_the_state_and_a_rollback_neither(
     assert stored is not None
     assert (stored.display_name, stored.version, stored.disabled) == ("Countess", 2, False)
     envelopes = await _outbox(engine)
-    assert [e.type for e in envelopes] == ["agora.user.v1.UserCreated",
-                                           "agora.user.v1.UserProfileUpdated"]
+    assert [e.type for e in envelopes] == [
+        "agora.user.v1.UserCreated",
+        "agora.user.v1.UserProfileUpdated",
+    ]
     assert {e.subject for e in envelopes} == {f"users/{user.id}"}
     renamed = user_events_pb2.UserProfileUpdated()
     assert envelopes[1].payload.Unpack(renamed)
@@ -220,8 +245,7 @@ async def test_writers_of_one_user_wait_for_each_other(repo: Store) -> None:
     assert stored is not None and stored.version == 5
 
 
-async def test_password_hash_is_replaced_without_a_new_version(
-        repo: Store) -> None:
+async def test_password_hash_is_replaced_without_a_new_version(repo: Store) -> None:
     user = _user()
     await repo.add(user)
     await repo.set_password_hash(user.id, "$argon2id$new")
@@ -229,13 +253,13 @@ async def test_password_hash_is_replaced_without_a_new_version(
     assert stored is not None and (stored.password_hash, stored.version) == ("$argon2id$new", 1)
 
 
-async def test_keyset_pages_are_newest_first_with_ties_broken_by_id(
-        repo: Store) -> None:
+async def test_keyset_pages_are_newest_first_with_ties_broken_by_id(repo: Store) -> None:
     instants = [T0 + timedelta(minutes=m) for m in (0, 1, 1, 1, 2, 3, 3)]
     for at in instants:
         await repo.add(_user(at=at))
-    expected = sorted([u async for u in _all(repo)], key=lambda u: (u.create_time, u.id),
-                      reverse=True)
+    expected = sorted(
+        [u async for u in _all(repo)], key=lambda u: (u.create_time, u.id), reverse=True
+    )
     pages: list[list[User]] = []
     after: PageCursor | None = None
     while True:

@@ -33,11 +33,16 @@ def clock() -> FakeClock:
 def new_user(users: FakeUserRepository, hasher: FakeHasher, clock: FakeClock) -> NewUser:
     """Creates a user through the use case: ``await new_user(roles=[Role.ADMIN])``."""
 
-    async def make(email: str | None = None, roles: Iterable[Role] = (),
-                   display_name: str = "Ada") -> User:
+    async def make(
+        email: str | None = None, roles: Iterable[Role] = (), display_name: str = "Ada"
+    ) -> User:
         accounts = Accounts(users, users.units, hasher, clock=clock)
-        return await accounts.create_user(email=email or random_email(), password=PASSWORD,
-                                          display_name=display_name, roles=roles,
-                                          allow_admin=True)
+        return await accounts.create_user(
+            email=email or random_email(),
+            password=PASSWORD,
+            display_name=display_name,
+            roles=roles,
+            allow_admin=True,
+        )
 
     return make

@@ -38,12 +38,14 @@ def admin_of(users: FakeUserRepository, clock: FakeClock) -> Administration:
 
 
 async def test_granting_a_role_commits_roles_changed_and_a_new_etag(
-        users: FakeUserRepository, admin_of: Administration, new_user: NewUser) -> None:
+    users: FakeUserRepository, admin_of: Administration, new_user: NewUser
+) -> None:
     ada, admin = await new_user(), await new_user(roles=[Role.ADMIN])
     users.unit.committed.clear()
 
-    changed = await admin_of.set_roles(_caller(admin), ada.id, [Role.CUSTOMER, Role.PROVIDER],
-                                       etag=ada.etag)
+    changed = await admin_of.set_roles(
+        _caller(admin), ada.id, [Role.CUSTOMER, Role.PROVIDER], etag=ada.etag
+    )
 
     assert changed.roles == {Role.CUSTOMER, Role.PROVIDER} and changed.etag != ada.etag
     assert users.users[ada.id] == changed
@@ -51,12 +53,15 @@ async def test_granting_a_role_commits_roles_changed_and_a_new_etag(
     subject, message = users.unit.messages[-1]
     assert subject == f"users/{ada.id}"
     assert message == user_events_pb2.UserRolesChanged(
-        user=subject, roles=[user_pb2.ROLE_CUSTOMER, user_pb2.ROLE_PROVIDER],
-        previous_roles=[user_pb2.ROLE_CUSTOMER])
+        user=subject,
+        roles=[user_pb2.ROLE_CUSTOMER, user_pb2.ROLE_PROVIDER],
+        previous_roles=[user_pb2.ROLE_CUSTOMER],
+    )
 
 
 async def test_the_same_roles_again_change_nothing_and_record_nothing(
-        users: FakeUserRepository, admin_of: Administration, new_user: NewUser) -> None:
+    users: FakeUserRepository, admin_of: Administration, new_user: NewUser
+) -> None:
     ada, admin = await new_user(), await new_user(roles=[Role.ADMIN])
     commits = users.unit.commits
     same = await admin_of.set_roles(_caller(admin), ada.id, [Role.CUSTOMER], etag=None)
@@ -64,8 +69,8 @@ async def test_the_same_roles_again_change_nothing_and_record_nothing(
 
 
 async def test_disable_then_enable_record_their_events_and_a_disabled_login_is_refused(
-        users: FakeUserRepository, admin_of: Administration, new_user: NewUser,
-        hasher: FakeHasher) -> None:
+    users: FakeUserRepository, admin_of: Administration, new_user: NewUser, hasher: FakeHasher
+) -> None:
     ada, admin = await new_user(), await new_user(roles=[Role.ADMIN])
     accounts = Accounts(users, users.units, hasher)
     users.unit.committed.clear()
@@ -79,25 +84,29 @@ async def test_disable_then_enable_record_their_events_and_a_disabled_login_is_r
         await accounts.verify_credentials(email=ada.email.value, password="wrong" * 3)
     enabled = await admin_of.enable(_caller(admin), ada.id, etag=disabled.etag)
     assert not enabled.disabled
-    assert (await accounts.verify_credentials(email=ada.email.value, password=PASSWORD)).id \
-        == ada.id
+    assert (
+        await accounts.verify_credentials(email=ada.email.value, password=PASSWORD)
+    ).id == ada.id
     assert users.unit.committed == [UserDisabled(ada.id), UserEnabled(ada.id)]
 
 
 async def test_an_admin_cannot_lock_themself_out(
-        users: FakeUserRepository, admin_of: Administration, new_user: NewUser) -> None:
+    users: FakeUserRepository, admin_of: Administration, new_user: NewUser
+) -> None:
     admin = await new_user(roles=[Role.ADMIN])
     with pytest.raises(SelfLockout):
         await admin_of.disable(_caller(admin), admin.id, etag=None)
     with pytest.raises(SelfLockout):
         await admin_of.set_roles(_caller(admin), admin.id, [Role.CUSTOMER], etag=None)
-    kept = await admin_of.set_roles(_caller(admin), admin.id, [Role.ADMIN, Role.PROVIDER],
-                                    etag=None)
+    kept = await admin_of.set_roles(
+        _caller(admin), admin.id, [Role.ADMIN, Role.PROVIDER], etag=None
+    )
     assert kept.roles == {Role.ADMIN, Role.PROVIDER}
 
 
 async def test_a_stale_etag_aborts_and_changes_nothing(
-        users: FakeUserRepository, admin_of: Administration, new_user: NewUser) -> None:
+    users: FakeUserRepository, admin_of: Administration, new_user: NewUser
+) -> None:
     ada, admin = await new_user(), await new_user(roles=[Role.ADMIN])
     await admin_of.set_roles(_caller(admin), ada.id, [Role.PROVIDER], etag=ada.etag)
     commits = users.unit.commits
@@ -107,7 +116,8 @@ async def test_a_stale_etag_aborts_and_changes_nothing(
 
 
 async def test_only_admins_change_accounts_and_unknown_users_are_not_found(
-        admin_of: Administration, new_user: NewUser) -> None:
+    admin_of: Administration, new_user: NewUser
+) -> None:
     ada, bob, admin = await new_user(), await new_user(), await new_user(roles=[Role.ADMIN])
     with pytest.raises(NotAllowed):
         await admin_of.set_roles(_caller(bob), ada.id, [Role.PROVIDER], etag=None)
@@ -118,9 +128,13 @@ async def test_only_admins_change_accounts_and_unknown_users_are_not_found(
 
 
 async def test_every_event_a_user_records_maps_to_its_contract_message(
-        users: FakeUserRepository, new_user: NewUser) -> None:
+    users: FakeUserRepository, new_user: NewUser
+) -> None:
     await new_user(display_name="Ada")
     subject, created = users.unit.messages[-1]
     assert isinstance(created, user_events_pb2.UserCreated)
     assert (created.user, created.display_name, list(created.roles)) == (
-        subject, "Ada", [user_pb2.ROLE_CUSTOMER])
+        subject,
+        "Ada",
+        [user_pb2.ROLE_CUSTOMER],
+    )

@@ -21,9 +21,15 @@ T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def _user(**changes: object) -> User:
-    fields: dict[str, object] = dict(id=uuid4(), email=Email("ada@example.com"),
-                                     display_name="Ada", roles=frozenset({Role.CUSTOMER}),
-                                     password_hash="x", create_time=T0, update_time=T0)
+    fields: dict[str, object] = dict(
+        id=uuid4(),
+        email=Email("ada@example.com"),
+        display_name="Ada",
+        roles=frozenset({Role.CUSTOMER}),
+        password_hash="x",
+        create_time=T0,
+        update_time=T0,
+    )
     fields.update(changes)
     return User(**fields)  # type: ignore[arg-type]
 
@@ -35,9 +41,20 @@ def test_email_is_trimmed_and_compared_regardless_of_case() -> None:
     assert len({email, Email.parse("ADA.LOVELACE@EXAMPLE.COM")}) == 1
 
 
-@pytest.mark.parametrize("text", ["", "ada", "ada@", "@example.com", "ada@@example.com",
-                                  "a da@example.com", "ada@-example.com",
-                                  "x" * 65 + "@example.com", "ada@" + "a" * 250 + ".com"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "ada",
+        "ada@",
+        "@example.com",
+        "ada@@example.com",
+        "a da@example.com",
+        "ada@-example.com",
+        "x" * 65 + "@example.com",
+        "ada@" + "a" * 250 + ".com",
+    ],
+)
 def test_malformed_email_is_refused_naming_the_field(text: str) -> None:
     with pytest.raises(InvalidField) as caught:
         Email.parse(text)

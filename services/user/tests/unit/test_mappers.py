@@ -17,9 +17,16 @@ T0 = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 
 
 def _user() -> User:
-    return User(id=uuid4(), email=Email("Ada@Example.com"), display_name="Ada",
-                roles=frozenset({Role.PROVIDER, Role.CUSTOMER}), password_hash="secret-hash",
-                create_time=T0, update_time=T0, version=3)
+    return User(
+        id=uuid4(),
+        email=Email("Ada@Example.com"),
+        display_name="Ada",
+        roles=frozenset({Role.PROVIDER, Role.CUSTOMER}),
+        password_hash="secret-hash",
+        create_time=T0,
+        update_time=T0,
+        version=3,
+    )
 
 
 def test_user_maps_to_proto_without_its_password_hash() -> None:
@@ -61,8 +68,12 @@ def test_request_roles_map_and_unspecified_is_refused() -> None:
 @pytest.mark.parametrize("subject_form", ["{}", "users/{}"])
 def test_caller_comes_from_the_token_subject(subject_form: str) -> None:
     user_id = uuid4()
-    principal = Principal(subject=subject_form.format(user_id),
-                          roles=frozenset({"admin", "unknown"}), token_id="t", expires_at=0)
+    principal = Principal(
+        subject=subject_form.format(user_id),
+        roles=frozenset({"admin", "unknown"}),
+        token_id="t",
+        expires_at=0,
+    )
     assert mappers.caller_from_principal(principal) == Caller(user_id, frozenset({Role.ADMIN}))
 
 
