@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pkg.money import currency_exponent
+
 
 class MeshSettings(BaseSettings):
     """Settings shared across the mesh (prefix ``AGORA_``)."""
@@ -27,6 +29,17 @@ class MeshSettings(BaseSettings):
     jwt_audience: str = "agora"
     log_level: str = "INFO"
     log_file: str = Field(default="", description="append JSON log lines here (empty: stderr)")
+    currency: str = Field(
+        default="EUR",
+        description="the one ISO 4217 currency prices and payments are in (pkg.money); "
+        "amounts in any other are refused",
+    )
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, value: str) -> str:
+        currency_exponent(value)
+        return value
 
 
 class ServiceSettings(BaseSettings):

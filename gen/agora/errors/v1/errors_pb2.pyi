@@ -84,6 +84,17 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The page token is not one the service issued (`pkg.paging`)."""
     ERROR_REASON_UPDATE_MASK_INVALID: _ErrorReason.ValueType  # 29
     """The update mask is empty or names a field that cannot be updated (`pkg.fields`)."""
+    ERROR_REASON_MONEY_INVALID: _ErrorReason.ValueType  # 30
+    """A `google.type.Money` is malformed: nanos outside [-999,999,999, 999,999,999], units
+    and nanos of opposite signs, a fraction of the currency's minor unit, or an amount
+    beyond int64 minor units (`pkg.money`).
+    """
+    ERROR_REASON_MONEY_NOT_POSITIVE: _ErrorReason.ValueType  # 31
+    """An amount that must be positive (a price) is zero or negative (`pkg.money`)."""
+    ERROR_REASON_CURRENCY_NOT_ACCEPTED: _ErrorReason.ValueType  # 32
+    """A `google.type.Money` is in a currency other than the mesh's `AGORA_CURRENCY`, or in
+    no ISO 4217 currency (`pkg.money`).
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason lists the stable `google.rpc.ErrorInfo.reason` values (AIP-193) that any
@@ -155,4 +166,15 @@ ERROR_REASON_PAGE_TOKEN_INVALID: ErrorReason.ValueType  # 28
 """The page token is not one the service issued (`pkg.paging`)."""
 ERROR_REASON_UPDATE_MASK_INVALID: ErrorReason.ValueType  # 29
 """The update mask is empty or names a field that cannot be updated (`pkg.fields`)."""
+ERROR_REASON_MONEY_INVALID: ErrorReason.ValueType  # 30
+"""A `google.type.Money` is malformed: nanos outside [-999,999,999, 999,999,999], units
+and nanos of opposite signs, a fraction of the currency's minor unit, or an amount
+beyond int64 minor units (`pkg.money`).
+"""
+ERROR_REASON_MONEY_NOT_POSITIVE: ErrorReason.ValueType  # 31
+"""An amount that must be positive (a price) is zero or negative (`pkg.money`)."""
+ERROR_REASON_CURRENCY_NOT_ACCEPTED: ErrorReason.ValueType  # 32
+"""A `google.type.Money` is in a currency other than the mesh's `AGORA_CURRENCY`, or in
+no ISO 4217 currency (`pkg.money`).
+"""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

@@ -78,6 +78,17 @@ class SharedReason(StrEnum):
     """The page token is not one the service issued (`pkg.paging`)."""
     UPDATE_MASK_INVALID = "UPDATE_MASK_INVALID"
     """The update mask is empty or names a field that cannot be updated (`pkg.fields`)."""
+    MONEY_INVALID = "MONEY_INVALID"
+    """A `google.type.Money` is malformed: nanos outside [-999,999,999, 999,999,999], units
+    and nanos of opposite signs, a fraction of the currency's minor unit, or an amount
+    beyond int64 minor units (`pkg.money`).
+    """
+    MONEY_NOT_POSITIVE = "MONEY_NOT_POSITIVE"
+    """An amount that must be positive (a price) is zero or negative (`pkg.money`)."""
+    CURRENCY_NOT_ACCEPTED = "CURRENCY_NOT_ACCEPTED"
+    """A `google.type.Money` is in a currency other than the mesh's `AGORA_CURRENCY`, or in
+    no ISO 4217 currency (`pkg.money`).
+    """
 
 
 __all__ = ["SharedReason"]
