@@ -84,6 +84,14 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The page token is not one the service issued (`pkg.paging`)."""
     ERROR_REASON_UPDATE_MASK_INVALID: _ErrorReason.ValueType  # 29
     """The update mask is empty or names a field that cannot be updated (`pkg.fields`)."""
+    ERROR_REASON_FILTER_INVALID: _ErrorReason.ValueType  # 30
+    """The AIP-160 `filter` is malformed, too large, or names a field or value the listing
+    does not know (`pkg.filtering`).
+    """
+    ERROR_REASON_ORDER_BY_INVALID: _ErrorReason.ValueType  # 31
+    """The AIP-132 `order_by` is malformed or names a field the listing cannot sort by
+    (`pkg.filtering`).
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason lists the stable `google.rpc.ErrorInfo.reason` values (AIP-193) that any
@@ -155,4 +163,12 @@ ERROR_REASON_PAGE_TOKEN_INVALID: ErrorReason.ValueType  # 28
 """The page token is not one the service issued (`pkg.paging`)."""
 ERROR_REASON_UPDATE_MASK_INVALID: ErrorReason.ValueType  # 29
 """The update mask is empty or names a field that cannot be updated (`pkg.fields`)."""
+ERROR_REASON_FILTER_INVALID: ErrorReason.ValueType  # 30
+"""The AIP-160 `filter` is malformed, too large, or names a field or value the listing
+does not know (`pkg.filtering`).
+"""
+ERROR_REASON_ORDER_BY_INVALID: ErrorReason.ValueType  # 31
+"""The AIP-132 `order_by` is malformed or names a field the listing cannot sort by
+(`pkg.filtering`).
+"""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

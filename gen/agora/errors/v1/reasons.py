@@ -78,6 +78,14 @@ class SharedReason(StrEnum):
     """The page token is not one the service issued (`pkg.paging`)."""
     UPDATE_MASK_INVALID = "UPDATE_MASK_INVALID"
     """The update mask is empty or names a field that cannot be updated (`pkg.fields`)."""
+    FILTER_INVALID = "FILTER_INVALID"
+    """The AIP-160 `filter` is malformed, too large, or names a field or value the listing
+    does not know (`pkg.filtering`).
+    """
+    ORDER_BY_INVALID = "ORDER_BY_INVALID"
+    """The AIP-132 `order_by` is malformed or names a field the listing cannot sort by
+    (`pkg.filtering`).
+    """
 
 
 __all__ = ["SharedReason"]
