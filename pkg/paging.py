@@ -5,16 +5,24 @@ the URL-safe base64 (no padding) of ``<create_time ISO 8601>|<uuid>``, the sort 
 last item of the previous page; the next page starts strictly after it.  The token is
 opaque to clients but not secret or signed: a hand-made one only moves where a listing the
 caller may see starts.  Pure Python, so use cases may import it.
+
+Listings with an AIP-132 ``order_by`` use keyset tokens instead (``encode_keyset_token``):
+the sort key values of the last row, typed by ``KeyKind``, and a fingerprint of the query
+(listing, filter, order_by) that the token belongs to (AIP-158: a token is only valid with
+the request parameters that produced it).  ``pkg.filtering`` builds the SQL for them.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from enum import StrEnum
+from typing import TypeAlias, TypeVar
 from uuid import UUID
 
 from agora.errors.v1.reasons import SharedReason
@@ -23,7 +31,20 @@ from pkg.errors import InvalidField
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
+MAX_TOKEN_LENGTH = 4096
+
 T = TypeVar("T")
+KeyValue: TypeAlias = int | str | datetime | UUID
+"""One sort key value of a row, as the column gives it."""
+
+
+class KeyKind(StrEnum):
+    """The type of a sort key column, which decides how a token carries its value."""
+
+    INT = "int"
+    STRING = "string"
+    TIMESTAMP = "timestamp"
+    UUID = "uuid"
 
 
 @dataclass(frozen=True)
@@ -80,6 +101,72 @@ def cut_page(
     if len(found) > size and page:
         return page, encode_page_token(cursor_of(page[-1]))
     return page, ""
+
+
+def query_fingerprint(listing: str, *parts: str) -> str:
+    """A short digest of a listing and the request parameters its pages depend on
+    (``filter``, ``order_by``): SHA-256 over their JSON list, first 16 bytes, base64url."""
+    digest = hashlib.sha256(json.dumps([listing, *parts]).encode()).digest()[:16]
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def encode_keyset_token(values: Sequence[KeyValue], *, fingerprint: str) -> str:
+    """The opaque token resuming a listing after the row whose sort key is ``values``
+    (in ``order_by`` order, primary key last), for the query ``fingerprint`` names."""
+    keys = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    raw = json.dumps({"q": fingerprint, "k": [str(k) if isinstance(k, UUID) else k for k in keys]})
+    return base64.urlsafe_b64encode(raw.encode()).decode("ascii").rstrip("=")
+
+
+def decode_keyset_token(
+    token: str, *, fingerprint: str, kinds: Sequence[KeyKind], listing: str
+) -> tuple[KeyValue, ...]:
+    """The sort key values in ``token``, each checked against its column's ``kinds``.
+
+    ``InvalidField`` (``page_token``, PAGE_TOKEN_INVALID) when ``encode_keyset_token`` did
+    not make it, or made it for another query (``fingerprint``: other filter or order_by)
+    or sort key.  ``listing`` names the RPC in the message (``ListProducts``).
+    """
+    try:
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise ValueError("too long")
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("utf-8")
+        payload = json.loads(raw)
+        if not isinstance(payload, dict) or not isinstance(payload.get("k"), list):
+            raise ValueError("not a keyset token")
+    except (ValueError, binascii.Error) as exc:
+        raise _bad_token(listing) from exc
+    if payload.get("q") != fingerprint:
+        raise InvalidField(
+            "page_token",
+            f"belongs to another query: send a {listing} page token with the same filter "
+            "and order_by as the request that returned it",
+            reason=SharedReason.PAGE_TOKEN_INVALID,
+        )
+    keys = payload["k"]
+    if len(keys) != len(kinds):
+        raise _bad_token(listing)
+    try:
+        return tuple(_key_value(kind, key) for kind, key in zip(kinds, keys, strict=True))
+    except (ValueError, TypeError) as exc:
+        raise _bad_token(listing) from exc
+
+
+def _key_value(kind: KeyKind, key: object) -> KeyValue:
+    if kind is KeyKind.INT:
+        if type(key) is not int or not -(2**63) <= key < 2**63:
+            raise ValueError("not an int64")
+        return key
+    if not isinstance(key, str):
+        raise ValueError("not a string")
+    if kind is KeyKind.STRING:
+        return key
+    if kind is KeyKind.UUID:
+        return UUID(key)
+    instant = datetime.fromisoformat(key)
+    if instant.tzinfo is None:
+        raise ValueError("naive timestamp")
+    return instant
 
 
 def _bad_token(listing: str) -> InvalidField:

@@ -95,6 +95,14 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """A `google.type.Money` is in a currency other than the mesh's `AGORA_CURRENCY`, or in
     no ISO 4217 currency (`pkg.money`).
     """
+    ERROR_REASON_FILTER_INVALID: _ErrorReason.ValueType  # 33
+    """The AIP-160 `filter` is malformed, too large, or names a field or value the listing
+    does not know (`pkg.filtering`).
+    """
+    ERROR_REASON_ORDER_BY_INVALID: _ErrorReason.ValueType  # 34
+    """The AIP-132 `order_by` is malformed or names a field the listing cannot sort by
+    (`pkg.filtering`).
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason lists the stable `google.rpc.ErrorInfo.reason` values (AIP-193) that any
@@ -176,5 +184,13 @@ ERROR_REASON_MONEY_NOT_POSITIVE: ErrorReason.ValueType  # 31
 ERROR_REASON_CURRENCY_NOT_ACCEPTED: ErrorReason.ValueType  # 32
 """A `google.type.Money` is in a currency other than the mesh's `AGORA_CURRENCY`, or in
 no ISO 4217 currency (`pkg.money`).
+"""
+ERROR_REASON_FILTER_INVALID: ErrorReason.ValueType  # 33
+"""The AIP-160 `filter` is malformed, too large, or names a field or value the listing
+does not know (`pkg.filtering`).
+"""
+ERROR_REASON_ORDER_BY_INVALID: ErrorReason.ValueType  # 34
+"""The AIP-132 `order_by` is malformed or names a field the listing cannot sort by
+(`pkg.filtering`).
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

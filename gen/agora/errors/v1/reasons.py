@@ -89,6 +89,14 @@ class SharedReason(StrEnum):
     """A `google.type.Money` is in a currency other than the mesh's `AGORA_CURRENCY`, or in
     no ISO 4217 currency (`pkg.money`).
     """
+    FILTER_INVALID = "FILTER_INVALID"
+    """The AIP-160 `filter` is malformed, too large, or names a field or value the listing
+    does not know (`pkg.filtering`).
+    """
+    ORDER_BY_INVALID = "ORDER_BY_INVALID"
+    """The AIP-132 `order_by` is malformed or names a field the listing cannot sort by
+    (`pkg.filtering`).
+    """
 
 
 __all__ = ["SharedReason"]
