@@ -94,9 +94,9 @@ RESERVED_RESOURCES = frozenset(
     # the template's single-word classes, lower-cased (a resource's class would be one)
     """
     aborted account accounts aggregate any base callable channel client clock collection
-    column consumer decision event field identifier index integer iterator mapped mesh
-    message migrations path probe protocol registration rejected relay sequence statistics
-    text timestamp unpack uuid
+    column consumer decision event false field identifier index integer iterator mapped mesh
+    message migrations none path probe protocol registration rejected relay sequence statistics
+    text timestamp true unpack uuid
     """
     # locals and parameters in the scopes where the resource's names are bound
     """
