@@ -254,6 +254,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     new.add_argument("name", metavar="NAME", help="lower-case name, e.g. catalog")
     new.add_argument(
+        "--resource",
+        metavar="SINGULAR",
+        help="the service's resource, lower-case singular, e.g. product (default: NAME)",
+    )
+    new.add_argument(
+        "--plural",
+        metavar="PLURAL",
+        help="the resource's collection id (AIP-122), e.g. products (default: English plural)",
+    )
+    new.add_argument(
         "--root",
         type=Path,
         default=Path("."),
@@ -272,12 +282,14 @@ def _new_service(args: argparse.Namespace) -> int:
 
     root = args.root.absolute()
     try:
-        generated = new_service(root, args.name)
+        generated = new_service(root, args.name, resource=args.resource, plural=args.plural)
     except ScaffoldError as error:
         print(f"agora new-service: {error}", file=sys.stderr)
         return 2
+    resource = generated.resource
     print(
-        f"generated service {generated.name!r} (port offset {generated.port_offset}): "
+        f"generated service {generated.name!r} (resource {resource.singular!r}, "
+        f"collection {resource.plural!r}; port offset {generated.port_offset}): "
         f"{len(generated.written)} files; registered in {', '.join(generated.changed)}"
     )
     if args.gen:

@@ -7,6 +7,7 @@ import datetime
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,14 @@ import jinja2
 
 from pkg.registry import DEFAULT_PORT_BASE, PORT_OFFSETS, RegistryError, ServiceSpec, parse_registry
 from pkg.scaffold._files import check_writable, write_all
-from pkg.scaffold._names import ScaffoldError, ServiceNameError, check_name, plural
+from pkg.scaffold._names import (
+    Resource,
+    ResourceNameError,
+    ScaffoldError,
+    ServiceNameError,
+    check_name,
+    check_resource,
+)
 from pkg.scaffold._register import REGISTRY, registration
 
 TEMPLATE = Path(__file__).resolve().parent / "template"
@@ -24,34 +32,46 @@ TEMPLATE = Path(__file__).resolve().parent / "template"
 @dataclass(frozen=True)
 class GeneratedService:
     """What ``new_service`` did: the files it wrote and changed (paths relative to the
-    repository), and the service's ``port_offset``."""
+    repository), the service's ``port_offset``, and its ``resource``."""
 
     name: str
     port_offset: int
     written: tuple[str, ...]
     changed: tuple[str, ...]
+    resource: Resource
 
 
-def _context(name: str, port_offset: int) -> dict[str, str | int]:
-    names = plural(name)
+def _context(service: str, resource: Resource, port_offset: int) -> dict[str, str | int]:
+    """The template's variables: ``service``/``Service``/``SERVICE`` where the service is
+    meant (package, proto package, gRPC services, settings, identity, database, stream),
+    ``name``/``Name``/``NAME``/``names``/``Names`` where its resource is (message,
+    collection, standard methods, table, events, errors); see the template's README."""
     return {
-        "name": name,
-        "Name": name.capitalize(),
-        "names": names,
-        "Names": names.capitalize(),
-        "NAME": name.upper(),
+        "service": service,
+        "Service": service.capitalize(),
+        "SERVICE": service.upper(),
+        "name": resource.singular,
+        "Name": resource.singular.capitalize(),
+        "names": resource.plural,
+        "Names": resource.plural.capitalize(),
+        "NAME": resource.singular.upper(),
         "port_offset": port_offset,
         "port": DEFAULT_PORT_BASE + port_offset,
         "today": datetime.date.today().isoformat(),
     }
 
 
-def _targets(name: str, names: str) -> dict[str, str]:
-    """Template path (under ``TEMPLATE``) -> repository path, for every template file."""
+def _targets(service: str, resource: Resource) -> dict[str, str]:
+    """Template path (under ``TEMPLATE``) -> repository path, for every template file.
+
+    File names under ``service/`` may hold ``{{service}}``, ``{{name}}`` and ``{{names}}``.
+    Raises ``ResourceNameError`` when two templates would land on one path (a resource
+    named after one of the template's own modules, e.g. plural ``ports``).
+    """
     targets = {
-        "api/service.proto.j2": f"api/agora/{name}/v1/{name}.proto",
-        "api/service_events.proto.j2": f"api/agora/{name}/v1/{name}_events.proto",
-        "e2e/test_service.py.j2": f"tests/e2e/test_{name}.py",
+        "api/service.proto.j2": f"api/agora/{service}/v1/{service}.proto",
+        "api/service_events.proto.j2": f"api/agora/{service}/v1/{service}_events.proto",
+        "e2e/test_service.py.j2": f"tests/e2e/test_{service}.py",
     }
     for path in sorted((TEMPLATE / "service").rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
@@ -59,10 +79,17 @@ def _targets(name: str, names: str) -> dict[str, str]:
             target = (
                 relative.removeprefix("service/")
                 .removesuffix(".j2")
-                .replace("{{names}}", names)
-                .replace("{{name}}", name)
+                .replace("{{service}}", service)
+                .replace("{{names}}", resource.plural)
+                .replace("{{name}}", resource.singular)
             )
-            targets[relative] = f"services/{name}/{target}"
+            targets[relative] = f"services/{service}/{target}"
+    clashes = sorted(path for path, count in Counter(targets.values()).items() if count > 1)
+    if clashes:
+        raise ResourceNameError(
+            f"resource {resource.singular!r} (plural {resource.plural!r}) would overwrite "
+            f"the template's own {', '.join(clashes)}; choose another resource name"
+        )
     return targets
 
 
@@ -197,8 +224,14 @@ def _table(root: Path) -> tuple[str, tuple[ServiceSpec, ...]]:
         raise ScaffoldError(f"{exc} (fix the table first; nothing written)") from exc
 
 
-def new_service(root: Path, name: str) -> GeneratedService:
-    """Generate the domain service ``name`` in the repository at ``root``.
+def new_service(
+    root: Path, name: str, *, resource: str | None = None, plural: str | None = None
+) -> GeneratedService:
+    """Generate the domain service ``name`` in the repository at ``root``, serving the
+    resource ``resource`` (default: ``name``) in the collection ``plural`` (default:
+    ``plural(resource)``), e.g. ``new_service(root, "catalog", resource="product")``:
+    package ``services/catalog``, ``agora.catalog.v1.CatalogService`` with ``Product`` and
+    ``/v1/products``.
 
     Renders the contract ``api/agora/<name>/v1/<name>.proto``, the package
     ``services/<name>/`` (domain, service, adapters, entrypoints, migrations, tests) and
@@ -208,17 +241,20 @@ def new_service(root: Path, name: str) -> GeneratedService:
     derived from the table (``pkg.registry``: ``docker-compose.yml``, the ``Dockerfile``, the
     Compose database initialisation). Generated code (``gen/``) is not touched: run ``make gen``.
 
-    Everything is checked before the first write: the table, the name, a free port offset,
-    no existing target, the templates, ruff, the new table, that every target can be
-    written. Then all files are written, or none (``write_all`` rolls back a failed write).
-    Raises ``ServiceNameError`` for a bad, reserved or existing name and ``ScaffoldError``
-    for any other reason not to go on; in both cases the tree is as it was.
+    Everything is checked before the first write: the table, the name, the resource and
+    its plural, a free port offset, no existing target, the templates, ruff, the new table,
+    that every target can be written. Then all files are written, or none (``write_all``
+    rolls back a failed write). Raises ``ServiceNameError`` for a bad, reserved or existing
+    name, ``ResourceNameError`` for a bad, reserved or clashing resource or plural
+    (``check_resource``), and ``ScaffoldError`` for any other reason not to go on; in every
+    case the tree is as it was.
     """
     table, services = _table(root)
     check_name(root, name, frozenset(spec.name for spec in services))
+    checked = check_resource(name, name if resource is None else resource, plural)
     offset = _next_offset(services)
-    context = _context(name, offset)
-    targets = _targets(name, str(context["names"]))
+    context = _context(name, checked, offset)
+    targets = _targets(name, checked)
     existing = [target for target in targets.values() if (root / target).exists()]
     if existing:
         raise ServiceNameError(f"refusing to overwrite {', '.join(existing)}")
@@ -229,4 +265,4 @@ def new_service(root: Path, name: str) -> GeneratedService:
     files.update(registered)
     check_writable(root, list(files))
     write_all(root, files)
-    return GeneratedService(name, offset, tuple(targets.values()), tuple(registered))
+    return GeneratedService(name, offset, tuple(targets.values()), tuple(registered), checked)

@@ -11,6 +11,11 @@ JWKS where ``agora up`` says (``AGORA_WIDGET_JWKS_CACHE_FILE``): its settings re
 contract test restarts it with auth down, its e2e test finds the file in the mesh's data.
 ``agora up`` gives it the user service's address (``AGORA_ENDPOINTS["user"]``), which its
 client adapter asks whether a caller's account is active.
+
+Then ``new-service shop --resource item`` goes into the same copy (after widget's mesh has
+stopped, so ``agora up`` never starts it): a service whose resource is not its name gets
+through buf lint and generate, the route table, ruff, mypy (strict) and its unit tests;
+its other depths differ from widget's only in the names, so they are not run twice.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -145,15 +150,43 @@ def test_a_generated_service_passes_its_own_tests_at_four_depths(copy: Path) -> 
     assert not short, f"too few tests passed per depth (wanted {DEPTHS}): {dict(passed)}"
 
 
-def _outcomes(summary: str) -> tuple[Counter[str], list[str]]:
-    """From pytest's ``-rA`` summary: passes per depth of ``DEPTHS``, and every line of
-    another outcome (FAILED, ERROR, SKIPPED, XFAIL, XPASS)."""
+@pytest.mark.timeout(600)
+def test_a_service_whose_resource_is_not_its_name_builds_and_passes_its_unit_tests(
+    copy: Path,
+) -> None:
+    python, buf = sys.executable, BIN / "buf"
+    argv = ("-m", "pkg.cli.main", "new-service", "shop", "--resource", "item")
+    generated = _run(copy, python, *argv, timeout=60)
+    assert "generated service 'shop' (resource 'item', collection 'items'" in generated.stdout
+    _run(copy, buf, "lint", timeout=120)
+    _run(copy, buf, "generate", timeout=120)
+    _run(copy, buf, "build", "--exclude-source-info", "-o", "gen/agora.binpb", timeout=120)
+    _run(copy, python, "tools/route_table.py", "write", timeout=60)
+    routes = (copy / "docs" / "http-routes.md").read_text(encoding="utf-8")
+    assert "`/agora.shop.v1.ShopService/CreateItem`" in routes and "`/v1/items`" in routes
+    _run(copy, BIN / "ruff", "check", "services/shop", "tests/e2e/test_shop.py", timeout=60)
+    _run(copy, BIN / "mypy", "services/shop", timeout=300)
+    run = _run(
+        copy,
+        python,
+        *("-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "--timeout", "240"),
+        "services/shop/tests/unit",
+        timeout=300,
+    )
+    passed, others = _outcomes(run.stdout, ("services/shop/tests/unit/",))
+    assert others == [], "tests that did not pass:\n" + "\n".join(others)
+    assert passed["services/shop/tests/unit/"] >= DEPTHS["services/widget/tests/unit/"], passed
+
+
+def _outcomes(summary: str, depths: Iterable[str] = DEPTHS) -> tuple[Counter[str], list[str]]:
+    """From pytest's ``-rA`` summary: passes per test path prefix of ``depths``, and every
+    line of another outcome (FAILED, ERROR, SKIPPED, XFAIL, XPASS)."""
     passed: Counter[str] = Counter()
     others = []
     for line in summary.splitlines():
         outcome, _, test = line.partition(" ")
         if outcome == "PASSED":
-            passed.update(depth for depth in DEPTHS if test.startswith(depth))
+            passed.update(depth for depth in depths if test.startswith(depth))
         elif outcome in ("FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS"):
             others.append(line)
     return passed, others

@@ -3,10 +3,13 @@ never overwrites (the full generated service is tested in tests/scaffold)."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import shutil
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,16 @@ import yaml
 from pkg.cli.main import main
 from pkg.registry import load_registry, stale_files
 from pkg.runtime._mesh import load_services
-from pkg.scaffold import ScaffoldError, ServiceNameError, new_service, plural
+from pkg.scaffold import (
+    RESERVED_RESOURCES,
+    GeneratedService,
+    Resource,
+    ResourceNameError,
+    ScaffoldError,
+    ServiceNameError,
+    new_service,
+    plural,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 REGISTERED = (
@@ -376,3 +388,144 @@ def test_a_new_table_that_breaks_a_rule_is_refused(
     with pytest.raises(ScaffoldError, match="not a boolean"):
         new_service(root, "category")
     assert _snapshot(root) == before
+
+
+def _written(root: Path, generated: GeneratedService) -> dict[str, str]:
+    return {path: (root / path).read_text() for path in generated.written}
+
+
+def test_the_service_and_its_resource_land_where_each_is_meant(root: Path) -> None:
+    generated = new_service(root, "catalog", resource="product")
+    assert generated.resource == Resource("product", "products")
+    files = _written(root, generated)
+    for path in (
+        "api/agora/catalog/v1/catalog.proto",
+        "api/agora/catalog/v1/catalog_events.proto",
+        "services/catalog/service/products.py",
+        "services/catalog/migrations/versions/0001_create_products.py",
+        "services/catalog/tests/unit/test_products.py",
+        "services/catalog/tests/contract/test_catalog_service.py",
+        "tests/e2e/test_catalog.py",
+    ):
+        assert path in files, path
+    assert all(
+        p.startswith(("services/catalog/", "api/agora/catalog/", "tests/e2e/")) for p in files
+    )
+    proto = files["api/agora/catalog/v1/catalog.proto"]
+    for text in (
+        "package agora.catalog.v1;",
+        "service CatalogService {",
+        "service CatalogInternalService {",
+        "rpc CreateProduct(CreateProductRequest) returns (Product) {",
+        'post: "/v1/products"',
+        'get: "/v1/{name=products/*}"',
+        "message Product {",
+        'pattern: "products/{product}"',
+        'callers: ["catalog"]',
+        "ERROR_REASON_PRODUCT_NOT_FOUND = 1;",
+    ):
+        assert text in proto, text
+    events = files["api/agora/catalog/v1/catalog_events.proto"]
+    assert "message ProductCreated {" in events and "`agora:events:{catalog}`" in events
+    assert '__tablename__ = "products"' in files["services/catalog/adapters/orm.py"]
+    assert '"products",' in files["services/catalog/migrations/versions/0001_create_products.py"]
+    config = files["services/catalog/config.py"]
+    assert "class CatalogSettings(" in config and 'env_prefix="AGORA_CATALOG_"' in config
+    assert "/agora_catalog" in config
+    app = files["services/catalog/app.py"]
+    assert 'IDENTITY = "catalog"' in app and "CatalogServicer(products, statistics)" in app
+    errors = files["services/catalog/domain/errors.py"]
+    assert "class ProductNotFound(NotFound):" in errors
+    assert "reason = CatalogReason.PRODUCT_NOT_FOUND" in errors
+    repository = files["services/catalog/adapters/repository.py"]
+    assert "class SqlProductRepository:" in repository and "class SqlCatalogQueries:" in repository
+    for path, text in files.items():
+        for wrong in (
+            "services.product",
+            "agora.product",
+            "AGORA_PRODUCT_",
+            "agora_product",
+            "ProductService",
+            "class Catalog(",
+            "message Catalog ",
+            "/v1/catalogs",
+        ):
+            assert wrong not in text, f"{wrong!r} in {path}"
+    spec = load_services(root / "services" / "registry.toml")[-1]
+    assert (spec.name, spec.module) == ("catalog", "services.catalog")
+    assert "CREATE DATABASE agora_catalog;" in (root / REGISTERED[2]).read_text()
+
+
+def test_an_irregular_plural_is_the_collection_id_and_the_module(root: Path) -> None:
+    generated = new_service(root, "crm", resource="person", plural="people")
+    assert generated.resource == Resource("person", "people")
+    proto = (root / "api/agora/crm/v1/crm.proto").read_text()
+    assert 'post: "/v1/people"' in proto and "rpc ListPeople(ListPeopleRequest)" in proto
+    assert (root / "services/crm/service/people.py").is_file()
+    assert '__tablename__ = "people"' in (root / "services/crm/adapters/orm.py").read_text()
+
+
+@pytest.mark.parametrize(
+    ("resource", "plural_", "says"),
+    [
+        ("Product", None, "not a resource name"),
+        ("order_item", None, "lower-case letters and digits"),
+        ("p", None, "2 to 30"),
+        ("class", None, "reserved"),
+        ("pkg", None, "reserved"),
+        ("key", None, "reserved"),
+        ("request", None, "reserved"),
+        ("account", None, "reserved"),
+        ("user", None, "reserved"),
+        ("catalogservice", None, "CatalogService"),
+        ("catalogsettings", None, "CatalogSettings"),
+        ("product", "Products", "not a plural name"),
+        ("product", "product-s", "not a plural name"),
+        ("product", "", "not a plural name"),
+        ("product", "ports", "reserved"),
+        ("product", "catalogqueries", "CatalogQueries"),
+        ("sheep", "sheep", "distinct --plural"),
+        ("thing", "main", "overwrite"),
+    ],
+)
+def test_bad_resource_names_are_refused_and_nothing_is_written(
+    root: Path, resource: str, plural_: str | None, says: str
+) -> None:
+    before = _snapshot(root)
+    with pytest.raises(ResourceNameError, match=says):
+        new_service(root, "catalog", resource=resource, plural=plural_)
+    assert _snapshot(root) == before
+
+
+def test_the_cli_takes_the_resource_and_refuses_a_bad_one_with_exit_status_2(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _snapshot(root)
+    assert main(["new-service", "catalog", "--resource", "key", "--root", str(root)]) == 2
+    assert "resource 'key' is reserved" in capsys.readouterr().err
+    assert _snapshot(root) == before
+    argv = ["new-service", "chat", "--resource", "conversation", "--root", str(root)]
+    assert main(argv) == 0
+    assert "resource 'conversation', collection 'conversations'" in capsys.readouterr().out
+    assert (root / "services/chat/service/conversations.py").is_file()
+
+
+def test_every_single_word_class_of_the_template_is_a_reserved_resource() -> None:
+    """A resource's class is one capitalised word (``Product``); one the template already
+    has (``Statistics``, ``Message``, ``Event``) would be shadowed, so it is reserved."""
+    from pkg.scaffold import _generate
+
+    sentinel = Resource("zqres", "zqress")
+    context = _generate._context("zqsvc", sentinel, 3)
+    files = _generate._render(_generate._targets("zqsvc", sentinel), context)
+    words: set[str] = set()
+    for path, content in files.items():
+        text = content.decode()
+        if path.endswith(".py"):
+            tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+            words |= {token.string for token in tokens if token.type == tokenize.NAME}
+        elif path.endswith(".proto"):
+            words |= set(re.findall(r"\w+", re.sub(r"//.*", "", text)))
+    classes = {w.lower() for w in words if re.fullmatch(r"[A-Z][a-z0-9]+", w)}
+    assert {"statistics", "message", "none"} <= classes, "the render's code was read"
+    assert {c for c in classes if "zq" not in c} - RESERVED_RESOURCES == set()
