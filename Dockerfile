@@ -20,7 +20,7 @@ COPY gen ./gen
 COPY pkg ./pkg
 COPY services ./services
 RUN /opt/venv/bin/python -m pip install --no-deps --no-build-isolation . \
- && /opt/venv/bin/python -c "import agora, pkg.edge, pkg.pki, pkg.cli.main, services.auth, services.user"
+ && /opt/venv/bin/python -c "import agora, pkg.edge, pkg.pki, pkg.cli.main, services.auth, services.user, services.catalog, services.basket"
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH \
@@ -34,7 +34,7 @@ RUN groupadd --system --gid 10001 agora \
  && useradd --system --uid 10001 --gid agora --create-home --home-dir /home/agora \
       --shell /usr/sbin/nologin agora \
  && install -d -o agora -g agora -m 0755 /data /data/envoy \
- && install -d -o agora -g agora -m 0700 /data/pki /data/certs /data/certs/auth /data/certs/user /data/certs/edge /data/certs/cli /data/auth/keys /data/user
+ && install -d -o agora -g agora -m 0700 /data/pki /data/certs /data/certs/auth /data/certs/user /data/certs/catalog /data/certs/basket /data/certs/edge /data/certs/cli /data/auth/keys /data/user /data/catalog /data/basket
 COPY --from=build /opt/venv /opt/venv
 COPY deploy/compose/grpc_health.py deploy/compose/edge_config.py /opt/agora/
 USER agora:agora

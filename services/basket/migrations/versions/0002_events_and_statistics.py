@@ -1,0 +1,35 @@
+"""The event tables (outbox, inbox) and the consumer's statistics.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-04
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from pkg.migrations import create_event_tables, drop_event_tables
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    create_event_tables()
+    op.create_table(
+        "statistics",
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("count", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name="statistics_pkey"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("statistics")
+    drop_event_tables()

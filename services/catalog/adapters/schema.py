@@ -1,0 +1,11 @@
+"""The catalog service's Alembic migrations (``services/catalog/migrations``,
+``pkg.migrations``): ``upgrade_database(url)`` applies them (blocking)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pkg.migrations import Migrations
+
+MIGRATIONS = Migrations(Path(__file__).resolve().parent.parent / "migrations")
+upgrade_database = MIGRATIONS.upgrade
