@@ -21,7 +21,7 @@ from buf.validate import validate_pb2
 from pkg import errors
 from pkg.obs import current, get_logger, new_request_id, parse_traceparent, request_context
 from pkg.policy import Access, AccessRule
-from pkg.principal import TokenVerifier, bind_principal, unbind_principal
+from pkg.principal import Principal, TokenVerifier, bind_principal, unbind_principal
 from pkg.server._requests import decode, nul_violations
 from pkg.server._status import abort_with, retry_after_metadata, to_status
 from pkg.validation import FastPath
@@ -238,7 +238,10 @@ class AuthInterceptor(_WrappingInterceptor):
     mTLS caller identity is not listed and callers without a required role.  Methods of
     infrastructure services (health, reflection) named in ``open_services`` are let through.
     While the handler runs, the verified principal and the token it came from are bound
-    (``pkg.principal.current_principal``, ``current_access_token``).
+    (``pkg.principal.current_principal``, ``current_access_token``).  A public method's
+    token is optional: when one is sent and verifies, its principal is bound (so a public
+    read can show an admin more); when it does not verify, the call goes on anonymously,
+    as if none had been sent (a stale token never locks a client out of public RPCs).
     """
 
     def __init__(
@@ -253,6 +256,14 @@ class AuthInterceptor(_WrappingInterceptor):
         self._verifier = verifier
         self._identity_of = identity_of
         self._open = open_services
+
+    async def _principal(self, token: str, access: Access) -> Principal | None:
+        if access is not Access.PUBLIC:
+            return await self._verifier.verify(token)
+        try:
+            return await self._verifier.verify(token)
+        except errors.Unauthenticated:
+            return None
 
     async def around(self, method, request, context, call):  # type: ignore[no-untyped-def]
         rule = self._rules.get(method)
@@ -280,8 +291,7 @@ class AuthInterceptor(_WrappingInterceptor):
                 raise errors.Unauthenticated(
                     "authorization must be 'Bearer <token>'", reason=SharedReason.TOKEN_MALFORMED
                 )
-            if rule.access is not Access.PUBLIC:
-                principal = await self._verifier.verify(token)
+            principal = await self._principal(token, rule.access)
         elif rule.access is not Access.PUBLIC:
             raise errors.Unauthenticated(
                 "an access token is required", reason=SharedReason.TOKEN_MISSING

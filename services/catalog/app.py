@@ -1,9 +1,8 @@
 """Composition root of the catalog service: builds the server and everything it uses.
 
 ``build`` wires settings -> engine (pool), Redis -> queries, units of work, token
-verifier, the user service's client -> use cases -> servicers -> ``GrpcServer``, with
-the outbox relay (``pkg.events.Relay``) and the consumer of the service's own stream
-(``pkg.events.Consumer``) as the server's background loops.  Every resource is opened
+verifier -> use cases -> servicers -> ``GrpcServer``, with the outbox relay
+(``pkg.events.Relay``) as the server's background loop.  Every resource is opened
 into one ``AsyncExitStack`` that the server closes on stop, and that is closed at once
 when ``build`` fails half-way.
 Nothing here runs at import time.
@@ -19,24 +18,21 @@ import grpc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agora.catalog.v1 import catalog_pb2, catalog_pb2_grpc
-from agora.user.v1 import user_pb2_grpc
 from pkg.clock import utcnow
 from pkg.config import MeshSettings
 from pkg.db import database_probe, engine_from_settings, session_factory
-from pkg.events import Consumer, Relay
+from pkg.events import Relay
 from pkg.jwks import auth_token_verifier
-from pkg.mtls import client, server_credentials
+from pkg.mtls import server_credentials
 from pkg.redis import redis_from_settings, redis_probe
 from pkg.resources import closed_on_failure
-from pkg.server import GrpcServer, Probe, Registration, TokenVerifier, health_probe
+from pkg.server import GrpcServer, Probe, Registration, TokenVerifier
 from pkg.sql_uow import SqlUnitOfWork
-from services.catalog.adapters.accounts import PEER, GrpcAccounts
 from services.catalog.adapters.repository import SqlCatalogQueries, SqlCatalogRepositories
 from services.catalog.config import CatalogSettings
-from services.catalog.entrypoints.events import catalog_event_bus
 from services.catalog.entrypoints.grpc import CatalogInternalServicer, CatalogServicer
 from services.catalog.entrypoints.grpc.mappers import event_to_message
-from services.catalog.service import Accounts, CatalogUnitOfWork, Products, Statistics
+from services.catalog.service import CatalogUnitOfWork, Products
 
 IDENTITY = "catalog"
 
@@ -63,7 +59,6 @@ def build(
     mesh: MeshSettings,
     *,
     verifier: TokenVerifier | None = None,
-    accounts: Accounts | None = None,
 ) -> GrpcServer:
     """The catalog service's server, not yet started; call inside a running event loop.
 
@@ -73,42 +68,21 @@ def build(
     ``verifier`` is given (tests); the last good keys are kept in
     ``settings.jwks_cache_file`` when set.  The probe ``jwks`` (keys held; it fetches them
     when due) is published as the health name ``dependency.jwks`` without deciding the
-    overall health.  CreateProduct asks the user service at ``mesh.endpoints["user"]``
-    (``UserService`` over mTLS as ``catalog``, deadline ``settings.user_timeout_seconds``)
-    whether the caller's account is active, unless ``accounts`` is given (tests); its gRPC
-    health is published as ``dependency.user`` only: while it is down, CreateProduct is
-    UNAVAILABLE (``USER_UNAVAILABLE``) and the other RPCs are served.  Health follows the
-    database
-    (``SELECT 1``); database failures are ``Unavailable`` within the timeouts of
-    ``settings`` (``pkg.db``).  Every write commits its events to the outbox; the relay
-    publishes them to ``agora:events:{catalog}`` in ``settings.redis_url`` and the
-    consumer group ``catalog`` reads them back (``ProductCreated`` -> the statistics,
-    once per event through the inbox); Redis's health is published as ``dependency.redis``
-    only: while it is down, requests are served and events wait in the outbox.
+    overall health.  Prices are in ``mesh.currency`` (``AGORA_CURRENCY``): others are
+    refused.  Health follows the database (``SELECT 1``); database failures are
+    ``Unavailable`` within the timeouts of ``settings`` (``pkg.db``).  Every write commits
+    its events (ProductCreated, ProductPriceChanged, ProductArchived) to the outbox; the
+    relay publishes them to ``agora:events:{catalog}`` in ``settings.redis_url``; Redis's
+    health is published as ``dependency.redis`` only: while it is down, requests are served
+    and events wait in the outbox.
     Raises ``OSError`` when a certificate file is missing and ``ValueError`` when no auth
-    or user endpoint is configured.
+    endpoint is configured.
     """
     credentials = server_credentials(mesh.cert_dir, IDENTITY)
     stack = AsyncExitStack()
     with closed_on_failure(stack):
-        server = _server(settings, mesh, stack, credentials, verifier, accounts)
+        server = _server(settings, mesh, stack, credentials, verifier)
     return server
-
-
-def _accounts(
-    settings: CatalogSettings,
-    mesh: MeshSettings,
-    stack: AsyncExitStack,
-    informational: dict[str, Probe],
-) -> Accounts:
-    """``GrpcAccounts`` on a ``UserService`` stub over mTLS, its channel's health added to
-    ``informational``; ``ValueError`` when ``mesh.endpoints`` has no user target."""
-    target = mesh.endpoints.get(PEER)
-    if not target:
-        raise ValueError(f"AGORA_ENDPOINTS has no {PEER!r} target (needed by CreateProduct)")
-    user = client(stack, mesh.cert_dir, IDENTITY, target, PEER, user_pb2_grpc.UserServiceStub)
-    informational[PEER] = health_probe(user.channel)
-    return GrpcAccounts(user.stub, timeout=settings.user_timeout_seconds)
 
 
 def _server(
@@ -117,39 +91,33 @@ def _server(
     stack: AsyncExitStack,
     credentials: grpc.ServerCredentials,
     verifier: TokenVerifier | None,
-    accounts: Accounts | None,
 ) -> GrpcServer:
     informational: dict[str, Probe] = {}
     if verifier is None:
         jwks = auth_token_verifier(stack, mesh, IDENTITY, cache_file=settings.jwks_cache_file)
         informational["jwks"] = jwks.probe
         verifier = jwks
-    if accounts is None:
-        accounts = _accounts(settings, mesh, stack, informational)
     engine = engine_from_settings(settings)
     stack.push_async_callback(engine.dispose)
     redis = redis_from_settings(settings)
     stack.push_async_callback(redis.aclose)
     informational["redis"] = redis_probe(redis)
     sessions = session_factory(engine, timeout=settings.database_timeout_seconds)
-    queries, units = SqlCatalogQueries(sessions), units_of_work(sessions)
+    queries = SqlCatalogQueries(sessions, currency=mesh.currency)
     products = Products(
         queries,
-        units,
-        accounts,
+        units_of_work(sessions),
         clock=utcnow,
         key_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds),
     )
-    statistics = Statistics(queries, units)
     relay = Relay(sessions, redis, source=IDENTITY, listen_url=settings.database_url)
-    consumer = Consumer(redis, catalog_event_bus(statistics), source=IDENTITY, group=IDENTITY)
     return GrpcServer(
         identity=IDENTITY,
         listen=settings.listen,
         registrations=[
             Registration(
                 _service("CatalogService"),
-                CatalogServicer(products, statistics),
+                CatalogServicer(products, currency=mesh.currency),
                 catalog_pb2_grpc.add_CatalogServiceServicer_to_server,
             ),
             Registration(
@@ -166,5 +134,5 @@ def _server(
         grace=settings.grace_seconds,
         drain=settings.drain_seconds,
         cleanups=[stack.aclose],
-        background=[relay.run, consumer.run],
+        background=[relay.run],
     )

@@ -6,8 +6,7 @@
 timeouts (the event stream; ``pkg.config.RedisSettingsMixin``),
 ``AGORA_CATALOG_JWKS_CACHE_FILE`` (auth's last good JWKS, kept across
 restarts; ``agora up`` sets ``<data>/catalog/jwks.json``),
-``AGORA_CATALOG_IDEMPOTENCY_KEY_TTL_SECONDS`` (CreateProduct keys, 24 h) and
-``AGORA_CATALOG_USER_TIMEOUT_SECONDS`` (the deadline of calls to the user service).
+``AGORA_CATALOG_IDEMPOTENCY_KEY_TTL_SECONDS`` (CreateProduct keys, 24 h).
 Built by ``__main__``, never at import time.
 """
 
@@ -41,7 +40,4 @@ class CatalogSettings(ServiceSettings, DatabaseSettingsMixin, RedisSettingsMixin
         default=DEFAULT_TTL.total_seconds(),
         gt=0,
         description="how long a CreateProduct request_id is remembered, seconds",
-    )
-    user_timeout_seconds: float = Field(
-        default=5.0, gt=0, description="deadline of user-service calls, seconds"
     )

@@ -4,42 +4,90 @@ SQLAlchemy 2's asyncio ORM and psycopg 3."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
-from sqlalchemy import delete, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from pkg.filtering import (
+    EnumField,
+    FilterSchema,
+    KeyKind,
+    ListRequest,
+    MoneyField,
+    PrimaryKey,
+    RepeatedStringField,
+    StringField,
+    TextSearch,
+    TimestampField,
+    plan_page,
+)
 from pkg.idempotency import IdempotencyKey
-from pkg.paging import PageCursor
+from pkg.money import currency_exponent
 from pkg.uow import Aggregate
-from services.catalog.adapters.orm import IdempotencyKeyRow, ProductRow, StatisticsRow
-from services.catalog.domain import Product
+from services.catalog.adapters.orm import SEARCH_CONFIG, IdempotencyKeyRow, ProductRow
+from services.catalog.domain import Product, ProductState
 
-CREATED = "created"
-"""The ``statistics`` key of the count of ``ProductCreated`` events."""
+LISTING = "ListProducts"
+"""The listing's name in page-token fingerprints and messages."""
+
+
+def product_schema(currency: str) -> FilterSchema:
+    """What ListProducts filters and sorts by (docs/adr/0030): ``categories`` (has),
+    ``price`` (in major units of ``currency``, sortable), ``create_time`` (sortable),
+    ``title``, ``state`` (``STATE_DRAFT``, ``STATE_ACTIVE``, ``STATE_ARCHIVED``), and
+    free text (a bare term or ``text:"..."``) over title and description through the GIN
+    indexed ``search`` column.  Default order ``create_time desc``.  Raises
+    ``ValueError`` for an unknown ``currency``."""
+    columns = ProductRow.__table__.c
+    return FilterSchema(
+        fields=(
+            RepeatedStringField("categories", columns.categories),
+            MoneyField(
+                "price",
+                columns.price_minor,
+                exponent=currency_exponent(currency),
+                sortable=True,
+            ),
+            TimestampField("create_time", columns.create_time, sortable=True),
+            StringField("title", columns.title),
+            EnumField("state", columns.state, {f"STATE_{s.name}": s.value for s in ProductState}),
+        ),
+        primary_key=PrimaryKey(columns.id, KeyKind.UUID),
+        default_order="create_time desc",
+        text=TextSearch(columns.search, config=SEARCH_CONFIG, name="text"),
+    )
 
 
 def _to_domain(row: ProductRow) -> Product:
     return Product(
         id=row.id,
-        display_name=row.display_name,
+        title=row.title,
+        description=row.description,
+        price=row.price,
+        stock_quantity=row.stock_quantity,
+        categories=tuple(row.categories),
+        state=ProductState(row.state),
         create_time=row.create_time,
         update_time=row.update_time,
         version=row.version,
     )
 
 
-def _to_row(product: Product) -> ProductRow:
-    return ProductRow(
-        id=product.id,
-        display_name=product.display_name,
-        create_time=product.create_time,
-        update_time=product.update_time,
-        version=product.version,
-    )
+def _values(product: Product) -> dict[str, object]:
+    return {
+        "title": product.title,
+        "description": product.description,
+        "price_currency": product.price.currency,
+        "price_minor": product.price.minor_units,
+        "stock_quantity": product.stock_quantity,
+        "categories": list(product.categories),
+        "state": product.state.value,
+        "update_time": product.update_time,
+        "version": product.version,
+    }
 
 
 def _key_to_domain(row: IdempotencyKeyRow) -> IdempotencyKey:
@@ -65,11 +113,13 @@ def _key_to_row(key: IdempotencyKey) -> IdempotencyKeyRow:
 
 
 class SqlCatalogQueries:
-    """See ``services.catalog.service.ports.CatalogQueries``: each read in one
-    session of ``sessions``."""
+    """See ``services.catalog.service.ports.CatalogQueries``: each read in one session of
+    ``sessions``; prices are filtered in ``currency``'s major units."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, currency: str) -> None:
         self._sessions = sessions
+        self._admin_schema = product_schema(currency)
+        self._public_schema = self._admin_schema.without("state")
 
     async def get(self, product_id: UUID) -> Product | None:
         """See ``CatalogQueries.get``."""
@@ -77,33 +127,31 @@ class SqlCatalogQueries:
             row = await session.get(ProductRow, product_id)
             return _to_domain(row) if row is not None else None
 
+    async def get_many(self, product_ids: Sequence[UUID]) -> list[Product]:
+        """See ``CatalogQueries.get_many`` (one ``WHERE id = ANY(...)``)."""
+        async with self._sessions() as session:
+            rows = await session.scalars(select(ProductRow).where(ProductRow.id.in_(product_ids)))
+            return [_to_domain(row) for row in rows]
+
     async def get_idempotency_key(self, scope: str, request_id: str) -> IdempotencyKey | None:
         """See ``CatalogQueries.get_idempotency_key``."""
         async with self._sessions() as session:
             row = await session.get(IdempotencyKeyRow, (scope, UUID(request_id)))
             return _key_to_domain(row) if row is not None else None
 
-    async def list_newest(self, limit: int, after: PageCursor | None = None) -> list[Product]:
-        """See ``CatalogQueries.list_newest``."""
-        query = (
-            select(ProductRow)
-            .order_by(ProductRow.create_time.desc(), ProductRow.id.desc())
-            .limit(limit)
-        )
-        if after is not None:
-            query = query.where(
-                tuple_(ProductRow.create_time, ProductRow.id) < tuple_(after.create_time, after.id)
-            )
+    async def list_products(
+        self, request: ListRequest, *, admin: bool
+    ) -> tuple[list[Product], str]:
+        """See ``CatalogQueries.list_products`` (``pkg.filtering.plan_page``)."""
+        schema = self._admin_schema if admin else self._public_schema
+        plan = plan_page(schema, request, listing=LISTING)
+        statement = select(ProductRow)
+        if not admin:
+            statement = statement.where(ProductRow.state == ProductState.ACTIVE.value)
         async with self._sessions() as session:
-            return [_to_domain(row) for row in await session.scalars(query)]
-
-    async def created_count(self) -> int:
-        """See ``CatalogQueries.created_count`` (0 before the first event)."""
-        async with self._sessions() as session:
-            count = await session.scalar(
-                select(StatisticsRow.count).where(StatisticsRow.key == CREATED)
-            )
-            return int(count or 0)
+            rows = (await session.scalars(plan.apply(statement))).all()
+        page, token = plan.cut(rows)
+        return [_to_domain(row) for row in page], token
 
 
 class SqlProductRepository:
@@ -142,7 +190,9 @@ class SqlProductRepository:
             )
         try:
             async with session.begin_nested():
-                session.add(_to_row(product))
+                session.add(
+                    ProductRow(id=product.id, create_time=product.create_time, **_values(product))
+                )
                 await session.flush()
                 if key is not None:
                     session.add(_key_to_row(key))
@@ -165,30 +215,10 @@ class SqlProductRepository:
         await self._session.execute(
             update(ProductRow)
             .where(ProductRow.id == product.id)
-            .values(
-                display_name=product.display_name,
-                update_time=product.update_time,
-                version=product.version,
-            )
+            .values(**_values(product))
             .execution_options(synchronize_session=False)
         )
         self._seen(product)
-
-
-class SqlStatistics:
-    """See ``services.catalog.service.ports.StatisticsRepository``, in ``session``."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def count_created(self) -> None:
-        """See ``StatisticsRepository.count_created`` (one upsert)."""
-        statement = insert(StatisticsRow).values(key=CREATED, count=1)
-        await self._session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[StatisticsRow.key], set_={"count": StatisticsRow.count + 1}
-            )
-        )
 
 
 class SqlCatalogRepositories:
@@ -196,4 +226,3 @@ class SqlCatalogRepositories:
 
     def __init__(self, session: AsyncSession, seen: Callable[[Aggregate], None]) -> None:
         self.products = SqlProductRepository(session, seen)
-        self.statistics = SqlStatistics(session)

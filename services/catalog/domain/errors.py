@@ -9,17 +9,18 @@ request is ``pkg.errors.InvalidField``, re-exported by ``services.catalog.domain
 from __future__ import annotations
 
 from agora.catalog.v1.reasons import CatalogReason
-from pkg.errors import Aborted, NotFound, PermissionDenied
+from pkg.errors import Aborted, FailedPrecondition, NotFound
 
 
 class ProductNotFound(NotFound):
-    """No product has the given id (NOT_FOUND)."""
+    """No product has the given id, or the caller may not see it (NOT_FOUND)."""
 
     reason = CatalogReason.PRODUCT_NOT_FOUND
 
     def __init__(self, product_id: object) -> None:
         super().__init__(
-            f"product {product_id} does not exist", metadata={"product": str(product_id)}
+            f"product products/{product_id} does not exist",
+            metadata={"product": f"products/{product_id}"},
         )
 
 
@@ -34,11 +35,14 @@ class EtagMismatch(Aborted):
         )
 
 
-class AccountDisabled(PermissionDenied):
-    """The caller's account is not active at the user service (PERMISSION_DENIED): an admin
-    disabled it, so it may create nothing even while its access token is still valid."""
+class StateTransitionInvalid(FailedPrecondition):
+    """The product's state does not allow the change (FAILED_PRECONDITION): activating an
+    archived product."""
 
-    reason = CatalogReason.ACCOUNT_DISABLED
+    reason = CatalogReason.STATE_TRANSITION_INVALID
 
-    def __init__(self, subject: str) -> None:
-        super().__init__("your account is disabled", metadata={"user": f"users/{subject}"})
+    def __init__(self, state: str, action: str) -> None:
+        super().__init__(
+            f"a product in state {state.upper()} cannot be {action}",
+            metadata={"state": state.upper()},
+        )

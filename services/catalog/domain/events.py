@@ -8,26 +8,45 @@ message of ``agora.catalog.v1`` (catalog_events.proto) when the unit of work com
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from uuid import UUID
+
+from pkg.money import Money
+
+
+class ProductState(StrEnum):
+    """The lifecycle of a product (AIP-216); the value is what the ``state`` column holds."""
+
+    DRAFT = "draft"
+    ACTIVE = "active"
+    ARCHIVED = "archived"
 
 
 @dataclass(frozen=True)
 class ProductCreated:
-    """A product was created with ``display_name``."""
+    """An admin created a product, in ``state`` (DRAFT), at unit ``price``."""
 
     product_id: UUID
-    display_name: str
+    title: str
+    price: Money
+    state: ProductState
 
 
 @dataclass(frozen=True)
-class ProductUpdated:
-    """The product's ``changed_fields`` (AIP-134 paths) were updated; ``display_name`` is
-    the one now."""
+class ProductPriceChanged:
+    """An admin changed the product's unit price from ``previous_price`` to ``price``."""
 
     product_id: UUID
-    display_name: str
-    changed_fields: tuple[str, ...]
+    price: Money
+    previous_price: Money
 
 
-ProductEvent = ProductCreated | ProductUpdated
+@dataclass(frozen=True)
+class ProductArchived:
+    """An admin archived the product: it can no longer be seen by customers or bought."""
+
+    product_id: UUID
+
+
+ProductEvent = ProductCreated | ProductPriceChanged | ProductArchived
 """Every event a ``Product`` records."""

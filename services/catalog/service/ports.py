@@ -2,45 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
+from pkg.filtering import ListRequest
 from pkg.idempotency import IdempotencyKey
-from pkg.paging import PageCursor
 from pkg.uow import UnitOfWork
 from services.catalog.domain import Product
-
-
-class Accounts(Protocol):
-    """The callers' accounts, as the user service keeps them (a client adapter's port)."""
-
-    async def require_active(self, subject: str) -> None:
-        """Return if the account of ``subject`` (the access token's subject, a user id) is
-        active now; raise ``AccountDisabled`` (PERMISSION_DENIED) if an admin disabled it,
-        and ``pkg.errors.Unavailable`` (reason ``USER_UNAVAILABLE``) while the user service
-        cannot tell.  Asked on every call, never cached: a disabled account is refused at
-        once, though its access token lives on until it expires."""
-        ...
 
 
 class CatalogQueries(Protocol):
     """Reads of stored products outside any unit of work (committed data only)."""
 
     async def get(self, product_id: UUID) -> Product | None:
-        """The product with ``product_id``, or ``None``."""
+        """The product with ``product_id``, in any state, or ``None``."""
+        ...
+
+    async def get_many(self, product_ids: Sequence[UUID]) -> list[Product]:
+        """The products of ``product_ids`` that exist, in any state and any order."""
         ...
 
     async def get_idempotency_key(self, scope: str, request_id: str) -> IdempotencyKey | None:
         """The record of key ``(scope, request_id)``, expired or not, or ``None``."""
         ...
 
-    async def list_newest(self, limit: int, after: PageCursor | None = None) -> list[Product]:
-        """Up to ``limit`` products, newest first (``create_time`` then ``id``,
-        descending), strictly after ``after`` in that order when given."""
-        ...
+    async def list_products(
+        self, request: ListRequest, *, admin: bool
+    ) -> tuple[list[Product], str]:
+        """One page of products and the next page token ("" on the last page).
 
-    async def created_count(self) -> int:
-        """How many ``ProductCreated`` events the consumer has counted."""
+        ``request`` is the AIP-132/160 listing (filter over ``categories``, ``price``,
+        ``create_time``, ``title``, free text, and ``state`` when ``admin``; ``order_by``
+        ``price`` / ``create_time``; keyset pages, AIP-158).  Customers (``admin`` false)
+        get ACTIVE products only.  Raises ``InvalidField`` at ``filter``, ``order_by``,
+        ``page_size`` or ``page_token`` before anything is read.
+        """
         ...
 
 
@@ -66,16 +63,8 @@ class ProductRepository(Protocol):
         ...
 
     async def save(self, product: Product) -> None:
-        """Write ``product``'s fields, ``update_time`` and ``version`` (its row was read
-        with ``get_for_update`` in this transaction)."""
-        ...
-
-
-class StatisticsRepository(Protocol):
-    """The counts the event consumer keeps, inside the unit of work's transaction."""
-
-    async def count_created(self) -> None:
-        """Add one to the count of created products."""
+        """Write ``product``'s fields, state, ``update_time`` and ``version`` (its row was
+        read with ``get_for_update`` in this transaction)."""
         ...
 
 
@@ -85,11 +74,6 @@ class CatalogRepositories(Protocol):
     @property
     def products(self) -> ProductRepository:
         """The products of the open transaction."""
-        ...
-
-    @property
-    def statistics(self) -> StatisticsRepository:
-        """The consumer's counts in the open transaction."""
         ...
 
 

@@ -1,14 +1,16 @@
-"""Use cases on products: create (idempotent per request id), get, list, update."""
+"""Use cases on products: create (idempotent per request id), get, list, batch get,
+update, activate and archive."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID, uuid4
 
 from pkg.clock import Clock, utcnow
 from pkg.fields import update_mask_fields
+from pkg.filtering import ListRequest
 from pkg.idempotency import (
     DEFAULT_TTL,
     Decision,
@@ -17,12 +19,14 @@ from pkg.idempotency import (
     decide,
     fingerprint,
 )
-from pkg.paging import PageCursor, cut_page, decode_page_token, page_size
-from services.catalog.domain import EtagMismatch, Product, ProductNotFound, parse_display_name
-from services.catalog.service.ports import Accounts, CatalogQueries, CatalogUnitOfWork
-
-UPDATABLE_FIELDS = frozenset({"display_name"})
-"""The fields UpdateProduct's mask may name (AIP-134)."""
+from services.catalog.domain import (
+    UPDATABLE_FIELDS,
+    EtagMismatch,
+    Product,
+    ProductFields,
+    ProductNotFound,
+)
+from services.catalog.service.ports import CatalogQueries, CatalogUnitOfWork
 
 
 @dataclass(frozen=True)
@@ -38,43 +42,37 @@ class Products:
     """Use cases on products.
 
     ``products`` reads outside a transaction; ``units`` makes one unit of work per
-    write (``pkg.uow``: the write and its events commit together); ``accounts`` says
-    whether a caller's account is active (the user service); ``clock``
+    write (``pkg.uow``: the write and its events commit together); ``clock``
     (``pkg.clock.Clock``) stamps products and idempotency keys, which are kept ``key_ttl``.
+    ``admin`` arguments say whether the caller holds the admin role: everyone else sees
+    ACTIVE products only.
     """
 
     def __init__(
         self,
         products: CatalogQueries,
         units: Callable[[], CatalogUnitOfWork],
-        accounts: Accounts,
         *,
         clock: Clock = utcnow,
         key_ttl: timedelta = DEFAULT_TTL,
     ) -> None:
         self._products = products
         self._units = units
-        self._accounts = accounts
         self._clock = clock
         self._key_ttl = key_ttl
 
     async def create_product(
-        self, *, display_name: str, request_id: UUID | None = None, scope: str = ""
+        self, fields: ProductFields, *, request_id: UUID | None = None, scope: str = ""
     ) -> Product:
-        """Create a product; idempotent per ``(scope, request_id)`` (AIP-155,
-        ``pkg.idempotency``).
+        """Create a DRAFT product; idempotent per ``(scope, request_id)`` (AIP-155,
+        ``pkg.idempotency``), ``scope`` being the caller (the access token's subject).
 
-        ``scope`` is the caller (the access token's subject), whose account must be
-        active (``Accounts.require_active``: ``AccountDisabled``, or ``Unavailable`` while
-        the user service cannot tell; nothing is written or replayed then).  The same key
-        with the same request (normalised display name) returns the product it created;
-        with another request it raises ``IdempotencyKeyReused`` (INVALID_ARGUMENT).
-        Records ``ProductCreated``.  Raises ``InvalidField`` (``display_name``).
+        The same key with the same (normalised) fields returns the product it created;
+        with other fields it raises ``IdempotencyKeyReused`` (INVALID_ARGUMENT).  Records
+        ``ProductCreated``.
         """
-        name = parse_display_name(display_name)
-        await self._accounts.require_active(scope)
         instant = self._clock()
-        product = Product.create(id=uuid4(), display_name=name, now=instant)
+        product = Product.create(id=uuid4(), fields=fields, now=instant)
         key = None
         if request_id is not None:
             key = IdempotencyKey.new(
@@ -83,7 +81,7 @@ class Products:
                 resource_id=str(product.id),
                 now=instant,
                 ttl=self._key_ttl,
-                fingerprint=fingerprint({"display_name": name}),
+                fingerprint=_fingerprint(fields),
             )
             held = await self._products.get_idempotency_key(scope, key.request_id)
             if decide(held, key.fingerprint, instant) in (Decision.REPLAY, Decision.REUSED):
@@ -96,50 +94,75 @@ class Products:
             return await self._replay(held, key)
         return product
 
+    async def get_product(self, product_id: UUID, *, admin: bool) -> Product:
+        """The product with ``product_id``; ``ProductNotFound`` when there is none, or
+        when it is not ACTIVE and the caller is no admin."""
+        product = await self._products.get(product_id)
+        if product is None or not (admin or product.visible_to_customers):
+            raise ProductNotFound(product_id)
+        return product
+
+    async def list_products(self, request: ListRequest, *, admin: bool) -> ProductPage:
+        """A page of products (AIP-132, AIP-160 filter, AIP-158 keyset pages); see
+        ``CatalogQueries.list_products`` for the fields and the errors."""
+        products, token = await self._products.list_products(request, admin=admin)
+        return ProductPage(products, token)
+
+    async def batch_get_products(self, product_ids: Sequence[UUID]) -> list[Product]:
+        """The products of ``product_ids`` that exist, in any state, in the order asked
+        (AIP-231; unknown ids are left out)."""
+        found = {product.id: product for product in await self._products.get_many(product_ids)}
+        return [found[product_id] for product_id in product_ids if product_id in found]
+
     async def update_product(
-        self,
-        product_id: UUID,
-        *,
-        display_name: str,
-        fields: Collection[str],
-        etag: str | None = None,
+        self, product_id: UUID, changes: Mapping[str, object], *, etag: str | None = None
     ) -> Product:
-        """Change the named ``fields`` (AIP-134; ``UPDATABLE_FIELDS``) of ``product_id``.
+        """Apply ``changes`` (field -> new value; the fields an UpdateProduct mask named,
+        AIP-134, each checked by the domain's ``parse_*``) to ``product_id``.
 
         ``etag`` (AIP-154), when given, must be the product's current one; its row is
-        locked while it changes, so concurrent updates apply one after the other.  Records
-        ``ProductUpdated``.  Raises ``InvalidField`` (``update_mask``, ``display_name``),
-        ``ProductNotFound`` and ``EtagMismatch`` (ABORTED).
+        locked while it changes, so concurrent updates apply one after the other.  A new
+        price records ``ProductPriceChanged``.  Raises ``InvalidField`` (``update_mask``:
+        empty or naming a field outside ``UPDATABLE_FIELDS``), ``ProductNotFound`` and
+        ``EtagMismatch`` (ABORTED).
         """
-        named = update_mask_fields(fields, UPDATABLE_FIELDS)
-        name = parse_display_name(display_name) if "display_name" in named else ""
+        update_mask_fields(list(changes), UPDATABLE_FIELDS)
         async with self._units() as uow:
-            current = await uow.repositories.products.get_for_update(product_id)
-            if current is None:
-                raise ProductNotFound(product_id)
-            if etag and etag != current.etag:
-                raise EtagMismatch(current.etag)
-            changed = current.updated(named, self._clock(), display_name=name)
+            current = await self._locked(uow, product_id, etag)
+            changed = current.updated(changes, self._clock())
             await uow.repositories.products.save(changed)
             await uow.commit()
         return changed
 
-    async def get_product(self, product_id: UUID) -> Product:
-        """The product with ``product_id``; ``ProductNotFound`` when there is none."""
-        product = await self._products.get(product_id)
-        if product is None:
+    async def activate_product(self, product_id: UUID, *, etag: str | None = None) -> Product:
+        """Make a DRAFT product ACTIVE (an ACTIVE one stays as it is).  Raises
+        ``ProductNotFound``, ``EtagMismatch`` and ``StateTransitionInvalid`` (archived)."""
+        async with self._units() as uow:
+            current = await self._locked(uow, product_id, etag)
+            changed = current.activated(self._clock())
+            if changed is not current:
+                await uow.repositories.products.save(changed)
+                await uow.commit()
+        return changed
+
+    async def archive_product(self, product_id: UUID, *, etag: str | None = None) -> Product:
+        """Archive a product, recording ``ProductArchived``; archiving twice changes
+        nothing.  Raises ``ProductNotFound`` and ``EtagMismatch``."""
+        async with self._units() as uow:
+            current = await self._locked(uow, product_id, etag)
+            changed = current.archived(self._clock())
+            if changed is not current:
+                await uow.repositories.products.save(changed)
+                await uow.commit()
+        return changed
+
+    async def _locked(self, uow: CatalogUnitOfWork, product_id: UUID, etag: str | None) -> Product:
+        current = await uow.repositories.products.get_for_update(product_id)
+        if current is None:
             raise ProductNotFound(product_id)
-        return product
-
-    async def list_products(self, *, requested_size: int = 0, page_token: str = "") -> ProductPage:
-        """A page of products, newest first (AIP-158 keyset pagination).
-
-        Raises ``InvalidField`` (``page_size``, ``page_token``).
-        """
-        size = page_size(requested_size)
-        after = decode_page_token(page_token, listing="ListProducts") if page_token else None
-        found = await self._products.list_newest(size + 1, after)
-        return ProductPage(*cut_page(found, size, _cursor))
+        if etag and etag != current.etag:
+            raise EtagMismatch(current.etag)
+        return current
 
     async def _replay(self, held: IdempotencyKey | None, key: IdempotencyKey) -> Product:
         """The product ``held`` created if ``key`` is the same request;
@@ -151,5 +174,13 @@ class Products:
         raise IdempotencyKeyReused()
 
 
-def _cursor(product: Product) -> PageCursor:
-    return PageCursor(product.create_time, product.id)
+def _fingerprint(fields: ProductFields) -> str:
+    return fingerprint(
+        {
+            "title": fields.title,
+            "description": fields.description,
+            "price": str(fields.price),
+            "stock_quantity": fields.stock_quantity,
+            "categories": list(fields.categories),
+        }
+    )

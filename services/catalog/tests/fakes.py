@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from pkg.filtering import ListRequest
 from pkg.idempotency import IdempotencyKey
 from pkg.testing import FakeUnitOfWork
 from pkg.uow import Aggregate
-from services.catalog.domain import AccountDisabled, Product
+from services.catalog.domain import Product
 from services.catalog.entrypoints.grpc.mappers import event_to_message
-from services.catalog.service import CatalogRepositories, PageCursor
+from services.catalog.service import CatalogRepositories
 
 
 class FakeProductRepository:
-    """``CatalogQueries``, ``ProductRepository`` and ``StatisticsRepository`` in dicts;
-    ``adds`` counts stored products, ``created`` the counted ``ProductCreated`` events.
+    """``CatalogQueries`` and ``ProductRepository`` in dicts; ``adds`` counts stored
+    products.
 
     ``unit`` is the ``FakeUnitOfWork`` whose repositories are this fake (``unit.committed``:
     the domain events committed, ``unit.messages`` their contract messages); ``units`` is
@@ -27,7 +28,6 @@ class FakeProductRepository:
         self.products: dict[UUID, Product] = {}
         self.keys: dict[tuple[str, str], IdempotencyKey] = {}
         self.adds = 0
-        self.created = 0
         self._seen: Callable[[Aggregate], None] = lambda aggregate: None
         self.unit: FakeUnitOfWork[CatalogRepositories] = FakeUnitOfWork(
             self._repositories, mapper=event_to_message
@@ -67,39 +67,26 @@ class FakeProductRepository:
         self.products[product.id] = product
         self._seen(product)
 
-    async def list_newest(self, limit: int, after: PageCursor | None = None) -> list[Product]:
-        ordered = sorted(self.products.values(), key=lambda w: (w.create_time, w.id), reverse=True)
-        if after is not None:
-            ordered = [w for w in ordered if (w.create_time, w.id) < (after.create_time, after.id)]
-        return ordered[:limit]
+    async def get_many(self, product_ids: Sequence[UUID]) -> list[Product]:
+        return [self.products[i] for i in product_ids if i in self.products]
 
-    async def count_created(self) -> None:
-        self.created += 1
-
-    async def created_count(self) -> int:
-        return self.created
+    async def list_products(
+        self, request: ListRequest, *, admin: bool
+    ) -> tuple[list[Product], str]:
+        """Newest first, ACTIVE only unless ``admin``; filters, orders and page tokens are
+        the SQL adapter's (tested against PostgreSQL) and refused here."""
+        if request.filter or request.order_by or request.page_token:
+            raise NotImplementedError("the fake lists the first page, newest first, only")
+        shown = [p for p in self.products.values() if admin or p.visible_to_customers]
+        ordered = sorted(shown, key=lambda p: (p.create_time, p.id), reverse=True)
+        return ordered[: request.page_size or 20], ""
 
 
 class _Repositories:
-    """``CatalogRepositories`` of the fake unit of work: both are the one fake."""
+    """``CatalogRepositories`` of the fake unit of work: the one fake."""
 
     def __init__(self, fake: FakeProductRepository) -> None:
         self.products = fake
-        self.statistics = fake
-
-
-class FakeAccounts:
-    """``Accounts`` in a set: the subjects in ``disabled`` are refused (``AccountDisabled``),
-    every other one is active; ``asked`` lists the subjects asked about, in order."""
-
-    def __init__(self) -> None:
-        self.disabled: set[str] = set()
-        self.asked: list[str] = []
-
-    async def require_active(self, subject: str) -> None:
-        self.asked.append(subject)
-        if subject in self.disabled:
-            raise AccountDisabled(subject)
 
 
 class FakeClock:

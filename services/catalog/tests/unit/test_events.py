@@ -1,5 +1,5 @@
-"""The catalog service's consumer side with fakes: the bus counts each ``ProductCreated``
-once per event id, rejects an event naming no product, and ignores other types."""
+"""The catalog service's events as the outbox gets them: each domain event maps to its
+``agora.catalog.v1`` message with the product's name as subject and Money in minor units."""
 
 from __future__ import annotations
 
@@ -7,51 +7,47 @@ import uuid
 
 import pytest
 
-from agora.catalog.v1 import catalog_events_pb2
-from pkg.clock import utcnow
-from pkg.events import Event, Rejected, event_of, seal
-from services.catalog.entrypoints.events import catalog_event_bus
-from services.catalog.service import Statistics
-from services.catalog.tests.fakes import FakeProductRepository
+from agora.catalog.v1 import catalog_events_pb2, catalog_pb2
+from pkg.money import Money
+from services.catalog.domain import (
+    ProductArchived,
+    ProductCreated,
+    ProductPriceChanged,
+    ProductState,
+)
+from services.catalog.entrypoints.grpc.mappers import event_to_message
+
+ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
+NAME = f"products/{ID}"
 
 
-def _event(
-    message: catalog_events_pb2.ProductCreated,
-) -> tuple[catalog_events_pb2.ProductCreated, Event]:
-    envelope = seal(message, source="catalog", subject=message.product, time=utcnow())
-    return message, event_of(envelope, "1-0")
+def test_product_created_carries_title_price_and_state() -> None:
+    subject, message = event_to_message(
+        ProductCreated(ID, "Hose", Money("EUR", 1250), ProductState.DRAFT)
+    )
+    assert subject == NAME
+    assert isinstance(message, catalog_events_pb2.ProductCreated)
+    assert (message.product, message.title) == (NAME, "Hose")
+    assert (message.price.currency_code, message.price.units, message.price.nanos) == (
+        "EUR",
+        12,
+        500_000_000,
+    )
+    assert message.state == catalog_pb2.Product.STATE_DRAFT
 
 
-async def _deliver(
-    statistics: Statistics, delivery: tuple[catalog_events_pb2.ProductCreated, Event]
-) -> None:
-    payload, event = delivery
-    route = catalog_event_bus(statistics).route(event.type)
-    assert route is not None
-    await route.handler(payload, event)
+def test_price_changed_carries_both_prices() -> None:
+    _, message = event_to_message(ProductPriceChanged(ID, Money("EUR", 999), Money("EUR", 1250)))
+    assert isinstance(message, catalog_events_pb2.ProductPriceChanged)
+    assert (message.price.units, message.price.nanos) == (9, 990_000_000)
+    assert (message.previous_price.units, message.previous_price.nanos) == (12, 500_000_000)
 
 
-async def test_a_created_event_is_counted_once_however_often_it_arrives() -> None:
-    repository = FakeProductRepository()
-    statistics = Statistics(repository, repository.units)
-    event = _event(catalog_events_pb2.ProductCreated(product=f"products/{uuid.uuid4()}"))
-    await _deliver(statistics, event)
-    await _deliver(statistics, event)
-    assert await statistics.created_count() == 1
-    assert repository.unit.commits == 1
+def test_archived_names_the_product() -> None:
+    subject, message = event_to_message(ProductArchived(ID))
+    assert subject == NAME and message == catalog_events_pb2.ProductArchived(product=NAME)
 
 
-async def test_an_event_naming_no_product_is_rejected() -> None:
-    repository = FakeProductRepository()
-    with pytest.raises(Rejected):
-        await _deliver(
-            Statistics(repository, repository.units),
-            _event(catalog_events_pb2.ProductCreated(product="users/x")),
-        )
-    assert repository.created == 0
-
-
-def test_only_product_created_is_routed() -> None:
-    repository = FakeProductRepository()
-    bus = catalog_event_bus(Statistics(repository, repository.units))
-    assert bus.types == {"agora.catalog.v1.ProductCreated"}
+def test_anything_else_is_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        event_to_message(object())

@@ -1,5 +1,6 @@
-"""The product use cases with fakes: create (idempotent, only for active accounts), get,
-list pages, update (field mask, etag), the events they commit, bad input."""
+"""The product use cases with fakes: create (DRAFT, idempotent), get and list as a
+customer or an admin, batch get, update (changes, etag, price events), activate, archive,
+the events they commit, bad fields."""
 
 from __future__ import annotations
 
@@ -8,17 +9,22 @@ from uuid import uuid4
 
 import pytest
 
+from pkg.filtering import ListRequest
 from pkg.idempotency import IdempotencyKeyReused
+from pkg.money import Money
 from services.catalog.domain import (
-    AccountDisabled,
     EtagMismatch,
     InvalidField,
+    ProductArchived,
     ProductCreated,
     ProductNotFound,
-    ProductUpdated,
+    ProductPriceChanged,
+    ProductState,
+    StateTransitionInvalid,
 )
 from services.catalog.service import Products
-from services.catalog.tests.fakes import FakeAccounts, FakeClock, FakeProductRepository
+from services.catalog.tests.factories import CURRENCY, product_fields
+from services.catalog.tests.fakes import FakeClock, FakeProductRepository
 
 
 @pytest.fixture
@@ -27,179 +33,146 @@ def repository() -> FakeProductRepository:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def products(repository: FakeProductRepository) -> Products:
+    return Products(repository, repository.units, clock=FakeClock(), key_ttl=timedelta(hours=1))
 
 
-@pytest.fixture
-def accounts() -> FakeAccounts:
-    return FakeAccounts()
-
-
-@pytest.fixture
-def products(
-    repository: FakeProductRepository, accounts: FakeAccounts, clock: FakeClock
-) -> Products:
-    return Products(repository, repository.units, accounts, clock=clock, key_ttl=timedelta(hours=1))
-
-
-async def test_create_trims_the_display_name_and_get_finds_it(products: Products) -> None:
-    created = await products.create_product(display_name="  First  ")
-    assert created.display_name == "First" and created.etag == 'W/"1"'
-    assert await products.get_product(created.id) == created
-
-
-async def test_an_active_account_creates_and_is_asked_about_by_its_subject(
-    products: Products, accounts: FakeAccounts, repository: FakeProductRepository
+async def test_a_created_product_is_a_draft_only_admins_see(
+    products: Products, repository: FakeProductRepository
 ) -> None:
-    created = await products.create_product(display_name="Mine", scope="alice")
-    assert accounts.asked == ["alice"]
-    assert repository.products == {created.id: created}
-
-
-async def test_a_disabled_account_creates_nothing_not_even_a_replay(
-    products: Products, accounts: FakeAccounts, repository: FakeProductRepository
-) -> None:
-    request_id = uuid4()
-    first = await products.create_product(display_name="Before", request_id=request_id, scope="bob")
-    accounts.disabled.add("bob")
-    for again in (request_id, uuid4(), None):
-        with pytest.raises(AccountDisabled) as caught:
-            await products.create_product(display_name="Before", request_id=again, scope="bob")
-        assert caught.value.reason == "ACCOUNT_DISABLED"
-    assert list(repository.products) == [first.id] and len(repository.unit.committed) == 1
-
-
-async def test_get_of_an_unknown_id_is_not_found(products: Products) -> None:
+    created = await products.create_product(product_fields("  Hose  "))
+    assert created.title == "Hose" and created.state is ProductState.DRAFT
+    assert created.etag == 'W/"1"' and created.price == Money(CURRENCY, 1250)
+    assert await products.get_product(created.id, admin=True) == created
     with pytest.raises(ProductNotFound):
-        await products.get_product(uuid4())
+        await products.get_product(created.id, admin=False)
+    assert repository.unit.committed == [
+        ProductCreated(created.id, "Hose", Money(CURRENCY, 1250), ProductState.DRAFT)
+    ]
 
 
-@pytest.mark.parametrize("display_name", ["", "   ", "x" * 101, "tab\there"])
-async def test_a_bad_display_name_is_refused(products: Products, display_name: str) -> None:
-    with pytest.raises(InvalidField) as caught:
-        await products.create_product(display_name=display_name)
-    assert caught.value.field == "display_name"
-
-
-async def test_a_replayed_request_id_returns_the_first_product(
-    products: Products, repository: FakeProductRepository
-) -> None:
-    request_id = uuid4()
-    first = await products.create_product(display_name="A", request_id=request_id, scope="s")
-    again = await products.create_product(display_name="A", request_id=request_id, scope="s")
-    assert again == first and repository.adds == 1
-
-
-async def test_a_request_id_reused_for_another_request_is_refused(products: Products) -> None:
-    request_id = uuid4()
-    await products.create_product(display_name="A", request_id=request_id, scope="s")
-    with pytest.raises(IdempotencyKeyReused):
-        await products.create_product(display_name="B", request_id=request_id, scope="s")
-
-
-async def test_request_ids_are_scoped_to_the_caller(
-    products: Products, repository: FakeProductRepository
-) -> None:
-    request_id = uuid4()
-    first = await products.create_product(display_name="A", request_id=request_id, scope="s")
-    other = await products.create_product(display_name="A", request_id=request_id, scope="t")
-    assert other.id != first.id and repository.adds == 2
-
-
-async def test_an_expired_request_id_counts_as_new(products: Products, clock: FakeClock) -> None:
-    request_id = uuid4()
-    first = await products.create_product(display_name="A", request_id=request_id, scope="s")
-    clock.current += timedelta(hours=2)
-    again = await products.create_product(display_name="A", request_id=request_id, scope="s")
-    assert again.id != first.id
-
-
-async def test_pages_walk_every_product_newest_first_once(products: Products) -> None:
-    created = [await products.create_product(display_name=f"n{i}") for i in range(5)]
-    seen, token = [], ""
-    for _ in range(5):
-        page = await products.list_products(requested_size=2, page_token=token)
-        seen += page.products
-        token = page.next_page_token
-        if not token:
-            break
-    assert [w.id for w in seen] == [w.id for w in reversed(created)]
-
-
-@pytest.mark.parametrize(
-    ("size", "token", "field"), [(-1, "", "page_size"), (0, "not a token", "page_token")]
-)
-async def test_bad_paging_input_is_refused(
-    products: Products, size: int, token: str, field: str
-) -> None:
-    with pytest.raises(InvalidField) as caught:
-        await products.list_products(requested_size=size, page_token=token)
-    assert caught.value.field == field
-
-
-async def test_create_commits_product_created(
-    products: Products, repository: FakeProductRepository
-) -> None:
-    created = await products.create_product(display_name="Evented")
-    assert repository.unit.committed == [ProductCreated(created.id, "Evented")]
-    subject, message = repository.unit.messages[0]
-    assert subject == f"products/{created.id}"
-    assert message.DESCRIPTOR.full_name == "agora.catalog.v1.ProductCreated"
-
-
-async def test_a_replay_commits_no_second_event(
-    products: Products, repository: FakeProductRepository
-) -> None:
-    request_id = uuid4()
-    for _ in range(2):
-        await products.create_product(display_name="A", request_id=request_id, scope="s")
-    assert len(repository.unit.committed) == 1
-
-
-async def test_update_changes_the_named_field_and_commits_product_updated(
-    products: Products, repository: FakeProductRepository
-) -> None:
-    created = await products.create_product(display_name="Before")
-    updated = await products.update_product(
-        created.id, display_name=" After ", fields=["display_name"], etag=created.etag
+async def test_customers_list_active_products_only(products: Products) -> None:
+    draft = await products.create_product(product_fields("Draft"))
+    active = await products.activate_product(
+        (await products.create_product(product_fields("Active"))).id
     )
-    assert (updated.display_name, updated.etag) == ("After", 'W/"2"')
-    assert updated.update_time > created.update_time
-    assert await products.get_product(created.id) == updated
-    assert repository.unit.committed[-1] == ProductUpdated(created.id, "After", ("display_name",))
+    public = await products.list_products(ListRequest(), admin=False)
+    every = await products.list_products(ListRequest(), admin=True)
+    assert [p.id for p in public.products] == [active.id]
+    assert {p.id for p in every.products} == {active.id, draft.id}
 
 
-async def test_a_stale_etag_is_aborted_and_changes_nothing(
+async def test_a_replayed_request_id_returns_the_product_it_created(
     products: Products, repository: FakeProductRepository
 ) -> None:
-    created = await products.create_product(display_name="Kept")
-    await products.update_product(created.id, display_name="Second", fields=["display_name"])
-    with pytest.raises(EtagMismatch):
-        await products.update_product(
-            created.id, display_name="Lost", fields=["display_name"], etag=created.etag
+    request_id = uuid4()
+    first = await products.create_product(product_fields(), request_id=request_id, scope="a")
+    again = await products.create_product(product_fields(), request_id=request_id, scope="a")
+    assert again == first and repository.adds == 1
+    with pytest.raises(IdempotencyKeyReused):
+        await products.create_product(
+            product_fields(stock_quantity=6), request_id=request_id, scope="a"
         )
-    assert (await products.get_product(created.id)).display_name == "Second"
-    assert len(repository.unit.committed) == 2
+    other = await products.create_product(product_fields(), request_id=request_id, scope="b")
+    assert other.id != first.id
+
+
+async def test_a_new_price_records_price_changed_and_other_fields_do_not(
+    products: Products, repository: FakeProductRepository
+) -> None:
+    created = await products.create_product(product_fields())
+    cheaper = Money(CURRENCY, 999)
+    changed = await products.update_product(
+        created.id, {"price": cheaper, "stock_quantity": 7}, etag=created.etag
+    )
+    assert changed.price == cheaper and changed.stock_quantity == 7 and changed.etag == 'W/"2"'
+    await products.update_product(created.id, {"title": "Hose"})
+    await products.update_product(created.id, {"price": cheaper})
+    assert repository.unit.committed[1:] == [
+        ProductPriceChanged(created.id, cheaper, Money(CURRENCY, 1250))
+    ]
+
+
+async def test_a_stale_etag_is_refused_and_changes_nothing(
+    products: Products, repository: FakeProductRepository
+) -> None:
+    created = await products.create_product(product_fields())
+    await products.update_product(created.id, {"stock_quantity": 1})
+    with pytest.raises(EtagMismatch):
+        await products.update_product(created.id, {"stock_quantity": 2}, etag=created.etag)
+    with pytest.raises(EtagMismatch):
+        await products.archive_product(created.id, etag=created.etag)
+    assert repository.products[created.id].stock_quantity == 1
+
+
+async def test_an_empty_or_unknown_mask_is_refused(products: Products) -> None:
+    created = await products.create_product(product_fields())
+    for changes in ({}, {"state": ProductState.ACTIVE}):
+        with pytest.raises(InvalidField) as caught:
+            await products.update_product(created.id, changes)
+        assert caught.value.field == "update_mask"
+
+
+async def test_archiving_records_archived_once_and_forbids_activation(
+    products: Products, repository: FakeProductRepository
+) -> None:
+    created = await products.activate_product((await products.create_product(product_fields())).id)
+    archived = await products.archive_product(created.id)
+    again = await products.archive_product(created.id)
+    assert archived.state is ProductState.ARCHIVED and again.version == archived.version
+    assert [e for e in repository.unit.committed if isinstance(e, ProductArchived)] == [
+        ProductArchived(created.id)
+    ]
+    with pytest.raises(StateTransitionInvalid):
+        await products.activate_product(created.id)
+    with pytest.raises(ProductNotFound):
+        await products.get_product(created.id, admin=False)
+
+
+async def test_activating_twice_changes_nothing(products: Products) -> None:
+    created = await products.create_product(product_fields())
+    first = await products.activate_product(created.id)
+    second = await products.activate_product(created.id, etag=first.etag)
+    assert second == first and first.version == 2
+
+
+async def test_batch_get_keeps_the_order_asked_and_leaves_out_unknown_ids(
+    products: Products,
+) -> None:
+    a = await products.create_product(product_fields("A"))
+    b = await products.create_product(product_fields("B"))
+    found = await products.batch_get_products([b.id, uuid4(), a.id])
+    assert [p.id for p in found] == [b.id, a.id]
+
+
+async def test_unknown_products_are_not_found(products: Products) -> None:
+    for call in (
+        products.get_product(uuid4(), admin=True),
+        products.activate_product(uuid4()),
+        products.archive_product(uuid4()),
+        products.update_product(uuid4(), {"title": "X"}),
+    ):
+        with pytest.raises(ProductNotFound):
+            await call
 
 
 @pytest.mark.parametrize(
-    ("fields", "display_name", "field"),
+    ("overrides", "field"),
     [
-        ([], "X", "update_mask"),
-        (["etag"], "X", "update_mask"),
-        (["display_name"], "", "display_name"),
+        ({"title": "  "}, "title"),
+        ({"title": "x" * 201}, "title"),
+        ({"title": "tab\there"}, "title"),
+        ({"description": "x" * 5001}, "description"),
+        ({"price": Money(CURRENCY, 0)}, "price"),
+        ({"price": Money(CURRENCY, -1)}, "price"),
+        ({"stock_quantity": -1}, "stock_quantity"),
+        ({"stock_quantity": 1_000_001}, "stock_quantity"),
+        ({"categories": ("Garden",)}, "categories"),
+        ({"categories": ("a", "a")}, "categories"),
+        ({"categories": tuple(f"c{i}" for i in range(11))}, "categories"),
     ],
 )
-async def test_a_bad_update_is_refused_naming_the_field(
-    products: Products, fields: list[str], display_name: str, field: str
-) -> None:
-    created = await products.create_product(display_name="A")
+def test_bad_fields_are_refused_by_name(overrides: dict[str, object], field: str) -> None:
     with pytest.raises(InvalidField) as caught:
-        await products.update_product(created.id, display_name=display_name, fields=fields)
+        product_fields(**overrides)
     assert caught.value.field == field
-
-
-async def test_update_of_an_unknown_id_is_not_found(products: Products) -> None:
-    with pytest.raises(ProductNotFound):
-        await products.update_product(uuid4(), display_name="X", fields=["display_name"])

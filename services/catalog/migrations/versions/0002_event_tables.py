@@ -1,4 +1,4 @@
-"""The event tables (outbox, inbox) and the consumer's statistics.
+"""The event tables (outbox, inbox).
 
 Revision ID: 0002
 Revises: 0001
@@ -8,9 +8,6 @@ Create Date: 2026-12-04
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import sqlalchemy as sa
-from alembic import op
 
 from pkg.migrations import create_event_tables, drop_event_tables
 
@@ -22,14 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     create_event_tables()
-    op.create_table(
-        "statistics",
-        sa.Column("key", sa.Text(), nullable=False),
-        sa.Column("count", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("key", name="statistics_pkey"),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("statistics")
     drop_event_tables()
