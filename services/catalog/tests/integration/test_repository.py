@@ -1,5 +1,7 @@
-"""The catalog service's PostgreSQL adapters: round trip, idempotency keys, keyset order,
-row-locked updates, the outbox rows a commit writes and the inbox's once-only counting."""
+"""The catalog service's PostgreSQL adapters: round trip, idempotency keys, the AIP-160
+filter over every field, orders and keyset pages, customers' visibility, the stock CHECK a
+conditional decrement relies on, the GIN-indexed full-text document, and the outbox rows a
+commit writes."""
 
 from __future__ import annotations
 
@@ -8,18 +10,24 @@ from datetime import timedelta
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from agora.catalog.v1 import catalog_events_pb2
 from pkg.db import create_engine, session_factory
+from pkg.errors import InvalidField
 from pkg.events import OUTBOX, open_envelope
+from pkg.filtering import ListRequest
 from pkg.idempotency import IdempotencyKey
+from pkg.money import Money
+from services.catalog.adapters.orm import ProductRow
 from services.catalog.adapters.repository import SqlCatalogQueries
 from services.catalog.app import units_of_work
 from services.catalog.domain import Product
-from services.catalog.service import PageCursor, Products, Statistics
-from services.catalog.tests.fakes import FakeAccounts, FakeClock
+from services.catalog.service import Products
+from services.catalog.tests.factories import CURRENCY, product_fields
+from services.catalog.tests.fakes import FakeClock
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +36,7 @@ pytestmark = pytest.mark.integration
 async def engine(migrated_database: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(migrated_database, pool_size=2)
     async with engine.begin() as conn:
-        await conn.execute(text("TRUNCATE products, outbox, inbox, statistics CASCADE"))
+        await conn.execute(text("TRUNCATE products, outbox, inbox CASCADE"))
     yield engine
     await engine.dispose()
 
@@ -40,11 +48,16 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 @pytest.fixture
 def queries(sessions: async_sessionmaker[AsyncSession]) -> SqlCatalogQueries:
-    return SqlCatalogQueries(sessions)
+    return SqlCatalogQueries(sessions, currency=CURRENCY)
 
 
-def _new(clock: FakeClock, display_name: str = "A") -> Product:
-    return Product.create(id=uuid4(), display_name=display_name, now=clock())
+@pytest.fixture
+def products(sessions: async_sessionmaker[AsyncSession], queries: SqlCatalogQueries) -> Products:
+    return Products(queries, units_of_work(sessions), clock=FakeClock())
+
+
+def _new(clock: FakeClock, title: str = "A", **overrides: object) -> Product:
+    return Product.create(id=uuid4(), fields=product_fields(title, **overrides), now=clock())
 
 
 async def _add(
@@ -56,13 +69,19 @@ async def _add(
     return held
 
 
+async def _titles(queries: SqlCatalogQueries, *, admin: bool = True, **request: str) -> list[str]:
+    found, _ = await queries.list_products(ListRequest(page_size=100, **request), admin=admin)  # type: ignore[arg-type]
+    return [p.title for p in found]
+
+
 async def test_a_stored_product_reads_back_equal(
     sessions: async_sessionmaker[AsyncSession], queries: SqlCatalogQueries
 ) -> None:
-    product = _new(FakeClock())
+    product = _new(FakeClock(), categories=("garden", "tools"))
     assert await _add(sessions, product) is None
     assert await queries.get(product.id) == product
     assert await queries.get(uuid4()) is None
+    assert await queries.get_many([uuid4(), product.id]) == [product]
 
 
 async def test_a_live_key_held_by_another_create_is_returned(
@@ -90,28 +109,142 @@ async def test_a_live_key_held_by_another_create_is_returned(
     assert await queries.get(second.id) is None
 
 
-async def test_list_newest_is_keyset_paged(
-    sessions: async_sessionmaker[AsyncSession], queries: SqlCatalogQueries
-) -> None:
-    clock = FakeClock()
-    stored = [_new(clock, f"n{i}") for i in range(3)]
-    for product in stored:
-        await _add(sessions, product)
-    first = await queries.list_newest(2)
-    assert [w.id for w in first] == [stored[2].id, stored[1].id]
-    rest = await queries.list_newest(2, PageCursor(first[-1].create_time, first[-1].id))
-    assert [w.id for w in rest] == [stored[0].id]
+@pytest.fixture
+async def shelf(products: Products) -> dict[str, Product]:
+    """Four products: three active (hose, rake, kettle), one draft (lamp)."""
+    made = {}
+    for title, description, minor, categories in (
+        ("Garden hose", "Twenty metres of green rubber", 1250, ("garden",)),
+        ("Rake", "Steel teeth for autumn leaves", 2050, ("garden", "tools")),
+        ("Kettle", "Boils water for a garden party", 3999, ("kitchen",)),
+        ("Lamp", "A reading lamp", 1500, ("home",)),
+    ):
+        created = await products.create_product(
+            product_fields(
+                title,
+                description=description,
+                price=Money(CURRENCY, minor),
+                categories=categories,
+            )
+        )
+        made[title] = created if title == "Lamp" else await products.activate_product(created.id)
+    return made
 
 
-async def test_create_and_update_commit_their_events_to_the_outbox(
-    sessions: async_sessionmaker[AsyncSession], queries: SqlCatalogQueries
+async def test_the_filter_reaches_every_field(
+    shelf: dict[str, Product], queries: SqlCatalogQueries
 ) -> None:
-    products = Products(queries, units_of_work(sessions), FakeAccounts(), clock=FakeClock())
-    created = await products.create_product(display_name="Outboxed")
-    updated = await products.update_product(
-        created.id, display_name="Renamed", fields=["display_name"], etag=created.etag
+    assert await _titles(queries, filter='categories:"garden"', order_by="price") == [
+        "Garden hose",
+        "Rake",
+    ]
+    assert await _titles(queries, filter="price >= 15 AND price < 20.50", order_by="price") == [
+        "Lamp"
+    ]
+    assert await _titles(queries, filter='title = "Rake"') == ["Rake"]
+    assert await _titles(queries, filter="leaves") == ["Rake"]
+    assert await _titles(queries, filter='text:"gardens"', order_by="price") == [
+        "Garden hose",
+        "Kettle",
+    ]
+    assert await _titles(queries, filter="state = STATE_DRAFT") == ["Lamp"]
+    created = shelf["Rake"].create_time.isoformat()
+    assert await _titles(queries, filter=f'create_time > "{created}"') == ["Lamp", "Kettle"]
+
+
+async def test_customers_see_active_products_and_cannot_filter_by_state(
+    shelf: dict[str, Product], queries: SqlCatalogQueries
+) -> None:
+    assert await _titles(queries, admin=False, order_by="price desc") == [
+        "Kettle",
+        "Rake",
+        "Garden hose",
+    ]
+    with pytest.raises(InvalidField) as caught:
+        await _titles(queries, admin=False, filter="state = STATE_DRAFT")
+    assert caught.value.field == "filter"
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "field"),
+    [
+        ({"filter": "price >"}, "filter"),
+        ({"filter": "price < 1.001"}, "filter"),
+        ({"filter": "colour = red"}, "filter"),
+        ({"order_by": "title"}, "order_by"),
+        ({"page_token": "not-a-token"}, "page_token"),
+    ],
+)
+async def test_bad_listings_name_their_field(
+    queries: SqlCatalogQueries, request_fields: dict[str, str], field: str
+) -> None:
+    with pytest.raises(InvalidField) as caught:
+        await _titles(queries, **request_fields)
+    assert caught.value.field == field
+
+
+async def test_pages_follow_on_and_a_token_binds_to_its_query(
+    shelf: dict[str, Product], queries: SqlCatalogQueries
+) -> None:
+    first, token = await queries.list_products(
+        ListRequest(page_size=2, order_by="price"), admin=True
     )
-    assert await queries.get(created.id) == updated
+    assert [p.title for p in first] == ["Garden hose", "Lamp"] and token
+    rest, last = await queries.list_products(
+        ListRequest(page_size=2, order_by="price", page_token=token), admin=True
+    )
+    assert [p.title for p in rest] == ["Rake", "Kettle"] and last == ""
+    with pytest.raises(InvalidField) as caught:
+        await queries.list_products(
+            ListRequest(page_size=2, order_by="price desc", page_token=token), admin=True
+        )
+    assert caught.value.field == "page_token"
+
+
+async def test_stock_never_goes_below_zero(
+    sessions: async_sessionmaker[AsyncSession], shelf: dict[str, Product]
+) -> None:
+    product_id = shelf["Rake"].id
+    take = (
+        update(ProductRow)
+        .where(ProductRow.id == product_id, ProductRow.stock_quantity >= 3)
+        .values(stock_quantity=ProductRow.stock_quantity - 3)
+    )
+    async with sessions() as session, session.begin():
+        assert (await session.execute(take)).rowcount == 1
+        assert (await session.execute(take)).rowcount == 0
+    with pytest.raises(IntegrityError):
+        async with sessions() as session, session.begin():
+            await session.execute(
+                update(ProductRow).where(ProductRow.id == product_id).values(stock_quantity=-1)
+            )
+
+
+async def test_text_search_can_use_the_gin_index(
+    sessions: async_sessionmaker[AsyncSession], shelf: dict[str, Product]
+) -> None:
+    async with sessions() as session, session.begin():
+        await session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(
+            await session.scalars(
+                text(
+                    "EXPLAIN SELECT id FROM products "
+                    "WHERE search @@ plainto_tsquery('english'::regconfig, 'garden')"
+                )
+            )
+        )
+    assert "products_search_idx" in plan
+
+
+async def test_writes_commit_their_events_to_the_outbox(
+    sessions: async_sessionmaker[AsyncSession], products: Products, queries: SqlCatalogQueries
+) -> None:
+    created = await products.create_product(product_fields("Outboxed"))
+    await products.update_product(created.id, {"stock_quantity": 9}, etag=created.etag)
+    cheaper = Money(CURRENCY, 999)
+    updated = await products.update_product(created.id, {"price": cheaper})
+    archived = await products.archive_product(created.id)
+    assert await queries.get(created.id) == archived and updated.price == cheaper
     async with sessions() as session:
         rows = (
             await session.execute(
@@ -120,22 +253,12 @@ async def test_create_and_update_commit_their_events_to_the_outbox(
                 )
             )
         ).all()
+    name = f"products/{created.id}"
     assert [(row.type, row.subject) for row in rows] == [
-        ("agora.catalog.v1.ProductCreated", f"products/{created.id}"),
-        ("agora.catalog.v1.ProductUpdated", f"products/{created.id}"),
+        ("agora.catalog.v1.ProductCreated", name),
+        ("agora.catalog.v1.ProductPriceChanged", name),
+        ("agora.catalog.v1.ProductArchived", name),
     ]
-    payload = catalog_events_pb2.ProductUpdated()
+    payload = catalog_events_pb2.ProductPriceChanged()
     assert open_envelope(rows[1].envelope).payload.Unpack(payload)
-    assert (payload.display_name, list(payload.changed_fields)) == ("Renamed", ["display_name"])
-
-
-async def test_a_redelivered_event_is_counted_once(
-    sessions: async_sessionmaker[AsyncSession], queries: SqlCatalogQueries
-) -> None:
-    statistics = Statistics(queries, units_of_work(sessions))
-    before = await statistics.created_count()
-    event_id = str(uuid4())
-    assert await statistics.count_created(event_id=event_id) is True
-    assert await statistics.count_created(event_id=event_id) is False
-    assert await statistics.count_created(event_id=str(uuid4())) is True
-    assert await statistics.created_count() - before == 2
+    assert (payload.price.units, payload.previous_price.units) == (9, 12)

@@ -12,7 +12,6 @@ from services.catalog.entrypoints.grpc.mappers import (
     parse_product_changes,
     parse_product_fields,
     parse_product_name,
-    product_to_proto,
 )
 from services.catalog.tests.factories import CURRENCY, product_message
 
