@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from google.type import money_pb2
 
 from agora.catalog.v1 import catalog_pb2
@@ -13,7 +15,7 @@ CURRENCY = "EUR"
 """The test mesh's currency (``MeshSettings.currency`` defaults to it)."""
 
 
-def product_fields(title: str = "Garden hose", **overrides: object) -> ProductFields:
+def product_fields(title: str = "Garden hose", **overrides: Any) -> ProductFields:
     """Valid fields of a product at EUR 12.50 with 5 in stock; ``overrides`` replace any."""
     values: dict[str, object] = {
         "title": title,
@@ -26,7 +28,7 @@ def product_fields(title: str = "Garden hose", **overrides: object) -> ProductFi
     return ProductFields(**values)  # type: ignore[arg-type]
 
 
-def product_message(title: str = "Garden hose", **overrides: object) -> catalog_pb2.Product:
+def product_message(title: str = "Garden hose", **overrides: Any) -> catalog_pb2.Product:
     """A CreateProduct ``product`` at EUR 12.50 with 5 in stock; ``overrides`` replace
     fields (``price=money_pb2.Money(...)``)."""
     values: dict[str, object] = {

@@ -115,7 +115,9 @@ class Product(_message.Message):
     name: _builtins.str
     """Resource name, `products/{uuid}`."""
     title: _builtins.str
-    """Title, 1 to 200 characters."""
+    """Title, 1 to 200 characters. Unset in an UpdateProduct whose mask leaves it out, so
+    the emptiness check is the service's (TITLE_INVALID at `product.title`).
+    """
     description: _builtins.str
     """Description, at most 5000 characters."""
     stock_quantity: _builtins.int

@@ -1,8 +1,7 @@
 """The catalog service built by its composition root, served in-process over mTLS.
 
 Access tokens come from the test kit's ``token_mint``; certificates from ``cert_dir``;
-the ``catalog`` fixture is a stub on a channel presenting the edge's certificate.  The
-user service it asks about accounts is the test kit's stand-in (``users``), over mTLS.
+the ``catalog`` fixture is a stub on a channel presenting the edge's certificate.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import pytest
 from agora.catalog.v1 import catalog_pb2_grpc
 from pkg.config import MeshSettings
 from pkg.mtls import secure_channel
-from pkg.testing import StandInUsers, TokenMint, serving, serving_users
+from pkg.testing import TokenMint, serving
 from services.catalog.app import build
 from services.catalog.config import CatalogSettings
 
@@ -38,26 +37,16 @@ def server_settings(database_url: str, redis_url: str, **overrides: Any) -> Cata
 
 
 @pytest.fixture(scope="session")
-async def users(cert_dir: Path, token_mint: TokenMint) -> AsyncIterator[tuple[str, StandInUsers]]:
-    """The stand-in user service (``pkg.testing.serving_users``): its target and servicer
-    (``disabled`` subjects, ``up``, ``calls``).  Shared by the session: a test that changes
-    ``up`` puts it back."""
-    async with serving_users(cert_dir, token_mint) as served:
-        yield served
-
-
-@pytest.fixture(scope="session")
 async def catalog_target(
     migrated_database: str,
     redis_url: str,
     cert_dir: Path,
     token_mint: TokenMint,
-    users: tuple[str, StandInUsers],
 ) -> AsyncIterator[str]:
     """``127.0.0.1:<port>`` of a running catalog service on the migrated test database,
-    its relay and consumer on ``redis_url``, asking ``users`` about accounts."""
+    its relay on ``redis_url``, trading in EUR."""
     settings = server_settings(migrated_database, redis_url)
-    mesh = MeshSettings.model_validate({"cert_dir": cert_dir, "endpoints": {"user": users[0]}})
+    mesh = MeshSettings.model_validate({"cert_dir": cert_dir, "currency": "EUR"})
     server = build(settings, mesh, verifier=token_mint.verifier)
     async with serving(server) as target:
         yield target
@@ -76,8 +65,8 @@ async def catalog(
 async def catalog_internal(
     catalog_target: str, cert_dir: Path
 ) -> AsyncIterator[catalog_pb2_grpc.CatalogInternalServiceStub]:
-    """CatalogInternalService as an allowed caller (the ``catalog`` identity) calls it."""
-    async with secure_channel(cert_dir, "catalog", catalog_target, "catalog") as channel:
+    """CatalogInternalService as an allowed caller (the ``basket`` identity) calls it."""
+    async with secure_channel(cert_dir, "basket", catalog_target, "catalog") as channel:
         yield catalog_pb2_grpc.CatalogInternalServiceStub(channel)
 
 

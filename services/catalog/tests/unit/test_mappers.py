@@ -3,6 +3,8 @@ request's path (AIP-193), and an update reads only the fields its mask names."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from google.type import money_pb2
 
@@ -35,7 +37,7 @@ def _price(currency: str = CURRENCY, units: int = 1, nanos: int = 0) -> money_pb
     ],
 )
 def test_bad_fields_name_the_request_path(
-    overrides: dict[str, object], field: str, reason: str
+    overrides: dict[str, Any], field: str, reason: str
 ) -> None:
     with pytest.raises(InvalidField) as caught:
         parse_product_fields(product_message(**overrides), currency=CURRENCY)

@@ -5,6 +5,7 @@ the events they commit, bad fields."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -172,7 +173,7 @@ async def test_unknown_products_are_not_found(products: Products) -> None:
         ({"categories": tuple(f"c{i}" for i in range(11))}, "categories"),
     ],
 )
-def test_bad_fields_are_refused_by_name(overrides: dict[str, object], field: str) -> None:
+def test_bad_fields_are_refused_by_name(overrides: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidField) as caught:
         product_fields(**overrides)
     assert caught.value.field == field
