@@ -54,6 +54,12 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The offering's description is too long or holds control characters other than
     line breaks and tabs.
     """
+    ERROR_REASON_ACCOUNT_DISABLED: _ErrorReason.ValueType  # 12
+    """The caller's account was disabled by an admin (CreateProduct asks the user service).
+    Kept here only so the template's product code imports; the products work decides.
+    """
+    ERROR_REASON_DISPLAY_NAME_INVALID: _ErrorReason.ValueType  # 13
+    """The template's display name, until the products work replaces it with the title."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason lists the stable `google.rpc.ErrorInfo.reason` values (AIP-193) the catalog
@@ -87,6 +93,12 @@ ERROR_REASON_DESCRIPTION_INVALID: ErrorReason.ValueType  # 11
 """The offering's description is too long or holds control characters other than
 line breaks and tabs.
 """
+ERROR_REASON_ACCOUNT_DISABLED: ErrorReason.ValueType  # 12
+"""The caller's account was disabled by an admin (CreateProduct asks the user service).
+Kept here only so the template's product code imports; the products work decides.
+"""
+ERROR_REASON_DISPLAY_NAME_INVALID: ErrorReason.ValueType  # 13
+"""The template's display name, until the products work replaces it with the title."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
 @_typing.final

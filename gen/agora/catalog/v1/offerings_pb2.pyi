@@ -166,8 +166,8 @@ class ListOfferingsRequest(_message.Message):
     page_token: _builtins.str
     """Token from a previous ListOfferingsResponse of the same filter."""
     filter: _builtins.str
-    """AIP-160 filter over `title` (`title = "Plumbing"`, `title:"Plumb*"`) and
-    `create_time`. At most 2048 characters.
+    """AIP-160 filter over `title` (`title = "Plumbing"`, `title >= "P" AND title < "Q"`)
+    and `create_time`. At most 2048 characters.
     """
     def __init__(
         self,

@@ -40,6 +40,12 @@ class CatalogReason(StrEnum):
     """The offering's description is too long or holds control characters other than
     line breaks and tabs.
     """
+    ACCOUNT_DISABLED = "ACCOUNT_DISABLED"
+    """The caller's account was disabled by an admin (CreateProduct asks the user service).
+    Kept here only so the template's product code imports; the products work decides.
+    """
+    DISPLAY_NAME_INVALID = "DISPLAY_NAME_INVALID"
+    """The template's display name, until the products work replaces it with the title."""
 
 
 __all__ = ["CatalogReason"]
