@@ -17,7 +17,7 @@ from datetime import timedelta
 import grpc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from agora.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from agora.catalog.v1 import catalog_pb2, catalog_pb2_grpc, offerings_pb2, offerings_pb2_grpc
 from pkg.clock import utcnow
 from pkg.config import MeshSettings
 from pkg.db import database_probe, engine_from_settings, session_factory
@@ -28,11 +28,15 @@ from pkg.redis import redis_from_settings, redis_probe
 from pkg.resources import closed_on_failure
 from pkg.server import GrpcServer, Probe, Registration, TokenVerifier
 from pkg.sql_uow import SqlUnitOfWork
+from services.catalog.adapters.offerings import SqlOfferingQueries, SqlOfferingRepositories
 from services.catalog.adapters.repository import SqlCatalogQueries, SqlCatalogRepositories
 from services.catalog.config import CatalogSettings
 from services.catalog.entrypoints.grpc import CatalogInternalServicer, CatalogServicer
 from services.catalog.entrypoints.grpc.mappers import event_to_message
+from services.catalog.entrypoints.grpc.offerings import OfferingServicer
 from services.catalog.service import CatalogUnitOfWork, Products
+from services.catalog.service.offering_ports import OfferingUnitOfWork
+from services.catalog.service.offerings import Offerings
 
 IDENTITY = "catalog"
 
@@ -54,6 +58,18 @@ def units_of_work(sessions: async_sessionmaker[AsyncSession]) -> Callable[[], Ca
     return unit
 
 
+def offering_units(sessions: async_sessionmaker[AsyncSession]) -> Callable[[], OfferingUnitOfWork]:
+    """A factory of the offering use cases' units of work on ``sessions`` (offerings
+    record no events yet; the mapper is the service's one all the same)."""
+
+    def unit() -> OfferingUnitOfWork:
+        return SqlUnitOfWork(
+            sessions, source=IDENTITY, mapper=event_to_message, repositories=SqlOfferingRepositories
+        )
+
+    return unit
+
+
 def build(
     settings: CatalogSettings,
     mesh: MeshSettings,
@@ -62,7 +78,8 @@ def build(
 ) -> GrpcServer:
     """The catalog service's server, not yet started; call inside a running event loop.
 
-    Serves ``agora.catalog.v1.CatalogService`` and ``CatalogInternalService`` with
+    Serves ``agora.catalog.v1.CatalogService``, ``CatalogInternalService`` and
+    ``OfferingService`` (offerings.proto) with
     mTLS as ``catalog`` from ``mesh.cert_dir``.  Access tokens are checked against
     auth's JWKS, fetched over mTLS from ``mesh.endpoints["auth"]`` (``pkg.jwks``), unless
     ``verifier`` is given (tests); the last good keys are kept in
@@ -110,6 +127,12 @@ def _server(
         clock=utcnow,
         key_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds),
     )
+    offerings = Offerings(
+        SqlOfferingQueries(sessions),
+        offering_units(sessions),
+        clock=utcnow,
+        key_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds),
+    )
     relay = Relay(sessions, redis, source=IDENTITY, listen_url=settings.database_url)
     return GrpcServer(
         identity=IDENTITY,
@@ -124,6 +147,11 @@ def _server(
                 _service("CatalogInternalService"),
                 CatalogInternalServicer(products),
                 catalog_pb2_grpc.add_CatalogInternalServiceServicer_to_server,
+            ),
+            Registration(
+                offerings_pb2.DESCRIPTOR.services_by_name["OfferingService"].full_name,
+                OfferingServicer(offerings),
+                offerings_pb2_grpc.add_OfferingServiceServicer_to_server,
             ),
         ],
         verifier=verifier,

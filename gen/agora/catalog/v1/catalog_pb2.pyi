@@ -44,6 +44,16 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The stock quantity is negative or above 1,000,000."""
     ERROR_REASON_STATE_TRANSITION_INVALID: _ErrorReason.ValueType  # 7
     """The product's state does not allow this change (activating an archived product)."""
+    ERROR_REASON_OFFERING_NOT_FOUND: _ErrorReason.ValueType  # 8
+    """No offering has the given name."""
+    ERROR_REASON_PROVIDER_OFFERING_NOT_FOUND: _ErrorReason.ValueType  # 9
+    """The provider's profile does not hold the offering."""
+    ERROR_REASON_PROVIDER_NOT_CALLER: _ErrorReason.ValueType  # 10
+    """A provider may change only their own profile (`providers/me`)."""
+    ERROR_REASON_DESCRIPTION_INVALID: _ErrorReason.ValueType  # 11
+    """The offering's description is too long or holds control characters other than
+    line breaks and tabs.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason lists the stable `google.rpc.ErrorInfo.reason` values (AIP-193) the catalog
@@ -67,6 +77,16 @@ ERROR_REASON_STOCK_INVALID: ErrorReason.ValueType  # 6
 """The stock quantity is negative or above 1,000,000."""
 ERROR_REASON_STATE_TRANSITION_INVALID: ErrorReason.ValueType  # 7
 """The product's state does not allow this change (activating an archived product)."""
+ERROR_REASON_OFFERING_NOT_FOUND: ErrorReason.ValueType  # 8
+"""No offering has the given name."""
+ERROR_REASON_PROVIDER_OFFERING_NOT_FOUND: ErrorReason.ValueType  # 9
+"""The provider's profile does not hold the offering."""
+ERROR_REASON_PROVIDER_NOT_CALLER: ErrorReason.ValueType  # 10
+"""A provider may change only their own profile (`providers/me`)."""
+ERROR_REASON_DESCRIPTION_INVALID: ErrorReason.ValueType  # 11
+"""The offering's description is too long or holds control characters other than
+line breaks and tabs.
+"""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
 @_typing.final

@@ -30,6 +30,16 @@ class CatalogReason(StrEnum):
     """The stock quantity is negative or above 1,000,000."""
     STATE_TRANSITION_INVALID = "STATE_TRANSITION_INVALID"
     """The product's state does not allow this change (activating an archived product)."""
+    OFFERING_NOT_FOUND = "OFFERING_NOT_FOUND"
+    """No offering has the given name."""
+    PROVIDER_OFFERING_NOT_FOUND = "PROVIDER_OFFERING_NOT_FOUND"
+    """The provider's profile does not hold the offering."""
+    PROVIDER_NOT_CALLER = "PROVIDER_NOT_CALLER"
+    """A provider may change only their own profile (`providers/me`)."""
+    DESCRIPTION_INVALID = "DESCRIPTION_INVALID"
+    """The offering's description is too long or holds control characters other than
+    line breaks and tabs.
+    """
 
 
 __all__ = ["CatalogReason"]
