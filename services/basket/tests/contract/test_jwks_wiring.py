@@ -41,7 +41,7 @@ async def test_tokens_are_checked_against_auths_jwks_kept_across_a_restart(
     async with serving_jwks(basket_certs, token_mint) as (auth_target, auth):
         mesh = MeshSettings.model_validate(
             {
-                "basket_certs": basket_certs,
+                "cert_dir": basket_certs,
                 "endpoints": {"auth": auth_target, "catalog": catalog[0]},
             }
         )
