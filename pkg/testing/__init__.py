@@ -3,7 +3,8 @@
 ``serving`` runs a ``GrpcServer`` in-process; ``TokenMint`` signs access tokens that a
 server under test accepts; ``serving_jwks`` runs a stand-in auth service (``JwksAuth``)
 serving a mint's JWKS; ``serving_users`` runs a stand-in user service (``StandInUsers``)
-answering ``GetUser`` for the caller's account, active or disabled; ``status_details``
+answering ``GetUser`` for the caller's account, active or disabled; ``serving_catalog``
+runs a stand-in catalog (``StandInCatalog``) answering ``BatchGetProducts``; ``status_details``
 decodes the ``google.rpc.Status`` of a failed call; ``FaultyProxy`` makes a dependency
 hang or drop its connections; ``raw_h2_request`` sends any spelling of an HTTP/2 request
 (trailers, malformed gRPC metadata) to probe an edge, and ``poison_requests`` lists the
@@ -12,6 +13,7 @@ unit of work's fake. The pytest fixtures live in ``pkg.testing.plugin`` (root
 ``conftest.py`` loads it). See docs/adr/0009-async-test-kit.md for why not pytest-grpc.
 """
 
+from pkg.testing._catalog import StandInCatalog, serving_catalog
 from pkg.testing._faults import FaultyProxy
 from pkg.testing._h2 import RawResponse, grpc_frame, raw_h2_request
 from pkg.testing._jwks import JwksAuth, serving_jwks
@@ -34,6 +36,7 @@ __all__ = [
     "JwksAuth",
     "RawRequest",
     "RawResponse",
+    "StandInCatalog",
     "StandInUsers",
     "TokenMint",
     "grpc_frame",
@@ -44,6 +47,7 @@ __all__ = [
     "raw_h2_request",
     "refused_cleanly",
     "serving",
+    "serving_catalog",
     "serving_jwks",
     "serving_users",
     "status_details",

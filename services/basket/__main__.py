@@ -1,7 +1,6 @@
-"""``python -m services.basket [serve | migrate]``.
+"""``python -m services.basket [serve]``: run the gRPC server until SIGTERM or SIGINT.
 
-- ``serve`` (the default): run the gRPC server until SIGTERM or SIGINT.
-- ``migrate``: apply the Alembic migrations to ``AGORA_BASKET_DATABASE_URL`` and exit.
+The basket keeps its state in Redis: there is nothing to migrate.
 """
 
 from __future__ import annotations
@@ -11,11 +10,9 @@ import asyncio
 import sys
 
 from pkg.config import MeshSettings
-from pkg.obs import configure_logging, get_logger
+from pkg.obs import configure_logging
 from services.basket.app import build
 from services.basket.config import BasketSettings
-
-_log = get_logger("agora.basket")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,7 +21,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve gRPC (default)")
-    commands.add_parser("migrate", help="alembic upgrade head, then exit")
     return parser
 
 
@@ -35,16 +31,10 @@ async def _serve(settings: BasketSettings, mesh: MeshSettings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command in ``argv``; return the exit status."""
-    args = _parser().parse_args(argv)
+    _parser().parse_args(argv)
     mesh = MeshSettings()
     settings = BasketSettings()
     configure_logging("basket", mesh.log_level, mesh.log_file)
-    if args.command == "migrate":
-        from services.basket.adapters.schema import upgrade_database
-
-        upgrade_database(settings.database_url)
-        _log.info("migrated", extra={"revision": "head"})
-        return 0
     asyncio.run(_serve(settings, mesh))
     return 0
 

@@ -1,42 +1,36 @@
 """Composition root of the basket service: builds the server and everything it uses.
 
-``build`` wires settings -> engine (pool), Redis -> queries, units of work, token
-verifier, the user service's client -> use cases -> servicers -> ``GrpcServer``, with
-the outbox relay (``pkg.events.Relay``) and the consumer of the service's own stream
-(``pkg.events.Consumer``) as the server's background loops.  Every resource is opened
-into one ``AsyncExitStack`` that the server closes on stop, and that is closed at once
-when ``build`` fails half-way.
-Nothing here runs at import time.
+``build`` wires settings -> Redis (baskets, the catalog's events), token verifier, the
+catalog's client -> use cases -> servicers -> ``GrpcServer``, with the consumer of the
+catalog's stream (``pkg.events.Consumer``, group ``basket``) as the server's background
+loop.  Every resource is opened into one ``AsyncExitStack`` that the server closes on
+stop, and that is closed at once when ``build`` fails half-way.  Nothing here runs at
+import time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import timedelta
 
 import grpc
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agora.basket.v1 import basket_pb2, basket_pb2_grpc
-from agora.user.v1 import user_pb2_grpc
+from agora.catalog.v1 import catalog_pb2_grpc
 from pkg.clock import utcnow
 from pkg.config import MeshSettings
-from pkg.db import database_probe, engine_from_settings, session_factory
-from pkg.events import Consumer, Relay
+from pkg.events import Consumer
 from pkg.jwks import auth_token_verifier
 from pkg.mtls import client, server_credentials
 from pkg.redis import redis_from_settings, redis_probe
 from pkg.resources import closed_on_failure
 from pkg.server import GrpcServer, Probe, Registration, TokenVerifier, health_probe
-from pkg.sql_uow import SqlUnitOfWork
-from services.basket.adapters.accounts import PEER, GrpcAccounts
-from services.basket.adapters.repository import SqlBasketQueries, SqlBasketRepositories
+from services.basket.adapters.catalog import PEER, GrpcCatalog
+from services.basket.adapters.redis_baskets import RedisBasketStore
 from services.basket.config import BasketSettings
-from services.basket.entrypoints.events import basket_event_bus
+from services.basket.entrypoints.events import catalog_event_bus
 from services.basket.entrypoints.grpc import BasketInternalServicer, BasketServicer
-from services.basket.entrypoints.grpc.mappers import event_to_message
-from services.basket.service import Accounts, Baskets, BasketUnitOfWork, Statistics
+from services.basket.service import Baskets, Catalog, CatalogChanges
 
 IDENTITY = "basket"
 
@@ -45,70 +39,54 @@ def _service(name: str) -> str:
     return str(basket_pb2.DESCRIPTOR.services_by_name[name].full_name)
 
 
-def units_of_work(sessions: async_sessionmaker[AsyncSession]) -> Callable[[], BasketUnitOfWork]:
-    """A factory of the basket service's units of work on ``sessions`` (one per use
-    case call: ``SqlUnitOfWork`` is not reentrant), mapping events with
-    ``event_to_message``."""
-
-    def unit() -> BasketUnitOfWork:
-        return SqlUnitOfWork(
-            sessions, source=IDENTITY, mapper=event_to_message, repositories=SqlBasketRepositories
-        )
-
-    return unit
-
-
 def build(
     settings: BasketSettings,
     mesh: MeshSettings,
     *,
     verifier: TokenVerifier | None = None,
-    accounts: Accounts | None = None,
+    catalog: Catalog | None = None,
 ) -> GrpcServer:
     """The basket service's server, not yet started; call inside a running event loop.
 
-    Serves ``agora.basket.v1.BasketService`` and ``BasketInternalService`` with
-    mTLS as ``basket`` from ``mesh.cert_dir``.  Access tokens are checked against
-    auth's JWKS, fetched over mTLS from ``mesh.endpoints["auth"]`` (``pkg.jwks``), unless
-    ``verifier`` is given (tests); the last good keys are kept in
-    ``settings.jwks_cache_file`` when set.  The probe ``jwks`` (keys held; it fetches them
-    when due) is published as the health name ``dependency.jwks`` without deciding the
-    overall health.  CreateBasket asks the user service at ``mesh.endpoints["user"]``
-    (``UserService`` over mTLS as ``basket``, deadline ``settings.user_timeout_seconds``)
-    whether the caller's account is active, unless ``accounts`` is given (tests); its gRPC
-    health is published as ``dependency.user`` only: while it is down, CreateBasket is
-    UNAVAILABLE (``USER_UNAVAILABLE``) and the other RPCs are served.  Health follows the
-    database
-    (``SELECT 1``); database failures are ``Unavailable`` within the timeouts of
-    ``settings`` (``pkg.db``).  Every write commits its events to the outbox; the relay
-    publishes them to ``agora:events:{basket}`` in ``settings.redis_url`` and the
-    consumer group ``basket`` reads them back (``BasketCreated`` -> the statistics,
-    once per event through the inbox); Redis's health is published as ``dependency.redis``
-    only: while it is down, requests are served and events wait in the outbox.
-    Raises ``OSError`` when a certificate file is missing and ``ValueError`` when no auth
-    or user endpoint is configured.
+    Serves ``agora.basket.v1.BasketService`` and ``BasketInternalService`` with mTLS as
+    ``basket`` from ``mesh.cert_dir``.  Access tokens are checked against auth's JWKS,
+    fetched over mTLS from ``mesh.endpoints["auth"]`` (``pkg.jwks``), unless ``verifier``
+    is given (tests); the last good keys are kept in ``settings.jwks_cache_file`` when
+    set, and the probe ``jwks`` is informational.  Baskets live in ``settings.redis_url``
+    (``RedisBasketStore``, amounts in ``mesh.currency``); health follows Redis (PING).
+    AddBasketItem asks the catalog at ``mesh.endpoints["catalog"]``
+    (``CatalogInternalService`` over mTLS as ``basket``, deadline
+    ``settings.catalog_timeout_seconds``) unless ``catalog`` is given (tests); its gRPC
+    health is published as ``dependency.catalog`` only: while it is down AddBasketItem is
+    UNAVAILABLE (``CATALOG_UNAVAILABLE``) and the other RPCs are served.  The consumer
+    group ``basket`` reads the catalog's stream (``ProductPriceChanged``,
+    ``ProductArchived`` -> flags on the lines, once per event).  Raises ``OSError`` when a
+    certificate file is missing and ``ValueError`` when no auth or catalog endpoint is
+    configured.
     """
     credentials = server_credentials(mesh.cert_dir, IDENTITY)
     stack = AsyncExitStack()
     with closed_on_failure(stack):
-        server = _server(settings, mesh, stack, credentials, verifier, accounts)
+        server = _server(settings, mesh, stack, credentials, verifier, catalog)
     return server
 
 
-def _accounts(
+def _catalog(
     settings: BasketSettings,
     mesh: MeshSettings,
     stack: AsyncExitStack,
     informational: dict[str, Probe],
-) -> Accounts:
-    """``GrpcAccounts`` on a ``UserService`` stub over mTLS, its channel's health added to
-    ``informational``; ``ValueError`` when ``mesh.endpoints`` has no user target."""
+) -> Catalog:
+    """``GrpcCatalog`` on a ``CatalogInternalService`` stub over mTLS, its channel's health
+    added to ``informational``; ``ValueError`` when ``mesh.endpoints`` has no catalog."""
     target = mesh.endpoints.get(PEER)
     if not target:
-        raise ValueError(f"AGORA_ENDPOINTS has no {PEER!r} target (needed by CreateBasket)")
-    user = client(stack, mesh.cert_dir, IDENTITY, target, PEER, user_pb2_grpc.UserServiceStub)
-    informational[PEER] = health_probe(user.channel)
-    return GrpcAccounts(user.stub, timeout=settings.user_timeout_seconds)
+        raise ValueError(f"AGORA_ENDPOINTS has no {PEER!r} target (needed by AddBasketItem)")
+    peer = client(
+        stack, mesh.cert_dir, IDENTITY, target, PEER, catalog_pb2_grpc.CatalogInternalServiceStub
+    )
+    informational[PEER] = health_probe(peer.channel)
+    return GrpcCatalog(peer.stub, currency=mesh.currency, timeout=settings.catalog_timeout_seconds)
 
 
 def _server(
@@ -117,39 +95,37 @@ def _server(
     stack: AsyncExitStack,
     credentials: grpc.ServerCredentials,
     verifier: TokenVerifier | None,
-    accounts: Accounts | None,
+    catalog: Catalog | None,
 ) -> GrpcServer:
     informational: dict[str, Probe] = {}
     if verifier is None:
         jwks = auth_token_verifier(stack, mesh, IDENTITY, cache_file=settings.jwks_cache_file)
         informational["jwks"] = jwks.probe
         verifier = jwks
-    if accounts is None:
-        accounts = _accounts(settings, mesh, stack, informational)
-    engine = engine_from_settings(settings)
-    stack.push_async_callback(engine.dispose)
+    if catalog is None:
+        catalog = _catalog(settings, mesh, stack, informational)
     redis = redis_from_settings(settings)
     stack.push_async_callback(redis.aclose)
-    informational["redis"] = redis_probe(redis)
-    sessions = session_factory(engine, timeout=settings.database_timeout_seconds)
-    queries, units = SqlBasketQueries(sessions), units_of_work(sessions)
-    baskets = Baskets(
-        queries,
-        units,
-        accounts,
+    store = RedisBasketStore(
+        redis,
+        currency=mesh.currency,
         clock=utcnow,
-        key_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds),
+        ttl=timedelta(seconds=settings.basket_ttl_seconds),
     )
-    statistics = Statistics(queries, units)
-    relay = Relay(sessions, redis, source=IDENTITY, listen_url=settings.database_url)
-    consumer = Consumer(redis, basket_event_bus(statistics), source=IDENTITY, group=IDENTITY)
+    baskets = Baskets(store, catalog)
+    consumer = Consumer(
+        redis,
+        catalog_event_bus(CatalogChanges(store), currency=mesh.currency),
+        source=PEER,
+        group=IDENTITY,
+    )
     return GrpcServer(
         identity=IDENTITY,
         listen=settings.listen,
         registrations=[
             Registration(
                 _service("BasketService"),
-                BasketServicer(baskets, statistics),
+                BasketServicer(baskets),
                 basket_pb2_grpc.add_BasketServiceServicer_to_server,
             ),
             Registration(
@@ -160,11 +136,11 @@ def _server(
         ],
         verifier=verifier,
         credentials=credentials,
-        probes={"database": database_probe(engine)},
+        probes={"redis": redis_probe(redis)},
         informational_probes=informational,
         health_interval=settings.health_interval_seconds,
         grace=settings.grace_seconds,
         drain=settings.drain_seconds,
         cleanups=[stack.aclose],
-        background=[relay.run, consumer.run],
+        background=[consumer.run],
     )

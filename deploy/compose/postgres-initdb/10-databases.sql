@@ -4,4 +4,3 @@
 -- One database per service that owns data (docs/architecture.md: agora_<name>).
 CREATE DATABASE agora_user;
 CREATE DATABASE agora_catalog;
-CREATE DATABASE agora_basket;

@@ -1,2 +1,1 @@
-"""Adapters of the basket service: PostgreSQL repository, tables, and the client of the
-user service (``GrpcAccounts``)."""
+"""The basket service's adapters: the basket store on Redis and the catalog's client."""

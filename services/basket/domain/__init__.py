@@ -1,18 +1,33 @@
-"""The basket service's domain: baskets, their events and their errors."""
+"""The basket service's domain: baskets, their lines, and their errors."""
 
-from pkg.errors import InvalidField
-from services.basket.domain.errors import AccountDisabled, BasketNotFound, EtagMismatch
-from services.basket.domain.events import BasketCreated, BasketEvent, BasketUpdated
-from services.basket.domain.model import Basket, parse_display_name
+from services.basket.domain.errors import (
+    BasketLimit,
+    EtagMismatch,
+    InsufficientStock,
+    ItemNotFound,
+    NotAllowed,
+    ProductNotFound,
+    ProductNotOnSale,
+)
+from services.basket.domain.model import (
+    LINE_QUANTITY_MAX,
+    LINES_MAX,
+    Basket,
+    BasketLine,
+    CatalogProduct,
+)
 
 __all__ = [
-    "AccountDisabled",
+    "LINES_MAX",
+    "LINE_QUANTITY_MAX",
     "Basket",
-    "BasketCreated",
-    "BasketEvent",
-    "BasketNotFound",
-    "BasketUpdated",
+    "BasketLimit",
+    "BasketLine",
+    "CatalogProduct",
     "EtagMismatch",
-    "InvalidField",
-    "parse_display_name",
+    "InsufficientStock",
+    "ItemNotFound",
+    "NotAllowed",
+    "ProductNotFound",
+    "ProductNotOnSale",
 ]

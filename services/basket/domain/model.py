@@ -1,77 +1,87 @@
-"""Baskets: the resource of the basket service.
+"""Baskets: one per customer, lines of products at the unit price the customer agreed to.
 
-Pure Python: no gRPC, no SQLAlchemy.  Instants are timezone-aware UTC ``datetime``s.
+Pure Python: no gRPC, no Redis.  Amounts are ``pkg.money.Money`` (integer minor units);
+instants are timezone-aware UTC ``datetime``s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from agora.basket.v1.reasons import BasketReason
-from pkg.errors import InvalidField
-from services.basket.domain.events import BasketCreated, BasketUpdated
+from pkg.money import Money, total
 
-DISPLAY_NAME_MAX = 100
-
-
-def parse_display_name(text: str) -> str:
-    """``text`` without surrounding whitespace; ``InvalidField`` (``display_name``) when
-    that is empty, longer than 100 characters or holds control characters."""
-    name = text.strip()
-    if not name or len(name) > DISPLAY_NAME_MAX or not name.isprintable():
-        raise InvalidField(
-            "display_name",
-            f"must be 1 to {DISPLAY_NAME_MAX} printable characters",
-            reason=BasketReason.DISPLAY_NAME_INVALID,
-        )
-    return name
+LINE_QUANTITY_MAX = 99
+"""Most units one line holds."""
+LINES_MAX = 50
+"""Most lines one basket holds."""
 
 
-@dataclass(frozen=True)
-class Basket:
-    """A basket.  ``version`` starts at 1 and grows with every change.
+@dataclass(frozen=True, slots=True)
+class BasketLine:
+    """One product's line: ``quantity`` (1..99) units at ``unit_price``, the price the
+    customer saw when adding it or acknowledged since.
 
-    Frozen: ``create`` and every change return a new ``Basket`` carrying the past-tense
-    event it recorded in ``events`` (``services.basket.domain.events``), which the unit
-    of work writes to the outbox when it commits; ``events`` takes no part in equality.
+    ``catalog_unit_price`` is the catalog's newer price while ``price_changed``;
+    ``unavailable`` means the product was archived (the line is out of the total).
     """
 
-    id: UUID
-    display_name: str
-    create_time: datetime
-    update_time: datetime
-    version: int = 1
-    events: list[Any] = field(default_factory=list, compare=False, repr=False)
+    product_id: UUID
+    title: str
+    quantity: int
+    unit_price: Money
+    price_changed: bool = False
+    catalog_unit_price: Money | None = None
+    unavailable: bool = False
 
-    @classmethod
-    def create(cls, *, id: UUID, display_name: str, now: datetime) -> Basket:
-        """A new basket (version 1) that recorded ``BasketCreated``."""
-        return cls(
-            id=id,
-            display_name=display_name,
-            create_time=now,
-            update_time=now,
-            events=[BasketCreated(id, display_name)],
-        )
+    @property
+    def line_total(self) -> Money:
+        """``unit_price`` times ``quantity``."""
+        return self.unit_price * self.quantity
 
-    def updated(self, fields: Collection[str], now: datetime, *, display_name: str) -> Basket:
-        """A copy with the named ``fields`` (``display_name``) set, one version newer, that
-        recorded ``BasketUpdated``."""
-        name = display_name if "display_name" in fields else self.display_name
-        event = BasketUpdated(self.id, name, tuple(sorted(fields)))
-        return replace(
-            self,
-            display_name=name,
-            update_time=now,
-            version=self.version + 1,
-            events=[*self.events, event],
+    @property
+    def flagged(self) -> bool:
+        """Whether the customer must acknowledge a change of this line."""
+        return self.price_changed or self.unavailable
+
+
+@dataclass(frozen=True, slots=True)
+class Basket:
+    """The basket of ``owner``: ``lines`` in the order they were added.
+
+    An empty basket (never filled, cleared or expired) has no lines, no ``update_time``,
+    no ``expire_time`` and the empty ``etag``.  ``etag`` changes with every change
+    (AIP-154); ``expire_time`` is 30 days (the store's TTL) after the last change.
+    """
+
+    owner: UUID
+    currency: str
+    lines: tuple[BasketLine, ...] = ()
+    update_time: datetime | None = None
+    expire_time: datetime | None = None
+    etag: str = ""
+
+    @property
+    def total(self) -> Money:
+        """Sum of the available lines' totals, in ``currency``."""
+        return total(
+            (line.line_total for line in self.lines if not line.unavailable), self.currency
         )
 
     @property
-    def etag(self) -> str:
-        """Weak entity tag of the current state (RFC 9110 8.8.3, AIP-154): ``W/"<version>"``."""
-        return f'W/"{self.version}"'
+    def has_changes(self) -> bool:
+        """Whether a line is flagged: checkout refuses the basket until acknowledged."""
+        return any(line.flagged for line in self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogProduct:
+    """What the catalog says of a product now: ``title``, ``price``, ``stock_quantity``
+    (units in stock and not reserved) and whether it is ``on_sale`` (ACTIVE)."""
+
+    product_id: UUID
+    title: str
+    price: Money
+    stock_quantity: int
+    on_sale: bool

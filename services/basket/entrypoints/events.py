@@ -1,27 +1,50 @@
-"""The basket service's event handlers: its own stream's events -> ``Statistics``.
+"""The basket service's event handlers: the catalog's events -> ``CatalogChanges``.
 
-Built in the composition root into the ``pkg.events.MessageBus`` of the basket
-service's consumer group on its own stream.  With the gRPC mappers, the only code that
-reads ``agora.basket.v1``'s event messages.
+Built in the composition root into the ``pkg.events.MessageBus`` of the basket's consumer
+group (``basket``) on the catalog's stream.  With the gRPC mappers, the only code of the
+basket that reads ``agora.catalog.v1``'s event messages.
 """
 
 from __future__ import annotations
 
-from agora.basket.v1 import basket_events_pb2
+from uuid import UUID
+
+from agora.catalog.v1 import catalog_events_pb2
+from pkg.errors import InvalidField
 from pkg.events import Event, MessageBus, Rejected
-from services.basket.service import Statistics
+from pkg.money_proto import parse_money
+from services.basket.entrypoints.grpc.mappers import parse_product_name
+from services.basket.service import CatalogChanges
 
-_PREFIX = "baskets/"
+
+def _product_id(name: str) -> UUID:
+    """The id of ``products/{uuid}``; ``Rejected`` (dead-lettered) for anything else."""
+    try:
+        return parse_product_name(name)
+    except InvalidField:
+        raise Rejected(f"{name!r} is not a product's resource name") from None
 
 
-def basket_event_bus(statistics: Statistics) -> MessageBus:
-    """The handler of ``BasketCreated`` (counts it once per event id); other events are
-    acknowledged unread.  An event that names no basket is ``Rejected``
-    (dead-lettered)."""
+def catalog_event_bus(changes: CatalogChanges, *, currency: str) -> MessageBus:
+    """Handlers of ``ProductPriceChanged`` (lines of the product flagged with the new
+    price) and ``ProductArchived`` (lines flagged unavailable); ``ProductCreated`` and the
+    stock events are not the basket's concern.  A price not in ``currency`` (the mesh's)
+    or not a whole number of minor units is ``Rejected``."""
 
-    async def created(payload: basket_events_pb2.BasketCreated, event: Event) -> None:
-        if not payload.basket.startswith(_PREFIX):
-            raise Rejected(f"{payload.basket!r} is not a basket's resource name")
-        await statistics.count_created(event_id=event.id)
+    async def price_changed(payload: catalog_events_pb2.ProductPriceChanged, event: Event) -> None:
+        product_id = _product_id(payload.product)
+        try:
+            price = parse_money(payload.price, field="price", currency=currency)
+        except InvalidField as exc:
+            raise Rejected(f"the price of {payload.product} is not usable: {exc.message}") from None
+        await changes.price_changed(product_id, price, event_id=event.id)
 
-    return MessageBus({basket_events_pb2.BasketCreated: created})
+    async def archived(payload: catalog_events_pb2.ProductArchived, event: Event) -> None:
+        await changes.archived(_product_id(payload.product), event_id=event.id)
+
+    return MessageBus(
+        {
+            catalog_events_pb2.ProductPriceChanged: price_changed,
+            catalog_events_pb2.ProductArchived: archived,
+        }
+    )

@@ -1,27 +1,6 @@
-"""The basket service's use cases (``Baskets``, ``Statistics``) and their ports."""
+"""The basket service's use cases and the ports they need."""
 
-from pkg.paging import PageCursor
-from services.basket.service.baskets import UPDATABLE_FIELDS, BasketPage, Baskets
-from services.basket.service.ports import (
-    Accounts,
-    BasketQueries,
-    BasketRepositories,
-    BasketRepository,
-    BasketUnitOfWork,
-    StatisticsRepository,
-)
-from services.basket.service.statistics import Statistics
+from services.basket.service.baskets import ME, Baskets, CatalogChanges, owner_of
+from services.basket.service.ports import BasketStore, Catalog
 
-__all__ = [
-    "UPDATABLE_FIELDS",
-    "Accounts",
-    "BasketPage",
-    "BasketQueries",
-    "BasketRepositories",
-    "BasketRepository",
-    "BasketUnitOfWork",
-    "Baskets",
-    "PageCursor",
-    "Statistics",
-    "StatisticsRepository",
-]
+__all__ = ["ME", "BasketStore", "Baskets", "Catalog", "CatalogChanges", "owner_of"]

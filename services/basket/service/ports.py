@@ -1,97 +1,73 @@
-"""Ports the use cases need, declared here by their consumer (adapters implement them)."""
+"""The basket service's ports, defined here by the use cases that need them (kratos-layout):
+the basket store and the catalog.  Adapters in ``services.basket.adapters`` implement them;
+the unit tests' fakes implement the same Protocols."""
 
 from __future__ import annotations
 
 from typing import Protocol
 from uuid import UUID
 
-from pkg.idempotency import IdempotencyKey
-from pkg.paging import PageCursor
-from pkg.uow import UnitOfWork
-from services.basket.domain import Basket
+from pkg.money import Money
+from services.basket.domain import Basket, CatalogProduct
 
 
-class Accounts(Protocol):
-    """The callers' accounts, as the user service keeps them (a client adapter's port)."""
+class BasketStore(Protocol):
+    """Every basket, one per owner (a user id); each change is atomic under concurrency
+    and refreshes the basket's TTL (a basket untouched for the TTL is forgotten).
 
-    async def require_active(self, subject: str) -> None:
-        """Return if the account of ``subject`` (the access token's subject, a user id) is
-        active now; raise ``AccountDisabled`` (PERMISSION_DENIED) if an admin disabled it,
-        and ``pkg.errors.Unavailable`` (reason ``USER_UNAVAILABLE``) while the user service
-        cannot tell.  Asked on every call, never cached: a disabled account is refused at
-        once, though its access token lives on until it expires."""
+    Every method raises ``pkg.errors.Unavailable`` when the store cannot be reached.
+    """
+
+    async def get(self, owner: UUID) -> Basket:
+        """The basket of ``owner`` (empty when there is none)."""
         ...
 
+    async def add_item(self, owner: UUID, product: CatalogProduct, quantity: int) -> Basket:
+        """Add ``quantity`` units of ``product`` at its price (a new line) or to its line.
 
-class BasketQueries(Protocol):
-    """Reads of stored baskets outside any unit of work (committed data only)."""
-
-    async def get(self, basket_id: UUID) -> Basket | None:
-        """The basket with ``basket_id``, or ``None``."""
-        ...
-
-    async def get_idempotency_key(self, scope: str, request_id: str) -> IdempotencyKey | None:
-        """The record of key ``(scope, request_id)``, expired or not, or ``None``."""
-        ...
-
-    async def list_newest(self, limit: int, after: PageCursor | None = None) -> list[Basket]:
-        """Up to ``limit`` baskets, newest first (``create_time`` then ``id``,
-        descending), strictly after ``after`` in that order when given."""
-        ...
-
-    async def created_count(self) -> int:
-        """How many ``BasketCreated`` events the consumer has counted."""
-        ...
-
-
-class BasketRepository(Protocol):
-    """Stored baskets inside the unit of work's transaction.  ``add`` and ``save`` hand
-    the basket to the unit of work, which writes the events it recorded at commit."""
-
-    async def get_for_update(self, basket_id: UUID) -> Basket | None:
-        """The basket with ``basket_id``, its row locked until the transaction ends
-        (writes of the same basket wait: no lost update), or ``None``."""
-        ...
-
-    async def add(
-        self, basket: Basket, *, key: IdempotencyKey | None = None
-    ) -> IdempotencyKey | None:
-        """Store a new ``basket`` and, when given, the idempotency ``key`` that created
-        it; return ``None`` once both are written (committed with the unit of work).
-
-        A record of the same key that expired by ``key.create_time`` is replaced.  When a
-        live record holds the key (a concurrent create won), nothing is written and that
-        record is returned, for the caller to compare.
+        The line is flagged ``price_changed`` when the store knows a newer catalog price
+        than the line's (an event that raced the catalog read).  Raises ``BasketLimit``
+        (the line above 99 units, the basket above 50 lines), ``InsufficientStock`` (the
+        line above ``product.stock_quantity``), ``ProductNotOnSale`` (archived since).
         """
         ...
 
-    async def save(self, basket: Basket) -> None:
-        """Write ``basket``'s fields, ``update_time`` and ``version`` (its row was read
-        with ``get_for_update`` in this transaction)."""
+    async def set_quantity(self, owner: UUID, product_id: UUID, quantity: int) -> Basket:
+        """Set the line's quantity; ``ItemNotFound`` when there is no such line,
+        ``BasketLimit`` outside 1..99."""
+        ...
+
+    async def remove_item(self, owner: UUID, product_id: UUID) -> Basket:
+        """Remove the line (nothing changes when there is none)."""
+        ...
+
+    async def clear(self, owner: UUID, *, etag: str = "") -> Basket:
+        """Remove every line; with ``etag``, only if it is the basket's current one (else
+        the basket is returned unchanged)."""
+        ...
+
+    async def acknowledge(self, owner: UUID, *, etag: str = "") -> Basket:
+        """Apply the flags: a changed price becomes the line's, unavailable lines go.
+        ``EtagMismatch`` when ``etag`` is given and not current."""
+        ...
+
+    async def price_changed(self, product_id: UUID, price: Money, *, event_id: str) -> int | None:
+        """Flag every line of the product whose unit price is not ``price`` (and unflag
+        those whose is), once per ``event_id``; the number of lines seen, ``None`` when
+        the event was applied before."""
+        ...
+
+    async def archived(self, product_id: UUID, *, event_id: str) -> int | None:
+        """Flag every line of the product unavailable, once per ``event_id``; the number
+        of lines flagged, ``None`` when the event was applied before."""
         ...
 
 
-class StatisticsRepository(Protocol):
-    """The counts the event consumer keeps, inside the unit of work's transaction."""
+class Catalog(Protocol):
+    """What the catalog says of products now."""
 
-    async def count_created(self) -> None:
-        """Add one to the count of created baskets."""
+    async def product(self, product_id: UUID) -> CatalogProduct | None:
+        """The product, in any state; ``None`` when the catalog has none.  Raises
+        ``pkg.errors.Unavailable`` (``CATALOG_UNAVAILABLE``) when the catalog is down or
+        slower than its deadline."""
         ...
-
-
-class BasketRepositories(Protocol):
-    """What the basket service's unit of work holds."""
-
-    @property
-    def baskets(self) -> BasketRepository:
-        """The baskets of the open transaction."""
-        ...
-
-    @property
-    def statistics(self) -> StatisticsRepository:
-        """The consumer's counts in the open transaction."""
-        ...
-
-
-BasketUnitOfWork = UnitOfWork[BasketRepositories]
-"""The unit of work the use cases take (``pkg.uow``)."""

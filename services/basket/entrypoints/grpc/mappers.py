@@ -1,68 +1,88 @@
-"""Proto <-> domain for the basket service: resource names, baskets and events.
+"""Proto <-> domain for the basket service: resource names and baskets.
 
-``event_to_message`` is the unit of work's ``pkg.uow.EventMapper`` (given to it by the
-composition root): domain events -> ``agora.basket.v1`` (basket_events.proto).
-
-Request ids and field renaming are ``pkg.fields``, timestamps ``pkg.timestamps``.
-
-With the servicer, the only module that knows ``agora.basket.v1``'s messages.  Field paths in
-errors are the request's (``name``, ``basket.display_name``), as AIP-193 asks.
+With the servicers, the only module that knows ``agora.basket.v1``'s messages.  Field paths
+in errors are the request's (``name``, ``product``), as AIP-193 asks.  Names reaching a
+servicer already matched the contract's patterns (protovalidate); the parsers still refuse
+anything else with ``InvalidField`` rather than a traceback.
 """
 
 from __future__ import annotations
 
-import contextlib
+import re
 from uuid import UUID
 
-from google.protobuf.message import Message
-
-from agora.basket.v1 import basket_events_pb2, basket_pb2
-from agora.basket.v1.reasons import BasketReason
+from agora.basket.v1 import basket_pb2
+from agora.errors.v1.reasons import SharedReason
+from pkg.errors import InvalidField
+from pkg.money_proto import money_to_proto
 from pkg.timestamps import timestamp_to_proto
-from services.basket.domain import Basket, BasketCreated, BasketUpdated, InvalidField
+from services.basket.domain import Basket, BasketLine
 
-_PREFIX = "baskets/"
-
-
-def basket_name(basket_id: UUID) -> str:
-    """The resource name ``baskets/{uuid}``."""
-    return f"{_PREFIX}{basket_id}"
+_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_BASKET = re.compile(rf"users/(me|{_UUID})/basket")
+_PRODUCT = re.compile(rf"products/({_UUID})")
 
 
-def parse_basket_name(name: str, *, field: str = "name") -> UUID:
-    """The id ``name`` denotes; ``InvalidField`` (at ``field``) unless ``baskets/{uuid}``."""
-    if name.startswith(_PREFIX):
-        with contextlib.suppress(ValueError):
-            return UUID(name.removeprefix(_PREFIX))
-    raise InvalidField(field, "must be baskets/{uuid}", reason=BasketReason.NAME_INVALID)
+def basket_name(owner: UUID) -> str:
+    """The resource name ``users/{uuid}/basket``."""
+    return f"users/{owner}/basket"
+
+
+def parse_basket_user(name: str, *, field: str = "name") -> str:
+    """The user segment of ``users/{me|uuid}/basket`` (``me`` or a uuid); ``InvalidField``
+    (at ``field``) otherwise."""
+    match = _BASKET.fullmatch(name)
+    if match is None:
+        raise InvalidField(
+            field,
+            "must be users/me/basket or users/{uuid}/basket",
+            reason=SharedReason.INVALID_FIELD,
+        )
+    return match.group(1)
+
+
+def parse_basket_owner(name: str, *, field: str = "name") -> UUID:
+    """The owner of ``users/{uuid}/basket``; ``InvalidField`` (at ``field``) otherwise."""
+    user = parse_basket_user(name, field=field)
+    if user == "me":
+        raise InvalidField(field, "must be users/{uuid}/basket", reason=SharedReason.INVALID_FIELD)
+    return UUID(user)
+
+
+def parse_product_name(name: str, *, field: str = "product") -> UUID:
+    """The id of ``products/{uuid}``; ``InvalidField`` (at ``field``) otherwise."""
+    match = _PRODUCT.fullmatch(name)
+    if match is None:
+        raise InvalidField(field, "must be products/{uuid}", reason=SharedReason.INVALID_FIELD)
+    return UUID(match.group(1))
+
+
+def _line_to_proto(line: BasketLine) -> basket_pb2.BasketItem:
+    item = basket_pb2.BasketItem(
+        product=f"products/{line.product_id}",
+        title=line.title,
+        quantity=line.quantity,
+        unit_price=money_to_proto(line.unit_price),
+        line_total=money_to_proto(line.line_total),
+        price_changed=line.price_changed,
+        unavailable=line.unavailable,
+    )
+    if line.catalog_unit_price is not None:
+        item.catalog_unit_price.CopyFrom(money_to_proto(line.catalog_unit_price))
+    return item
 
 
 def basket_to_proto(basket: Basket) -> basket_pb2.Basket:
-    """The ``agora.basket.v1.Basket`` of ``basket``."""
-    return basket_pb2.Basket(
-        name=basket_name(basket.id),
-        display_name=basket.display_name,
-        create_time=timestamp_to_proto(basket.create_time),
-        update_time=timestamp_to_proto(basket.update_time),
+    """The ``agora.basket.v1.Basket`` of ``basket`` (no times when it is empty)."""
+    message = basket_pb2.Basket(
+        name=basket_name(basket.owner),
+        items=[_line_to_proto(line) for line in basket.lines],
+        total=money_to_proto(basket.total),
+        has_changes=basket.has_changes,
         etag=basket.etag,
     )
-
-
-def event_to_message(event: object) -> tuple[str, Message]:
-    """``(subject, message)`` of a domain event for the outbox (``pkg.uow.EventMapper``):
-    the basket's resource name and its ``agora.basket.v1`` event message.  Raises
-    ``TypeError`` for anything but the basket service's events."""
-    match event:
-        case BasketCreated(basket_id=basket_id, display_name=display_name):
-            message: Message = basket_events_pb2.BasketCreated(
-                basket=basket_name(basket_id), display_name=display_name
-            )
-        case BasketUpdated(basket_id=basket_id, display_name=display_name, changed_fields=changed):
-            message = basket_events_pb2.BasketUpdated(
-                basket=basket_name(basket_id),
-                display_name=display_name,
-                changed_fields=list(changed),
-            )
-        case _:
-            raise TypeError(f"not a basket service event: {type(event).__name__}")
-    return basket_name(basket_id), message
+    if basket.update_time is not None:
+        message.update_time.CopyFrom(timestamp_to_proto(basket.update_time))
+    if basket.expire_time is not None:
+        message.expire_time.CopyFrom(timestamp_to_proto(basket.expire_time))
+    return message

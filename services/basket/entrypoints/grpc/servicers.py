@@ -1,87 +1,85 @@
 """The gRPC servicers of ``agora.basket.v1``: request -> mapper -> use case -> mapper -> reply.
 
 Access rules come from the contract (``agora.policy.v1.rule``) and are enforced by the
-server's interceptors before these run.
+server's interceptors before these run; a customer's basket is theirs only
+(``services.basket.service.owner_of``).
 """
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import grpc
 
 from agora.basket.v1 import basket_pb2, basket_pb2_grpc
-from pkg.fields import parse_request_id, request_fields
 from pkg.server import require_principal
 from services.basket.entrypoints.grpc import mappers
-from services.basket.service import Baskets, Statistics
+from services.basket.service import Baskets, owner_of
 
-_CREATE_FIELDS = {"display_name": "basket.display_name"}
-_UPDATE_FIELDS = {"display_name": "basket.display_name"}
+
+def _owner(name: str, field: str) -> UUID:
+    """The caller's own basket named by ``name``; PERMISSION_DENIED (NOT_ALLOWED) for
+    another user's."""
+    return owner_of(mappers.parse_basket_user(name, field=field), require_principal().subject)
 
 
 class BasketServicer(basket_pb2_grpc.BasketServiceServicer):
-    """``agora.basket.v1.BasketService``, for callers with an access token."""
+    """``agora.basket.v1.BasketService``, for customers with an access token."""
 
-    def __init__(self, baskets: Baskets, statistics: Statistics) -> None:
+    def __init__(self, baskets: Baskets) -> None:
         self._baskets = baskets
-        self._statistics = statistics
-
-    async def CreateBasket(
-        self, request: basket_pb2.CreateBasketRequest, context: grpc.aio.ServicerContext
-    ) -> basket_pb2.Basket:
-        """Idempotent per (token subject, request_id); INVALID_ARGUMENT (field violations,
-        IDEMPOTENCY_KEY_REUSED)."""
-        principal = require_principal()
-        with request_fields(_CREATE_FIELDS):
-            basket = await self._baskets.create_basket(
-                display_name=request.basket.display_name,
-                request_id=parse_request_id(request.request_id),
-                scope=principal.subject,
-            )
-        return mappers.basket_to_proto(basket)
 
     async def GetBasket(
         self, request: basket_pb2.GetBasketRequest, context: grpc.aio.ServicerContext
     ) -> basket_pb2.Basket:
-        """NOT_FOUND (BASKET_NOT_FOUND) when there is no such basket."""
-        require_principal()
-        basket = await self._baskets.get_basket(mappers.parse_basket_name(request.name))
+        """The caller's basket; an empty one when they have none."""
+        basket = await self._baskets.get(_owner(request.name, "name"))
         return mappers.basket_to_proto(basket)
 
-    async def ListBaskets(
-        self, request: basket_pb2.ListBasketsRequest, context: grpc.aio.ServicerContext
-    ) -> basket_pb2.ListBasketsResponse:
-        """Newest first; INVALID_ARGUMENT for a bad page_token."""
-        require_principal()
-        page = await self._baskets.list_baskets(
-            requested_size=request.page_size, page_token=request.page_token
-        )
-        return basket_pb2.ListBasketsResponse(
-            baskets=[mappers.basket_to_proto(item) for item in page.baskets],
-            next_page_token=page.next_page_token,
-        )
-
-    async def UpdateBasket(
-        self, request: basket_pb2.UpdateBasketRequest, context: grpc.aio.ServicerContext
+    async def AddBasketItem(
+        self, request: basket_pb2.AddBasketItemRequest, context: grpc.aio.ServicerContext
     ) -> basket_pb2.Basket:
-        """ABORTED (ETAG_MISMATCH) for a stale etag, INVALID_ARGUMENT (update_mask,
-        basket.display_name), NOT_FOUND."""
-        require_principal()
-        basket_id = mappers.parse_basket_name(request.basket.name, field="basket.name")
-        with request_fields(_UPDATE_FIELDS):
-            basket = await self._baskets.update_basket(
-                basket_id,
-                display_name=request.basket.display_name,
-                fields=list(request.update_mask.paths),
-                etag=request.basket.etag or None,
-            )
+        """NOT_FOUND / FAILED_PRECONDITION (PRODUCT_UNAVAILABLE), FAILED_PRECONDITION
+        (INSUFFICIENT_STOCK, BASKET_LIMIT), UNAVAILABLE (CATALOG_UNAVAILABLE)."""
+        owner = _owner(request.basket, "basket")
+        product_id = mappers.parse_product_name(request.product)
+        basket = await self._baskets.add_item(owner, product_id, request.quantity)
         return mappers.basket_to_proto(basket)
 
-    async def GetBasketStatistics(
-        self, request: basket_pb2.GetBasketStatisticsRequest, context: grpc.aio.ServicerContext
-    ) -> basket_pb2.BasketStatistics:
-        """Admins (the contract's rule); the counts the event consumer has applied."""
-        require_principal()
-        return basket_pb2.BasketStatistics(created_count=await self._statistics.created_count())
+    async def UpdateBasketItemQuantity(
+        self,
+        request: basket_pb2.UpdateBasketItemQuantityRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> basket_pb2.Basket:
+        """NOT_FOUND (ITEM_NOT_FOUND) when the basket has no line for the product."""
+        owner = _owner(request.basket, "basket")
+        product_id = mappers.parse_product_name(request.product)
+        basket = await self._baskets.set_quantity(owner, product_id, request.quantity)
+        return mappers.basket_to_proto(basket)
+
+    async def RemoveBasketItem(
+        self, request: basket_pb2.RemoveBasketItemRequest, context: grpc.aio.ServicerContext
+    ) -> basket_pb2.Basket:
+        """The basket without the line (unchanged when it had none)."""
+        owner = _owner(request.basket, "basket")
+        basket = await self._baskets.remove_item(owner, mappers.parse_product_name(request.product))
+        return mappers.basket_to_proto(basket)
+
+    async def ClearBasket(
+        self, request: basket_pb2.ClearBasketRequest, context: grpc.aio.ServicerContext
+    ) -> basket_pb2.Basket:
+        """The empty basket."""
+        basket = await self._baskets.clear(_owner(request.name, "name"))
+        return mappers.basket_to_proto(basket)
+
+    async def AcknowledgeBasketChanges(
+        self,
+        request: basket_pb2.AcknowledgeBasketChangesRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> basket_pb2.Basket:
+        """ABORTED (ETAG_MISMATCH) when ``etag`` is set and not current."""
+        basket = await self._baskets.acknowledge(_owner(request.name, "name"), etag=request.etag)
+        return mappers.basket_to_proto(basket)
 
 
 class BasketInternalServicer(basket_pb2_grpc.BasketInternalServiceServicer):
@@ -91,9 +89,19 @@ class BasketInternalServicer(basket_pb2_grpc.BasketInternalServiceServicer):
     def __init__(self, baskets: Baskets) -> None:
         self._baskets = baskets
 
-    async def GetBasket(
-        self, request: basket_pb2.GetBasketRequest, context: grpc.aio.ServicerContext
+    async def GetBasketForCheckout(
+        self, request: basket_pb2.GetBasketForCheckoutRequest, context: grpc.aio.ServicerContext
     ) -> basket_pb2.Basket:
-        """NOT_FOUND (BASKET_NOT_FOUND) when there is no such basket."""
-        basket = await self._baskets.get_basket(mappers.parse_basket_name(request.name))
+        """The user's basket as it is (empty when they have none)."""
+        basket = await self._baskets.get(mappers.parse_basket_owner(request.name))
+        return mappers.basket_to_proto(basket)
+
+    async def ClearCheckedOutBasket(
+        self,
+        request: basket_pb2.ClearCheckedOutBasketRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> basket_pb2.Basket:
+        """Empties the basket if ``etag`` (when set) is current; returns it as it is now."""
+        owner = mappers.parse_basket_owner(request.name)
+        basket = await self._baskets.clear(owner, etag=request.etag)
         return mappers.basket_to_proto(basket)

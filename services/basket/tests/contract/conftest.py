@@ -1,8 +1,9 @@
 """The basket service built by its composition root, served in-process over mTLS.
 
-Access tokens come from the test kit's ``token_mint``; certificates from ``cert_dir``;
-the ``basket`` fixture is a stub on a channel presenting the edge's certificate.  The
-user service it asks about accounts is the test kit's stand-in (``users``), over mTLS.
+Access tokens come from the test kit's ``token_mint``; certificates from ``basket_certs``
+(every workload's, and one for ``order``, the internal service's caller, not yet a
+service of the mesh).  The catalog it asks is the test kit's stand-in (``catalog``), over
+mTLS.
 """
 
 from __future__ import annotations
@@ -16,18 +17,18 @@ import pytest
 from agora.basket.v1 import basket_pb2_grpc
 from pkg.config import MeshSettings
 from pkg.mtls import secure_channel
-from pkg.testing import StandInUsers, TokenMint, serving, serving_users
+from pkg.pki import DevelopmentCA, ensure_mesh_certificates
+from pkg.runtime import WORKLOADS
+from pkg.testing import StandInCatalog, TokenMint, serving, serving_catalog
 from services.basket.app import build
 from services.basket.config import BasketSettings
 
 
-def server_settings(database_url: str, redis_url: str, **overrides: Any) -> BasketSettings:
-    """Settings for a server on a free port of ``database_url`` and ``redis_url`` that
-    stops at once."""
+def server_settings(redis_url: str, **overrides: Any) -> BasketSettings:
+    """Settings for a server on a free port of ``redis_url`` that stops at once."""
     return BasketSettings.model_validate(
         {
             "listen": "127.0.0.1:0",
-            "database_url": database_url,
             "redis_url": redis_url,
             "grace_seconds": 0.5,
             "drain_seconds": 0,
@@ -38,46 +39,53 @@ def server_settings(database_url: str, redis_url: str, **overrides: Any) -> Bask
 
 
 @pytest.fixture(scope="session")
-async def users(cert_dir: Path, token_mint: TokenMint) -> AsyncIterator[tuple[str, StandInUsers]]:
-    """The stand-in user service (``pkg.testing.serving_users``): its target and servicer
-    (``disabled`` subjects, ``up``, ``calls``).  Shared by the session: a test that changes
-    ``up`` puts it back."""
-    async with serving_users(cert_dir, token_mint) as served:
+def basket_certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A certificate directory with leaves for every workload and ``order``."""
+    root = tmp_path_factory.mktemp("basket-pki")
+    certs = root / "certs"
+    ensure_mesh_certificates(DevelopmentCA(root / "pki"), certs, (*WORKLOADS, "order"))
+    return certs
+
+
+@pytest.fixture(scope="session")
+async def catalog(
+    basket_certs: Path, token_mint: TokenMint
+) -> AsyncIterator[tuple[str, StandInCatalog]]:
+    """The stand-in catalog (``pkg.testing.serving_catalog``): its target and servicer
+    (``products``, ``up``, ``calls``).  A test that changes ``up`` puts it back."""
+    async with serving_catalog(basket_certs, token_mint) as served:
         yield served
 
 
 @pytest.fixture(scope="session")
 async def basket_target(
-    migrated_database: str,
-    redis_url: str,
-    cert_dir: Path,
-    token_mint: TokenMint,
-    users: tuple[str, StandInUsers],
+    redis_url: str, basket_certs: Path, token_mint: TokenMint, catalog: tuple[str, StandInCatalog]
 ) -> AsyncIterator[str]:
-    """``127.0.0.1:<port>`` of a running basket service on the migrated test database,
-    its relay and consumer on ``redis_url``, asking ``users`` about accounts."""
-    settings = server_settings(migrated_database, redis_url)
-    mesh = MeshSettings.model_validate({"cert_dir": cert_dir, "endpoints": {"user": users[0]}})
-    server = build(settings, mesh, verifier=token_mint.verifier)
+    """``127.0.0.1:<port>`` of a running basket service on ``redis_url``, asking
+    ``catalog`` about products."""
+    mesh = MeshSettings.model_validate(
+        {"cert_dir": basket_certs, "endpoints": {"catalog": catalog[0]}, "currency": "EUR"}
+    )
+    server = build(server_settings(redis_url), mesh, verifier=token_mint.verifier)
     async with serving(server) as target:
         yield target
 
 
 @pytest.fixture
 async def basket(
-    basket_target: str, cert_dir: Path
+    basket_target: str, basket_certs: Path
 ) -> AsyncIterator[basket_pb2_grpc.BasketServiceStub]:
     """BasketService as the edge forwards it."""
-    async with secure_channel(cert_dir, "edge", basket_target, "basket") as channel:
+    async with secure_channel(basket_certs, "edge", basket_target, "basket") as channel:
         yield basket_pb2_grpc.BasketServiceStub(channel)
 
 
 @pytest.fixture
 async def basket_internal(
-    basket_target: str, cert_dir: Path
+    basket_target: str, basket_certs: Path
 ) -> AsyncIterator[basket_pb2_grpc.BasketInternalServiceStub]:
-    """BasketInternalService as an allowed caller (the ``basket`` identity) calls it."""
-    async with secure_channel(cert_dir, "basket", basket_target, "basket") as channel:
+    """BasketInternalService as its allowed caller (the ``order`` identity) calls it."""
+    async with secure_channel(basket_certs, "order", basket_target, "basket") as channel:
         yield basket_pb2_grpc.BasketInternalServiceStub(channel)
 
 

@@ -17,14 +17,12 @@ OWN = declared_reasons(basket_pb2.DESCRIPTOR.enum_types_by_name["ErrorReason"])
 
 def test_the_generated_enum_holds_the_contracts_reasons_as_sent() -> None:
     assert {member.value for member in BasketReason} == OWN
-    assert BasketReason.BASKET_NOT_FOUND == "BASKET_NOT_FOUND"
+    assert BasketReason.ITEM_NOT_FOUND == "ITEM_NOT_FOUND"
 
 
 def test_every_domain_error_reason_is_a_basket_reason() -> None:
     reasons = error_class_reasons(errors)
-    assert reasons["services.basket.domain.errors.BasketNotFound"] is (
-        BasketReason.BASKET_NOT_FOUND
-    )
+    assert reasons["services.basket.domain.errors.ItemNotFound"] is BasketReason.ITEM_NOT_FOUND
     assert {k: r for k, r in reasons.items() if not isinstance(r, BasketReason)} == {}
 
 

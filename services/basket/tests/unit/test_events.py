@@ -1,57 +1,64 @@
-"""The basket service's consumer side with fakes: the bus counts each ``BasketCreated``
-once per event id, rejects an event naming no basket, and ignores other types."""
+"""The catalog's events reach ``CatalogChanges`` as domain values; an event naming no
+product or a price in another currency is ``Rejected`` (dead-lettered), not retried."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
+from google.type import money_pb2
 
-from agora.basket.v1 import basket_events_pb2
-from pkg.clock import utcnow
-from pkg.events import Event, Rejected, event_of, seal
-from services.basket.entrypoints.events import basket_event_bus
-from services.basket.service import Statistics
-from services.basket.tests.fakes import FakeBasketRepository
-
-
-def _event(
-    message: basket_events_pb2.BasketCreated,
-) -> tuple[basket_events_pb2.BasketCreated, Event]:
-    envelope = seal(message, source="basket", subject=message.basket, time=utcnow())
-    return message, event_of(envelope, "1-0")
+from agora.catalog.v1 import catalog_events_pb2
+from pkg.events import Rejected
+from services.basket.entrypoints.events import catalog_event_bus
+from services.basket.tests.factories import eur
 
 
-async def _deliver(
-    statistics: Statistics, delivery: tuple[basket_events_pb2.BasketCreated, Event]
-) -> None:
-    payload, event = delivery
-    route = basket_event_bus(statistics).route(event.type)
+class RecordingChanges:
+    def __init__(self) -> None:
+        self.seen: list[tuple[Any, ...]] = []
+
+    async def price_changed(self, product_id: uuid.UUID, price: Any, *, event_id: str) -> None:
+        self.seen.append(("price", product_id, price, event_id))
+
+    async def archived(self, product_id: uuid.UUID, *, event_id: str) -> None:
+        self.seen.append(("archived", product_id, event_id))
+
+
+class _Event:
+    id = "event-1"
+
+
+async def _deliver(changes: RecordingChanges, payload: Any) -> None:
+    bus = catalog_event_bus(changes, currency="EUR")  # type: ignore[arg-type]
+    route = bus.route(payload.DESCRIPTOR.full_name)
     assert route is not None
-    await route.handler(payload, event)
+    await route.handler(payload, _Event())  # type: ignore[arg-type]
 
 
-async def test_a_created_event_is_counted_once_however_often_it_arrives() -> None:
-    repository = FakeBasketRepository()
-    statistics = Statistics(repository, repository.units)
-    event = _event(basket_events_pb2.BasketCreated(basket=f"baskets/{uuid.uuid4()}"))
-    await _deliver(statistics, event)
-    await _deliver(statistics, event)
-    assert await statistics.created_count() == 1
-    assert repository.unit.commits == 1
+async def test_price_changes_and_archives_reach_the_use_case() -> None:
+    changes, product = RecordingChanges(), uuid.uuid4()
+    price = money_pb2.Money(currency_code="EUR", units=9, nanos=990_000_000)
+    await _deliver(
+        changes, catalog_events_pb2.ProductPriceChanged(product=f"products/{product}", price=price)
+    )
+    await _deliver(changes, catalog_events_pb2.ProductArchived(product=f"products/{product}"))
+    assert changes.seen == [
+        ("price", product, eur(999), "event-1"),
+        ("archived", product, "event-1"),
+    ]
 
 
-async def test_an_event_naming_no_basket_is_rejected() -> None:
-    repository = FakeBasketRepository()
+@pytest.mark.parametrize(
+    "payload",
+    [
+        catalog_events_pb2.ProductArchived(product="baskets/1"),
+        catalog_events_pb2.ProductPriceChanged(
+            product=f"products/{uuid.uuid4()}", price=money_pb2.Money(currency_code="USD", units=1)
+        ),
+    ],
+)
+async def test_unusable_events_are_rejected(payload: Any) -> None:
     with pytest.raises(Rejected):
-        await _deliver(
-            Statistics(repository, repository.units),
-            _event(basket_events_pb2.BasketCreated(basket="users/x")),
-        )
-    assert repository.created == 0
-
-
-def test_only_basket_created_is_routed() -> None:
-    repository = FakeBasketRepository()
-    bus = basket_event_bus(Statistics(repository, repository.units))
-    assert bus.types == {"agora.basket.v1.BasketCreated"}
+        await _deliver(RecordingChanges(), payload)
