@@ -14,6 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pkg.money import currency_exponent
 
+DEFAULT_CURRENCY = "EUR"
+"""The mesh's currency unless ``AGORA_CURRENCY`` says otherwise."""
+
 
 class MeshSettings(BaseSettings):
     """Settings shared across the mesh (prefix ``AGORA_``)."""
@@ -30,7 +33,7 @@ class MeshSettings(BaseSettings):
     log_level: str = "INFO"
     log_file: str = Field(default="", description="append JSON log lines here (empty: stderr)")
     currency: str = Field(
-        default="EUR",
+        default=DEFAULT_CURRENCY,
         description="the one ISO 4217 currency prices and payments are in (pkg.money); "
         "amounts in any other are refused",
     )

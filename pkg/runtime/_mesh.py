@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from pkg.config import DEFAULT_CURRENCY
 from pkg.registry import DEFAULT_PORT_BASE as DEFAULT_PORT_BASE
 from pkg.registry import REGISTRY, RegistryError, load_registry, workloads
 from pkg.registry import ServiceSpec as ServiceSpec
@@ -446,6 +447,8 @@ class MeshPlan:
             "AGORA_JWT_ISSUER": JWT_ISSUER,
             "AGORA_JWT_AUDIENCE": JWT_AUDIENCE,
             "AGORA_LOG_LEVEL": self.log_level,
+            # the mesh's one currency (pkg.money): the operator's, else the default
+            "AGORA_CURRENCY": os.environ.get("AGORA_CURRENCY", DEFAULT_CURRENCY),
             f"{spec.prefix}LISTEN": f"127.0.0.1:{self.ports.worker_ports(spec.name)[worker]}",
             "PYTHONUNBUFFERED": "1",
         }
