@@ -207,13 +207,17 @@ def strict_json_schema(contracts: Contracts) -> StrictJsonSchema:
 
 def _precedence(rule: StrictRule) -> tuple[int, ...]:
     """Most specific template first, segment by segment (a literal before ``*`` before
-    ``**``), the order in which the transcoder's path matcher prefers them, so the guard's
-    first match is the transcoder's RPC (the route checks it, see ``_routes``)."""
+    ``**``, and a template that goes on, e.g. with a custom verb, before one that ends
+    there: ``/v1/offerings/*:listProviders`` before ``/v1/offerings/*``, whose ``*`` would
+    also take ``x:listProviders``), the order in which the transcoder's path matcher prefers
+    them, so the guard's first match is the transcoder's RPC (the route checks it, see
+    ``_routes``)."""
     flat = _VARIABLE.sub(lambda m: m.group(1) or "*", rule.template)
-    return tuple(
+    parts = tuple(
         2 if part == "**" else 1 if "*" in part else 0
         for part in flat.strip("/").replace(":", "/:").split("/")
     )
+    return (*parts, 3)
 
 
 def strict_body_source(schema: StrictJsonSchema) -> str:

@@ -17,10 +17,15 @@ from pkg.edge import (
 )
 from pkg.edge.__main__ import main
 from pkg.edge._local_reply import GRPC_CODE_BY_HTTP_STATUS
+from pkg.runtime import SERVICES
 
 from .conftest import envoy_validate
 
-ENDPOINTS = {"auth": [("127.0.0.1", 50051)], "user": [("127.0.0.1", 50052), ("127.0.0.1", 50062)]}
+ENDPOINTS = {
+    **{spec.name: [("127.0.0.1", 50050 + spec.port_offset)] for spec in SERVICES},
+    "user": [("127.0.0.1", 50052), ("127.0.0.1", 50062)],
+}
+"""An endpoint for every service of the registry (the edge routes them all); user has two."""
 
 
 @pytest.fixture
@@ -104,7 +109,7 @@ def test_clusters_use_mtls_with_the_services_spiffe_id(config: dict[str, Any]) -
     user = clusters["user"]
     tls = user["transport_socket"]["typed_config"]["common_tls_context"]
 
-    assert set(clusters) == {"auth", "user", "jwks"}
+    assert set(clusters) == {*(spec.name for spec in SERVICES), "jwks"}
     assert len(user["load_assignment"]["endpoints"][0]["lb_endpoints"]) == 2
     assert tls["validation_context"]["match_typed_subject_alt_names"] == [
         {"san_type": "URI", "matcher": {"exact": "spiffe://agora.local/user"}}
@@ -214,16 +219,17 @@ def test_the_command_line_writes_a_config(
             str(cert_dir),
             "--out",
             str(out),
-            "--endpoint",
-            "auth=127.0.0.1:50051",
-            "--endpoint",
-            "user=127.0.0.1:50052",
+            *(
+                argument
+                for spec in SERVICES
+                for argument in ("--endpoint", f"{spec.name}=127.0.0.1:{50050 + spec.port_offset}")
+            ),
         ]
     )
 
     assert status == 0
     clusters = yaml.safe_load(out.read_text())["static_resources"]["clusters"]
-    assert [c["name"] for c in clusters] == ["auth", "user", "jwks"]
+    assert [c["name"] for c in clusters] == [*sorted(spec.name for spec in SERVICES), "jwks"]
 
 
 def test_the_command_line_routes_to_every_registered_service_by_default(
@@ -378,7 +384,7 @@ def test_cors_allows_exactly_the_configured_origins(
         {"exact": "https://app.example.com"},
         {"exact": "http://localhost:3000"},
     ]
-    assert policy["allow_methods"] == "GET, PATCH, POST"
+    assert policy["allow_methods"] == "DELETE, GET, PATCH, POST"
     assert policy["allow_headers"] == "authorization, content-type, x-request-id"
     assert policy["expose_headers"] == "x-request-id, retry-after, www-authenticate"
     assert virtual_host["routes"][-1]["match"]["prefix"] == "/"

@@ -48,8 +48,13 @@ def test_internal_rpcs_have_no_route(descriptor_set: Path) -> None:
     contracts = load_contracts(descriptor_set)
     assert contracts.transcoded_services == (
         "agora.auth.v1.AuthService",
+        "agora.basket.v1.BasketService",
+        "agora.catalog.v1.CatalogService",
+        "agora.catalog.v1.OfferingService",
         "agora.user.v1.UserService",
     )
+    assert "/agora.catalog.v1.CatalogInternalService/BatchGetProducts" not in rpcs
+    assert "/agora.basket.v1.BasketInternalService/GetBasketForCheckout" not in rpcs
 
 
 def test_timeout_defaults_to_five_seconds_and_follows_the_contract(descriptor_set: Path) -> None:

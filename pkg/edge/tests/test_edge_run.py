@@ -24,6 +24,7 @@ from agora.auth.v1 import auth_pb2, auth_pb2_grpc
 from agora.policy.v1 import policy_pb2
 from agora.user.v1 import user_pb2, user_pb2_grpc
 from pkg.edge import write_envoy_config
+from pkg.runtime import SERVICES
 
 from .conftest import free_port, with_tree_service
 from .stub_auth import HANG_EMAIL, PASSWORD, UNAVAILABLE_TOKEN, StubAuth, start_stub_auth
@@ -109,8 +110,8 @@ async def _running_edge(
             jwks_listen=("127.0.0.1", free_port()),
             cors_origins=cors_origins,
             endpoints={
+                **{spec.name: [("127.0.0.1", free_port())] for spec in SERVICES},
                 "auth": [("127.0.0.1", port) for port in (auth_port, *extra_auth)],
-                "user": [("127.0.0.1", free_port())],
                 **endpoints,
             },
         )
@@ -949,7 +950,7 @@ async def test_cors_serves_a_web_front_end_on_a_configured_origin_only(
 
     assert allowed.status_code == 200, allowed.text
     assert allowed.headers["access-control-allow-origin"] == APP
-    assert allowed.headers["access-control-allow-methods"] == "GET, PATCH, POST"
+    assert allowed.headers["access-control-allow-methods"] == "DELETE, GET, PATCH, POST"
     assert allowed.headers["access-control-allow-headers"] == (
         "authorization, content-type, x-request-id"
     )

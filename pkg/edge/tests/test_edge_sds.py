@@ -16,11 +16,12 @@ from cryptography import x509
 
 from pkg.edge import EDGE_LISTENER, write_envoy_config
 from pkg.pki import DevelopmentCA, ensure_mesh_certificates
+from pkg.runtime import SERVICES
 
 from .conftest import envoy_validate
 from .test_edge_run import _running_edge
 
-ENDPOINTS = {"auth": [("127.0.0.1", 50051)], "user": [("127.0.0.1", 50052)]}
+ENDPOINTS = {spec.name: [("127.0.0.1", 50050 + spec.port_offset)] for spec in SERVICES}
 
 
 def _fresh_pki(base: Path) -> tuple[DevelopmentCA, Path]:

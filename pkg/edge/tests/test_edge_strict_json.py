@@ -56,12 +56,24 @@ def test_update_user_checks_the_user_field_as_the_body(descriptor_set: Path) -> 
 
 def test_rules_without_a_body_have_no_root_and_internal_rpcs_no_rule(descriptor_set: Path) -> None:
     schema = strict_json_schema(load_contracts(descriptor_set))
-    roots = {rule.template: rule.root for rule in schema.rules}
+    roots = {(rule.verb, rule.template): rule.root for rule in schema.rules}
 
-    assert roots["/v1/users"] == roots["/v1/{name=users/*}"] == 0
-    assert roots["/.well-known/jwks.json"] == 0
-    assert len(roots) == 12 and sum(1 for root in roots.values() if root) == 9
+    assert roots["GET", "/v1/users"] == roots["GET", "/v1/{name=users/*}"] == 0
+    assert roots["GET", "/.well-known/jwks.json"] == 0
+    bindings = [b for m in load_contracts(descriptor_set).methods if m.routed for b in m.bindings]
+    assert set(roots) == {(b.verb, b.template) for b in bindings}
+    assert {key for key, root in roots.items() if root} == {
+        (b.verb, b.template) for b in bindings if b.body
+    }
     assert not any("Internal" in rule.template for rule in schema.rules)
+
+
+def test_a_custom_verb_is_tried_before_the_template_it_extends(descriptor_set: Path) -> None:
+    order = [(r.verb, r.template) for r in strict_json_schema(load_contracts(descriptor_set)).rules]
+
+    assert order.index(("GET", "/v1/{offering=offerings/*}:listProviders")) < order.index(
+        ("GET", "/v1/{name=offerings/*}")
+    )
 
 
 def test_query_parameters_may_not_name_fields_bound_by_the_path_or_the_body(

@@ -301,11 +301,22 @@ def test_agoras_view_has_no_internal_request(
     agora_view: tuple[descriptor_pool.DescriptorPool, list[str]],
 ) -> None:
     pool, public = agora_view
-    assert public == ["agora.auth.v1.AuthService", "agora.user.v1.UserService"]
+    assert public == [
+        "agora.auth.v1.AuthService",
+        "agora.basket.v1.BasketService",
+        "agora.catalog.v1.CatalogService",
+        "agora.catalog.v1.OfferingService",
+        "agora.user.v1.UserService",
+    ]
     for symbol in (
         "agora.user.v1.VerifyCredentialsRequest",
         "agora.user.v1.CreateUserRequest",
         "agora.user.v1.UserInternalService",
+        "agora.catalog.v1.CatalogInternalService",
+        "agora.catalog.v1.BatchGetProductsRequest",
+        "agora.basket.v1.BasketInternalService",
+        "agora.basket.v1.GetBasketForCheckoutRequest",
+        "agora.basket.v1.ClearCheckedOutBasketRequest",
     ):
         assert not _has(pool, symbol), symbol
     for symbol in (
