@@ -32,7 +32,7 @@ def transcoder_filter(descriptor_set: bytes, services: Sequence[str]) -> dict[st
     Unknown paths (404) and query parameters (400) are rejected and malformed JSON fails
     the parse (400). Envoy has no switch to reject unknown JSON body fields: it drops them
     (envoyproxy/envoy#46623), so the generated Lua filter of ``_strict_json`` runs before it
-    and answers 400 for them. JSON uses lowerCamelCase names (proto3 JSON mapping) and
+    and answers 400 for them. A ``+`` in a query value is a space (form encoding). JSON uses lowerCamelCase names (proto3 JSON mapping) and
     omits default values.
     """
     return {
@@ -42,6 +42,9 @@ def transcoder_filter(descriptor_set: bytes, services: Sequence[str]) -> dict[st
             "proto_descriptor_bin": base64.b64encode(descriptor_set).decode("ascii"),
             "services": list(services),
             "convert_grpc_status": True,
+            # `?filter=price+%3E+5` is `price > 5`, as browsers, httpx and curl --data-urlencode
+            # write a space in a query (application/x-www-form-urlencoded); a literal `+` is `%2B`
+            "query_param_unescape_plus": True,
             "request_validation_options": {
                 "reject_unknown_method": True,
                 "reject_unknown_query_parameters": True,
