@@ -28,6 +28,18 @@ from uuid import UUID
 from agora.errors.v1.reasons import SharedReason
 from pkg.errors import InvalidField
 
+
+@dataclass(frozen=True)
+class ListRequest:
+    """The AIP-132 fields of a List request, as the mapper reads them (plain data, so use
+    cases take it without importing SQLAlchemy; ``pkg.filtering.plan_page`` plans it)."""
+
+    filter: str = ""
+    order_by: str = ""
+    page_size: int = 0
+    page_token: str = ""
+
+
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 

@@ -32,8 +32,8 @@ def transcoder_filter(descriptor_set: bytes, services: Sequence[str]) -> dict[st
     Unknown paths (404) and query parameters (400) are rejected and malformed JSON fails
     the parse (400). Envoy has no switch to reject unknown JSON body fields: it drops them
     (envoyproxy/envoy#46623), so the generated Lua filter of ``_strict_json`` runs before it
-    and answers 400 for them. A ``+`` in a query value is a space (form encoding). JSON uses lowerCamelCase names (proto3 JSON mapping) and
-    omits default values.
+    and answers 400 for them. A ``+`` in a query value is a space (form encoding). JSON
+    uses lowerCamelCase names (proto3 JSON mapping) and omits default values.
     """
     return {
         "name": "envoy.filters.http.grpc_json_transcoder",

@@ -32,11 +32,11 @@ from pkg.filtering._fields import (
     TextSearch,
     TimestampField,
 )
-from pkg.filtering._listing import ListRequest, PagePlan, plan_page
+from pkg.filtering._listing import PagePlan, plan_page
 from pkg.filtering._order import Ordering, PrimaryKey, SortKey, order_by_error, parse_order_by
 from pkg.filtering._parse import FilterLimits, filter_error, parse_filter
 from pkg.filtering._schema import FilterSchema
-from pkg.paging import KeyKind
+from pkg.paging import KeyKind, ListRequest
 
 __all__ = [
     "And",

@@ -19,6 +19,7 @@ from pkg.filtering._order import Ordering
 from pkg.filtering._schema import FilterSchema
 from pkg.paging import (
     KeyValue,
+    ListRequest,
     decode_keyset_token,
     encode_keyset_token,
     page_size,
@@ -27,16 +28,6 @@ from pkg.paging import (
 
 T = TypeVar("T")
 S = TypeVar("S", bound=Select[Any])
-
-
-@dataclass(frozen=True)
-class ListRequest:
-    """The AIP-132 fields of a List request, as the mapper reads them."""
-
-    filter: str = ""
-    order_by: str = ""
-    page_size: int = 0
-    page_token: str = ""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,10 @@ asserting that no process of it survives.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,14 +21,17 @@ import grpc
 import httpx
 import pytest
 
+from pkg.config import MeshSettings
 from tests.e2e._api import PASSWORD, random_email
 from tests.e2e._mesh import (
+    REPO,
     Mesh,
     MeshStartError,
     ssl_context,
     start_mesh,
     stop_mesh,
     stop_mesh_completely,
+    tool_env,
 )
 
 
@@ -73,3 +79,52 @@ async def account(edge: httpx.AsyncClient) -> dict[str, Any]:
     )
     assert response.status_code == 200, response.text
     return {"email": email, **response.json()}
+
+
+@pytest.fixture(scope="module")
+async def admin_token(fault_mesh: Mesh, edge: httpx.AsyncClient) -> str:
+    """An access token of an admin of the fault mesh (``create-admin``, then a login)."""
+    email, password = random_email(), "fault admin password 1"
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [
+            sys.executable,
+            "-m",
+            "services.user",
+            "create-admin",
+            "--email",
+            email,
+            "--password",
+            password,
+            "--display-name",
+            "Fault Admin",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        check=False,
+        env={**tool_env(), **fault_mesh.service_env("user")},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    login = await edge.post("/v1/auth:login", json={"email": email, "password": password})
+    assert login.status_code == 200, login.text
+    return str(login.json()["accessToken"])
+
+
+@pytest.fixture(scope="module")
+async def product(edge: httpx.AsyncClient, admin_token: str) -> str:
+    """The name of an ACTIVE product with plenty of stock, created by an admin."""
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    body = {
+        "title": "Fault kettle",
+        "categories": ["kitchen"],
+        "stockQuantity": "100000",
+        "price": {"currencyCode": MeshSettings().currency, "units": "3"},
+    }
+    created = await edge.post("/v1/products", json=body, headers=headers)
+    assert created.status_code == 200, created.text
+    name = str(created.json()["name"])
+    activated = await edge.post(f"/v1/{name}:activate", json={}, headers=headers)
+    assert activated.status_code == 200, activated.text
+    return name

@@ -154,6 +154,67 @@ async def test_rolling_restart_of_auth_fails_no_request(
     await _restart_under_load(fault_mesh, load, "auth", before)
 
 
+async def test_rolling_restart_of_catalog_fails_no_request(
+    fault_mesh: Mesh, edge: httpx.AsyncClient, account: dict[str, Any], product: str
+) -> None:
+    """Listing, reading and adding to a basket (basket -> catalog) go on while every catalog
+    worker is replaced."""
+    headers = bearer(account["tokens"]["accessToken"])
+    before = _pids(fault_mesh, "catalog-")
+    assert len(before) == 2, f"expected two catalog workers, saw {before}"
+
+    async def list_products() -> tuple[bool, str]:
+        return _http_ok(await edge.get("/v1/products", params={"filter": "kitchen"}))
+
+    async def get_product() -> tuple[bool, str]:
+        return _http_ok(await edge.get(f"/v1/{product}"))
+
+    async def add_and_remove() -> tuple[bool, str]:
+        added = await edge.post(
+            "/v1/users/me/basket:addItem",
+            json={"product": product, "quantity": 1},
+            headers=headers,
+        )
+        if added.status_code != 200:
+            return _http_ok(added)
+        return _http_ok(
+            await edge.post(
+                "/v1/users/me/basket:removeItem", json={"product": product}, headers=headers
+            )
+        )
+
+    load = SteadyLoad()
+    load.add("ListProducts HTTP/JSON", list_products, rate=15)
+    load.add("GetProduct HTTP/JSON", get_product, rate=10)
+    load.add("AddBasketItem (basket -> catalog)", add_and_remove, rate=3, concurrency=1)
+    await _restart_under_load(fault_mesh, load, "catalog", before)
+
+
+async def test_rolling_restart_of_basket_fails_no_request(
+    fault_mesh: Mesh, edge: httpx.AsyncClient, account: dict[str, Any], product: str
+) -> None:
+    """The basket keeps answering while every basket worker is replaced (its state is in
+    Redis, so no line is lost either)."""
+    headers = bearer(account["tokens"]["accessToken"])
+    added = await edge.post(
+        "/v1/users/me/basket:addItem", json={"product": product, "quantity": 2}, headers=headers
+    )
+    assert added.status_code == 200, added.text
+    before = _pids(fault_mesh, "basket-")
+    assert len(before) == 2, f"expected two basket workers, saw {before}"
+
+    async def get_basket() -> tuple[bool, str]:
+        response = await edge.get("/v1/users/me/basket", headers=headers)
+        ok, seen = _http_ok(response)
+        if ok and [i["quantity"] for i in response.json().get("items", [])] != [2]:
+            return False, f"the basket lost its line: {response.text[:200]}"
+        return ok, seen
+
+    load = SteadyLoad()
+    load.add("GetBasket HTTP/JSON", get_basket, rate=20)
+    await _restart_under_load(fault_mesh, load, "basket", before)
+
+
 async def _wait_until(condition: Any, within: float, what: str) -> None:
     deadline = time.monotonic() + within
     while not await condition():

@@ -1,6 +1,6 @@
 """Ports of the offering use cases, declared by their consumer (``service.offerings``).
 
-Listings take a ``pkg.filtering.ListRequest`` and return a page and the next page token:
+Listings take a ``pkg.paging.ListRequest`` and return a page and the next page token:
 the adapter owns the filter schema and the keyset order (AIP-158), and raises
 ``InvalidField`` (``filter``, ``page_size``, ``page_token``) before any SQL runs.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Protocol
 from uuid import UUID
 
-from pkg.filtering import ListRequest
 from pkg.idempotency import IdempotencyKey
+from pkg.paging import ListRequest
 from pkg.uow import UnitOfWork
 from services.catalog.domain.offerings import Offering, ProviderOffering
 

@@ -9,7 +9,6 @@ from uuid import UUID, uuid4
 
 from pkg.clock import Clock, utcnow
 from pkg.fields import update_mask_fields
-from pkg.filtering import ListRequest
 from pkg.idempotency import (
     DEFAULT_TTL,
     Decision,
@@ -18,6 +17,7 @@ from pkg.idempotency import (
     decide,
     fingerprint,
 )
+from pkg.paging import ListRequest
 from services.catalog.domain.offerings import (
     Offering,
     OfferingEtagMismatch,

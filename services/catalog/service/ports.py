@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
-from pkg.filtering import ListRequest
 from pkg.idempotency import IdempotencyKey
+from pkg.paging import ListRequest
 from pkg.uow import UnitOfWork
 from services.catalog.domain import Product
 

@@ -10,7 +10,6 @@ from uuid import UUID, uuid4
 
 from pkg.clock import Clock, utcnow
 from pkg.fields import update_mask_fields
-from pkg.filtering import ListRequest
 from pkg.idempotency import (
     DEFAULT_TTL,
     Decision,
@@ -19,6 +18,7 @@ from pkg.idempotency import (
     decide,
     fingerprint,
 )
+from pkg.paging import ListRequest
 from services.catalog.domain import (
     UPDATABLE_FIELDS,
     EtagMismatch,
