@@ -95,6 +95,11 @@ class SqlReservationRepository:
             )
             assert row is not None  # the conflicting row is committed
             return await _load(self._session, row)
+        self._seen(reservation)
+        return None
+
+    async def add_items(self, reservation: Reservation) -> None:
+        """See ``ReservationRepository.add_items``."""
         await self._session.execute(
             insert(ReservationItemRow),
             [
@@ -106,8 +111,6 @@ class SqlReservationRepository:
                 for item in reservation.items
             ],
         )
-        self._seen(reservation)
-        return None
 
     async def get_for_update(self, reservation_id: UUID) -> Reservation | None:
         """See ``ReservationRepository.get_for_update`` (``SELECT ... FOR UPDATE``)."""

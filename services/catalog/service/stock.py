@@ -71,6 +71,7 @@ class Stock:
                 shortfall = await repository.take(item)
                 if shortfall is not None:
                     raise _refusal(shortfall, item)
+            await repository.add_items(reservation)
             await uow.commit()
         return reservation
 

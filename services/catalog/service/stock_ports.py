@@ -36,9 +36,15 @@ class ReservationRepository(Protocol):
     """Reservations and the products' stock inside the unit of work's transaction."""
 
     async def add(self, reservation: Reservation) -> Reservation | None:
-        """Store ``reservation`` (with its items) unless its order holds one; ``None``
-        once written, else the order's stored reservation (a concurrent insert of the same
-        order is waited for: the one that commits first wins)."""
+        """Store ``reservation`` (without its items: ``add_items``) unless its order
+        holds one; ``None`` once written, else the order's stored reservation (a
+        concurrent insert of the same order is waited for: the one that commits first
+        wins)."""
+        ...
+
+    async def add_items(self, reservation: Reservation) -> None:
+        """Store the items of the ``reservation`` just added (after their stock is taken:
+        each item names an existing product)."""
         ...
 
     async def get_for_update(self, reservation_id: UUID) -> Reservation | None:
