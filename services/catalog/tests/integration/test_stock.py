@@ -234,7 +234,7 @@ async def test_sweepers_in_two_processes_return_expired_stock_once(
     assert await _stock_of(sessions, lamp) == 99
     assert len(await _events(sessions, "StockReleased")) == 20
     async with sessions() as session:
-        states = dict(
+        states: dict[str, int] = dict(
             (
                 await session.execute(
                     text("SELECT state, count(*) FROM reservations GROUP BY state")
