@@ -17,7 +17,14 @@ from datetime import timedelta
 import grpc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from agora.catalog.v1 import catalog_pb2, catalog_pb2_grpc, offerings_pb2, offerings_pb2_grpc
+from agora.catalog.v1 import (
+    catalog_pb2,
+    catalog_pb2_grpc,
+    offerings_pb2,
+    offerings_pb2_grpc,
+    stock_pb2,
+    stock_pb2_grpc,
+)
 from pkg.clock import utcnow
 from pkg.config import MeshSettings
 from pkg.db import database_probe, engine_from_settings, session_factory
@@ -30,13 +37,17 @@ from pkg.server import GrpcServer, Probe, Registration, TokenVerifier
 from pkg.sql_uow import SqlUnitOfWork
 from services.catalog.adapters.offerings import SqlOfferingQueries, SqlOfferingRepositories
 from services.catalog.adapters.repository import SqlCatalogQueries, SqlCatalogRepositories
+from services.catalog.adapters.stock import SqlReservationQueries, SqlStockRepositories
 from services.catalog.config import CatalogSettings
 from services.catalog.entrypoints.grpc import CatalogInternalServicer, CatalogServicer
 from services.catalog.entrypoints.grpc.mappers import event_to_message
 from services.catalog.entrypoints.grpc.offerings import OfferingServicer
+from services.catalog.entrypoints.grpc.stock import StockServicer
 from services.catalog.service import CatalogUnitOfWork, Products
 from services.catalog.service.offering_ports import OfferingUnitOfWork
 from services.catalog.service.offerings import Offerings
+from services.catalog.service.stock import Stock, sweep
+from services.catalog.service.stock_ports import StockUnitOfWork
 
 IDENTITY = "catalog"
 
@@ -70,6 +81,18 @@ def offering_units(sessions: async_sessionmaker[AsyncSession]) -> Callable[[], O
     return unit
 
 
+def stock_units(sessions: async_sessionmaker[AsyncSession]) -> Callable[[], StockUnitOfWork]:
+    """A factory of the stock use cases' units of work on ``sessions`` (reservation
+    events are mapped by ``event_to_message`` too)."""
+
+    def unit() -> StockUnitOfWork:
+        return SqlUnitOfWork(
+            sessions, source=IDENTITY, mapper=event_to_message, repositories=SqlStockRepositories
+        )
+
+    return unit
+
+
 def build(
     settings: CatalogSettings,
     mesh: MeshSettings,
@@ -79,7 +102,8 @@ def build(
     """The catalog service's server, not yet started; call inside a running event loop.
 
     Serves ``agora.catalog.v1.CatalogService``, ``CatalogInternalService`` and
-    ``OfferingService`` (offerings.proto) with
+    ``OfferingService`` (offerings.proto) and ``StockService`` (stock.proto, for the
+    ``order`` identity) with
     mTLS as ``catalog`` from ``mesh.cert_dir``.  Access tokens are checked against
     auth's JWKS, fetched over mTLS from ``mesh.endpoints["auth"]`` (``pkg.jwks``), unless
     ``verifier`` is given (tests); the last good keys are kept in
@@ -88,10 +112,14 @@ def build(
     overall health.  Prices are in ``mesh.currency`` (``AGORA_CURRENCY``): others are
     refused.  Health follows the database (``SELECT 1``); database failures are
     ``Unavailable`` within the timeouts of ``settings`` (``pkg.db``).  Every write commits
-    its events (ProductCreated, ProductPriceChanged, ProductArchived) to the outbox; the
+    its events (ProductCreated, ProductPriceChanged, ProductArchived, StockReserved,
+    StockCommitted, StockReleased) to the outbox; the
     relay publishes them to ``agora:events:{catalog}`` in ``settings.redis_url``; Redis's
     health is published as ``dependency.redis`` only: while it is down, requests are served
-    and events wait in the outbox.
+    and events wait in the outbox.  Reservations are held
+    ``settings.reservation_ttl_seconds``; every server runs a sweeper (``service.stock.sweep``,
+    every ``settings.reservation_sweep_interval_seconds``) that expires them beside the
+    sweepers of the other workers.
     Raises ``OSError`` when a certificate file is missing and ``ValueError`` when no auth
     endpoint is configured.
     """
@@ -133,6 +161,16 @@ def _server(
         clock=utcnow,
         key_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds),
     )
+    stock = Stock(
+        SqlReservationQueries(sessions),
+        stock_units(sessions),
+        clock=utcnow,
+        ttl=timedelta(seconds=settings.reservation_ttl_seconds),
+    )
+
+    async def sweeper() -> None:
+        await sweep(stock, interval=settings.reservation_sweep_interval_seconds)
+
     relay = Relay(sessions, redis, source=IDENTITY, listen_url=settings.database_url)
     return GrpcServer(
         identity=IDENTITY,
@@ -153,6 +191,11 @@ def _server(
                 OfferingServicer(offerings),
                 offerings_pb2_grpc.add_OfferingServiceServicer_to_server,
             ),
+            Registration(
+                stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name,
+                StockServicer(stock),
+                stock_pb2_grpc.add_StockServiceServicer_to_server,
+            ),
         ],
         verifier=verifier,
         credentials=credentials,
@@ -162,5 +205,5 @@ def _server(
         grace=settings.grace_seconds,
         drain=settings.drain_seconds,
         cleanups=[stack.aclose],
-        background=[relay.run],
+        background=[relay.run, sweeper],
     )

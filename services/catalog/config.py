@@ -6,7 +6,10 @@
 timeouts (the event stream; ``pkg.config.RedisSettingsMixin``),
 ``AGORA_CATALOG_JWKS_CACHE_FILE`` (auth's last good JWKS, kept across
 restarts; ``agora up`` sets ``<data>/catalog/jwks.json``),
-``AGORA_CATALOG_IDEMPOTENCY_KEY_TTL_SECONDS`` (CreateProduct keys, 24 h).
+``AGORA_CATALOG_IDEMPOTENCY_KEY_TTL_SECONDS`` (CreateProduct keys, 24 h),
+``AGORA_CATALOG_RESERVATION_TTL_SECONDS`` (how long a stock reservation is held, 15 min)
+and ``AGORA_CATALOG_RESERVATION_SWEEP_INTERVAL_SECONDS`` (how often each worker looks
+for expired reservations, 5 s).
 Built by ``__main__``, never at import time.
 """
 
@@ -17,6 +20,7 @@ from pydantic_settings import SettingsConfigDict
 
 from pkg.config import DatabaseSettingsMixin, RedisSettingsMixin, ServiceSettings
 from pkg.idempotency import DEFAULT_TTL
+from services.catalog.service.stock import DEFAULT_RESERVATION_TTL
 
 
 class CatalogSettings(ServiceSettings, DatabaseSettingsMixin, RedisSettingsMixin):
@@ -40,4 +44,14 @@ class CatalogSettings(ServiceSettings, DatabaseSettingsMixin, RedisSettingsMixin
         default=DEFAULT_TTL.total_seconds(),
         gt=0,
         description="how long a CreateProduct request_id is remembered, seconds",
+    )
+    reservation_ttl_seconds: float = Field(
+        default=DEFAULT_RESERVATION_TTL.total_seconds(),
+        gt=0,
+        description="how long a stock reservation is held unless committed or released, seconds",
+    )
+    reservation_sweep_interval_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="how often each worker expires reservations past their deadline, seconds",
     )

@@ -54,6 +54,22 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The offering's description is too long or holds control characters other than
     line breaks and tabs.
     """
+    ERROR_REASON_INSUFFICIENT_STOCK: _ErrorReason.ValueType  # 12
+    """A product of a reservation has fewer units in stock than asked for; the metadata's
+    `product` names it and nothing is reserved.
+    """
+    ERROR_REASON_RESERVATION_NOT_FOUND: _ErrorReason.ValueType  # 13
+    """No reservation has the given name."""
+    ERROR_REASON_RESERVATION_STATE_INVALID: _ErrorReason.ValueType  # 14
+    """The reservation's state does not allow the change (committing a released or expired
+    reservation, releasing a committed one); the metadata's `state` names it.
+    """
+    ERROR_REASON_PRODUCT_UNAVAILABLE: _ErrorReason.ValueType  # 15
+    """A product of a reservation is not ACTIVE (a draft or an archived product cannot be
+    bought); the metadata's `product` names it and nothing is reserved.
+    """
+    ERROR_REASON_RESERVATION_MISMATCH: _ErrorReason.ValueType  # 16
+    """The order of a reservation request already holds a reservation of other items."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason lists the stable `google.rpc.ErrorInfo.reason` values (AIP-193) the catalog
@@ -87,6 +103,22 @@ ERROR_REASON_DESCRIPTION_INVALID: ErrorReason.ValueType  # 11
 """The offering's description is too long or holds control characters other than
 line breaks and tabs.
 """
+ERROR_REASON_INSUFFICIENT_STOCK: ErrorReason.ValueType  # 12
+"""A product of a reservation has fewer units in stock than asked for; the metadata's
+`product` names it and nothing is reserved.
+"""
+ERROR_REASON_RESERVATION_NOT_FOUND: ErrorReason.ValueType  # 13
+"""No reservation has the given name."""
+ERROR_REASON_RESERVATION_STATE_INVALID: ErrorReason.ValueType  # 14
+"""The reservation's state does not allow the change (committing a released or expired
+reservation, releasing a committed one); the metadata's `state` names it.
+"""
+ERROR_REASON_PRODUCT_UNAVAILABLE: ErrorReason.ValueType  # 15
+"""A product of a reservation is not ACTIVE (a draft or an archived product cannot be
+bought); the metadata's `product` names it and nothing is reserved.
+"""
+ERROR_REASON_RESERVATION_MISMATCH: ErrorReason.ValueType  # 16
+"""The order of a reservation request already holds a reservation of other items."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
 @_typing.final

@@ -40,6 +40,22 @@ class CatalogReason(StrEnum):
     """The offering's description is too long or holds control characters other than
     line breaks and tabs.
     """
+    INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+    """A product of a reservation has fewer units in stock than asked for; the metadata's
+    `product` names it and nothing is reserved.
+    """
+    RESERVATION_NOT_FOUND = "RESERVATION_NOT_FOUND"
+    """No reservation has the given name."""
+    RESERVATION_STATE_INVALID = "RESERVATION_STATE_INVALID"
+    """The reservation's state does not allow the change (committing a released or expired
+    reservation, releasing a committed one); the metadata's `state` names it.
+    """
+    PRODUCT_UNAVAILABLE = "PRODUCT_UNAVAILABLE"
+    """A product of a reservation is not ACTIVE (a draft or an archived product cannot be
+    bought); the metadata's `product` names it and nothing is reserved.
+    """
+    RESERVATION_MISMATCH = "RESERVATION_MISMATCH"
+    """The order of a reservation request already holds a reservation of other items."""
 
 
 __all__ = ["CatalogReason"]

@@ -1,7 +1,8 @@
 """Proto <-> domain for the catalog service: resource names, products and events.
 
 ``event_to_message`` is the unit of work's ``pkg.uow.EventMapper`` (given to it by the
-composition root): domain events -> ``agora.catalog.v1`` (catalog_events.proto).
+composition root): domain events -> ``agora.catalog.v1`` (catalog_events.proto; the
+reservation events of stock_events.proto through ``stock.stock_event_to_message``).
 Money is ``pkg.money_proto``, request ids and field renaming ``pkg.fields``, timestamps
 ``pkg.timestamps``.
 
@@ -36,6 +37,7 @@ from services.catalog.domain import (
     parse_stock,
     parse_title,
 )
+from services.catalog.entrypoints.grpc.stock import stock_event_to_message
 
 _PREFIX = "products/"
 _STATES = {
@@ -144,5 +146,8 @@ def event_to_message(event: object) -> tuple[str, Message]:
         case ProductArchived(product_id=product_id):
             message = catalog_events_pb2.ProductArchived(product=product_name(product_id))
         case _:
-            raise TypeError(f"not a catalog service event: {type(event).__name__}")
+            mapped = stock_event_to_message(event)
+            if mapped is None:
+                raise TypeError(f"not a catalog service event: {type(event).__name__}")
+            return mapped
     return product_name(product_id), message
