@@ -9,7 +9,7 @@ BENCH_DEBS := $(if $(shell command -v h2load),,nghttp2-client) \
               $(if $(shell command -v wrk),,wrk) \
               $(if $(shell command -v openssl),,openssl)
 
-.PHONY: bench bench-tools bench-events
+.PHONY: bench bench-tools bench-events bench-commerce
 
 bench-tools: ## Install the load generators (h2load, nghttp, wrk) with apt-get when missing
 	@missing="$(sort $(strip $(BENCH_DEBS)))"; \
@@ -20,7 +20,7 @@ bench-tools: ## Install the load generators (h2load, nghttp, wrk) with apt-get w
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-bench: venv bench-tools ## Benchmark echo vs GetUser direct/edge gRPC/edge HTTP, then the events; writes docs/benchmarks.md
+bench: venv bench-tools ## Benchmark echo vs GetUser direct/edge gRPC/edge HTTP, ListProducts and AddBasketItem, then the events; writes docs/benchmarks.md
 	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
 	$(VENV)/bin/python bench/events.py $(BENCH_EVENTS_ARGS)
 
@@ -30,3 +30,9 @@ BENCH_EVENTS_ARGS ?=
 
 bench-events: venv ## Benchmark the event backbone (relay, consumer, lag); writes docs/benchmarks.md
 	$(VENV)/bin/python bench/events.py $(BENCH_EVENTS_ARGS)
+
+# The commerce paths alone (issue 12): the echo baselines, then ListProducts (HTTP/JSON, a
+# text filter, first page of 20) and AddBasketItem (gRPC) through the edge, closed loop and
+# at a fixed rate, on products seeded by an admin; writes docs/benchmarks.md.
+bench-commerce: venv bench-tools ## Benchmark echo vs ListProducts (HTTP/JSON) and AddBasketItem (gRPC) through the edge; writes docs/benchmarks.md
+	$(VENV)/bin/python bench/run.py --commerce-only $(BENCH_ARGS)

@@ -16,7 +16,16 @@ from . import environment
 from .echo import bench_echo, echo_certs
 from .loadgen import need_tools
 from .processes import Processes
-from .report import cpu_ratios, cpu_table, report, scaling, table, validation_section, write_doc
+from .report import (
+    commerce_ratios,
+    cpu_ratios,
+    cpu_table,
+    report,
+    scaling,
+    table,
+    validation_section,
+    write_doc,
+)
 from .results import BENCH, DOC, ROOT, Result, Settings, log
 from .targets import bench_mesh
 
@@ -52,6 +61,11 @@ def parser() -> argparse.ArgumentParser:
         "--data-dir", type=Path, default=None, help="use the mesh already up in this data directory"
     )
     p.add_argument("--no-mesh", action="store_true", help="echo baselines only")
+    p.add_argument(
+        "--commerce-only",
+        action="store_true",
+        help="echo baselines and the commerce targets only (ListProducts, AddBasketItem)",
+    )
     p.add_argument("--no-write", action="store_true", help="do not touch docs/")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     return p
@@ -75,8 +89,10 @@ def measure(
     procs: Processes,
     no_mesh: bool,
     data_dir: Path | None,
+    get_user: bool = True,
 ) -> list[Result]:
-    """Every row in table order: the three echo baselines, then the mesh targets."""
+    """Every row in table order: the three echo baselines, then the mesh targets (the
+    GetUser ones unless not ``get_user``, then the commerce ones)."""
     certs = echo_certs(work / "echo-certs")
     rows = [
         bench_echo(
@@ -113,7 +129,7 @@ def measure(
     if no_mesh:
         rows.extend(skipped_mesh_rows())
     else:
-        bench_mesh(tools, s, work, procs, rows, data_dir)
+        bench_mesh(tools, s, work, procs, rows, data_dir, get_user)
     return rows
 
 
@@ -138,12 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     procs = Processes()
     with workdir(args.keep) as work:
         try:
-            rows = measure(tools, s, work, procs, args.no_mesh, args.data_dir)
+            rows = measure(
+                tools, s, work, procs, args.no_mesh, args.data_dir, not args.commerce_only
+            )
         finally:
             procs.stop_all()
         validation = validation_section(BENCH / "validation.py")
         print("\n".join([*table(rows), "", *scaling(rows, os.cpu_count())]))
-        print("\n".join(["", *cpu_table(rows), "", *cpu_ratios(rows)]))
+        print("\n".join(["", *cpu_table(rows), "", *cpu_ratios(rows), "", *commerce_ratios(rows)]))
         if validation:
             print("\n".join(["", *validation]))
         if not args.no_write:

@@ -104,6 +104,73 @@ def cpu_ratios(rows: list[Result]) -> list[str]:
     ]
 
 
+COMMERCE_GOALS = (
+    ("list-http", "ListProducts (HTTP/JSON, text filter, page of 20)", ("catalog",), 5.0),
+    ("additem-grpc", "AddBasketItem (gRPC) with its catalog call", ("basket", "catalog"), 4.0),
+)
+"""Issue 12's goals: (row, what, services whose CPU counts, at most this many times the
+baseline's CPU per request)."""
+
+P99_GOAL_MS = 20.0
+"""Issue 12's goal for p99 at the fixed rate."""
+
+
+def service_cpu(row: Result, service: str) -> float | None:
+    """CPU µs per request of every worker of ``service`` (``<service>-N service``) in
+    ``row``, summed; None when ``row`` was not measured or has no such process."""
+    if not row.rps:
+        return None
+    cores = [c for name, c in row.cpu.items() if name.startswith(f"{service}-")]
+    return sum(cores) / row.rps * 1e6 if cores else None
+
+
+def commerce_ratios(rows: list[Result]) -> list[str]:
+    """For each ``COMMERCE_GOALS`` row: each process's and each service's CPU µs per
+    request over the baseline's (``CPU_BASELINE``), the goal's sum against its bound; then
+    the fixed-rate p99 lines against ``P99_GOAL_MS``. Empty when nothing was measured."""
+    by_name = {r.name: r for r in rows}
+    base = _cpu_per_request(by_name.get(CPU_BASELINE[0]), CPU_BASELINE[1])
+    lines: list[str] = []
+    for name, what, services, goal in COMMERCE_GOALS:
+        row = by_name.get(name)
+        if base is None or row is None or not row.rps:
+            continue
+        parts = []
+        for service in ("edge", "catalog", "basket"):
+            cost = (
+                _cpu_per_request(row, "edge Envoy")
+                if service == "edge"
+                else service_cpu(row, service)
+            )
+            if cost is not None:
+                parts.append(f"{service} {cost:,.0f} µs = {cost / base:.2f}x")
+        counted = [c for s in services if (c := service_cpu(row, s)) is not None]
+        total = sum(counted)
+        verdict = "met" if counted and total / base <= goal else "missed"
+        lines.append(
+            f"- {what} (`{name}`): {'; '.join(parts)}; "
+            f"{' + '.join(services)} = **{total / base:.2f}x** (goal ≤ {goal:g}x: {verdict})"
+        )
+    for name in ("list-http-fixed", "additem-grpc-fixed"):
+        row = by_name.get(name)
+        if row is not None and row.p99_ms is not None:
+            verdict = "met" if row.p99_ms < P99_GOAL_MS else "missed"
+            lines.append(
+                f"- p99 at a fixed rate (`{name}`): {row.p99_ms:.2f} ms "
+                f"(goal < {P99_GOAL_MS:g} ms: {verdict})"
+            )
+    if not lines:
+        return []
+    return [
+        f"Commerce: CPU per request of each service (all its workers) over "
+        f"`{CPU_BASELINE[0]}`'s echo server ({base:,.0f} µs):"
+        if base
+        else "Commerce:",
+        "",
+        *lines,
+    ]
+
+
 INVALID_GOAL_US = 100.0
 """Issue 10's goal: refusing an invalid request costs at most this many CPU µs per type."""
 
@@ -196,6 +263,7 @@ def report(
             *cpu_table(rows),
             "",
             *([*ratios, ""] if (ratios := cpu_ratios(rows)) else []),
+            *([*commerce, ""] if (commerce := commerce_ratios(rows)) else []),
             *extra,
             f"Load average when the run started (other work on the machine): {load}.",
             "",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pkg.runtime import MeshLayout, Supervisor, edge_host_health
 
+from .commerce import bench_commerce
 from .cpu import listening_pids
 from .loadgen import grpc_frame, h2load, wrk
 from .mesh import Mesh, get_token, mesh_down, mesh_up
@@ -40,14 +41,15 @@ def bench_mesh(
     procs: Processes,
     rows: list[Result],
     existing: Path | None,
+    get_user: bool = True,
 ) -> None:
-    """Bring the mesh up (or use ``existing``), measure the GetUser paths, take it down.
+    """Bring the mesh up (or use ``existing``), measure the GetUser paths (unless not
+    ``get_user``), then the commerce paths (``commerce.bench_commerce``), take it down.
 
-    Appends the ``mesh_rows()`` to ``rows``; when the mesh or the token cannot be had,
-    each carries the reason in its note.
+    Appends the ``mesh_rows()`` (when ``get_user``) and the commerce rows to ``rows``;
+    when the mesh or the token cannot be had, each carries the reason in its note.
     """
-    targets = mesh_rows()
-    direct, edge_grpc, edge_http, fixed, single = targets
+    targets = mesh_rows() if get_user else []
     rows.extend(targets)
     mesh: Mesh | None = None
     try:
@@ -58,70 +60,86 @@ def bench_mesh(
             for target in targets:
                 target.note = f"not measurable: {exc}"
             return
-        from agora.user.v1 import user_pb2
+        if get_user:
+            bench_get_user(tools, s, work, procs, mesh, token, targets)
+        bench_commerce(tools, s, work, mesh, rows)
+    finally:
+        if mesh is not None:
+            mesh_down(mesh)
 
-        data = work / "get_user.bin"
-        data.write_bytes(grpc_frame(user_pb2.GetUserRequest(name="users/me").SerializeToString()))
-        headers = [*GRPC_HEADERS, f"authorization: Bearer {token}"]
-        roots = listening_pids(mesh.ports)
-        origin: subprocess.Popen[bytes] | None = None
-        try:
-            port, origin = start_origin(
-                procs,
-                tools["envoy"],
-                work,
-                "user",
-                mesh.user_workers[0],
-                mesh.cert_dir,
-                server="user",
-                client="cli",
-            )
-            h2load(
-                tools,
-                s,
-                work,
-                direct,
-                f"http://127.0.0.1:{port}{GET_USER_PATH}",
-                data,
-                headers,
-                {**roots, "TLS-origination Envoy": origin.pid},
-            )
-        except (RuntimeError, OSError) as exc:
-            direct.note = f"not measurable: {exc}"
-        finally:
-            if origin is not None:
-                procs.stop(origin)
-        edge_url = f"https://127.0.0.1:{mesh.edge_port}{GET_USER_PATH}"
-        h2load(tools, s, work, edge_grpc, edge_url, data, headers, roots)
-        wrk(
-            tools,
-            s,
+
+def bench_get_user(
+    tools: dict[str, str],
+    s: Settings,
+    work: Path,
+    procs: Processes,
+    mesh: Mesh,
+    token: str,
+    targets: list[Result],
+) -> None:
+    """Measure the ``mesh_rows()`` (``targets``, in that order) with ``token``."""
+    direct, edge_grpc, edge_http, fixed, single = targets
+    from agora.user.v1 import user_pb2
+
+    data = work / "get_user.bin"
+    data.write_bytes(grpc_frame(user_pb2.GetUserRequest(name="users/me").SerializeToString()))
+    headers = [*GRPC_HEADERS, f"authorization: Bearer {token}"]
+    roots = listening_pids(mesh.ports)
+    origin: subprocess.Popen[bytes] | None = None
+    try:
+        port, origin = start_origin(
+            procs,
+            tools["envoy"],
             work,
-            edge_http,
-            f"https://127.0.0.1:{mesh.edge_port}/v1/users/me",
-            [f"Authorization: Bearer {token}"],
-            roots,
+            "user",
+            mesh.user_workers[0],
+            mesh.cert_dir,
+            server="user",
+            client="cli",
         )
         h2load(
             tools,
             s,
             work,
-            fixed,
-            edge_url,
+            direct,
+            f"http://127.0.0.1:{port}{GET_USER_PATH}",
             data,
             headers,
-            roots,
-            shape=["-c", "10", "-m", "1", "--rps", str(FIXED_RATE // 10)],
+            {**roots, "TLS-origination Envoy": origin.pid},
         )
-        ports = mesh.ports
-        one_worker(
-            mesh,
-            lambda: h2load(tools, s, work, single, edge_url, data, headers, listening_pids(ports)),
-            single,
-        )
+    except (RuntimeError, OSError) as exc:
+        direct.note = f"not measurable: {exc}"
     finally:
-        if mesh is not None:
-            mesh_down(mesh)
+        if origin is not None:
+            procs.stop(origin)
+    edge_url = f"https://127.0.0.1:{mesh.edge_port}{GET_USER_PATH}"
+    h2load(tools, s, work, edge_grpc, edge_url, data, headers, roots)
+    wrk(
+        tools,
+        s,
+        work,
+        edge_http,
+        f"https://127.0.0.1:{mesh.edge_port}/v1/users/me",
+        [f"Authorization: Bearer {token}"],
+        roots,
+    )
+    h2load(
+        tools,
+        s,
+        work,
+        fixed,
+        edge_url,
+        data,
+        headers,
+        roots,
+        shape=["-c", "10", "-m", "1", "--rps", str(FIXED_RATE // 10)],
+    )
+    ports = mesh.ports
+    one_worker(
+        mesh,
+        lambda: h2load(tools, s, work, single, edge_url, data, headers, listening_pids(ports)),
+        single,
+    )
 
 
 def one_worker(mesh: Mesh, measure: Callable[[], object], result: Result) -> None:
