@@ -36,9 +36,10 @@ def _wait_until_ready(mesh: Mesh, service: str, timeout: float = 90) -> None:
 
 
 def test_an_unknown_service_is_refused(mesh: Mesh) -> None:
-    result = agora("restart", "catalog", "--data-dir", str(mesh.data_dir), timeout=60)
+    result = agora("restart", "zzunused", "--data-dir", str(mesh.data_dir), timeout=60)
     assert result.returncode == 1
-    assert "'catalog' is not a service of this mesh" in result.stderr
+    running = ", ".join(sorted(mesh.state["workers"]))
+    assert f"'zzunused' is not a service of this mesh (running: {running})" in result.stderr
 
 
 def test_a_worker_that_is_not_back_in_time_fails_the_restart(mesh: Mesh) -> None:

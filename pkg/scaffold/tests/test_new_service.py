@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from pkg.cli.main import main
-from pkg.registry import load_registry, stale_files
+from pkg.registry import DEFAULT_PORT_BASE, PORT_OFFSETS, load_registry, stale_files
 from pkg.runtime._mesh import load_services
 from pkg.scaffold import (
     RESERVED_RESOURCES,
@@ -36,17 +36,29 @@ REGISTERED = (
     "deploy/compose/postgres-initdb/10-databases.sql",
     "Dockerfile",
 )
+SERVICES = load_registry(REPO / "services" / "registry.toml")
+"""The services registered in the repository (the skeleton's table is a copy)."""
+FREE_OFFSETS = [o for o in PORT_OFFSETS if o not in {s.port_offset for s in SERVICES}]
+"""The port offsets no registered service takes, lowest first: a new service takes the
+first."""
+GENERATED = ("category", "showroom", "widget", "crm", "chat")
+"""The services these tests generate: none may be registered."""
+
+
+def test_the_names_these_tests_generate_are_not_services() -> None:
+    assert not set(GENERATED) & {s.name for s in SERVICES}
+    assert len(FREE_OFFSETS) >= 2, "two generated services need two free port offsets"
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    """A repository skeleton: the files ``new_service`` reads and changes, and the two
-    existing services' folders."""
+    """A repository skeleton: the files ``new_service`` reads and changes, and every
+    registered service's folder."""
     for name in REGISTERED:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / name, tmp_path / name)
-    for service in ("auth", "user"):
-        (tmp_path / "services" / service).mkdir()
+    for service in SERVICES:
+        (tmp_path / "services" / service.name).mkdir()
     return tmp_path
 
 
@@ -70,8 +82,7 @@ def _snapshot(root: Path) -> dict[str, bytes | None]:
         ("class", "reserved"),
         ("pkg", "reserved"),
         ("edge", "reserved"),
-        ("user", "exists already"),
-        ("auth", "exists already"),
+        *[(s.name, "exists already") for s in SERVICES],
     ],
 )
 def test_bad_names_are_refused_with_a_reason_and_nothing_is_written(
@@ -84,26 +95,28 @@ def test_bad_names_are_refused_with_a_reason_and_nothing_is_written(
 
 
 def test_an_existing_folder_is_never_overwritten(root: Path) -> None:
-    (root / "api" / "agora" / "catalog").mkdir(parents=True)
+    (root / "api" / "agora" / "category").mkdir(parents=True)
     before = _snapshot(root)
-    with pytest.raises(ServiceNameError, match="exists already"):
-        new_service(root, "catalog")
+    with pytest.raises(ServiceNameError, match="exists already; refusing to overwrite"):
+        new_service(root, "category")
     assert _snapshot(root) == before
 
 
 def test_the_cli_refuses_a_second_run_with_exit_status_2(
     root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["new-service", "catalog", "--root", str(root)]) == 0
+    assert main(["new-service", "category", "--root", str(root)]) == 0
     after_first = _snapshot(root)
-    assert main(["new-service", "catalog", "--root", str(root)]) == 2
+    assert main(["new-service", "category", "--root", str(root)]) == 2
     assert "exists already" in capsys.readouterr().err
     assert _snapshot(root) == after_first
 
 
 def test_generation_writes_the_shape_and_registers_the_service(root: Path) -> None:
     generated = new_service(root, "category")
-    assert generated.port_offset == 3
+    offset = FREE_OFFSETS[0]
+    port = DEFAULT_PORT_BASE + offset
+    assert generated.port_offset == offset
     for path in (
         "api/agora/category/v1/category.proto",
         "api/agora/category/v1/category_events.proto",
@@ -118,7 +131,7 @@ def test_generation_writes_the_shape_and_registers_the_service(root: Path) -> No
     spec = load_services(root / "services" / "registry.toml")[-1]
     assert (spec.name, spec.port_offset, spec.database, spec.redis, spec.module) == (
         "category",
-        3,
+        offset,
         True,
         True,
         "services.category",
@@ -129,8 +142,8 @@ def test_generation_writes_the_shape_and_registers_the_service(root: Path) -> No
     assert services["category"]["command"] == ["services.category"]
     assert services["category-migrate"]["command"] == ["services.category", "migrate"]
     env = services["category"]["environment"]
-    assert env["AGORA_CATEGORY_LISTEN"] == "0.0.0.0:50053"
-    assert json.loads(env["AGORA_ENDPOINTS"])["category"] == "dns:///category:50053"
+    assert env["AGORA_CATEGORY_LISTEN"] == f"0.0.0.0:{port}"
+    assert json.loads(env["AGORA_ENDPOINTS"])["category"] == f"dns:///category:{port}"
     assert env["AGORA_CATEGORY_JWKS_CACHE_FILE"] == "/data/category/jwks.json"
     assert env["AGORA_CATEGORY_REDIS_URL"] == "redis://redis:6379/0"
     assert "category-data:/data/category" in services["category"]["volumes"]
@@ -145,6 +158,10 @@ def test_generation_writes_the_shape_and_registers_the_service(root: Path) -> No
     for peer in ("auth", "user"):
         assert services["category"]["depends_on"][peer] == {"condition": "service_healthy"}
     assert json.loads(env["AGORA_ENDPOINTS"])["user"] == "dns:///user:50052"
+    for spec in SERVICES:
+        assert json.loads(env["AGORA_ENDPOINTS"])[spec.name] == (
+            f"dns:///{spec.name}:{DEFAULT_PORT_BASE + spec.port_offset}"
+        )
     assert {"/data/certs/category", "/data/category"} <= _mount_points(root)
     assert "CREATE DATABASE agora_category;" in (root / REGISTERED[2]).read_text()
     assert (
@@ -154,17 +171,19 @@ def test_generation_writes_the_shape_and_registers_the_service(root: Path) -> No
 
 
 def test_the_second_generated_service_takes_the_next_port_offset(root: Path) -> None:
-    assert new_service(root, "catalog").port_offset == 3
-    assert new_service(root, "basket").port_offset == 4
+    assert new_service(root, "category").port_offset == FREE_OFFSETS[0]
+    assert new_service(root, "showroom").port_offset == FREE_OFFSETS[1]
     compose = yaml.safe_load((root / "docker-compose.yml").read_text())
-    assert {"auth", "user", "catalog", "basket"} <= set(compose["services"]["edge"]["depends_on"])
-    assert {"user-data", "catalog-data", "basket-data"} <= set(compose["volumes"])
+    registered = {s.name for s in SERVICES}
+    assert {*registered, "category", "showroom"} <= set(compose["services"]["edge"]["depends_on"])
+    assert {"user-data", "category-data", "showroom-data"} <= set(compose["volumes"])
     assert {
         "/data/user",
-        "/data/catalog",
-        "/data/certs/catalog",
-        "/data/basket",
-        "/data/certs/basket",
+        *(f"/data/certs/{name}" for name in registered),
+        "/data/category",
+        "/data/certs/category",
+        "/data/showroom",
+        "/data/certs/showroom",
     } <= _mount_points(root)
 
 
@@ -395,50 +414,50 @@ def _written(root: Path, generated: GeneratedService) -> dict[str, str]:
 
 
 def test_the_service_and_its_resource_land_where_each_is_meant(root: Path) -> None:
-    generated = new_service(root, "catalog", resource="product")
+    generated = new_service(root, "showroom", resource="product")
     assert generated.resource == Resource("product", "products")
     files = _written(root, generated)
     for path in (
-        "api/agora/catalog/v1/catalog.proto",
-        "api/agora/catalog/v1/catalog_events.proto",
-        "services/catalog/service/products.py",
-        "services/catalog/migrations/versions/0001_create_products.py",
-        "services/catalog/tests/unit/test_products.py",
-        "services/catalog/tests/contract/test_catalog_service.py",
-        "tests/e2e/test_catalog.py",
+        "api/agora/showroom/v1/showroom.proto",
+        "api/agora/showroom/v1/showroom_events.proto",
+        "services/showroom/service/products.py",
+        "services/showroom/migrations/versions/0001_create_products.py",
+        "services/showroom/tests/unit/test_products.py",
+        "services/showroom/tests/contract/test_showroom_service.py",
+        "tests/e2e/test_showroom.py",
     ):
         assert path in files, path
     assert all(
-        p.startswith(("services/catalog/", "api/agora/catalog/", "tests/e2e/")) for p in files
+        p.startswith(("services/showroom/", "api/agora/showroom/", "tests/e2e/")) for p in files
     )
-    proto = files["api/agora/catalog/v1/catalog.proto"]
+    proto = files["api/agora/showroom/v1/showroom.proto"]
     for text in (
-        "package agora.catalog.v1;",
-        "service CatalogService {",
-        "service CatalogInternalService {",
+        "package agora.showroom.v1;",
+        "service ShowroomService {",
+        "service ShowroomInternalService {",
         "rpc CreateProduct(CreateProductRequest) returns (Product) {",
         'post: "/v1/products"',
         'get: "/v1/{name=products/*}"',
         "message Product {",
         'pattern: "products/{product}"',
-        'callers: ["catalog"]',
+        'callers: ["showroom"]',
         "ERROR_REASON_PRODUCT_NOT_FOUND = 1;",
     ):
         assert text in proto, text
-    events = files["api/agora/catalog/v1/catalog_events.proto"]
-    assert "message ProductCreated {" in events and "`agora:events:{catalog}`" in events
-    assert '__tablename__ = "products"' in files["services/catalog/adapters/orm.py"]
-    assert '"products",' in files["services/catalog/migrations/versions/0001_create_products.py"]
-    config = files["services/catalog/config.py"]
-    assert "class CatalogSettings(" in config and 'env_prefix="AGORA_CATALOG_"' in config
-    assert "/agora_catalog" in config
-    app = files["services/catalog/app.py"]
-    assert 'IDENTITY = "catalog"' in app and "CatalogServicer(products, statistics)" in app
-    errors = files["services/catalog/domain/errors.py"]
+    events = files["api/agora/showroom/v1/showroom_events.proto"]
+    assert "message ProductCreated {" in events and "`agora:events:{showroom}`" in events
+    assert '__tablename__ = "products"' in files["services/showroom/adapters/orm.py"]
+    assert '"products",' in files["services/showroom/migrations/versions/0001_create_products.py"]
+    config = files["services/showroom/config.py"]
+    assert "class ShowroomSettings(" in config and 'env_prefix="AGORA_SHOWROOM_"' in config
+    assert "/agora_showroom" in config
+    app = files["services/showroom/app.py"]
+    assert 'IDENTITY = "showroom"' in app and "ShowroomServicer(products, statistics)" in app
+    errors = files["services/showroom/domain/errors.py"]
     assert "class ProductNotFound(NotFound):" in errors
-    assert "reason = CatalogReason.PRODUCT_NOT_FOUND" in errors
-    repository = files["services/catalog/adapters/repository.py"]
-    assert "class SqlProductRepository:" in repository and "class SqlCatalogQueries:" in repository
+    assert "reason = ShowroomReason.PRODUCT_NOT_FOUND" in errors
+    repository = files["services/showroom/adapters/repository.py"]
+    assert "class SqlProductRepository:" in repository and "class SqlShowroomQueries:" in repository
     for path, text in files.items():
         for wrong in (
             "services.product",
@@ -446,14 +465,14 @@ def test_the_service_and_its_resource_land_where_each_is_meant(root: Path) -> No
             "AGORA_PRODUCT_",
             "agora_product",
             "ProductService",
-            "class Catalog(",
-            "message Catalog ",
-            "/v1/catalogs",
+            "class Showroom(",
+            "message Showroom ",
+            "/v1/showrooms",
         ):
             assert wrong not in text, f"{wrong!r} in {path}"
     spec = load_services(root / "services" / "registry.toml")[-1]
-    assert (spec.name, spec.module) == ("catalog", "services.catalog")
-    assert "CREATE DATABASE agora_catalog;" in (root / REGISTERED[2]).read_text()
+    assert (spec.name, spec.module) == ("showroom", "services.showroom")
+    assert "CREATE DATABASE agora_showroom;" in (root / REGISTERED[2]).read_text()
 
 
 def test_an_irregular_plural_is_the_collection_id_and_the_module(root: Path) -> None:
@@ -477,13 +496,13 @@ def test_an_irregular_plural_is_the_collection_id_and_the_module(root: Path) -> 
         ("request", None, "reserved"),
         ("account", None, "reserved"),
         ("user", None, "reserved"),
-        ("catalogservice", None, "CatalogService"),
-        ("catalogsettings", None, "CatalogSettings"),
+        ("showroomservice", None, "ShowroomService"),
+        ("showroomsettings", None, "ShowroomSettings"),
         ("product", "Products", "not a plural name"),
         ("product", "product-s", "not a plural name"),
         ("product", "", "not a plural name"),
         ("product", "ports", "reserved"),
-        ("product", "catalogqueries", "CatalogQueries"),
+        ("product", "showroomqueries", "ShowroomQueries"),
         ("sheep", "sheep", "distinct --plural"),
         ("thing", "main", "overwrite"),
     ],
@@ -493,7 +512,7 @@ def test_bad_resource_names_are_refused_and_nothing_is_written(
 ) -> None:
     before = _snapshot(root)
     with pytest.raises(ResourceNameError, match=says):
-        new_service(root, "catalog", resource=resource, plural=plural_)
+        new_service(root, "showroom", resource=resource, plural=plural_)
     assert _snapshot(root) == before
 
 
@@ -501,7 +520,7 @@ def test_the_cli_takes_the_resource_and_refuses_a_bad_one_with_exit_status_2(
     root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = _snapshot(root)
-    assert main(["new-service", "catalog", "--resource", "key", "--root", str(root)]) == 2
+    assert main(["new-service", "showroom", "--resource", "key", "--root", str(root)]) == 2
     assert "resource 'key' is reserved" in capsys.readouterr().err
     assert _snapshot(root) == before
     argv = ["new-service", "chat", "--resource", "conversation", "--root", str(root)]
