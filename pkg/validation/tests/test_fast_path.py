@@ -190,8 +190,8 @@ def _resource_name(field: FieldDescriptor, rng: random.Random) -> str | None:
     patterns: list[str] = []
     if options.HasExtension(resource_pb2.resource_reference):
         patterns = RESOURCES.get(options.Extensions[resource_pb2.resource_reference].type, [])
-    owner = field.containing_type.GetOptions()
-    if not patterns and owner.HasExtension(resource_pb2.resource):
+    owner = field.containing_type.GetOptions() if field.containing_type else None
+    if not patterns and owner is not None and owner.HasExtension(resource_pb2.resource):
         resource = owner.Extensions[resource_pb2.resource]
         if field.name == (resource.name_field or "name"):
             patterns = list(resource.pattern)
@@ -249,7 +249,8 @@ def _mask(rng: random.Random, field: FieldDescriptor) -> list[str]:
 
 
 def _fill(rng: random.Random, message: Message, depth: int = 0) -> Message:
-    for field in message.DESCRIPTOR.fields:
+    fields: list[FieldDescriptor] = list(message.DESCRIPTOR.fields)  # type: ignore[arg-type]
+    for field in fields:
         if rng.random() < 0.2:
             continue
         if field.message_type is not None:
