@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Collection, Iterator, Mapping
+from enum import StrEnum
 from uuid import UUID
 
 from agora.errors.v1.reasons import SharedReason
@@ -26,6 +27,21 @@ def parse_request_id(text: str, *, field: str = "request_id") -> UUID | None:
         raise InvalidField(
             field, "must be a UUID", reason=SharedReason.REQUEST_ID_INVALID
         ) from None
+
+
+def parse_resource_id(
+    name: str, collection: str, *, field: str, reason: StrEnum = SharedReason.INVALID_FIELD
+) -> UUID:
+    """The id of the resource name ``<collection>/{uuid}`` (AIP-122), the UUID in its
+    canonical lower-case form, as the contracts' patterns require; ``InvalidField`` (at
+    ``field``, ``reason``) for anything else."""
+    prefix = f"{collection}/"
+    if name.startswith(prefix):
+        text = name.removeprefix(prefix)
+        with contextlib.suppress(ValueError):
+            if str(parsed := UUID(text)) == text:
+                return parsed
+    raise InvalidField(field, f"must be {collection}/{{uuid}}", reason=reason)
 
 
 def update_mask_fields(

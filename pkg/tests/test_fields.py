@@ -53,3 +53,25 @@ def test_other_fields_and_errors_pass_unchanged() -> None:
     assert caught.value.field == "b"
     with pytest.raises(Unavailable), request_fields({"a": "x.a"}):
         raise Unavailable("down")
+
+
+def test_a_resource_name_gives_its_canonical_uuid_and_anything_else_names_the_field() -> None:
+    from uuid import uuid4
+
+    from pkg.fields import parse_resource_id
+
+    known = uuid4()
+    assert parse_resource_id(f"products/{known}", "products", field="name") == known
+    for bad in (
+        "",
+        "products/",
+        f"offerings/{known}",
+        f"products/{known}/x",
+        f"products/{str(known).upper()}",
+        f"products/{known.hex}",
+        "products/me",
+    ):
+        with pytest.raises(InvalidField) as caught:
+            parse_resource_id(bad, "products", field="item.product")
+        assert caught.value.field == "item.product", bad
+        assert caught.value.reason == "INVALID_FIELD"

@@ -14,13 +14,13 @@ from uuid import UUID
 from agora.basket.v1 import basket_pb2
 from agora.errors.v1.reasons import SharedReason
 from pkg.errors import InvalidField
+from pkg.fields import parse_resource_id
 from pkg.money_proto import money_to_proto
 from pkg.timestamps import timestamp_to_proto
 from services.basket.domain import Basket, BasketLine
 
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _BASKET = re.compile(rf"users/(me|{_UUID})/basket")
-_PRODUCT = re.compile(rf"products/({_UUID})")
 
 
 def basket_name(owner: UUID) -> str:
@@ -51,10 +51,7 @@ def parse_basket_owner(name: str, *, field: str = "name") -> UUID:
 
 def parse_product_name(name: str, *, field: str = "product") -> UUID:
     """The id of ``products/{uuid}``; ``InvalidField`` (at ``field``) otherwise."""
-    match = _PRODUCT.fullmatch(name)
-    if match is None:
-        raise InvalidField(field, "must be products/{uuid}", reason=SharedReason.INVALID_FIELD)
-    return UUID(match.group(1))
+    return parse_resource_id(name, "products", field=field)
 
 
 def _line_to_proto(line: BasketLine) -> basket_pb2.BasketItem:

@@ -12,7 +12,6 @@ in errors are the request's (``name``, ``product.price.nanos``), as AIP-193 asks
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Collection
 from typing import Any
 from uuid import UUID
@@ -21,11 +20,10 @@ from google.protobuf.message import Message
 
 from agora.catalog.v1 import catalog_events_pb2, catalog_pb2
 from agora.catalog.v1.reasons import CatalogReason
-from pkg.fields import request_fields
+from pkg.fields import parse_resource_id, request_fields
 from pkg.money_proto import money_to_proto, parse_money
 from pkg.timestamps import timestamp_to_proto
 from services.catalog.domain import (
-    InvalidField,
     Product,
     ProductArchived,
     ProductCreated,
@@ -62,10 +60,7 @@ def product_name(product_id: UUID) -> str:
 def parse_product_name(name: str, *, field: str = "name") -> UUID:
     """The id ``name`` denotes; ``InvalidField`` (at ``field``, NAME_INVALID) unless
     ``products/{uuid}``."""
-    if name.startswith(_PREFIX):
-        with contextlib.suppress(ValueError):
-            return UUID(name.removeprefix(_PREFIX))
-    raise InvalidField(field, "must be products/{uuid}", reason=CatalogReason.NAME_INVALID)
+    return parse_resource_id(name, "products", field=field, reason=CatalogReason.NAME_INVALID)
 
 
 def parse_product_fields(product: catalog_pb2.Product, *, currency: str) -> ProductFields:

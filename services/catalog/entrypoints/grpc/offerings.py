@@ -17,7 +17,7 @@ from google.protobuf import empty_pb2
 
 from agora.catalog.v1 import offerings_pb2, offerings_pb2_grpc
 from agora.catalog.v1.reasons import CatalogReason
-from pkg.fields import parse_request_id, request_fields
+from pkg.fields import parse_request_id, parse_resource_id, request_fields
 from pkg.filtering import ListRequest
 from pkg.server import require_principal
 from pkg.timestamps import timestamp_to_proto
@@ -50,9 +50,7 @@ def _uuid(text: str, field: str, shape: str) -> UUID:
 def parse_offering_name(name: str, *, field: str = "name") -> UUID:
     """The id ``name`` denotes; ``InvalidField`` (at ``field``, NAME_INVALID) unless
     ``offerings/{uuid}``."""
-    if not name.startswith(_OFFERINGS):
-        raise InvalidField(field, "must be offerings/{uuid}", reason=CatalogReason.NAME_INVALID)
-    return _uuid(name.removeprefix(_OFFERINGS), field, "offerings/{uuid}")
+    return parse_resource_id(name, "offerings", field=field, reason=CatalogReason.NAME_INVALID)
 
 
 def parse_provider_name(name: str, *, field: str = "parent") -> UUID:

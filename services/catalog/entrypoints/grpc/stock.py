@@ -9,7 +9,6 @@ maps the reservation events for the unit of work (through ``mappers.event_to_mes
 
 from __future__ import annotations
 
-import contextlib
 from uuid import UUID
 
 import grpc
@@ -17,8 +16,8 @@ from google.protobuf.message import Message
 
 from agora.catalog.v1 import stock_events_pb2, stock_pb2, stock_pb2_grpc
 from agora.catalog.v1.reasons import CatalogReason
+from pkg.fields import parse_resource_id
 from pkg.timestamps import timestamp_to_proto
-from services.catalog.domain import InvalidField
 from services.catalog.domain.stock import (
     Reservation,
     ReservationItem,
@@ -45,24 +44,21 @@ def reservation_name(reservation_id: UUID) -> str:
     return f"{_RESERVATIONS}{reservation_id}"
 
 
-def _parse(name: str, prefix: str, field: str) -> UUID:
-    if name.startswith(prefix):
-        with contextlib.suppress(ValueError):
-            return UUID(name.removeprefix(prefix))
-    raise InvalidField(field, f"must be {prefix}{{uuid}}", reason=CatalogReason.NAME_INVALID)
+def _parse(name: str, collection: str, field: str) -> UUID:
+    return parse_resource_id(name, collection, field=field, reason=CatalogReason.NAME_INVALID)
 
 
 def parse_reservation_name(name: str, *, field: str = "name") -> UUID:
     """The id ``name`` denotes; ``InvalidField`` (NAME_INVALID) unless
     ``reservations/{uuid}``."""
-    return _parse(name, _RESERVATIONS, field)
+    return _parse(name, "reservations", field)
 
 
 def parse_items(items: list[stock_pb2.ReservationItem]) -> tuple[ReservationItem, ...]:
     """The domain items of ReserveStock's ``items``; ``InvalidField`` (``items[i].product``,
     NAME_INVALID) for a name that is not ``products/{uuid}``."""
     return tuple(
-        ReservationItem(_parse(item.product, _PRODUCTS, f"items[{i}].product"), item.quantity)
+        ReservationItem(_parse(item.product, "products", f"items[{i}].product"), item.quantity)
         for i, item in enumerate(items)
     )
 
@@ -125,7 +121,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         self, request: stock_pb2.ReserveStockRequest, context: grpc.aio.ServicerContext
     ) -> stock_pb2.Reservation:
         """See the contract: all items or none, idempotent per order."""
-        order_id = _parse(request.order, _ORDERS, "order")
+        order_id = _parse(request.order, "orders", "order")
         reservation = await self._stock.reserve(order_id, parse_items(list(request.items)))
         return reservation_to_proto(reservation)
 

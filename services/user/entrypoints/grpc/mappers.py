@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 from agora.user.v1 import user_events_pb2, user_pb2
 from agora.user.v1.reasons import UserReason
 from pkg.errors import Unauthenticated
+from pkg.fields import parse_resource_id
 from pkg.server import Principal
 from pkg.timestamps import timestamp_to_proto
 from services.user.domain import (
@@ -94,10 +95,7 @@ def roles_from_proto(values: Sequence[int]) -> list[Role]:
 def parse_account_name(name: str, *, field: str = "name") -> UUID:
     """The user id of ``users/{uuid}`` (no ``users/me``: admins name the account);
     ``InvalidField`` (at ``field``) otherwise."""
-    if name.startswith(_PREFIX):
-        with contextlib.suppress(ValueError):
-            return UUID(name.removeprefix(_PREFIX))
-    raise InvalidField(field, "must be users/{uuid}", reason=UserReason.NAME_INVALID)
+    return parse_resource_id(name, "users", field=field, reason=UserReason.NAME_INVALID)
 
 
 def _roles(roles: Iterable[Role]) -> list[user_pb2.Role.ValueType]:
