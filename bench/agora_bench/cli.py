@@ -17,6 +17,9 @@ from .echo import bench_echo, echo_certs
 from .loadgen import need_tools
 from .processes import Processes
 from .report import (
+    COMMERCE_MARKS,
+    MARK_END,
+    MARK_START,
     commerce_ratios,
     cpu_ratios,
     cpu_table,
@@ -176,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
                     environment.versions(tools),
                     validation,
                 ),
+                COMMERCE_MARKS if args.commerce_only else (MARK_START, MARK_END),
             )
             log(f"wrote {DOC.relative_to(ROOT)}")
     return 0

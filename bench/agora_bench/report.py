@@ -13,6 +13,8 @@ from .results import WORKERS, Result, Settings, ValidationRow
 
 MARK_START = "<!-- bench:results:start -->"
 MARK_END = "<!-- bench:results:end -->"
+COMMERCE_MARKS = ("<!-- bench:commerce:start -->", "<!-- bench:commerce:end -->")
+"""Where ``--commerce-only`` writes its run: beside the whole run's results, not over them."""
 
 
 def _fmt(value: float | None, digits: int) -> str:
@@ -281,17 +283,22 @@ def report(
     )
 
 
-def replace_generated(text: str, generated: str) -> str:
-    """``text`` (docs/benchmarks.md) with ``generated`` between the result markers; the
-    markers are appended when missing."""
-    if MARK_START not in text or MARK_END not in text:
-        text = text.rstrip("\n") + f"\n\n{MARK_START}\n{MARK_END}\n"
-    head, rest = text.split(MARK_START, 1)
-    _, tail = rest.split(MARK_END, 1)
-    return f"{head}{MARK_START}\n{generated}\n{MARK_END}{tail}"
+def replace_generated(
+    text: str, generated: str, marks: tuple[str, str] = (MARK_START, MARK_END)
+) -> str:
+    """``text`` (docs/benchmarks.md) with ``generated`` between the ``marks`` (start, end;
+    the whole run's by default); the markers are appended when missing, and whatever
+    lies outside them (another block of results included) is kept."""
+    start, end = marks
+    if start not in text or end not in text:
+        text = text.rstrip("\n") + f"\n\n{start}\n{end}\n"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{generated}\n{end}{tail}"
 
 
-def write_doc(doc: Path, generated: str) -> None:
-    """Replace the generated section of ``doc`` (created with a title when missing)."""
+def write_doc(doc: Path, generated: str, marks: tuple[str, str] = (MARK_START, MARK_END)) -> None:
+    """Replace the generated section between ``marks`` of ``doc`` (created with a title
+    when missing)."""
     text = doc.read_text() if doc.exists() else "# Benchmarks\n"
-    doc.write_text(replace_generated(text, generated))
+    doc.write_text(replace_generated(text, generated, marks))

@@ -32,7 +32,7 @@ from pkg.filtering._fields import (
     TextSearch,
     TimestampField,
 )
-from pkg.filtering._listing import PagePlan, plan_page
+from pkg.filtering._listing import CompiledListing, ListingPage, PagePlan, plan_page
 from pkg.filtering._order import Ordering, PrimaryKey, SortKey, order_by_error, parse_order_by
 from pkg.filtering._parse import FilterLimits, filter_error, parse_filter
 from pkg.filtering._schema import FilterSchema
@@ -40,6 +40,7 @@ from pkg.paging import KeyKind, ListRequest
 
 __all__ = [
     "And",
+    "CompiledListing",
     "EnumField",
     "Field",
     "FilterLimits",
@@ -47,6 +48,7 @@ __all__ = [
     "IntegerField",
     "KeyKind",
     "ListRequest",
+    "ListingPage",
     "MoneyField",
     "Node",
     "Not",

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, LiteralString, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_
 
-from pkg.filtering._order import Ordering
+from pkg.db import CompiledQuery, compile_query
+from pkg.filtering._order import CURSOR_PARAMETER, Ordering
 from pkg.filtering._schema import FilterSchema
 from pkg.paging import (
     KeyValue,
@@ -86,3 +87,103 @@ def plan_page(schema: FilterSchema, request: ListRequest, *, listing: str) -> Pa
         cursor = ordering.after(values)
         condition = cursor if condition is None else and_(condition, cursor)
     return PagePlan(condition, ordering, size, fingerprint)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    query: CompiledQuery
+    ordering: Ordering
+    size: int
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    """One page's SQL, ready for ``pkg.db.Reader.all``: ``sql`` and ``params`` (bound
+    values), and ``cut`` for the rows it returns (tuples in the listing's column order)."""
+
+    sql: LiteralString
+    params: dict[str, Any]
+    size: int
+    fingerprint: str
+    key_positions: tuple[int, ...]
+
+    def cut(self, rows: Sequence[Sequence[Any]]) -> tuple[list[Sequence[Any]], str]:
+        """The first ``size`` of ``rows`` and the next page token ("" on the last page)."""
+        page = list(rows[: self.size])
+        if len(rows) <= self.size or not page:
+            return page, ""
+        last = page[-1]
+        values = tuple(last[position] for position in self.key_positions)
+        return page, encode_keyset_token(values, fingerprint=self.fingerprint)
+
+
+class CompiledListing:
+    """A listing whose SQL is compiled once per distinct request shape and then reused.
+
+    ``statement`` is the listing's ``SELECT`` of plain columns (every sort key and the
+    primary key among them) with any fixed condition (``WHERE state = 'active'``);
+    ``page(request)`` checks the request as ``plan_page`` does and returns the
+    ``ListingPage`` to run.  Parsing the filter and compiling the statement (about 300 µs
+    for a text search) happen once per (filter, order_by, page_size, first page or not);
+    the keyset cursor is a set of bound parameters (``Ordering.after_parameters``), so
+    every later page of the same query reuses the SQL too.  The last ``cache_size``
+    shapes are kept (least recently used out first); a request that fails its checks is
+    never kept, and a new shape costs what ``plan_page`` plus compiling costs, so varying
+    filters can only make a client's own requests slower.  ``ValueError`` when a sort key
+    column is not selected.
+    """
+
+    def __init__(
+        self, schema: FilterSchema, statement: Select[Any], *, listing: str, cache_size: int = 256
+    ) -> None:
+        self._schema = schema
+        self._statement = statement
+        self._listing = listing
+        self._cache_size = cache_size
+        self._cache: dict[tuple[str, str, int, bool], _Compiled] = {}
+        self._positions = {id(column): i for i, column in enumerate(statement.selected_columns)}
+        keys = [f.column for f in schema.fields if f.sortable] + [schema.primary_key.column]
+        missing = [str(column) for column in keys if id(column) not in self._positions]
+        if missing:
+            raise ValueError(f"{listing}: sort key columns not selected: {missing}")
+
+    def page(self, request: ListRequest) -> ListingPage:
+        """The SQL of the page ``request`` asks for.  Raises ``InvalidField`` as
+        ``plan_page`` does, at ``filter``, ``order_by``, ``page_size`` or ``page_token``."""
+        shape = (request.filter, request.order_by, request.page_size, bool(request.page_token))
+        compiled = self._cache.pop(shape, None)
+        if compiled is None:
+            compiled = self._compile(request)
+            if len(self._cache) >= self._cache_size:
+                del self._cache[next(iter(self._cache))]
+        self._cache[shape] = compiled
+        params = dict(compiled.query.params)
+        if request.page_token:
+            values = decode_keyset_token(
+                request.page_token,
+                fingerprint=compiled.fingerprint,
+                kinds=compiled.ordering.kinds,
+                listing=self._listing,
+            )
+            params = compiled.query.bind(
+                **{CURSOR_PARAMETER.format(i): value for i, value in enumerate(values)}
+            )
+        positions = tuple(self._positions[id(key.column)] for key in compiled.ordering.keys)
+        return ListingPage(
+            compiled.query.sql, params, compiled.size, compiled.fingerprint, positions
+        )
+
+    def _compile(self, request: ListRequest) -> _Compiled:
+        condition = self._schema.compile_filter(request.filter)
+        ordering = self._schema.ordering(request.order_by)
+        size = page_size(request.page_size)
+        fingerprint = query_fingerprint(self._listing, request.filter.strip(), ordering.canonical)
+        if request.page_token:
+            cursor = ordering.after_parameters()
+            condition = cursor if condition is None else and_(condition, cursor)
+        statement = self._statement
+        if condition is not None:
+            statement = statement.where(condition)
+        statement = statement.order_by(*ordering.clauses()).limit(size + 1)
+        return _Compiled(compile_query(statement), ordering, size, fingerprint)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, literal, or_, tuple_
+from sqlalchemy import ColumnElement, and_, bindparam, literal, or_, tuple_
 from sqlalchemy.sql.elements import UnaryExpression
 
 from agora.errors.v1.reasons import SharedReason
@@ -66,7 +66,7 @@ class Ordering:
         """``ORDER BY`` clauses: each key ``ASC`` or ``DESC``."""
         return [key.column.desc() if key.descending else key.column.asc() for key in self.keys]
 
-    def after(self, values: tuple[KeyValue, ...]) -> ColumnElement[bool]:
+    def after(self, values: tuple[KeyValue | ColumnElement[Any], ...]) -> ColumnElement[bool]:
         """Rows strictly after the row whose sort key is ``values`` in this order.
 
         One row-value comparison (``(a, b, id) > (:a, :b, :id)``, which a composite index
@@ -87,8 +87,25 @@ class Ordering:
         assert condition is not None
         return condition
 
+    def after_parameters(self) -> ColumnElement[bool]:
+        """``after`` with named bound parameters (``CURSOR_PARAMETER`` 0, 1, ...) in place
+        of the values, for SQL compiled once and run with each page's values."""
+        keys = self.keys
+        return self.after(
+            tuple(
+                bindparam(CURSOR_PARAMETER.format(index), type_=key.column.type)
+                for index, key in enumerate(keys)
+            )
+        )
 
-def _bind(key: SortKey, value: KeyValue) -> ColumnElement[Any]:
+
+CURSOR_PARAMETER = "page_key_{}"
+"""The name of the bound parameter of sort key ``i`` in ``Ordering.after_parameters``."""
+
+
+def _bind(key: SortKey, value: KeyValue | ColumnElement[Any]) -> ColumnElement[Any]:
+    if isinstance(value, ColumnElement):
+        return value
     return literal(value, key.column.type)
 
 

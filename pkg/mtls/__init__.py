@@ -9,7 +9,7 @@ channel checks the server certificate's DNS SAN against that name
 issued for ``user``.  Targets may list several addresses
 (``ipv4:127.0.0.1:50052,127.0.0.1:50062``); calls are balanced ``round_robin`` over the
 addresses whose gRPC health is SERVING (client-side health checking), and carry the running
-request's id, trace context and remaining deadline (``PropagationInterceptor``).
+request's id, trace context and remaining deadline (``propagate``).
 
 Leaves live 24 h and ``agora certs`` renews them on disk; nothing here needs a restart:
 
@@ -31,7 +31,7 @@ from pkg.mtls._channel import ReloadingChannel, channel_credentials, secure_chan
 from pkg.mtls._client import Client, client
 from pkg.mtls._files import CHECK_INTERVAL
 from pkg.mtls._forwarding import forwarded_authorization
-from pkg.mtls._propagation import PropagationInterceptor
+from pkg.mtls._propagation import PropagationInterceptor, propagate
 from pkg.mtls._server import server_credentials
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "channel_credentials",
     "client",
     "forwarded_authorization",
+    "propagate",
     "secure_channel",
     "server_credentials",
 ]

@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 
 from pkg.mtls._files import CHECK_INTERVAL, IdentityFiles, Material, RenewalWatch
-from pkg.mtls._propagation import PropagationInterceptor
+from pkg.mtls._propagation import propagate
 from pkg.obs import get_logger
 
 _log = get_logger("agora.mtls")
@@ -77,8 +77,28 @@ class _MultiCallable:
             self._channel = channel
         return self._callable
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._current()(*args, **kwargs)
+    def __call__(
+        self,
+        request: Any,
+        *,
+        timeout: float | None = None,
+        metadata: Any = None,
+        credentials: grpc.CallCredentials | None = None,
+        wait_for_ready: bool | None = None,
+        compression: grpc.Compression | None = None,
+    ) -> Any:
+        # Propagation here rather than in a client interceptor: an intercepted grpc.aio
+        # call runs through an extra task and call object, about a tenth of a caller's CPU
+        # per call in a profile of AddBasketItem.
+        timeout, pairs, wait_for_ready = propagate(timeout, metadata, wait_for_ready)
+        return self._current()(
+            request,
+            timeout=timeout,
+            metadata=pairs,
+            credentials=credentials,
+            wait_for_ready=wait_for_ready,
+            compression=compression,
+        )
 
 
 class _UnaryUnary(_MultiCallable, grpc.aio.UnaryUnaryMultiCallable):
@@ -145,7 +165,6 @@ class ReloadingChannel(grpc.aio.Channel):
             self._target,
             _credentials(material),
             options=self._options,
-            interceptors=[PropagationInterceptor()],
         )
 
     def _current_channel(self) -> grpc.aio.Channel:
@@ -281,7 +300,7 @@ def secure_channel(
     balanced per call (``round_robin``) over the addresses whose ``grpc.health.v1`` Watch
     for the overall service (``""``) says SERVING (client-side health checking), so a
     draining or unhealthy process gets no new calls.  Each call carries the running
-    request's id, trace and remaining deadline (``PropagationInterceptor``).  The server's
+    request's id, trace and remaining deadline (``pkg.mtls.propagate``).  The server's
     certificate must carry the DNS SAN ``server``.  The caller closes the channel.  Raises
     ``OSError`` when a file is missing and ``ValueError`` when key and certificate differ.
     """

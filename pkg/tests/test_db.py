@@ -8,11 +8,13 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import LiteralString
 from urllib.parse import urlsplit
+from uuid import UUID
 
 import psycopg
 import pytest
 from psycopg.rows import dict_row, tuple_row
-from sqlalchemy import text
+from sqlalchemy import Integer, Text, Uuid, any_, bindparam, func, literal, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -23,6 +25,7 @@ from pkg.db import (
     CALLER_ATTEMPTS,
     Reader,
     budget,
+    compile_query,
     create_engine,
     database_probe,
     session_factory,
@@ -161,6 +164,29 @@ async def test_a_read_is_a_server_side_prepared_statement(reads: Reader) -> None
 async def test_a_read_binds_its_parameters(reads: Reader) -> None:
     row = await reads.first("SELECT %s::int + %s::int AS total", (40, 2), dict_row)
     assert row == {"total": 42}
+
+
+async def test_all_rows_of_a_compiled_statement_with_values_bound_later(reads: Reader) -> None:
+    numbers = select(
+        func.generate_series(1, bindparam("top", type_=Integer)).label("n"),
+        literal(["a", "b"], ARRAY(Text)).label("tags"),
+    )
+    query = compile_query(numbers)
+    assert query.params["top"] is None
+    rows = await reads.all(query.sql, query.bind(top=3), tuple_row, prepare=None)
+    assert rows == [(1, ["a", "b"]), (2, ["a", "b"]), (3, ["a", "b"])]
+    assert await reads.all(query.sql, query.bind(top=0), tuple_row) == []
+    with pytest.raises(KeyError):
+        query.bind(bottom=1)
+
+
+def test_a_compiled_statement_converts_values_by_their_type() -> None:
+    uuids = compile_query(
+        select(literal(1)).where(literal(True) == any_(bindparam("ids", type_=ARRAY(Uuid))))
+    )
+    assert "%(ids)s" in uuids.sql and "%(" in uuids.sql
+    one = UUID("12345678-1234-5678-1234-567812345678")
+    assert uuids.bind(ids=(one,))["ids"] == [one]  # ARRAY's processor makes a list
 
 
 async def test_reads_on_one_connection_share_a_cursor_and_keep_their_row_factories(

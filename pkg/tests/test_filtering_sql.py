@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
+from psycopg.rows import tuple_row
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -29,9 +30,10 @@ from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pkg.config import normalise_database_url
-from pkg.db import create_engine
+from pkg.db import Reader, create_engine
 from pkg.errors import InvalidField
 from pkg.filtering import (
+    CompiledListing,
     EnumField,
     FilterSchema,
     IntegerField,
@@ -261,21 +263,47 @@ async def test_text_search_and_the_has_operator_use_their_gin_indexes(
     assert "products_categories" in plans[1], plans[1]
 
 
+COLUMNS = select(*(column for column in PRODUCTS.c if column.key != "search"))
+"""What ``CompiledListing`` selects (title second)."""
+
+
+@pytest.fixture(scope="module")
+async def reader(engine: AsyncEngine) -> AsyncIterator[Reader]:
+    reader = Reader(engine.url.render_as_string(hide_password=False), min_size=1, max_size=2)
+    yield reader
+    await reader.close()
+
+
+@pytest.fixture(params=["plan_page", "CompiledListing"])
+def way(request: pytest.FixtureRequest, reader: Reader) -> Reader | None:
+    """How pages are read: ``plan_page`` in a SQLAlchemy connection, or one
+    ``CompiledListing`` (its SQL reused page after page) through ``Reader``."""
+    return reader if request.param == "CompiledListing" else None
+
+
 async def _pages(
-    engine: AsyncEngine, request: ListRequest, *, between: list[dict[str, Any]] | None = None
+    engine: AsyncEngine,
+    request: ListRequest,
+    *,
+    between: list[dict[str, Any]] | None = None,
+    reader: Reader | None = None,
 ) -> list[list[str]]:
     pages: list[list[str]] = []
     token, inserts = "", list(between or [])
+    listing = CompiledListing(PUBLIC, COLUMNS, listing="ListProducts", cache_size=2)
     for _ in range(20):
-        plan = plan_page(
-            PUBLIC,
-            ListRequest(request.filter, request.order_by, request.page_size, token),
-            listing="ListProducts",
-        )
-        async with engine.connect() as connection:
-            rows = (await connection.execute(plan.apply(select(PRODUCTS)))).all()
-        page, token = plan.cut(rows)
-        pages.append([row.title for row in page])
+        asked = ListRequest(request.filter, request.order_by, request.page_size, token)
+        if reader is not None:
+            compiled = listing.page(asked)
+            found = await reader.all(compiled.sql, compiled.params, tuple_row, prepare=None)
+            kept, token = compiled.cut(found)
+            pages.append([row[1] for row in kept])
+        else:
+            plan = plan_page(PUBLIC, asked, listing="ListProducts")
+            async with engine.connect() as connection:
+                rows = (await connection.execute(plan.apply(select(PRODUCTS)))).all()
+            page, token = plan.cut(rows)
+            pages.append([row.title for row in page])
         if inserts:
             async with engine.begin() as connection:
                 await connection.execute(insert(PRODUCTS), [_row(inserts.pop(0))])
@@ -307,16 +335,16 @@ async def _pages(
     ],
 )
 async def test_pages_of_every_order_concatenate_to_the_whole_order(
-    engine: AsyncEngine, order_by: str, expected: list[str]
+    engine: AsyncEngine, way: Reader | None, order_by: str, expected: list[str]
 ) -> None:
     for size in (1, 2, 5):
-        pages = await _pages(engine, ListRequest(order_by=order_by, page_size=size))
+        pages = await _pages(engine, ListRequest(order_by=order_by, page_size=size), reader=way)
         assert [title for page in pages for title in page][:5] == expected
         assert all(len(page) <= size for page in pages)
 
 
 async def test_pages_neither_repeat_nor_skip_rows_while_rows_are_inserted(
-    engine: AsyncEngine,
+    engine: AsyncEngine, way: Reader | None
 ) -> None:
     # Inserted between page reads: one sorts before the cursor (never seen), others after.
     newcomers = [
@@ -334,7 +362,7 @@ async def test_pages_neither_repeat_nor_skip_rows_while_rows_are_inserted(
     request = ListRequest(
         filter="price >= 10", order_by="price desc, create_time desc", page_size=2
     )
-    pages = await _pages(engine, request, between=newcomers)
+    pages = await _pages(engine, request, between=newcomers, reader=way)
     seen = [title for page in pages for title in page]
     assert len(seen) == len(set(seen))
     originals = [t for t in seen if not t.startswith("Newcomer")]
@@ -387,3 +415,27 @@ def test_a_negative_page_size_is_invalid() -> None:
     with pytest.raises(InvalidField) as caught:
         plan_page(PUBLIC, ListRequest(page_size=-1), listing="ListProducts")
     assert caught.value.field == "page_size"
+
+
+async def test_a_compiled_listing_checks_every_request_and_keeps_no_failure(
+    reader: Reader,
+) -> None:
+    listing = CompiledListing(PUBLIC, COLUMNS, listing="ListProducts", cache_size=1)
+    first = listing.page(ListRequest(filter="price < 60", page_size=1))
+    _, token = first.cut(await reader.all(first.sql, first.params, tuple_row, prepare=None))
+    for bad, field in [
+        (ListRequest(filter="price <"), "filter"),
+        (ListRequest(filter="state = DRAFT"), "filter"),
+        (ListRequest(order_by="stock"), "order_by"),
+        (ListRequest(page_size=-1), "page_size"),
+        (ListRequest(filter="price < 70", page_token=token), "page_token"),
+        (ListRequest(filter="price < 60", page_size=1, page_token=token + "x"), "page_token"),
+    ]:
+        for _ in range(2):  # the second time is no cache hit either
+            with pytest.raises(InvalidField) as caught:
+                listing.page(bad)
+            assert caught.value.field == field
+    same = listing.page(ListRequest(filter="price < 60", page_size=1, page_token=token))
+    assert "page_key_0" in same.sql and same.params["page_key_0"] is not None
+    with pytest.raises(ValueError, match="not selected"):
+        CompiledListing(PUBLIC, select(PRODUCTS.c.title), listing="ListProducts")

@@ -27,7 +27,12 @@ from agora.catalog.v1 import (
 )
 from pkg.clock import utcnow
 from pkg.config import MeshSettings
-from pkg.db import database_probe, engine_from_settings, session_factory
+from pkg.db import (
+    database_probe,
+    engine_from_settings,
+    reader_from_settings,
+    session_factory,
+)
 from pkg.events import Relay
 from pkg.jwks import auth_token_verifier
 from pkg.mtls import server_credentials
@@ -147,8 +152,10 @@ def _server(
     redis = redis_from_settings(settings)
     stack.push_async_callback(redis.aclose)
     informational["redis"] = redis_probe(redis)
+    reads = reader_from_settings(settings)
+    stack.push_async_callback(reads.close)
     sessions = session_factory(engine, timeout=settings.database_timeout_seconds)
-    queries = SqlCatalogQueries(sessions, currency=mesh.currency)
+    queries = SqlCatalogQueries(reads, currency=mesh.currency)
     products = Products(
         queries,
         units_of_work(sessions),

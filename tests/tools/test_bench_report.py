@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.agora_bench.report import (
+    COMMERCE_MARKS,
     MARK_END,
     MARK_START,
     cpu_ratios,
@@ -129,6 +130,16 @@ def test_the_doc_keeps_everything_outside_the_markers() -> None:
     assert replace_generated(doc, "new run") == (
         f"# Benchmarks\n\nprose\n\n{MARK_START}\nnew run\n{MARK_END}\n\n## After\n"
     )
+
+
+def test_a_commerce_only_run_leaves_the_whole_run_in_place() -> None:
+    start, end = COMMERCE_MARKS
+    doc = f"# Benchmarks\n\n{MARK_START}\nwhole run\n{MARK_END}\n"
+    once = replace_generated(doc, "commerce 1", COMMERCE_MARKS)
+    assert once == f"{doc}\n{start}\ncommerce 1\n{end}\n"
+    twice = replace_generated(once, "commerce 2", COMMERCE_MARKS)
+    assert "whole run" in twice and "commerce 2" in twice and "commerce 1" not in twice
+    assert replace_generated(twice, "whole again") == twice.replace("whole run", "whole again")
 
 
 def test_a_doc_without_markers_gets_them_at_the_end() -> None:

@@ -5,13 +5,18 @@ SQLAlchemy 2's asyncio ORM and psycopg 3."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from psycopg.rows import args_row, tuple_row
+from sqlalchemy import Text, Uuid, any_, bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from pkg.db import Reader, compile_query
 from pkg.filtering import (
+    CompiledListing,
     EnumField,
     FilterSchema,
     KeyKind,
@@ -22,10 +27,9 @@ from pkg.filtering import (
     StringField,
     TextSearch,
     TimestampField,
-    plan_page,
 )
 from pkg.idempotency import IdempotencyKey
-from pkg.money import currency_exponent
+from pkg.money import Money, currency_exponent
 from pkg.uow import Aggregate
 from services.catalog.adapters.orm import SEARCH_CONFIG, IdempotencyKeyRow, ProductRow
 from services.catalog.domain import Product, ProductState
@@ -112,46 +116,128 @@ def _key_to_row(key: IdempotencyKey) -> IdempotencyKeyRow:
     )
 
 
-class SqlCatalogQueries:
-    """See ``services.catalog.service.ports.CatalogQueries``: each read in one session of
-    ``sessions``; prices are filtered in ``currency``'s major units."""
+def _product(
+    id: UUID,
+    title: str,
+    description: str,
+    price_currency: str,
+    price_minor: int,
+    stock_quantity: int,
+    state: str,
+    categories: list[str],
+    create_time: datetime,
+    update_time: datetime,
+    version: int,
+) -> Product:
+    return Product(
+        id=id,
+        title=title,
+        description=description,
+        price=Money(price_currency, price_minor),
+        stock_quantity=stock_quantity,
+        categories=tuple(categories),
+        state=ProductState(state),
+        create_time=create_time,
+        update_time=update_time,
+        version=version,
+    )
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, currency: str) -> None:
-        self._sessions = sessions
-        self._admin_schema = product_schema(currency)
-        self._public_schema = self._admin_schema.without("state")
+
+def _key(
+    scope: str,
+    request_id: UUID,
+    fingerprint: str,
+    product_id: UUID,
+    create_time: datetime,
+    expire_time: datetime,
+) -> IdempotencyKey:
+    return IdempotencyKey(
+        scope=scope,
+        request_id=str(request_id),
+        fingerprint=fingerprint,
+        resource_id=str(product_id),
+        create_time=create_time,
+        expire_time=expire_time,
+    )
+
+
+_COLUMNS = ProductRow.__table__.c
+_PRODUCTS = select(
+    _COLUMNS.id,
+    _COLUMNS.title,
+    _COLUMNS.description,
+    _COLUMNS.price_currency,
+    _COLUMNS.price_minor,
+    _COLUMNS.stock_quantity,
+    _COLUMNS.state,
+    _COLUMNS.categories,
+    _COLUMNS.create_time,
+    _COLUMNS.update_time,
+    _COLUMNS.version,
+)
+"""A product's columns in ``_product``'s order (the search document stays in the database)."""
+_GET = compile_query(_PRODUCTS.where(_COLUMNS.id == bindparam("id", type_=Uuid)))
+_GET_MANY = compile_query(_PRODUCTS.where(_COLUMNS.id == any_(bindparam("ids", type_=ARRAY(Uuid)))))
+_KEYS = IdempotencyKeyRow.__table__.c
+_GET_KEY = compile_query(
+    select(
+        _KEYS.scope,
+        _KEYS.request_id,
+        _KEYS.fingerprint,
+        _KEYS.product_id,
+        _KEYS.create_time,
+        _KEYS.expire_time,
+    ).where(
+        _KEYS.scope == bindparam("scope", type_=Text),
+        _KEYS.request_id == bindparam("request_id", type_=Uuid),
+    )
+)
+# Rows are passed positionally (``args_row``: no column names decoded per read).
+_PRODUCT_ROW = args_row(_product)
+_KEY_ROW = args_row(_key)
+
+
+class SqlCatalogQueries:
+    """See ``services.catalog.service.ports.CatalogQueries``: every read is one statement
+    through ``reader`` (psycopg directly, one round trip, no transaction), its SQL compiled
+    from SQLAlchemy Core once (a listing: once per request shape, ``CompiledListing``), and
+    rows made straight into domain objects; prices are filtered in ``currency``'s major
+    units."""
+
+    def __init__(self, reader: Reader, *, currency: str) -> None:
+        self._reader = reader
+        admin_schema = product_schema(currency)
+        self._admin_listing = CompiledListing(admin_schema, _PRODUCTS, listing=LISTING)
+        self._public_listing = CompiledListing(
+            admin_schema.without("state"),
+            _PRODUCTS.where(ProductRow.state == ProductState.ACTIVE.value),
+            listing=LISTING,
+        )
 
     async def get(self, product_id: UUID) -> Product | None:
         """See ``CatalogQueries.get``."""
-        async with self._sessions() as session:
-            row = await session.get(ProductRow, product_id)
-            return _to_domain(row) if row is not None else None
+        return await self._reader.first(_GET.sql, _GET.bind(id=product_id), _PRODUCT_ROW)
 
     async def get_many(self, product_ids: Sequence[UUID]) -> list[Product]:
         """See ``CatalogQueries.get_many`` (one ``WHERE id = ANY(...)``)."""
-        async with self._sessions() as session:
-            rows = await session.scalars(select(ProductRow).where(ProductRow.id.in_(product_ids)))
-            return [_to_domain(row) for row in rows]
+        return await self._reader.all(
+            _GET_MANY.sql, _GET_MANY.bind(ids=list(product_ids)), _PRODUCT_ROW
+        )
 
     async def get_idempotency_key(self, scope: str, request_id: str) -> IdempotencyKey | None:
         """See ``CatalogQueries.get_idempotency_key``."""
-        async with self._sessions() as session:
-            row = await session.get(IdempotencyKeyRow, (scope, UUID(request_id)))
-            return _key_to_domain(row) if row is not None else None
+        params = _GET_KEY.bind(scope=scope, request_id=UUID(request_id))
+        return await self._reader.first(_GET_KEY.sql, params, _KEY_ROW)
 
     async def list_products(
         self, request: ListRequest, *, admin: bool
     ) -> tuple[list[Product], str]:
-        """See ``CatalogQueries.list_products`` (``pkg.filtering.plan_page``)."""
-        schema = self._admin_schema if admin else self._public_schema
-        plan = plan_page(schema, request, listing=LISTING)
-        statement = select(ProductRow)
-        if not admin:
-            statement = statement.where(ProductRow.state == ProductState.ACTIVE.value)
-        async with self._sessions() as session:
-            rows = (await session.scalars(plan.apply(statement))).all()
-        page, token = plan.cut(rows)
-        return [_to_domain(row) for row in page], token
+        """See ``CatalogQueries.list_products`` (``pkg.filtering.CompiledListing``)."""
+        listing = self._admin_listing if admin else self._public_listing
+        page = listing.page(request)
+        rows = await self._reader.all(page.sql, page.params, tuple_row, prepare=None)
+        kept, token = page.cut(rows)
+        return [_product(*row) for row in kept], token
 
 
 class SqlProductRepository:

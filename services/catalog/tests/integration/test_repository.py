@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from agora.catalog.v1 import catalog_events_pb2
-from pkg.db import create_engine, session_factory
+from pkg.db import Reader, create_engine, session_factory
 from pkg.errors import InvalidField
 from pkg.events import OUTBOX, open_envelope
 from pkg.filtering import ListRequest
@@ -48,8 +48,10 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @pytest.fixture
-def queries(sessions: async_sessionmaker[AsyncSession]) -> SqlCatalogQueries:
-    return SqlCatalogQueries(sessions, currency=CURRENCY)
+async def queries(migrated_database: str) -> AsyncIterator[SqlCatalogQueries]:
+    reader = Reader(migrated_database, min_size=1, max_size=2)
+    yield SqlCatalogQueries(reader, currency=CURRENCY)
+    await reader.close()
 
 
 @pytest.fixture
