@@ -1,7 +1,8 @@
 """Composition root of the catalog service: builds the server and everything it uses.
 
 ``build`` wires settings -> engine (pool), Redis -> queries, units of work, token
-verifier -> use cases -> servicers -> ``GrpcServer``, with the outbox relay
+verifier, the user service's client -> use cases -> servicers -> ``GrpcServer``, with the
+outbox relay
 (``pkg.events.Relay``) as the server's background loop.  Every resource is opened
 into one ``AsyncExitStack`` that the server closes on stop, and that is closed at once
 when ``build`` fails half-way.
@@ -25,6 +26,7 @@ from agora.catalog.v1 import (
     stock_pb2,
     stock_pb2_grpc,
 )
+from agora.user.v1 import user_pb2_grpc
 from pkg.clock import utcnow
 from pkg.config import MeshSettings
 from pkg.db import (
@@ -35,11 +37,12 @@ from pkg.db import (
 )
 from pkg.events import Relay
 from pkg.jwks import auth_token_verifier
-from pkg.mtls import server_credentials
+from pkg.mtls import client, server_credentials
 from pkg.redis import redis_from_settings, redis_probe
 from pkg.resources import closed_on_failure
-from pkg.server import GrpcServer, Probe, Registration, TokenVerifier
+from pkg.server import GrpcServer, Probe, Registration, TokenVerifier, health_probe
 from pkg.sql_uow import SqlUnitOfWork
+from services.catalog.adapters.accounts import PEER, GrpcAccounts
 from services.catalog.adapters.offerings import SqlOfferingQueries, SqlOfferingRepositories
 from services.catalog.adapters.repository import SqlCatalogQueries, SqlCatalogRepositories
 from services.catalog.adapters.stock import SqlReservationQueries, SqlStockRepositories
@@ -49,7 +52,7 @@ from services.catalog.entrypoints.grpc.mappers import event_to_message
 from services.catalog.entrypoints.grpc.offerings import OfferingServicer
 from services.catalog.entrypoints.grpc.stock import StockServicer
 from services.catalog.service import CatalogUnitOfWork, Products
-from services.catalog.service.offering_ports import OfferingUnitOfWork
+from services.catalog.service.offering_ports import Accounts, OfferingUnitOfWork
 from services.catalog.service.offerings import Offerings
 from services.catalog.service.stock import Stock, sweep
 from services.catalog.service.stock_ports import StockUnitOfWork
@@ -103,6 +106,7 @@ def build(
     mesh: MeshSettings,
     *,
     verifier: TokenVerifier | None = None,
+    accounts: Accounts | None = None,
 ) -> GrpcServer:
     """The catalog service's server, not yet started; call inside a running event loop.
 
@@ -114,7 +118,12 @@ def build(
     ``verifier`` is given (tests); the last good keys are kept in
     ``settings.jwks_cache_file`` when set.  The probe ``jwks`` (keys held; it fetches them
     when due) is published as the health name ``dependency.jwks`` without deciding the
-    overall health.  Prices are in ``mesh.currency`` (``AGORA_CURRENCY``): others are
+    overall health.  CreateProviderOffering and DeleteProviderOffering ask the user service
+    at ``mesh.endpoints["user"]`` (``UserService`` over mTLS as ``catalog``, deadline
+    ``settings.user_timeout_seconds``) whether the provider's account is active, unless
+    ``accounts`` is given (tests); its gRPC health is published as ``dependency.user``
+    only: while it is down, those two are UNAVAILABLE (``USER_UNAVAILABLE``) and the other
+    RPCs are served.  Prices are in ``mesh.currency`` (``AGORA_CURRENCY``): others are
     refused.  Health follows the database (``SELECT 1``); database failures are
     ``Unavailable`` within the timeouts of ``settings`` (``pkg.db``).  Every write commits
     its events (ProductCreated, ProductPriceChanged, ProductArchived, StockReserved,
@@ -126,13 +135,32 @@ def build(
     every ``settings.reservation_sweep_interval_seconds``) that expires them beside the
     sweepers of the other workers.
     Raises ``OSError`` when a certificate file is missing and ``ValueError`` when no auth
-    endpoint is configured.
+    or user endpoint is configured.
     """
     credentials = server_credentials(mesh.cert_dir, IDENTITY)
     stack = AsyncExitStack()
     with closed_on_failure(stack):
-        server = _server(settings, mesh, stack, credentials, verifier)
+        server = _server(settings, mesh, stack, credentials, verifier, accounts)
     return server
+
+
+def _accounts(
+    settings: CatalogSettings,
+    mesh: MeshSettings,
+    stack: AsyncExitStack,
+    informational: dict[str, Probe],
+) -> Accounts:
+    """``GrpcAccounts`` on a ``UserService`` stub over mTLS, its channel's health added to
+    ``informational``; ``ValueError`` when ``mesh.endpoints`` has no user target."""
+    target = mesh.endpoints.get(PEER)
+    if not target:
+        raise ValueError(
+            f"AGORA_ENDPOINTS has no {PEER!r} target "
+            "(needed by CreateProviderOffering and DeleteProviderOffering)"
+        )
+    user = client(stack, mesh.cert_dir, IDENTITY, target, PEER, user_pb2_grpc.UserServiceStub)
+    informational[PEER] = health_probe(user.channel)
+    return GrpcAccounts(user.stub, timeout=settings.user_timeout_seconds)
 
 
 def _server(
@@ -141,12 +169,15 @@ def _server(
     stack: AsyncExitStack,
     credentials: grpc.ServerCredentials,
     verifier: TokenVerifier | None,
+    accounts: Accounts | None,
 ) -> GrpcServer:
     informational: dict[str, Probe] = {}
     if verifier is None:
         jwks = auth_token_verifier(stack, mesh, IDENTITY, cache_file=settings.jwks_cache_file)
         informational["jwks"] = jwks.probe
         verifier = jwks
+    if accounts is None:
+        accounts = _accounts(settings, mesh, stack, informational)
     engine = engine_from_settings(settings)
     stack.push_async_callback(engine.dispose)
     redis = redis_from_settings(settings)
@@ -165,6 +196,7 @@ def _server(
     offerings = Offerings(
         SqlOfferingQueries(sessions),
         offering_units(sessions),
+        accounts,
         clock=utcnow,
         key_ttl=timedelta(seconds=settings.idempotency_key_ttl_seconds),
     )

@@ -7,9 +7,10 @@ timeouts (the event stream; ``pkg.config.RedisSettingsMixin``),
 ``AGORA_CATALOG_JWKS_CACHE_FILE`` (auth's last good JWKS, kept across
 restarts; ``agora up`` sets ``<data>/catalog/jwks.json``),
 ``AGORA_CATALOG_IDEMPOTENCY_KEY_TTL_SECONDS`` (CreateProduct keys, 24 h),
-``AGORA_CATALOG_RESERVATION_TTL_SECONDS`` (how long a stock reservation is held, 15 min)
-and ``AGORA_CATALOG_RESERVATION_SWEEP_INTERVAL_SECONDS`` (how often each worker looks
-for expired reservations, 5 s).
+``AGORA_CATALOG_RESERVATION_TTL_SECONDS`` (how long a stock reservation is held, 15 min),
+``AGORA_CATALOG_RESERVATION_SWEEP_INTERVAL_SECONDS`` (how often each worker looks
+for expired reservations, 5 s) and ``AGORA_CATALOG_USER_TIMEOUT_SECONDS`` (the deadline of
+calls to the user service, which says whether a provider's account is active, 5 s).
 Built by ``__main__``, never at import time.
 """
 
@@ -54,4 +55,7 @@ class CatalogSettings(ServiceSettings, DatabaseSettingsMixin, RedisSettingsMixin
         default=5.0,
         gt=0,
         description="how often each worker expires reservations past their deadline, seconds",
+    )
+    user_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="deadline of user-service calls, seconds"
     )

@@ -1,7 +1,12 @@
 """The catalog service's domain: products, their events and their errors."""
 
 from pkg.errors import InvalidField
-from services.catalog.domain.errors import EtagMismatch, ProductNotFound, StateTransitionInvalid
+from services.catalog.domain.errors import (
+    AccountDisabled,
+    EtagMismatch,
+    ProductNotFound,
+    StateTransitionInvalid,
+)
 from services.catalog.domain.events import (
     ProductArchived,
     ProductCreated,
@@ -22,6 +27,7 @@ from services.catalog.domain.model import (
 
 __all__ = [
     "UPDATABLE_FIELDS",
+    "AccountDisabled",
     "EtagMismatch",
     "InvalidField",
     "Product",

@@ -9,7 +9,7 @@ request is ``pkg.errors.InvalidField``, re-exported by ``services.catalog.domain
 from __future__ import annotations
 
 from agora.catalog.v1.reasons import CatalogReason
-from pkg.errors import Aborted, FailedPrecondition, NotFound
+from pkg.errors import Aborted, FailedPrecondition, NotFound, PermissionDenied
 
 
 class ProductNotFound(NotFound):
@@ -46,3 +46,14 @@ class StateTransitionInvalid(FailedPrecondition):
             f"a product in state {state.upper()} cannot be {action}",
             metadata={"state": state.upper()},
         )
+
+
+class AccountDisabled(PermissionDenied):
+    """The caller's account is not active at the user service (PERMISSION_DENIED): an admin
+    disabled it, or the user service no longer knows it, so it may change nothing on its
+    own behalf even while its access token is still valid."""
+
+    reason = CatalogReason.ACCOUNT_DISABLED
+
+    def __init__(self, user_id: object) -> None:
+        super().__init__("your account is disabled", metadata={"user": f"users/{user_id}"})

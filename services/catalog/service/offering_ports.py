@@ -1,5 +1,7 @@
 """Ports of the offering use cases, declared by their consumer (``service.offerings``).
 
+``Accounts`` is the user service's answer to whether a provider's account is active.
+
 Listings take a ``pkg.paging.ListRequest`` and return a page and the next page token:
 the adapter owns the filter schema and the keyset order (AIP-158), and raises
 ``InvalidField`` (``filter``, ``page_size``, ``page_token``) before any SQL runs.
@@ -14,6 +16,19 @@ from pkg.idempotency import IdempotencyKey
 from pkg.paging import ListRequest
 from pkg.uow import UnitOfWork
 from services.catalog.domain.offerings import Offering, ProviderOffering
+
+
+class Accounts(Protocol):
+    """The providers' accounts, as the user service keeps them (a client adapter's port)."""
+
+    async def require_active(self, user_id: UUID) -> None:
+        """Return if the account of ``user_id`` (the access token's subject) is active now;
+        raise ``AccountDisabled`` (PERMISSION_DENIED) if an admin disabled it or the user
+        service does not know it, and ``pkg.errors.Unavailable`` (reason
+        ``USER_UNAVAILABLE``) while the user service cannot tell.  Asked on every call,
+        never cached: a disabled account is refused at once, though its access token lives
+        on until it expires."""
+        ...
 
 
 class OfferingQueries(Protocol):

@@ -28,7 +28,7 @@ from services.catalog.domain.offerings import (
     parse_offering_description,
     parse_offering_title,
 )
-from services.catalog.service.offering_ports import OfferingQueries, OfferingUnitOfWork
+from services.catalog.service.offering_ports import Accounts, OfferingQueries, OfferingUnitOfWork
 
 OFFERING_FIELDS = frozenset({"title", "description"})
 """The fields UpdateOffering's mask may name (AIP-134)."""
@@ -38,20 +38,23 @@ class Offerings:
     """Use cases on offerings and provider links.
 
     ``queries`` reads outside a transaction; ``units`` makes one unit of work per write;
-    ``clock`` (``pkg.clock.Clock``) stamps offerings, links and idempotency keys, which
-    are kept ``key_ttl``.
+    ``accounts`` says whether a provider's account is active (the user service), asked
+    before a provider changes their own profile; ``clock`` (``pkg.clock.Clock``) stamps
+    offerings, links and idempotency keys, which are kept ``key_ttl``.
     """
 
     def __init__(
         self,
         queries: OfferingQueries,
         units: Callable[[], OfferingUnitOfWork],
+        accounts: Accounts,
         *,
         clock: Clock = utcnow,
         key_ttl: timedelta = DEFAULT_TTL,
     ) -> None:
         self._queries = queries
         self._units = units
+        self._accounts = accounts
         self._clock = clock
         self._key_ttl = key_ttl
 
@@ -154,9 +157,12 @@ class Offerings:
     ) -> ProviderOffering:
         """Link ``offering_id`` to ``provider_id``'s profile; the existing link when there
         is one.  ``caller`` (the token's subject, who holds the ``provider`` role) must be
-        ``provider_id``: else ``ProviderNotCaller``.  Raises ``OfferingNotFound``."""
+        ``provider_id``: else ``ProviderNotCaller``; and their account must be active
+        (``Accounts.require_active``: ``AccountDisabled``, or ``Unavailable`` while the user
+        service cannot tell; nothing is written then).  Raises ``OfferingNotFound``."""
         if provider_id != caller:
             raise ProviderNotCaller(provider_id)
+        await self._accounts.require_active(caller)
         async with self._units() as uow:
             if await uow.repositories.offerings.get_for_update(offering_id) is None:
                 raise OfferingNotFound(offering_id)
@@ -170,10 +176,12 @@ class Offerings:
         self, provider_id: UUID, offering_id: UUID, *, caller: UUID
     ) -> None:
         """Remove ``offering_id`` from ``provider_id``'s profile.  Raises
-        ``ProviderNotCaller`` (``caller`` is someone else) and
+        ``ProviderNotCaller`` (``caller`` is someone else), ``AccountDisabled`` or
+        ``Unavailable`` (as ``add_to_profile``; nothing is removed then) and
         ``ProviderOfferingNotFound``."""
         if provider_id != caller:
             raise ProviderNotCaller(provider_id)
+        await self._accounts.require_active(caller)
         async with self._units() as uow:
             if not await uow.repositories.offerings.unlink(provider_id, offering_id):
                 raise ProviderOfferingNotFound(provider_id, offering_id)

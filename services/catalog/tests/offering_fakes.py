@@ -1,14 +1,18 @@
-"""In-memory fakes of the offering ports (the same Protocols as ``adapters.offerings``)."""
+"""In-memory fakes of the offering ports (the same Protocols as ``adapters.offerings`` and
+``adapters.accounts``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from uuid import UUID
 
+from agora.catalog.v1.reasons import CatalogReason
+from pkg.errors import Unavailable
 from pkg.filtering import ListRequest
 from pkg.idempotency import IdempotencyKey
 from pkg.testing import FakeUnitOfWork
 from pkg.uow import Aggregate
+from services.catalog.domain import AccountDisabled
 from services.catalog.domain.offerings import Offering, ProviderOffering
 from services.catalog.entrypoints.grpc.mappers import event_to_message
 from services.catalog.service.offering_ports import OfferingRepositories
@@ -86,3 +90,25 @@ class FakeOfferings:
 class _Repositories:
     def __init__(self, fake: FakeOfferings) -> None:
         self.offerings = fake
+
+
+class FakeAccounts:
+    """``Accounts`` in a set: the users in ``disabled`` are refused (``AccountDisabled``),
+    every other one is active; while ``up`` is false every question is ``Unavailable``
+    (``USER_UNAVAILABLE``, as ``GrpcAccounts`` with the user service down).  ``asked``
+    lists the users asked about, in order."""
+
+    def __init__(self) -> None:
+        self.disabled: set[UUID] = set()
+        self.up = True
+        self.asked: list[UUID] = []
+
+    async def require_active(self, user_id: UUID) -> None:
+        self.asked.append(user_id)
+        if not self.up:
+            raise Unavailable(
+                "the user service is unavailable; try again",
+                reason=CatalogReason.USER_UNAVAILABLE,
+            )
+        if user_id in self.disabled:
+            raise AccountDisabled(user_id)

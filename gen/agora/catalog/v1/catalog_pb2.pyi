@@ -70,6 +70,12 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """
     ERROR_REASON_RESERVATION_MISMATCH: _ErrorReason.ValueType  # 16
     """The order of a reservation request already holds a reservation of other items."""
+    ERROR_REASON_ACCOUNT_DISABLED: _ErrorReason.ValueType  # 17
+    """The caller's account is not active at the user service (an admin disabled it, or the
+    user service no longer knows it), so it may not change its provider profile.
+    """
+    ERROR_REASON_USER_UNAVAILABLE: _ErrorReason.ValueType  # 18
+    """The user service, which says whether the caller's account is active, is unavailable."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason lists the stable `google.rpc.ErrorInfo.reason` values (AIP-193) the catalog
@@ -119,6 +125,12 @@ bought); the metadata's `product` names it and nothing is reserved.
 """
 ERROR_REASON_RESERVATION_MISMATCH: ErrorReason.ValueType  # 16
 """The order of a reservation request already holds a reservation of other items."""
+ERROR_REASON_ACCOUNT_DISABLED: ErrorReason.ValueType  # 17
+"""The caller's account is not active at the user service (an admin disabled it, or the
+user service no longer knows it), so it may not change its provider profile.
+"""
+ERROR_REASON_USER_UNAVAILABLE: ErrorReason.ValueType  # 18
+"""The user service, which says whether the caller's account is active, is unavailable."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
 @_typing.final

@@ -133,7 +133,10 @@ class OfferingServiceServicer:
     def CreateProviderOffering(self, request, context):
         """Adds an offering to the caller's provider profile (AIP-133); `providers/me` is the
         caller, any other provider is PERMISSION_DENIED (PROVIDER_NOT_CALLER). Adding an
-        offering the profile already holds returns the existing link.
+        offering the profile already holds returns the existing link. The caller's account
+        must be active at the user service: a disabled one is refused with PERMISSION_DENIED
+        (ACCOUNT_DISABLED) even while its access token lives; while the user service cannot
+        tell, UNAVAILABLE (USER_UNAVAILABLE).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -141,7 +144,8 @@ class OfferingServiceServicer:
 
     def DeleteProviderOffering(self, request, context):
         """Removes an offering from the caller's provider profile (AIP-135); `providers/me` is
-        the caller.
+        the caller, whose account must be active (as for CreateProviderOffering:
+        PERMISSION_DENIED with ACCOUNT_DISABLED, UNAVAILABLE with USER_UNAVAILABLE).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

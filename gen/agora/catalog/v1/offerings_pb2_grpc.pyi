@@ -39,11 +39,15 @@ class OfferingServiceStub:
     CreateProviderOffering: _aio.UnaryUnaryMultiCallable[_offerings_pb2.CreateProviderOfferingRequest, _offerings_pb2.ProviderOffering]
     """Adds an offering to the caller's provider profile (AIP-133); `providers/me` is the
     caller, any other provider is PERMISSION_DENIED (PROVIDER_NOT_CALLER). Adding an
-    offering the profile already holds returns the existing link.
+    offering the profile already holds returns the existing link. The caller's account
+    must be active at the user service: a disabled one is refused with PERMISSION_DENIED
+    (ACCOUNT_DISABLED) even while its access token lives; while the user service cannot
+    tell, UNAVAILABLE (USER_UNAVAILABLE).
     """
     DeleteProviderOffering: _aio.UnaryUnaryMultiCallable[_offerings_pb2.DeleteProviderOfferingRequest, _empty_pb2.Empty]
     """Removes an offering from the caller's provider profile (AIP-135); `providers/me` is
-    the caller.
+    the caller, whose account must be active (as for CreateProviderOffering:
+    PERMISSION_DENIED with ACCOUNT_DISABLED, UNAVAILABLE with USER_UNAVAILABLE).
     """
     ListProviderOfferings: _aio.UnaryUnaryMultiCallable[_offerings_pb2.ListProviderOfferingsRequest, _offerings_pb2.ListProviderOfferingsResponse]
     """Lists the offerings on a provider's profile, oldest link first (AIP-132). Anyone may
@@ -109,7 +113,10 @@ class OfferingServiceServicer:
     ) -> _abc.Awaitable[_offerings_pb2.ProviderOffering]:
         """Adds an offering to the caller's provider profile (AIP-133); `providers/me` is the
         caller, any other provider is PERMISSION_DENIED (PROVIDER_NOT_CALLER). Adding an
-        offering the profile already holds returns the existing link.
+        offering the profile already holds returns the existing link. The caller's account
+        must be active at the user service: a disabled one is refused with PERMISSION_DENIED
+        (ACCOUNT_DISABLED) even while its access token lives; while the user service cannot
+        tell, UNAVAILABLE (USER_UNAVAILABLE).
         """
 
     def DeleteProviderOffering(
@@ -118,7 +125,8 @@ class OfferingServiceServicer:
         context: _aio.ServicerContext[_offerings_pb2.DeleteProviderOfferingRequest, _abc.Awaitable[_empty_pb2.Empty]],
     ) -> _abc.Awaitable[_empty_pb2.Empty]:
         """Removes an offering from the caller's provider profile (AIP-135); `providers/me` is
-        the caller.
+        the caller, whose account must be active (as for CreateProviderOffering:
+        PERMISSION_DENIED with ACCOUNT_DISABLED, UNAVAILABLE with USER_UNAVAILABLE).
         """
 
     def ListProviderOfferings(

@@ -56,6 +56,12 @@ class CatalogReason(StrEnum):
     """
     RESERVATION_MISMATCH = "RESERVATION_MISMATCH"
     """The order of a reservation request already holds a reservation of other items."""
+    ACCOUNT_DISABLED = "ACCOUNT_DISABLED"
+    """The caller's account is not active at the user service (an admin disabled it, or the
+    user service no longer knows it), so it may not change its provider profile.
+    """
+    USER_UNAVAILABLE = "USER_UNAVAILABLE"
+    """The user service, which says whether the caller's account is active, is unavailable."""
 
 
 __all__ = ["CatalogReason"]

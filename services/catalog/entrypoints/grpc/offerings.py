@@ -182,7 +182,9 @@ class OfferingServicer(offerings_pb2_grpc.OfferingServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> offerings_pb2.ProviderOffering:
         """PERMISSION_DENIED (PROVIDER_NOT_CALLER) for another provider's profile,
-        NOT_FOUND (OFFERING_NOT_FOUND); the existing link when added twice."""
+        PERMISSION_DENIED (ACCOUNT_DISABLED) for a disabled account, UNAVAILABLE
+        (USER_UNAVAILABLE) while the user service cannot tell, NOT_FOUND
+        (OFFERING_NOT_FOUND); the existing link when added twice."""
         caller = _caller()
         link = await self._offerings.add_to_profile(
             parse_provider_name(request.parent),
@@ -198,8 +200,8 @@ class OfferingServicer(offerings_pb2_grpc.OfferingServiceServicer):
         request: offerings_pb2.DeleteProviderOfferingRequest,
         context: grpc.aio.ServicerContext,
     ) -> empty_pb2.Empty:
-        """PERMISSION_DENIED (PROVIDER_NOT_CALLER), NOT_FOUND
-        (PROVIDER_OFFERING_NOT_FOUND)."""
+        """PERMISSION_DENIED (PROVIDER_NOT_CALLER, ACCOUNT_DISABLED), UNAVAILABLE
+        (USER_UNAVAILABLE), NOT_FOUND (PROVIDER_OFFERING_NOT_FOUND)."""
         caller = _caller()
         provider_id, offering_id = parse_provider_offering_name(request.name)
         await self._offerings.remove_from_profile(provider_id, offering_id, caller=caller)

@@ -1,7 +1,9 @@
 """The catalog service built by its composition root, served in-process over mTLS.
 
 Access tokens come from the test kit's ``token_mint``; certificates from ``cert_dir``;
-the ``catalog`` fixture is a stub on a channel presenting the edge's certificate.
+the ``catalog`` fixture is a stub on a channel presenting the edge's certificate.  The
+user service it asks about providers' accounts is the test kit's stand-in (``users``),
+over mTLS.
 """
 
 from __future__ import annotations
@@ -15,14 +17,16 @@ import pytest
 from agora.catalog.v1 import catalog_pb2_grpc
 from pkg.config import MeshSettings
 from pkg.mtls import secure_channel
-from pkg.testing import TokenMint, serving
+from pkg.testing import StandInUsers, TokenMint, serving, serving_users
 from services.catalog.app import build
 from services.catalog.config import CatalogSettings
 
 
 def server_settings(database_url: str, redis_url: str, **overrides: Any) -> CatalogSettings:
     """Settings for a server on a free port of ``database_url`` and ``redis_url`` that
-    stops at once."""
+    stops at once.  Its reservation sweeper runs once at start and then hourly, so a
+    session's server never expires the reservations the integration tests' own sweepers
+    are counting on the same database."""
     return CatalogSettings.model_validate(
         {
             "listen": "127.0.0.1:0",
@@ -31,9 +35,19 @@ def server_settings(database_url: str, redis_url: str, **overrides: Any) -> Cata
             "grace_seconds": 0.5,
             "drain_seconds": 0,
             "health_interval_seconds": 0.5,
+            "reservation_sweep_interval_seconds": 3600,
             **overrides,
         }
     )
+
+
+@pytest.fixture(scope="session")
+async def users(cert_dir: Path, token_mint: TokenMint) -> AsyncIterator[tuple[str, StandInUsers]]:
+    """The stand-in user service (``pkg.testing.serving_users``): its target and servicer
+    (``disabled`` subjects, ``up``, ``calls``).  Shared by the session: a test that changes
+    ``up`` or ``disabled`` puts it back."""
+    async with serving_users(cert_dir, token_mint) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")
@@ -42,11 +56,14 @@ async def catalog_target(
     redis_url: str,
     cert_dir: Path,
     token_mint: TokenMint,
+    users: tuple[str, StandInUsers],
 ) -> AsyncIterator[str]:
     """``127.0.0.1:<port>`` of a running catalog service on the migrated test database,
-    its relay on ``redis_url``, trading in EUR."""
+    its relay on ``redis_url``, trading in EUR, asking ``users`` about accounts."""
     settings = server_settings(migrated_database, redis_url)
-    mesh = MeshSettings.model_validate({"cert_dir": cert_dir, "currency": "EUR"})
+    mesh = MeshSettings.model_validate(
+        {"cert_dir": cert_dir, "currency": "EUR", "endpoints": {"user": users[0]}}
+    )
     server = build(settings, mesh, verifier=token_mint.verifier)
     async with serving(server) as target:
         yield target

@@ -12,7 +12,7 @@ import pytest
 from agora.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from pkg.config import MeshSettings
 from pkg.mtls import secure_channel
-from pkg.testing import TokenMint, serving, serving_jwks
+from pkg.testing import StandInUsers, TokenMint, serving, serving_jwks
 from services.catalog.app import build
 from services.catalog.tests.contract.conftest import bearer, server_settings
 
@@ -37,13 +37,14 @@ async def test_tokens_are_checked_against_auths_jwks_kept_across_a_restart(
     redis_url: str,
     cert_dir: Path,
     token_mint: TokenMint,
+    users: tuple[str, StandInUsers],
     tmp_path: Path,
 ) -> None:
     cache = tmp_path / "catalog" / "jwks.json"
     settings = server_settings(migrated_database, redis_url, jwks_cache_file=str(cache))
     async with serving_jwks(cert_dir, token_mint) as (auth_target, auth):
         mesh = MeshSettings.model_validate(
-            {"cert_dir": cert_dir, "endpoints": {"auth": auth_target}}
+            {"cert_dir": cert_dir, "endpoints": {"auth": auth_target, "user": users[0]}}
         )
         async with serving(build(settings, mesh)) as target:
             await _list(target, cert_dir, token_mint.token(roles=["admin"]))

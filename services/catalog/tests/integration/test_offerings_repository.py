@@ -20,6 +20,7 @@ from services.catalog.adapters.orm_offerings import OfferingKeyRow, ProviderOffe
 from services.catalog.app import offering_units
 from services.catalog.service.offerings import Offerings
 from services.catalog.tests.fakes import FakeClock
+from services.catalog.tests.offering_fakes import FakeAccounts
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +36,9 @@ async def sessions(migrated_database: str) -> AsyncIterator[async_sessionmaker[A
 
 @pytest.fixture
 def offerings(sessions: async_sessionmaker[AsyncSession]) -> Offerings:
-    return Offerings(SqlOfferingQueries(sessions), offering_units(sessions), clock=FakeClock())
+    return Offerings(
+        SqlOfferingQueries(sessions), offering_units(sessions), FakeAccounts(), clock=FakeClock()
+    )
 
 
 async def _count(sessions: async_sessionmaker[AsyncSession], table: type) -> int:

@@ -1,6 +1,6 @@
 """The offering use cases with in-memory fakes: normalised creates replayed per request id,
 masks and etags, deletes that take the links along, and providers held to their own
-profile."""
+profile while their account is active."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import uuid
 
 import pytest
 
-from pkg.errors import InvalidField
+from pkg.errors import InvalidField, Unavailable
 from pkg.filtering import ListRequest
 from pkg.idempotency import IdempotencyKeyReused
+from services.catalog.domain import AccountDisabled
 from services.catalog.domain.offerings import (
     OfferingEtagMismatch,
     OfferingNotFound,
@@ -19,7 +20,7 @@ from services.catalog.domain.offerings import (
 )
 from services.catalog.service.offerings import Offerings
 from services.catalog.tests.fakes import FakeClock
-from services.catalog.tests.offering_fakes import FakeOfferings
+from services.catalog.tests.offering_fakes import FakeAccounts, FakeOfferings
 
 
 @pytest.fixture
@@ -28,8 +29,13 @@ def fake() -> FakeOfferings:
 
 
 @pytest.fixture
-def offerings(fake: FakeOfferings) -> Offerings:
-    return Offerings(fake, fake.units, clock=FakeClock())
+def accounts() -> FakeAccounts:
+    return FakeAccounts()
+
+
+@pytest.fixture
+def offerings(fake: FakeOfferings, accounts: FakeAccounts) -> Offerings:
+    return Offerings(fake, fake.units, accounts, clock=FakeClock())
 
 
 async def test_create_normalises_and_a_replay_returns_the_same_offering(
@@ -115,3 +121,53 @@ async def test_providers_add_once_only_to_their_own_profile_and_delete_cascades(
         await offerings.remove_from_profile(me, offering.id, caller=me)
     with pytest.raises(ProviderNotCaller):
         await offerings.remove_from_profile(someone, offering.id, caller=me)
+
+
+async def test_a_disabled_provider_can_neither_add_nor_remove_and_nothing_changes(
+    offerings: Offerings, fake: FakeOfferings, accounts: FakeAccounts
+) -> None:
+    offering = await offerings.create_offering(title="Moving", description="")
+    me = uuid.uuid4()
+    link = await offerings.add_to_profile(me, offering.id, caller=me)
+    commits = fake.unit.commits
+    accounts.disabled.add(me)
+    with pytest.raises(AccountDisabled) as refused:
+        await offerings.add_to_profile(me, offering.id, caller=me)
+    assert refused.value.metadata == {"user": f"users/{me}"}
+    with pytest.raises(AccountDisabled):
+        await offerings.remove_from_profile(me, offering.id, caller=me)
+    assert fake.links == {(me, offering.id): link} and fake.unit.commits == commits
+    assert accounts.asked == [me, me, me]
+
+    accounts.disabled.clear()
+    await offerings.remove_from_profile(me, offering.id, caller=me)
+    assert fake.links == {}
+
+
+async def test_the_user_service_down_refuses_profile_changes_but_not_reads(
+    offerings: Offerings, fake: FakeOfferings, accounts: FakeAccounts
+) -> None:
+    offering = await offerings.create_offering(title="Tutoring", description="")
+    me = uuid.uuid4()
+    link = await offerings.add_to_profile(me, offering.id, caller=me)
+    accounts.up = False
+    with pytest.raises(Unavailable) as down:
+        await offerings.add_to_profile(me, uuid.uuid4(), caller=me)
+    assert down.value.reason == "USER_UNAVAILABLE"
+    with pytest.raises(Unavailable):
+        await offerings.remove_from_profile(me, offering.id, caller=me)
+    assert fake.links == {(me, offering.id): link}
+    assert (await offerings.list_of_provider(me, ListRequest()))[0] == [link]
+    assert await offerings.get_offering(offering.id) == offering
+
+
+async def test_another_providers_profile_is_refused_without_asking_the_user_service(
+    offerings: Offerings, accounts: FakeAccounts
+) -> None:
+    offering = await offerings.create_offering(title="Plumbing", description="")
+    me, someone = uuid.uuid4(), uuid.uuid4()
+    with pytest.raises(ProviderNotCaller):
+        await offerings.add_to_profile(someone, offering.id, caller=me)
+    with pytest.raises(ProviderNotCaller):
+        await offerings.remove_from_profile(someone, offering.id, caller=me)
+    assert accounts.asked == []
