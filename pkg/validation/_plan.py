@@ -257,20 +257,30 @@ def _judge(
     found: Sink,
     for_key: bool = False,
 ) -> None:
+    # Stops at ``found.limit``: a later rule (``unique`` over a whole list) is not
+    # computed for violations nobody will read.
     for standard in standards:
         if not standard.passes(value):
             found.append(Found(path, standard.rule, standard.rule_id, standard.message, for_key))
+            if len(found) >= found.limit:
+                return
     for cel in cels:
         if not cel.passes(value):
             found.append(Found(path, cel.rule, cel.rule_id, cel.message, for_key))
+            if len(found) >= found.limit:
+                return
 
 
 def _all_of(checks: list[Check]) -> Check:
-    """One check running every check of ``checks`` (a list still being filled while a
-    recursive type compiles), in order."""
+    """One check running the checks of ``checks`` (a list still being filled while a
+    recursive type compiles) in order, until ``found`` holds its limit: ``is_valid``
+    (limit 1) of a list far over its ``max_items`` stops at that violation instead of
+    checking every item."""
 
     def check(value: Any, found: Sink) -> None:
         for one in checks:
+            if len(found) >= found.limit:
+                return
             one(value, found)
 
     return check
