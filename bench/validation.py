@@ -264,10 +264,25 @@ def validation_table(iterations: int = 300, repeats: int = 5) -> list[str]:
     return format_table(measure(iterations, repeats))
 
 
+def _reservation(count: int, products: int) -> Message:
+    """A ReserveStockRequest of ``count`` items naming ``products`` distinct products in
+    turn (the first again after the last)."""
+    from agora.catalog.v1 import stock_pb2
+
+    names = [f"products/{_UUID[:-8]}{i:08x}" for i in range(products)]
+    return stock_pb2.ReserveStockRequest(
+        order=f"orders/{_UUID}",
+        items=[
+            stock_pb2.ReservationItem(product=names[i % products], quantity=1) for i in range(count)
+        ],
+    )
+
+
 def crafted() -> list[str]:
     """What inputs an attacker can choose cost on the fast path, in CPU µs per call (one
     call each, after a warm-up): long strings against the patterns and the email regex,
-    and a huge repeated field, each beside the cost of parsing the same message."""
+    huge repeated fields (75,000 reservation items is about gRPC's 4 MB default message
+    limit), each beside the cost of parsing the same message."""
     from agora.user.v1 import user_pb2
 
     fast = FastPath()
@@ -296,6 +311,10 @@ def crafted() -> list[str]:
             "CreateUserRequest, 300,000 distinct role numbers",
             user_pb2.CreateUserRequest(roles=range(300_000)),
         ),  # type: ignore[arg-type]
+        ("ReserveStockRequest, 50 distinct items (max_items)", _reservation(50, 50)),
+        ("ReserveStockRequest, 50 items, the last repeats the first", _reservation(50, 49)),
+        ("ReserveStockRequest, 75,000 distinct items", _reservation(75_000, 75_000)),
+        ("ReserveStockRequest, 75,000 items of one product", _reservation(75_000, 1)),
     ]
     lines = [
         f"| crafted input | bytes | parse µs | is_valid µs | violations µs "

@@ -95,13 +95,13 @@ class FastPath:
         (an error in protovalidate counts as not valid)."""
         check, nul_free = self._checks.get(type(message)) or self._check_for(message)
         try:
-            if not nul_free(message):
-                return False
             if check is None:
-                return not self._protovalidate(message, 1)
+                return nul_free(message) and not self._protovalidate(message, 1)
             found = Sink(1)
             check(message, found)
-            return not found
+            # The rules first: a message over a list's max_items is refused before its
+            # strings are scanned for NUL.
+            return not found and nul_free(message)
         except Exception:
             return False
 

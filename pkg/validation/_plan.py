@@ -29,6 +29,7 @@ from pkg.validation._rules import (
     regex_predicate,
     rule_element,
     standard_rules,
+    unique_by,
 )
 
 Path = tuple[validate_pb2.FieldPathElement, ...]
@@ -73,7 +74,34 @@ class Sink(list[Found]):
 
 
 Check = Callable[[Any, Sink], None]
-_MATCHES = re.compile(r"^\s*this((?:\.[A-Za-z_][A-Za-z0-9_]*)*)\.matches\(\s*'([^'\\]*)'\s*\)\s*$")
+_THIS = r"^\s*this((?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
+_MATCHES = re.compile(_THIS + r"\.matches\(\s*'([^'\\]*)'\s*\)\s*$")
+_UNIQUE_BY = re.compile(
+    _THIS + r"\.map\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,\s*\2\.([A-Za-z_][A-Za-z0-9_]*)\s*\)"
+    r"\.unique\(\)\s*$"
+)
+_NOT_A_VARIABLE = frozenset(
+    # CEL's reserved words and the names protovalidate binds (cel-spec langdef.md).
+    "as break const continue else false for function if import in let loop namespace "
+    "null package return true var void while this rules rule now".split()
+)
+_UNIQUE_KEY_TYPES = frozenset(
+    [
+        FieldDescriptor.TYPE_STRING,
+        FieldDescriptor.TYPE_BOOL,
+        FieldDescriptor.TYPE_ENUM,
+        FieldDescriptor.TYPE_INT32,
+        FieldDescriptor.TYPE_INT64,
+        FieldDescriptor.TYPE_UINT32,
+        FieldDescriptor.TYPE_UINT64,
+        FieldDescriptor.TYPE_SINT32,
+        FieldDescriptor.TYPE_SINT64,
+        FieldDescriptor.TYPE_FIXED32,
+        FieldDescriptor.TYPE_FIXED64,
+        FieldDescriptor.TYPE_SFIXED32,
+        FieldDescriptor.TYPE_SFIXED64,
+    ]
+)
 _REQUIRED = validate_pb2.FieldPath(elements=[rule_element("required")])
 _DEFINED_ONLY = validate_pb2.FieldPath(
     elements=[
@@ -128,9 +156,16 @@ def _under(found: Sink, start: int, parent: validate_pb2.FieldPathElement) -> No
 
 
 class _Cel:
-    """A ``cel`` rule of the one form the contracts use, ``this[.f...].matches('re')`` on
-    a string (CEL ``matches`` is RE2 search); an unset message on the path reads as its
-    zero value, as in protovalidate.  Any other expression is ``Unsupported``."""
+    """A ``cel`` rule of one of the forms the contracts use; any other expression is
+    ``Unsupported``:
+
+    - ``this[.f...].matches('re')`` on a string (CEL ``matches`` is RE2 search);
+    - ``this[.f...].map(v, v.g).unique()`` on a list of messages (``this`` itself for a
+      rule on a repeated message field): no two items with equal ``g``, a string, bool,
+      integer or enum field of the item (protovalidate's ``unique``, a set of the values).
+
+    An unset message on the path reads as its zero value, as in protovalidate.
+    """
 
     def __init__(
         self,
@@ -140,29 +175,30 @@ class _Cel:
         field: FieldDescriptor | None,
         item: bool = False,
     ) -> None:
-        found = _MATCHES.match(rule.expression)
-        if found is None:
+        matches, unique = _MATCHES.match(rule.expression), _UNIQUE_BY.match(rule.expression)
+        found = matches or unique
+        if found is None or (unique is not None and unique.group(2) in _NOT_A_VARIABLE):
             raise Unsupported(f"cel expression {rule.expression!r}")
         self.names = [n for n in found.group(1).split(".") if n]
-        self.matches = regex_predicate(found.group(2))
-        target = field
-        for name in self.names:
-            owner = descriptor if target is None else target.message_type
+        target = _cel_target(found.group(1), descriptor, field, item)
+        is_list = target is not None and target.is_repeated and not (item and not self.names)
+        if matches is not None:
+            if target is None or target.type != FieldDescriptor.TYPE_STRING or is_list:
+                raise Unsupported(f"cel expression {rule.expression!r} is not on a string")
+            self.test = regex_predicate(matches.group(2))
+        else:
+            if target is None or not is_list or target.message_type is None or is_map(target):
+                raise Unsupported(f"cel expression {rule.expression!r} is not on a message list")
+            item_type = target.message_type
+            key = item_type.fields_by_name.get(found.group(3))
             if (
-                owner is None
-                or name not in owner.fields_by_name
-                or owner.full_name.startswith("google.protobuf.")
+                item_type.full_name.startswith("google.protobuf.")
+                or key is None
+                or key.is_repeated
+                or key.type not in _UNIQUE_KEY_TYPES
             ):
-                raise Unsupported(f"cel path {found.group(1)!r}")
-            target = owner.fields_by_name[name]
-            if target.is_repeated:
-                raise Unsupported(f"cel path {found.group(1)!r} crosses a repeated field")
-        if (
-            target is None
-            or target.type != FieldDescriptor.TYPE_STRING
-            or (target.is_repeated and not (item and not self.names))
-        ):
-            raise Unsupported(f"cel expression {rule.expression!r} is not on a string")
+                raise Unsupported(f"cel expression {rule.expression!r}: not a scalar item field")
+            self.test = unique_by(key.name)
         self.rule, self.rule_id = path, rule.id
         self.message = rule.message or f'"{rule.expression}" returned false'
 
@@ -170,7 +206,28 @@ class _Cel:
         """Whether the expression is true for ``value`` (the message or field value)."""
         for name in self.names:
             value = getattr(value, name)
-        return self.matches(value)
+        return self.test(value)
+
+
+def _cel_target(
+    text: str, descriptor: Descriptor | None, field: FieldDescriptor | None, item: bool
+) -> FieldDescriptor | None:
+    """The field ``this`` + ``text`` (``.f.g``) reads, from the message ``descriptor`` or
+    the value of ``field`` (one item of it when ``item``); ``None`` for the message
+    itself.  Each step reads a field of a message, not of a list or a well-known type."""
+    target = field
+    for name in (n for n in text.split(".") if n):
+        owner = descriptor if target is None else target.message_type
+        in_list = target is not None and target.is_repeated and not (item and target is field)
+        if (
+            in_list
+            or owner is None
+            or name not in owner.fields_by_name
+            or owner.full_name.startswith("google.protobuf.")
+        ):
+            raise Unsupported(f"cel path {text!r}")
+        target = owner.fields_by_name[name]
+    return target
 
 
 def _cels(
@@ -200,20 +257,30 @@ def _judge(
     found: Sink,
     for_key: bool = False,
 ) -> None:
+    # Stops at ``found.limit``: a later rule (``unique`` over a whole list) is not
+    # computed for violations nobody will read.
     for standard in standards:
         if not standard.passes(value):
             found.append(Found(path, standard.rule, standard.rule_id, standard.message, for_key))
+            if len(found) >= found.limit:
+                return
     for cel in cels:
         if not cel.passes(value):
             found.append(Found(path, cel.rule, cel.rule_id, cel.message, for_key))
+            if len(found) >= found.limit:
+                return
 
 
 def _all_of(checks: list[Check]) -> Check:
-    """One check running every check of ``checks`` (a list still being filled while a
-    recursive type compiles), in order."""
+    """One check running the checks of ``checks`` (a list still being filled while a
+    recursive type compiles) in order, until ``found`` holds its limit: ``is_valid``
+    (limit 1) of a list far over its ``max_items`` stops at that violation instead of
+    checking every item."""
 
     def check(value: Any, found: Sink) -> None:
         for one in checks:
+            if len(found) >= found.limit:
+                return
             one(value, found)
 
     return check
@@ -428,15 +495,14 @@ def _singular(
 
 
 def _repeated(field: FieldDescriptor, rules: validate_pb2.FieldRules) -> Check:
-    """``RepeatedRules.validate``: the list's own rules, then each item's."""
+    """``RepeatedRules.validate``: the list's own rules (standard, then ``cel``), then each
+    item's."""
     if field.message_type is not None and rules.repeated.unique:
         raise Unsupported("repeated.unique on messages")
     name, base = field.name, element(field)
     path = (base,)
     whole = standard_rules(field, "repeated", rules.repeated) if rules.HasField("repeated") else []
     cels = _cels(rules, None, field)
-    if cels:
-        raise Unsupported(f"cel on repeated {field.full_name}")
     items = (
         _Values(field, rules.repeated.items, _ITEMS) if rules.repeated.HasField("items") else None
     )
@@ -450,7 +516,7 @@ def _repeated(field: FieldDescriptor, rules: validate_pb2.FieldRules) -> Check:
             if required:
                 found.append(_required(path))
             return
-        _judge(values, path, whole, [], found)
+        _judge(values, path, whole, cels, found)
         if not items:
             return
         for index, value in enumerate(values):
