@@ -14,7 +14,6 @@ from uuid import UUID
 
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pkg.filtering import (
@@ -28,6 +27,7 @@ from pkg.filtering import (
     plan_page,
 )
 from pkg.idempotency import IdempotencyKey
+from pkg.idempotency_sql import insert_once
 from pkg.uow import Aggregate
 from services.catalog.adapters.orm_offerings import OfferingKeyRow, OfferingRow, ProviderOfferingRow
 from services.catalog.domain.offerings import Offering, ProviderOffering
@@ -148,36 +148,13 @@ class SqlOfferingRepository:
     async def add(
         self, offering: Offering, *, key: IdempotencyKey | None = None
     ) -> IdempotencyKey | None:
-        """See ``OfferingRepository.add``.  The rows are inserted in a savepoint: a unique
-        violation of the key rolls back only it and is answered by reading the key."""
-        session = self._session
-        if key is not None:
-            await session.execute(
-                delete(OfferingKeyRow).where(
-                    OfferingKeyRow.scope == key.scope,
-                    OfferingKeyRow.request_id == UUID(key.request_id),
-                    OfferingKeyRow.expire_time <= key.create_time,
-                )
-            )
-        try:
-            async with session.begin_nested():
-                session.add(_offering_row(offering))
-                await session.flush()
-                if key is not None:
-                    session.add(_key_row(key))
-                    await session.flush()
-        except IntegrityError:
-            if key is None:
-                raise
-            row = await session.get(
-                OfferingKeyRow, (key.scope, UUID(key.request_id)), populate_existing=True
-            )
-            held = None if row is None else _key_to_domain(row)
-            if held is None or held.expired(key.create_time):
-                raise
-            return held
-        self._seen(offering)
-        return None
+        """See ``OfferingRepository.add`` (``pkg.idempotency_sql.insert_once``: a live
+        record holding ``key`` is the winner of a concurrent create)."""
+        key_row = None if key is None else _key_row(key)
+        held = await insert_once(self._session, _offering_row(offering), key_row, _key_to_domain)
+        if held is None:
+            self._seen(offering)
+        return held
 
     async def get_for_update(self, offering_id: UUID) -> Offering | None:
         """See ``OfferingRepository.get_for_update`` (``SELECT ... FOR UPDATE``)."""

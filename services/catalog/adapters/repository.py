@@ -9,9 +9,8 @@ from datetime import datetime
 from uuid import UUID
 
 from psycopg.rows import args_row, tuple_row
-from sqlalchemy import Text, Uuid, any_, bindparam, delete, select, update
+from sqlalchemy import Text, Uuid, any_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pkg.db import Reader, compile_query
@@ -29,6 +28,7 @@ from pkg.filtering import (
     TimestampField,
 )
 from pkg.idempotency import IdempotencyKey
+from pkg.idempotency_sql import insert_once
 from pkg.money import Money, currency_exponent
 from pkg.uow import Aggregate
 from services.catalog.adapters.orm import SEARCH_CONFIG, IdempotencyKeyRow, ProductRow
@@ -262,39 +262,14 @@ class SqlProductRepository:
     async def add(
         self, product: Product, *, key: IdempotencyKey | None = None
     ) -> IdempotencyKey | None:
-        """See ``ProductRepository.add``.  The rows are inserted in a savepoint: a unique
-        violation of the key rolls back only it and is answered by reading the key again
-        (a live record is the winner of a concurrent create)."""
-        session = self._session
-        if key is not None:
-            await session.execute(
-                delete(IdempotencyKeyRow).where(
-                    IdempotencyKeyRow.scope == key.scope,
-                    IdempotencyKeyRow.request_id == UUID(key.request_id),
-                    IdempotencyKeyRow.expire_time <= key.create_time,
-                )
-            )
-        try:
-            async with session.begin_nested():
-                session.add(
-                    ProductRow(id=product.id, create_time=product.create_time, **_values(product))
-                )
-                await session.flush()
-                if key is not None:
-                    session.add(_key_to_row(key))
-                    await session.flush()
-        except IntegrityError:
-            if key is None:
-                raise
-            row = await session.get(
-                IdempotencyKeyRow, (key.scope, UUID(key.request_id)), populate_existing=True
-            )
-            held = None if row is None else _key_to_domain(row)
-            if held is None or held.expired(key.create_time):
-                raise
-            return held
-        self._seen(product)
-        return None
+        """See ``ProductRepository.add`` (``pkg.idempotency_sql.insert_once``: a live
+        record holding ``key`` is the winner of a concurrent create)."""
+        row = ProductRow(id=product.id, create_time=product.create_time, **_values(product))
+        key_row = None if key is None else _key_to_row(key)
+        held = await insert_once(self._session, row, key_row, _key_to_domain)
+        if held is None:
+            self._seen(product)
+        return held
 
     async def save(self, product: Product) -> None:
         """See ``ProductRepository.save``."""

@@ -9,19 +9,21 @@ from datetime import datetime
 from uuid import UUID
 
 from psycopg.rows import args_row
-from sqlalchemy import Delete, delete, select, tuple_, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pkg.db import Reader
 from pkg.idempotency import IdempotencyKey
+from pkg.idempotency_sql import insert_once
 from pkg.paging import PageCursor
 from pkg.uow import Aggregate
 from services.user.adapters.orm import EMAIL_INDEX, IdempotencyKeyRow, UserRow
 from services.user.domain import AccountState, Email, EmailTaken, Role, User
 
 SWEEP_LIMIT = 100
-"""Most expired idempotency keys one create deletes besides its own."""
+"""Most expired idempotency keys one create deletes besides its own (``insert_once``'s
+``sweep``)."""
 
 
 def _to_domain(row: UserRow) -> User:
@@ -110,6 +112,12 @@ _GET_KEY = (
 )
 
 
+def _key_to_domain(row: IdempotencyKeyRow) -> IdempotencyKey:
+    return _key(
+        row.scope, row.request_id, row.fingerprint, row.user_id, row.create_time, row.expire_time
+    )
+
+
 def _key_to_row(key: IdempotencyKey) -> IdempotencyKeyRow:
     return IdempotencyKeyRow(
         scope=key.scope,
@@ -118,26 +126,6 @@ def _key_to_row(key: IdempotencyKey) -> IdempotencyKeyRow:
         user_id=UUID(key.resource_id),
         create_time=key.create_time,
         expire_time=key.expire_time,
-    )
-
-
-def _expired_record(key: IdempotencyKey) -> Delete:
-    return delete(IdempotencyKeyRow).where(
-        IdempotencyKeyRow.scope == key.scope,
-        IdempotencyKeyRow.request_id == UUID(key.request_id),
-        IdempotencyKeyRow.expire_time <= key.create_time,
-    )
-
-
-def _sweep(now: datetime) -> Delete:
-    expired = (
-        select(IdempotencyKeyRow.scope, IdempotencyKeyRow.request_id)
-        .where(IdempotencyKeyRow.expire_time <= now)
-        .limit(SWEEP_LIMIT)
-        .with_for_update(skip_locked=True)
-    )
-    return delete(IdempotencyKeyRow).where(
-        tuple_(IdempotencyKeyRow.scope, IdempotencyKeyRow.request_id).in_(expired)
     )
 
 
@@ -202,54 +190,25 @@ class SqlUserRepository:
         return None if row is None else _to_domain(row)
 
     async def add(self, user: User, *, key: IdempotencyKey | None = None) -> IdempotencyKey | None:
-        """See ``UserRepository.add``.
+        """See ``UserRepository.add`` (``pkg.idempotency_sql.insert_once``).
 
-        With a ``key``, first deletes that key's expired record, then up to
-        ``SWEEP_LIMIT`` other expired records (``FOR UPDATE SKIP LOCKED`` over the
-        ``expire_time`` index, so concurrent creates never wait on each other's sweep).
-        The rows are inserted in a savepoint: a unique violation of any kind rolls back
-        only it and is answered by reading the key again (a live record is the winner of a
-        concurrent create and is returned); otherwise the email index means
-        ``EmailTaken``.
+        With a ``key``, its expired record and up to ``SWEEP_LIMIT`` other expired records
+        are deleted first.  A unique violation of any kind is answered by reading the key
+        again (a live record is the winner of a concurrent create and is returned);
+        otherwise the email index means ``EmailTaken``.
         """
-        session = self._session
-        if key is not None:
-            await session.execute(_expired_record(key))
-            await session.execute(_sweep(key.create_time))
+        key_row = None if key is None else _key_to_row(key)
         try:
-            async with session.begin_nested():
-                session.add(_to_row(user))
-                await session.flush()
-                if key is not None:
-                    session.add(_key_to_row(key))
-                    await session.flush()
+            held = await insert_once(
+                self._session, _to_row(user), key_row, _key_to_domain, sweep=SWEEP_LIMIT
+            )
         except IntegrityError as exc:
-            if key is not None:
-                held = await session.scalar(
-                    select(IdempotencyKeyRow).where(
-                        IdempotencyKeyRow.scope == key.scope,
-                        IdempotencyKeyRow.request_id == UUID(key.request_id),
-                    )
-                )
-                record = (
-                    None
-                    if held is None
-                    else _key(
-                        held.scope,
-                        held.request_id,
-                        held.fingerprint,
-                        held.user_id,
-                        held.create_time,
-                        held.expire_time,
-                    )
-                )
-                if record is not None and not record.expired(key.create_time):
-                    return record
             if _violated(exc) == EMAIL_INDEX:
                 raise EmailTaken() from exc
             raise
-        self._seen(user)
-        return None
+        if held is None:
+            self._seen(user)
+        return held
 
     async def save(self, user: User) -> None:
         """See ``UserRepository.save``."""
