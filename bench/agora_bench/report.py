@@ -128,10 +128,12 @@ def service_cpu(row: Result, service: str) -> float | None:
 
 def commerce_ratios(rows: list[Result]) -> list[str]:
     """For each ``COMMERCE_GOALS`` row: each process's and each service's CPU µs per
-    request over the baseline's (``CPU_BASELINE``), the goal's sum against its bound; then
+    request over the baseline's (``CPU_BASELINE``), the goal's sum against its bound (and
+    over the plain ``echo-aio``'s, when measured); then
     the fixed-rate p99 lines against ``P99_GOAL_MS``. Empty when nothing was measured."""
     by_name = {r.name: r for r in rows}
     base = _cpu_per_request(by_name.get(CPU_BASELINE[0]), CPU_BASELINE[1])
+    plain = _cpu_per_request(by_name.get("echo-aio"), "echo server")
     lines: list[str] = []
     for name, what, services, goal in COMMERCE_GOALS:
         row = by_name.get(name)
@@ -149,9 +151,11 @@ def commerce_ratios(rows: list[Result]) -> list[str]:
         counted = [c for s in services if (c := service_cpu(row, s)) is not None]
         total = sum(counted)
         verdict = "met" if counted and total / base <= goal else "missed"
+        bare = f", {total / plain:.2f}x `echo-aio`'s" if plain else ""
         lines.append(
             f"- {what} (`{name}`): {'; '.join(parts)}; "
-            f"{' + '.join(services)} = **{total / base:.2f}x** (goal ≤ {goal:g}x: {verdict})"
+            f"{' + '.join(services)} = **{total / base:.2f}x**{bare} "
+            f"(goal ≤ {goal:g}x: {verdict})"
         )
     for name in ("list-http-fixed", "additem-grpc-fixed"):
         row = by_name.get(name)

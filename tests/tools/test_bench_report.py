@@ -9,6 +9,7 @@ from bench.agora_bench.report import (
     COMMERCE_MARKS,
     MARK_END,
     MARK_START,
+    commerce_ratios,
     cpu_ratios,
     cpu_table,
     replace_generated,
@@ -229,3 +230,33 @@ def test_the_origination_hop_presents_the_client_certificate_and_checks_the_serv
     assert common["validation_context"]["match_typed_subject_alt_names"][0]["matcher"] == {
         "exact": "spiffe://agora.local/echo"
     }
+
+
+def test_commerce_lines_count_every_worker_against_both_echoes_and_judge_the_goals() -> None:
+    measured = [
+        Result("echo-aio", "echo", rps=1000.0, cpu={"echo server": 0.1}),  # 100 µs
+        Result("echo-aio-mtls", "echo mTLS", rps=1000.0, cpu={"echo server": 0.2}),  # 200 µs
+        Result(
+            "list-http",
+            "list",
+            rps=100.0,
+            cpu={"catalog-1 service": 0.05, "catalog-2 service": 0.05, "edge Envoy": 0.02},
+        ),
+        Result(
+            "additem-grpc",
+            "add",
+            rps=100.0,
+            cpu={"catalog-1 service": 0.04, "basket-1 service": 0.06},
+        ),
+        Result("list-http-fixed", "fixed", rps=300.0, p99_ms=19.9),
+        Result("additem-grpc-fixed", "fixed", rps=300.0, p99_ms=20.0),
+    ]
+    lines = commerce_ratios(measured)
+    assert lines[0].endswith("(200 µs):")
+    listing = next(line for line in lines if "`list-http`" in line)
+    assert "edge 200 µs = 1.00x" in listing and "catalog 1,000 µs = 5.00x" in listing
+    assert "**5.00x**, 10.00x `echo-aio`'s (goal ≤ 5x: met)" in listing
+    adding = next(line for line in lines if "`additem-grpc`" in line)
+    assert "basket + catalog = **5.00x**" in adding and "(goal ≤ 4x: missed)" in adding
+    assert any("`list-http-fixed`): 19.90 ms (goal < 20 ms: met)" in line for line in lines)
+    assert any("`additem-grpc-fixed`): 20.00 ms (goal < 20 ms: missed)" in line for line in lines)
