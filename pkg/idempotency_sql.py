@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 from uuid import UUID
 
+from psycopg.rows import args_row
 from sqlalchemy import delete, inspect, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -114,3 +115,28 @@ async def insert_once(
             raise
         return record
     return None
+
+
+def key_of(
+    scope: str,
+    request_id: UUID,
+    fingerprint: str,
+    resource_id: UUID,
+    create_time: datetime,
+    expire_time: datetime,
+) -> IdempotencyKey:
+    """The ``IdempotencyKey`` of a key row's columns, in this order (a service's key
+    mapping, and with ``KEY_ROW`` the row maker of a ``pkg.db.Reader`` read that selects
+    ``scope, request_id, fingerprint, <resource id>, create_time, expire_time``)."""
+    return IdempotencyKey(
+        scope=scope,
+        request_id=str(request_id),
+        fingerprint=fingerprint,
+        resource_id=str(resource_id),
+        create_time=create_time,
+        expire_time=expire_time,
+    )
+
+
+KEY_ROW = args_row(key_of)
+"""psycopg's row maker for ``key_of`` (rows passed positionally)."""

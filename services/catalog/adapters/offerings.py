@@ -27,7 +27,7 @@ from pkg.filtering import (
     plan_page,
 )
 from pkg.idempotency import IdempotencyKey
-from pkg.idempotency_sql import insert_once
+from pkg.idempotency_sql import insert_once, key_of
 from pkg.uow import Aggregate
 from services.catalog.adapters.orm_offerings import OfferingKeyRow, OfferingRow, ProviderOfferingRow
 from services.catalog.domain.offerings import Offering, ProviderOffering
@@ -74,13 +74,13 @@ def _link_to_domain(row: ProviderOfferingRow) -> ProviderOffering:
 
 
 def _key_to_domain(row: OfferingKeyRow) -> IdempotencyKey:
-    return IdempotencyKey(
-        scope=row.scope,
-        request_id=str(row.request_id),
-        fingerprint=row.fingerprint,
-        resource_id=str(row.offering_id),
-        create_time=row.create_time,
-        expire_time=row.expire_time,
+    return key_of(
+        row.scope,
+        row.request_id,
+        row.fingerprint,
+        row.offering_id,
+        row.create_time,
+        row.expire_time,
     )
 
 

@@ -28,7 +28,7 @@ from pkg.filtering import (
     TimestampField,
 )
 from pkg.idempotency import IdempotencyKey
-from pkg.idempotency_sql import insert_once
+from pkg.idempotency_sql import KEY_ROW, insert_once, key_of
 from pkg.money import Money, currency_exponent
 from pkg.uow import Aggregate
 from services.catalog.adapters.orm import SEARCH_CONFIG, IdempotencyKeyRow, ProductRow
@@ -95,13 +95,8 @@ def _values(product: Product) -> dict[str, object]:
 
 
 def _key_to_domain(row: IdempotencyKeyRow) -> IdempotencyKey:
-    return IdempotencyKey(
-        scope=row.scope,
-        request_id=str(row.request_id),
-        fingerprint=row.fingerprint,
-        resource_id=str(row.product_id),
-        create_time=row.create_time,
-        expire_time=row.expire_time,
+    return key_of(
+        row.scope, row.request_id, row.fingerprint, row.product_id, row.create_time, row.expire_time
     )
 
 
@@ -143,24 +138,6 @@ def _product(
     )
 
 
-def _key(
-    scope: str,
-    request_id: UUID,
-    fingerprint: str,
-    product_id: UUID,
-    create_time: datetime,
-    expire_time: datetime,
-) -> IdempotencyKey:
-    return IdempotencyKey(
-        scope=scope,
-        request_id=str(request_id),
-        fingerprint=fingerprint,
-        resource_id=str(product_id),
-        create_time=create_time,
-        expire_time=expire_time,
-    )
-
-
 _COLUMNS = ProductRow.__table__.c
 _PRODUCTS = select(
     _COLUMNS.id,
@@ -194,7 +171,6 @@ _GET_KEY = compile_query(
 )
 # Rows are passed positionally (``args_row``: no column names decoded per read).
 _PRODUCT_ROW = args_row(_product)
-_KEY_ROW = args_row(_key)
 
 
 class SqlCatalogQueries:
@@ -227,7 +203,7 @@ class SqlCatalogQueries:
     async def get_idempotency_key(self, scope: str, request_id: str) -> IdempotencyKey | None:
         """See ``CatalogQueries.get_idempotency_key``."""
         params = _GET_KEY.bind(scope=scope, request_id=UUID(request_id))
-        return await self._reader.first(_GET_KEY.sql, params, _KEY_ROW)
+        return await self._reader.first(_GET_KEY.sql, params, KEY_ROW)
 
     async def list_products(
         self, request: ListRequest, *, admin: bool

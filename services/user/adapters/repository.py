@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pkg.db import Reader
 from pkg.idempotency import IdempotencyKey
-from pkg.idempotency_sql import insert_once
+from pkg.idempotency_sql import KEY_ROW, insert_once, key_of
 from pkg.paging import PageCursor
 from pkg.uow import Aggregate
 from services.user.adapters.orm import EMAIL_INDEX, IdempotencyKeyRow, UserRow
@@ -78,28 +78,9 @@ def _user(
     )
 
 
-def _key(
-    scope: str,
-    request_id: UUID,
-    fingerprint: str,
-    user_id: UUID,
-    create_time: datetime,
-    expire_time: datetime,
-) -> IdempotencyKey:
-    return IdempotencyKey(
-        scope=scope,
-        request_id=str(request_id),
-        fingerprint=fingerprint,
-        resource_id=str(user_id),
-        create_time=create_time,
-        expire_time=expire_time,
-    )
-
-
 # Rows are passed positionally (``args_row``: no column names decoded per read), so each
 # SELECT lists its columns in the order of the function's parameters.
 _USER_ROW = args_row(_user)
-_KEY_ROW = args_row(_key)
 _USER_COLUMNS = (
     "SELECT id, email, display_name, roles, password_hash, create_time,"
     " update_time, version, state FROM users"
@@ -113,7 +94,7 @@ _GET_KEY = (
 
 
 def _key_to_domain(row: IdempotencyKeyRow) -> IdempotencyKey:
-    return _key(
+    return key_of(
         row.scope, row.request_id, row.fingerprint, row.user_id, row.create_time, row.expire_time
     )
 
@@ -156,7 +137,7 @@ class SqlUserQueries:
 
     async def get_idempotency_key(self, scope: str, request_id: str) -> IdempotencyKey | None:
         """See ``UserQueries.get_idempotency_key``."""
-        return await self._reader.first(_GET_KEY, (scope, UUID(request_id)), _KEY_ROW)
+        return await self._reader.first(_GET_KEY, (scope, UUID(request_id)), KEY_ROW)
 
     async def list_newest(self, limit: int, after: PageCursor | None = None) -> list[User]:
         """See ``UserQueries.list_newest``."""
