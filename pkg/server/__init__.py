@@ -24,10 +24,17 @@ from pkg.server._interceptors import (
     RequestContextInterceptor,
     ValidationInterceptor,
 )
-from pkg.server._server import GrpcServer, Registration, health_probe, peer_identity
+from pkg.server._server import (
+    MAX_MESSAGE_BYTES,
+    GrpcServer,
+    Registration,
+    health_probe,
+    peer_identity,
+)
 from pkg.server._status import to_status
 
 __all__ = [
+    "MAX_MESSAGE_BYTES",
     "AuthInterceptor",
     "CachingTokenVerifier",
     "ErrorInterceptor",

@@ -15,6 +15,7 @@ from grpc_status import rpc_status
 from agora.catalog.v1 import catalog_pb2, catalog_pb2_grpc, stock_pb2, stock_pb2_grpc
 from pkg.mtls import secure_channel
 from pkg.pki import DevelopmentCA, ensure_mesh_certificates
+from pkg.server import MAX_MESSAGE_BYTES
 from pkg.testing import TokenMint
 from services.catalog.tests.contract.conftest import bearer
 from services.catalog.tests.factories import product_message
@@ -176,3 +177,22 @@ async def test_other_callers_are_refused(
                 )
             )
     assert raised.value.code() is grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_a_message_over_the_servers_limit_is_refused_before_validation(
+    stock: stock_pb2_grpc.StockServiceStub,
+) -> None:
+    # ~1.3 MB: above pkg.server's MAX_MESSAGE_BYTES (the edge's body cap), far above the
+    # contract's 50 items. gRPC core refuses it; nothing parses or validates 25,000 items.
+    items = [
+        stock_pb2.ReservationItem(product=f"products/{uuid4()}", quantity=1) for _ in range(25_000)
+    ]
+    huge = stock_pb2.ReserveStockRequest(order=_order(), items=items)
+    assert huge.ByteSize() > MAX_MESSAGE_BYTES
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await stock.ReserveStock(huge)
+    assert raised.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    fits = stock_pb2.ReserveStockRequest(order=_order(), items=items[:51])
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await stock.ReserveStock(fits)
+    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT  # max_items: 50
