@@ -589,9 +589,13 @@ class CompiledQuery:
         for name, value in values.items():
             if name not in params:
                 raise KeyError(name)
-            processor = self._processors.get(name)
-            params[name] = value if processor is None or value is None else processor(value)
+            params[name] = _converted(self._processors, name, value)
         return params
+
+
+def _converted(processors: Mapping[str, Callable[[Any], Any]], name: str, value: Any) -> Any:
+    processor = processors.get(name)
+    return value if processor is None or value is None else processor(value)
 
 
 def compile_query(statement: ClauseElement) -> CompiledQuery:
@@ -604,11 +608,7 @@ def compile_query(statement: ClauseElement) -> CompiledQuery:
         processor = parameter.type.dialect_impl(_PSYCOPG).bind_processor(_PSYCOPG)
         if processor is not None:
             processors[name] = processor
-    raw = compiled.params
-    params = {
-        name: value if (p := processors.get(name)) is None or value is None else p(value)
-        for name, value in raw.items()
-    }
+    params = {name: _converted(processors, name, value) for name, value in compiled.params.items()}
     # The text is SQLAlchemy's rendering of a statement built from columns and bound
     # parameters: no value of a request is ever part of it.
     sql: Any = str(compiled)

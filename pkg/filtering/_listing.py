@@ -9,7 +9,8 @@ skip a row that was there throughout.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, LiteralString, TypeVar
 
@@ -19,6 +20,7 @@ from pkg.db import CompiledQuery, compile_query
 from pkg.filtering._order import CURSOR_PARAMETER, Ordering
 from pkg.filtering._schema import FilterSchema
 from pkg.paging import (
+    KeyKind,
     KeyValue,
     ListRequest,
     decode_keyset_token,
@@ -56,16 +58,13 @@ class PagePlan:
         column's attribute (``row.<column.key>``, true of ORM entities and of rows that
         select the columns).
         """
-        page = list(rows[: self.size])
-        if len(rows) <= self.size or not page:
-            return page, ""
-        last = page[-1]
-        values = (
-            key_of(last)
-            if key_of
-            else tuple(getattr(last, str(key.column.key)) for key in self.ordering.keys)
+        keys = self.ordering.keys
+        return _cut(
+            rows,
+            self.size,
+            self.fingerprint,
+            key_of or (lambda row: tuple(getattr(row, str(key.column.key)) for key in keys)),
         )
-        return page, encode_keyset_token(values, fingerprint=self.fingerprint)
 
 
 def plan_page(schema: FilterSchema, request: ListRequest, *, listing: str) -> PagePlan:
@@ -76,25 +75,52 @@ def plan_page(schema: FilterSchema, request: ListRequest, *, listing: str) -> Pa
     (ORDER_BY_INVALID), ``page_size`` (PAGE_SIZE_INVALID) or ``page_token``
     (PAGE_TOKEN_INVALID: not issued here, or issued for another filter or order_by).
     """
-    condition = schema.compile_filter(request.filter)
-    ordering = schema.ordering(request.order_by)
-    size = page_size(request.page_size)
-    fingerprint = query_fingerprint(listing, request.filter.strip(), ordering.canonical)
+    condition, ordering, size, fingerprint = _checked(schema, request, listing)
     if request.page_token:
         values = decode_keyset_token(
             request.page_token, fingerprint=fingerprint, kinds=ordering.kinds, listing=listing
         )
-        cursor = ordering.after(values)
-        condition = cursor if condition is None else and_(condition, cursor)
+        condition = _and(condition, ordering.after(values))
     return PagePlan(condition, ordering, size, fingerprint)
+
+
+def _checked(
+    schema: FilterSchema, request: ListRequest, listing: str
+) -> tuple[ColumnElement[bool] | None, Ordering, int, str]:
+    """``request``'s filter condition, ordering, page size and query fingerprint, checked
+    in that order (the first bad one raises)."""
+    condition = schema.compile_filter(request.filter)
+    ordering = schema.ordering(request.order_by)
+    size = page_size(request.page_size)
+    return (
+        condition,
+        ordering,
+        size,
+        query_fingerprint(listing, request.filter.strip(), ordering.canonical),
+    )
+
+
+def _and(condition: ColumnElement[bool] | None, cursor: ColumnElement[bool]) -> ColumnElement[bool]:
+    return cursor if condition is None else and_(condition, cursor)
+
+
+def _cut(
+    rows: Sequence[T], size: int, fingerprint: str, key_of: Callable[[T], tuple[KeyValue, ...]]
+) -> tuple[list[T], str]:
+    page = list(rows[:size])
+    if len(rows) <= size or not page:
+        return page, ""
+    return page, encode_keyset_token(key_of(page[-1]), fingerprint=fingerprint)
 
 
 @dataclass(frozen=True)
 class _Compiled:
+    """One request shape: its SQL, its sort keys' kinds, and its page as a first page
+    (the cursor's parameters unbound), shared by every request of the shape."""
+
     query: CompiledQuery
-    ordering: Ordering
-    size: int
-    fingerprint: str
+    kinds: tuple[KeyKind, ...]
+    page: ListingPage
 
 
 @dataclass(frozen=True)
@@ -103,19 +129,15 @@ class ListingPage:
     values), and ``cut`` for the rows it returns (tuples in the listing's column order)."""
 
     sql: LiteralString
-    params: dict[str, Any]
+    params: Mapping[str, Any]
     size: int
     fingerprint: str
     key_positions: tuple[int, ...]
 
     def cut(self, rows: Sequence[Sequence[Any]]) -> tuple[list[Sequence[Any]], str]:
         """The first ``size`` of ``rows`` and the next page token ("" on the last page)."""
-        page = list(rows[: self.size])
-        if len(rows) <= self.size or not page:
-            return page, ""
-        last = page[-1]
-        values = tuple(last[position] for position in self.key_positions)
-        return page, encode_keyset_token(values, fingerprint=self.fingerprint)
+        positions = self.key_positions
+        return _cut(rows, self.size, self.fingerprint, lambda row: tuple(row[i] for i in positions))
 
 
 class CompiledListing:
@@ -158,32 +180,27 @@ class CompiledListing:
             if len(self._cache) >= self._cache_size:
                 del self._cache[next(iter(self._cache))]
         self._cache[shape] = compiled
-        params = dict(compiled.query.params)
-        if request.page_token:
-            values = decode_keyset_token(
-                request.page_token,
-                fingerprint=compiled.fingerprint,
-                kinds=compiled.ordering.kinds,
-                listing=self._listing,
-            )
-            params = compiled.query.bind(
-                **{CURSOR_PARAMETER.format(i): value for i, value in enumerate(values)}
-            )
-        positions = tuple(self._positions[id(key.column)] for key in compiled.ordering.keys)
-        return ListingPage(
-            compiled.query.sql, params, compiled.size, compiled.fingerprint, positions
+        if not request.page_token:
+            return compiled.page
+        values = decode_keyset_token(
+            request.page_token,
+            fingerprint=compiled.page.fingerprint,
+            kinds=compiled.kinds,
+            listing=self._listing,
         )
+        params = compiled.query.bind(
+            **{CURSOR_PARAMETER.format(i): value for i, value in enumerate(values)}
+        )
+        return dataclasses.replace(compiled.page, params=params)
 
     def _compile(self, request: ListRequest) -> _Compiled:
-        condition = self._schema.compile_filter(request.filter)
-        ordering = self._schema.ordering(request.order_by)
-        size = page_size(request.page_size)
-        fingerprint = query_fingerprint(self._listing, request.filter.strip(), ordering.canonical)
+        condition, ordering, size, fingerprint = _checked(self._schema, request, self._listing)
         if request.page_token:
-            cursor = ordering.after_parameters()
-            condition = cursor if condition is None else and_(condition, cursor)
+            condition = _and(condition, ordering.after_parameters())
         statement = self._statement
         if condition is not None:
             statement = statement.where(condition)
-        statement = statement.order_by(*ordering.clauses()).limit(size + 1)
-        return _Compiled(compile_query(statement), ordering, size, fingerprint)
+        query = compile_query(statement.order_by(*ordering.clauses()).limit(size + 1))
+        positions = tuple(self._positions[id(key.column)] for key in ordering.keys)
+        page = ListingPage(query.sql, dict(query.params), size, fingerprint, positions)
+        return _Compiled(query, ordering.kinds, page)

@@ -31,13 +31,12 @@ from pkg.mtls._channel import ReloadingChannel, channel_credentials, secure_chan
 from pkg.mtls._client import Client, client
 from pkg.mtls._files import CHECK_INTERVAL
 from pkg.mtls._forwarding import forwarded_authorization
-from pkg.mtls._propagation import PropagationInterceptor, propagate
+from pkg.mtls._propagation import propagate
 from pkg.mtls._server import server_credentials
 
 __all__ = [
     "CHECK_INTERVAL",
     "Client",
-    "PropagationInterceptor",
     "ReloadingChannel",
     "channel_credentials",
     "client",

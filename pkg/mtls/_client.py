@@ -35,7 +35,7 @@ def client(
 
     The channel is ``secure_channel`` (mTLS, reloaded on certificate renewal, round-robin
     over healthy addresses, request id / trace / deadline propagated by
-    ``PropagationInterceptor``); its ``close`` is pushed onto ``stack``, the composition
+    ``propagate``); its ``close`` is pushed onto ``stack``, the composition
     root's one cleanup stack.  Raises ``OSError`` when a certificate file is missing and
     ``ValueError`` when key and certificate differ.
     """

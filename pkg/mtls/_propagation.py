@@ -1,6 +1,5 @@
-"""The running request's id, trace and deadline carried onward by outgoing calls:
-``propagate`` (what ``pkg.mtls`` channels apply to every call, without an interceptor)
-and ``PropagationInterceptor`` (the same for any other ``grpc.aio`` channel)."""
+"""The running request's id, trace and deadline carried onward by outgoing calls
+(``propagate``, applied by every call of a ``pkg.mtls`` channel)."""
 
 from __future__ import annotations
 
@@ -8,18 +7,23 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
-import grpc
-
 from pkg.obs import current, remaining
 
 
 def propagate(
     timeout: float | None, metadata: Iterable[tuple[str, Any]] | None, wait_for_ready: bool | None
 ) -> tuple[float | None, tuple[tuple[str, Any], ...], bool | None]:
-    """An outgoing call's ``timeout`` (seconds), ``metadata`` and ``wait_for_ready`` as
-    ``PropagationInterceptor`` describes them: ``x-request-id`` and a W3C ``traceparent``
-    added unless set, the timeout cut to what is left of the incoming deadline, and
-    wait-for-ready when a deadline bounds the call and the caller did not choose."""
+    """An outgoing call's ``timeout`` (seconds), ``metadata`` and ``wait_for_ready`` while
+    serving a request.
+
+    Adds ``x-request-id`` and a W3C ``traceparent`` (trace id of the running request, new
+    parent span id) unless the caller set them, and cuts the timeout to ``min(its own,
+    what is left of the incoming call's deadline)`` (``pkg.obs.remaining``), so deadlines
+    propagate edge -> service -> service.  A call with a deadline that did not choose
+    otherwise waits for a ready address within it (gRPC's wait-for-ready) instead of
+    failing at once while every address is reconnecting, e.g. during a rolling restart of
+    the peer.  Outside a request nothing is added and the timeout is the caller's.
+    """
     fields = current()
     pairs = list(metadata or ())
     if fields.request_id or fields.trace_id:
@@ -34,47 +38,3 @@ def propagate(
     if wait_for_ready is None and timeout is not None:
         wait_for_ready = True
     return timeout, tuple(pairs), wait_for_ready
-
-
-def _details(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
-    timeout, metadata, wait_for_ready = propagate(
-        details.timeout, details.metadata, details.wait_for_ready
-    )
-    return grpc.aio.ClientCallDetails(
-        details.method, timeout, grpc.aio.Metadata(*metadata), details.credentials, wait_for_ready
-    )
-
-
-class PropagationInterceptor(
-    grpc.aio.UnaryUnaryClientInterceptor,
-    grpc.aio.UnaryStreamClientInterceptor,
-    grpc.aio.StreamUnaryClientInterceptor,
-    grpc.aio.StreamStreamClientInterceptor,
-):
-    """Adds ``x-request-id`` and a W3C ``traceparent`` (trace id of the running request,
-    new parent span id) to every outgoing call made while serving a request, unless the
-    caller set them, and sets the call's timeout to ``min(its own, what is left of the
-    incoming call's deadline)`` (``pkg.obs.remaining``), so deadlines propagate
-    edge -> service -> service.  A call with a deadline that did not choose otherwise waits
-    for a ready address within it (gRPC's wait-for-ready) instead of failing at once while
-    every address is reconnecting, e.g. during a rolling restart of the peer."""
-
-    async def intercept_unary_unary(
-        self, continuation: Any, client_call_details: Any, request: Any
-    ) -> Any:
-        return await continuation(_details(client_call_details), request)
-
-    async def intercept_unary_stream(
-        self, continuation: Any, client_call_details: Any, request: Any
-    ) -> Any:
-        return await continuation(_details(client_call_details), request)
-
-    async def intercept_stream_unary(
-        self, continuation: Any, client_call_details: Any, request_iterator: Any
-    ) -> Any:
-        return await continuation(_details(client_call_details), request_iterator)
-
-    async def intercept_stream_stream(
-        self, continuation: Any, client_call_details: Any, request_iterator: Any
-    ) -> Any:
-        return await continuation(_details(client_call_details), request_iterator)

@@ -47,12 +47,12 @@ def account_of(user: user_pb2.User) -> Account:
 class GrpcUserDirectory:
     """Calls ``CreateUser`` and ``VerifyCredentials`` with a deadline of ``timeout`` s.
 
-    The channel's ``pkg.mtls`` client interceptor forwards the request id and trace
-    context and shortens ``timeout`` to what is left of the incoming call.  Errors the end
-    user caused come back as ``pkg.errors`` (``pkg.peer_errors.domain_error``); a wrong
-    password as ``InvalidCredentials``, a disabled account (PERMISSION_DENIED,
-    ``USER_DISABLED``) as ``AccountDisabled``; anything else is re-raised as
-    ``grpc.aio.AioRpcError``.
+    Every call of the ``pkg.mtls`` channel forwards the request id and trace context and
+    shortens ``timeout`` to what is left of the incoming call (``pkg.mtls.propagate``).
+    Errors the end user caused come back as ``pkg.errors``
+    (``pkg.peer_errors.domain_error``); a wrong password as ``InvalidCredentials``, a
+    disabled account (PERMISSION_DENIED, ``USER_DISABLED``) as ``AccountDisabled``;
+    anything else is re-raised as ``grpc.aio.AioRpcError``.
     """
 
     def __init__(
